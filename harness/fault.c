@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+/* faultline harness: faulting threads and SIGBUS capture. */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fault.h"
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+pid_t fl_gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/* Each thread that may take a SIGBUS has its own landing pad. */
+static __thread sigjmp_buf *sigbus_pad;
+
+static void sigbus_handler(int sig)
+{
+	(void)sig;
+	if (sigbus_pad)
+		siglongjmp(*sigbus_pad, 1);
+	/* Not expected here: die the default way so the harness sees it. */
+	signal(SIGBUS, SIG_DFL);
+	raise(SIGBUS);
+}
+
+void sigbus_catch(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sigbus_handler;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_NODEFER;
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+int sigbus_probe(volatile char *addr, enum touch_kind kind,
+		 unsigned char *value)
+{
+	sigjmp_buf pad;
+
+	if (sigsetjmp(pad, 1)) {
+		sigbus_pad = NULL;
+		return 1;
+	}
+	sigbus_pad = &pad;
+	if (kind == TOUCH_READ)
+		*value = *addr;
+	else
+		*addr = *value;
+	sigbus_pad = NULL;
+	return 0;
+}
+
+static void *toucher_main(void *arg)
+{
+	struct toucher *t = arg;
+	unsigned char v = t->value;
+
+	t->tid = fl_gettid();
+	__atomic_store_n(&t->started, 1, __ATOMIC_SEQ_CST);
+	if (sigbus_probe(t->addr, t->kind, &v))
+		__atomic_store_n(&t->got_sigbus, 1, __ATOMIC_SEQ_CST);
+	else
+		t->value = v;
+	__atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+int toucher_start(struct toucher *t, void *addr, enum touch_kind kind,
+		  unsigned char value)
+{
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->addr = addr;
+	t->kind = kind;
+	t->value = value;
+	ret = pthread_create(&t->thread, NULL, toucher_main, t);
+	if (ret)
+		return -ret;
+	while (!__atomic_load_n(&t->started, __ATOMIC_SEQ_CST))
+		sched_yield();
+	return 0;
+}
+
+bool toucher_wait(struct toucher *t, int timeout_ms)
+{
+	uint64_t end = now_ms() + timeout_ms;
+	struct timespec ts = { 0, 1000000 };
+
+	for (;;) {
+		if (__atomic_load_n(&t->done, __ATOMIC_SEQ_CST))
+			return true;
+		if (now_ms() >= end)
+			return false;
+		nanosleep(&ts, NULL);
+	}
+}
+
+void toucher_join(struct toucher *t)
+{
+	if (!t->joined) {
+		pthread_join(t->thread, NULL);
+		t->joined = true;
+	}
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * faultline harness: threads that fault on purpose, so a case can observe
+ * whether the faulting thread is blocked, woken, or got a signal.
+ */
+#ifndef FAULTLINE_FAULT_H
+#define FAULTLINE_FAULT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum touch_kind {
+	TOUCH_READ,	/* load one byte; the value read is recorded */
+	TOUCH_WRITE,	/* store @value into one byte */
+};
+
+struct toucher {
+	pthread_t thread;
+	volatile char *addr;
+	enum touch_kind kind;
+	unsigned char value;		/* written, or read back */
+	volatile int started;		/* thread is about to touch */
+	volatile int done;		/* the access completed */
+	volatile int got_sigbus;	/* the access raised SIGBUS */
+	volatile pid_t tid;		/* gettid() of the thread */
+	bool joined;
+};
+
+/* Start a thread that touches @addr once. 0 or -errno. */
+int toucher_start(struct toucher *t, void *addr, enum touch_kind kind,
+		  unsigned char value);
+/*
+ * Wait up to @timeout_ms for the access to finish. Returns true when it did
+ * (normally or by SIGBUS); false means the thread is still blocked.
+ */
+bool toucher_wait(struct toucher *t, int timeout_ms);
+/* Join a finished toucher. Never call on a blocked one. */
+void toucher_join(struct toucher *t);
+
+/*
+ * Install a SIGBUS handler that turns a fault in a toucher (or in the
+ * calling thread inside sigbus_probe()) into a recorded event.
+ */
+void sigbus_catch(void);
+/*
+ * Access @addr from the calling thread; returns 1 if it raised SIGBUS,
+ * 0 if the access completed (*value gets the byte read / is written).
+ */
+int sigbus_probe(volatile char *addr, enum touch_kind kind,
+		 unsigned char *value);
+
+/* Monotonic milliseconds. */
+uint64_t now_ms(void);
+pid_t fl_gettid(void);
+
+#endif /* FAULTLINE_FAULT_H */

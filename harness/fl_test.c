@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * faultline harness: requirement helpers for the case binaries. This file
+ * does not include the kselftest harness (it defines globals), so it can
+ * live in the shared library.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "uffd.h"
+#include "mem.h"
+
+int fl_kernel_features(uint64_t *features, uint64_t *ioctls);
+const char *fl_feature_list(uint64_t mask);
+const char *fl_ioctl_list(uint64_t mask);
+const char *fl_no_uffd_reason(int err);
+uint64_t fl_missing_feature(enum mem_type type);
+uint64_t fl_wp_features(enum mem_type type);
+uint64_t fl_minor_feature(enum mem_type type);
+
+int fl_kernel_features(uint64_t *features, uint64_t *ioctls)
+{
+	static int err = 1;
+	static uint64_t f, i;
+
+	if (err == 1)
+		err = uffd_query(&f, &i);
+	if (features)
+		*features = f;
+	if (ioctls)
+		*ioctls = i;
+	return err;
+}
+
+static const char *bit_list(uint64_t mask, const char *(*name)(unsigned int))
+{
+	static char buf[512];
+	size_t used = 0;
+	unsigned int bit;
+
+	buf[0] = 0;
+	for (bit = 0; bit < 64; bit++) {
+		const char *n;
+
+		if (!(mask & (1ULL << bit)))
+			continue;
+		n = name(bit);
+		used += snprintf(buf + used, sizeof(buf) - used, "%s%s%s",
+				 used ? ", " : "", n ? n : "bit ",
+				 n ? "" : "?");
+		if (used >= sizeof(buf))
+			break;
+	}
+	return buf;
+}
+
+const char *fl_feature_list(uint64_t mask)
+{
+	return bit_list(mask, uffd_feature_name);
+}
+
+const char *fl_ioctl_list(uint64_t mask)
+{
+	return bit_list(mask, uffd_ioctl_name);
+}
+
+const char *fl_no_uffd_reason(int err)
+{
+	static char buf[160];
+
+	switch (-err) {
+	case ENOSYS:
+		return "userfaultfd is not available (ENOSYS: no CONFIG_USERFAULTFD, or seccomp)";
+	case EPERM:
+		return "userfaultfd blocked (EPERM: vm.unprivileged_userfaultfd=0 without CAP_SYS_PTRACE, or seccomp)";
+	default:
+		snprintf(buf, sizeof(buf), "no userfaultfd could be created: %s",
+			 strerror(-err));
+		return buf;
+	}
+}
+
+uint64_t fl_missing_feature(enum mem_type type)
+{
+	if (mem_is_hugetlb(type))
+		return UFFD_FEATURE_MISSING_HUGETLBFS;
+	if (mem_is_file(type))
+		return UFFD_FEATURE_MISSING_SHMEM;
+	return 0;
+}
+
+uint64_t fl_wp_features(enum mem_type type)
+{
+	if (type == MEM_ANON)
+		return UFFD_FEATURE_PAGEFAULT_FLAG_WP;
+	return UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_WP_HUGETLBFS_SHMEM;
+}
+
+uint64_t fl_minor_feature(enum mem_type type)
+{
+	if (mem_is_hugetlb(type))
+		return UFFD_FEATURE_MINOR_HUGETLBFS;
+	if (mem_is_file(type))
+		return UFFD_FEATURE_MINOR_SHMEM;
+	return 0;
+}

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * faultline harness: glue between the kselftest harness and our library.
+ *
+ * A case file includes this, declares a FIXTURE, adds the memory-type
+ * variants with FL_MEM_VARIANTS() and ends with FL_TEST_MAIN(n_huge).
+ * Requirements are declared with FL_REQUIRE_*(): the library decides the
+ * skip and names what was missing, from what the kernel reports.
+ */
+#ifndef FAULTLINE_FL_TEST_H
+#define FAULTLINE_FL_TEST_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "uffd.h"
+#include "mem.h"
+#include "fault.h"
+
+/*
+ * Skip the current test point with a reason and end it now. Ending the
+ * child is what makes a skip in FIXTURE_SETUP work with the 6.1 harness,
+ * which would otherwise still run the test body. Newer harnesses (the ones
+ * with XFAIL) read the child's exit code as KSFT_SKIP.
+ */
+#ifdef XFAIL
+#define FL_SKIP_EXIT KSFT_SKIP
+#else
+#define FL_SKIP_EXIT 255
+#endif
+
+#define FL_SKIP(fmt, ...) do {						\
+	SKIP(;, fmt, ##__VA_ARGS__);					\
+	fflush(NULL);							\
+	_exit(FL_SKIP_EXIT);						\
+} while (0)
+
+/* Features the kernel offers on a fresh fd (cached per process). */
+int fl_kernel_features(uint64_t *features, uint64_t *ioctls);
+/* "EVENT_FORK, MOVE" for the bits of @mask; static buffer. */
+const char *fl_feature_list(uint64_t mask);
+/* Names of the ioctl bits of @mask; static buffer. */
+const char *fl_ioctl_list(uint64_t mask);
+/* Why no uffd can be had here, for a skip reason. */
+const char *fl_no_uffd_reason(int err);
+
+/* Skip unless the kernel reports every feature in @mask. */
+#define FL_REQUIRE_FEATURES(mask) do {					\
+	uint64_t __have = 0;						\
+	int __err = fl_kernel_features(&__have, NULL);			\
+	if (__err)							\
+		FL_SKIP("%s", fl_no_uffd_reason(__err));		\
+	if (((mask) & __have) != (mask))				\
+		FL_SKIP("kernel does not report UFFD_FEATURE_%s",	\
+			fl_feature_list((mask) & ~__have));		\
+} while (0)
+
+/* Skip unless REGISTER returned every ioctl bit of @want in @got. */
+#define FL_REQUIRE_IOCTLS(got, want) do {				\
+	if (((got) & (want)) != (want))					\
+		FL_SKIP("REGISTER did not offer UFFDIO_%s",		\
+			fl_ioctl_list((want) & ~(got)));		\
+} while (0)
+
+/* Skip unless running with CAP_SYS_ADMIN-level root (sysctl writes...). */
+#define FL_REQUIRE_ROOT() do {						\
+	if (geteuid() != 0)						\
+		FL_SKIP("needs root (euid %d)", (int)geteuid());	\
+} while (0)
+
+/*
+ * Open a uffd with @features, skipping when none can be created or the
+ * kernel lacks a feature. Evaluates to the fd.
+ */
+#define FL_UFFD_OPEN(features) ({					\
+	uint64_t __f = (features);					\
+	int __fd;							\
+	FL_REQUIRE_FEATURES(__f);					\
+	__fd = uffd_open(__f, NULL);					\
+	if (__fd < 0)							\
+		FL_SKIP("userfaultfd with features 0x%llx: %s",	\
+			(unsigned long long)__f, strerror(-__fd));	\
+	__fd;								\
+})
+
+/* Map @npages of @type or skip with the reason the kernel gave. */
+#define FL_MEM_ALLOC(area, type, npages) do {				\
+	char __why[256];						\
+	if (mem_alloc((area), (type), (npages), __why, sizeof(__why)))	\
+		FL_SKIP("%s", __why);					\
+} while (0)
+
+/*
+ * The memory-type variants. The fixture's variant struct must have an
+ * `enum mem_type mem;` member.
+ */
+#define FL_MEM_VARIANT(fixture, name, type)				\
+	FIXTURE_VARIANT_ADD(fixture, name) { .mem = (type) }
+
+#define FL_MEM_VARIANTS(fixture)					\
+	FL_MEM_VARIANT(fixture, anon, MEM_ANON);			\
+	FL_MEM_VARIANT(fixture, shmem, MEM_SHMEM);			\
+	FL_MEM_VARIANT(fixture, shmem_private, MEM_SHMEM_PRIVATE);	\
+	FL_MEM_VARIANT(fixture, hugetlb, MEM_HUGETLB);			\
+	FL_MEM_VARIANT(fixture, hugetlb_private, MEM_HUGETLB_PRIVATE)
+
+/* The MISSING-mode feature a memory type needs. */
+uint64_t fl_missing_feature(enum mem_type type);
+/* The WP feature a memory type needs (PAGEFAULT_FLAG_WP, + HUGETLBFS_SHMEM). */
+uint64_t fl_wp_features(enum mem_type type);
+/* The MINOR feature a memory type needs (0: MINOR not possible). */
+uint64_t fl_minor_feature(enum mem_type type);
+
+/*
+ * Reserve @n_huge huge pages in the parent (every test point runs in a
+ * forked child, so the reservation and its restore happen once), then run.
+ */
+#define FL_TEST_MAIN(n_huge)						\
+	int main(int argc, char **argv)					\
+	{								\
+		hugetlb_reserve(n_huge);				\
+		return test_harness_run(argc, argv);			\
+	}
+
+#endif /* FAULTLINE_FL_TEST_H */

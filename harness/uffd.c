@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0
+/* faultline harness: userfaultfd creation, handshake and ioctl wrappers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "uffd.h"
+
+#ifndef __NR_userfaultfd
+#define __NR_userfaultfd 323
+#endif
+
+static const char *const path_names[UFFD_PATH_NR] = {
+	[UFFD_PATH_SYSCALL]		= "syscall",
+	[UFFD_PATH_SYSCALL_USER_ONLY]	= "syscall-user-mode-only",
+	[UFFD_PATH_DEV]			= "dev-userfaultfd",
+};
+
+const char *uffd_path_name(enum uffd_path path)
+{
+	return path < UFFD_PATH_NR ? path_names[path] : "?";
+}
+
+int uffd_syscall(int flags)
+{
+	long fd = syscall(__NR_userfaultfd, flags);
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int uffd_dev_open(const char *node, int flags)
+{
+	int dev, fd;
+
+	dev = open(node ? node : "/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return -errno;
+	fd = ioctl(dev, USERFAULTFD_IOC_NEW, flags);
+	if (fd < 0)
+		fd = -errno;
+	close(dev);
+	return fd;
+}
+
+int uffd_create(enum uffd_path path, int flags)
+{
+	flags |= O_CLOEXEC;
+	switch (path) {
+	case UFFD_PATH_SYSCALL:
+		return uffd_syscall(flags);
+	case UFFD_PATH_SYSCALL_USER_ONLY:
+		return uffd_syscall(flags | UFFD_USER_MODE_ONLY);
+	case UFFD_PATH_DEV:
+		return uffd_dev_open(NULL, flags);
+	default:
+		return -EINVAL;
+	}
+}
+
+int uffd_create_any(int flags, enum uffd_path *used)
+{
+	/* Prefer fds that can resolve kernel-mode faults. */
+	static const enum uffd_path order[] = {
+		UFFD_PATH_SYSCALL, UFFD_PATH_DEV, UFFD_PATH_SYSCALL_USER_ONLY,
+	};
+	int fd = -ENOSYS;
+	size_t i;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		fd = uffd_create(order[i], flags);
+		if (fd >= 0) {
+			if (used)
+				*used = order[i];
+			return fd;
+		}
+	}
+	return fd;
+}
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) ? -errno : 0;
+}
+
+int uffd_api(int fd, struct uffdio_api *api)
+{
+	return xioctl(fd, UFFDIO_API, api);
+}
+
+int uffd_open(uint64_t features, struct uffdio_api *out)
+{
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
+	int fd, ret;
+
+	fd = uffd_create_any(O_NONBLOCK, NULL);
+	if (fd < 0)
+		return fd;
+	ret = uffd_api(fd, &api);
+	if (ret) {
+		close(fd);
+		return ret;
+	}
+	if (out)
+		*out = api;
+	return fd;
+}
+
+int uffd_query(uint64_t *features, uint64_t *ioctls)
+{
+	struct uffdio_api api;
+	int fd = uffd_open(0, &api);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	if (features)
+		*features = api.features;
+	if (ioctls)
+		*ioctls = api.ioctls;
+	return 0;
+}
+
+int uffd_register(int fd, struct uffdio_register *reg)
+{
+	return xioctl(fd, UFFDIO_REGISTER, reg);
+}
+
+int uffd_unregister(int fd, struct uffdio_range *range)
+{
+	return xioctl(fd, UFFDIO_UNREGISTER, range);
+}
+
+int uffd_wake(int fd, struct uffdio_range *range)
+{
+	return xioctl(fd, UFFDIO_WAKE, range);
+}
+
+int uffd_copy(int fd, struct uffdio_copy *copy)
+{
+	return xioctl(fd, UFFDIO_COPY, copy);
+}
+
+int uffd_zeropage(int fd, struct uffdio_zeropage *zp)
+{
+	return xioctl(fd, UFFDIO_ZEROPAGE, zp);
+}
+
+int uffd_writeprotect(int fd, struct uffdio_writeprotect *wp)
+{
+	return xioctl(fd, UFFDIO_WRITEPROTECT, wp);
+}
+
+int uffd_continue(int fd, struct uffdio_continue *cont)
+{
+	return xioctl(fd, UFFDIO_CONTINUE, cont);
+}
+
+int uffd_poison(int fd, struct uffdio_poison *poison)
+{
+	return xioctl(fd, UFFDIO_POISON, poison);
+}
+
+int uffd_move(int fd, struct uffdio_move *move)
+{
+	return xioctl(fd, UFFDIO_MOVE, move);
+}
+
+int uffd_register_range(int fd, void *addr, size_t len, uint64_t mode,
+			uint64_t *ioctls)
+{
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)addr, .len = len },
+		.mode = mode,
+	};
+	int ret = uffd_register(fd, &reg);
+
+	if (!ret && ioctls)
+		*ioctls = reg.ioctls;
+	return ret;
+}
+
+int uffd_unregister_range(int fd, void *addr, size_t len)
+{
+	struct uffdio_range r = { .start = (uintptr_t)addr, .len = len };
+
+	return uffd_unregister(fd, &r);
+}
+
+int uffd_wake_range(int fd, void *addr, size_t len)
+{
+	struct uffdio_range r = { .start = (uintptr_t)addr, .len = len };
+
+	return uffd_wake(fd, &r);
+}
+
+int uffd_wp_range(int fd, void *addr, size_t len, bool protect)
+{
+	struct uffdio_writeprotect wp = {
+		.range = { .start = (uintptr_t)addr, .len = len },
+		.mode = protect ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
+	};
+
+	return uffd_writeprotect(fd, &wp);
+}
+
+/*
+ * One step of a resumable operation: @op fills @progress with the output
+ * field. The kernel reports bytes done (> 0) even when it then fails, so
+ * progress decides whether to go on, not the errno.
+ */
+typedef int (*range_op)(int fd, uint64_t dst, uint64_t src, uint64_t len,
+			uint64_t mode, int64_t *progress);
+
+static int resume_loop(range_op op, int fd, uint64_t dst, uint64_t src,
+		       size_t len, uint64_t mode, size_t *done)
+{
+	size_t total = 0;
+	int ret = 0;
+
+	while (total < len) {
+		int64_t progress = 0;
+
+		ret = op(fd, dst + total, src ? src + total : 0, len - total,
+			 mode, &progress);
+		if (progress > 0)
+			total += (size_t)progress;
+		if (!ret)
+			continue;
+		if (ret == -EAGAIN && progress > 0)
+			continue;
+		break;
+	}
+	if (done)
+		*done = total;
+	return total == len ? 0 : ret;
+}
+
+static int copy_op(int fd, uint64_t dst, uint64_t src, uint64_t len,
+		   uint64_t mode, int64_t *progress)
+{
+	struct uffdio_copy c = { .dst = dst, .src = src, .len = len,
+				 .mode = mode };
+	int ret = uffd_copy(fd, &c);
+
+	*progress = ret ? c.copy : (int64_t)len;
+	return ret;
+}
+
+static int zeropage_op(int fd, uint64_t dst, uint64_t src, uint64_t len,
+		       uint64_t mode, int64_t *progress)
+{
+	struct uffdio_zeropage z = { .range = { dst, len }, .mode = mode };
+	int ret = uffd_zeropage(fd, &z);
+
+	(void)src;
+	*progress = ret ? z.zeropage : (int64_t)len;
+	return ret;
+}
+
+static int continue_op(int fd, uint64_t dst, uint64_t src, uint64_t len,
+		       uint64_t mode, int64_t *progress)
+{
+	struct uffdio_continue c = { .range = { dst, len }, .mode = mode };
+	int ret = uffd_continue(fd, &c);
+
+	(void)src;
+	*progress = ret ? c.mapped : (int64_t)len;
+	return ret;
+}
+
+int uffd_copy_all(int fd, void *dst, const void *src, size_t len,
+		  uint64_t mode, size_t *done)
+{
+	return resume_loop(copy_op, fd, (uintptr_t)dst, (uintptr_t)src, len,
+			   mode, done);
+}
+
+int uffd_zeropage_all(int fd, void *dst, size_t len, uint64_t mode,
+		      size_t *done)
+{
+	return resume_loop(zeropage_op, fd, (uintptr_t)dst, 0, len, mode,
+			   done);
+}
+
+int uffd_continue_all(int fd, void *dst, size_t len, uint64_t mode,
+		      size_t *done)
+{
+	return resume_loop(continue_op, fd, (uintptr_t)dst, 0, len, mode,
+			   done);
+}
+
+int uffd_read_msg(int fd, struct uffd_msg *msg)
+{
+	ssize_t n = read(fd, msg, sizeof(*msg));
+
+	if (n < 0)
+		return -errno;
+	return n == sizeof(*msg) ? 0 : -EIO;
+}
+
+int uffd_wait_msg(int fd, struct uffd_msg *msg, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int ret;
+
+	for (;;) {
+		ret = poll(&pfd, 1, timeout_ms);
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0)
+			return -errno;
+		if (ret == 0)
+			return -ETIMEDOUT;
+		ret = uffd_read_msg(fd, msg);
+		/* A blocking fd's message may be taken by another reader. */
+		if (ret == -EAGAIN)
+			continue;
+		return ret;
+	}
+}
+
+static const char *const feature_names[FL_KNOWN_FEATURE_BITS] = {
+	"PAGEFAULT_FLAG_WP", "EVENT_FORK", "EVENT_REMAP", "EVENT_REMOVE",
+	"MISSING_HUGETLBFS", "MISSING_SHMEM", "EVENT_UNMAP", "SIGBUS",
+	"THREAD_ID", "MINOR_HUGETLBFS", "MINOR_SHMEM", "EXACT_ADDRESS",
+	"WP_HUGETLBFS_SHMEM", "WP_UNPOPULATED", "POISON", "WP_ASYNC", "MOVE",
+};
+
+const char *uffd_feature_name(unsigned int bit)
+{
+	return bit < FL_KNOWN_FEATURE_BITS ? feature_names[bit] : NULL;
+}
+
+const char *uffd_ioctl_name(unsigned int bit)
+{
+	switch (bit) {
+	case _UFFDIO_REGISTER:		return "REGISTER";
+	case _UFFDIO_UNREGISTER:	return "UNREGISTER";
+	case _UFFDIO_WAKE:		return "WAKE";
+	case _UFFDIO_COPY:		return "COPY";
+	case _UFFDIO_ZEROPAGE:		return "ZEROPAGE";
+	case _UFFDIO_MOVE:		return "MOVE";
+	case _UFFDIO_WRITEPROTECT:	return "WRITEPROTECT";
+	case _UFFDIO_CONTINUE:		return "CONTINUE";
+	case _UFFDIO_POISON:		return "POISON";
+	case _UFFDIO_API:		return "API";
+	default:			return NULL;
+	}
+}
+
+bool uffd_feature_by_name(const char *name, uint64_t *mask)
+{
+	unsigned int bit;
+
+	if (!strncasecmp(name, "UFFD_FEATURE_", 13))
+		name += 13;
+	for (bit = 0; bit < FL_KNOWN_FEATURE_BITS; bit++) {
+		if (!strcasecmp(name, feature_names[bit])) {
+			*mask = 1ULL << bit;
+			return true;
+		}
+	}
+	return false;
+}
