@@ -25,7 +25,7 @@ KSFT_DIR ?= $(FAULTLINE_CACHE)/ksft
 # system header so warnings in kernel code do not fail our build.
 KSFT_CFLAGS := -isystem $(KSFT_DIR)
 
-HARNESS_SRC := $(filter-out harness/runner.c,$(wildcard harness/*.c))
+HARNESS_SRC := $(filter-out harness/runner%,$(wildcard harness/*.c))
 HARNESS_OBJ := $(HARNESS_SRC:%.c=$(O)/%.o)
 LIB	:= $(O)/libfaultline.a
 
@@ -57,9 +57,9 @@ $(O)/probes/%.o: probes/%.c $(wildcard probes/*.h harness/*.h) | deps
 $(PROBE): $(PROBE_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(O)/faultline-runner: harness/runner.c | deps
+$(O)/faultline-runner: $(wildcard harness/runner*.c) $(LIB) | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(LIB) $(LDLIBS)
 
 # The harness headers are fetched once (see scripts/fetch-ksft.sh).
 $(KSFT_DIR)/kselftest_harness.h:
