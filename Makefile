@@ -38,7 +38,11 @@ RUNNER	:= $(if $(wildcard harness/runner.c),$(O)/faultline-runner)
 CASE_SRC := $(wildcard cases/*.c)
 CASES	:= $(CASE_SRC:cases/%.c=$(O)/cases/%)
 
-all: $(PROBE) $(RUNNER) $(CASES)
+# Small helper programs the tests use (e.g. run a command under seccomp).
+TOOL_SRC := $(wildcard tools/*.c)
+TOOLS	:= $(TOOL_SRC:tools/%.c=$(O)/tools/%)
+
+all: $(PROBE) $(RUNNER) $(CASES) $(TOOLS)
 
 deps:
 	@scripts/deps.sh build
@@ -69,6 +73,10 @@ $(O)/cases/%: cases/%.c $(LIB) $(wildcard harness/*.h cases/*.h) \
 		$(KSFT_DIR)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KSFT_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(O)/tools/%: tools/%.c $(LIB) $(wildcard harness/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 check: all
 	@scripts/deps.sh test
