@@ -19,7 +19,8 @@ int pid1_console(void);
 /*
  * Flush, drain the console and leave the VM: isa-debug-exit (port 0xf4)
  * when present, else power off. @code is reported by QEMU as
- * (code << 1) | 1. Never returns.
+ * (code << 1) | 1. PID 1 of a child PID namespace just exits with @code.
+ * Never returns.
  */
 void pid1_shutdown(int code) __attribute__((noreturn));
 

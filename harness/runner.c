@@ -660,7 +660,12 @@ static void pid1_main(void)
 	/* The kernel shares the console: start every frame on a new line. */
 	r.out.nl_before_frame = true;
 
-	read_text("/proc/cmdline", cmdline, sizeof(cmdline));
+	/* FAULTLINE_CMDLINE stands in for the kernel's (tests, containers). */
+	if (getenv("FAULTLINE_CMDLINE"))
+		snprintf(cmdline, sizeof(cmdline), "%s",
+			 getenv("FAULTLINE_CMDLINE"));
+	else
+		read_text("/proc/cmdline", cmdline, sizeof(cmdline));
 	if (cmdline_opt(cmdline, "faultline.timeout", val, sizeof(val)))
 		parse_seconds(val, &o.timeout_s, false);
 	if (cmdline_opt(cmdline, "faultline.term_grace", val, sizeof(val)))

@@ -341,12 +341,19 @@ static void reap_leftovers(struct spawn_res *res, pid_t skip)
 }
 
 static void child_exec(const struct spawn_req *req, int out_w, int err_w,
-		       int report_w)
+		       int report_w, pid_t runner)
 {
 	sigset_t none;
 	int fd, e;
 
 	setpgid(0, 0);
+	/*
+	 * If the runner itself is SIGKILLed (an orchestrator's overall
+	 * limit), the program must not outlive it.
+	 */
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != runner)
+		_exit(127);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
@@ -368,6 +375,7 @@ int spawn_run(const struct spawn_req *req, struct spawn_res *res)
 {
 	int out[2], err[2], rep[2], e = 0;
 	struct supervise s;
+	pid_t self;
 	ssize_t n;
 
 	memset(res, 0, sizeof(*res));
@@ -381,9 +389,10 @@ int spawn_run(const struct spawn_req *req, struct spawn_res *res)
 	s.req = req;
 	s.res = res;
 	s.start = now_ms();
+	self = getpid();
 	s.pid = fork();
 	if (s.pid == 0)
-		child_exec(req, out[1], err[1], rep[1]);
+		child_exec(req, out[1], err[1], rep[1], self);
 	close(out[1]);
 	close(err[1]);
 	close(rep[1]);
