@@ -344,7 +344,7 @@ static void child_exec(const struct spawn_req *req, int out_w, int err_w,
 		       int report_w, pid_t runner)
 {
 	sigset_t none;
-	int fd, e;
+	int fd, e, sig;
 
 	setpgid(0, 0);
 	/*
@@ -354,9 +354,15 @@ static void child_exec(const struct spawn_req *req, int out_w, int err_w,
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (getppid() != runner)
 		_exit(127);
+	/*
+	 * Dispositions set to "ignore" survive exec: give the program the
+	 * defaults whatever the runner inherited (nohup, a shell's `&`).
+	 */
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
 	fd = open("/dev/null", O_RDONLY);
 	if (fd >= 0 && fd != 0) {
 		dup2(fd, 0);
