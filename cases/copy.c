@@ -230,7 +230,7 @@ TEST_F_TIMEOUT(copy, mode_wp, 5)
 	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP,
 		  msg.arg.pagefault.flags);
 	EXPECT_EQ((uintptr_t)p1, msg.arg.pagefault.address);
-	EXPECT_TRUE(toucher_blocked(&t, 50));
+	EXPECT_TRUE(toucher_blocked(&t, 20));
 	EXPECT_EQ(old, (unsigned char)p1[3]);
 
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p1, page, false));

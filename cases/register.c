@@ -242,6 +242,14 @@ TEST_F(register, einval_unaligned)
 					       NULL));
 	expect_unregistered(_metadata, self->uffd, a, self->src,
 			    self->mem.page);
+
+	/* UNREGISTER checks alignment the same way and changes nothing. */
+	ASSERT_EQ(0, uffd_register_range(self->uffd, a, len, MODE_M, NULL));
+	EXPECT_EQ(-EINVAL, uffd_unregister_range(self->uffd, a + step,
+						 self->mem.page));
+	EXPECT_EQ(-EINVAL, uffd_unregister_range(self->uffd, a, step));
+	ASSERT_EQ(0, uffd_copy_all(self->uffd, a, self->src, self->mem.page, 0,
+				   NULL));
 }
 
 /* A range with no mapping at all: EINVAL. */
@@ -300,7 +308,7 @@ TEST_F_TIMEOUT(register, ebusy, 5)
 		c.copy = 0;
 		EXPECT_EQ(-EEXIST, uffd_copy(self->uffd, &c));
 		/* Its wake-up went to the other uffd's (empty) wait queue. */
-		if (!toucher_wait(&t, 50)) {
+		if (toucher_blocked(&t, 20)) {
 			ksft_print_msg("finding: ... and does not wake the owner's waiter; the owner must UFFDIO_WAKE\n");
 			fflush(stdout);
 			EXPECT_EQ(0, uffd_wake_range(self->uffd, p1, page));
@@ -400,6 +408,45 @@ TEST_F_TIMEOUT(register, reregister_subrange, 5)
 }
 
 /*
+ * Re-registering a sub-range with a wider mode splits the registration:
+ * only that page gains WP (WRITEPROTECT elsewhere is ENOENT), the rest
+ * keeps delivering MISSING faults. Where the features do not promise WP
+ * the re-registration is EINVAL and the old registration stays intact.
+ */
+TEST_F_TIMEOUT(register, reregister_mode, 5)
+{
+	size_t page = self->mem.page;
+	char *p1 = mem_page(&self->mem, 1);
+	struct uffdio_copy c = { .dst = (uintptr_t)p1,
+				 .src = (uintptr_t)self->src, .len = page };
+	uint64_t ioctls = 0;
+	int ret;
+
+	self->uffd = open_uffd(_metadata, variant->mem, self->features);
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len, MODE_M, &ioctls));
+	EXPECT_EQ(0, ioctls & BIT(_UFFDIO_WRITEPROTECT));
+	ret = uffd_register_range(self->uffd, p1, page, MODE_M | MODE_W,
+				  &ioctls);
+	if (!mode_promised(variant->mem, MODE_M | MODE_W, self->features)) {
+		EXPECT_EQ(-EINVAL, ret);
+	} else {
+		ASSERT_EQ(0, ret);
+		EXPECT_TRUE(ioctls & BIT(_UFFDIO_WRITEPROTECT));
+		ASSERT_EQ(0, uffd_copy(self->uffd, &c));
+		EXPECT_EQ(0, uffd_wp_range(self->uffd, p1, page, true));
+		EXPECT_EQ(0, uffd_wp_range(self->uffd, p1, page, false));
+		EXPECT_EQ(-ENOENT, uffd_wp_range(self->uffd,
+						 mem_page(&self->mem, 2),
+						 page, true));
+	}
+	expect_fault(_metadata, self->uffd, mem_page(&self->mem, 2), page,
+		     self->src);
+	expect_fault(_metadata, self->uffd, mem_page(&self->mem, 0), page,
+		     self->src);
+}
+
+/*
  * UNREGISTER wakes the threads blocked in MISSING faults of the range: they
  * retry, find no uffd, and the kernel fills the page (zeros).
  */
@@ -415,7 +462,7 @@ TEST_F_TIMEOUT(register, unregister_wakes, 5)
 	ASSERT_EQ(0, toucher_start(&t, p1 + 9, TOUCH_READ, 0xff));
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	EXPECT_EQ((uintptr_t)p1, msg.arg.pagefault.address);
-	ASSERT_TRUE(toucher_blocked(&t, 50));
+	ASSERT_TRUE(toucher_blocked(&t, 20));
 	ASSERT_EQ(0, uffd_unregister_range(self->uffd, self->mem.addr,
 					   self->mem.len));
 	ASSERT_TRUE(toucher_wait(&t, 2000));
