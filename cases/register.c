@@ -132,6 +132,12 @@ static void check_mask(struct __test_metadata *_metadata, enum mem_type type,
 		EXPECT_TRUE(have & UFFD_FEATURE_MOVE);
 	if (type == MEM_ANON && (have & UFFD_FEATURE_MOVE))
 		EXPECT_TRUE(got & BIT(_UFFDIO_MOVE));
+	/* MOVE only works on anonymous memory, yet may be offered more widely. */
+	if (type != MEM_ANON && (got & BIT(_UFFDIO_MOVE)) && mode == MODE_M) {
+		ksft_print_msg("finding: REGISTER offers UFFDIO_MOVE on %s, where MOVE is refused\n",
+			       mem_type_name(type));
+		fflush(stdout);
+	}
 	if (!(mode & MODE_W) && (got & BIT(_UFFDIO_WRITEPROTECT))) {
 		ksft_print_msg("finding: REGISTER without MODE_WP still offers UFFDIO_WRITEPROTECT (%s)\n",
 			       mem_type_name(type));
