@@ -5,6 +5,7 @@
  * registration returns, the documented refusals, sub-range bookkeeping and
  * the wake-up of MISSING waiters on unregister.
  */
+#include <fcntl.h>
 #include <sys/mman.h>
 
 #include "fl_test.h"
@@ -145,6 +146,9 @@ static void check_mask(struct __test_metadata *_metadata, enum mem_type type,
 	}
 }
 
+static void expect_fault(struct __test_metadata *_metadata, int fd,
+			 char *addr, size_t page, const char *src);
+
 /* True when the range is not registered: COPY there finds no uffd range. */
 static void expect_unregistered(struct __test_metadata *_metadata, int fd,
 				void *dst, const void *src, size_t len)
@@ -270,6 +274,59 @@ TEST_F(register, einval_no_vma)
 	ASSERT_EQ(0, munmap(hole, len));
 	EXPECT_EQ(-EINVAL, uffd_register_range(self->uffd, hole, len, MODE_M,
 					       NULL));
+}
+
+/* Map the area's first page read-only, through a read-only fd for files. */
+static char *map_readonly(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(register) *self, enum mem_type type)
+{
+	size_t len = self->mem.page;
+	char path[64];
+	char *p;
+	int fd;
+
+	if (type == MEM_ANON) {
+		p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+		EXPECT_NE(MAP_FAILED, p);
+		return p == MAP_FAILED ? NULL : p;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", self->mem.fd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		FL_SKIP("cannot reopen the memfd read-only: %s",
+			strerror(errno));
+	p = mmap(NULL, len, PROT_READ,
+		 mem_is_shared(type) ? MAP_SHARED : MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		FL_SKIP("mmap of the read-only fd: %s", strerror(errno));
+	return p;
+}
+
+/*
+ * A shared mapping that can never become writable (read-only fd): EPERM,
+ * since resolving faults would write to the file. Private mappings of the
+ * same fd, and read-only anonymous memory, register and deliver faults.
+ */
+TEST_F_TIMEOUT(register, readonly_mapping, 5)
+{
+	char *p = map_readonly(_metadata, self, variant->mem);
+	int ret;
+
+	ASSERT_NE(NULL, p);
+	self->uffd = open_uffd(_metadata, variant->mem, self->features);
+	ret = uffd_register_range(self->uffd, p, self->mem.page, MODE_M, NULL);
+	if (mem_is_shared(variant->mem)) {
+		EXPECT_EQ(-EPERM, ret);
+		expect_unregistered(_metadata, self->uffd, p, self->src,
+				    self->mem.page);
+	} else {
+		ASSERT_EQ(0, ret);
+		expect_fault(_metadata, self->uffd, p, self->mem.page,
+			     self->src);
+	}
+	munmap(p, self->mem.page);
 }
 
 /*

@@ -201,4 +201,38 @@ TEST_F_TIMEOUT(threadid, ptid_exact_address, 5)
 	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE, p[0].msg.arg.pagefault.flags);
 }
 
+/* THREAD_ID also names the thread behind a write-protect fault. */
+TEST_F_TIMEOUT(threadid, ptid_wp, 5)
+{
+	size_t page = self->mem.page;
+	char *p1 = mem_page(&self->mem, 1);
+	struct uffdio_copy c = { .dst = (uintptr_t)p1,
+				 .src = (uintptr_t)self->src, .len = page,
+				 .mode = UFFDIO_COPY_MODE_WP };
+	struct uffd_msg msg;
+	struct toucher t;
+	uint64_t ioctls = 0;
+
+	self->uffd = FL_UFFD_OPEN(fl_missing_feature(variant->mem) |
+				  fl_wp_features(variant->mem) |
+				  UFFD_FEATURE_THREAD_ID);
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len,
+					 UFFDIO_REGISTER_MODE_MISSING |
+					 UFFDIO_REGISTER_MODE_WP, &ioctls));
+	FL_REQUIRE_IOCTLS(ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
+	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
+
+	ASSERT_EQ(0, toucher_start(&t, p1 + 40, TOUCH_WRITE, 0x11));
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP,
+		  msg.arg.pagefault.flags);
+	EXPECT_EQ((uintptr_t)p1, msg.arg.pagefault.address);
+	EXPECT_EQ((uint32_t)t.tid, msg.arg.pagefault.feat.ptid);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p1, page, false));
+	ASSERT_TRUE(toucher_wait(&t, 2000));
+	toucher_join(&t);
+	EXPECT_EQ(0x11, p1[40]);
+}
+
 FL_TEST_MAIN(8)
