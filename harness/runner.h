@@ -17,8 +17,11 @@
 #define FAULTLINE_VERSION "0.1.0"
 #endif
 
-/* Longest payload line; longer lines are split (never dropped). */
-#define RUNNER_LINE_MAX 4096
+/*
+ * Longest payload line; longer lines are split (never dropped). Large, so
+ * that the probe's one-line JSON (15 KiB on 6.18) stays whole.
+ */
+#define RUNNER_LINE_MAX (1024 * 1024)
 
 /* ---- runner_out.c: compact JSON objects and the line-atomic stream ---- */
 

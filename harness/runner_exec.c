@@ -35,12 +35,14 @@
 static int sig_fd = -1;
 static bool sweep_everything;	/* PID 1: kill(-1) reaches all but us */
 
+/* One pipe's partial line; grows up to RUNNER_LINE_MAX. */
 struct lbuf {
 	int fd;
-	size_t len;
+	size_t len, cap;
 	line_fn fn;
 	void *ctx;
-	char buf[RUNNER_LINE_MAX];
+	char *buf;
+	char small[4096];
 };
 
 struct supervise {
@@ -88,6 +90,25 @@ static void lb_init(struct lbuf *l, int fd, line_fn fn, void *ctx)
 	l->len = 0;
 	l->fn = fn;
 	l->ctx = ctx;
+	l->buf = l->small;
+	l->cap = sizeof(l->small);
+}
+
+/* Room for a longer line, if allowed and memory permits. */
+static void lb_grow(struct lbuf *l)
+{
+	size_t cap = l->cap * 2 > RUNNER_LINE_MAX ? RUNNER_LINE_MAX : l->cap * 2;
+	char *p;
+
+	if (cap <= l->cap)
+		return;
+	p = l->buf == l->small ? malloc(cap) : realloc(l->buf, cap);
+	if (!p)
+		return;
+	if (l->buf == l->small)
+		memcpy(p, l->small, l->len);
+	l->buf = p;
+	l->cap = cap;
 }
 
 static void lb_flush(struct lbuf *l)
@@ -102,8 +123,11 @@ static void lb_feed(struct lbuf *l, const char *p, size_t n)
 	while (n) {
 		const char *nl = memchr(p, '\n', n);
 		size_t take = nl ? (size_t)(nl - p) : n;
-		size_t room = sizeof(l->buf) - l->len;
+		size_t room;
 
+		if (l->len + take > l->cap)
+			lb_grow(l);
+		room = l->cap - l->len;
 		if (take > room)
 			take = room;
 		memcpy(l->buf + l->len, p, take);
@@ -115,8 +139,10 @@ static void lb_feed(struct lbuf *l, const char *p, size_t n)
 			l->len = 0;
 			p++;
 			n--;
-		} else if (l->len == sizeof(l->buf)) {
-			lb_flush(l);	/* an over-long line: split it */
+		} else if (l->len == l->cap) {
+			lb_grow(l);
+			if (l->len == l->cap)
+				lb_flush(l);	/* over-long: split it */
 		}
 	}
 }
@@ -127,6 +153,10 @@ static void lb_close(struct lbuf *l)
 	if (l->fd >= 0)
 		close(l->fd);
 	l->fd = -1;
+	if (l->buf != l->small)
+		free(l->buf);
+	l->buf = l->small;
+	l->cap = sizeof(l->small);
 }
 
 /* Read what is there; at EOF (or on error) flush the partial line. */

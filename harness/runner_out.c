@@ -205,7 +205,7 @@ static void write_all(struct stream *s, const char *buf, size_t len)
 static void write_joined(struct stream *s, const char *a, size_t alen,
 			 const char *b, size_t blen, const char *c, size_t clen)
 {
-	char small[RUNNER_LINE_MAX + 128];
+	char small[4096 + 128];
 	size_t len = alen + blen + clen;
 	char *buf = len <= sizeof(small) ? small : malloc(len);
 

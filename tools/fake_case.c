@@ -15,7 +15,7 @@
  *                 /dev/kmsg (<token>: $FAULTLINE_FAKE_TOKEN)
  *   leak          exits 0 at once, leaving a child in its group and one in
  *                 a new session; prints "# pids: main a b"
- *   flood         many lines and one over-long line
+ *   flood         many lines and one 2.5 MiB line
  *   forge         prints a line that looks like a frame
  *
  * Every process it leaves behind dies by itself after 30 s (alarm), so a
@@ -115,7 +115,8 @@ static int flood(void)
 	printf("TAP version 13\n1..1\n");
 	for (i = 0; i < 20000; i++)
 		printf("# line %d\n", i);
-	for (i = 0; i < 10000; i++)
+	/* 2.5 MiB on one line: longer than the runner's limit (1 MiB). */
+	for (i = 0; i < 5 * 512 * 1024; i++)
 		putchar('x');
 	printf("\nok 1 flood\n");
 	return 0;
