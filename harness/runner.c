@@ -310,7 +310,8 @@ static void frame_run(struct runner *r)
 	jb_free(&b);
 }
 
-static void run_probe(struct runner *r)
+/* Returns the signal that interrupted the runner meanwhile, or 0. */
+static int run_probe(struct runner *r)
 {
 	char *argv[] = { (char *)r->o->probe, "--json", NULL };
 	struct spawn_req req = {
@@ -333,6 +334,7 @@ static void run_probe(struct runner *r)
 		jb_str(&b, "stderr", r->probe_err);
 	stream_frame(&r->out, "probe-end", jb_end(&b));
 	jb_free(&b);
+	return res.interrupted;
 }
 
 static void run_binary(struct runner *r, int i, struct spawn_res *res)
@@ -391,7 +393,7 @@ static int run_all(struct opts *o, struct runner *r)
 	stream_frame(&r->out, "stream", "1");
 	frame_run(r);
 	if (o->probe)
-		run_probe(r);
+		interrupted = run_probe(r);
 	for (i = 0; i < r->bins.n && !interrupted && !r->out.broken; i++) {
 		run_binary(r, i, &res);
 		if (res.exec_errno)

@@ -227,6 +227,37 @@ static void sweep(void)
 	}
 }
 
+/*
+ * Stop the program: SIGTERM to its group first when there is a grace (so
+ * it can restore what it changed, e.g. nr_hugepages), SIGKILL to the group
+ * and every leftover after that. false once there is nothing left to try.
+ */
+static bool escalate(struct supervise *s)
+{
+	long long now = now_ms();
+
+	if (!s->term_sent && !s->kill_sent) {
+		s->term_sent = true;
+		if (s->req->term_grace_s > 0) {
+			kill(-s->pid, SIGTERM);
+			s->deadline = now + (long long)(s->req->term_grace_s * 1000);
+			return true;
+		}
+	}
+	if (!s->kill_sent) {
+		kill(-s->pid, SIGKILL);
+		sweep();
+		s->kill_sent = true;
+		s->deadline = now + UNKILLABLE_MS;
+		return true;
+	}
+	/* In D state for good (a kernel bug?): leave it behind. */
+	s->res->unkillable = true;
+	s->res->duration_ms = now - s->start;
+	return false;
+}
+
+/* The runner was asked to stop: stop the program the same way. */
 static void drain_signals(struct supervise *s)
 {
 	struct signalfd_siginfo si;
@@ -236,12 +267,8 @@ static void drain_signals(struct supervise *s)
 			continue;
 		if (!s->res->interrupted)
 			s->res->interrupted = (int)si.ssi_signo;
-		if (!s->main_done && !s->kill_sent) {
-			kill(-s->pid, SIGKILL);
-			sweep();
-			s->kill_sent = true;
-			s->deadline = now_ms() + UNKILLABLE_MS;
-		}
+		if (!s->main_done && !s->term_sent && !s->kill_sent)
+			escalate(s);
 	}
 }
 
@@ -273,33 +300,14 @@ static void check_main(struct supervise *s)
 	s->deadline = now_ms() + DRAIN_MS;
 }
 
-/* The deadline passed: SIGTERM (if there is a grace), SIGKILL, give up. */
+/* The deadline passed: time is up, or the next step of stopping it. */
 static bool on_deadline(struct supervise *s)
 {
-	long long now = now_ms();
-
 	if (s->main_done)
 		return false;	/* drain time is over */
-	if (!s->term_sent && !s->kill_sent) {
+	if (!s->term_sent && !s->kill_sent)
 		s->res->timed_out = true;
-		s->term_sent = true;
-		if (s->req->term_grace_s > 0) {
-			kill(-s->pid, SIGTERM);
-			s->deadline = now + (long long)(s->req->term_grace_s * 1000);
-			return true;
-		}
-	}
-	if (!s->kill_sent) {
-		kill(-s->pid, SIGKILL);
-		sweep();
-		s->kill_sent = true;
-		s->deadline = now + UNKILLABLE_MS;
-		return true;
-	}
-	/* In D state for good (a kernel bug?): leave it behind. */
-	s->res->unkillable = true;
-	s->res->duration_ms = now - s->start;
-	return false;
+	return escalate(s);
 }
 
 static void supervise(struct supervise *s)
