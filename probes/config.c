@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * uffd-probe: the kernel config options that decide what userfaultfd can
+ * do, from /boot/config-<release> (plain text) or /proc/config.gz
+ * (decompressed in-process, see inflate.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "probe.h"
+
+const struct cfg_opt cfg_opts_template[CFG_OPT_NR] = {
+	{ .name = "CONFIG_USERFAULTFD", .why = "the syscall and /dev/userfaultfd" },
+	{ .name = "CONFIG_HAVE_ARCH_USERFAULTFD_WP", .why = "write-protect mode (PAGEFAULT_FLAG_WP)" },
+	{ .name = "CONFIG_HAVE_ARCH_USERFAULTFD_MINOR", .why = "minor-fault mode (MINOR_SHMEM/HUGETLBFS)" },
+	{ .name = "CONFIG_PTE_MARKER_UFFD_WP", .why = "WP on shmem/hugetlb, WP_UNPOPULATED, WP_ASYNC" },
+	{ .name = "CONFIG_SHMEM", .why = "shmem memory type" },
+	{ .name = "CONFIG_MEMFD_CREATE", .why = "memfd_create() for shmem/hugetlb" },
+	{ .name = "CONFIG_HUGETLBFS", .why = "hugetlb memory types" },
+	{ .name = "CONFIG_HUGETLB_PAGE", .why = "huge pages" },
+	{ .name = "CONFIG_TRANSPARENT_HUGEPAGE", .why = "THP (UFFDIO_MOVE of huge pmds)" },
+	{ .name = "CONFIG_PROC_PAGE_MONITOR", .why = "PAGEMAP_SCAN for WP_ASYNC" },
+	{ .name = "CONFIG_SECCOMP_FILTER", .why = "seccomp filters (can deny userfaultfd)" },
+	{ .name = "CONFIG_MEMORY_FAILURE", .why = "hardware poison handling (UFFDIO_POISON users)" },
+};
+
+static int read_all(const char *path, char **bufp, size_t *lenp)
+{
+	size_t cap = 1 << 17, len = 0;
+	char *buf = malloc(cap), *nb;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0 || !buf) {
+		int err = fd < 0 ? errno : ENOMEM;
+
+		if (fd >= 0)
+			close(fd);
+		free(buf);
+		return -err;
+	}
+	for (;;) {
+		if (len + 1 >= cap) {
+			nb = realloc(buf, cap * 2);
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = 0;
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
+static struct cfg_opt *find_opt(struct probe *p, const char *name,
+				size_t len)
+{
+	int i;
+
+	for (i = 0; i < CFG_OPT_NR; i++) {
+		const char *n = p->config.opts[i].name;
+
+		if (strlen(n) == len && !memcmp(n, name, len))
+			return &p->config.opts[i];
+	}
+	return NULL;
+}
+
+/* "CONFIG_X=y" or "# CONFIG_X is not set"; anything else is skipped. */
+static void parse_line(struct probe *p, const char *s, const char *eol)
+{
+	const char *name = s, *e;
+	struct cfg_opt *o;
+	bool unset = false;
+	size_t vlen;
+
+	if (*s == '#') {
+		if (eol - s < 20 || memcmp(s, "# CONFIG_", 9))
+			return;
+		name = s + 2;
+		unset = true;
+	} else if (eol - s < 9 || memcmp(s, "CONFIG_", 7)) {
+		return;
+	}
+	for (e = name; e < eol && *e != '=' && *e != ' '; e++)
+		;
+	o = find_opt(p, name, (size_t)(e - name));
+	if (!o)
+		return;
+	o->present = true;
+	if (unset) {
+		strcpy(o->value, "n");
+		return;
+	}
+	vlen = e < eol ? (size_t)(eol - e - 1) : 0;
+	if (vlen >= sizeof(o->value))
+		vlen = sizeof(o->value) - 1;
+	memcpy(o->value, e + 1, vlen);
+	o->value[vlen] = 0;
+}
+
+static void parse_config(struct probe *p, const char *buf, size_t len)
+{
+	const char *s = buf, *end = buf + len;
+
+	while (s < end) {
+		const char *eol = memchr(s, '\n', (size_t)(end - s));
+
+		if (!eol)
+			eol = end;
+		if (*s == 'C' || *s == '#')
+			parse_line(p, s, eol);
+		s = eol + 1;
+	}
+}
+
+void probe_config(struct probe *p)
+{
+	struct probe_config *c = &p->config;
+	char path[sizeof(p->config.source)];
+	unsigned char *text;
+	size_t len, tlen;
+	char *buf;
+	int ret, err_boot;
+
+	memcpy(c->opts, cfg_opts_template, sizeof(c->opts));
+	snprintf(path, sizeof(path), "/boot/config-%s", p->uts.release);
+	ret = read_all(path, &buf, &len);
+	err_boot = -ret;
+	if (!ret) {
+		parse_config(p, buf, len);
+		free(buf);
+		snprintf(c->source, sizeof(c->source), "%s", path);
+		verdict_set(&c->v, TRI_YES, 0, "ok", "read %s", path);
+		return;
+	}
+	ret = read_all("/proc/config.gz", &buf, &len);
+	if (ret) {
+		verdict_set(&c->v, TRI_UNKNOWN, -ret, "unreadable",
+			    "%s: %s; /proc/config.gz: %s (CONFIG_IKCONFIG_PROC off?)",
+			    path, strerror(err_boot), strerror(-ret));
+		return;
+	}
+	ret = gunzip((unsigned char *)buf, len, &text, &tlen);
+	free(buf);
+	if (ret) {
+		verdict_set(&c->v, TRI_UNKNOWN, -ret, "corrupt",
+			    "/proc/config.gz could not be decompressed: %s",
+			    strerror(-ret));
+		return;
+	}
+	parse_config(p, (char *)text, tlen);
+	free(text);
+	snprintf(c->source, sizeof(c->source), "/proc/config.gz");
+	verdict_set(&c->v, TRI_YES, 0, "ok", "read /proc/config.gz");
+}
+
+const char *config_value(const struct probe *p, const char *name)
+{
+	int i;
+
+	if (p->config.v.status != TRI_YES)
+		return NULL;
+	for (i = 0; i < CFG_OPT_NR; i++)
+		if (!strcmp(p->config.opts[i].name, name))
+			return p->config.opts[i].present ?
+				p->config.opts[i].value : "n";
+	return NULL;
+}
+
+int config_enabled(const struct probe *p, const char *name)
+{
+	const char *v = config_value(p, name);
+
+	if (!v)
+		return -1;
+	return !strcmp(v, "y") || !strcmp(v, "m");
+}
