@@ -5,6 +5,7 @@
  * probe result and, when not met, says what is missing and how to fix it.
  * To add a consumer, add a row to profiles[].
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -234,15 +235,19 @@ static enum tri check(const struct probe *p, const struct req *r, char *miss,
 	if (r->kind == REQ_REGISTER)
 		return check_register(p, r, miss, fix, len);
 	if (r->kind == REQ_ANY_FD || r->kind == REQ_KERNEL_FAULTS) {
-		bool ok = r->kind == REQ_KERNEL_FAULTS ?
-			p->kernel_faults.status == TRI_YES : p->work_fd >= 0 ||
-			p->api_v.status == TRI_YES;
+		bool any = false, ok;
+		int i;
+
+		for (i = 0; i < UFFD_PATH_NR; i++)
+			any |= p->access[i].status == TRI_YES;
+		ok = r->kind == REQ_KERNEL_FAULTS ?
+			p->kernel_faults.status == TRI_YES : any;
 
 		if (ok)
 			return TRI_YES;
 		strfmt(miss, len, "%s (%s)", want,
-			 r->kind == REQ_KERNEL_FAULTS ? p->kernel_faults.reason :
-			 p->access[UFFD_PATH_SYSCALL].reason);
+		       any ? "only UFFD_USER_MODE_ONLY fds can be created" :
+		       "no creation path works");
 		access_fix(p, r->kind == REQ_KERNEL_FAULTS, fix, len);
 		return TRI_NO;
 	}
@@ -267,7 +272,9 @@ static enum tri check(const struct probe *p, const struct req *r, char *miss,
 	case REQ_FORK_ALLOWED:
 		if (p->fork_allowed.status == TRI_YES)
 			return TRI_YES;
-		strfmt(miss, len, "%s (%s)", want, p->fork_allowed.reason);
+		strfmt(miss, len, "%s (%s)", want,
+		       p->fork_allowed.err == EPERM ?
+		       "needs CAP_SYS_PTRACE" : p->fork_allowed.reason);
 		strfmt(fix, len, "run the consumer with CAP_SYS_PTRACE");
 		return p->fork_allowed.status;
 	default:
@@ -287,9 +294,15 @@ void profile_eval(const struct probe *p, int i, struct profile_result *res)
 	for (r = d->req; r->kind != REQ_END && res->nreq < 8; r++) {
 		char *miss = res->missing[res->nmissing];
 		char *fix = res->fix[res->nmissing];
-		enum tri t = check(p, r, miss, fix, REASON_LEN);
+		bool access = r->kind == REQ_ANY_FD ||
+			      r->kind == REQ_KERNEL_FAULTS;
+		enum tri t;
 
 		describe(r, res->req[res->nreq++], sizeof(res->req[0]));
+		/* Without any fd the rest cannot be checked: say it once. */
+		if (!access && no && p->api_v.status != TRI_YES)
+			continue;
+		t = check(p, r, miss, fix, REASON_LEN);
 		if (t == TRI_YES)
 			continue;
 		no |= t == TRI_NO;

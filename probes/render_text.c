@@ -82,8 +82,8 @@ static void text_access(const struct probe *p)
 	printf("access\n");
 	for (i = 0; i < UFFD_PATH_NR; i++)
 		line(uffd_path_name(i), &p->access[i], false);
-	line("syscall implemented", &p->implemented, false);
-	line("kernel-mode faults", &p->kernel_faults, false);
+	line("syscall implemented", &p->implemented, true);
+	line("kernel-mode faults", &p->kernel_faults, true);
 }
 
 static void text_api(const struct probe *p)
