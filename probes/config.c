@@ -13,19 +13,21 @@
 
 #include "probe.h"
 
+#define OPT(n, w) { .name = n, .len = sizeof(n) - 1, .why = w }
+
 const struct cfg_opt cfg_opts_template[CFG_OPT_NR] = {
-	{ .name = "CONFIG_USERFAULTFD", .why = "the syscall and /dev/userfaultfd" },
-	{ .name = "CONFIG_HAVE_ARCH_USERFAULTFD_WP", .why = "write-protect mode (PAGEFAULT_FLAG_WP)" },
-	{ .name = "CONFIG_HAVE_ARCH_USERFAULTFD_MINOR", .why = "minor-fault mode (MINOR_SHMEM/HUGETLBFS)" },
-	{ .name = "CONFIG_PTE_MARKER_UFFD_WP", .why = "WP on shmem/hugetlb, WP_UNPOPULATED, WP_ASYNC" },
-	{ .name = "CONFIG_SHMEM", .why = "shmem memory type" },
-	{ .name = "CONFIG_MEMFD_CREATE", .why = "memfd_create() for shmem/hugetlb" },
-	{ .name = "CONFIG_HUGETLBFS", .why = "hugetlb memory types" },
-	{ .name = "CONFIG_HUGETLB_PAGE", .why = "huge pages" },
-	{ .name = "CONFIG_TRANSPARENT_HUGEPAGE", .why = "THP (UFFDIO_MOVE of huge pmds)" },
-	{ .name = "CONFIG_PROC_PAGE_MONITOR", .why = "PAGEMAP_SCAN for WP_ASYNC" },
-	{ .name = "CONFIG_SECCOMP_FILTER", .why = "seccomp filters (can deny userfaultfd)" },
-	{ .name = "CONFIG_MEMORY_FAILURE", .why = "hardware poison handling (UFFDIO_POISON users)" },
+	OPT("CONFIG_USERFAULTFD", "the syscall and /dev/userfaultfd"),
+	OPT("CONFIG_HAVE_ARCH_USERFAULTFD_WP", "write-protect mode (PAGEFAULT_FLAG_WP)"),
+	OPT("CONFIG_HAVE_ARCH_USERFAULTFD_MINOR", "minor-fault mode (MINOR_SHMEM/HUGETLBFS)"),
+	OPT("CONFIG_PTE_MARKER_UFFD_WP", "WP on shmem/hugetlb, WP_UNPOPULATED, WP_ASYNC"),
+	OPT("CONFIG_SHMEM", "shmem memory type"),
+	OPT("CONFIG_MEMFD_CREATE", "memfd_create() for shmem/hugetlb"),
+	OPT("CONFIG_HUGETLBFS", "hugetlb memory types"),
+	OPT("CONFIG_HUGETLB_PAGE", "huge pages"),
+	OPT("CONFIG_TRANSPARENT_HUGEPAGE", "THP (UFFDIO_MOVE of huge pmds)"),
+	OPT("CONFIG_PROC_PAGE_MONITOR", "PAGEMAP_SCAN for WP_ASYNC"),
+	OPT("CONFIG_SECCOMP_FILTER", "seccomp filters (can deny userfaultfd)"),
+	OPT("CONFIG_MEMORY_FAILURE", "hardware poison handling (UFFDIO_POISON users)"),
 };
 
 static int read_all(const char *path, char **bufp, size_t *lenp)
@@ -69,9 +71,9 @@ static struct cfg_opt *find_opt(struct probe *p, const char *name,
 	int i;
 
 	for (i = 0; i < CFG_OPT_NR; i++) {
-		const char *n = p->config.opts[i].name;
+		const struct cfg_opt *o = &p->config.opts[i];
 
-		if (strlen(n) == len && !memcmp(n, name, len))
+		if (o->len == len && !memcmp(o->name, name, len))
 			return &p->config.opts[i];
 	}
 	return NULL;

@@ -99,7 +99,7 @@ static int huff_build(struct huff *h, const uint8_t *lens, unsigned int n)
 	return 0;
 }
 
-static int decode(struct bitin *b, const struct huff *h)
+static inline int decode(struct bitin *b, const struct huff *h)
 {
 	unsigned int e;
 
@@ -116,13 +116,11 @@ static int decode(struct bitin *b, const struct huff *h)
 	return (int)(e >> 4);
 }
 
-static int out_room(struct out *o, size_t n)
+static int out_grow(struct out *o, size_t n)
 {
 	size_t cap = o->cap ? o->cap : 65536;
 	uint8_t *nb;
 
-	if (o->len + n <= o->cap)
-		return 0;
 	while (cap < o->len + n)
 		cap *= 2;
 	if (cap > MAX_OUT)
@@ -133,6 +131,11 @@ static int out_room(struct out *o, size_t n)
 	o->buf = nb;
 	o->cap = cap;
 	return 0;
+}
+
+static inline int out_room(struct out *o, size_t n)
+{
+	return o->len + n <= o->cap ? 0 : out_grow(o, n);
 }
 
 static const uint16_t len_base[29] = {
@@ -182,7 +185,12 @@ static int inflate_codes(struct bitin *b, struct out *o,
 			return -EINVAL;
 		if (out_room(o, len))
 			return -ENOMEM;
-		/* Byte by byte: source and destination may overlap. */
+		if (d >= len) {
+			memcpy(o->buf + o->len, o->buf + o->len - d, len);
+			o->len += len;
+			continue;
+		}
+		/* Overlapping run (d < len): byte by byte repeats the data. */
 		while (len--) {
 			o->buf[o->len] = o->buf[o->len - d];
 			o->len++;

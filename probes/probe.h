@@ -55,6 +55,7 @@ struct reg_result {
 /* Kernel config options the probe reports, in a fixed order. */
 struct cfg_opt {
 	const char *name;	/* "CONFIG_USERFAULTFD" */
+	size_t len;		/* strlen(name) */
 	const char *why;	/* one line: what it controls */
 	char value[24];		/* "y", "m", "n" (is not set), "" absent */
 	bool present;
