@@ -7,7 +7,9 @@
 #   bench/probe.sh [N] [-- extra probe options]
 #
 # Each run is timed from bash with $EPOCHREALTIME (no extra fork), so the
-# figure includes exec and dynamic linking, as a user would see it.
+# figure includes fork, exec and dynamic linking, as a user would see it.
+# A /bin/true run is interleaved with every probe run: on a shared machine
+# both see the same load, and the difference is the probe's own cost.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-50}
@@ -16,31 +18,41 @@ shift || true
 probe=${UFFD_PROBE:-build/uffd-probe}
 [ -x "$probe" ] || make -s "$probe"
 
-# bench LABEL CMD...: print median/min/max microseconds of CMD over $runs.
-bench() {
-	local label=$1 i t0 t1 n med
-	local -a times sorted
-	shift
-	"$@" >/dev/null			# warm the page cache
-	for ((i = 0; i < runs; i++)); do
-		t0=$EPOCHREALTIME
-		"$@" >/dev/null
-		t1=$EPOCHREALTIME
-		times+=("$((10#${t1/./} - 10#${t0/./}))")
-	done
-	sorted=($(printf '%s\n' "${times[@]}" | sort -n))
-	n=${#sorted[@]}
-	if ((n % 2)); then
-		med=${sorted[n / 2]}
-	else
-		med=$(((sorted[n / 2 - 1] + sorted[n / 2]) / 2))
-	fi
-	printf '%-28s median %d.%03d ms over %d runs (min %d.%03d, max %d.%03d)\n' \
-		"$label" $((med / 1000)) $((med % 1000)) "$n" \
-		$((sorted[0] / 1000)) $((sorted[0] % 1000)) \
-		$((sorted[n - 1] / 1000)) $((sorted[n - 1] % 1000))
+# usec CMD...: wall time of one run of CMD in microseconds, in $usec.
+usec=0
+timed() {
+	local t0 t1
+	t0=$EPOCHREALTIME
+	"$@" >/dev/null
+	t1=$EPOCHREALTIME
+	usec=$((10#${t1/./} - 10#${t0/./}))
 }
 
-bench "uffd-probe $*" "$probe" "$@"
-# What exec alone costs on this machine right now, for scale.
-bench "baseline /bin/true" /bin/true
+# stats LABEL VALUES...: median, min, max in ms.
+stats() {
+	local label=$1 n med
+	local -a s
+	shift
+	s=($(printf '%s\n' "$@" | sort -n))
+	n=${#s[@]}
+	if ((n % 2)); then
+		med=${s[n / 2]}
+	else
+		med=$(((s[n / 2 - 1] + s[n / 2]) / 2))
+	fi
+	printf '%-26s median %d.%03d ms over %d runs (min %d.%03d, max %d.%03d)\n' \
+		"$label" $((med / 1000)) $((med % 1000)) "$n" \
+		$((s[0] / 1000)) $((s[0] % 1000)) \
+		$((s[n - 1] / 1000)) $((s[n - 1] % 1000))
+}
+
+"$probe" "$@" >/dev/null		# warm the page cache
+probe_t=() base_t=()
+for ((i = 0; i < runs; i++)); do
+	timed /bin/true
+	base_t+=("$usec")
+	timed "$probe" "$@"
+	probe_t+=("$usec")
+done
+stats "uffd-probe${*:+ $*}" "${probe_t[@]}"
+stats "baseline /bin/true" "${base_t[@]}"
