@@ -127,45 +127,67 @@ static void parse_config(struct probe *p, const char *buf, size_t len)
 	}
 }
 
+/*
+ * Load one config file, plain or gzip (by its magic). 0 when read, -errno
+ * when it cannot be read, 1 when it was read but is unusable (the config
+ * verdict then says why).
+ */
+static int load(struct probe *p, const char *path)
+{
+	struct probe_config *c = &p->config;
+	size_t len = 0, tlen = 0;
+	unsigned char *text;
+	char *buf = NULL;
+	int ret;
+
+	ret = read_all(path, &buf, &len);
+	if (ret)
+		return ret;
+	if (len >= 2 && (unsigned char)buf[0] == 0x1f &&
+	    (unsigned char)buf[1] == 0x8b) {
+		ret = gunzip((unsigned char *)buf, len, &text, &tlen);
+		free(buf);
+		if (ret) {
+			verdict_set(&c->v, TRI_UNKNOWN, -ret, "corrupt",
+				    "%s could not be decompressed: %s", path,
+				    strerror(-ret));
+			return 1;
+		}
+		buf = (char *)text;
+		len = tlen;
+	}
+	parse_config(p, buf, len);
+	free(buf);
+	snprintf(c->source, sizeof(c->source), "%s", path);
+	verdict_set(&c->v, TRI_YES, 0, "ok", "read %s", path);
+	return 0;
+}
+
 void probe_config(struct probe *p)
 {
 	struct probe_config *c = &p->config;
-	char path[sizeof(p->config.source)];
-	unsigned char *text;
-	size_t len, tlen;
-	char *buf;
+	char boot[sizeof(c->source)];
 	int ret, err_boot;
 
 	memcpy(c->opts, cfg_opts_template, sizeof(c->opts));
-	snprintf(path, sizeof(path), "/boot/config-%s", p->uts.release);
-	ret = read_all(path, &buf, &len);
-	err_boot = -ret;
-	if (!ret) {
-		parse_config(p, buf, len);
-		free(buf);
-		snprintf(c->source, sizeof(c->source), "%s", path);
-		verdict_set(&c->v, TRI_YES, 0, "ok", "read %s", path);
+	if (p->config_path) {
+		ret = load(p, p->config_path);
+		if (ret < 0)
+			verdict_set(&c->v, TRI_UNKNOWN, -ret, "unreadable",
+				    "%s: %s", p->config_path, strerror(-ret));
 		return;
 	}
-	ret = read_all("/proc/config.gz", &buf, &len);
-	if (ret) {
+	/* /boot first: plain text, no decompression. */
+	snprintf(boot, sizeof(boot), "/boot/config-%s", p->uts.release);
+	ret = load(p, boot);
+	if (ret >= 0)
+		return;
+	err_boot = -ret;
+	ret = load(p, "/proc/config.gz");
+	if (ret < 0)
 		verdict_set(&c->v, TRI_UNKNOWN, -ret, "unreadable",
 			    "%s: %s; /proc/config.gz: %s (CONFIG_IKCONFIG_PROC off?)",
-			    path, strerror(err_boot), strerror(-ret));
-		return;
-	}
-	ret = gunzip((unsigned char *)buf, len, &text, &tlen);
-	free(buf);
-	if (ret) {
-		verdict_set(&c->v, TRI_UNKNOWN, -ret, "corrupt",
-			    "/proc/config.gz could not be decompressed: %s",
-			    strerror(-ret));
-		return;
-	}
-	parse_config(p, (char *)text, tlen);
-	free(text);
-	snprintf(c->source, sizeof(c->source), "/proc/config.gz");
-	verdict_set(&c->v, TRI_YES, 0, "ok", "read /proc/config.gz");
+			    boot, strerror(err_boot), strerror(-ret));
 }
 
 const char *config_value(const struct probe *p, const char *name)

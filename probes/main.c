@@ -52,7 +52,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: uffd-probe [--json|--header|--shell] [--unprivileged]\n"
 		"                  [--require NAME[,NAME...]] [--profile NAME[,NAME...]]\n"
-		"                  [--dev PATH] [--no-color] [--list] [--help] [--version]\n"
+		"                  [--dev PATH] [--config PATH] [--no-color] [--list]\n"
+		"                  [--help] [--version]\n"
 		"\n"
 		"  (default)        human-readable report\n"
 		"  --json           machine-readable report (probes/SCHEMA.md)\n"
@@ -62,6 +63,8 @@ static void usage(FILE *f)
 		"  --profile LIST   exit 0 if every named consumer profile is met, else 1\n"
 		"  --unprivileged   drop CAP_SYS_PTRACE before probing\n"
 		"  --dev PATH       device node to try instead of /dev/userfaultfd\n"
+		"  --config PATH    kernel config (plain or gzip) instead of\n"
+		"                   /boot/config-$(uname -r) or /proc/config.gz\n"
 		"  --list           list fact and profile names\n"
 		"exit: 0 ok / satisfied, 1 not satisfied, 2 usage error\n");
 }
@@ -208,6 +211,7 @@ int main(int argc, char **argv)
 		{ "profile", required_argument, NULL, 'p' },
 		{ "unprivileged", no_argument, NULL, 'u' },
 		{ "dev", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "no-color", no_argument, NULL, 'C' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -238,6 +242,7 @@ int main(int argc, char **argv)
 			break;
 		case 'u': p.unprivileged = true; break;
 		case 'd': p.dev_node = optarg; break;
+		case 'c': p.config_path = optarg; break;
 		case 'C': colour = false; break;
 		case 'l':
 			printf("facts (--require, UFFD_HAVE_<NAME>):\n");

@@ -65,13 +65,14 @@ extern const struct cfg_opt cfg_opts_template[CFG_OPT_NR];
 
 struct probe_config {
 	struct verdict v;	/* yes: read; unknown: could not read */
-	char source[sizeof(((struct utsname *)0)->release) + 16];
+	char source[256];
 	struct cfg_opt opts[CFG_OPT_NR];
 };
 
 struct probe {
 	struct utsname uts;
 	const char *dev_node;		/* default /dev/userfaultfd */
+	const char *config_path;	/* --config, else /boot or /proc */
 	bool unprivileged;		/* --unprivileged was honoured */
 	struct verdict unpriv_drop;	/* result of dropping CAP_SYS_PTRACE */
 
