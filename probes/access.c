@@ -261,11 +261,20 @@ static void diagnose_syscall(struct probe *p, struct verdict *v, int err,
 			    errno_name(err), p->seccomp_mode, p->seccomp_filters);
 		return;
 	}
-	if (err == EPERM && !user_only &&
-	    (other_err == 0 || (other_err == EINVAL && p->sysctl == 0))) {
+	/* The privilege rule: the user-mode-only flag passes it (5.11+). */
+	if (err == EPERM && !user_only && other_err == 0) {
 		verdict_set(v, TRI_NO, err, "sysctl",
 			    "vm.unprivileged_userfaultfd=%d and no CAP_SYS_PTRACE: only UFFD_USER_MODE_ONLY fds are allowed",
 			    p->sysctl);
+		return;
+	}
+	/* Before 5.11 the rule came first, whatever the flags. */
+	if (err == EPERM && !has_filter(p) && p->sysctl == 0 &&
+	    p->cap_ptrace != TRI_YES) {
+		verdict_set(v, TRI_NO, err, "sysctl",
+			    user_only ?
+			    "this kernel applies vm.unprivileged_userfaultfd=0 to user-mode-only fds too (Linux < 5.11)" :
+			    "vm.unprivileged_userfaultfd=0 and no CAP_SYS_PTRACE");
 		return;
 	}
 	if (err == EPERM && has_filter(p)) {

@@ -150,8 +150,7 @@ static void describe(const struct req *r, char *buf, size_t len)
 }
 
 /* How to get a working (kernel-fault-capable) fd, from the diagnosis. */
-static void access_fix(const struct probe *p, bool need_full, char *buf,
-		       size_t len)
+static void access_fix(const struct probe *p, char *buf, size_t len)
 {
 	const struct verdict *sys = &p->access[UFFD_PATH_SYSCALL];
 	const struct verdict *dev = &p->access[UFFD_PATH_DEV];
@@ -168,7 +167,7 @@ static void access_fix(const struct probe *p, bool need_full, char *buf,
 			 devfix);
 		return;
 	}
-	if (!strcmp(sys->cause, "sysctl") && need_full) {
+	if (!strcmp(sys->cause, "sysctl")) {
 		strfmt(buf, len, "grant CAP_SYS_PTRACE, or sysctl -w vm.unprivileged_userfaultfd=1%s",
 			 devfix);
 		return;
@@ -248,7 +247,7 @@ static enum tri check(const struct probe *p, const struct req *r, char *miss,
 		strfmt(miss, len, "%s (%s)", want,
 		       any ? "only UFFD_USER_MODE_ONLY fds can be created" :
 		       "no creation path works");
-		access_fix(p, r->kind == REQ_KERNEL_FAULTS, fix, len);
+		access_fix(p, fix, len);
 		return TRI_NO;
 	}
 	if (p->api_v.status != TRI_YES) {

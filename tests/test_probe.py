@@ -248,3 +248,36 @@ def test_list_and_help(probe: Path) -> None:
     assert res.returncode == 0 and "KERNEL_FAULTS" in res.stdout
     assert "android-art" in res.stdout
     assert run([str(probe), "--help"]).returncode == 0
+
+
+def _run_on_pty(cmd: list[str], env: dict[str, str]) -> str:
+    import pty
+    import select
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(cmd, stdout=slave, stderr=subprocess.DEVNULL,
+                                env=env)
+        os.close(slave)
+        out = b""
+        while True:
+            ready, _, _ = select.select([master], [], [], 10)
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:         # EIO: the child closed the pty
+                break
+            if not chunk:
+                break
+            out += chunk
+        proc.wait(timeout=10)
+        return out.decode(errors="replace")
+    finally:
+        os.close(master)
+
+
+def test_colour_only_on_a_tty(probe: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    assert "\033[32m" in _run_on_pty([str(probe)], env)
+    assert "\033[" not in _run_on_pty([str(probe), "--no-color"], env)
+    assert "\033[" not in _run_on_pty([str(probe)], {**env, "NO_COLOR": "1"})
