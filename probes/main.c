@@ -82,9 +82,10 @@ static void list_facts(FILE *f, const char *indent)
 			fprintf(f, "\n%s", indent);
 			col = 0;
 		}
-		fprintf(f, "%s%s", names[i], i + 1 < n ? " " : "\n");
+		fprintf(f, "%s%s", col ? " " : "", names[i]);
 		col += w;
 	}
+	fprintf(f, "\n");
 }
 
 static void list_profiles(FILE *f, const char *indent)

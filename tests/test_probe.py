@@ -281,3 +281,29 @@ def test_colour_only_on_a_tty(probe: Path) -> None:
     assert "\033[32m" in _run_on_pty([str(probe)], env)
     assert "\033[" not in _run_on_pty([str(probe), "--no-color"], env)
     assert "\033[" not in _run_on_pty([str(probe)], {**env, "NO_COLOR": "1"})
+
+
+def test_facts_follow_the_report(probe: Path, doc: dict[str, Any]) -> None:
+    facts = doc["facts"]
+    out = run([str(probe), "--list"]).stdout
+    listed = out.split("\nprofiles")[0].split("\n", 1)[1].split()
+    assert listed == list(facts)
+    for f in doc["api"]["feature_names"]:
+        assert facts[f] == "yes"
+    masks = doc["api"]["ioctls"]
+    for r in doc["register"]:
+        masks |= r["ioctls"]
+    for name, v in facts.items():
+        if name.startswith("IOCTL_"):
+            bit = {"REGISTER": 0, "UNREGISTER": 1, "WAKE": 2, "COPY": 3,
+                   "ZEROPAGE": 4, "MOVE": 5, "WRITEPROTECT": 6,
+                   "CONTINUE": 7, "POISON": 8}[name[6:]]
+            assert v == ("yes" if masks >> bit & 1 else "no"), name
+    for mem in MEMS:
+        for mode in ("MISSING", "WP", "MINOR"):
+            name = f"REGISTER_{mem.upper()}_{mode}"
+            assert facts[name] == reg(doc, mem, mode)["status"], name
+    paths = {"SYSCALL": "syscall", "USER_MODE_ONLY": "syscall-user-mode-only",
+             "DEV_USERFAULTFD": "dev-userfaultfd"}
+    for fact, path in paths.items():
+        assert facts[fact] == by_path(doc, path)["status"]
