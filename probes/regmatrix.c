@@ -131,7 +131,9 @@ static void mem_unknown(struct probe *p, enum mem_type mem, int err,
 {
 	int i;
 
-	verdict_set(&p->mem[mem], TRI_NO, err, cause, "%s", why);
+	/* Without an fd the memory was not even tried. */
+	verdict_set(&p->mem[mem], strcmp(cause, "no_fd") ? TRI_NO :
+		    TRI_UNKNOWN, err, cause, "%s", why);
 	for (i = 0; i < REG_MODE_NR; i++) {
 		p->reg[mem][i].mode = reg_modes[i];
 		verdict_set(&p->reg[mem][i].v, TRI_UNKNOWN, err, cause,
@@ -143,7 +145,7 @@ static void mem_unknown(struct probe *p, enum mem_type mem, int err,
 static bool map_type(struct probe *p, enum mem_type mem, int fd, size_t len,
 		     struct mapping *m)
 {
-	int flags = MAP_NORESERVE;
+	int flags = MAP_NORESERVE, err;
 	char why[REASON_LEN];
 
 	flags |= mem_is_shared(mem) ? MAP_SHARED : MAP_PRIVATE;
@@ -158,9 +160,10 @@ static bool map_type(struct probe *p, enum mem_type mem, int fd, size_t len,
 		p->mem_page[mem] = len;
 		return true;
 	}
+	err = errno;
 	m->addr = NULL;
-	snprintf(why, sizeof(why), "mmap: %s", strerror(errno));
-	mem_unknown(p, mem, errno, "no_mapping", why);
+	snprintf(why, sizeof(why), "mmap: %s", strerror(err));
+	mem_unknown(p, mem, err, "no_mapping", why);
 	return false;
 }
 
@@ -171,12 +174,13 @@ static int make_memfd(struct probe *p, bool huge, size_t *len)
 	enum mem_type b = huge ? MEM_HUGETLB_PRIVATE : MEM_SHMEM_PRIVATE;
 	char why[REASON_LEN];
 	struct statfs sfs;
-	int fd;
+	int fd, err;
 
 	fd = memfd_create("uffd-probe", MFD_CLOEXEC | (huge ? MFD_HUGETLB : 0));
 	if (fd < 0) {
+		err = errno;
 		snprintf(why, sizeof(why), "memfd_create(%s): %s%s",
-			 huge ? "MFD_HUGETLB" : "0", strerror(errno),
+			 huge ? "MFD_HUGETLB" : "0", strerror(err),
 			 huge ? " (no hugetlbfs or no huge page size)" : "");
 		goto fail;
 	}
@@ -186,11 +190,12 @@ static int make_memfd(struct probe *p, bool huge, size_t *len)
 		*len = (size_t)sfs.f_bsize;
 	if (ftruncate(fd, (off_t)*len) == 0)
 		return fd;
-	snprintf(why, sizeof(why), "ftruncate memfd: %s", strerror(errno));
+	err = errno;
+	snprintf(why, sizeof(why), "ftruncate memfd: %s", strerror(err));
 	close(fd);
 fail:
-	mem_unknown(p, a, errno, "no_mapping", why);
-	mem_unknown(p, b, errno, "no_mapping", why);
+	mem_unknown(p, a, err, "no_mapping", why);
+	mem_unknown(p, b, err, "no_mapping", why);
 	return -1;
 }
 
