@@ -160,6 +160,15 @@ static void json_api(const struct probe *p)
 	}
 	printf("],");
 	jmask("ioctls", p->ioctls, true);
+	printf(",\"unknown_ioctl_bits\":[");
+	first = true;
+	for (b = 0; b < 64; b++) {
+		if (!(p->ioctls & (1ull << b)) || uffd_ioctl_name(b))
+			continue;
+		printf("%s%u", first ? "" : ",", b);
+		first = false;
+	}
+	putchar(']');
 	printf(",\"event_fork_allowed\":{");
 	jverdict(&p->fork_allowed);
 	printf("}}");

@@ -307,3 +307,32 @@ def test_facts_follow_the_report(probe: Path, doc: dict[str, Any]) -> None:
              "DEV_USERFAULTFD": "dev-userfaultfd"}
     for fact, path in paths.items():
         assert facts[fact] == by_path(doc, path)["status"]
+
+
+def test_unknown_feature_bits_never_fail(build_dir: Path, probe: Path,
+                                         doc: dict[str, Any],
+                                         tmp_path: Path) -> None:
+    """A future kernel reports bits this build has no name for: they are
+    listed as numbers / "bit N" and nothing else changes."""
+    extra_f, extra_i = (1 << 17) | (1 << 40), 1 << 9
+    fake = [str(build_dir / "tools" / "uffd-fake-api"), "--features",
+            hex(extra_f), "--ioctls", hex(extra_i), "--", str(probe)]
+    got = probe_json(fake)
+    api = got["api"]
+    assert api["features"] == doc["api"]["features"] | extra_f
+    assert api["unknown_feature_bits"] == [17, 40]
+    assert api["feature_names"] == doc["api"]["feature_names"]
+    assert api["ioctls"] == doc["api"]["ioctls"] | extra_i
+    assert api["unknown_ioctl_bits"] == [9]
+    assert got["facts"] == doc["facts"]
+    text = run(fake)
+    assert text.returncode == 0 and "bit 17" in text.stdout
+    assert "bit 40" in text.stdout and "bit 9" in text.stdout
+    hdr = run(fake[:-1] + [str(probe), "--header"])
+    (tmp_path / "h.h").write_text(hdr.stdout)
+    (tmp_path / "m.c").write_text('#include "h.h"\nint main(void){return 0;}\n')
+    assert run(["gcc", "-Wall", "-Werror", "-fsyntax-only",
+                str(tmp_path / "m.c")]).returncode == 0
+    assert f"0x{doc['api']['features'] | extra_f:x}ULL" in hdr.stdout
+    name = doc["api"]["feature_names"][0]
+    assert run(fake + ["--require", name]).returncode == 0
