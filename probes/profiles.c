@@ -162,6 +162,9 @@ static void access_fix(const struct probe *p, char *buf, size_t len)
 	}
 	if (!strcmp(dev->cause, "device_mode"))
 		devfix = "; or give the user read/write access to the device node (e.g. a group with mode 0660)";
+	else if (!strcmp(dev->cause, "no_device") ||
+		 !strcmp(dev->cause, "device_denied"))
+		devfix = "; or expose /dev/userfaultfd (Linux >= 6.1) to the workload (e.g. docker --device /dev/userfaultfd)";
 	if (!strcmp(sys->cause, "seccomp")) {
 		strfmt(buf, len, "allow the userfaultfd syscall in the seccomp profile (Docker/Podman: --security-opt seccomp=<profile>)%s",
 			 devfix);
