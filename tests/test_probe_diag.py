@@ -18,7 +18,7 @@ from typing import Any, Iterator
 import pytest
 
 from test_probe_util import (as_nobody, by_path, probe_json, public_copy,
-                             reg, run)
+                             reg, run, validate)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="needs root to set up users and nodes")
@@ -65,6 +65,7 @@ def at_sysctl_zero(cmd: list[str]) -> tuple[dict[str, Any], Any]:
     for _ in range(40):
         res = run(cmd)
         doc = json.loads(res.stdout)
+        validate(doc)
         if doc["process"]["unprivileged_userfaultfd"] == 0:
             return doc, res
         time.sleep(0.05)

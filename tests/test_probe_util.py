@@ -80,10 +80,25 @@ def run(cmd: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
                           **kw)
 
 
+_SCHEMA = Path(__file__).resolve().parent.parent / "probes" / "schema.json"
+
+
+def validate(doc: dict[str, Any]) -> None:
+    """Check @doc against probes/schema.json (when jsonschema exists)."""
+    try:
+        import jsonschema
+    except ImportError:
+        return
+    jsonschema.validate(doc, json.loads(_SCHEMA.read_text()))
+
+
 def probe_json(cmd: list[str]) -> dict[str, Any]:
+    """Run the probe with --json; every document is schema-checked."""
     res = run(cmd + ["--json"])
     assert res.returncode == 0, res.stderr
-    return json.loads(res.stdout)
+    doc = json.loads(res.stdout)
+    validate(doc)
+    return doc
 
 
 def by_path(doc: dict[str, Any], path: str) -> dict[str, Any]:
