@@ -113,7 +113,7 @@ static void text_register(const struct probe *p)
 
 	printf("register (one page, nothing populated)\n  %-16s", "");
 	for (m = 0; m < REG_MODE_NR; m++)
-		printf(" %-8s", short_mode[m]);
+		printf(" %-*s", m + 1 < REG_MODE_NR ? 8 : 0, short_mode[m]);
 	putchar('\n');
 	for (t = 0; t < MEM_TYPE_NR; t++) {
 		printf("  %-16s", mem_type_name(t));
@@ -127,7 +127,8 @@ static void text_register(const struct probe *p)
 			const char *w = r->v.status == TRI_YES ? "yes" :
 				r->v.err ? errno_name(r->v.err) : "?";
 
-			printf(" %s%-8s%s", paint(r->v.status), w, reset());
+			printf(" %s%-*s%s", paint(r->v.status),
+			       m + 1 < REG_MODE_NR ? 8 : 0, w, reset());
 		}
 		putchar('\n');
 	}
