@@ -8,6 +8,10 @@
  * by the next max-code-length bits of input (bits arrive LSB first, so the
  * table is indexed by the bit-reversed code). An entry holds the symbol
  * and its length; 0 marks a bit pattern that no code uses.
+ *
+ * The trailer's length is checked, its CRC32 is not: the kernel writes
+ * the file, and a damaged stream almost always breaks the Huffman data or
+ * the length first. Bad input never reads or writes out of bounds.
  */
 #include <errno.h>
 #include <stdbool.h>
