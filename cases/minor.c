@@ -28,6 +28,8 @@
 #define SEED_A	21	/* page cache contents when the fault happens */
 #define SEED_B	22	/* what the monitor writes before CONTINUE */
 #define WVAL	0x5a	/* even: never equal to a pattern byte */
+/* A woken thread finishes in microseconds; toucher_blocked() also checks it sleeps. */
+#define SETTLE_MS	30
 
 FIXTURE(minor) {
 	struct mem_area mem;
@@ -210,7 +212,7 @@ TEST_F_TIMEOUT(minor, read_fault_continue, 5)
 	ASSERT_EQ(0, toucher_start(&self->t, p + 5, TOUCH_READ, 0));
 	self->t_started = true;
 	expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
-	EXPECT_TRUE(toucher_blocked(&self->t, 50));
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 
 	mem_fill(self->mem.alias + page, page, SEED_B);
 	ASSERT_EQ(0, do_continue(self->uffd, p, page, 0, &mapped));
@@ -244,7 +246,7 @@ TEST_F_TIMEOUT(minor, write_fault_continue, 5)
 	self->t_started = true;
 	expect_fault(_metadata, self->uffd, p,
 		     UFFD_PAGEFAULT_FLAG_MINOR | UFFD_PAGEFAULT_FLAG_WRITE);
-	EXPECT_TRUE(toucher_blocked(&self->t, 50));
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	EXPECT_EQ(-1, mem_check(self->mem.alias, self->mem.len, SEED_A));
 
 	ASSERT_EQ(0, do_continue(self->uffd, p, page, 0, &mapped));
@@ -337,7 +339,7 @@ TEST_F_TIMEOUT(minor, continue_mode_wp, 5)
 	self->t_started = true;
 	expect_fault(_metadata, self->uffd, p,
 		     UFFD_PAGEFAULT_FLAG_WP | UFFD_PAGEFAULT_FLAG_WRITE);
-	EXPECT_TRUE(toucher_blocked(&self->t, 50));
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	EXPECT_EQ(-1, pattern_check(p, page, page, SEED_A));
 
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));

@@ -22,6 +22,8 @@
 #define NPAGES	4
 #define SEED	31
 #define WVAL	0x5a
+/* A woken thread finishes in microseconds; toucher_blocked() also checks it sleeps. */
+#define SETTLE_MS	30
 
 FIXTURE(poison) {
 	struct mem_area mem;
@@ -316,7 +318,7 @@ TEST_F_TIMEOUT(poison, dontwake, 5)
 	ASSERT_EQ(0, do_poison(self->uffd, p, page,
 			       UFFDIO_POISON_MODE_DONTWAKE, &updated));
 	EXPECT_EQ((int64_t)page, updated);
-	EXPECT_TRUE(toucher_blocked(&self->t, 50));
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	ASSERT_EQ(0, uffd_wake_range(self->uffd, p, page));
 	ASSERT_TRUE(toucher_wait(&self->t, 2000));
 	toucher_join(&self->t);

@@ -5,10 +5,12 @@
  * (WP_UNPOPULATED, markers), asynchronous WP read back with PAGEMAP_SCAN,
  * and what fork() does to a protected page with and without EVENT_FORK.
  */
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "fl_test.h"
 #include "pagemap.h"
+#include "pin.h"
 
 /*
  * fl_test.h picks the skip exit code by XFAIL, which no harness defines:
@@ -23,6 +25,8 @@
 #define SEED	11
 /* The pattern bytes are odd: an even value always shows a write landed. */
 #define WVAL	0x5a
+/* A woken thread finishes in microseconds; toucher_blocked() also checks it sleeps. */
+#define SETTLE_MS	30
 
 FIXTURE(wp) {
 	struct mem_area mem;
@@ -152,7 +156,7 @@ TEST_F_TIMEOUT(wp, fault_blocks_until_unprotect, 5)
 
 	start_writer(_metadata, self, p + 5);
 	expect_wp_fault(_metadata, self->uffd, p);
-	EXPECT_TRUE(toucher_blocked(&self->t, 50));
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	expect_old_bytes(_metadata, &self->mem);
 
 	/* Unprotect only the faulting page: that alone resolves the fault. */
@@ -190,7 +194,7 @@ TEST_F_TIMEOUT(wp, unprotect_dontwake, 5)
 
 	ASSERT_EQ(0, uffd_writeprotect(self->uffd, &wp));
 	EXPECT_EQ(0, pagemap_uffd_wp(p));
-	EXPECT_TRUE(toucher_blocked(&self->t, 50)) {
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS)) {
 		TH_LOG("unprotect with DONTWAKE woke the writer");
 	}
 	expect_old_bytes(_metadata, &self->mem);
@@ -360,10 +364,66 @@ TEST_F_TIMEOUT(wp, async_pagemap_scan, 5)
 	EXPECT_EQ(1, pagemap_uffd_wp(mem_page(&self->mem, 1)));
 }
 
+/* Compare @len bytes at @p with the pattern mem_fill() puts at offset @off. */
+static bool pattern_at(const char *p, size_t len, size_t off,
+		       unsigned int seed)
+{
+	char *want = malloc(off + len);
+	bool same;
+
+	if (!want)
+		return false;
+	mem_fill(want, off + len, seed);
+	same = !memcmp(p, want + off, len);
+	free(want);
+	return same;
+}
+
+/*
+ * Zapping a protected page (MADV_DONTNEED): anon drops the page and its
+ * protection with it; file-backed memory keeps the protection in a marker,
+ * so the next write still traps, and then lands on the file's data.
+ */
+TEST_F_TIMEOUT(wp, zap_keeps_protection, 5)
+{
+	size_t page = self->mem.page;
+	char *p = mem_page(&self->mem, 1);
+
+	mem_fill(self->mem.addr, self->mem.len, SEED);
+	wp_open(_metadata, self, variant, 0);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
+				   true));
+	ASSERT_EQ(0, madvise(p, page, MADV_DONTNEED));
+	EXPECT_EQ(0, pagemap_present(p));
+	if (variant->mem == MEM_ANON) {
+		EXPECT_EQ(0, pagemap_uffd_wp(p));
+		EXPECT_EQ(-1, mem_check_zero(p, page));
+		expect_write_passes(_metadata, self, p);
+		return;
+	}
+	EXPECT_EQ(1, pagemap_uffd_wp(p)) {
+		TH_LOG("zap dropped the uffd-wp protection of a file page");
+	}
+	start_writer(_metadata, self, p + 5);
+	expect_wp_fault(_metadata, self->uffd, p);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_EQ(WVAL, (unsigned char)p[5]);
+	if (mem_is_shared(variant->mem)) {
+		/* The page cache kept the data the zap took off our pte. */
+		EXPECT_TRUE(pattern_at(p, 5, page, SEED));
+		EXPECT_TRUE(pattern_at(p + 6, page - 6, page + 6, SEED));
+	} else {
+		/* Our private copy is gone; the file behind it is a hole. */
+		EXPECT_EQ(-1, mem_check_zero(p, 5));
+		EXPECT_EQ(-1, mem_check_zero(p + 6, page - 6));
+	}
+}
+
 struct forker {
 	char *page;		/* the protected page */
 	pid_t pid;		/* child, or -errno */
-	int err;
 };
 
 /*
@@ -403,46 +463,68 @@ static int child_status(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-/* Without EVENT_FORK the child's copy of a protected page is not protected. */
-TEST_F_TIMEOUT(wp, fork_without_event, 5)
-{
-	struct forker f = { .page = mem_page(&self->mem, 0) };
-
-	mem_fill(self->mem.addr, self->mem.len, SEED);
-	wp_open(_metadata, self, variant, 0);
-	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
-				   true));
-	ASSERT_EQ(1, pagemap_uffd_wp(f.page));
-	fork_thread(&f);
-	ASSERT_LT(0, f.pid);
-	EXPECT_EQ(0, child_status(f.pid)) {
-		TH_LOG("child exit 1: protection leaked into the child; 2+: error");
-	}
-	/* The parent's page stays protected. */
-	EXPECT_EQ(1, pagemap_uffd_wp(f.page));
-	expect_no_msg(_metadata, self->uffd);
-}
-
 /*
- * With EVENT_FORK the child inherits the registration and the protection;
- * the parent gets the child's uffd in the FORK event and resolves the
- * child's WP fault through it.
+ * With EVENT_FORK: the parent reads the FORK event (which lets fork()
+ * return), gets the child's uffd from it, and resolves through it the WP
+ * fault of the child's write; our own uffd sees nothing.
  */
-TEST_F_TIMEOUT(wp, fork_with_event, 5)
+static void fork_with_event(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(wp) *self, struct forker *f,
+			    int want_excl)
 {
-	uint64_t features = fl_wp_features(variant->mem) |
-			    UFFD_FEATURE_EVENT_FORK;
-	struct forker f = { .page = mem_page(&self->mem, 0) };
-	size_t page = self->mem.page;
 	struct uffd_msg msg;
-	char *expect;
 	pthread_t thr;
 	int cfd;
 
+	ASSERT_EQ(0, pthread_create(&thr, NULL, fork_thread, f));
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	ASSERT_EQ(UFFD_EVENT_FORK, msg.event);
+	cfd = (int)msg.arg.fork.ufd;
+	ASSERT_LE(0, cfd);
+	pthread_join(thr, NULL);
+	ASSERT_LT(0, f->pid);
+
+	expect_wp_fault(_metadata, cfd, f->page);
+	expect_no_msg(_metadata, self->uffd);
+	/*
+	 * The child is alive and blocked: a private page it shares with us
+	 * is not exclusively ours, unless the pin made fork() copy it.
+	 */
+	if (want_excl >= 0)
+		EXPECT_EQ(want_excl, pagemap_exclusive(f->page));
+	ASSERT_EQ(0, uffd_wp_range(cfd, f->page, self->mem.page, false));
+	EXPECT_EQ(1, child_status(f->pid)) {
+		TH_LOG("child exit 0: its page lost the protection; 2+: error");
+	}
+	close(cfd);
+}
+
+/*
+ * Protect the area, optionally pin page 0 long-term (fork then copies it
+ * eagerly for a private mapping), fork, and check what the child got:
+ * without EVENT_FORK its page is not protected, with it the protection
+ * and the registration are inherited.
+ */
+static void fork_check(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(wp) *self,
+		       const FIXTURE_VARIANT(wp) *variant, bool event, bool pin)
+{
+	uint64_t features = fl_wp_features(variant->mem) |
+			    (event ? UFFD_FEATURE_EVENT_FORK : 0);
+	struct forker f = { .page = mem_page(&self->mem, 0) };
+	char why[256], *expect;
+	int pinned = -1;
+
 	mem_fill(self->mem.addr, self->mem.len, SEED);
 	FL_REQUIRE_FEATURES(features);
+	/* Pin before protecting: a write pin of a protected page would trap. */
+	if (pin) {
+		pinned = pin_range(f.page, self->mem.page, why, sizeof(why));
+		if (pinned < 0)
+			FL_SKIP("%s", why);
+	}
 	self->uffd = uffd_open(features, NULL);
-	if (self->uffd == -EPERM)
+	if (self->uffd == -EPERM && event)
 		FL_SKIP("UFFD_FEATURE_EVENT_FORK needs CAP_SYS_PTRACE (UFFDIO_API: EPERM)");
 	ASSERT_LE(0, self->uffd);
 	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
@@ -450,24 +532,23 @@ TEST_F_TIMEOUT(wp, fork_with_event, 5)
 					 UFFDIO_REGISTER_MODE_WP, NULL));
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
 				   true));
-	ASSERT_EQ(0, pthread_create(&thr, NULL, fork_thread, &f));
+	ASSERT_EQ(1, pagemap_uffd_wp(f.page));
 
-	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
-	ASSERT_EQ(UFFD_EVENT_FORK, msg.event);
-	cfd = (int)msg.arg.fork.ufd;
-	ASSERT_LE(0, cfd);
-	pthread_join(thr, NULL);
-	ASSERT_LT(0, f.pid);
-
-	/* The child's write traps on the child's uffd, not on ours. */
-	expect_wp_fault(_metadata, cfd, f.page);
-	expect_no_msg(_metadata, self->uffd);
-	ASSERT_EQ(0, uffd_wp_range(cfd, f.page, page, false));
-	EXPECT_EQ(1, child_status(f.pid)) {
-		TH_LOG("child exit 0: the child's page lost its protection; 2+: error");
+	if (event) {
+		fork_with_event(_metadata, self, &f,
+				mem_is_shared(variant->mem) ? -1 : pin);
+	} else {
+		fork_thread(&f);
+		ASSERT_LT(0, f.pid);
+		EXPECT_EQ(0, child_status(f.pid)) {
+			TH_LOG("child exit 1: protection leaked into the child; 2+: error");
+		}
 	}
-	close(cfd);
+	unpin_range(pinned);
+
+	/* The parent's page stays protected, and no fault reached us. */
 	EXPECT_EQ(1, pagemap_uffd_wp(f.page));
+	expect_no_msg(_metadata, self->uffd);
 	/* The child's write reaches us only through shared memory. */
 	expect = malloc(self->mem.len);
 	ASSERT_NE(NULL, expect);
@@ -476,6 +557,26 @@ TEST_F_TIMEOUT(wp, fork_with_event, 5)
 		expect[0] = WVAL;
 	EXPECT_EQ(0, memcmp(expect, self->mem.addr, self->mem.len));
 	free(expect);
+}
+
+TEST_F_TIMEOUT(wp, fork_without_event, 5)
+{
+	fork_check(_metadata, self, variant, false, false);
+}
+
+TEST_F_TIMEOUT(wp, fork_with_event, 5)
+{
+	fork_check(_metadata, self, variant, true, false);
+}
+
+TEST_F_TIMEOUT(wp, fork_pinned_without_event, 5)
+{
+	fork_check(_metadata, self, variant, false, true);
+}
+
+TEST_F_TIMEOUT(wp, fork_pinned_with_event, 5)
+{
+	fork_check(_metadata, self, variant, true, true);
 }
 
 FL_TEST_MAIN(16)

@@ -49,6 +49,11 @@ int pagemap_present(const void *addr)
 	return entry_bit(addr, PM_PRESENT);
 }
 
+int pagemap_exclusive(const void *addr)
+{
+	return entry_bit(addr, PM_MMAP_EXCLUSIVE);
+}
+
 int pagemap_scan(void *start, size_t len, uint64_t flags, uint64_t mask,
 		 uint64_t ret_mask, struct page_region *vec, size_t nvec,
 		 uint64_t *walk_end)

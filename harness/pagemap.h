@@ -25,6 +25,8 @@ int pagemap_entry(const void *addr, uint64_t *entry);
 int pagemap_uffd_wp(const void *addr);
 /* 1 if the page holding @addr is present, 0 if not, or -errno. */
 int pagemap_present(const void *addr);
+/* 1 if the page holding @addr is mapped only by us (once), 0, or -errno. */
+int pagemap_exclusive(const void *addr);
 
 /*
  * PAGEMAP_SCAN over [start, start+len) of our own address space: pages whose
