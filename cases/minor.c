@@ -311,6 +311,47 @@ TEST_F(minor, continue_hole_efault)
 }
 
 /*
+ * A range that is not page aligned (for hugetlb: huge page aligned), or
+ * empty, is EINVAL and maps nothing.
+ */
+TEST_F(minor, unaligned_einval)
+{
+	size_t page = self->mem.page;
+	size_t bad = mem_is_hugetlb(variant->mem) ?
+		     (size_t)sysconf(_SC_PAGESIZE) : 1;
+	char *p = mem_page(&self->mem, 1);
+	int64_t mapped = 0;
+
+	if (!minor_open(_metadata, self, variant, 0, 0))
+		return;
+	mem_fill(self->mem.alias, self->mem.len, SEED_A);
+	EXPECT_EQ(-EINVAL, do_continue(self->uffd, p + bad, page, 0, &mapped));
+	EXPECT_EQ(-EINVAL, do_continue(self->uffd, p, bad, 0, &mapped));
+	EXPECT_EQ(-EINVAL, do_continue(self->uffd, p, 0, 0, &mapped));
+	EXPECT_EQ(0, pagemap_present(p));
+	EXPECT_EQ(0, pagemap_present(p + page - 1));
+}
+
+/*
+ * CONTINUE outside any registration (the alias maps the same file but is
+ * not registered) is ENOENT with .mapped = -ENOENT.
+ */
+TEST_F(minor, unregistered_enoent)
+{
+	size_t page = self->mem.page;
+	int64_t mapped = 0;
+
+	if (!minor_open(_metadata, self, variant, 0, 0))
+		return;
+	mem_fill(self->mem.alias, self->mem.len, SEED_A);
+	ASSERT_EQ(0, madvise(self->mem.alias, page, MADV_DONTNEED));
+	EXPECT_EQ(-ENOENT, do_continue(self->uffd, self->mem.alias, page, 0,
+				       &mapped));
+	EXPECT_EQ(-ENOENT, mapped);
+	EXPECT_EQ(0, pagemap_present(self->mem.alias));
+}
+
+/*
  * CONTINUE with MODE_WP maps the page write-protected: reads pass, a
  * write raises a WP fault and lands only after unprotect.
  */

@@ -283,6 +283,45 @@ TEST_F(poison, partial_eagain)
 	expect_page_ok(_metadata, self, 2);
 }
 
+/*
+ * A range that is not page aligned (for hugetlb: huge page aligned), or
+ * empty, is EINVAL and poisons nothing: COPY still fills the page.
+ */
+TEST_F(poison, unaligned_einval)
+{
+	size_t page = self->mem.page;
+	size_t bad = mem_is_hugetlb(variant->mem) ?
+		     (size_t)sysconf(_SC_PAGESIZE) : 1;
+	char *p = mem_page(&self->mem, 1);
+	int64_t updated = 0;
+
+	poison_open(_metadata, self, variant);
+	EXPECT_EQ(-EINVAL, do_poison(self->uffd, p + bad, page, 0, &updated));
+	EXPECT_EQ(-EINVAL, do_poison(self->uffd, p, bad, 0, &updated));
+	EXPECT_EQ(-EINVAL, do_poison(self->uffd, p, 0, 0, &updated));
+	copy_page(_metadata, self, 1);
+	expect_page_ok(_metadata, self, 1);
+}
+
+/*
+ * POISON outside any registration is ENOENT (.updated = -ENOENT) and the
+ * page stays usable.
+ */
+TEST_F(poison, unregistered_enoent)
+{
+	size_t page = self->mem.page;
+	char *p = mem_page(&self->mem, 2);
+	int64_t updated = 0;
+
+	poison_open(_metadata, self, variant);
+	ASSERT_EQ(0, uffd_unregister_range(self->uffd, p, page));
+	EXPECT_EQ(-ENOENT, do_poison(self->uffd, p, page, 0, &updated));
+	EXPECT_EQ(-ENOENT, updated);
+	/* Unregistered: the access just faults the page in. */
+	memcpy(p, self->src + 2 * page, page);
+	expect_page_ok(_metadata, self, 2);
+}
+
 /* A thread blocked on a MISSING fault is woken by POISON into SIGBUS. */
 TEST_F_TIMEOUT(poison, wakes_with_sigbus, 5)
 {

@@ -227,6 +227,28 @@ TEST_F_TIMEOUT(wp, unregistered_enoent, 5)
 	expect_write_passes(_metadata, self, p);
 }
 
+/*
+ * A range that is not page aligned (for hugetlb: huge page aligned), or
+ * empty, is EINVAL and protects nothing.
+ */
+TEST_F_TIMEOUT(wp, unaligned_einval, 5)
+{
+	size_t page = self->mem.page;
+	/* A base page into a huge page, one byte into a base page. */
+	size_t bad = mem_is_hugetlb(variant->mem) ?
+		     (size_t)sysconf(_SC_PAGESIZE) : 1;
+	char *p = mem_page(&self->mem, 1);
+
+	mem_fill(self->mem.addr, self->mem.len, SEED);
+	wp_open(_metadata, self, variant, 0);
+	EXPECT_EQ(-EINVAL, uffd_wp_range(self->uffd, p + bad, page, true));
+	EXPECT_EQ(-EINVAL, uffd_wp_range(self->uffd, p, bad, true));
+	EXPECT_EQ(-EINVAL, uffd_wp_range(self->uffd, p, 0, true));
+	EXPECT_EQ(0, pagemap_uffd_wp(p));
+	EXPECT_EQ(0, pagemap_uffd_wp(p + page - 1));
+	expect_write_passes(_metadata, self, p);
+}
+
 /* WP together with DONTWAKE is EINVAL and protects nothing. */
 TEST_F_TIMEOUT(wp, wp_dontwake_einval, 5)
 {
