@@ -4,6 +4,9 @@
  * raises SIGBUS instead of a fault message, on every memory type. The
  * poison lives in this mapping's page table: neighbours and other views
  * of the same file are untouched.
+ *
+ * Reference points covered: uffd-unit-tests poison (sigbus_neighbours,
+ * wakes_with_sigbus); LTP userfaultfd06 (wakes_with_sigbus).
  */
 #include <sys/mman.h>
 

@@ -4,6 +4,11 @@
  * wake/DONTWAKE rules, the refusals, protection of never-touched pages
  * (WP_UNPOPULATED, markers), asynchronous WP read back with PAGEMAP_SCAN,
  * and what fork() does to a protected page with and without EVENT_FORK.
+ *
+ * Reference points covered: uffd-unit-tests wp-fork (fork_without_event,
+ * zap_keeps_protection), wp-fork-with-event, wp-fork-pin(-with-event)
+ * (fork_pinned_*), wp-unpopulated (unpopulated_*); LTP userfaultfd05
+ * (fault_blocks_until_unprotect).
  */
 #include <sys/mman.h>
 #include <sys/wait.h>
