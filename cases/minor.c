@@ -107,7 +107,9 @@ static void expect_anon_refusal(struct __test_metadata *_metadata,
 					 UFFDIO_REGISTER_MODE_MISSING, NULL));
 	EXPECT_EQ(-EINVAL, do_continue(self->uffd, self->mem.addr,
 				       self->mem.page, 0, &mapped));
-	EXPECT_EQ(-EINVAL, mapped);
+	/* A kernel without MINOR does not know CONTINUE: no output field. */
+	if (want)
+		EXPECT_EQ(-EINVAL, mapped);
 	EXPECT_EQ(0, pagemap_present(self->mem.addr));
 }
 
