@@ -35,6 +35,35 @@
 /* A woken thread finishes in microseconds; toucher_blocked() also checks it sleeps. */
 #define SETTLE_MS	30
 
+/*
+ * The SEED_A pattern of the largest area a test maps, built once in the
+ * parent (every test point is a fork of it), so tests copy and compare it
+ * instead of regenerating megabytes of hugetlb pattern.
+ */
+static char *ref;
+static size_t thp_pmd_size(void);
+
+__attribute__((constructor)) static void ref_init(void)
+{
+	size_t base = (size_t)sysconf(_SC_PAGESIZE);
+	size_t huge = mem_huge_page_size();
+	size_t len = NPAGES * (huge > base ? huge : base);
+
+	/* The collapse test maps one THP-sized range. */
+	if (thp_pmd_size() > len)
+		len = thp_pmd_size();
+
+	ref = malloc(len);
+	if (ref)
+		mem_fill(ref, len, SEED_A);
+}
+
+/* Bytes at @p equal the SEED_A pattern at offset @off of an area. */
+static bool pattern_at(const char *p, size_t len, size_t off)
+{
+	return ref && !memcmp(p, ref + off, len);
+}
+
 FIXTURE(minor) {
 	struct mem_area mem;
 	int uffd;
@@ -52,6 +81,7 @@ FIXTURE_SETUP(minor)
 {
 	self->uffd = -1;
 	self->t_started = false;
+	ASSERT_NE(NULL, ref);
 	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
 }
 
@@ -156,31 +186,6 @@ static void expect_fault(struct __test_metadata *_metadata, int uffd,
 	EXPECT_EQ((uintptr_t)page_addr, msg.arg.pagefault.address);
 }
 
-/*
- * Compare @len bytes at @p with the pattern mem_fill(buf, .., @seed) puts at
- * offset @off of a buffer; -1 when equal, else the first differing offset.
- */
-static long pattern_check(const char *p, size_t len, size_t off,
-			  unsigned int seed)
-{
-	char *want = malloc(off + len);
-	long ret = 0;
-	size_t i;
-
-	if (!want)
-		return 0;
-	mem_fill(want, off + len, seed);
-	ret = -1;
-	for (i = 0; i < len; i++) {
-		if (p[i] != want[off + i]) {
-			ret = (long)i;
-			break;
-		}
-	}
-	free(want);
-	return ret;
-}
-
 static void expect_no_msg(struct __test_metadata *_metadata, int uffd)
 {
 	struct uffd_msg msg;
@@ -211,7 +216,7 @@ TEST_F_TIMEOUT(minor, read_fault_continue, 5)
 
 	if (!minor_open(_metadata, self, variant, 0, 0))
 		return;
-	mem_fill(self->mem.alias, self->mem.len, SEED_A);
+	memcpy(self->mem.alias, ref, self->mem.len);
 	ASSERT_EQ(0, toucher_start(&self->t, p + 5, TOUCH_READ, 0));
 	self->t_started = true;
 	expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
@@ -244,13 +249,13 @@ TEST_F_TIMEOUT(minor, write_fault_continue, 5)
 
 	if (!minor_open(_metadata, self, variant, 0, 0))
 		return;
-	mem_fill(self->mem.alias, self->mem.len, SEED_A);
+	memcpy(self->mem.alias, ref, self->mem.len);
 	ASSERT_EQ(0, toucher_start(&self->t, p + 9, TOUCH_WRITE, WVAL));
 	self->t_started = true;
 	expect_fault(_metadata, self->uffd, p,
 		     UFFD_PAGEFAULT_FLAG_MINOR | UFFD_PAGEFAULT_FLAG_WRITE);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
-	EXPECT_EQ(-1, mem_check(self->mem.alias, self->mem.len, SEED_A));
+	EXPECT_TRUE(pattern_at(self->mem.alias, self->mem.len, 0));
 
 	ASSERT_EQ(0, do_continue(self->uffd, p, page, 0, &mapped));
 	EXPECT_EQ((int64_t)page, mapped);
@@ -263,8 +268,7 @@ TEST_F_TIMEOUT(minor, write_fault_continue, 5)
 		EXPECT_EQ(WVAL, (unsigned char)a[9]);
 	} else {
 		/* Private: CONTINUE mapped the cache page read-only; COW. */
-		EXPECT_EQ(-1, mem_check(self->mem.alias, self->mem.len,
-					SEED_A));
+		EXPECT_TRUE(pattern_at(self->mem.alias, self->mem.len, 0));
 	}
 	expect_no_msg(_metadata, self->uffd);
 }
@@ -280,13 +284,13 @@ TEST_F(minor, continue_eexist)
 
 	if (!minor_open(_metadata, self, variant, 0, 0))
 		return;
-	mem_fill(self->mem.alias, self->mem.len, SEED_A);
+	memcpy(self->mem.alias, ref, self->mem.len);
 	ASSERT_EQ(0, do_continue(self->uffd, self->mem.addr, page, 0,
 				 &mapped));
 	EXPECT_EQ((int64_t)page, mapped);
 	EXPECT_EQ(1, pagemap_present(self->mem.addr));
 	/* Mapped now: reading it raises no fault. */
-	EXPECT_EQ(-1, mem_check(self->mem.addr, page, SEED_A));
+	EXPECT_TRUE(pattern_at(self->mem.addr, page, 0));
 	expect_no_msg(_metadata, self->uffd);
 
 	mapped = 0;
@@ -307,7 +311,7 @@ TEST_F(minor, continue_hole_efault)
 
 	if (!minor_open(_metadata, self, variant, 0, 0))
 		return;
-	mem_fill(self->mem.alias, (NPAGES - 1) * page, SEED_A);
+	memcpy(self->mem.alias, ref, (NPAGES - 1) * page);
 	EXPECT_EQ(-EFAULT, do_continue(self->uffd, hole, page, 0, &mapped));
 	EXPECT_EQ(-EFAULT, mapped);
 	EXPECT_EQ(0, pagemap_present(hole));
@@ -327,7 +331,7 @@ TEST_F(minor, unaligned_einval)
 
 	if (!minor_open(_metadata, self, variant, 0, 0))
 		return;
-	mem_fill(self->mem.alias, self->mem.len, SEED_A);
+	memcpy(self->mem.alias, ref, self->mem.len);
 	EXPECT_EQ(-EINVAL, do_continue(self->uffd, p + bad, page, 0, &mapped));
 	EXPECT_EQ(-EINVAL, do_continue(self->uffd, p, bad, 0, &mapped));
 	EXPECT_EQ(-EINVAL, do_continue(self->uffd, p, 0, 0, &mapped));
@@ -346,7 +350,7 @@ TEST_F(minor, unregistered_enoent)
 
 	if (!minor_open(_metadata, self, variant, 0, 0))
 		return;
-	mem_fill(self->mem.alias, self->mem.len, SEED_A);
+	memcpy(self->mem.alias, ref, self->mem.len);
 	ASSERT_EQ(0, madvise(self->mem.alias, page, MADV_DONTNEED));
 	EXPECT_EQ(-ENOENT, do_continue(self->uffd, self->mem.alias, page, 0,
 				       &mapped));
@@ -369,7 +373,7 @@ TEST_F_TIMEOUT(minor, continue_mode_wp, 5)
 	if (!minor_open(_metadata, self, variant, fl_wp_features(variant->mem),
 			UFFDIO_REGISTER_MODE_WP))
 		return;
-	mem_fill(self->mem.alias, self->mem.len, SEED_A);
+	memcpy(self->mem.alias, ref, self->mem.len);
 	ret = do_continue(self->uffd, p, page, UFFDIO_CONTINUE_MODE_WP,
 			  &mapped);
 	if (ret == -EINVAL && !pagemap_present(p))
@@ -377,14 +381,14 @@ TEST_F_TIMEOUT(minor, continue_mode_wp, 5)
 	ASSERT_EQ(0, ret);
 	EXPECT_EQ((int64_t)page, mapped);
 	EXPECT_EQ(1, pagemap_uffd_wp(p));
-	EXPECT_EQ(-1, pattern_check(p, page, page, SEED_A));
+	EXPECT_TRUE(pattern_at(p, page, page));
 
 	ASSERT_EQ(0, toucher_start(&self->t, p + 3, TOUCH_WRITE, WVAL));
 	self->t_started = true;
 	expect_fault(_metadata, self->uffd, p,
 		     UFFD_PAGEFAULT_FLAG_WP | UFFD_PAGEFAULT_FLAG_WRITE);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
-	EXPECT_EQ(-1, pattern_check(p, page, page, SEED_A));
+	EXPECT_TRUE(pattern_at(p, page, page));
 
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
 	ASSERT_TRUE(toucher_wait(&self->t, 2000));
@@ -393,7 +397,7 @@ TEST_F_TIMEOUT(minor, continue_mode_wp, 5)
 	if (mem_is_shared(variant->mem)) {
 		EXPECT_EQ(WVAL, (unsigned char)a[3]);
 	} else {
-		EXPECT_EQ(-1, pattern_check(a, page, page, SEED_A));
+		EXPECT_TRUE(pattern_at(a, page, page));
 	}
 }
 
@@ -453,14 +457,14 @@ static void shmem_collapse(struct __test_metadata *_metadata,
 			  MAP_SHARED : MAP_PRIVATE);
 	ASSERT_NE(NULL, alias);
 	ASSERT_NE(NULL, reg);
-	mem_fill(alias, hp, SEED_A);
+	memcpy(alias, ref, hp);
 
 	self->uffd = FL_UFFD_OPEN(UFFD_FEATURE_MINOR_SHMEM);
 	ASSERT_EQ(0, uffd_register_range(self->uffd, reg, hp,
 					 UFFDIO_REGISTER_MODE_MINOR, NULL));
 	if (madvise(alias, hp, MADV_COLLAPSE))
 		FL_SKIP("MADV_COLLAPSE on shmem: %s", strerror(errno));
-	EXPECT_EQ(-1, mem_check(alias, hp, SEED_A));
+	EXPECT_TRUE(pattern_at(alias, hp, 0));
 
 	p = reg + 3 * page;
 	ASSERT_EQ(0, toucher_start(&self->t, p + 1, TOUCH_READ, 0));
@@ -499,7 +503,7 @@ TEST_F_TIMEOUT(minor, collapse, 5)
 	}
 	if (!minor_open(_metadata, self, variant, 0, 0))
 		return;
-	mem_fill(self->mem.alias, self->mem.len, SEED_A);
+	memcpy(self->mem.alias, ref, self->mem.len);
 	EXPECT_EQ(-1, madvise(self->mem.alias, self->mem.len, MADV_COLLAPSE));
 	EXPECT_EQ(EINVAL, errno);
 	ASSERT_EQ(0, toucher_start(&self->t, self->mem.addr, TOUCH_READ, 0));

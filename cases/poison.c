@@ -28,9 +28,26 @@
 /* A woken thread finishes in microseconds; toucher_blocked() also checks it sleeps. */
 #define SETTLE_MS	30
 
+/*
+ * The source bytes for COPY: the pattern of the largest area a test maps,
+ * built once in the parent (every test point is a fork of it).
+ */
+static char *ref;
+
+__attribute__((constructor)) static void ref_init(void)
+{
+	size_t base = (size_t)sysconf(_SC_PAGESIZE);
+	size_t huge = mem_huge_page_size();
+	size_t len = NPAGES * (huge > base ? huge : base);
+
+	ref = malloc(len);
+	if (ref)
+		mem_fill(ref, len, SEED);
+}
+
 FIXTURE(poison) {
 	struct mem_area mem;
-	char *src;
+	const char *src;
 	int uffd;
 	struct toucher t;
 	bool t_started;
@@ -48,9 +65,8 @@ FIXTURE_SETUP(poison)
 	self->t_started = false;
 	self->src = NULL;
 	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
-	self->src = malloc(self->mem.len);
+	self->src = ref;
 	ASSERT_NE(NULL, self->src);
-	mem_fill(self->src, self->mem.len, SEED);
 	sigbus_catch();
 }
 
@@ -62,7 +78,6 @@ FIXTURE_TEARDOWN(poison)
 	if (self->t_started && toucher_wait(&self->t, 1000))
 		toucher_join(&self->t);
 	mem_free(&self->mem);
-	free(self->src);
 }
 
 /*
