@@ -274,6 +274,95 @@ TEST_F_TIMEOUT(minor, write_fault_continue, 5)
 }
 
 /*
+ * CONTINUE with DONTWAKE maps the page but leaves the reader asleep until
+ * UFFDIO_WAKE; then it reads the mapped bytes.
+ */
+TEST_F_TIMEOUT(minor, continue_dontwake, 5)
+{
+	size_t page = self->mem.page;
+	char *p = mem_page(&self->mem, 3);
+	int64_t mapped = 0;
+
+	if (!minor_open(_metadata, self, variant, 0, 0))
+		return;
+	memcpy(self->mem.alias, ref, self->mem.len);
+	ASSERT_EQ(0, toucher_start(&self->t, p + 4, TOUCH_READ, 0));
+	self->t_started = true;
+	expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
+	ASSERT_EQ(0, do_continue(self->uffd, p, page,
+				 UFFDIO_CONTINUE_MODE_DONTWAKE, &mapped));
+	EXPECT_EQ((int64_t)page, mapped);
+	EXPECT_EQ(1, pagemap_present(p));
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS)) {
+		TH_LOG("CONTINUE with DONTWAKE woke the reader");
+	}
+	ASSERT_EQ(0, uffd_wake_range(self->uffd, p, page));
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_EQ((unsigned char)ref[3 * page + 4], self->t.value);
+}
+
+/*
+ * MINOR alone does not trap holes: a page that is not in the page cache
+ * is allocated as usual (zeros) without a message.
+ */
+TEST_F_TIMEOUT(minor, hole_not_trapped, 5)
+{
+	size_t page = self->mem.page;
+	char *hole = mem_page(&self->mem, 2);
+
+	if (!minor_open(_metadata, self, variant, 0, 0))
+		return;
+	ASSERT_EQ(0, toucher_start(&self->t, hole + 1, TOUCH_READ, 0xff));
+	self->t_started = true;
+	ASSERT_TRUE(toucher_wait(&self->t, 2000)) {
+		TH_LOG("a read of a hole blocked under MINOR-only registration");
+	}
+	toucher_join(&self->t);
+	EXPECT_EQ(0, self->t.value);
+	EXPECT_EQ(-1, mem_check_zero(hole, page));
+	expect_no_msg(_metadata, self->uffd);
+}
+
+/*
+ * MINOR and MISSING together: a hole raises a MISSING fault (no MINOR
+ * flag, resolved by COPY), a cached page a MINOR one (resolved by
+ * CONTINUE).
+ */
+TEST_F_TIMEOUT(minor, with_missing, 5)
+{
+	size_t page = self->mem.page;
+	char *hole = mem_page(&self->mem, 3), *cached = mem_page(&self->mem, 1);
+	struct uffdio_copy c = { .dst = (uintptr_t)hole,
+				 .src = (uintptr_t)ref + 3 * page, .len = page };
+	int64_t mapped = 0;
+
+	if (!minor_open(_metadata, self, variant,
+			fl_missing_feature(variant->mem),
+			UFFDIO_REGISTER_MODE_MISSING))
+		return;
+	memcpy(self->mem.alias, ref, 2 * page);
+
+	ASSERT_EQ(0, toucher_start(&self->t, hole, TOUCH_READ, 0));
+	self->t_started = true;
+	expect_fault(_metadata, self->uffd, hole, 0);
+	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
+	EXPECT_EQ((int64_t)page, c.copy);
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_TRUE(pattern_at(hole, page, 3 * page));
+
+	ASSERT_EQ(0, toucher_start(&self->t, cached, TOUCH_READ, 0));
+	expect_fault(_metadata, self->uffd, cached, UFFD_PAGEFAULT_FLAG_MINOR);
+	ASSERT_EQ(0, do_continue(self->uffd, cached, page, 0, &mapped));
+	EXPECT_EQ((int64_t)page, mapped);
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_TRUE(pattern_at(cached, page, page));
+	expect_no_msg(_metadata, self->uffd);
+}
+
+/*
  * CONTINUE without a fault maps the page; a second CONTINUE of the same
  * page is EEXIST with .mapped = -EEXIST.
  */
