@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from access_util import (ACCESS_BINARIES, descendants, run_case,
+from test_access_util import (ACCESS_BINARIES, descendants, run_case,
                          sysctl_value, world_copy)
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
