@@ -15,15 +15,6 @@
 #include "fl_test.h"
 #include "pagemap.h"
 
-/*
- * fl_test.h picks the skip exit code by XFAIL, which no harness defines:
- * harnesses with XFAIL_ADD (6.9+) count only KSFT_SKIP as a skip.
- */
-#if defined(XFAIL_ADD) && !defined(XFAIL)
-#undef FL_SKIP_EXIT
-#define FL_SKIP_EXIT KSFT_SKIP
-#endif
-
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25
 #endif

@@ -17,15 +17,6 @@
 #include "pagemap.h"
 #include "pin.h"
 
-/*
- * fl_test.h picks the skip exit code by XFAIL, which no harness defines:
- * harnesses with XFAIL_ADD (6.9+) count only KSFT_SKIP as a skip.
- */
-#if defined(XFAIL_ADD) && !defined(XFAIL)
-#undef FL_SKIP_EXIT
-#define FL_SKIP_EXIT KSFT_SKIP
-#endif
-
 #define NPAGES	4
 #define SEED	11
 /* The pattern bytes are odd: an even value always shows a write landed. */
