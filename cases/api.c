@@ -15,26 +15,40 @@
 /* Written into output fields so "left untouched" can be told apart. */
 #define POISON_U64 0x5a5a5a5a5a5a5a5aULL
 
-/*
- * An fd that has not done the handshake, on the first creation path that
- * works here, with exactly @flags (no implied O_CLOEXEC). fd or -errno.
- */
-static int raw_uffd(int flags, enum uffd_path *used)
+/* An fd that has not done the handshake, made on @path with exactly @flags. */
+static int create_on(enum uffd_path path, int flags)
 {
-	int fd = uffd_syscall(flags);
-	enum uffd_path path = UFFD_PATH_SYSCALL;
+	switch (path) {
+	case UFFD_PATH_SYSCALL:
+		return uffd_syscall(flags);
+	case UFFD_PATH_SYSCALL_USER_ONLY:
+		return uffd_syscall(flags | UFFD_USER_MODE_ONLY);
+	case UFFD_PATH_DEV:
+		return uffd_dev_open(NULL, flags);
+	default:
+		return -EINVAL;
+	}
+}
 
-	if (fd < 0) {
-		fd = uffd_dev_open(NULL, flags);
-		path = UFFD_PATH_DEV;
-	}
-	if (fd < 0) {
-		fd = uffd_syscall(flags | UFFD_USER_MODE_ONLY);
-		path = UFFD_PATH_SYSCALL_USER_ONLY;
-	}
-	if (used)
-		*used = path;
-	return fd;
+struct pipe_reader {
+	pthread_t thread;
+	int fd;
+	void *buf;
+	volatile ssize_t ret;
+	volatile int err;
+	volatile int done;
+};
+
+/* Read one message (blocking) in a thread. */
+static void *msg_reader_main(void *arg)
+{
+	struct pipe_reader *r = arg;
+	ssize_t n = read(r->fd, r->buf, sizeof(struct uffd_msg));
+
+	r->err = n < 0 ? errno : 0;
+	r->ret = n;
+	__atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
 }
 
 FIXTURE(api) {
@@ -45,6 +59,17 @@ FIXTURE(api) {
 	uint64_t kioctls;
 };
 
+/* Every test runs on each creation path; unavailable paths skip. */
+FIXTURE_VARIANT(api) {
+	enum uffd_path path;
+};
+
+FIXTURE_VARIANT_ADD(api, syscall) { .path = UFFD_PATH_SYSCALL };
+FIXTURE_VARIANT_ADD(api, user_mode_only) {
+	.path = UFFD_PATH_SYSCALL_USER_ONLY
+};
+FIXTURE_VARIANT_ADD(api, dev) { .path = UFFD_PATH_DEV };
+
 FIXTURE_SETUP(api)
 {
 	int err = fl_kernel_features(&self->kfeatures, &self->kioctls);
@@ -52,9 +77,12 @@ FIXTURE_SETUP(api)
 	self->fd = -1;
 	if (err)
 		FL_SKIP("%s", fl_no_uffd_reason(err));
-	self->fd = raw_uffd(O_CLOEXEC | O_NONBLOCK, NULL);
+	self->fd = create_on(variant->path, O_CLOEXEC | O_NONBLOCK);
+	if (self->fd < 0 && variant->path == UFFD_PATH_DEV)
+		FL_SKIP("/dev/userfaultfd: %s", strerror(-self->fd));
 	if (self->fd < 0)
-		FL_SKIP("%s", fl_no_uffd_reason(self->fd));
+		FL_SKIP("%s: %s", uffd_path_name(variant->path),
+			fl_no_uffd_reason(self->fd));
 	self->page = sysconf(_SC_PAGESIZE);
 	self->mem = mmap(NULL, NPAGES * self->page, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -346,7 +374,7 @@ TEST_F_TIMEOUT(api, features_as_requested, 5)
 	ASSERT_EQ(0, fault_ptid(self->fd, self->mem, self->page, &ptid, &tid));
 	EXPECT_EQ(0, ptid) TH_LOG("ptid filled without THREAD_ID");
 
-	fd2 = raw_uffd(O_CLOEXEC | O_NONBLOCK, NULL);
+	fd2 = create_on(variant->path, O_CLOEXEC | O_NONBLOCK);
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, do_api(fd2, UFFD_FEATURE_THREAD_ID, &api));
 	/* The reply lists everything the kernel has, not only what we asked. */
@@ -420,36 +448,51 @@ static void check_fd_flags(struct __test_metadata *_metadata, int fd,
 	EXPECT_STREQ("anon_inode:[userfaultfd]", target);
 }
 
-/* O_CLOEXEC and O_NONBLOCK are honoured on every path that works here. */
+/* O_CLOEXEC and O_NONBLOCK are honoured, each on its own. */
 TEST_F(api, fd_flags)
 {
-	int paths = 0;
 	size_t i;
 
 	for (i = 0; i < sizeof(flag_cases) / sizeof(flag_cases[0]); i++) {
 		const struct flag_case *fc = &flag_cases[i];
-		int fd;
+		int fd = create_on(variant->path, fc->flags);
 
-		fd = uffd_syscall(fc->flags | UFFD_USER_MODE_ONLY);
-		if (fd >= 0) {
-			check_fd_flags(_metadata, fd, fc, "syscall");
-			close(fd);
-			paths |= 1;
-		}
-		fd = uffd_syscall(fc->flags);
-		if (fd >= 0) {
-			check_fd_flags(_metadata, fd, fc, "syscall");
-			close(fd);
-			paths |= 2;
-		}
-		fd = uffd_dev_open(NULL, fc->flags);
-		if (fd >= 0) {
-			check_fd_flags(_metadata, fd, fc, "/dev/userfaultfd");
-			close(fd);
-			paths |= 4;
-		}
+		ASSERT_LE(0, fd) TH_LOG("flags 0x%x", fc->flags);
+		check_fd_flags(_metadata, fd, fc, uffd_path_name(variant->path));
+		close(fd);
 	}
-	ASSERT_NE(0, paths);
+}
+
+/* Without O_NONBLOCK, read() waits for a message instead of EAGAIN. */
+TEST_F_TIMEOUT(api, blocking_read_waits, 5)
+{
+	struct uffdio_api api;
+	struct uffd_msg msg;
+	struct toucher t;
+	struct pipe_reader r;
+	int fd = create_on(variant->path, O_CLOEXEC);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, do_api(fd, 0, &api));
+	ASSERT_EQ(0, uffd_register_range(fd, self->mem, self->page,
+					 UFFDIO_REGISTER_MODE_MISSING, NULL));
+	memset(&r, 0, sizeof(r));
+	r.fd = fd;
+	r.buf = &msg;
+	ASSERT_EQ(0, pthread_create(&r.thread, NULL, msg_reader_main, &r));
+	usleep(50 * 1000);
+	EXPECT_FALSE(r.done) TH_LOG("read() on an empty blocking uffd returned %zd",
+				    (ssize_t)r.ret);
+	/* A fault ends the wait with that fault's message. */
+	ASSERT_EQ(0, toucher_start(&t, self->mem, TOUCH_READ, 0));
+	ASSERT_EQ(0, pthread_join(r.thread, NULL));
+	EXPECT_EQ((ssize_t)sizeof(msg), r.ret) TH_LOG("errno %d", r.err);
+	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	EXPECT_EQ((uintptr_t)self->mem, msg.arg.pagefault.address);
+	ASSERT_EQ(0, uffd_zeropage_all(fd, self->mem, self->page, 0, NULL));
+	ASSERT_TRUE(toucher_wait(&t, 2000));
+	toucher_join(&t);
+	close(fd);
 }
 
 /* Flags outside O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY: EINVAL. */
@@ -460,20 +503,20 @@ TEST_F(api, bad_create_flags)
 	int fd;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		/* USER_MODE_ONLY passes the privilege gate: flags are next. */
-		fd = uffd_syscall(bad[i] | UFFD_USER_MODE_ONLY);
-		EXPECT_EQ(-EINVAL, fd) TH_LOG("syscall flags 0x%x", bad[i]);
-		if (fd >= 0)
-			close(fd);
-		fd = uffd_dev_open(NULL, bad[i]);
-		if (fd != -EACCES && fd != -ENOENT && fd != -EPERM)
-			EXPECT_EQ(-EINVAL, fd)
-				TH_LOG("USERFAULTFD_IOC_NEW flags 0x%x", bad[i]);
+		int flags = bad[i];
+
+		/* -1 on the plain syscall path would carry USER_MODE_ONLY. */
+		if (variant->path == UFFD_PATH_SYSCALL)
+			flags &= ~UFFD_USER_MODE_ONLY;
+		fd = create_on(variant->path, flags);
+		EXPECT_EQ(-EINVAL, fd) TH_LOG("%s flags 0x%x",
+					      uffd_path_name(variant->path),
+					      flags);
 		if (fd >= 0)
 			close(fd);
 	}
-	/* The same call with valid flags succeeds (a refusal is flag-driven). */
-	fd = uffd_syscall(O_CLOEXEC | UFFD_USER_MODE_ONLY);
+	/* The same path with valid flags works: the refusal is flag-driven. */
+	fd = create_on(variant->path, O_CLOEXEC | O_NONBLOCK);
 	EXPECT_LE(0, fd);
 	if (fd >= 0)
 		close(fd);

@@ -126,6 +126,9 @@ ROW(register_mode_unknown_bit, .op = OP_REGISTER, .dst = AREA,
     .out = OUT_UNTOUCHED);
 ROW(register_minor_on_anon, .op = OP_REGISTER, .dst = AREA, .len = LEN(1, 0),
     .mode = UFFDIO_REGISTER_MODE_MINOR, .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(register_wp_minor_on_anon, .op = OP_REGISTER, .dst = AREA,
+    .len = LEN(1, 0), .mode = WP | UFFDIO_REGISTER_MODE_MINOR, .err = -EINVAL,
+    .out = OUT_UNTOUCHED);
 ROW(register_unaligned_start, .op = OP_REGISTER, .dst = AT(B_AREA, 0, 1),
     .len = LEN(1, 0), .mode = MISSING, .err = -EINVAL, .out = OUT_UNTOUCHED);
 ROW(register_unaligned_len, .op = OP_REGISTER, .dst = AREA, .len = LEN(1, 1),
@@ -210,6 +213,10 @@ ROW(copy_unknown_mode_bit, .op = OP_COPY, .reg = MISSING, .dst = AREA,
 ROW(copy_mode_wp_without_wp_registration, .op = OP_COPY, .reg = MISSING,
     .need = F_WP, .dst = AREA, .src = SRC, .len = LEN(1, 0),
     .mode = UFFDIO_COPY_MODE_WP, .err = -EINVAL, .out = -EINVAL);
+ROW(copy_mode_wp_dontwake_ok, .op = OP_COPY, .reg = MISSING | WP,
+    .need = F_WP, .dst = AREA, .src = SRC, .len = LEN(1, 0),
+    .mode = UFFDIO_COPY_MODE_WP | UFFDIO_COPY_MODE_DONTWAKE, .err = 0,
+    .out = OUT_LEN);
 ROW(copy_dst_not_registered, .op = OP_COPY, .dst = AREA, .src = SRC,
     .len = LEN(1, 0), .err = -ENOENT, .out = -ENOENT);
 ROW(copy_dst_outside_any_vma, .op = OP_COPY, .reg = MISSING, .dst = HOLE,
@@ -257,6 +264,12 @@ ROW(zeropage_present, .op = OP_ZEROPAGE, .reg = MISSING, .setup = S_POPULATE,
 ROW(wp_unaligned_start, .op = OP_WP, .reg = MISSING | WP, .need = F_WP,
     .dst = AT(B_AREA, 0, 1), .len = LEN(1, 0),
     .mode = UFFDIO_WRITEPROTECT_MODE_WP, .err = -EINVAL, .out = OUT_NA);
+ROW(wp_unaligned_len, .op = OP_WP, .reg = MISSING | WP, .need = F_WP,
+    .dst = AREA, .len = LEN(1, 1), .mode = UFFDIO_WRITEPROTECT_MODE_WP,
+    .err = -EINVAL, .out = OUT_NA);
+ROW(wp_wrapping_len, .op = OP_WP, .reg = MISSING | WP, .need = F_WP,
+    .dst = AREA, .len = LEN(-1, 0), .mode = UFFDIO_WRITEPROTECT_MODE_WP,
+    .err = -EINVAL, .out = OUT_NA);
 ROW(wp_zero_len, .op = OP_WP, .reg = MISSING | WP, .need = F_WP, .dst = AREA,
     .len = LEN(0, 0), .mode = UFFDIO_WRITEPROTECT_MODE_WP, .err = -EINVAL,
     .out = OUT_NA);
@@ -289,6 +302,22 @@ ROW(continue_unknown_mode_bit, .op = OP_CONTINUE, .reg = MISSING,
 ROW(continue_unaligned_len, .op = OP_CONTINUE, .reg = MISSING,
     .need = F_MINOR_SHMEM, .dst = AREA, .len = LEN(1, 1), .err = -EINVAL,
     .out = OUT_UNTOUCHED);
+ROW(continue_unaligned_start, .op = OP_CONTINUE, .mem = MEM_SHMEM,
+    .reg = MISSING, .need = F_MINOR_SHMEM | F_SHMEM, .dst = AT(B_AREA, 0, 1),
+    .len = LEN(1, 0), .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(continue_zero_len, .op = OP_CONTINUE, .mem = MEM_SHMEM, .reg = MISSING,
+    .need = F_MINOR_SHMEM | F_SHMEM, .dst = AREA, .len = LEN(0, 0),
+    .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(continue_wrapping_len, .op = OP_CONTINUE, .mem = MEM_SHMEM,
+    .reg = MISSING, .need = F_MINOR_SHMEM | F_SHMEM, .dst = AREA,
+    .len = LEN(-1, 0), .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(continue_outside_any_vma, .op = OP_CONTINUE, .mem = MEM_SHMEM,
+    .reg = MISSING, .need = F_MINOR_SHMEM | F_SHMEM, .dst = HOLE,
+    .len = LEN(1, 0), .err = -ENOENT, .out = -ENOENT);
+ROW(continue_span_two_vmas, .op = OP_CONTINUE, .mem = MEM_SHMEM,
+    .reg = MISSING, .need = F_MINOR_SHMEM | F_SHMEM, .setup = S_SPLIT,
+    .dst = AT(B_AREA, 1, 0), .len = LEN(2, 0), .err = -ENOENT,
+    .out = -ENOENT);
 ROW(continue_shmem_nothing_cached, .op = OP_CONTINUE, .mem = MEM_SHMEM,
     .reg = MISSING, .need = F_MINOR_SHMEM | F_SHMEM, .dst = AREA,
     .len = LEN(1, 0), .err = -EFAULT, .out = -EFAULT);
@@ -302,6 +331,13 @@ ROW(poison_unaligned_start, .op = OP_POISON, .reg = MISSING, .need = F_POISON,
     .out = OUT_UNTOUCHED);
 ROW(poison_zero_len, .op = OP_POISON, .reg = MISSING, .need = F_POISON,
     .dst = AREA, .len = LEN(0, 0), .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(poison_unaligned_len, .op = OP_POISON, .reg = MISSING, .need = F_POISON,
+    .dst = AREA, .len = LEN(1, 1), .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(poison_wrapping_len, .op = OP_POISON, .reg = MISSING, .need = F_POISON,
+    .dst = AREA, .len = LEN(-1, 0), .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(poison_outside_any_vma, .op = OP_POISON, .reg = MISSING,
+    .need = F_POISON, .dst = HOLE, .len = LEN(1, 0), .err = -ENOENT,
+    .out = -ENOENT);
 ROW(poison_unknown_mode_bit, .op = OP_POISON, .reg = MISSING,
     .need = F_POISON, .dst = AREA, .len = LEN(1, 0), .mode = 1 << 1,
     .err = -EINVAL, .out = OUT_UNTOUCHED);
@@ -324,6 +360,12 @@ ROW(move_unaligned_dst, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
 ROW(move_zero_len, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
     .dst = AREA, .src = SRC, .len = LEN(0, 0), .err = -EINVAL,
     .out = OUT_UNTOUCHED);
+ROW(move_unaligned_len, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
+    .dst = AREA, .src = SRC, .len = LEN(1, 1), .err = -EINVAL,
+    .out = OUT_UNTOUCHED);
+ROW(move_dst_outside_any_vma, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
+    .dst = HOLE, .src = SRC, .len = LEN(1, 0), .err = -ENOENT,
+    .out = -ENOENT);
 ROW(move_wrapping_len, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
     .dst = AREA, .src = SRC, .len = LEN(-1, 0), .err = -EINVAL,
     .out = OUT_UNTOUCHED);
@@ -622,6 +664,16 @@ TEST_F(errnos, check)
 		EXPECT_EQ(0, memcmp(before, after, sizeof(before)))
 			TH_LOG("a refused UFFDIO_%s changed page residency",
 			       op_names[r->op]);
+	}
+
+	/* A fill that succeeded left a present page at the destination. */
+	if (!ret && (r->op == OP_COPY || r->op == OP_ZEROPAGE) &&
+	    r->dst.base == B_AREA) {
+		size_t i = r->dst.pages;
+
+		EXPECT_TRUE(i < NPAGES && (after[i] & 1))
+			TH_LOG("UFFDIO_%s succeeded but page %zu is not present",
+			       op_names[r->op], i);
 	}
 
 	if (r->post == POST_OWNER) {

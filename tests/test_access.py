@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from access_util import (ACCESS_BINARIES, descendants, run_case,
+from test_access_util import (ACCESS_BINARIES, descendants, run_case,
                          sysctl_value, world_copy)
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
@@ -57,12 +57,31 @@ def test_nobody_only_skips(nobody_copies: dict[str, Path], name: str) -> None:
         assert p.skip, f"{p.name}: SKIP without a reason"
 
 
+# Gates root can always exercise (the device node ones need /dev/userfaultfd).
+ROOT_GATES = (
+    "access.sysctl0_unprivileged_denied",
+    "access.sysctl0_user_mode_only_allowed",
+    "access.sysctl0_cap_sys_ptrace_allowed",
+    "access.sysctl0_root_without_cap_denied",
+    "access.sysctl1_unprivileged_allowed",
+    "access.event_fork_denied_without_ptrace",
+    "access.event_fork_allowed_with_ptrace",
+    "access.user_mode_only_kernel_fault_efault",
+    "access.kernel_mode_fault_delivered",
+    "access.scm_rights_operates_on_creator_mm",
+    "access.scm_rights_after_creator_exit",
+)
+
+
 @needs_root
 def test_access_gates_ran_as_root(binaries: dict[str, Path]) -> None:
-    """As root nothing in access is skipped: every gate was exercised."""
+    """As root every gate is exercised, none skipped."""
     run = run_case(binaries["access"])
-    assert not run.skipped, [(p.name, p.skip) for p in run.skipped]
-    assert len(run.points) >= 13
+    ran = {p.name for p in run.points if p.skip is None and p.ok}
+    assert set(ROOT_GATES) <= ran, [(p.name, p.skip) for p in run.skipped]
+    if Path("/dev/userfaultfd").exists():
+        assert {"access.devnode_0600_denies_nobody",
+                "access.devnode_0666_allows_nobody"} <= ran, run.stdout
 
 
 @needs_root
@@ -79,17 +98,21 @@ def test_access_as_nobody_skips_root_gates(nobody_copies: dict[str, Path]) -> No
 
 def _hold_and_signal(binary: Path, target: str) -> tuple[int, int]:
     """Start the sysctl=1 point holding the change for a while, signal a
-    process while the sysctl is changed, return (original, value after)."""
+    process as soon as the sysctl is seen changed (the hold is only an upper
+    bound: other users of the machine see the change for milliseconds),
+    return (original, value after)."""
     original = sysctl_value()
     proc = subprocess.Popen(
         [str(binary), "-r", "access.sysctl1_unprivileged_allowed"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "FAULTLINE_TEST_HOLD_MS": "4000"})
+        env={**os.environ, "FAULTLINE_TEST_HOLD_MS": "1500"})
     try:
         deadline = time.monotonic() + 3
         while sysctl_value() == original and time.monotonic() < deadline:
-            time.sleep(0.01)
+            time.sleep(0.002)
         assert sysctl_value() != original, "the test never changed the sysctl"
+        # Let the short probe child finish: the holder is then the deepest.
+        time.sleep(0.1)
         kids = descendants(proc.pid)
         if target == "holder":
             # The deepest process is the test body that set the sysctl.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from access_util import run_case, world_copy
+from test_access_util import run_case, world_copy
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Helpers for the access/API/errno/seccomp case tests: run a case binary
-(optionally as nobody, optionally under a seccomp filter) and read its TAP."""
+"""Helpers (no tests here) for the access/API/errno/seccomp case tests:
+run a case binary (optionally as nobody, optionally under a seccomp filter)
+and read its TAP."""
 from __future__ import annotations
 
 import ctypes
