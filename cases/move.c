@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * UFFDIO_MOVE (UFFD_FEATURE_MOVE, 6.8): pages leave the source and arrive
+ * at the registered destination without a copy. Anonymous private memory
+ * only: every shared or file-backed type must be refused with EINVAL.
+ */
+#include <sys/mman.h>
+
+#include "fl_test.h"
+#include "vmstate.h"
+
+#define NPAGES	8	/* pages 0..3 are the source, 4..7 the destination */
+#define HALF	(NPAGES / 2)
+#define SEED	11
+
+FIXTURE(move) {
+	struct mem_area mem;
+	size_t page;
+	char *src;		/* pattern to put into the source pages */
+	int uffd;
+	uint64_t ioctls;
+	void *thp_map;		/* the THP test's own mapping */
+	size_t thp_maplen;
+};
+
+FIXTURE_VARIANT(move) {
+	enum mem_type mem;
+};
+
+FL_MEM_VARIANTS(move);
+
+FIXTURE_SETUP(move)
+{
+	self->uffd = FL_UFFD_OPEN(UFFD_FEATURE_MOVE |
+				  fl_missing_feature(variant->mem));
+	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
+	self->page = self->mem.page;
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len,
+					 UFFDIO_REGISTER_MODE_MISSING,
+					 &self->ioctls));
+	self->src = malloc(self->mem.len);
+	ASSERT_NE(NULL, self->src);
+	mem_fill(self->src, self->mem.len, SEED);
+}
+
+FIXTURE_TEARDOWN(move)
+{
+	if (self->uffd > 0)
+		close(self->uffd);
+	mem_free(&self->mem);
+	if (self->thp_map)
+		munmap(self->thp_map, self->thp_maplen);
+	free(self->src);
+}
+
+static char *pg(FIXTURE_DATA(move) *self, size_t n)
+{
+	return mem_page(&self->mem, n);
+}
+
+/* Fill page @n of the area with its part of the pattern (through COPY). */
+static int fill_page(FIXTURE_DATA(move) *self, size_t n)
+{
+	return uffd_copy_all(self->uffd, pg(self, n),
+			     self->src + n * self->page, self->page, 0, NULL);
+}
+
+static int do_move(int uffd, void *dst, void *src, size_t len, uint64_t mode,
+		   int64_t *moved)
+{
+	struct uffdio_move m = { .dst = (uintptr_t)dst, .src = (uintptr_t)src,
+				 .len = len, .mode = mode };
+	int ret = uffd_move(uffd, &m);
+
+	*moved = m.move;
+	return ret;
+}
+
+/*
+ * Shared memory, file-backed private memory and hugetlb cannot be moved:
+ * the kernel refuses with EINVAL and neither page changes.
+ */
+static void check_refused(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(move) *self)
+{
+	int64_t moved = 0;
+
+	ASSERT_EQ(0, fill_page(self, 0));
+	EXPECT_EQ(-EINVAL, do_move(self->uffd, pg(self, HALF), pg(self, 0),
+				   self->page, 0, &moved));
+	/* Never a byte count for work that was refused. */
+	EXPECT_LE(moved, 0);
+	EXPECT_EQ(1, vm_present(pg(self, 0)));
+	EXPECT_EQ(-1, mem_check(pg(self, 0), self->page, SEED));
+	EXPECT_EQ(0, vm_present(pg(self, HALF)));
+}
+
+#define ANON_ONLY() do {						\
+	if (variant->mem != MEM_ANON) {					\
+		check_refused(_metadata, self);				\
+		return;							\
+	}								\
+	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_MOVE);		\
+} while (0)
+
+/*
+ * A thread faults on a destination hole; MOVE of the whole source resolves
+ * it: the bytes arrive, .move is the length, the thread is woken, and the
+ * source becomes a hole that faults again (it is registered MISSING).
+ */
+TEST_F_TIMEOUT(move, pages, 5)
+{
+	size_t page = self->page, len = HALF * page, i;
+	struct uffd_msg msg;
+	struct toucher t;
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	for (i = 0; i < HALF; i++)
+		ASSERT_EQ(0, fill_page(self, i));
+
+	ASSERT_EQ(0, toucher_start(&t, pg(self, HALF + 1) + 9, TOUCH_READ, 0));
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	EXPECT_EQ((uintptr_t)pg(self, HALF + 1), msg.arg.pagefault.address);
+	EXPECT_FALSE(toucher_wait(&t, 50));
+
+	ASSERT_EQ(0, do_move(self->uffd, pg(self, HALF), pg(self, 0), len, 0,
+			     &moved));
+	EXPECT_EQ((int64_t)len, moved);
+	ASSERT_TRUE(toucher_wait(&t, 2000));
+	toucher_join(&t);
+	EXPECT_FALSE(t.got_sigbus);
+	EXPECT_EQ((unsigned char)self->src[page + 9], t.value);
+	/* The destination holds what the source held, page for page. */
+	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src, len));
+	/* The source is empty now: nothing mapped there any more. */
+	EXPECT_EQ(0, vm_present_count(pg(self, 0), len));
+
+	/* Touching the old source is a fresh MISSING fault, not old data. */
+	ASSERT_EQ(0, toucher_start(&t, pg(self, 2), TOUCH_READ, 0));
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	EXPECT_EQ((uintptr_t)pg(self, 2), msg.arg.pagefault.address);
+	ASSERT_EQ(0, uffd_zeropage_all(self->uffd, pg(self, 2), page, 0, NULL));
+	ASSERT_TRUE(toucher_wait(&t, 2000));
+	toucher_join(&t);
+	EXPECT_EQ(0, t.value);
+}
+
+/* The source need not be registered; once moved it reads as zeros. */
+TEST_F(move, unregistered_source_reads_zero)
+{
+	size_t len = HALF * self->page;
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, uffd_unregister_range(self->uffd, pg(self, 0), len));
+	memcpy(pg(self, 0), self->src, len);
+	ASSERT_EQ(0, do_move(self->uffd, pg(self, HALF), pg(self, 0), len, 0,
+			     &moved));
+	EXPECT_EQ((int64_t)len, moved);
+	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src, len));
+	EXPECT_EQ(0, vm_present_count(pg(self, 0), len));
+	EXPECT_EQ(-1, mem_check_zero(pg(self, 0), len));
+}
+
+/* ALLOW_SRC_HOLES: holes are skipped but counted in .move. */
+TEST_F(move, allow_src_holes)
+{
+	size_t page = self->page, len = HALF * page;
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fill_page(self, 0));
+	ASSERT_EQ(0, fill_page(self, 2));
+	ASSERT_EQ(0, do_move(self->uffd, pg(self, HALF), pg(self, 0), len,
+			     UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES, &moved));
+	EXPECT_EQ((int64_t)len, moved);
+	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src, page));
+	EXPECT_EQ(0, memcmp(pg(self, HALF + 2), self->src + 2 * page, page));
+	/* Holes stay holes at the destination, nothing is left at the source. */
+	EXPECT_EQ(0, vm_present(pg(self, HALF + 1)));
+	EXPECT_EQ(0, vm_present(pg(self, HALF + 3)));
+	EXPECT_EQ(0, vm_present_count(pg(self, 0), len));
+}
+
+/* A source hole without ALLOW_SRC_HOLES: ENOENT, .move = -ENOENT. */
+TEST_F(move, src_hole_enoent)
+{
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	EXPECT_EQ(-ENOENT, do_move(self->uffd, pg(self, HALF), pg(self, 0),
+				   self->page, 0, &moved));
+	EXPECT_EQ(-ENOENT, moved);
+	EXPECT_EQ(0, vm_present(pg(self, HALF)));
+}
+
+/*
+ * Page 0 present, page 1 a hole: the kernel moves one page, stops, and
+ * reports it (.move = one page, EAGAIN) so the caller can resume.
+ */
+TEST_F(move, partial_stops_at_hole)
+{
+	size_t page = self->page;
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fill_page(self, 0));
+	EXPECT_EQ(-EAGAIN, do_move(self->uffd, pg(self, HALF), pg(self, 0),
+				   2 * page, 0, &moved));
+	EXPECT_EQ((int64_t)page, moved);
+	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src, page));
+	EXPECT_EQ(0, vm_present(pg(self, HALF + 1)));
+	EXPECT_EQ(0, vm_present(pg(self, 0)));
+}
+
+/* A populated destination: EEXIST, .move = -EEXIST, both pages intact. */
+TEST_F(move, dst_populated_eexist)
+{
+	size_t page = self->page;
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fill_page(self, 0));
+	ASSERT_EQ(0, fill_page(self, HALF));
+	EXPECT_EQ(-EEXIST, do_move(self->uffd, pg(self, HALF), pg(self, 0),
+				   page, 0, &moved));
+	EXPECT_EQ(-EEXIST, moved);
+	EXPECT_EQ(0, memcmp(pg(self, 0), self->src, page));
+	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src + HALF * page, page));
+}
+
+/* The destination must be registered on this uffd: EINVAL otherwise. */
+TEST_F(move, dst_unregistered_einval)
+{
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fill_page(self, 0));
+	ASSERT_EQ(0, uffd_unregister_range(self->uffd, pg(self, HALF),
+					   HALF * self->page));
+	EXPECT_EQ(-EINVAL, do_move(self->uffd, pg(self, HALF), pg(self, 0),
+				   self->page, 0, &moved));
+	EXPECT_LE(moved, 0);
+	EXPECT_EQ(1, vm_present(pg(self, 0)));
+	EXPECT_EQ(0, vm_present(pg(self, HALF)));
+}
+
+/*
+ * Two THP-sized, THP-aligned anon ranges: the source populated (and backed
+ * by a transparent huge page), the destination registered and empty.
+ */
+static char *thp_pair(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(move) *self, size_t thp)
+{
+	const char *why = vm_thp_unavailable();
+	uintptr_t base;
+	char *r;
+	long kb;
+
+	if (why)
+		FL_SKIP("%s", why);
+	self->thp_maplen = 3 * thp;
+	self->thp_map = mmap(NULL, self->thp_maplen, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (self->thp_map == MAP_FAILED) {
+		self->thp_map = NULL;
+		FL_SKIP("mmap of %zu bytes: %s", self->thp_maplen,
+			strerror(errno));
+	}
+	base = ((uintptr_t)self->thp_map + thp - 1) & ~(uintptr_t)(thp - 1);
+	r = (char *)base;
+	if (madvise(r, 2 * thp, MADV_HUGEPAGE))
+		FL_SKIP("madvise(MADV_HUGEPAGE): %s", strerror(errno));
+	mem_fill(r, thp, SEED);
+	kb = vm_smaps_kb(r, "AnonHugePages");
+	if (kb < (long)(thp / 1024))
+		FL_SKIP("kernel did not back the source with a THP (AnonHugePages %ld kB)",
+			kb);
+	/* Registering the destination splits off its own VMA. */
+	if (uffd_register_range(self->uffd, r + thp, thp,
+				UFFDIO_REGISTER_MODE_MISSING, NULL))
+		return NULL;
+	return r;
+}
+
+/* Move in steps, resuming after partial progress or a transient EAGAIN. */
+static int move_all(int uffd, char *dst, char *src, size_t len,
+		    size_t *done)
+{
+	int tries = 0, ret = 0;
+
+	*done = 0;
+	while (*done < len && tries < 100) {
+		int64_t moved = 0;
+
+		ret = do_move(uffd, dst + *done, src + *done, len - *done, 0,
+			      &moved);
+		if (moved > 0)
+			*done += moved;
+		if (!ret)
+			continue;
+		if (ret != -EAGAIN && ret != -EBUSY)
+			break;
+		tries++;
+		usleep(1000);
+	}
+	return *done == len ? 0 : ret;
+}
+
+/*
+ * A whole, aligned THP: the PMD itself moves. Bytes arrive, the source is
+ * empty, and the destination is still mapped by a huge page.
+ */
+TEST_F(move, pmd)
+{
+	size_t thp = vm_thp_size(), done = 0;
+	char *r;
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	r = thp_pair(_metadata, self, thp);
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, do_move(self->uffd, r + thp, r, thp, 0, &moved));
+	EXPECT_EQ((int64_t)thp, moved);
+	EXPECT_EQ(-1, mem_check(r + thp, thp, SEED));
+	EXPECT_EQ(0, vm_present_count(r, thp));
+	/* Moved as one PMD, not split into small pages on the way. */
+	EXPECT_EQ((long)(thp / 1024), vm_smaps_kb(r + thp, "AnonHugePages"));
+	(void)done;
+}
+
+/*
+ * Moves that do not cover a whole aligned PMD force the kernel to split the
+ * source THP first; every byte must still land where it belongs and the
+ * pages outside the range must stay put.
+ */
+static void pmd_split_case(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(move) *self, size_t src_off,
+			   size_t dst_off, size_t len)
+{
+	size_t thp = vm_thp_size(), page = self->page, done = 0;
+	char *expect, *r;
+
+	r = thp_pair(_metadata, self, thp);
+	ASSERT_NE(NULL, r);
+	expect = malloc(thp);
+	ASSERT_NE(NULL, expect);
+	memcpy(expect, r, thp);
+
+	ASSERT_EQ(0, move_all(self->uffd, r + thp + dst_off, r + src_off, len,
+			      &done));
+	EXPECT_EQ(len, done);
+	EXPECT_EQ(0, memcmp(r + thp + dst_off, expect + src_off, len));
+	EXPECT_EQ(0, vm_present_count(r + src_off, len));
+	/* What was outside the range is still at the source... */
+	EXPECT_EQ(0, memcmp(r, expect, src_off));
+	EXPECT_EQ(0, memcmp(r + src_off + len, expect + src_off + len,
+			    thp - src_off - len));
+	/* ...and nothing appeared at the destination outside it. */
+	if (dst_off)
+		EXPECT_EQ(0, vm_present_count(r + thp, dst_off));
+	EXPECT_EQ(0, vm_present_count(r + thp + dst_off + len,
+				      thp - dst_off - len));
+	/* The source huge page could not stay PMD-mapped. */
+	EXPECT_EQ(0, vm_smaps_kb(r, "AnonHugePages"));
+	(void)page;
+	free(expect);
+}
+
+/* Aligned start, half a PMD: the tail of the THP stays at the source. */
+TEST_F(move, pmd_split_partial)
+{
+	ANON_ONLY();
+	pmd_split_case(_metadata, self, 0, 0, vm_thp_size() / 2);
+}
+
+/* Source and destination one page off the PMD boundary. */
+TEST_F(move, pmd_split_unaligned)
+{
+	size_t page = self->page;
+
+	ANON_ONLY();
+	pmd_split_case(_metadata, self, page, 2 * page,
+		       vm_thp_size() - 3 * page);
+}
+
+FL_TEST_MAIN(16)
