@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* faultline harness: a blocking call on a helper thread. */
 #include <errno.h>
+#include <poll.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -56,6 +57,23 @@ void bg_join(struct bg_call *c)
 		pthread_join(c->thread, NULL);
 		c->joined = true;
 	}
+}
+
+int bg_held_by_event(struct bg_call *c, int uffd, int timeout_ms,
+		     int settle_ms)
+{
+	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+	int ret;
+
+	do {
+		ret = poll(&pfd, 1, timeout_ms);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return -errno;
+	if (ret == 0)
+		return -ETIMEDOUT;
+	/* The event is queued: a call not held by it returns right away. */
+	return bg_wait(c, settle_ms) ? 0 : 1;
 }
 
 long bg_madvise(void *arg)

@@ -28,6 +28,15 @@ bool bg_wait(struct bg_call *c, int timeout_ms);
 /* Join a call that has returned. Never call on one that is still blocked. */
 void bg_join(struct bg_call *c);
 
+/*
+ * Wait up to @timeout_ms for a message to become readable on @uffd (without
+ * reading it), then @settle_ms more. Returns 1 if the call is still blocked
+ * then (held by the unread event), 0 if it returned, -ETIMEDOUT if no
+ * message showed up, or -errno from poll().
+ */
+int bg_held_by_event(struct bg_call *c, int uffd, int timeout_ms,
+		     int settle_ms);
+
 /* Ready-made calls: struct bg_mm_args describes the range. */
 struct bg_mm_args {
 	void *addr;
