@@ -17,7 +17,7 @@
 
 #define NPAGES	4	/* page 0: event, pages 1-2: the op, page 3: MOVE src */
 #define SEED	41
-#define HELD_MS	20
+#define HELD_MS	10
 
 FIXTURE(eagain) {
 	struct mem_area mem;

@@ -22,7 +22,7 @@
  * How long a thread must stay blocked, once the event (or fault) that holds
  * it is queued, to count as held: one that is not held returns at once.
  */
-#define HELD_MS	20
+#define HELD_MS	10
 
 FIXTURE(events) {
 	struct mem_area mem;

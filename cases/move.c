@@ -151,6 +151,30 @@ TEST_F_TIMEOUT(move, pages, 5)
 	EXPECT_EQ(0, t.value);
 }
 
+/* MODE_DONTWAKE: the page arrives but the faulting thread sleeps on. */
+TEST_F_TIMEOUT(move, dontwake, 5)
+{
+	size_t page = self->page;
+	struct uffd_msg msg;
+	struct toucher t;
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fill_page(self, 0));
+	ASSERT_EQ(0, toucher_start(&t, pg(self, HALF) + 1, TOUCH_READ, 0));
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	ASSERT_EQ(0, do_move(self->uffd, pg(self, HALF), pg(self, 0), page,
+			     UFFDIO_MOVE_MODE_DONTWAKE, &moved));
+	EXPECT_EQ((int64_t)page, moved);
+	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src, page));
+	EXPECT_FALSE(toucher_wait(&t, 50));
+	ASSERT_EQ(0, uffd_wake_range(self->uffd, pg(self, HALF), page));
+	ASSERT_TRUE(toucher_wait(&t, 2000));
+	toucher_join(&t);
+	EXPECT_EQ((unsigned char)self->src[1], t.value);
+}
+
 /* The source need not be registered; once moved it reads as zeros. */
 TEST_F(move, unregistered_source_reads_zero)
 {
