@@ -14,7 +14,7 @@
 #define PAGEMAP_PRESENT		(1ULL << 63)
 #define THP_DIR			"/sys/kernel/mm/transparent_hugepage/"
 
-long vm_present_count(const void *addr, size_t len)
+static long present_count(const char *path, const void *addr, size_t len)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	uintptr_t first = (uintptr_t)addr / page;
@@ -27,7 +27,7 @@ long vm_present_count(const void *addr, size_t len)
 	ents = calloc(n, sizeof(*ents));
 	if (!ents)
 		return -ENOMEM;
-	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		free(ents);
 		return -errno;
@@ -44,9 +44,40 @@ long vm_present_count(const void *addr, size_t len)
 	return count;
 }
 
+long vm_present_count(const void *addr, size_t len)
+{
+	return present_count("/proc/self/pagemap", addr, len);
+}
+
 int vm_present(const void *addr)
 {
 	return (int)vm_present_count(addr, 1);
+}
+
+int vm_present_pid(int pid, const void *addr)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	return (int)present_count(path, addr, 1);
+}
+
+long vm_hugetlb_available(void)
+{
+	long free_pages = -1, rsvd = -1;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "HugePages_Free: %ld", &free_pages);
+		sscanf(line, "HugePages_Rsvd: %ld", &rsvd);
+	}
+	fclose(f);
+	if (free_pages < 0 || rsvd < 0)
+		return -ENOENT;
+	return free_pages - rsvd;
 }
 
 long vm_smaps_kb(const void *addr, const char *field)

@@ -11,6 +11,8 @@
 
 /* 1 if the base page holding @addr is mapped (pagemap), 0 if not, -errno. */
 int vm_present(const void *addr);
+/* The same for the page holding @addr in process @pid (needs ptrace read). */
+int vm_present_pid(int pid, const void *addr);
 /* How many base pages of [addr, addr+len) are mapped, or -errno. */
 long vm_present_count(const void *addr, size_t len);
 /*
@@ -18,6 +20,11 @@ long vm_present_count(const void *addr, size_t len);
  * @addr (e.g. "AnonHugePages"), in kB, or -errno.
  */
 long vm_smaps_kb(const void *addr, const char *field);
+/*
+ * Huge pages (default size) that a new, unreserved allocation could get:
+ * HugePages_Free minus HugePages_Rsvd. -errno if unknown.
+ */
+long vm_hugetlb_available(void);
 /* PMD size of transparent huge pages (0 if THP is not built in). */
 size_t vm_thp_size(void);
 /*
