@@ -350,7 +350,7 @@ static int move_all(int uffd, char *dst, char *src, size_t len,
  */
 TEST_F(move, pmd)
 {
-	size_t thp = vm_thp_size(), done = 0;
+	size_t thp = vm_thp_size();
 	char *r;
 	int64_t moved = 0;
 
@@ -363,7 +363,6 @@ TEST_F(move, pmd)
 	EXPECT_EQ(0, vm_present_count(r, thp));
 	/* Moved as one PMD, not split into small pages on the way. */
 	EXPECT_EQ((long)(thp / 1024), vm_smaps_kb(r + thp, "AnonHugePages"));
-	(void)done;
 }
 
 /*
@@ -375,7 +374,7 @@ static void pmd_split_case(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(move) *self, size_t src_off,
 			   size_t dst_off, size_t len)
 {
-	size_t thp = vm_thp_size(), page = self->page, done = 0;
+	size_t thp = vm_thp_size(), done = 0;
 	char *expect, *r;
 
 	r = thp_pair(_metadata, self, thp);
@@ -400,7 +399,6 @@ static void pmd_split_case(struct __test_metadata *_metadata,
 				      thp - dst_off - len));
 	/* The source huge page could not stay PMD-mapped. */
 	EXPECT_EQ(0, vm_smaps_kb(r, "AnonHugePages"));
-	(void)page;
 	free(expect);
 }
 
