@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mmap_changing: while a non-cooperative event (REMOVE, REMAP) is unread,
+ * mmap_changing: while a non-cooperative event (REMOVE, REMAP, UNMAP, FORK)
+ * is unread,
  * the resolving ioctls (COPY, ZEROPAGE, CONTINUE, POISON, MOVE) fail with
  * EAGAIN and do nothing; once the event is read the same call succeeds.
  *
@@ -10,6 +11,7 @@
  * byte count (work claimed but not done) fails.
  */
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "fl_test.h"
 #include "bgcall.h"
@@ -71,6 +73,8 @@ static void setup_uffd(struct __test_metadata *_metadata,
 {
 	FL_REQUIRE_FEATURES(features);
 	self->uffd = uffd_open(features, NULL);
+	if (self->uffd == -EPERM && (features & UFFD_FEATURE_EVENT_FORK))
+		FL_SKIP("UFFD_FEATURE_EVENT_FORK refused with EPERM (needs CAP_SYS_PTRACE)");
 	if (self->uffd < 0)
 		FL_SKIP("userfaultfd with features %s: %s",
 			fl_feature_list(features), strerror(-self->uffd));
@@ -284,6 +288,83 @@ TEST_F_TIMEOUT(eagain, copy_during_remap, 5)
 	check_field(_metadata, "COPY", "REMAP", variant->mem, c.copy);
 	EXPECT_EQ(0, vm_present(pg(self, 1)));
 	release(_metadata, self, UFFD_EVENT_REMAP);
+
+	c.copy = 0;
+	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
+	EXPECT_EQ((int64_t)page, c.copy);
+	EXPECT_EQ(0, memcmp(pg(self, 1), self->src, page));
+}
+
+/* While an UNMAP of another part of the area is unread: the same. */
+TEST_F_TIMEOUT(eagain, copy_during_unmap, 5)
+{
+	size_t page = self->page;
+	struct uffdio_copy c = { .dst = (uintptr_t)pg(self, 1),
+				 .src = (uintptr_t)self->src, .len = page };
+
+	setup_uffd(_metadata, self,
+		   UFFD_FEATURE_EVENT_UNMAP | fl_missing_feature(variant->mem),
+		   UFFDIO_REGISTER_MODE_MISSING);
+	self->bg_args = (struct bg_mm_args){ .addr = pg(self, 3), .len = page };
+	ASSERT_EQ(0, bg_start(&self->bg, bg_munmap, &self->bg_args));
+	ASSERT_EQ(1, bg_held_by_event(&self->bg, self->uffd, 2000, HELD_MS));
+	EXPECT_EQ(-EAGAIN, uffd_copy(self->uffd, &c));
+	check_field(_metadata, "COPY", "UNMAP", variant->mem, c.copy);
+	EXPECT_EQ(0, vm_present(pg(self, 1)));
+	release(_metadata, self, UFFD_EVENT_UNMAP);
+
+	c.copy = 0;
+	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
+	EXPECT_EQ((int64_t)page, c.copy);
+	EXPECT_EQ(0, memcmp(pg(self, 1), self->src, page));
+}
+
+static long bg_fork_exit(void *arg)
+{
+	pid_t pid = fork();
+
+	(void)arg;
+	if (pid == 0)
+		_exit(0);
+	return pid < 0 ? -errno : pid;
+}
+
+/* While a FORK is unread, the parent's uffd refuses COPY too. */
+TEST_F_TIMEOUT(eagain, copy_during_fork, 5)
+{
+	uint64_t f = UFFD_FEATURE_EVENT_FORK | fl_missing_feature(variant->mem);
+	size_t page = self->page;
+	struct uffdio_copy c = { .dst = (uintptr_t)pg(self, 1),
+				 .src = (uintptr_t)self->src, .len = page };
+	struct uffd_msg msg;
+	int status = -1, held, ret, present;
+
+	setup_uffd(_metadata, self, f, UFFDIO_REGISTER_MODE_MISSING);
+	/*
+	 * glibc's fork() holds the malloc and stdio locks while the kernel
+	 * holds it for the FORK event: until the event is read, this thread
+	 * may only make syscalls (no printing, no asserts that print).
+	 */
+	ASSERT_EQ(0, bg_start(&self->bg, bg_fork_exit, NULL));
+	held = bg_held_by_event(&self->bg, self->uffd, 2000, HELD_MS);
+	ret = uffd_copy(self->uffd, &c);
+	present = vm_present(pg(self, 1));
+	if (uffd_wait_msg(self->uffd, &msg, 2000) == 0 &&
+	    msg.event == UFFD_EVENT_FORK)
+		close((int)msg.arg.fork.ufd);
+	else
+		msg.event = 0;
+
+	ASSERT_EQ(1, held);
+	EXPECT_EQ(-EAGAIN, ret);
+	check_field(_metadata, "COPY", "FORK", variant->mem, c.copy);
+	EXPECT_EQ(0, present);
+	ASSERT_EQ(UFFD_EVENT_FORK, msg.event);
+	ASSERT_TRUE(bg_wait(&self->bg, 2000));
+	bg_join(&self->bg);
+	ASSERT_GT(self->bg.ret, 0);
+	EXPECT_EQ(self->bg.ret, waitpid((pid_t)self->bg.ret, &status, 0));
+	EXPECT_EQ(0, status);
 
 	c.copy = 0;
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));

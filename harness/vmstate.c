@@ -14,33 +14,36 @@
 #define PAGEMAP_PRESENT		(1ULL << 63)
 #define THP_DIR			"/sys/kernel/mm/transparent_hugepage/"
 
+/*
+ * No malloc here: a case may look while another thread is held in fork()
+ * by an unread FORK event, and glibc's fork holds the malloc locks.
+ */
 static long present_count(const char *path, const void *addr, size_t len)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	uint64_t ents[64];
 	uintptr_t first = (uintptr_t)addr / page;
-	size_t n = (len + page - 1) / page, i;
-	uint64_t *ents;
+	size_t n = (len + page - 1) / page, done = 0, i;
 	long count = 0;
-	ssize_t got;
 	int fd;
 
-	ents = calloc(n, sizeof(*ents));
-	if (!ents)
-		return -ENOMEM;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		free(ents);
+	if (fd < 0)
 		return -errno;
+	while (done < n) {
+		size_t chunk = n - done < 64 ? n - done : 64;
+		ssize_t got = pread(fd, ents, chunk * sizeof(ents[0]),
+				    (first + done) * sizeof(ents[0]));
+
+		if (got != (ssize_t)(chunk * sizeof(ents[0]))) {
+			count = got < 0 ? -errno : -EIO;
+			break;
+		}
+		for (i = 0; i < chunk; i++)
+			count += !!(ents[i] & PAGEMAP_PRESENT);
+		done += chunk;
 	}
-	got = pread(fd, ents, n * sizeof(*ents), first * sizeof(*ents));
 	close(fd);
-	if (got != (ssize_t)(n * sizeof(*ents))) {
-		free(ents);
-		return got < 0 ? -errno : -EIO;
-	}
-	for (i = 0; i < n; i++)
-		count += !!(ents[i] & PAGEMAP_PRESENT);
-	free(ents);
 	return count;
 }
 
