@@ -4,9 +4,12 @@
  * at the registered destination without a copy. Anonymous private memory
  * only: every shared or file-backed type must be refused with EINVAL.
  */
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "fl_test.h"
+#include "bgcall.h"
 #include "vmstate.h"
 
 #define NPAGES	8	/* anon: pages 0..3 are the source, 4..7 the destination */
@@ -273,6 +276,148 @@ TEST_F(move, dst_unregistered_einval)
 	EXPECT_LE(moved, 0);
 	EXPECT_EQ(1, vm_present(pg(self, 0)));
 	EXPECT_EQ(0, vm_present(pg(self, HALF)));
+}
+
+/* Unaligned length, unknown mode bit: EINVAL, nothing moves. */
+TEST_F(move, bad_args_einval)
+{
+	size_t page = self->page;
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fill_page(self, 0));
+	EXPECT_EQ(-EINVAL, do_move(self->uffd, pg(self, HALF), pg(self, 0),
+				   page / 2, 0, &moved));
+	EXPECT_EQ(-EINVAL, do_move(self->uffd, pg(self, HALF), pg(self, 0),
+				   page, 1ULL << 40, &moved));
+	EXPECT_EQ(0, memcmp(pg(self, 0), self->src, page));
+	EXPECT_EQ(0, vm_present(pg(self, HALF)));
+}
+
+/*
+ * Overlapping ranges (dst = src + one page, two pages, only src page 0
+ * populated). Not documented either way: report what the kernel does. It
+ * may refuse (EINVAL, nothing moved) or move page by page; either way the
+ * one page must end up exactly once, intact, never duplicated or lost.
+ */
+TEST_F(move, overlap)
+{
+	size_t page = self->page, i;
+	int64_t moved = 0;
+	long present;
+	int ret;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fill_page(self, 0));
+	ret = do_move(self->uffd, pg(self, 1), pg(self, 0), 2 * page, 0,
+		      &moved);
+	present = vm_present_count(pg(self, 0), 3 * page);
+	ksft_print_msg("finding: UFFDIO_MOVE with overlapping ranges: %s, .move %lld, populated pages %ld\n",
+		       ret ? strerror(-ret) : "accepted", (long long)moved,
+		       present);
+	fflush(stdout);
+	EXPECT_EQ(1, present);
+	if (ret) {
+		EXPECT_EQ(-EINVAL, ret);
+		EXPECT_EQ(0, memcmp(pg(self, 0), self->src, page));
+		return;
+	}
+	EXPECT_EQ((int64_t)(2 * page), moved);
+	for (i = 0; i < 3; i++)
+		if (vm_present(pg(self, i)) == 1)
+			EXPECT_EQ(0, memcmp(pg(self, i), self->src, page));
+}
+
+/*
+ * A page shared with a fork child (no longer exclusive to us) cannot be
+ * moved: EBUSY. Once the child is gone and we write to the page, it is
+ * exclusive again and moves.
+ */
+TEST_F_TIMEOUT(move, shared_page_ebusy, 5)
+{
+	size_t page = self->page;
+	int64_t moved = 0;
+	pid_t pid;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fill_page(self, 0));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	EXPECT_EQ(-EBUSY, do_move(self->uffd, pg(self, HALF), pg(self, 0),
+				  page, 0, &moved));
+	EXPECT_EQ(-EBUSY, moved);
+	EXPECT_EQ(0, vm_present(pg(self, HALF)));
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+
+	pg(self, 0)[0] = self->src[0];
+	ASSERT_EQ(0, do_move(self->uffd, pg(self, HALF), pg(self, 0), page, 0,
+			     &moved));
+	EXPECT_EQ((int64_t)page, moved);
+	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src, page));
+}
+
+static long bg_fork_pause(void *arg)
+{
+	pid_t pid = fork();
+
+	(void)arg;
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	return pid < 0 ? -errno : pid;
+}
+
+/*
+ * MOVE works within one mm only: through the uffd of a fork child (its
+ * registration came along with EVENT_FORK) the parent gets EINVAL.
+ */
+TEST_F_TIMEOUT(move, cross_mm_einval, 5)
+{
+	uint64_t f = UFFD_FEATURE_MOVE | UFFD_FEATURE_EVENT_FORK;
+	struct bg_call bg;
+	struct uffd_msg msg;
+	int64_t moved = 0;
+	int fd, child_fd = -1, ret = 0;
+	pid_t pid;
+
+	ANON_ONLY();
+	FL_REQUIRE_FEATURES(f);
+	fd = uffd_open(f, NULL);
+	if (fd == -EPERM)
+		FL_SKIP("UFFD_FEATURE_EVENT_FORK refused with EPERM (needs CAP_SYS_PTRACE)");
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, uffd_unregister_range(self->uffd, self->mem.addr,
+					   self->mem.len));
+	ASSERT_EQ(0, uffd_register_range(fd, self->mem.addr, self->mem.len,
+					 UFFDIO_REGISTER_MODE_MISSING, NULL));
+	ASSERT_EQ(0, uffd_copy_all(fd, pg(self, 0), self->src, self->page, 0,
+				   NULL));
+	/* fork() is held until the event is read: no stdio/malloc here. */
+	ASSERT_EQ(0, bg_start(&bg, bg_fork_pause, NULL));
+	if (uffd_wait_msg(fd, &msg, 2000) == 0 && msg.event == UFFD_EVENT_FORK)
+		child_fd = (int)msg.arg.fork.ufd;
+	ASSERT_TRUE(bg_wait(&bg, 2000));
+	bg_join(&bg);
+	pid = (pid_t)bg.ret;
+	ASSERT_GT(pid, 0);
+	if (child_fd >= 0)
+		ret = do_move(child_fd, pg(self, HALF), pg(self, 0),
+			      self->page, 0, &moved);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	ASSERT_GE(child_fd, 0);
+	EXPECT_EQ(-EINVAL, ret);
+	EXPECT_LE(moved, 0);
+	/* Our page did not go anywhere. */
+	EXPECT_EQ(0, memcmp(pg(self, 0), self->src, self->page));
+	close(child_fd);
+	close(fd);
 }
 
 /*
