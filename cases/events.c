@@ -367,6 +367,39 @@ TEST_F_TIMEOUT(events, remap, 5)
 	EXPECT_EQ((unsigned char)self->src[page + 3], t.value);
 }
 
+/*
+ * Without EVENT_REMAP the moved mapping loses its registration: mremap is
+ * not held, nothing is reported, and a hole at the new place just fills.
+ */
+TEST_F_TIMEOUT(events, remap_without_feature, 5)
+{
+	size_t len = self->mem.len, page = self->page;
+	struct bg_mm_args a = { .addr = self->mem.addr, .len = len };
+	struct toucher t;
+	char *to;
+
+	setup_uffd(_metadata, self, variant, 0, UFFDIO_REGISTER_MODE_MISSING);
+	self->resv_len = len + page;
+	self->resv = mmap(NULL, self->resv_len, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->resv);
+	to = (char *)(((uintptr_t)self->resv + page - 1) & ~(page - 1));
+	a.new_addr = to;
+	ASSERT_EQ(0, bg_start(&self->bg, bg_mremap_fixed, &a));
+	ASSERT_TRUE(bg_wait(&self->bg, 1000));
+	bg_join(&self->bg);
+	ASSERT_EQ(0, self->bg.ret);
+	self->mem.addr = to;
+	EXPECT_TRUE(queue_empty(self->uffd));
+
+	ASSERT_EQ(0, toucher_start(&t, to + page + 3, TOUCH_READ, 1));
+	ASSERT_TRUE(toucher_wait(&t, 1000));
+	toucher_join(&t);
+	EXPECT_FALSE(t.got_sigbus);
+	EXPECT_EQ(0, t.value);
+	EXPECT_TRUE(queue_empty(self->uffd));
+}
+
 /* --- REMOVE ----------------------------------------------------------- */
 
 /*

@@ -222,6 +222,40 @@ TEST_F(sigbus, wp)
 	EXPECT_TRUE(queue_empty(self->uffd));
 }
 
+/*
+ * MINOR mode: the page is in the page cache but not mapped here; with
+ * SIGBUS the minor fault is a signal too, and CONTINUE then maps it. Anon
+ * has no page cache: MINOR registration is refused (EINVAL).
+ */
+TEST_F(sigbus, minor)
+{
+	uint64_t minor = fl_minor_feature(variant->mem);
+	size_t page = self->page;
+	struct uffdio_continue c = {
+		.range = { (uintptr_t)pg(self, 1), page },
+	};
+	unsigned char v = 0;
+
+	if (!minor) {
+		setup_uffd(_metadata, self, variant, 0,
+			   UFFDIO_REGISTER_MODE_MISSING);
+		EXPECT_EQ(-EINVAL, uffd_register_range(self->uffd,
+				self->mem.addr, self->mem.len,
+				UFFDIO_REGISTER_MODE_MINOR, NULL));
+		return;
+	}
+	setup_uffd(_metadata, self, variant, minor,
+		   UFFDIO_REGISTER_MODE_MINOR);
+	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_CONTINUE);
+	memcpy(self->mem.alias + page, self->src + page, page);
+	EXPECT_EQ(1, sigbus_probe(pg(self, 1) + 2, TOUCH_READ, &v));
+	EXPECT_TRUE(queue_empty(self->uffd));
+	ASSERT_EQ(0, uffd_continue(self->uffd, &c));
+	EXPECT_EQ((int64_t)page, c.mapped);
+	EXPECT_EQ(0, sigbus_probe(pg(self, 1) + 2, TOUCH_READ, &v));
+	EXPECT_EQ((unsigned char)self->src[page + 2], v);
+}
+
 static long bg_fork_probe(void *arg)
 {
 	FIXTURE_DATA(sigbus) *self = arg;
