@@ -18,7 +18,7 @@
 #define NPAGES		64
 #define NPAGES_HUGE	4
 #define SEED		51
-#define DEADLINE_MS	2000
+#define DEADLINE_MS	5000
 #define READ_OFF(i)	(8 + (i))	/* byte a reader checks */
 #define WRITE_OFF(i)	(64 + (i))	/* byte a writer stores */
 #define MARK(i)		((unsigned char)(0xe0 + (i)))
@@ -117,7 +117,7 @@ static void setup_uffd(struct __test_metadata *_metadata,
  */
 static void step_barrier(struct stress_ctx *c, size_t step)
 {
-	uint64_t end = now_ms() + 50;
+	uint64_t end = now_ms() + 20;
 
 	__atomic_add_fetch(&c->meet, 1, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&c->meet, __ATOMIC_SEQ_CST) <
