@@ -43,6 +43,7 @@ struct stress_ctx {
 	int uffd;
 	bool blocking;
 	bool check_tid;
+	bool shared;		/* MAP_SHARED memory */
 	volatile int go;
 	volatile int stop;
 	volatile int meet;	/* step rendezvous counter */
@@ -79,6 +80,7 @@ FIXTURE_SETUP(stress)
 	self->ctx = (struct stress_ctx){
 		.addr = self->mem.addr, .src = self->src,
 		.page = self->mem.page, .npages = n,
+		.shared = mem_is_shared(variant->mem),
 	};
 	self->ctx.resolved = calloc(n, 1);
 	ASSERT_NE(NULL, self->ctx.resolved);
@@ -251,8 +253,11 @@ static void *monitor_main(void *arg)
 	struct pollfd pfd = { .fd = c->uffd, .events = POLLIN };
 	struct uffd_msg msg[NTHREADS];
 
-	while (pages_resolved(c) < c->npages &&
-	       !__atomic_load_n(&c->stop, __ATOMIC_SEQ_CST)) {
+	/*
+	 * Serve until told to stop, not until every page is resolved: a
+	 * thread may still fault on a resolved page (see run_stress()).
+	 */
+	while (!__atomic_load_n(&c->stop, __ATOMIC_SEQ_CST)) {
 		ssize_t n;
 		size_t i;
 
@@ -326,14 +331,11 @@ static void join_threads(struct __test_metadata *_metadata,
 	}
 	for (i = 0; i < NTHREADS; i++)
 		pthread_join(c->f[i].thread, NULL);
-	while (!c->monitor_done && now_ms() < end + 500)
+	/* The signal ends a read() blocked with nothing left to read. */
+	__atomic_store_n(&c->stop, 1, __ATOMIC_SEQ_CST);
+	while (!c->monitor_done) {
+		pthread_kill(c->monitor, SIGUSR1);
 		usleep(1000);
-	if (!c->monitor_done) {
-		__atomic_store_n(&c->stop, 1, __ATOMIC_SEQ_CST);
-		while (!c->monitor_done) {
-			pthread_kill(c->monitor, SIGUSR1);
-			usleep(1000);
-		}
 	}
 	pthread_join(c->monitor, NULL);
 }
@@ -367,17 +369,26 @@ static void run_stress(struct __test_metadata *_metadata,
 	struct sigaction sa = { .sa_handler = on_sigusr1 };
 	/* Readers fault only where the page is missing from the mapping. */
 	size_t faulters = mode == S_WP ? NTHREADS / 2 : NTHREADS;
+	/*
+	 * MINOR on a private mapping: CONTINUE maps the page cache page
+	 * read-only, a writer's COW then replaces that pte (clear, flush,
+	 * set), and a reader racing with it can see the pte empty and take
+	 * a fresh MINOR fault on a page already resolved. Such a fault is
+	 * legitimate (the monitor answers EEXIST + WAKE), so the per-thread
+	 * bound on messages does not hold there.
+	 */
+	bool refaults = mode == S_MINOR && !c->shared;
 	int i;
 
 	c->mode = mode;
 	c->blocking = blocking;
+	/* No SA_RESTART: the signal must end a blocked read(). */
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 	if (blocking) {
 		int fl = fcntl(c->uffd, F_GETFL);
 
 		ASSERT_EQ(0, fcntl(c->uffd, F_SETFL, fl & ~O_NONBLOCK));
-		/* No SA_RESTART: the signal must end a blocked read(). */
-		sigemptyset(&sa.sa_mask);
-		ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 	}
 	start_threads(_metadata, c);
 	join_threads(_metadata, self);
@@ -390,7 +401,8 @@ static void run_stress(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, c->bad_msgs);
 	EXPECT_EQ(0, c->bad_flags);
 	EXPECT_GE(c->msgs, c->npages);
-	EXPECT_LE(c->msgs, c->npages * faulters);
+	if (!refaults)
+		EXPECT_LE(c->msgs, c->npages * faulters);
 	EXPECT_EQ(c->msgs - c->resolves - c->bad_msgs - c->errors, c->eexist);
 	for (i = 0; i < NTHREADS; i++)
 		EXPECT_EQ(0, c->f[i].bad);
