@@ -179,7 +179,7 @@ TEST_F_TIMEOUT(move, dontwake, 5)
 }
 
 /* The source need not be registered; once moved it reads as zeros. */
-TEST_F(move, unregistered_source_reads_zero)
+TEST_F_TIMEOUT(move, unregistered_source_reads_zero, 5)
 {
 	size_t len = HALF * self->page;
 	int64_t moved = 0;
@@ -196,7 +196,7 @@ TEST_F(move, unregistered_source_reads_zero)
 }
 
 /* ALLOW_SRC_HOLES: holes are skipped but counted in .move. */
-TEST_F(move, allow_src_holes)
+TEST_F_TIMEOUT(move, allow_src_holes, 5)
 {
 	size_t page = self->page, len = HALF * page;
 	int64_t moved = 0;
@@ -216,7 +216,7 @@ TEST_F(move, allow_src_holes)
 }
 
 /* A source hole without ALLOW_SRC_HOLES: ENOENT, .move = -ENOENT. */
-TEST_F(move, src_hole_enoent)
+TEST_F_TIMEOUT(move, src_hole_enoent, 5)
 {
 	int64_t moved = 0;
 
@@ -231,7 +231,7 @@ TEST_F(move, src_hole_enoent)
  * Page 0 present, page 1 a hole: the kernel moves one page, stops, and
  * reports it (.move = one page, EAGAIN) so the caller can resume.
  */
-TEST_F(move, partial_stops_at_hole)
+TEST_F_TIMEOUT(move, partial_stops_at_hole, 5)
 {
 	size_t page = self->page;
 	int64_t moved = 0;
@@ -247,7 +247,7 @@ TEST_F(move, partial_stops_at_hole)
 }
 
 /* A populated destination: EEXIST, .move = -EEXIST, both pages intact. */
-TEST_F(move, dst_populated_eexist)
+TEST_F_TIMEOUT(move, dst_populated_eexist, 5)
 {
 	size_t page = self->page;
 	int64_t moved = 0;
@@ -263,7 +263,7 @@ TEST_F(move, dst_populated_eexist)
 }
 
 /* The destination must be registered on this uffd: EINVAL otherwise. */
-TEST_F(move, dst_unregistered_einval)
+TEST_F_TIMEOUT(move, dst_unregistered_einval, 5)
 {
 	int64_t moved = 0;
 
@@ -279,7 +279,7 @@ TEST_F(move, dst_unregistered_einval)
 }
 
 /* Unaligned length, unknown mode bit: EINVAL, nothing moves. */
-TEST_F(move, bad_args_einval)
+TEST_F_TIMEOUT(move, bad_args_einval, 5)
 {
 	size_t page = self->page;
 	int64_t moved = 0;
@@ -300,7 +300,7 @@ TEST_F(move, bad_args_einval)
  * may refuse (EINVAL, nothing moved) or move page by page; either way the
  * one page must end up exactly once, intact, never duplicated or lost.
  */
-TEST_F(move, overlap)
+TEST_F_TIMEOUT(move, overlap, 5)
 {
 	size_t page = self->page, i;
 	int64_t moved = 0;
@@ -493,7 +493,7 @@ static int move_all(int uffd, char *dst, char *src, size_t len,
  * A whole, aligned THP: the PMD itself moves. Bytes arrive, the source is
  * empty, and the destination is still mapped by a huge page.
  */
-TEST_F(move, pmd)
+TEST_F_TIMEOUT(move, pmd, 5)
 {
 	size_t thp = vm_thp_size();
 	char *r;
@@ -548,14 +548,14 @@ static void pmd_split_case(struct __test_metadata *_metadata,
 }
 
 /* Aligned start, half a PMD: the tail of the THP stays at the source. */
-TEST_F(move, pmd_split_partial)
+TEST_F_TIMEOUT(move, pmd_split_partial, 5)
 {
 	ANON_ONLY();
 	pmd_split_case(_metadata, self, 0, 0, vm_thp_size() / 2);
 }
 
 /* Source and destination one page off the PMD boundary. */
-TEST_F(move, pmd_split_unaligned)
+TEST_F_TIMEOUT(move, pmd_split_unaligned, 5)
 {
 	size_t page = self->page;
 

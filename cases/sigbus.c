@@ -98,7 +98,7 @@ static bool queue_empty(int fd)
 }
 
 /* Read a hole: SIGBUS, no message, still a hole; after COPY the bytes. */
-TEST_F(sigbus, read_hole)
+TEST_F_TIMEOUT(sigbus, read_hole, 5)
 {
 	unsigned char v = 0;
 
@@ -119,7 +119,7 @@ TEST_F(sigbus, read_hole)
 }
 
 /* Write a hole: SIGBUS, nothing stored; after COPY the write lands. */
-TEST_F(sigbus, write_hole)
+TEST_F_TIMEOUT(sigbus, write_hole, 5)
 {
 	size_t page = self->page;
 	unsigned char v = 0xa5;
@@ -153,7 +153,7 @@ TEST_F_TIMEOUT(sigbus, thread_not_blocked, 5)
  * A kernel-mode access (read(2) into the hole) cannot take a signal: it
  * fails with EFAULT, and nothing is queued either.
  */
-TEST_F(sigbus, kernel_access_efault)
+TEST_F_TIMEOUT(sigbus, kernel_access_efault, 5)
 {
 	int pfd[2];
 
@@ -172,7 +172,7 @@ TEST_F(sigbus, kernel_access_efault)
  * ZEROPAGE resolves too (reads zero). hugetlb has no zero page: the
  * documented EINVAL, and the hole keeps raising SIGBUS.
  */
-TEST_F(sigbus, resolve_zeropage)
+TEST_F_TIMEOUT(sigbus, resolve_zeropage, 5)
 {
 	size_t page = self->page;
 	struct uffdio_zeropage z = {
@@ -197,7 +197,7 @@ TEST_F(sigbus, resolve_zeropage)
  * sigbus-wp: a write to a write-protected page raises SIGBUS instead of a
  * WP message and stores nothing; reads work; unprotecting lets it through.
  */
-TEST_F(sigbus, wp)
+TEST_F_TIMEOUT(sigbus, wp, 5)
 {
 	size_t page = self->page;
 	unsigned char v = 0x3c;
@@ -227,7 +227,7 @@ TEST_F(sigbus, wp)
  * SIGBUS the minor fault is a signal too, and CONTINUE then maps it. Anon
  * has no page cache: MINOR registration is refused (EINVAL).
  */
-TEST_F(sigbus, minor)
+TEST_F_TIMEOUT(sigbus, minor, 5)
 {
 	uint64_t minor = fl_minor_feature(variant->mem);
 	size_t page = self->page;
