@@ -21,6 +21,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Callable
@@ -95,31 +96,41 @@ def case_binaries(build_dir: Path) -> list[Path]:
                   and os.access(p, os.X_OK)) if cases.is_dir() else []
 
 
-def run_host(args: argparse.Namespace, path: Path) -> str | None:
-    """Run the runner on the host, teeing its stream to `path` with progress.
-    Returns an error string when the runner misbehaved, else None."""
+def check_runner(args: argparse.Namespace) -> tuple[Path, list[Path]]:
     runner = args.build_dir / "faultline-runner"
     if not os.access(runner, os.X_OK):
         raise RunError(f"{runner} is missing: build it with make")
     cases = case_binaries(args.build_dir)
     if not cases:
         raise RunError(f"no case binaries in {args.build_dir / 'cases'}")
+    return runner, cases
+
+
+def run_host(args: argparse.Namespace, path: Path) -> str | None:
+    """Run the runner on the host, teeing its stream to `path` with progress.
+    Returns an error string when the runner misbehaved, else None."""
+    runner, cases = check_runner(args)
+    probe = args.build_dir / "uffd-probe"
     cmd = [str(runner), "--timeout", str(args.timeout),
-           "--probe", str(args.build_dir / "uffd-probe"), *map(str, cases)]
+           *(["--probe", str(probe)] if os.access(probe, os.X_OK)
+             else ["--no-probe"]), *map(str, cases)]
     prog = Progress(sys.stdout, sys.stdout.isatty(), prefix="host ")
     limit = args.timeout * (len(cases) + 1) + 30
-    with open(path, "w") as out, subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            errors="replace", start_new_session=True) as proc:
+    # Bytes in, bytes out: the saved stream is exactly what the runner wrote.
+    # stderr to a file: a chatty runner must not block on a full pipe.
+    with open(path, "wb") as out, tempfile.TemporaryFile() as errf, \
+            subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errf,
+                             start_new_session=True) as proc:
         killer = threading.Timer(limit, proc.kill)
         killer.start()
-        assert proc.stdout is not None and proc.stderr is not None
-        for line in proc.stdout:
-            out.write(line)
-            prog.feed(line.rstrip("\n"))
-        err = proc.stderr.read()
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            out.write(raw)
+            prog.feed(raw.decode("utf-8", "replace").rstrip("\n"))
         killer.cancel()
         rc = proc.wait()
+        errf.seek(0)
+        err = errf.read().decode("utf-8", "replace")
     prog.close()
     if rc < 0:
         return f"runner killed by signal {-rc} (overall limit {limit} s)"
@@ -226,6 +237,8 @@ def main(argv: list[str]) -> int:
         others = [s for s in args.kernel if s != "host"]
         if others:
             import_kernels(others)      # bad specs fail before any work
+        if "host" in args.kernel and args.no_build:
+            check_runner(args)
         if not args.no_build:
             ensure_built(args, log)
         outdir.mkdir(parents=True, exist_ok=True)
