@@ -83,7 +83,7 @@ def ensure_built(args: argparse.Namespace, log: Callable[[str], None]) -> None:
         builds.append(["make", "-s", "-C", str(ROOT), "STATIC=1",
                        f"O={ROOT / 'build-static'}"])
     for cmd in builds:
-        log("building: " + " ".join(cmd[3:]))
+        log("building: make " + " ".join(cmd[4:]))
         res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True)
         if res.returncode:

@@ -152,3 +152,20 @@ def test_plugin_direct_pytest(tmp_path: Path) -> None:
     assert "2 failed, 6 passed, 2 skipped" in res.stdout
     doc = json.loads((tmp_path / "o" / "report.json").read_text())
     assert doc["totals"]["pass"] == 6 and doc["totals"]["timeout"] == 1
+
+
+def test_progress_live_line_on_a_tty() -> None:
+    import io
+
+    from reports.progress import Progress
+    buf = io.StringIO()
+    prog = Progress(buf, tty=True)
+    for line in (DATA / "splat.stream").read_text().splitlines():
+        prog.feed(line)
+    prog.close()
+    out = buf.getvalue()
+    frames = out.split("\r\033[K")
+    assert frames[0] == "" and len(frames) == 1 + (1 + 3 + 1) + (1 + 1 + 1)
+    assert frames[4] == "wp             3 points  pass 2  fail 0  skip 1"
+    assert frames[5].endswith("skip 1  KERNEL ALERT  (300 ms)\n")
+    assert "TIMED OUT" in frames[-1] and frames[-1].endswith("\n")
