@@ -174,7 +174,8 @@ def safe_name(spec: str) -> str:
 
 
 def write_meta(path: Path, meta: dict[str, Any]) -> None:
-    path.with_suffix(".meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+    path.with_suffix(".meta.json").write_text(
+        json.dumps(meta, indent=1, default=str) + "\n")
 
 
 def collect(args: argparse.Namespace, outdir: Path,
@@ -204,8 +205,10 @@ def run_pytest(args: argparse.Namespace, streams: list[Path],
     import pytest
 
     from reports import plugin
+    # -c devnull: no ini file of the tree applies to this session.
     pargs = [*map(str, streams), "-q", "--tb=no", "-p", "no:cacheprovider",
-             "--rootdir", str(outdir), "--faultline-report", str(outdir)]
+             "-c", os.devnull, "--rootdir", str(outdir),
+             "--faultline-report", str(outdir)]
     if args.expectations:
         pargs += ["--faultline-expectations", str(args.expectations)]
     pargs += args.pytest_args
@@ -214,8 +217,8 @@ def run_pytest(args: argparse.Namespace, streams: list[Path],
     class Grab:
         @staticmethod
         def pytest_unconfigure(config: Any) -> None:
-            cfg["doc"] = getattr(config, "_faultline_doc", None)
-            cfg["summary"] = getattr(config, "_faultline_summary", "")
+            cfg["doc"] = config.stash.get(plugin.DOC_KEY, None)
+            cfg["summary"] = config.stash.get(plugin.SUMMARY_KEY, "")
     rc = pytest.main(pargs, plugins=[plugin, Grab()])
     return int(rc), cfg
 
@@ -234,6 +237,12 @@ def main(argv: list[str]) -> int:
     def log(msg: str) -> None:
         print(msg, flush=True)
     try:
+        if args.expectations is not None:
+            from reports.expectations import ExpectationError, load
+            try:
+                load(args.expectations)
+            except ExpectationError as e:
+                raise RunError(f"--expectations: {e}") from e
         others = [s for s in args.kernel if s != "host"]
         if others:
             import_kernels(others)      # bad specs fail before any work

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from .model import FAILING, Run, features_summary
 
-GOOD = frozenset({"pass", "xfail", "skip"})
+GOOD = frozenset({"pass", "xfail", "xpass", "skip"})
 
 
 @dataclass

@@ -24,6 +24,10 @@ from .output import summary, write_reports
 
 _RUNS = pytest.StashKey[list]()
 _SELECTED = pytest.StashKey[set]()
+_EXPECT = pytest.StashKey[list]()
+# Set at session end when a report was written: the document and a summary.
+DOC_KEY = pytest.StashKey[dict]()
+SUMMARY_KEY = pytest.StashKey[str]()
 
 
 class PointFailed(Exception):
@@ -42,7 +46,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_RUNS] = []
     config.stash[_SELECTED] = set()
     exp = config.getoption("--faultline-expectations")
-    config._faultline_exps = expect.load(exp) if exp else []  # type: ignore[attr-defined]
+    try:
+        config.stash[_EXPECT] = expect.load(exp) if exp else []
+    except expect.ExpectationError as e:
+        raise pytest.UsageError(str(e)) from e
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
@@ -54,7 +61,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Any:
 class StreamFile(pytest.File):
     def collect(self) -> Iterator[pytest.Item | pytest.Collector]:
         run = load_stream_file(self.path)
-        expect.apply(run, self.config._faultline_exps)  # type: ignore[attr-defined]
+        expect.apply(run, self.config.stash[_EXPECT])
         self.config.stash[_RUNS].append(run)
         for b in run.binaries:
             yield BinaryNode.from_parent(self, name=b.name, run=run, binary=b)
@@ -128,5 +135,5 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if outdir is None or not config.stash[_RUNS]:
         return
     runs = selected_runs(config)
-    config._faultline_doc = write_reports(runs, outdir)  # type: ignore[attr-defined]
-    config._faultline_summary = summary(runs, outdir)  # type: ignore[attr-defined]
+    config.stash[DOC_KEY] = write_reports(runs, outdir)
+    config.stash[SUMMARY_KEY] = summary(runs, outdir)

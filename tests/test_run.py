@@ -118,7 +118,10 @@ def test_missing_runner_and_usage_errors(tmp_path: Path) -> None:
                           str(build), "-o", str(tmp_path / "o")],
                          text=True, capture_output=True, timeout=60)
     assert res.returncode == 2 and "faultline-runner is missing" in res.stderr
+    bad_yaml = tmp_path / "bad.yaml"
+    bad_yaml.write_text("expectations: [{id: x}]\n")
     for bad in (["--bogus"], ["-j", "0"], ["--expectations", "/nonexistent"],
+                ["--expectations", str(bad_yaml), "--no-build"],
                 ["--kernel", "debian:nosuchsuite", "--no-build"]):
         res = subprocess.run(["/usr/bin/python3", *RUN, *bad], text=True,
                              capture_output=True, timeout=60)
