@@ -88,6 +88,42 @@ class Matrix:
     first_seen: dict[str, str | None] = field(default_factory=dict)
     areas: dict[str, list[str]] = field(default_factory=dict)
     cells: dict[str, list[Any]] = field(default_factory=dict)
+    # title -> row -> one (status word, hover text) or None per run
+    probe_tables: dict[str, dict[str, list[tuple[str, str] | None]]] = \
+        field(default_factory=dict)
+
+
+def _word(status: Any) -> str:
+    if isinstance(status, bool):
+        return "yes" if status else "no"
+    return str(status) if status is not None else "?"
+
+
+def _probe_tables(runs: list[Run]) -> dict[str, dict[str, list[tuple[str, str] | None]]]:
+    """Access paths, register modes and deployment profiles per kernel."""
+    tables: dict[str, dict[str, list[tuple[str, str] | None]]] = {}
+    specs = (("Creation paths", "access", lambda e: str(e.get("path"))),
+             ("Register modes", "register",
+              lambda e: f"{e.get('mem')} {e.get('mode')}"),
+             ("Deployment profiles", "profiles", lambda e: str(e.get("name"))))
+    for title, key, row_of in specs:
+        rows: dict[str, list[tuple[str, str] | None]] = {}
+        for col, r in enumerate(runs):
+            for e in (r.probe or {}).get(key) or []:
+                # combined register modes follow from the single ones
+                if not isinstance(e, dict) or "|" in str(e.get("mode", "")):
+                    continue
+                status = e.get("status", e.get("ok"))
+                hover = e.get("reason") or ", ".join(map(str, e.get("missing") or []))
+                if e.get("fix"):
+                    hover = f"{hover}; fix: {e['fix']}"
+                if e.get("ioctl_names"):
+                    hover = f"{hover}; ioctls: {' '.join(e['ioctl_names'])}"
+                rows.setdefault(row_of(e), [None] * len(runs))[col] = (
+                    _word(status), str(hover or ""))
+        if rows:
+            tables[title] = rows
+    return tables
 
 
 def build_matrix(runs: list[Run]) -> Matrix:
@@ -112,4 +148,5 @@ def build_matrix(runs: list[Run]) -> Matrix:
     for col, r in enumerate(runs):
         for p in r.points:
             m.cells.setdefault(p.id, [None] * len(runs))[col] = p
+    m.probe_tables = _probe_tables(runs)
     return m

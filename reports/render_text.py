@@ -37,7 +37,7 @@ def render_markdown(doc: dict[str, Any], runs: list[Run]) -> str:
            f"generated {doc['created']} by faultline {doc['generator']['version']}.",
            ""]
     out += [_run_line(r) for r in runs] + [""]
-    out += _md_features(m) + _md_cases(m) + _md_problems(runs)
+    out += _md_features(m) + _md_probe(m) + _md_cases(m) + _md_problems(runs)
     return "\n".join(out) + "\n"
 
 
@@ -55,6 +55,19 @@ def _md_features(m: Matrix) -> list[str]:
         cells = ["?" if v is None else ("yes" if v else "—") for v in row]
         out.append(f"| {f} | " + " | ".join(cells) + f" | {m.first_seen[f] or '—'} |")
     return out + [""]
+
+
+def _md_probe(m: Matrix) -> list[str]:
+    out: list[str] = []
+    for title, rows in m.probe_tables.items():
+        out += [f"## {title}", ""] + _header(m, "", [])
+        for row, cells in rows.items():
+            txt = ["" if c is None else c[0] + (f" ({_md_escape(c[1])})"
+                                               if c[1] and c[0] != "yes" else "")
+                   for c in cells]
+            out.append(f"| {_md_escape(row)} | " + " | ".join(txt) + " |")
+        out.append("")
+    return out
 
 
 def _md_cases(m: Matrix) -> list[str]:
