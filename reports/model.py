@@ -71,6 +71,7 @@ class Binary:
     kmsg_alert: bool = False
     kmsg: list[dict[str, Any]] = field(default_factory=list)
     plan: int | None = None
+    error: str | None = None
     complete: bool = True
     diagnostics: list[str] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
@@ -83,7 +84,7 @@ class Binary:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Binary":
         fields = {k: d.get(k) for k in ("path", "exit", "signal", "duration_ms",
-                                        "plan")}
+                                        "plan", "error")}
         return cls(name=d["name"], timed_out=bool(d.get("timed_out")),
                    kmsg_alert=bool(d.get("kmsg_alert")),
                    kmsg=list(d.get("kmsg") or []),
@@ -107,8 +108,10 @@ class Run:
     cause: str | None = None
     console: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    header: dict[str, Any] = field(default_factory=dict)
     probe: dict[str, Any] | None = None
     probe_exit: int | None = None
+    probe_stderr: str | None = None
     binaries: list[Binary] = field(default_factory=list)
 
     @property
@@ -127,6 +130,23 @@ class Run:
         if self.target in ("host", "", None):
             return self.release
         return f"{self.release} ({self.target})"
+
+    def notes(self) -> list[str]:
+        """Facts from the run frame that change how to read the results."""
+        h, out = self.header, []
+        if h.get("kmsg") is False:
+            out.append("kernel log not monitored ("
+                       f"{h.get('kmsg_error') or 'not readable'}): splats "
+                       "during the run would go unnoticed")
+        if h.get("uid") not in (None, 0):
+            out.append(f"ran as uid {h['uid']} (not root)")
+        if h.get("setup_error"):
+            out.append(f"target setup: {h['setup_error']}")
+        if self.probe is None and self.stream_state == "complete":
+            out.append("no probe result"
+                       + (f" (exit {self.probe_exit})" if self.probe_exit else "")
+                       + (f": {self.probe_stderr}" if self.probe_stderr else ""))
+        return out
 
     def counts(self) -> dict[str, int]:
         c = {s: 0 for s in STATUSES}
@@ -149,18 +169,21 @@ class Run:
         d["binaries"] = [b.to_dict() for b in self.binaries]
         d["counts"] = self.counts()
         d["features"] = features_summary(self.probe)
+        d["notes"] = self.notes()
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Run":
         keys = ("target", "started", "faultline_version", "cmdline",
-                "nr_hugepages", "duration_ms", "cause", "probe", "probe_exit")
+                "nr_hugepages", "duration_ms", "cause", "probe", "probe_exit",
+                "probe_stderr")
         kw = {k: d.get(k) for k in keys}
         kw["target"] = kw["target"] or "host"
         return cls(kernel=dict(d.get("kernel") or {}),
                    stream_state=d.get("stream_state") or "complete",
                    console=list(d.get("console") or []),
                    info=dict(d.get("info") or {}),
+                   header=dict(d.get("header") or {}),
                    binaries=[Binary.from_dict(b) for b in d.get("binaries") or []],
                    **kw)
 

@@ -34,6 +34,7 @@ def summary(runs: list[Run], outdir: Path | None = None) -> str:
         lines.append(f"{r.label}: {counts or 'no points'}{state}")
         if r.cause:
             lines.append(f"  cause: {r.cause}")
+        lines += [f"  note: {n}" for n in r.notes()]
         bad = [p for p in r.points if p.status in FAILING]
         for p in bad[:15]:
             lines.append(f"  {p.status.upper():8} {p.id}: {p.reason or ''}")

@@ -36,7 +36,10 @@ def render_markdown(doc: dict[str, Any], runs: list[Run]) -> str:
            f"Status: **{doc['status']}** (exit {doc['exit_code']}), "
            f"generated {doc['created']} by faultline {doc['generator']['version']}.",
            ""]
-    out += [_run_line(r) for r in runs] + [""]
+    for r in runs:
+        out.append(_run_line(r))
+        out += [f"  - note: {_md_escape(n)}" for n in r.notes()]
+    out.append("")
     out += _md_features(m) + _md_probe(m) + _md_cases(m) + _md_problems(runs)
     return "\n".join(out) + "\n"
 

@@ -78,8 +78,10 @@ class _Builder:
             self._open("probe")
         elif kw == "probe-end":
             if self.section == "probe":
+                end = _json(arg)
                 self.run.probe = _probe_json(self.payload)
-                self.run.probe_exit = _json(arg).get("exit")
+                self.run.probe_exit = end.get("exit")
+                self.run.probe_stderr = end.get("stderr") or end.get("error")
             self.section, self.payload = None, []
         elif kw == "binary-begin":
             self._open("binary")
@@ -100,12 +102,17 @@ class _Builder:
             self.ended = True
             self.run.duration_ms = d.get("duration_ms")
             status = d.get("status", "complete")
-            if status != "complete":
+            if status in ("error", "empty"):
+                self.run.stream_state = "error"
+                self.run.cause = str(d.get("error") or
+                                     "the runner found no case binaries")
+            elif status != "complete":
                 self.ended = False
                 self.run.cause = f"runner reported run status {status!r}"
 
     def _run_header(self, d: dict[str, Any]) -> None:
         r = self.run
+        r.header = d
         r.kernel = {k: d.get(k) for k in ("release", "version", "machine",
                                           "hostname")}
         r.started = d.get("started")
@@ -135,6 +142,11 @@ class _Builder:
             b.duration_ms = end.get("duration_ms")
             b.kmsg_alert = bool(end.get("kmsg_alert")) or any(
                 k["alert"] for k in b.kmsg)
+            b.error = end.get("error")
+            for flag in ("core_dumped", "unkillable", "leaked"):
+                if end.get(flag):
+                    val = "" if end[flag] is True else f" ({end[flag]})"
+                    self.payload.append(f"# runner: {flag.replace('_', ' ')}{val}")
         else:
             b.complete = False
             b.kmsg_alert = any(k["alert"] for k in b.kmsg)
@@ -185,7 +197,7 @@ def finish_binary(b: Binary, payload: list[str],
             tail = [ln for ln in payload if ln.strip()][-10:]
             abnormal = not b.complete or b.timed_out or b.signal or b.exit
             b.points.append(Point(id=b.name, status="error",
-                                  reason="no TAP test points"
+                                  reason=b.error or "no TAP test points"
                                   + (f" ({why})" if abnormal else ""),
                                   diagnostics=tail))
     if b.kmsg_alert:
@@ -238,7 +250,7 @@ def parse_stream(text: str, *, target: str = "host",
         run.cause = cause
         run.console = [ln for ln in lines if ln.strip()][-CONSOLE_KEEP:]
     elif error:
-        run.cause = error
+        run.cause = f"{error}; {run.cause}" if run.cause else error
     if run.stream_state in ("empty", "garbage") and error:
         run.stream_state = "error"
     _add_unstarted(run, expected_binaries)

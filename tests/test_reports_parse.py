@@ -165,3 +165,36 @@ def test_bad_json_in_frames_does_not_raise(tmp_path: Path) -> None:
             "@@faultline binary-end {}\n@@faultline run-end [1]\n")
     run = parse_stream(text)
     assert run.probe is None and run.stream_state == "complete"
+
+
+def test_runner_error_frames() -> None:
+    text = ("@@faultline stream 1\n"
+            "@@faultline run {\"release\":\"6.1.0\",\"uid\":65534,\"kmsg\":false,"
+            "\"kmsg_error\":\"Permission denied\"}\n"
+            "@@faultline probe-begin\n"
+            "@@faultline probe-end {\"exit\":1,\"stderr\":\"uffd-probe: not found\"}\n"
+            "@@faultline binary-begin {\"name\":\"x\"}\n"
+            "@@faultline binary-end {\"name\":\"x\",\"exit\":null,\"error\":"
+            "\"cannot execute: Permission denied\",\"core_dumped\":true}\n"
+            "@@faultline run-end {\"status\":\"complete\"}\n")
+    run = parse_stream(text)
+    assert run.stream_state == "complete"
+    (pt,) = run.points
+    assert pt.status == "error" and pt.reason == "cannot execute: Permission denied"
+    assert run.binaries[0].error == pt.reason
+    assert "# runner: core dumped" in pt.diagnostics
+    notes = run.notes()
+    assert any("kernel log not monitored (Permission denied)" in n for n in notes)
+    assert "ran as uid 65534 (not root)" in notes
+    assert any("no probe result (exit 1): uffd-probe: not found" in n for n in notes)
+    assert run.header["uid"] == 65534
+
+
+@pytest.mark.parametrize("status,state", [("error", "error"), ("empty", "error"),
+                                          ("interrupted", "truncated")])
+def test_run_end_status(status: str, state: str) -> None:
+    text = ("@@faultline stream 1\n@@faultline run {\"release\":\"6.1.0\"}\n"
+            f"@@faultline run-end {{\"status\":\"{status}\",\"error\":\"no cases dir\"}}\n")
+    run = parse_stream(text)
+    assert run.stream_state == state and run.cause
+    assert exit_code([run]) == (2 if state == "error" else 1)
