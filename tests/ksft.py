@@ -97,8 +97,16 @@ def listed_points(binary: Path) -> list[str]:
     for line in body:
         if line.startswith("---") or not line.strip():
             continue
-        fix, var, test = (line[:vcol].strip(), line[vcol:tcol].strip(),
-                          line[tcol:].strip())
+        # Columns overflow when a name is long: place words by where they
+        # start, the first word at or past VARIANT being the variant.
+        fix = var = test = ""
+        for m in re.finditer(r"\S+", line):
+            if m.start() < vcol:
+                fix = m.group()
+            elif m.start() < tcol and not var:
+                var = m.group()
+            else:
+                test = m.group()
         if fix:
             fixtures.append((fix, [], []))
         if var:
