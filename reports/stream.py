@@ -33,16 +33,20 @@ def _json(text: str | None) -> dict[str, Any]:
 
 
 def _probe_json(lines: list[str]) -> dict[str, Any] | None:
-    """The probe's JSON, tolerating console noise around it."""
-    text = "\n".join(lines)
-    start, end = text.find("{"), text.rfind("}")
-    if start < 0 or end < start:
-        return None
-    try:
-        val = json.loads(text[start:end + 1])
-    except ValueError:
-        return None
-    return val if isinstance(val, dict) else None
+    """The probe's JSON, tolerating console noise around it and the
+    runner's splitting of long lines (it never drops bytes, it inserts
+    newlines: joining without them restores the document)."""
+    for sep in ("\n", ""):
+        text = sep.join(lines)
+        start, end = text.find("{"), text.rfind("}")
+        if start < 0 or end < start:
+            return None
+        try:
+            val = json.loads(text[start:end + 1])
+        except ValueError:
+            continue
+        return val if isinstance(val, dict) else None
+    return None
 
 
 class _Builder:

@@ -198,3 +198,14 @@ def test_run_end_status(status: str, state: str) -> None:
     run = parse_stream(text)
     assert run.stream_state == state and run.cause
     assert exit_code([run]) == (2 if state == "error" else 1)
+
+
+def test_probe_json_split_into_lines_by_the_runner() -> None:
+    doc = (DATA / "probe-6.18.json").read_text().replace("\n", "")
+    chunks = [doc[i:i + 500] for i in range(0, len(doc), 500)]
+    text = ("@@faultline stream 1\n@@faultline run {}\n@@faultline probe-begin\n"
+            + "\n".join(chunks) + "\n@@faultline probe-end {\"exit\":0}\n"
+            "@@faultline run-end {\"status\":\"complete\"}\n")
+    run = parse_stream(text)
+    assert len(chunks) > 3 and run.probe is not None
+    assert run.probe["api"]["features_hex"] == "0x1ffff"
