@@ -91,6 +91,8 @@ class Matrix:
     # title -> row -> one (status word, hover text) or None per run
     probe_tables: dict[str, dict[str, list[tuple[str, str] | None]]] = \
         field(default_factory=dict)
+    # finding text -> per run: the points that printed it (empty: not seen)
+    findings: dict[str, list[list[str]]] = field(default_factory=dict)
 
 
 def _word(status: Any) -> str:
@@ -149,4 +151,7 @@ def build_matrix(runs: list[Run]) -> Matrix:
         for p in r.points:
             m.cells.setdefault(p.id, [None] * len(runs))[col] = p
     m.probe_tables = _probe_tables(runs)
+    for col, r in enumerate(runs):
+        for f in r.findings():
+            m.findings.setdefault(f["text"], [[] for _ in runs])[col] = f["points"]
     return m

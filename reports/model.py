@@ -131,6 +131,22 @@ class Run:
             return self.release
         return f"{self.release} ({self.target})"
 
+    def findings(self) -> list[dict[str, Any]]:
+        """`# finding: ...` lines (kernel behaviour the cases report rather
+        than fail on), deduplicated, with the points that printed them."""
+        seen: dict[str, list[str]] = {}
+        for b in self.binaries:
+            for where, diags in [(b.name, b.diagnostics)] + [
+                    (p.id, p.diagnostics) for p in b.points]:
+                for d in diags:
+                    text = d.lstrip("#").strip()
+                    if text.startswith("finding:"):
+                        text = text[len("finding:"):].strip()
+                        ids = seen.setdefault(text, [])
+                        if where not in ids:
+                            ids.append(where)
+        return [{"text": t, "points": ids} for t, ids in seen.items()]
+
     def notes(self) -> list[str]:
         """Facts from the run frame that change how to read the results."""
         h, out = self.header, []
@@ -170,6 +186,7 @@ class Run:
         d["counts"] = self.counts()
         d["features"] = features_summary(self.probe)
         d["notes"] = self.notes()
+        d["findings"] = self.findings()
         return d
 
     @classmethod

@@ -40,7 +40,8 @@ def render_markdown(doc: dict[str, Any], runs: list[Run]) -> str:
         out.append(_run_line(r))
         out += [f"  - note: {_md_escape(n)}" for n in r.notes()]
     out.append("")
-    out += _md_features(m) + _md_probe(m) + _md_cases(m) + _md_problems(runs)
+    out += (_md_features(m) + _md_probe(m) + _md_findings(m) + _md_cases(m)
+            + _md_problems(runs))
     return "\n".join(out) + "\n"
 
 
@@ -71,6 +72,19 @@ def _md_probe(m: Matrix) -> list[str]:
             out.append(f"| {_md_escape(row)} | " + " | ".join(txt) + " |")
         out.append("")
     return out
+
+
+def _md_findings(m: Matrix) -> list[str]:
+    if not m.findings:
+        return []
+    out = ["## Findings", "",
+           "Kernel behaviour the cases report instead of failing on:", ""]
+    for text, cols in m.findings.items():
+        where = "; ".join(f"{r.label}: {', '.join(f'`{p}`' for p in pts[:4])}"
+                          + (f" +{len(pts) - 4}" if len(pts) > 4 else "")
+                          for r, pts in zip(m.runs, cols) if pts)
+        out.append(f"- {_md_escape(text)} ({where})")
+    return out + [""]
 
 
 def _md_cases(m: Matrix) -> list[str]:

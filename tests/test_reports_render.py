@@ -162,3 +162,14 @@ def test_report_json_round_trips(tmp_path: Path) -> None:
     write_reports(runs, tmp_path)
     again = load_runs(tmp_path / "report.json")
     assert [r.to_dict() for r in again] == [r.to_dict() for r in runs]
+
+
+def test_findings_are_collected_per_kernel() -> None:
+    host, bookworm = runs_of("host", "bookworm")
+    assert host.findings() == [{"text": ".copy = -EEXIST as documented",
+                                "points": ["copy.shmem.eexist"]}]
+    assert bookworm.findings() == []
+    m = build_matrix([host, bookworm])
+    assert m.findings == {".copy = -EEXIST as documented": [["copy.shmem.eexist"], []]}
+    md = render_markdown(build_document([host, bookworm]), [host, bookworm])
+    assert "- .copy = -EEXIST as documented (6.18.44-amd64: `copy.shmem.eexist`)" in md
