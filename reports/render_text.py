@@ -51,13 +51,17 @@ def _header(m: Matrix, first: str, extra: list[str]) -> list[str]:
 
 
 def _md_features(m: Matrix) -> list[str]:
-    out = ["## UFFDIO_API features", ""] + _header(m, "feature", ["first seen"])
+    many = len(m.runs) > 1        # "first seen" needs several kernels
+    out = ["## UFFDIO_API features", ""] + _header(
+        m, "feature", ["first seen"] if many else [])
     for f in m.features:
         row = m.has_feature[f]
         if not any(row) and f.startswith("unknown"):
             continue
         cells = ["?" if v is None else ("yes" if v else "—") for v in row]
-        out.append(f"| {f} | " + " | ".join(cells) + f" | {m.first_seen[f] or '—'} |")
+        if many:
+            cells.append(m.first_seen[f] or "—")
+        out.append(f"| {f} | " + " | ".join(cells) + " |")
     return out + [""]
 
 
