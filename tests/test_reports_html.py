@@ -18,8 +18,8 @@ from reports.cli import load_stream_file
 from reports.output import write_reports
 
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(CHROMIUM is None,
-                                reason="chromium not installed (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
 
 
 def chromium(*args: str) -> str:
@@ -49,7 +49,8 @@ def png_pixels(path: Path) -> set[tuple[int, int, int]]:
     raw, stride = zlib.decompress(idat), width * bpp
     prev, colours = bytearray(stride), set()
     for y in range(height):
-        f, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        row = raw[y * (stride + 1):(y + 1) * (stride + 1)]
+        f, line = row[0], bytearray(row[1:])
         for i in range(stride):
             a = line[i - bpp] if i >= bpp else 0
             b, c = prev[i], prev[i - bpp] if i >= bpp else 0
@@ -62,7 +63,8 @@ def png_pixels(path: Path) -> set[tuple[int, int, int]]:
             elif f == 4:
                 p = a + b - c
                 pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+                pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                line[i] = (line[i] + pred) & 255
         colours.update(tuple(line[i:i + 3]) for i in range(0, stride, bpp))
         prev = line
     return colours
@@ -70,7 +72,8 @@ def png_pixels(path: Path) -> set[tuple[int, int, int]]:
 
 @pytest.fixture(scope="module")
 def html(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    runs = [load_stream_file(DATA / f"{n}.stream") for n in ("host", "bookworm", "truncated")]
+    runs = [load_stream_file(DATA / f"{n}.stream")
+            for n in ("host", "bookworm", "truncated")]
     exps = expect.load(DATA / "expectations.yaml")
     for r in runs:
         expect.apply(r, exps)
