@@ -39,6 +39,9 @@ def render_markdown(doc: dict[str, Any], runs: list[Run]) -> str:
     for r in runs:
         out.append(_run_line(r))
         out += [f"  - note: {_md_escape(n)}" for n in r.notes()]
+        if r.info:
+            out.append("  - target: " + _md_escape(", ".join(
+                f"{k}={v}" for k, v in r.info.items())))
     out.append("")
     out += (_md_features(m) + _md_probe(m) + _md_findings(m) + _md_cases(m)
             + _md_problems(runs))
