@@ -35,6 +35,7 @@ def runs_of(*names: str) -> list[Run]:
 
 
 SETS = {"single": ("host",), "matrix": ("host", "bookworm", "truncated"),
+        "recorded": ("recorded-host",),   # real runner output on this host
         "splat": ("splat",), "garbage": ("garbage",)}
 
 
