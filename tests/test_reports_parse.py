@@ -209,3 +209,15 @@ def test_probe_json_split_into_lines_by_the_runner() -> None:
     run = parse_stream(text)
     assert len(chunks) > 3 and run.probe is not None
     assert run.probe["api"]["features_hex"] == "0x1ffff"
+
+
+def test_recorded_host_stream() -> None:
+    """Real runner output: long probe JSON split over lines, 3 binaries."""
+    run = load("recorded-host")
+    text = (DATA / "recorded-host.stream").read_text()
+    results = sum(1 for ln in text.splitlines() if ln.startswith(("ok ", "not ok ")))
+    assert run.stream_state == "complete" and len(run.points) == results == 104
+    assert run.probe is not None and run.probe["api"]["features_hex"] == "0x1ffff"
+    assert [b.name for b in run.binaries] == ["api", "copy", "zeropage"]
+    assert all(b.exit == 0 and b.plan == len(b.points) for b in run.binaries)
+    assert run.header["kmsg"] is True and run.notes() == []
