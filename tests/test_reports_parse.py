@@ -218,6 +218,6 @@ def test_recorded_host_stream() -> None:
     results = sum(1 for ln in text.splitlines() if ln.startswith(("ok ", "not ok ")))
     assert run.stream_state == "complete" and len(run.points) == results == 104
     assert run.probe is not None and run.probe["api"]["features_hex"] == "0x1ffff"
-    assert [b.name for b in run.binaries] == ["api", "copy", "zeropage"]
+    assert [b.name for b in run.binaries] == ["copy", "zeropage", "api"]
     assert all(b.exit == 0 and b.plan == len(b.points) for b in run.binaries)
     assert run.header["kmsg"] is True and run.notes() == []
