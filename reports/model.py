@@ -147,6 +147,13 @@ class Run:
                             ids.append(where)
         return [{"text": t, "points": ids} for t, ids in seen.items()]
 
+    def info_brief(self) -> str:
+        """The orchestrator's info a reader needs (all of it is in JSON)."""
+        keys = ("package", "version", "qemu_version", "qemu", "accel",
+                "attempts", "boot_seconds", "boot_s")
+        return ", ".join(f"{k}={self.info[k]}" for k in keys
+                         if self.info.get(k) not in (None, ""))
+
     def notes(self) -> list[str]:
         """Facts from the run frame that change how to read the results."""
         h, out = self.header, []

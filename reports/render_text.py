@@ -39,9 +39,8 @@ def render_markdown(doc: dict[str, Any], runs: list[Run]) -> str:
     for r in runs:
         out.append(_run_line(r))
         out += [f"  - note: {_md_escape(n)}" for n in r.notes()]
-        if r.info:
-            out.append("  - target: " + _md_escape(", ".join(
-                f"{k}={v}" for k, v in r.info.items())))
+        if r.info_brief():
+            out.append(f"  - target: {_md_escape(r.info_brief())}")
     out.append("")
     out += (_md_features(m) + _md_probe(m) + _md_findings(m) + _md_cases(m)
             + _md_problems(runs))
