@@ -66,6 +66,9 @@ def diff_runs(old: list[Run], new: list[Run]) -> Diff:
         if o.probe is not None and n.probe is not None:
             _set_diff(d, where, "feature", fo["feature_names"], fn["feature_names"])
             _set_diff(d, where, "ioctl", fo["ioctl_names"], fn["ioctl_names"])
+            oi = [f"{m}:{x}" for m, xs in fo["range_ioctls"].items() for x in xs]
+            ni = [f"{m}:{x}" for m, xs in fn["range_ioctls"].items() for x in xs]
+            _set_diff(d, where, "ioctl", oi, ni)
             om = [f"{m}:{x}" for m, xs in fo["register_modes"].items() for x in xs]
             nm = [f"{m}:{x}" for m, xs in fn["register_modes"].items() for x in xs]
             _set_diff(d, where, "register mode", om, nm)

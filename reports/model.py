@@ -236,13 +236,17 @@ def features_summary(probe: dict[str, Any] | None) -> dict[str, Any]:
     unknown = list(api.get("unknown_feature_bits") or [])
     names += [f"unknown bit {b}" for b in unknown if f"unknown bit {b}" not in names]
     modes: dict[str, list[str]] = {}
+    range_ioctls: dict[str, list[str]] = {}
     for reg in (probe or {}).get("register") or []:
         if not isinstance(reg, dict) or not _is_ok(reg.get("status")):
             continue
         mem = str(reg.get("mem", "?"))
         modes.setdefault(mem, []).append(str(reg.get("mode", "?")))
+        have = range_ioctls.setdefault(mem, [])
+        have += [str(n) for n in reg.get("ioctl_names") or [] if str(n) not in have]
     access = {str(a.get("path")): str(a.get("status"))
               for a in (probe or {}).get("access") or [] if isinstance(a, dict)}
     return {"features": feats, "feature_names": names,
             "ioctl_names": list(api.get("ioctl_names") or []),
-            "register_modes": modes, "access": access}
+            "register_modes": modes, "range_ioctls": range_ioctls,
+            "access": access}

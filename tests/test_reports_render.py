@@ -132,7 +132,7 @@ def test_merge_and_diff_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert report_main(["diff", str(old / "report.json"), str(new / "report.json")]) == 1
     out = capsys.readouterr().out
     assert "errno.anon.register_busy: pass -> timeout" in out
-    assert "new feature: MOVE" in out and "new ioctl" not in out
+    assert "new feature: MOVE" in out and "new ioctl: anon:MOVE" in out
     assert report_main(["diff", str(new / "report.json"), str(old / "report.json")]) == 1
     out = capsys.readouterr().out
     assert "feature lost: MOVE" in out and "register mode lost" not in out
@@ -174,3 +174,11 @@ def test_findings_are_collected_per_kernel() -> None:
     assert m.findings == {".copy = -EEXIST as documented": [["copy.shmem.eexist"], []]}
     md = render_markdown(build_document([host, bookworm]), [host, bookworm])
     assert "- .copy = -EEXIST as documented (6.18.44-amd64: `copy.shmem.eexist`)" in md
+
+
+def test_diff_range_ioctl_lost() -> None:
+    host, bookworm = runs_of("host"), runs_of("bookworm")
+    d = diff_runs(host, bookworm)
+    assert any(r.endswith("ioctl lost: anon:MOVE") for r in d.regressions)
+    assert any(r.endswith("ioctl lost: shmem:POISON") for r in d.regressions)
+    assert any(n.endswith("new ioctl: anon:MOVE") for n in diff_runs(bookworm, host).new)
