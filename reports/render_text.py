@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -143,6 +144,8 @@ def render_junit(runs: list[Run]) -> str:
     root = ET.Element("testsuites", name="faultline")
     tot = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for r in runs:
+        # CI tools read dots in classname as package levels: keep one
+        kernel_id = re.sub(r"[^A-Za-z0-9_-]+", "_", r.label).strip("_")
         for b in r.binaries:
             suite = ET.SubElement(root, "testsuite", name=f"{r.label}/{b.name}",
                                   hostname=str(r.kernel.get("hostname") or r.target),
@@ -151,7 +154,7 @@ def render_junit(runs: list[Run]) -> str:
             for p in b.points:
                 cnt["tests"] += 1
                 tc = ET.SubElement(suite, "testcase", name=p.id,
-                                   classname=f"{r.label}.{b.name}",
+                                   classname=f"{kernel_id}.{b.name}",
                                    time=f"{(p.duration_ms or 0) / 1000:.3f}")
                 detail = _xml_text("\n".join(p.diagnostics))
                 msg = _xml_text(p.reason or p.status)
