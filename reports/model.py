@@ -163,6 +163,12 @@ class Run:
                        "during the run would go unnoticed")
         if h.get("uid") not in (None, 0):
             out.append(f"ran as uid {h['uid']} (not root)")
+        tries = self.info.get("attempts")
+        if isinstance(tries, int) and tries > 1:
+            why = [str(a.get("error")) for a in self.info.get("attempt_log") or []
+                   if isinstance(a, dict) and a.get("error")]
+            out.append(f"booted on attempt {tries}"
+                       + (f" (earlier: {'; '.join(why)})" if why else ""))
         if h.get("setup_error"):
             out.append(f"target setup: {h['setup_error']}")
         if self.probe is None and self.stream_state == "complete":

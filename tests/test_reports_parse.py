@@ -221,3 +221,12 @@ def test_recorded_host_stream() -> None:
     assert [b.name for b in run.binaries] == ["copy", "zeropage", "api"]
     assert all(b.exit == 0 and b.plan == len(b.points) for b in run.binaries)
     assert run.header["kmsg"] is True and run.notes() == []
+
+
+def test_boot_retries_are_noted() -> None:
+    text = (DATA / "bookworm.stream").read_text()
+    info = {"attempts": 2, "attempt_log": [
+        {"error": "never reached /init within 15 s"}, {"error": None}]}
+    run = parse_stream(text, target="debian:bookworm", info=info)
+    assert run.notes() == ["booted on attempt 2 (earlier: never reached /init "
+                           "within 15 s)"]
