@@ -72,6 +72,7 @@ class Binary:
     kmsg: list[dict[str, Any]] = field(default_factory=list)
     plan: int | None = None
     error: str | None = None
+    interrupted: int | None = None
     complete: bool = True
     diagnostics: list[str] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
@@ -84,7 +85,7 @@ class Binary:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Binary":
         fields = {k: d.get(k) for k in ("path", "exit", "signal", "duration_ms",
-                                        "plan", "error")}
+                                        "plan", "error", "interrupted")}
         return cls(name=d["name"], timed_out=bool(d.get("timed_out")),
                    kmsg_alert=bool(d.get("kmsg_alert")),
                    kmsg=list(d.get("kmsg") or []),

@@ -147,6 +147,7 @@ class _Builder:
             b.kmsg_alert = bool(end.get("kmsg_alert")) or any(
                 k["alert"] for k in b.kmsg)
             b.error = end.get("error")
+            b.interrupted = end.get("interrupted")
             for flag in ("core_dumped", "unkillable", "leaked"):
                 if end.get(flag):
                     val = "" if end[flag] is True else f" ({end[flag]})"
@@ -168,6 +169,9 @@ def _cut_reason(b: Binary, cut_cause: str | None) -> tuple[str, str, str]:
     if b.timed_out:
         why = "binary killed by the runner's per-binary timeout"
         return "timeout", f"{why} (this point was running)", why
+    if b.interrupted:
+        why = f"the run was interrupted (signal {b.interrupted})"
+        return "error", f"{why} (this point was running)", why
     if b.signal:
         why = f"binary killed by signal {b.signal}"
         return "error", f"{why} (this point was running)", why

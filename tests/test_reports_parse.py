@@ -230,3 +230,23 @@ def test_boot_retries_are_noted() -> None:
     run = parse_stream(text, target="debian:bookworm", info=info)
     assert run.notes() == ["booted on attempt 2 (earlier: never reached /init "
                            "within 15 s)"]
+
+
+def test_vm_console_blank_lines_and_interleaved_kmsg() -> None:
+    text = ("[    0.9] Run /init as init process\n\n@@faultline stream 1\n\n"
+            "@@faultline run {\"release\":\"6.12.0\",\"pid1\":true,\"target\":\"vm\"}\n"
+            "\n@@faultline binary-begin {\"name\":\"wake\"}\nTAP version 13\n1..2\n"
+            "#  RUN           wake.anon.dontwake ...\n"
+            "\n@@faultline kmsg {\"line\":\"uffd: hello\",\"alert\":false,\"level\":6}\n"
+            "ok 1 wake.anon.dontwake\n\n"
+            "#  RUN           wake.anon.wake ...\n"
+            "\n@@faultline binary-end {\"name\":\"wake\",\"exit\":null,\"signal\":15,"
+            "\"timed_out\":false,\"interrupted\":15}\n"
+            "\n@@faultline run-end {\"status\":\"interrupted\"}\n")
+    run = parse_stream(text, target="debian:trixie")
+    assert run.target == "debian:trixie" and run.header["pid1"] is True
+    assert run.stream_state == "truncated"
+    assert statuses(run) == {"wake.anon.dontwake": "pass", "wake.anon.wake": "error"}
+    assert run.points[1].reason.startswith("the run was interrupted (signal 15)")
+    assert run.binaries[0].kmsg == [{"line": "uffd: hello", "alert": False}]
+    assert exit_code([run]) == 1
