@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -124,9 +125,18 @@ def run_host(args: argparse.Namespace, path: Path) -> str | None:
         killer = threading.Timer(limit, proc.kill)
         killer.start()
         assert proc.stdout is not None
-        for raw in proc.stdout:
-            out.write(raw)
-            prog.feed(raw.decode("utf-8", "replace").rstrip("\n"))
+        # The runner has its own session: a terminal ^C reaches only us; we
+        # pass it on as SIGTERM (the runner stops its binary and ends the
+        # stream with status "interrupted") and report what was collected.
+        while True:
+            try:
+                for raw in proc.stdout:
+                    out.write(raw)
+                    prog.feed(raw.decode("utf-8", "replace").rstrip("\n"))
+                break
+            except KeyboardInterrupt:
+                print("\nrun.py: interrupted, stopping the runner", flush=True)
+                proc.send_signal(signal.SIGTERM)
         killer.cancel()
         rc = proc.wait()
         errf.seek(0)
@@ -134,6 +144,8 @@ def run_host(args: argparse.Namespace, path: Path) -> str | None:
     prog.close()
     if rc < 0:
         return f"runner killed by signal {-rc} (overall limit {limit} s)"
+    if rc > 128:
+        return f"run interrupted (the runner got signal {rc - 128})"
     if rc not in (0, 1):
         return f"runner exited {rc}: {err.strip()[-500:]}"
     return None
@@ -206,7 +218,7 @@ def run_pytest(args: argparse.Namespace, streams: list[Path],
 
     from reports import plugin
     # -c devnull: no ini file of the tree applies to this session.
-    pargs = [*map(str, streams), "-q", "--tb=no", "-p", "no:cacheprovider",
+    pargs = [*map(str, streams), "-q", "--tb=no", "-rN", "-p", "no:cacheprovider",
              "-c", os.devnull, "--rootdir", str(outdir),
              "--faultline-report", str(outdir)]
     if args.expectations:

@@ -172,3 +172,35 @@ def test_progress_live_line_on_a_tty() -> None:
     assert frames[4] == "wp             3 points  pass 2  fail 0  skip 1"
     assert frames[5].endswith("skip 1  KERNEL ALERT  (300 ms)\n")
     assert "TIMED OUT" in frames[-1] and frames[-1].endswith("\n")
+
+
+def test_ctrl_c_reports_what_was_collected(tmp_path: Path) -> None:
+    """^C reaches run.py only (the runner has its own session); run.py stops
+    the runner with SIGTERM and still writes the reports."""
+    import signal
+    import time
+    build = fake_build(tmp_path, "host")
+    runner = build / "faultline-runner"
+    # a runner that streams one binary, then waits to be stopped
+    runner.write_text(
+        "#!/bin/sh\n"
+        f"head -n 33 {DATA / 'host.stream'}\n"
+        "trap 'echo \"@@faultline run-end {\\\"status\\\":\\\"interrupted\\\"}\"; "
+        "exit 143' TERM\n"
+        "while :; do sleep 0.1; done\n")
+    proc = subprocess.Popen(
+        ["/usr/bin/python3", *RUN, "--no-build", "--build-dir", str(build),
+         "-o", str(tmp_path / "out")], stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 1, out
+    assert "interrupted, stopping the runner" in out
+    doc = report(tmp_path)
+    run = doc["runs"][0]
+    assert run["stream_state"] == "truncated"
+    assert "run interrupted (the runner got signal 15)" in run["cause"]
+    st = {p["id"]: p["status"] for b in run["binaries"] for p in b["points"]}
+    assert st["copy.anon.eexist"] == "pass" and st["errno"] == "notrun"
