@@ -7,6 +7,7 @@ import json
 import re
 from typing import TextIO
 
+_PLAN = re.compile(r"^1\.\.(\d+)")
 _RESULT = re.compile(r"^(not ok|ok)\b[^#]*(#\s*(\w+))?")
 
 
@@ -14,12 +15,13 @@ class Progress:
     def __init__(self, out: TextIO, tty: bool, prefix: str = "") -> None:
         self.out, self.tty, self.prefix = out, tty, prefix
         self.name: str | None = None
+        self.plan: int | None = None
         self.counts = {"pass": 0, "fail": 0, "skip": 0}
 
     def _line(self) -> str:
         c = self.counts
-        done = sum(c.values())
-        return (f"{self.prefix}{self.name:<12} {done:3d} points  pass {c['pass']}"
+        done = f"{sum(c.values()):3d}" + (f"/{self.plan}" if self.plan else "")
+        return (f"{self.prefix}{self.name:<12} {done} points  pass {c['pass']}"
                 f"  fail {c['fail']}  skip {c['skip']}")
 
     def feed(self, line: str) -> None:
@@ -29,6 +31,7 @@ class Progress:
             except (ValueError, IndexError):
                 self.name = "?"
             self.counts = {"pass": 0, "fail": 0, "skip": 0}
+            self.plan = None
             self._show()
         elif line.startswith("@@faultline binary-end") and self.name:
             extra = ""
@@ -43,6 +46,8 @@ class Progress:
                 pass
             self._show(final=True, extra=extra)
             self.name = None
+        elif self.name and _PLAN.match(line):
+            self.plan = int(_PLAN.match(line).group(1)) or None  # type: ignore[union-attr]
         elif self.name:
             m = _RESULT.match(line)
             if m:

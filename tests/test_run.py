@@ -98,7 +98,7 @@ def test_pytest_exitfirst_still_reports(tmp_path: Path) -> None:
 def test_progress_plain_lines(tmp_path: Path) -> None:
     res = run_py(tmp_path, "host")
     lines = [ln.split() for ln in res.stdout.splitlines() if ln.startswith("host ")]
-    assert lines[0][:9] == ["host", "copy", "6", "points", "pass", "4", "fail",
+    assert lines[0][:9] == ["host", "copy", "6/6", "points", "pass", "4", "fail",
                             "0", "skip"]
     assert lines[1][:2] == ["host", "errno"] and "\r" not in res.stdout
 
@@ -169,7 +169,7 @@ def test_progress_live_line_on_a_tty() -> None:
     out = buf.getvalue()
     frames = out.split("\r\033[K")
     assert frames[0] == "" and len(frames) == 1 + (1 + 3 + 1) + (1 + 1 + 1)
-    assert frames[4] == "wp             3 points  pass 2  fail 0  skip 1"
+    assert frames[4] == "wp             3/3 points  pass 2  fail 0  skip 1"
     assert frames[5].endswith("skip 1  KERNEL ALERT  (300 ms)\n")
     assert "TIMED OUT" in frames[-1] and frames[-1].endswith("\n")
 
