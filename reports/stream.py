@@ -32,12 +32,17 @@ def _json(text: str | None) -> dict[str, Any]:
     return val if isinstance(val, dict) else {}
 
 
+PRINTK_RE = re.compile(r"^\[\s*\d+\.\d+\] ")
+
+
 def _probe_json(lines: list[str]) -> dict[str, Any] | None:
-    """The probe's JSON, tolerating console noise around it and the
-    runner's splitting of long lines (it never drops bytes, it inserts
-    newlines: joining without them restores the document)."""
-    for sep in ("\n", ""):
-        text = sep.join(lines)
+    """The probe's JSON, tolerating console noise around it, kernel
+    messages between its lines (VM console) and the runner's splitting of
+    long lines (it never drops bytes, it inserts newlines: joining without
+    them restores the document)."""
+    quiet = [ln for ln in lines if not PRINTK_RE.match(ln)]
+    for sep, part in (("\n", lines), ("", lines), ("", quiet)):
+        text = sep.join(part)
         start, end = text.find("{"), text.rfind("}")
         if start < 0 or end < start:
             return None
@@ -192,6 +197,12 @@ def finish_binary(b: Binary, payload: list[str],
         num = missing.pop(0) if missing else None
         b.points.append(Point(id=tap.running, status=status, reason=running_why,
                               number=num, diagnostics=tap.pending))
+    elif b.complete and not missing and b.points and (
+            b.timed_out or b.signal or b.interrupted):
+        # every point reported, then it hung or crashed (teardown, exit)
+        b.points.append(Point(id=f"{b.name}.exit", status=status,
+                              reason=f"{why} after its last point",
+                              diagnostics=tap.pending))
     if tap.bail:
         why = f"Bail out! {tap.bail}"
     for n in missing:

@@ -250,3 +250,26 @@ def test_vm_console_blank_lines_and_interleaved_kmsg() -> None:
     assert run.points[1].reason.startswith("the run was interrupted (signal 15)")
     assert run.binaries[0].kmsg == [{"line": "uffd: hello", "alert": False}]
     assert exit_code([run]) == 1
+
+
+def test_probe_json_with_kernel_messages_between_its_lines() -> None:
+    doc = (DATA / "probe-6.18.json").read_text().replace("\n", "")
+    half = len(doc) // 2
+    text = ("@@faultline stream 1\n@@faultline run {}\n@@faultline probe-begin\n"
+            f"{doc[:half]}\n[    2.345678] random: crng init done\n{doc[half:]}\n"
+            "@@faultline probe-end {\"exit\":0}\n"
+            "@@faultline run-end {\"status\":\"complete\"}\n")
+    run = parse_stream(text)
+    assert run.probe is not None and run.probe["api"]["features"] == 0x1ffff
+
+
+@pytest.mark.parametrize("end,status", [
+    ("\"timed_out\":true,\"signal\":15", "timeout"),
+    ("\"exit\":null,\"signal\":11", "error")])
+def test_binary_that_hangs_or_crashes_after_its_last_point(end: str, status: str) -> None:
+    text = ("@@faultline stream 1\n@@faultline run {}\n"
+            "@@faultline binary-begin {\"name\":\"x\"}\n1..1\nok 1 x.anon.a\n"
+            f"@@faultline binary-end {{\"name\":\"x\",{end}}}\n"
+            "@@faultline run-end {\"status\":\"complete\"}\n")
+    st = statuses(parse_stream(text))
+    assert st == {"x.anon.a": "pass", "x.exit": status}
