@@ -205,7 +205,7 @@ def collect(args: argparse.Namespace, outdir: Path,
     if others:
         for kr in run_kernels_lazy(args, others, log):
             path = outdir / f"{safe_name(kr.spec)}.stream"
-            path.write_text(kr.stream or "")
+            path.write_text(kr.stream or "", encoding="utf-8")
             write_meta(path, {"target": kr.spec, "error": kr.error,
                               "info": kr.info, "expected_binaries": names})
             streams[kr.spec] = path

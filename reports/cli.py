@@ -26,7 +26,7 @@ def _apply(runs: list[Run], path: Path | None) -> None:
 def load_stream_file(path: Path) -> Run:
     """A saved stream, with its optional sidecar <name>.meta.json."""
     meta_path = path.with_suffix(".meta.json")
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
     text = path.read_text(encoding="utf-8", errors="replace")
     return parse_stream(text, target=meta.get("target", "host"),
                         expected_binaries=meta.get("expected_binaries"),

@@ -67,7 +67,7 @@ class ReportError(ValueError):
 
 def load_runs(path: Path) -> list[Run]:
     try:
-        doc = json.loads(path.read_text())
+        doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise ReportError(f"{path}: {e}") from e
     if not isinstance(doc, dict) or not isinstance(doc.get("runs"), list):

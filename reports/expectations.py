@@ -88,7 +88,7 @@ def load(path: Path) -> list[Expectation]:
             out += load(f)
         return out
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as e:
         raise ExpectationError(f"{path}: {e}") from e
     items = data.get("expectations", []) if isinstance(data, dict) else data

@@ -17,10 +17,10 @@ def write_reports(runs: list[Run], outdir: Path) -> dict[str, Any]:
     """Write report.json/md/html and junit.xml into outdir; return the doc."""
     outdir.mkdir(parents=True, exist_ok=True)
     doc = build_document(runs)
-    (outdir / "report.json").write_text(render_json(doc))
-    (outdir / "report.md").write_text(render_markdown(doc, runs))
-    (outdir / "report.html").write_text(render_html(doc, runs))
-    (outdir / "junit.xml").write_text(render_junit(runs))
+    (outdir / "report.json").write_text(render_json(doc), encoding="utf-8")
+    (outdir / "report.md").write_text(render_markdown(doc, runs), encoding="utf-8")
+    (outdir / "report.html").write_text(render_html(doc, runs), encoding="utf-8")
+    (outdir / "junit.xml").write_text(render_junit(runs), encoding="utf-8")
     return doc
 
 
