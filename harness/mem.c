@@ -126,16 +126,18 @@ size_t mem_page_size(enum mem_type type)
 long hugetlb_free_pages(void)
 {
 	char line[128];
-	long val = -1;
+	long free_pages = -1, rsvd = 0;
 	FILE *f = fopen("/proc/meminfo", "re");
 
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "HugePages_Free: %ld", &val) == 1)
-			break;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "HugePages_Free: %ld", &free_pages);
+		sscanf(line, "HugePages_Rsvd: %ld", &rsvd);
+	}
 	fclose(f);
-	return val;
+	/* Reserved pages are free but promised to existing mappings. */
+	return free_pages < 0 ? free_pages : free_pages - rsvd;
 }
 
 static long saved_nr_hugepages = -1;
