@@ -125,6 +125,15 @@ def _probe_tables(runs: list[Run]) -> dict[str, dict[str, list[tuple[str, str] |
                     _word(status), str(hover or ""))
         if rows:
             tables[title] = rows
+    rows = {}
+    for col, r in enumerate(runs):
+        cfg = (r.probe or {}).get("config") or {}
+        opts = cfg.get("options") if isinstance(cfg, dict) else None
+        for name, val in (opts or {}).items() if isinstance(opts, dict) else ():
+            rows.setdefault(str(name), [None] * len(runs))[col] = (
+                "not set" if val is None else str(val), str(cfg.get("source") or ""))
+    if rows:
+        tables["Kernel config"] = rows
     return tables
 
 

@@ -74,7 +74,7 @@ def _md_probe(m: Matrix) -> list[str]:
         out += [f"## {title}", ""] + _header(m, "", [])
         for row, cells in rows.items():
             txt = ["" if c is None else c[0] + (f" ({_md_escape(c[1])})"
-                                               if c[1] and c[0] != "yes" else "")
+                                               if c[1] and c[0] == "no" else "")
                    for c in cells]
             out.append(f"| {_md_escape(row)} | " + " | ".join(txt) + " |")
         out.append("")
