@@ -21,6 +21,7 @@ from .model import Point
 RUN_RE = re.compile(r"^#\s+RUN\s+(\S+)\s+\.\.\.\s*$")
 VERDICT_RE = re.compile(r"^#\s+(OK|FAIL|XFAIL|XPASS)\s+(\S+)\s*$")
 TIMEOUT_RE = re.compile(r"Test terminated by timeout")
+NAMED_RE = re.compile(r"^#\s+(?:[^\s:]+:\d+:)?([A-Za-z_]\w*):")
 ASSERT_RE = re.compile(r"(Expected|Assertion|assert|finding:|Test terminated)")
 
 _parser = Parser()
@@ -38,8 +39,9 @@ class TapResult:
     pending: list[str] = field(default_factory=list)
 
 
-def _status(res: Result, diags: list[str]) -> tuple[str, str | None]:
-    """Map one result line (and the diagnostics before it) to a status."""
+def _status(res: Result) -> tuple[str, str | None]:
+    """Map one result line to a status; a plain failure's reason (and a
+    timeout) come from its diagnostics, see _finish_failure()."""
     text = (res.directive.text or "").strip() if res.directive else ""
     word = text.split(None, 1)[0].upper() if text else ""
     rest = text.split(None, 1)[1] if len(text.split(None, 1)) > 1 else ""
@@ -51,23 +53,55 @@ def _status(res: Result, diags: list[str]) -> tuple[str, str | None]:
         return ("xpass" if res.ok else "xfail"), res.directive.reason or "TODO"
     if res.ok:
         return "pass", None
-    if any(TIMEOUT_RE.search(d) for d in diags):
-        return "timeout", text or "test terminated by the harness timeout"
-    if text:
-        return "fail", text
-    for d in diags:
-        if ASSERT_RE.search(d):
-            return "fail", d.lstrip("# ").strip()
-    return "fail", None
+    return "fail", text or None
+
+
+def _names(line: str) -> str | None:
+    """The test a kselftest diagnostic names: `# <test>: Test terminated
+    ...` or `# <file>:<line>:<test>:Expected ...`."""
+    m = NAMED_RE.match(line)
+    return m.group(1) if m else None
+
+
+def _case(point_id: str) -> str:
+    return point_id.rsplit(".", 1)[-1]
+
+
+def _finish_failure(p: Point) -> None:
+    """Reason and timeout of a plain `not ok`, once its diagnostics are
+    complete (stderr lines may arrive after the result line)."""
+    own = [d for d in p.diagnostics if _names(d) in (None, _case(p.id))]
+    if any(TIMEOUT_RE.search(d) for d in own):
+        p.status = "timeout"
+        p.reason = p.reason or "test terminated by the harness timeout"
+    if p.reason is None:
+        hit = next((d for d in own if ASSERT_RE.search(d)), None)
+        p.reason = hit.lstrip("# ").strip() if hit else None
+
+
+def _give_back(out: TapResult, last: Point | None, current: str | None) -> None:
+    """Move pending lines that name the previous point (and not the
+    current one) to it: kselftest writes them on stderr, and the runner
+    reads stderr and stdout as they come, so they can arrive late."""
+    if last is None:
+        return
+    late = [d for d in out.pending if _names(d) == _case(last.id)
+            and (current is None or _names(d) != _case(current))]
+    if late:
+        last.diagnostics = last.diagnostics + late
+        out.pending = [d for d in out.pending if d not in late]
 
 
 def parse_tap(lines: list[str], binary: str) -> TapResult:
     """Parse the TAP payload of one binary (lines without newlines)."""
     out = TapResult()
+    last: Point | None = None
+    plain_failures: list[Point] = []
     for raw in lines:
         line = raw.rstrip("\r\n")
         m = RUN_RE.match(line)
         if m:
+            _give_back(out, last, m.group(1))
             out.diagnostics += out.pending
             out.pending = []
             out.running = m.group(1)
@@ -81,11 +115,14 @@ def parse_tap(lines: list[str], binary: str) -> TapResult:
             continue
         cat = parsed.category
         if cat == "test":
-            status, reason = _status(parsed, out.pending)
+            status, reason = _status(parsed)
             name = parsed.description or f"{binary}.#{parsed.number}"
-            out.points.append(Point(id=name, status=status, reason=reason,
-                                    number=parsed.number,
-                                    diagnostics=out.pending))
+            _give_back(out, last, name)
+            last = Point(id=name, status=status, reason=reason,
+                         number=parsed.number, diagnostics=out.pending)
+            out.points.append(last)
+            if status == "fail":
+                plain_failures.append(last)
             out.pending = []
             out.running = None
         elif cat == "plan":
@@ -99,9 +136,12 @@ def parse_tap(lines: list[str], binary: str) -> TapResult:
         elif line.strip():
             # Diagnostics, nested "# ok" subtest lines, unknown text.
             out.pending.append(line)
+    _give_back(out, last, out.running)
     if out.running is None:
         out.diagnostics += out.pending
         out.pending = []
+    for p in plain_failures:
+        _finish_failure(p)
     return out
 
 

@@ -273,3 +273,26 @@ def test_binary_that_hangs_or_crashes_after_its_last_point(end: str, status: str
             "@@faultline run-end {\"status\":\"complete\"}\n")
     st = statuses(parse_stream(text))
     assert st == {"x.anon.a": "pass", "x.exit": status}
+
+
+def test_late_stderr_lines_go_back_to_the_point_they_name() -> None:
+    """kselftest writes assertion lines on stderr; read as they come they
+    can land after the next point's RUN marker (seen on a 5.10 VM)."""
+    tap = parse_tap([
+        "1..3", "#  RUN           ev.huge.remap ...",
+        "# cases/ev.c:345:remap:Expected 1 (1) == held (-110)",
+        "#          FAIL  ev.huge.remap", "not ok 1 ev.huge.remap",
+        "#  RUN           ev.huge.remap_without_feature ...",
+        "# remap: Test terminated by assertion",
+        "# cases/ev.c:391:remap_without_feature:Expected 0 (0) == ret (-22)",
+        "not ok 2 ev.huge.remap_without_feature",
+        "# remap_without_feature: Test terminated by timeout",
+        "#  RUN           ev.huge.last ...", "ok 3 ev.huge.last"], "ev")
+    p1, p2, p3 = tap.points
+    assert p1.reason == "cases/ev.c:345:remap:Expected 1 (1) == held (-110)"
+    assert p1.diagnostics[-1] == "# remap: Test terminated by assertion"
+    assert p1.status == "fail"
+    assert p2.reason == "test terminated by the harness timeout"
+    assert p2.status == "timeout"   # its timeout line came after its result
+    assert not any("remap:" in d for d in p2.diagnostics)
+    assert p3.diagnostics == [] and tap.diagnostics == []
