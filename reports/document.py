@@ -91,6 +91,8 @@ class Matrix:
     # title -> row -> one (status word, hover text) or None per run
     probe_tables: dict[str, dict[str, list[tuple[str, str] | None]]] = \
         field(default_factory=dict)
+    # area -> per run: "n status, ..." and the worst status (for colour)
+    area_summary: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     # finding text -> per run: the points that printed it (empty: not seen)
     findings: dict[str, list[list[str]]] = field(default_factory=dict)
 
@@ -160,6 +162,15 @@ def build_matrix(runs: list[Run]) -> Matrix:
         for p in r.points:
             m.cells.setdefault(p.id, [None] * len(runs))[col] = p
     m.probe_tables = _probe_tables(runs)
+    worst = ("error", "timeout", "fail", "notrun", "xpass", "xfail", "skip", "pass")
+    for area, ids in m.areas.items():
+        row = []
+        for col in range(len(runs)):
+            pts = [m.cells[i][col] for i in ids if m.cells[i][col] is not None]
+            n = {st: sum(p.status == st for p in pts) for st in worst}
+            text = ", ".join(f"{n[k]} {k}" for k in STATUSES if n[k])
+            row.append((text, next((st for st in worst if n[st]), "")))
+        m.area_summary[area] = row
     for col, r in enumerate(runs):
         for f in r.findings():
             m.findings.setdefault(f["text"], [[] for _ in runs])[col] = f["points"]
