@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: GPL-2.0
+"""kernels/ against the real thing: a Debian kernel from the archive (cached
+in ~/.cache/faultline), its vmlinux, and boots under QEMU."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kernels import KernelResult, run_kernels
+from kernels.boot import boot_kernel
+from kernels.debian import FetchError, fetch_debian
+from kernels.image import has_pvh_note, vmlinux_bytes
+from kernels.initramfs import build_initramfs
+from kernels.spec import parse_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("FAULTLINE_CACHE",
+                            Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                            / "faultline"))
+needs_qemu = pytest.mark.skipif(not shutil.which("qemu-system-x86_64"),
+                                reason="qemu-system-x86_64 not installed "
+                                       "(scripts/deps.sh vm)")
+
+
+@pytest.fixture(scope="module")
+def bookworm() -> dict:
+    try:
+        return fetch_debian(parse_spec("debian:bookworm"), CACHE / "kernels", lambda m: None)
+    except FetchError as e:
+        pytest.skip(f"Debian archive unreachable: {e}")
+
+
+@pytest.fixture(scope="module")
+def fake_static(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A static dir whose 'runner' is the tiny stand-in /init."""
+    d = tmp_path_factory.mktemp("static")
+    subprocess.run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-o",
+                    str(d / "faultline-runner"), str(ROOT / "tests/fixtures/fake_init.c")],
+                   check=True)
+    return d
+
+
+def test_real_image_extraction(bookworm: dict) -> None:
+    vmlinuz, vmlinux = Path(bookworm["vmlinuz"]), Path(bookworm["vmlinux"])
+    assert bookworm["package"].startswith("linux-image-6.1.")
+    assert bookworm["version"].startswith("6.1.")
+    data, kind = vmlinux_bytes(vmlinuz.read_bytes())
+    assert kind == bookworm["compression"] and kind != "none"
+    assert data[:4] == b"\x7fELF" and data == vmlinux.read_bytes()
+    assert len(data) > 3 * vmlinuz.stat().st_size
+    assert has_pvh_note(vmlinux)
+    assert bookworm["config_facts"]["USERFAULTFD"] == "y"
+
+
+def test_cache_hit_needs_no_network(bookworm: dict, tmp_path: Path) -> None:
+    # An empty apt configuration: any attempt to reach the archive fails.
+    meta = fetch_debian(parse_spec("debian:bookworm"), CACHE / "kernels",
+                        lambda m: None, apt_etc=tmp_path)
+    assert meta["cached"] and meta["version"] == bookworm["version"]
+
+
+@needs_qemu
+def test_boot_bookworm_stream(bookworm: dict, fake_static: Path) -> None:
+    """One real boot end to end. Uses the real static runner when the tree has
+    one (make STATIC=1), else the stand-in /init."""
+    static = fake_static
+    if (ROOT / "harness/runner.c").is_file():
+        static = ROOT / "build-static"
+        subprocess.run(["make", "-s", "-C", str(ROOT), "STATIC=1", f"O={static}"],
+                       check=True)
+    logs: list[str] = []
+    [r] = run_kernels(["debian:bookworm"], build_dir=ROOT / "build",
+                      static_build_dir=static, cache_dir=CACHE, jobs=1,
+                      timeout_s=300, log=logs.append)
+    assert r.error is None, r.error
+    frames = [ln.split()[1] for ln in r.stream.splitlines() if ln.startswith("@@faultline ")]
+    for kw in ("run", "probe-begin", "probe-end", "binary-begin", "binary-end", "run-end"):
+        assert kw in frames, (kw, frames)
+    run_line = next(ln for ln in r.stream.splitlines() if ln.startswith("@@faultline run "))
+    assert '"6.1.0-' in run_line
+    assert r.info["version"] == bookworm["version"] and r.info["attempts"] == 1
+    assert r.info["accel"] in ("kvm", "tcg") and r.info["qemu_version"]
+    if static == fake_static:   # the stand-in prints the raw UFFDIO_API answer
+        assert '{"features":"0x1fff"}' in r.stream
+
+
+@needs_qemu
+def test_panic_and_missing_init(bookworm: dict, fake_static: Path, tmp_path: Path) -> None:
+    init = fake_static / "faultline-runner"
+    marker = tmp_path / "marker"
+    marker.write_text("")
+    # /init exits before run-end: PID 1 dies, the kernel panics mid-run.
+    panics = build_initramfs(tmp_path / "p.cpio", init, {"fake-panic": marker})
+    r = KernelResult("debian:bookworm")
+    boot_kernel(parse_spec("debian:bookworm"), r, initrd=panics, cache_dir=CACHE,
+                timeout_s=60, log=lambda m: None)
+    assert r.error and r.error.startswith("kernel panic during the run"), r.error
+    assert "Attempted to kill init" in r.error and r.info["attempts"] == 1
+    assert "@@faultline binary-end" in r.stream    # what was collected is kept
+    # No /init at all: never reached, retried twice.
+    noinit = build_initramfs(tmp_path / "n.cpio", init, {})
+    blob = noinit.read_bytes().replace(b"init\0", b"tini\0")
+    noinit.write_bytes(blob)
+    r = KernelResult("debian:bookworm")
+    boot_kernel(parse_spec("debian:bookworm"), r, initrd=noinit, cache_dir=CACHE,
+                timeout_s=60, log=lambda m: None)
+    assert r.error and "before /init" in r.error, r.error
+    assert r.info["attempts"] == 3
+    assert len(r.error.splitlines()) > 2     # last console lines attached
+
+
+@needs_qemu
+def test_bad_kernel_does_not_hide_others(bookworm: dict, fake_static: Path,
+                                          tmp_path: Path) -> None:
+    junk = tmp_path / "bzImage"
+    junk.write_bytes(b"\0" * 4096)
+    rs = run_kernels([str(junk), "debian:bookworm"], build_dir=ROOT / "build",
+                     static_build_dir=fake_static, cache_dir=CACHE, jobs=2,
+                     timeout_s=120, log=lambda m: None)
+    assert [r.spec for r in rs] == [str(junk), "debian:bookworm"]
+    assert rs[0].error and "could not get the kernel" in rs[0].error
+    assert rs[1].error is None and "@@faultline run-end" in rs[1].stream
