@@ -11,7 +11,9 @@ Cache layout (one directory per suite and flavour):
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -113,27 +115,48 @@ def resolve(apt: PrivateApt, flavour: str) -> dict[str, str]:
     return found
 
 
+def _cached(meta_file: Path) -> dict | None:
+    try:
+        meta = json.loads(meta_file.read_text())
+    except (OSError, ValueError):
+        return None
+    if not Path(meta.get("vmlinux", "")).is_file():
+        return None
+    meta["cached"] = True
+    meta["download_s"] = 0.0
+    return meta
+
+
 def fetch_debian(spec: KernelSpec, cache_dir: Path, log: Callable[[str], None],
-                 apt_etc: Path = Path("/etc/apt")) -> dict:
-    """Make sure the kernel of @spec is in the cache; return its kernel.json."""
+                 apt_etc: Path = Path("/etc/apt"), refresh: bool | None = None) -> dict:
+    """Make sure the kernel of @spec is in the cache; return its kernel.json.
+
+    A cached kernel is used without touching the network unless @refresh
+    (default: FAULTLINE_KERNEL_REFRESH=1 in the environment) asks to look
+    for a newer package in the archive.
+    """
     assert spec.suite and spec.flavour
+    if refresh is None:
+        refresh = os.environ.get("FAULTLINE_KERNEL_REFRESH") == "1"
     top = cache_dir / spec.slug
     meta_file = top / "kernel.json"
-    if meta_file.is_file():
-        meta = json.loads(meta_file.read_text())
-        if Path(meta["vmlinux"]).is_file():
-            meta["cached"] = True
-            meta["download_s"] = 0.0
-            return meta
+    cached = _cached(meta_file)
+    if cached is not None and not refresh:
+        return cached
     t0 = time.monotonic()
     archive = aptsrc.find_archive(aptsrc.machine_entries(apt_etc))
     apt = PrivateApt(top / "apt", aptsrc.sources_for(archive, spec.suite))
     log(f"{spec.text}: apt update ({spec.suite}, {archive.uri})")
     apt.run("apt-get", "update")
     pkgs = resolve(apt, spec.flavour)
+    if cached is not None and cached.get("packages") == pkgs:
+        log(f"{spec.text}: cached {cached['version']} is the newest")
+        return cached
     debs = top / "debs"
     debs.mkdir(parents=True, exist_ok=True)
     log(f"{spec.text}: downloading {', '.join(f'{n}={v}' for n, v in sorted(pkgs.items()))}")
+    for old in debs.glob("*.deb"):      # keep only what this version needs
+        old.unlink()
     apt.run("apt-get", "download", *(f"{n}={v}" for n, v in sorted(pkgs.items())), cwd=debs)
     image_pkg = next((n for n in sorted(pkgs) if n.startswith("linux-binary-")),
                      next(n for n in sorted(pkgs) if n.startswith("linux-image-")))
@@ -164,6 +187,9 @@ def fetch_debian(spec: KernelSpec, cache_dir: Path, log: Callable[[str], None],
         "fetched": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     meta_file.write_text(json.dumps(meta, indent=1) + "\n")
+    for old in top.iterdir():           # older versions of this kernel
+        if old.is_dir() and old not in (out, top / "apt", debs):
+            shutil.rmtree(old, ignore_errors=True)
     meta["cached"] = False
     meta["download_s"] = round(time.monotonic() - t0, 2)
     return meta

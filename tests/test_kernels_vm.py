@@ -118,9 +118,14 @@ def test_bad_kernel_does_not_hide_others(bookworm: dict, fake_static: Path,
                                           tmp_path: Path) -> None:
     junk = tmp_path / "bzImage"
     junk.write_bytes(b"\0" * 4096)
-    rs = run_kernels([str(junk), "debian:bookworm"], build_dir=ROOT / "build",
-                     static_build_dir=fake_static, cache_dir=CACHE, jobs=2,
-                     timeout_s=120, log=lambda m: None)
-    assert [r.spec for r in rs] == [str(junk), "debian:bookworm"]
+    # The same kernel given as a user's own image (vmlinuz + config).
+    mine = f"{bookworm['vmlinuz']}:config={bookworm['config']}"
+    specs = [str(junk), "debian:bookworm", mine]
+    rs = run_kernels(specs, build_dir=ROOT / "build", static_build_dir=fake_static,
+                     cache_dir=CACHE, jobs=2, timeout_s=120, log=lambda m: None)
+    assert [r.spec for r in rs] == specs
     assert rs[0].error and "could not get the kernel" in rs[0].error
     assert rs[1].error is None and "@@faultline run-end" in rs[1].stream
+    assert rs[2].error is None and "@@faultline run-end" in rs[2].stream
+    assert rs[2].info["config_facts"]["USERFAULTFD"] == "y"
+    assert rs[2].info["compression"] in (bookworm["compression"], "cached")
