@@ -180,6 +180,7 @@ def fetch_debian(spec: KernelSpec, cache_dir: Path, log: Callable[[str], None],
     comp = extract_vmlinux(vmlinuz, vmlinux)
     meta = {
         "package": image_pkg, "version": version, "packages": pkgs,
+        "release": re.sub(r"^linux-(image|binary)-", "", image_pkg),
         "suite": spec.suite, "flavour": spec.flavour, "archive": archive.uri,
         "vmlinuz": str(vmlinuz), "vmlinux": str(vmlinux), "compression": comp,
         "config": str(config) if config else None,
