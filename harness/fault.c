@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* faultline harness: faulting threads and SIGBUS capture. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
@@ -109,6 +111,37 @@ bool toucher_wait(struct toucher *t, int timeout_ms)
 			return false;
 		nanosleep(&ts, NULL);
 	}
+}
+
+static char task_state(pid_t tid)
+{
+	char path[64], buf[256], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = 0;
+	/* The state follows the parenthesised command name. */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+bool toucher_blocked(struct toucher *t, int settle_ms)
+{
+	char state;
+
+	if (toucher_wait(t, settle_ms))
+		return false;
+	state = task_state(t->tid);
+	/* '?' (no procfs) cannot tell; the bounded wait alone decides then. */
+	return state == 'S' || state == 'D' || state == '?';
 }
 
 void toucher_join(struct toucher *t)

@@ -36,6 +36,12 @@ int toucher_start(struct toucher *t, void *addr, enum touch_kind kind,
  * (normally or by SIGBUS); false means the thread is still blocked.
  */
 bool toucher_wait(struct toucher *t, int timeout_ms);
+/*
+ * True when, after @settle_ms, the access has still not completed and the
+ * thread is asleep (state S or D in /proc): it is blocked in the fault, not
+ * merely slow to be scheduled. Cheaper and more telling than a long wait.
+ */
+bool toucher_blocked(struct toucher *t, int settle_ms);
 /* Join a finished toucher. Never call on a blocked one. */
 void toucher_join(struct toucher *t);
 

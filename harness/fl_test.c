@@ -66,15 +66,59 @@ const char *fl_ioctl_list(uint64_t mask)
 	return bit_list(mask, uffd_ioctl_name);
 }
 
+/* The Seccomp: field of /proc/self/status (0 none, 1 strict, 2 filter). */
+static int seccomp_mode(void)
+{
+	char line[128];
+	int mode = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Seccomp: %d", &mode) == 1)
+			break;
+	fclose(f);
+	return mode;
+}
+
+/*
+ * What the userfaultfd syscall answers to flags it must refuse. The
+ * UFFD_USER_MODE_ONLY bit (in -1) passes the privilege gate on 5.11+, so a
+ * kernel that sees the call says EINVAL and creates nothing; a seccomp
+ * filter answers with its own errno before the kernel looks.
+ */
+static int bad_flags_answer(void)
+{
+	int fd = uffd_syscall(-1);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return fd;
+}
+
 const char *fl_no_uffd_reason(int err)
 {
-	static char buf[160];
+	static char buf[200];
+	int mode;
 
+	if (err == -EPERM || err == -ENOSYS) {
+		mode = seccomp_mode();
+		/* Filtered, and the kernel never saw the call. */
+		if (mode && bad_flags_answer() == err) {
+			snprintf(buf, sizeof(buf),
+				 "userfaultfd blocked by seccomp (%s from the syscall, /proc/self/status Seccomp: %d)",
+				 err == -EPERM ? "EPERM" : "ENOSYS", mode);
+			return buf;
+		}
+	}
 	switch (-err) {
 	case ENOSYS:
-		return "userfaultfd is not available (ENOSYS: no CONFIG_USERFAULTFD, or seccomp)";
+		return "userfaultfd is not available (ENOSYS: no CONFIG_USERFAULTFD)";
 	case EPERM:
-		return "userfaultfd blocked (EPERM: vm.unprivileged_userfaultfd=0 without CAP_SYS_PTRACE, or seccomp)";
+		return "userfaultfd blocked (EPERM: vm.unprivileged_userfaultfd=0 without CAP_SYS_PTRACE)";
 	default:
 		snprintf(buf, sizeof(buf), "no userfaultfd could be created: %s",
 			 strerror(-err));

@@ -25,9 +25,9 @@
  * Skip the current test point with a reason and end it now. Ending the
  * child is what makes a skip in FIXTURE_SETUP work with the 6.1 harness,
  * which would otherwise still run the test body. Newer harnesses (the ones
- * with XFAIL) read the child's exit code as KSFT_SKIP.
+ * with XFAIL_ADD, 6.9+) read the child's exit code as KSFT_SKIP.
  */
-#ifdef XFAIL
+#if defined(XFAIL) || defined(XFAIL_ADD)
 #define FL_SKIP_EXIT KSFT_SKIP
 #else
 #define FL_SKIP_EXIT 255

@@ -232,12 +232,16 @@ int mem_alloc(struct mem_area *a, enum mem_type type, size_t npages,
 	a->len = npages * a->page;
 	if (mem_is_hugetlb(type)) {
 		long free_pages = hugetlb_free_pages();
+		/*
+		 * The shared alias reserves the file's pages; a private
+		 * mapping reserves as many again for its own copies.
+		 */
+		size_t need = mem_is_shared(type) ? npages : 2 * npages;
 
-		/* A private mapping may need one more page for each COW. */
-		if (free_pages < (long)npages) {
+		if (free_pages < (long)need) {
 			snprintf(why, whylen,
 				 "no hugetlb pages could be reserved (%ld free, %zu needed)",
-				 free_pages, npages);
+				 free_pages, need);
 			return -ENOMEM;
 		}
 	}

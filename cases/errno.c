@@ -1,0 +1,696 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The errno battery: every ioctl against its documented bad inputs. The
+ * table below is the whole test: one row = ioctl, setup, arguments,
+ * expected errno and expected output field. Each row is a fixture variant,
+ * so each is its own TAP point (errnos.<row>.check) and a report names the
+ * row that failed. A new row is one ROW() line.
+ *
+ * (The fixture is "errnos": "errno" itself is a libc macro.)
+ *
+ * Rows whose answer changed between kernels carry a finding: the row
+ * accepts either documented answer, asserts it is one of them, and prints
+ * "# finding: ..." saying which one this kernel gave.
+ */
+#include <fcntl.h>
+#include <sys/mman.h>
+
+#include "fl_test.h"
+
+#define NPAGES 4
+#define SENTINEL 0x5a5a5a5a5a5a5a5aLL
+
+enum op {
+	OP_REGISTER, OP_UNREGISTER, OP_WAKE, OP_COPY, OP_ZEROPAGE,
+	OP_WP, OP_CONTINUE, OP_POISON, OP_MOVE,
+};
+
+static const char *const op_names[] = {
+	"REGISTER", "UNREGISTER", "WAKE", "COPY", "ZEROPAGE",
+	"WRITEPROTECT", "CONTINUE", "POISON", "MOVE",
+};
+
+/* Where an address argument points. */
+enum base {
+	B_AREA,		/* the mapping under test (NPAGES pages) */
+	B_SRC,		/* an unregistered anon buffer, filled */
+	B_HOLE,		/* unmapped; starts right after the area if possible */
+	B_ABS,		/* an absolute address */
+};
+
+struct where {
+	enum base base;
+	int pages;		/* offset in pages of the area's type */
+	int bytes;		/* plus bytes (unaligned rows) */
+	uint64_t abs;
+};
+
+struct span {
+	int pages;		/* may be negative: wrapping lengths */
+	int bytes;
+};
+
+/* Setup steps, applied in this order: populate, register, split. */
+#define S_POPULATE	(1u << 0)	/* write area pages 0 and 1 first */
+#define S_FOREIGN	(1u << 1)	/* registered through a second uffd */
+#define S_SPLIT		(1u << 2)	/* pages 2-3 mprotect()ed: two VMAs */
+#define S_RDONLY_FILE	(1u << 3)	/* MAP_SHARED of an O_RDONLY memfd */
+#define S_RDWR_FILE_RO	(1u << 4)	/* MAP_SHARED PROT_READ of an O_RDWR fd */
+
+/* Output field expectations besides a literal value. */
+#define OUT_UNTOUCHED	INT64_MIN	/* left as we wrote it */
+#define OUT_LEN		(INT64_MIN + 1)	/* == len */
+#define OUT_IOCTLS	(INT64_MIN + 2)	/* REGISTER: WAKE and COPY offered */
+#define OUT_NA		(INT64_MIN + 3)	/* the ioctl has no output field */
+
+enum post {
+	POST_NONE,
+	POST_OWNER,	/* report who owns the area afterwards */
+};
+
+struct row {
+	const char *name;
+	enum op op;
+	enum mem_type mem;
+	unsigned int setup;
+	uint64_t reg;		/* registration mode (0: not registered) */
+	uint64_t need;		/* features the kernel must report */
+	struct where dst;	/* start / dst */
+	struct where src;	/* COPY / MOVE source */
+	struct span len;
+	uint64_t mode;
+	int err;		/* expected 0 or -errno */
+	int64_t out;		/* expected output field */
+	/* A kernel-dependent row: the other documented answer, and why. */
+	const char *finding;
+	int alt_err;
+	int64_t alt_out;
+	enum post post;
+};
+
+#define AT(b, p, by)	{ .base = (b), .pages = (p), .bytes = (by) }
+#define ABS(a)		{ .base = B_ABS, .abs = (a) }
+#define LEN(p, b)	{ .pages = (p), .bytes = (b) }
+#define AREA		AT(B_AREA, 0, 0)
+#define SRC		AT(B_SRC, 0, 0)
+#define HOLE		AT(B_HOLE, 0, 0)
+#define MISSING		UFFDIO_REGISTER_MODE_MISSING
+#define WP		UFFDIO_REGISTER_MODE_WP
+#define F_WP		UFFD_FEATURE_PAGEFAULT_FLAG_WP
+#define F_POISON	UFFD_FEATURE_POISON
+#define F_MOVE		UFFD_FEATURE_MOVE
+#define F_MINOR_SHMEM	UFFD_FEATURE_MINOR_SHMEM
+#define F_SHMEM		UFFD_FEATURE_MISSING_SHMEM
+/* A kernel address: above any task size, 4 or 5 level paging. */
+#define KADDR		0xffff888000000000ULL
+
+FIXTURE(errnos) {
+	struct mem_area mem;
+	char *area, *src, *hole;
+	size_t page;
+	int fd, fd2, rofd;
+};
+
+FIXTURE_VARIANT(errnos) {
+	struct row r;
+};
+
+#define ROW(row_name, ...) \
+	FIXTURE_VARIANT_ADD(errnos, row_name) { .r = { .name = #row_name, __VA_ARGS__ } }
+
+/* ---------------------------------------------------------------- REGISTER */
+ROW(register_mode_zero, .op = OP_REGISTER, .dst = AREA, .len = LEN(1, 0),
+    .mode = 0, .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(register_mode_unknown_bit, .op = OP_REGISTER, .dst = AREA,
+    .len = LEN(1, 0), .mode = MISSING | (1 << 3), .err = -EINVAL,
+    .out = OUT_UNTOUCHED);
+ROW(register_minor_on_anon, .op = OP_REGISTER, .dst = AREA, .len = LEN(1, 0),
+    .mode = UFFDIO_REGISTER_MODE_MINOR, .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(register_wp_minor_on_anon, .op = OP_REGISTER, .dst = AREA,
+    .len = LEN(1, 0), .mode = WP | UFFDIO_REGISTER_MODE_MINOR, .err = -EINVAL,
+    .out = OUT_UNTOUCHED);
+ROW(register_unaligned_start, .op = OP_REGISTER, .dst = AT(B_AREA, 0, 1),
+    .len = LEN(1, 0), .mode = MISSING, .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(register_unaligned_len, .op = OP_REGISTER, .dst = AREA, .len = LEN(1, 1),
+    .mode = MISSING, .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(register_zero_len, .op = OP_REGISTER, .dst = AREA, .len = LEN(0, 0),
+    .mode = MISSING, .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(register_wrapping_len, .op = OP_REGISTER, .dst = AREA, .len = LEN(-1, 0),
+    .mode = MISSING, .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(register_kernel_address, .op = OP_REGISTER, .dst = ABS(KADDR),
+    .len = LEN(1, 0), .mode = MISSING, .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(register_address_zero, .op = OP_REGISTER, .dst = ABS(0), .len = LEN(1, 0),
+    .mode = MISSING, .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(register_outside_any_vma, .op = OP_REGISTER, .dst = HOLE,
+    .len = LEN(1, 0), .mode = MISSING, .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(register_span_into_hole, .op = OP_REGISTER, .dst = AT(B_AREA, 2, 0),
+    .len = LEN(4, 0), .mode = MISSING, .err = 0, .out = OUT_IOCTLS);
+ROW(register_span_two_vmas, .op = OP_REGISTER, .setup = S_SPLIT,
+    .dst = AREA, .len = LEN(4, 0), .mode = MISSING, .err = 0,
+    .out = OUT_IOCTLS);
+ROW(register_owned_by_other_uffd, .op = OP_REGISTER, .setup = S_FOREIGN,
+    .reg = MISSING, .dst = AREA, .len = LEN(1, 0), .mode = MISSING,
+    .err = -EBUSY, .out = OUT_UNTOUCHED);
+ROW(register_no_maywrite, .op = OP_REGISTER, .mem = MEM_SHMEM,
+    .setup = S_RDONLY_FILE, .need = F_SHMEM, .dst = AREA, .len = LEN(1, 0),
+    .mode = MISSING, .err = -EPERM, .out = OUT_UNTOUCHED,
+    .finding = "REGISTER on a MAP_SHARED mapping of an O_RDONLY file (no VM_MAYWRITE): EPERM is the CVE-2018-18397 fix");
+ROW(register_maywrite_prot_read, .op = OP_REGISTER, .mem = MEM_SHMEM,
+    .setup = S_RDWR_FILE_RO, .need = F_SHMEM, .dst = AREA, .len = LEN(1, 0),
+    .mode = MISSING, .err = 0, .out = OUT_IOCTLS);
+
+/* -------------------------------------------------------------- UNREGISTER */
+ROW(unregister_unaligned_start, .op = OP_UNREGISTER, .reg = MISSING,
+    .dst = AT(B_AREA, 0, 1), .len = LEN(1, 0), .err = -EINVAL, .out = OUT_NA);
+ROW(unregister_unaligned_len, .op = OP_UNREGISTER, .reg = MISSING,
+    .dst = AREA, .len = LEN(1, 1), .err = -EINVAL, .out = OUT_NA);
+ROW(unregister_zero_len, .op = OP_UNREGISTER, .reg = MISSING, .dst = AREA,
+    .len = LEN(0, 0), .err = -EINVAL, .out = OUT_NA);
+ROW(unregister_wrapping_len, .op = OP_UNREGISTER, .reg = MISSING,
+    .dst = AREA, .len = LEN(-1, 0), .err = -EINVAL, .out = OUT_NA);
+ROW(unregister_outside_any_vma, .op = OP_UNREGISTER, .reg = MISSING,
+    .dst = HOLE, .len = LEN(1, 0), .err = -EINVAL, .out = OUT_NA);
+ROW(unregister_not_registered, .op = OP_UNREGISTER, .dst = AREA,
+    .len = LEN(4, 0), .err = 0, .out = OUT_NA);
+ROW(unregister_span_two_vmas, .op = OP_UNREGISTER, .reg = MISSING,
+    .setup = S_SPLIT, .dst = AREA, .len = LEN(4, 0), .err = 0, .out = OUT_NA);
+ROW(unregister_foreign_uffd, .op = OP_UNREGISTER, .reg = MISSING,
+    .setup = S_FOREIGN, .dst = AREA, .len = LEN(4, 0), .err = -EINVAL,
+    .out = OUT_NA, .alt_err = 0, .alt_out = OUT_NA, .post = POST_OWNER,
+    .finding = "UNREGISTER through a uffd that does not own the range: EINVAL since 6.17, earlier kernels unregister it (0)");
+
+/* -------------------------------------------------------------------- WAKE */
+ROW(wake_unaligned_start, .op = OP_WAKE, .reg = MISSING,
+    .dst = AT(B_AREA, 0, 1), .len = LEN(1, 0), .err = -EINVAL, .out = OUT_NA);
+ROW(wake_unaligned_len, .op = OP_WAKE, .reg = MISSING, .dst = AREA,
+    .len = LEN(1, 1), .err = -EINVAL, .out = OUT_NA);
+ROW(wake_zero_len, .op = OP_WAKE, .reg = MISSING, .dst = AREA,
+    .len = LEN(0, 0), .err = -EINVAL, .out = OUT_NA);
+ROW(wake_wrapping_len, .op = OP_WAKE, .reg = MISSING, .dst = AREA,
+    .len = LEN(-1, 0), .err = -EINVAL, .out = OUT_NA);
+ROW(wake_kernel_address, .op = OP_WAKE, .reg = MISSING, .dst = ABS(KADDR),
+    .len = LEN(1, 0), .err = -EINVAL, .out = OUT_NA);
+/* WAKE only wakes waiters; it does not look at VMAs. */
+ROW(wake_outside_any_vma, .op = OP_WAKE, .reg = MISSING, .dst = HOLE,
+    .len = LEN(1, 0), .err = 0, .out = OUT_NA);
+
+/* -------------------------------------------------------------------- COPY */
+ROW(copy_unaligned_dst, .op = OP_COPY, .reg = MISSING,
+    .dst = AT(B_AREA, 0, 1), .src = SRC, .len = LEN(1, 0), .err = -EINVAL,
+    .out = OUT_UNTOUCHED);
+ROW(copy_unaligned_len, .op = OP_COPY, .reg = MISSING, .dst = AREA,
+    .src = SRC, .len = LEN(1, 1), .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(copy_zero_len, .op = OP_COPY, .reg = MISSING, .dst = AREA, .src = SRC,
+    .len = LEN(0, 0), .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(copy_wrapping_len, .op = OP_COPY, .reg = MISSING, .dst = AREA,
+    .src = SRC, .len = LEN(-1, 0), .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(copy_wrapping_src, .op = OP_COPY, .reg = MISSING, .dst = AREA,
+    .src = ABS(~0ULL << 12), .len = LEN(1, 0), .err = -EINVAL,
+    .out = OUT_UNTOUCHED);
+ROW(copy_unknown_mode_bit, .op = OP_COPY, .reg = MISSING, .dst = AREA,
+    .src = SRC, .len = LEN(1, 0), .mode = 1 << 2, .err = -EINVAL,
+    .out = OUT_UNTOUCHED);
+ROW(copy_mode_wp_without_wp_registration, .op = OP_COPY, .reg = MISSING,
+    .need = F_WP, .dst = AREA, .src = SRC, .len = LEN(1, 0),
+    .mode = UFFDIO_COPY_MODE_WP, .err = -EINVAL, .out = -EINVAL);
+ROW(copy_mode_wp_dontwake_ok, .op = OP_COPY, .reg = MISSING | WP,
+    .need = F_WP, .dst = AREA, .src = SRC, .len = LEN(1, 0),
+    .mode = UFFDIO_COPY_MODE_WP | UFFDIO_COPY_MODE_DONTWAKE, .err = 0,
+    .out = OUT_LEN);
+ROW(copy_dst_not_registered, .op = OP_COPY, .dst = AREA, .src = SRC,
+    .len = LEN(1, 0), .err = -ENOENT, .out = -ENOENT);
+ROW(copy_dst_outside_any_vma, .op = OP_COPY, .reg = MISSING, .dst = HOLE,
+    .src = SRC, .len = LEN(1, 0), .err = -ENOENT, .out = -ENOENT);
+ROW(copy_dst_span_two_vmas, .op = OP_COPY, .reg = MISSING, .setup = S_SPLIT,
+    .dst = AT(B_AREA, 1, 0), .src = SRC, .len = LEN(2, 0), .err = -ENOENT,
+    .out = -ENOENT);
+ROW(copy_dst_present, .op = OP_COPY, .reg = MISSING, .setup = S_POPULATE,
+    .dst = AREA, .src = SRC, .len = LEN(1, 0), .err = -EEXIST,
+    .out = -EEXIST);
+ROW(copy_src_overlaps_dst, .op = OP_COPY, .reg = MISSING,
+    .setup = S_POPULATE, .dst = AT(B_AREA, 1, 0), .src = AREA,
+    .len = LEN(2, 0), .err = -EEXIST, .out = -EEXIST);
+ROW(copy_src_unmapped, .op = OP_COPY, .reg = MISSING, .dst = AREA,
+    .src = HOLE, .len = LEN(1, 0), .err = -EFAULT, .out = -EFAULT);
+ROW(copy_range_of_other_uffd, .op = OP_COPY, .reg = MISSING,
+    .setup = S_FOREIGN, .dst = AREA, .src = SRC, .len = LEN(1, 0),
+    .err = 0, .out = OUT_LEN, .alt_err = -EINVAL, .alt_out = -EINVAL,
+    .finding = "COPY through a second uffd of the same mm into a range registered by another uffd: filled (no owner check)");
+
+/* ---------------------------------------------------------------- ZEROPAGE */
+ROW(zeropage_unaligned_start, .op = OP_ZEROPAGE, .reg = MISSING,
+    .dst = AT(B_AREA, 0, 1), .len = LEN(1, 0), .err = -EINVAL,
+    .out = OUT_UNTOUCHED);
+ROW(zeropage_unaligned_len, .op = OP_ZEROPAGE, .reg = MISSING, .dst = AREA,
+    .len = LEN(1, 1), .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(zeropage_zero_len, .op = OP_ZEROPAGE, .reg = MISSING, .dst = AREA,
+    .len = LEN(0, 0), .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(zeropage_wrapping_len, .op = OP_ZEROPAGE, .reg = MISSING, .dst = AREA,
+    .len = LEN(-1, 0), .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(zeropage_unknown_mode_bit, .op = OP_ZEROPAGE, .reg = MISSING,
+    .dst = AREA, .len = LEN(1, 0), .mode = 1 << 1, .err = -EINVAL,
+    .out = OUT_UNTOUCHED);
+ROW(zeropage_not_registered, .op = OP_ZEROPAGE, .dst = AREA,
+    .len = LEN(1, 0), .err = -ENOENT, .out = -ENOENT);
+ROW(zeropage_outside_any_vma, .op = OP_ZEROPAGE, .reg = MISSING,
+    .dst = HOLE, .len = LEN(1, 0), .err = -ENOENT, .out = -ENOENT);
+ROW(zeropage_span_two_vmas, .op = OP_ZEROPAGE, .reg = MISSING,
+    .setup = S_SPLIT, .dst = AT(B_AREA, 1, 0), .len = LEN(2, 0),
+    .err = -ENOENT, .out = -ENOENT);
+ROW(zeropage_present, .op = OP_ZEROPAGE, .reg = MISSING, .setup = S_POPULATE,
+    .dst = AREA, .len = LEN(1, 0), .err = -EEXIST, .out = -EEXIST);
+
+/* ------------------------------------------------------------ WRITEPROTECT */
+ROW(wp_unaligned_start, .op = OP_WP, .reg = MISSING | WP, .need = F_WP,
+    .dst = AT(B_AREA, 0, 1), .len = LEN(1, 0),
+    .mode = UFFDIO_WRITEPROTECT_MODE_WP, .err = -EINVAL, .out = OUT_NA);
+ROW(wp_unaligned_len, .op = OP_WP, .reg = MISSING | WP, .need = F_WP,
+    .dst = AREA, .len = LEN(1, 1), .mode = UFFDIO_WRITEPROTECT_MODE_WP,
+    .err = -EINVAL, .out = OUT_NA);
+ROW(wp_wrapping_len, .op = OP_WP, .reg = MISSING | WP, .need = F_WP,
+    .dst = AREA, .len = LEN(-1, 0), .mode = UFFDIO_WRITEPROTECT_MODE_WP,
+    .err = -EINVAL, .out = OUT_NA);
+ROW(wp_zero_len, .op = OP_WP, .reg = MISSING | WP, .need = F_WP, .dst = AREA,
+    .len = LEN(0, 0), .mode = UFFDIO_WRITEPROTECT_MODE_WP, .err = -EINVAL,
+    .out = OUT_NA);
+ROW(wp_unknown_mode_bit, .op = OP_WP, .reg = MISSING | WP, .need = F_WP,
+    .dst = AREA, .len = LEN(1, 0), .mode = 1 << 2, .err = -EINVAL,
+    .out = OUT_NA);
+ROW(wp_with_dontwake, .op = OP_WP, .reg = MISSING | WP, .need = F_WP,
+    .dst = AREA, .len = LEN(1, 0),
+    .mode = UFFDIO_WRITEPROTECT_MODE_WP | UFFDIO_WRITEPROTECT_MODE_DONTWAKE,
+    .err = -EINVAL, .out = OUT_NA);
+ROW(wp_not_wp_registered, .op = OP_WP, .reg = MISSING, .need = F_WP,
+    .dst = AREA, .len = LEN(1, 0), .mode = UFFDIO_WRITEPROTECT_MODE_WP,
+    .err = -ENOENT, .out = OUT_NA);
+ROW(wp_outside_any_vma, .op = OP_WP, .reg = MISSING | WP, .need = F_WP,
+    .dst = HOLE, .len = LEN(1, 0), .mode = UFFDIO_WRITEPROTECT_MODE_WP,
+    .err = -ENOENT, .out = OUT_NA);
+ROW(wp_span_two_vmas, .op = OP_WP, .reg = MISSING | WP, .need = F_WP,
+    .setup = S_SPLIT, .dst = AREA, .len = LEN(4, 0),
+    .mode = UFFDIO_WRITEPROTECT_MODE_WP, .err = 0, .out = OUT_NA,
+    .alt_err = -ENOENT, .alt_out = OUT_NA,
+    .finding = "WRITEPROTECT over two WP-registered VMAs: accepted by kernels that walk every VMA (6.3+), ENOENT before");
+
+/* ---------------------------------------------------------------- CONTINUE */
+ROW(continue_on_anon, .op = OP_CONTINUE, .reg = MISSING,
+    .need = F_MINOR_SHMEM, .dst = AREA, .len = LEN(1, 0), .err = -EINVAL,
+    .out = -EINVAL);
+ROW(continue_unknown_mode_bit, .op = OP_CONTINUE, .reg = MISSING,
+    .need = F_MINOR_SHMEM, .dst = AREA, .len = LEN(1, 0), .mode = 1 << 3,
+    .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(continue_unaligned_len, .op = OP_CONTINUE, .reg = MISSING,
+    .need = F_MINOR_SHMEM, .dst = AREA, .len = LEN(1, 1), .err = -EINVAL,
+    .out = OUT_UNTOUCHED);
+ROW(continue_unaligned_start, .op = OP_CONTINUE, .mem = MEM_SHMEM,
+    .reg = MISSING, .need = F_MINOR_SHMEM | F_SHMEM, .dst = AT(B_AREA, 0, 1),
+    .len = LEN(1, 0), .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(continue_zero_len, .op = OP_CONTINUE, .mem = MEM_SHMEM, .reg = MISSING,
+    .need = F_MINOR_SHMEM | F_SHMEM, .dst = AREA, .len = LEN(0, 0),
+    .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(continue_wrapping_len, .op = OP_CONTINUE, .mem = MEM_SHMEM,
+    .reg = MISSING, .need = F_MINOR_SHMEM | F_SHMEM, .dst = AREA,
+    .len = LEN(-1, 0), .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(continue_outside_any_vma, .op = OP_CONTINUE, .mem = MEM_SHMEM,
+    .reg = MISSING, .need = F_MINOR_SHMEM | F_SHMEM, .dst = HOLE,
+    .len = LEN(1, 0), .err = -ENOENT, .out = -ENOENT);
+ROW(continue_span_two_vmas, .op = OP_CONTINUE, .mem = MEM_SHMEM,
+    .reg = MISSING, .need = F_MINOR_SHMEM | F_SHMEM, .setup = S_SPLIT,
+    .dst = AT(B_AREA, 1, 0), .len = LEN(2, 0), .err = -ENOENT,
+    .out = -ENOENT);
+ROW(continue_shmem_nothing_cached, .op = OP_CONTINUE, .mem = MEM_SHMEM,
+    .reg = MISSING, .need = F_MINOR_SHMEM | F_SHMEM, .dst = AREA,
+    .len = LEN(1, 0), .err = -EFAULT, .out = -EFAULT);
+ROW(continue_not_registered, .op = OP_CONTINUE, .mem = MEM_SHMEM,
+    .need = F_MINOR_SHMEM, .dst = AREA, .len = LEN(1, 0), .err = -ENOENT,
+    .out = -ENOENT);
+
+/* ------------------------------------------------------------------ POISON */
+ROW(poison_unaligned_start, .op = OP_POISON, .reg = MISSING, .need = F_POISON,
+    .dst = AT(B_AREA, 0, 1), .len = LEN(1, 0), .err = -EINVAL,
+    .out = OUT_UNTOUCHED);
+ROW(poison_zero_len, .op = OP_POISON, .reg = MISSING, .need = F_POISON,
+    .dst = AREA, .len = LEN(0, 0), .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(poison_unaligned_len, .op = OP_POISON, .reg = MISSING, .need = F_POISON,
+    .dst = AREA, .len = LEN(1, 1), .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(poison_wrapping_len, .op = OP_POISON, .reg = MISSING, .need = F_POISON,
+    .dst = AREA, .len = LEN(-1, 0), .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(poison_outside_any_vma, .op = OP_POISON, .reg = MISSING,
+    .need = F_POISON, .dst = HOLE, .len = LEN(1, 0), .err = -ENOENT,
+    .out = -ENOENT);
+ROW(poison_unknown_mode_bit, .op = OP_POISON, .reg = MISSING,
+    .need = F_POISON, .dst = AREA, .len = LEN(1, 0), .mode = 1 << 1,
+    .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(poison_present, .op = OP_POISON, .reg = MISSING, .need = F_POISON,
+    .setup = S_POPULATE, .dst = AREA, .len = LEN(1, 0), .err = -EEXIST,
+    .out = -EEXIST);
+ROW(poison_not_registered, .op = OP_POISON, .need = F_POISON, .dst = AREA,
+    .len = LEN(1, 0), .err = -ENOENT, .out = -ENOENT);
+ROW(poison_span_two_vmas, .op = OP_POISON, .reg = MISSING, .need = F_POISON,
+    .setup = S_SPLIT, .dst = AT(B_AREA, 1, 0), .len = LEN(2, 0),
+    .err = -ENOENT, .out = -ENOENT);
+
+/* -------------------------------------------------------------------- MOVE */
+ROW(move_unaligned_src, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
+    .dst = AREA, .src = AT(B_SRC, 0, 1), .len = LEN(1, 0), .err = -EINVAL,
+    .out = OUT_UNTOUCHED);
+ROW(move_unaligned_dst, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
+    .dst = AT(B_AREA, 0, 1), .src = SRC, .len = LEN(1, 0), .err = -EINVAL,
+    .out = OUT_UNTOUCHED);
+ROW(move_zero_len, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
+    .dst = AREA, .src = SRC, .len = LEN(0, 0), .err = -EINVAL,
+    .out = OUT_UNTOUCHED);
+ROW(move_unaligned_len, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
+    .dst = AREA, .src = SRC, .len = LEN(1, 1), .err = -EINVAL,
+    .out = OUT_UNTOUCHED);
+ROW(move_dst_outside_any_vma, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
+    .dst = HOLE, .src = SRC, .len = LEN(1, 0), .err = -ENOENT,
+    .out = -ENOENT);
+ROW(move_wrapping_len, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
+    .dst = AREA, .src = SRC, .len = LEN(-1, 0), .err = -EINVAL,
+    .out = OUT_UNTOUCHED);
+ROW(move_unknown_mode_bit, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
+    .dst = AREA, .src = SRC, .len = LEN(1, 0), .mode = 1 << 2,
+    .err = -EINVAL, .out = OUT_UNTOUCHED);
+ROW(move_dst_not_registered, .op = OP_MOVE, .need = F_MOVE, .dst = AREA,
+    .src = SRC, .len = LEN(1, 0), .err = -EINVAL, .out = -EINVAL);
+ROW(move_dst_of_other_uffd, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
+    .setup = S_FOREIGN, .dst = AREA, .src = SRC, .len = LEN(1, 0),
+    .err = -EINVAL, .out = -EINVAL);
+ROW(move_dst_present, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
+    .setup = S_POPULATE, .dst = AREA, .src = SRC, .len = LEN(1, 0),
+    .err = -EEXIST, .out = -EEXIST);
+ROW(move_src_is_dst, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
+    .setup = S_POPULATE, .dst = AREA, .src = AREA, .len = LEN(1, 0),
+    .err = -EEXIST, .out = -EEXIST);
+ROW(move_src_unpopulated, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
+    .dst = AREA, .src = AT(B_AREA, 2, 0), .len = LEN(1, 0), .err = -ENOENT,
+    .out = -ENOENT);
+ROW(move_src_unpopulated_allowed, .op = OP_MOVE, .reg = MISSING,
+    .need = F_MOVE, .dst = AREA, .src = AT(B_AREA, 2, 0), .len = LEN(1, 0),
+    .mode = UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES, .err = 0, .out = OUT_LEN);
+ROW(move_src_outside_any_vma, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
+    .dst = AREA, .src = HOLE, .len = LEN(1, 0),
+    .mode = UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES, .err = -ENOENT,
+    .out = -ENOENT);
+ROW(move_src_span_two_vmas, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
+    .dst = AREA, .src = AT(B_SRC, 3, 0), .len = LEN(2, 0), .err = -EINVAL,
+    .out = -EINVAL);
+ROW(move_dst_span_two_vmas, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
+    .setup = S_SPLIT, .dst = AT(B_AREA, 1, 0), .src = SRC, .len = LEN(2, 0),
+    .err = -EINVAL, .out = -EINVAL);
+ROW(move_overlapping_ranges, .op = OP_MOVE, .reg = MISSING, .need = F_MOVE,
+    .setup = S_POPULATE, .dst = AT(B_AREA, 1, 0), .src = AREA,
+    .len = LEN(2, 0), .err = -EEXIST, .out = -EEXIST);
+ROW(move_to_shmem, .op = OP_MOVE, .mem = MEM_SHMEM, .reg = MISSING,
+    .need = F_MOVE | F_SHMEM, .dst = AREA, .src = SRC, .len = LEN(1, 0),
+    .err = -EINVAL, .out = -EINVAL);
+
+/* ------------------------------------------------------------------ setup */
+
+/* A MAP_SHARED view of the area's memfd through a fresh open(2). */
+static char *map_reopened(int memfd, int oflags, size_t len, int *fd)
+{
+	char path[64];
+	char *p;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", memfd);
+	*fd = open(path, oflags | O_CLOEXEC);
+	if (*fd < 0)
+		return MAP_FAILED;
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, *fd, 0);
+	return p;
+}
+
+/*
+ * Move the area into a reservation of three times its size and unmap the
+ * middle third: the area is followed by a hole no later mmap() can take,
+ * because a PROT_NONE fence stays behind it.
+ */
+static int place_before_hole(struct mem_area *m, char **hole)
+{
+	size_t len = m->len;
+	char *res, *p;
+
+	res = mmap(NULL, 3 * len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
+	if (res == MAP_FAILED)
+		return -errno;
+	p = mremap(m->addr, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, res);
+	if (p == MAP_FAILED)
+		return -errno;
+	m->addr = p;
+	if (munmap(p + len, len))
+		return -errno;
+	*hole = p + len;
+	return 0;
+}
+
+FIXTURE_SETUP(errnos)
+{
+	const struct row *r = &variant->r;
+	size_t len;
+	int i;
+
+	self->fd = self->fd2 = self->rofd = -1;
+	FL_REQUIRE_FEATURES(r->need | fl_missing_feature(r->mem));
+	self->fd = FL_UFFD_OPEN(0);
+	self->fd2 = FL_UFFD_OPEN(0);
+	FL_MEM_ALLOC(&self->mem, r->mem, NPAGES);
+	ASSERT_EQ(0, place_before_hole(&self->mem, &self->hole));
+	self->page = self->mem.page;
+	len = self->mem.len;
+	self->area = self->mem.addr;
+	if (r->setup & (S_RDONLY_FILE | S_RDWR_FILE_RO)) {
+		self->area = map_reopened(self->mem.fd, r->setup & S_RDONLY_FILE ?
+					  O_RDONLY : O_RDWR, len, &self->rofd);
+		ASSERT_NE(MAP_FAILED, self->area);
+	}
+	self->src = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->src);
+	mem_fill(self->src, len, 3);
+	/* The source's tail becomes its own VMA (for span rows). */
+	ASSERT_EQ(0, mprotect(self->src + 3 * self->page, self->page,
+			      PROT_READ));
+
+	if (r->setup & S_POPULATE)
+		for (i = 0; i < 2; i++)
+			mem_page(&self->mem, i)[0] = 1;
+	if (r->reg)
+		ASSERT_EQ(0, uffd_register_range(r->setup & S_FOREIGN ?
+						 self->fd2 : self->fd,
+						 self->area, len, r->reg,
+						 NULL));
+	if (r->setup & S_SPLIT)
+		ASSERT_EQ(0, mprotect(self->area + 2 * self->page,
+				      2 * self->page, PROT_READ));
+}
+
+FIXTURE_TEARDOWN(errnos)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->fd2 >= 0)
+		close(self->fd2);
+	if (self->rofd >= 0)
+		close(self->rofd);
+}
+
+/* ------------------------------------------------------------------- run */
+
+static uint64_t resolve(const FIXTURE_DATA(errnos) *self, struct where w)
+{
+	uint64_t base;
+
+	switch (w.base) {
+	case B_AREA:
+		base = (uintptr_t)self->area;
+		break;
+	case B_SRC:
+		base = (uintptr_t)self->src;
+		break;
+	case B_HOLE:
+		base = (uintptr_t)self->hole;
+		break;
+	default:
+		return w.abs;
+	}
+	return base + (int64_t)w.pages * (int64_t)self->page + w.bytes;
+}
+
+/* Issue the row's ioctl; *out gets the output field (SENTINEL before). */
+static int issue(int fd, enum op op, uint64_t dst, uint64_t src, uint64_t len,
+		 uint64_t mode, int64_t *out)
+{
+	struct uffdio_range range = { dst, len };
+	int ret;
+
+	*out = SENTINEL;
+	switch (op) {
+	case OP_REGISTER: {
+		struct uffdio_register a = { range, mode, SENTINEL };
+
+		ret = uffd_register(fd, &a);
+		*out = (int64_t)a.ioctls;
+		return ret;
+	}
+	case OP_UNREGISTER:
+		return uffd_unregister(fd, &range);
+	case OP_WAKE:
+		return uffd_wake(fd, &range);
+	case OP_COPY: {
+		struct uffdio_copy a = { dst, src, len, mode, SENTINEL };
+
+		ret = uffd_copy(fd, &a);
+		*out = a.copy;
+		return ret;
+	}
+	case OP_ZEROPAGE: {
+		struct uffdio_zeropage a = { range, mode, SENTINEL };
+
+		ret = uffd_zeropage(fd, &a);
+		*out = a.zeropage;
+		return ret;
+	}
+	case OP_WP: {
+		struct uffdio_writeprotect a = { range, mode };
+
+		return uffd_writeprotect(fd, &a);
+	}
+	case OP_CONTINUE: {
+		struct uffdio_continue a = { range, mode, SENTINEL };
+
+		ret = uffd_continue(fd, &a);
+		*out = a.mapped;
+		return ret;
+	}
+	case OP_POISON: {
+		struct uffdio_poison a = { range, mode, SENTINEL };
+
+		ret = uffd_poison(fd, &a);
+		*out = a.updated;
+		return ret;
+	}
+	case OP_MOVE: {
+		struct uffdio_move a = { dst, src, len, mode, SENTINEL };
+
+		ret = uffd_move(fd, &a);
+		*out = a.move;
+		return ret;
+	}
+	}
+	return -ENOTTY;
+}
+
+static bool out_matches(int64_t want, int64_t got, uint64_t len)
+{
+	if (want == OUT_NA)
+		return true;
+	if (want == OUT_UNTOUCHED)
+		return got == SENTINEL;
+	if (want == OUT_LEN)
+		return got == (int64_t)len;
+	if (want == OUT_IOCTLS) {
+		uint64_t need = 1ULL << _UFFDIO_WAKE | 1ULL << _UFFDIO_COPY;
+
+		return got != SENTINEL && ((uint64_t)got & need) == need;
+	}
+	return got == want;
+}
+
+static const char *out_str(int64_t v, char *buf, size_t n)
+{
+	if (v == OUT_NA)
+		return "n/a";
+	if (v == OUT_UNTOUCHED || v == SENTINEL)
+		return "untouched";
+	if (v == OUT_LEN)
+		return "len";
+	if (v == OUT_IOCTLS)
+		return "ioctl mask";
+	snprintf(n ? buf : NULL, n, "%lld", (long long)v);
+	return buf;
+}
+
+/* Page residency of the area and the source, to prove a refusal did nothing. */
+static void residency(const FIXTURE_DATA(errnos) *self, unsigned char *vec)
+{
+	size_t len = NPAGES * self->page;
+
+	memset(vec, 0xff, 2 * NPAGES);
+	if (mincore(self->area, len, vec))
+		memset(vec, 0xfe, NPAGES);
+	if (mincore(self->src, NPAGES * sysconf(_SC_PAGESIZE), vec + NPAGES))
+		memset(vec + NPAGES, 0xfe, NPAGES);
+}
+
+TEST_F(errnos, check)
+{
+	const struct row *r = &variant->r;
+	uint64_t dst = resolve(self, r->dst), src = resolve(self, r->src);
+	uint64_t len = (int64_t)r->len.pages * (int64_t)self->page +
+		r->len.bytes;
+	unsigned char before[2 * NPAGES], after[2 * NPAGES];
+	bool primary, alt = false;
+	char b1[32], b2[32];
+	int64_t out;
+	int ret;
+
+	residency(self, before);
+	ret = issue(self->fd, r->op, dst, src, len, r->mode, &out);
+	residency(self, after);
+
+	primary = ret == r->err && out_matches(r->out, out, len);
+	if (r->finding && r->alt_out)
+		alt = ret == r->alt_err && out_matches(r->alt_out, out, len);
+	if (r->finding)
+		ksft_print_msg("finding: errnos.%s: %s: UFFDIO_%s -> %s, output %s (%s)\n",
+			       r->name, r->finding, op_names[r->op],
+			       ret ? strerror(-ret) : "success",
+			       out_str(r->out == OUT_NA ? OUT_NA : out, b1,
+				       sizeof(b1)),
+			       primary ? "the current behaviour" :
+			       alt ? "the earlier behaviour" : "neither");
+	EXPECT_TRUE(primary || alt)
+		TH_LOG("UFFDIO_%s: got %d (%s) output %s; expected %d output %s",
+		       op_names[r->op], ret, strerror(-ret),
+		       out_str(r->out == OUT_NA ? OUT_NA : out, b1, sizeof(b1)),
+		       r->err, out_str(r->out, b2, sizeof(b2)));
+
+	/* A refusal that did nothing must leave every page as it was. */
+	if (ret && (out <= 0 || out == SENTINEL) && r->op != OP_UNREGISTER &&
+	    r->op != OP_REGISTER) {
+		EXPECT_EQ(0, memcmp(before, after, sizeof(before)))
+			TH_LOG("a refused UFFDIO_%s changed page residency",
+			       op_names[r->op]);
+	}
+
+	/* A fill that succeeded left a present page at the destination. */
+	if (!ret && (r->op == OP_COPY || r->op == OP_ZEROPAGE) &&
+	    r->dst.base == B_AREA) {
+		size_t i = r->dst.pages;
+
+		EXPECT_TRUE(i < NPAGES && (after[i] & 1))
+			TH_LOG("UFFDIO_%s succeeded but page %zu is not present",
+			       op_names[r->op], i);
+	}
+
+	if (r->post == POST_OWNER) {
+		/* Who owns the area now decides between the two behaviours. */
+		int again = uffd_register_range(self->fd, self->area,
+						NPAGES * self->page,
+						UFFDIO_REGISTER_MODE_MISSING,
+						NULL);
+
+		if (ret == 0) {
+			EXPECT_EQ(0, again)
+				TH_LOG("unregistered, yet still owned");
+		} else {
+			EXPECT_EQ(-EBUSY, again)
+				TH_LOG("refused, yet ownership changed");
+		}
+	}
+}
+
+FL_TEST_MAIN(0)

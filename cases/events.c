@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Non-cooperative events: FORK, REMAP, REMOVE and UNMAP are reported with
+ * the right fields, and the thread that caused them (fork, mremap, madvise,
+ * munmap) is held until the monitor has read the event.
+ */
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "fl_test.h"
+#include "bgcall.h"
+#include "vmstate.h"
+
+#ifndef MADV_REMOVE
+#define MADV_REMOVE 9
+#endif
+
+#define NPAGES	4
+#define SEED	21
+/*
+ * How long a thread must stay blocked, once the event (or fault) that holds
+ * it is queued, to count as held: one that is not held returns at once.
+ */
+#define HELD_MS	10
+
+FIXTURE(events) {
+	struct mem_area mem;
+	size_t page;
+	char *src;
+	int uffd;
+	uint64_t ioctls;
+	struct bg_call bg;
+	pid_t child;
+	int child_ufd;
+	void *resv;		/* mremap target reservation */
+	size_t resv_len;
+};
+
+FIXTURE_VARIANT(events) {
+	enum mem_type mem;
+};
+
+FL_MEM_VARIANTS(events);
+
+FIXTURE_SETUP(events)
+{
+	self->uffd = -1;
+	self->child_ufd = -1;
+	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
+	self->page = self->mem.page;
+	self->src = malloc(self->mem.len);
+	ASSERT_NE(NULL, self->src);
+	mem_fill(self->src, self->mem.len, SEED);
+}
+
+FIXTURE_TEARDOWN(events)
+{
+	/* Closing the uffds releases any thread still held by an event. */
+	if (self->uffd >= 0)
+		close(self->uffd);
+	if (self->child_ufd >= 0)
+		close(self->child_ufd);
+	if (self->bg.started && bg_wait(&self->bg, 1000))
+		bg_join(&self->bg);
+	if (self->child > 0) {
+		kill(self->child, SIGKILL);
+		waitpid(self->child, NULL, 0);
+	}
+	mem_free(&self->mem);
+	if (self->resv)
+		munmap(self->resv, self->resv_len);
+	free(self->src);
+}
+
+static char *pg(FIXTURE_DATA(events) *self, size_t n)
+{
+	return mem_page(&self->mem, n);
+}
+
+/* Open the uffd with @features (plus what the memory type needs), register. */
+static void setup_uffd(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(events) *self,
+		       const FIXTURE_VARIANT(events) *variant,
+		       uint64_t features, uint64_t mode)
+{
+	uint64_t f = features | fl_missing_feature(variant->mem);
+
+	FL_REQUIRE_FEATURES(f);
+	self->uffd = uffd_open(f, NULL);
+	if (self->uffd == -EPERM && (f & UFFD_FEATURE_EVENT_FORK))
+		FL_SKIP("UFFD_FEATURE_EVENT_FORK refused with EPERM (needs CAP_SYS_PTRACE)");
+	if (self->uffd < 0)
+		FL_SKIP("userfaultfd with features %s: %s", fl_feature_list(f),
+			strerror(-self->uffd));
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len, mode, &self->ioctls));
+}
+
+static int fill_page(FIXTURE_DATA(events) *self, int uffd, size_t n,
+		     uint64_t mode)
+{
+	return uffd_copy_all(uffd, pg(self, n), self->src + n * self->page,
+			     self->page, mode, NULL);
+}
+
+/* True when no message is queued on @fd (non-blocking read: EAGAIN). */
+static bool queue_empty(int fd)
+{
+	struct uffd_msg msg;
+
+	return uffd_read_msg(fd, &msg) == -EAGAIN;
+}
+
+/* Wait for @pid to exit within @ms; its exit status, or -1. */
+static int wait_child(pid_t pid, int ms)
+{
+	uint64_t end = now_ms() + ms;
+	int status;
+
+	do {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+		if (r < 0)
+			return -1;
+		usleep(1000);
+	} while (now_ms() < end);
+	return -1;
+}
+
+/* --- FORK ------------------------------------------------------------- */
+
+/*
+ * Child side: page 0 was filled before the fork, page 1 is a hole that
+ * must fault on the child's uffd; with @write the child stores into page 1
+ * instead of reading it. Exit status says what went wrong.
+ */
+static void fork_child(FIXTURE_DATA(events) *self, bool write)
+{
+	volatile char *p0 = pg(self, 0), *p1 = pg(self, 1);
+
+	if (*p0 != self->src[0])
+		_exit(2);
+	if (write) {
+		p1[3] = 0x5a;
+		if (p1[3] != 0x5a || p1[0] != self->src[self->page])
+			_exit(3);
+	} else if (p1[3] != self->src[self->page + 3]) {
+		_exit(4);
+	}
+	_exit(0);
+}
+
+struct fork_args {
+	FIXTURE_DATA(events) *self;
+	bool write;
+};
+
+static long bg_fork(void *arg)
+{
+	struct fork_args *a = arg;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		fork_child(a->self, a->write);
+	return pid < 0 ? -errno : pid;
+}
+
+/*
+ * fork() is held until the FORK event is read; the message carries a new
+ * uffd for the child, the registration came along, and the child's fault
+ * is delivered there (not on the parent's uffd).
+ */
+static void fork_event(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(events) *self, struct fork_args *fa,
+		       struct uffd_msg *fault)
+{
+	struct uffd_msg msg;
+
+	ASSERT_EQ(0, fill_page(self, self->uffd, 0, 0));
+	ASSERT_EQ(0, bg_start(&self->bg, bg_fork, fa));
+	EXPECT_EQ(1, bg_held_by_event(&self->bg, self->uffd, 2000, HELD_MS)) {
+		TH_LOG("fork() not held by the unread FORK event");
+	}
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	ASSERT_EQ(UFFD_EVENT_FORK, msg.event);
+	self->child_ufd = (int)msg.arg.fork.ufd;
+	ASSERT_GE(self->child_ufd, 0);
+	ASSERT_TRUE(bg_wait(&self->bg, 2000));
+	bg_join(&self->bg);
+	ASSERT_GT(self->bg.ret, 0);
+	self->child = (pid_t)self->bg.ret;
+
+	/* The child faults on page 1: reported on its own uffd. */
+	ASSERT_EQ(0, uffd_wait_msg(self->child_ufd, fault, 2000));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, fault->event);
+	EXPECT_EQ((uintptr_t)pg(self, 1), fault->arg.pagefault.address);
+	EXPECT_TRUE(queue_empty(self->uffd));
+}
+
+/*
+ * COPY into the child's page 1 through the child's uffd. A private hugetlb
+ * child has no reservation of its own: when the huge page pool is empty
+ * (other users), the COPY cannot allocate. That is a resource limit, not a
+ * uffd failure: skip, but report the errno, since 6.18 says EEXIST (while
+ * the page is still a hole) where ENOMEM would be expected.
+ */
+static void child_fill(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(events) *self,
+		       const FIXTURE_VARIANT(events) *variant, uint64_t mode)
+{
+	int ret = fill_page(self, self->child_ufd, 1, mode), tries = 0;
+	bool starved;
+
+	/* A pool emptied by someone else may refill: retry for a while. */
+	do {
+		starved = (ret == -ENOMEM || ret == -EEXIST) &&
+			  variant->mem == MEM_HUGETLB_PRIVATE &&
+			  vm_present_pid(self->child, pg(self, 1)) == 0;
+		if (!starved || ++tries > 20)
+			break;
+		usleep(10000);
+		ret = fill_page(self, self->child_ufd, 1, mode);
+	} while (1);
+	if (starved) {
+		ksft_print_msg("finding: UFFDIO_COPY into an unreserved private hugetlb page, no huge page allocatable: %s, page still a hole\n",
+			       strerror(-ret));
+		kill(self->child, SIGKILL);
+		waitpid(self->child, NULL, 0);
+		self->child = 0;
+		FL_SKIP("no huge page available for the child's copy (%ld free, unreserved)",
+			vm_hugetlb_available());
+	}
+	ASSERT_EQ(0, ret);
+}
+
+TEST_F_TIMEOUT(events, fork, 5)
+{
+	struct fork_args fa = { .self = self, .write = false };
+	struct uffd_msg msg;
+
+	setup_uffd(_metadata, self, variant, UFFD_FEATURE_EVENT_FORK,
+		   UFFDIO_REGISTER_MODE_MISSING);
+	fork_event(_metadata, self, &fa, &msg);
+	EXPECT_EQ(0, msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE);
+	child_fill(_metadata, self, variant, 0);
+	EXPECT_EQ(0, wait_child(self->child, 2000));
+	self->child = 0;
+	/* The child's COPY went into the child's page tables, not ours. */
+	EXPECT_EQ(0, vm_present(pg(self, 1)));
+	EXPECT_TRUE(queue_empty(self->uffd));
+}
+
+/*
+ * events-wp: registered MISSING|WP, the child writes a hole; after a COPY
+ * with MODE_WP through the child's uffd its write takes a WP fault there,
+ * and unprotecting lets it finish.
+ */
+TEST_F_TIMEOUT(events, fork_wp, 5)
+{
+	struct fork_args fa = { .self = self, .write = true };
+	struct uffd_msg msg;
+
+	setup_uffd(_metadata, self, variant,
+		   UFFD_FEATURE_EVENT_FORK | fl_wp_features(variant->mem),
+		   UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP);
+	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
+	fork_event(_metadata, self, &fa, &msg);
+	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE, msg.arg.pagefault.flags &
+		  (UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP));
+	child_fill(_metadata, self, variant, UFFDIO_COPY_MODE_WP);
+	ASSERT_EQ(0, uffd_wait_msg(self->child_ufd, &msg, 2000));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	EXPECT_EQ((uintptr_t)pg(self, 1), msg.arg.pagefault.address);
+	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP,
+		  msg.arg.pagefault.flags);
+	/* Still held by the write protection. */
+	EXPECT_EQ(-1, wait_child(self->child, HELD_MS));
+	ASSERT_EQ(0, uffd_wp_range(self->child_ufd, pg(self, 1), self->page,
+				   false));
+	EXPECT_EQ(0, wait_child(self->child, 2000));
+	self->child = 0;
+	EXPECT_TRUE(queue_empty(self->uffd));
+}
+
+/*
+ * Without EVENT_FORK the child's mapping loses the registration: its hole
+ * reads zero at once and nothing is reported anywhere.
+ */
+TEST_F_TIMEOUT(events, fork_without_event, 5)
+{
+	volatile char *p1 = pg(self, 1);
+	pid_t pid;
+
+	unsigned char v = 1;
+	int status;
+
+	setup_uffd(_metadata, self, variant, 0, UFFDIO_REGISTER_MODE_MISSING);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		sigbus_catch();
+		if (sigbus_probe(p1 + 3, TOUCH_READ, &v))
+			_exit(3);
+		_exit(v == 0 ? 0 : 1);
+	}
+	self->child = pid;
+	status = wait_child(pid, 2000);
+	self->child = 0;
+	/*
+	 * A private hugetlb child owns no reservation: with no free huge
+	 * page its fault is SIGBUS, a hugetlb matter and not a uffd one.
+	 */
+	if (status == 3 && variant->mem == MEM_HUGETLB_PRIVATE)
+		FL_SKIP("no huge page available for the child's fault (%ld free, unreserved)",
+			vm_hugetlb_available());
+	EXPECT_EQ(0, status);
+	EXPECT_TRUE(queue_empty(self->uffd));
+}
+
+/* --- REMAP ------------------------------------------------------------ */
+
+/* mremap to a fresh address: held until read, from/to/len reported, and the
+ * registration moves with the mapping. */
+TEST_F_TIMEOUT(events, remap, 5)
+{
+	size_t len = self->mem.len, page = self->page;
+	struct bg_mm_args a = { .addr = self->mem.addr, .len = len };
+	struct uffd_msg msg;
+	struct toucher t;
+	char *to;
+
+	setup_uffd(_metadata, self, variant, UFFD_FEATURE_EVENT_REMAP,
+		   UFFDIO_REGISTER_MODE_MISSING);
+	self->resv_len = len + page;
+	self->resv = mmap(NULL, self->resv_len, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->resv);
+	to = (char *)(((uintptr_t)self->resv + page - 1) & ~(page - 1));
+	a.new_addr = to;
+
+	ASSERT_EQ(0, bg_start(&self->bg, bg_mremap_fixed, &a));
+	EXPECT_EQ(1, bg_held_by_event(&self->bg, self->uffd, 2000, HELD_MS)) {
+		TH_LOG("mremap() not held by the unread REMAP event");
+	}
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	ASSERT_EQ(UFFD_EVENT_REMAP, msg.event);
+	EXPECT_EQ((uintptr_t)self->mem.addr, msg.arg.remap.from);
+	EXPECT_EQ((uintptr_t)to, msg.arg.remap.to);
+	EXPECT_EQ(len, msg.arg.remap.len);
+	ASSERT_TRUE(bg_wait(&self->bg, 2000));
+	bg_join(&self->bg);
+	ASSERT_EQ(0, self->bg.ret);
+	ASSERT_EQ(to, a.result);
+	self->mem.addr = to;
+
+	/* The moved mapping is still registered: its hole faults. */
+	ASSERT_EQ(0, toucher_start(&t, to + page + 3, TOUCH_READ, 0));
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	EXPECT_EQ((uintptr_t)(to + page), msg.arg.pagefault.address);
+	ASSERT_EQ(0, fill_page(self, self->uffd, 1, 0));
+	ASSERT_TRUE(toucher_wait(&t, 2000));
+	toucher_join(&t);
+	EXPECT_EQ((unsigned char)self->src[page + 3], t.value);
+}
+
+/*
+ * Without EVENT_REMAP the moved mapping loses its registration: mremap is
+ * not held, nothing is reported, and a hole at the new place just fills.
+ */
+TEST_F_TIMEOUT(events, remap_without_feature, 5)
+{
+	size_t len = self->mem.len, page = self->page;
+	struct bg_mm_args a = { .addr = self->mem.addr, .len = len };
+	struct toucher t;
+	char *to;
+
+	setup_uffd(_metadata, self, variant, 0, UFFDIO_REGISTER_MODE_MISSING);
+	self->resv_len = len + page;
+	self->resv = mmap(NULL, self->resv_len, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->resv);
+	to = (char *)(((uintptr_t)self->resv + page - 1) & ~(page - 1));
+	a.new_addr = to;
+	ASSERT_EQ(0, bg_start(&self->bg, bg_mremap_fixed, &a));
+	ASSERT_TRUE(bg_wait(&self->bg, 1000));
+	bg_join(&self->bg);
+	ASSERT_EQ(0, self->bg.ret);
+	self->mem.addr = to;
+	EXPECT_TRUE(queue_empty(self->uffd));
+
+	ASSERT_EQ(0, toucher_start(&t, to + page + 3, TOUCH_READ, 1));
+	ASSERT_TRUE(toucher_wait(&t, 1000));
+	toucher_join(&t);
+	EXPECT_FALSE(t.got_sigbus);
+	EXPECT_EQ(0, t.value);
+	EXPECT_TRUE(queue_empty(self->uffd));
+}
+
+/* --- REMOVE ----------------------------------------------------------- */
+
+/*
+ * After the pages are gone: shared memory still has them in the page
+ * cache (reads back the data, no fault); private memory lost them and
+ * faults again.
+ */
+static void check_after_remove(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(events) *self, bool cache_kept)
+{
+	size_t page = self->page;
+	struct uffd_msg msg;
+	struct toucher t;
+
+	ASSERT_EQ(0, toucher_start(&t, pg(self, 1) + 5, TOUCH_READ, 0));
+	if (cache_kept) {
+		ASSERT_TRUE(toucher_wait(&t, 1000));
+		EXPECT_TRUE(queue_empty(self->uffd));
+	} else {
+		ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+		ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+		EXPECT_EQ((uintptr_t)pg(self, 1), msg.arg.pagefault.address);
+		EXPECT_FALSE(toucher_wait(&t, 20));
+		ASSERT_EQ(0, fill_page(self, self->uffd, 1, 0));
+		ASSERT_TRUE(toucher_wait(&t, 2000));
+	}
+	toucher_join(&t);
+	EXPECT_EQ((unsigned char)self->src[page + 5], t.value);
+}
+
+/*
+ * madvise(@advice) over pages 1..2: held until the REMOVE event is read,
+ * and the pages stay mapped until then (the event comes before the zap).
+ */
+static void remove_event(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(events) *self, int advice)
+{
+	size_t page = self->page;
+	struct bg_mm_args a = { .addr = pg(self, 1), .len = 2 * page,
+				.advice = advice };
+	struct uffd_msg msg;
+
+	ASSERT_EQ(0, fill_page(self, self->uffd, 1, 0));
+	ASSERT_EQ(0, fill_page(self, self->uffd, 2, 0));
+	ASSERT_EQ(0, bg_start(&self->bg, bg_madvise, &a));
+	EXPECT_EQ(1, bg_held_by_event(&self->bg, self->uffd, 2000, HELD_MS)) {
+		TH_LOG("madvise() not held by the unread REMOVE event");
+	}
+	EXPECT_EQ(2 * (page / getpagesize()),
+		  vm_present_count(pg(self, 1), 2 * page));
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	ASSERT_EQ(UFFD_EVENT_REMOVE, msg.event);
+	EXPECT_EQ((uintptr_t)pg(self, 1), msg.arg.remove.start);
+	EXPECT_EQ((uintptr_t)pg(self, 3), msg.arg.remove.end);
+	ASSERT_TRUE(bg_wait(&self->bg, 2000));
+	bg_join(&self->bg);
+	ASSERT_EQ(0, self->bg.ret);
+	EXPECT_EQ(0, vm_present_count(pg(self, 1), 2 * page));
+}
+
+TEST_F_TIMEOUT(events, remove_dontneed, 5)
+{
+	setup_uffd(_metadata, self, variant, UFFD_FEATURE_EVENT_REMOVE,
+		   UFFDIO_REGISTER_MODE_MISSING);
+	remove_event(_metadata, self, MADV_DONTNEED);
+	check_after_remove(_metadata, self, mem_is_shared(variant->mem));
+}
+
+/*
+ * MADV_REMOVE punches the shared file: REMOVE event, then the page faults
+ * again. Anon (no file: EINVAL) and private file mappings (EACCES) refuse
+ * it without an event.
+ */
+TEST_F_TIMEOUT(events, remove_madv_remove, 5)
+{
+	setup_uffd(_metadata, self, variant, UFFD_FEATURE_EVENT_REMOVE,
+		   UFFDIO_REGISTER_MODE_MISSING);
+	if (!mem_is_shared(variant->mem)) {
+		int want = variant->mem == MEM_ANON ? EINVAL : EACCES;
+
+		ASSERT_EQ(0, fill_page(self, self->uffd, 1, 0));
+		errno = 0;
+		EXPECT_EQ(-1, madvise(pg(self, 1), self->page, MADV_REMOVE));
+		EXPECT_EQ(want, errno);
+		EXPECT_TRUE(queue_empty(self->uffd));
+		EXPECT_EQ(1, vm_present(pg(self, 1)));
+		return;
+	}
+	remove_event(_metadata, self, MADV_REMOVE);
+	check_after_remove(_metadata, self, false);
+}
+
+/* Without EVENT_REMOVE, madvise is not held and nothing is reported. */
+TEST_F_TIMEOUT(events, remove_without_feature, 5)
+{
+	struct bg_mm_args a = { .addr = pg(self, 1), .len = self->page,
+				.advice = MADV_DONTNEED };
+
+	setup_uffd(_metadata, self, variant, 0, UFFDIO_REGISTER_MODE_MISSING);
+	ASSERT_EQ(0, fill_page(self, self->uffd, 1, 0));
+	ASSERT_EQ(0, bg_start(&self->bg, bg_madvise, &a));
+	ASSERT_TRUE(bg_wait(&self->bg, 1000));
+	bg_join(&self->bg);
+	EXPECT_EQ(0, self->bg.ret);
+	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_EQ(0, vm_present(pg(self, 1)));
+}
+
+/* --- UNMAP ------------------------------------------------------------ */
+
+TEST_F_TIMEOUT(events, unmap, 5)
+{
+	size_t page = self->page;
+	struct bg_mm_args a = { .addr = pg(self, 1), .len = 2 * page };
+	unsigned char vec[1];
+	struct uffd_msg msg;
+
+	setup_uffd(_metadata, self, variant, UFFD_FEATURE_EVENT_UNMAP,
+		   UFFDIO_REGISTER_MODE_MISSING);
+	ASSERT_EQ(0, bg_start(&self->bg, bg_munmap, &a));
+	EXPECT_EQ(1, bg_held_by_event(&self->bg, self->uffd, 2000, HELD_MS)) {
+		TH_LOG("munmap() not held by the unread UNMAP event");
+	}
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	ASSERT_EQ(UFFD_EVENT_UNMAP, msg.event);
+	EXPECT_EQ((uintptr_t)pg(self, 1), msg.arg.remove.start);
+	EXPECT_EQ((uintptr_t)pg(self, 3), msg.arg.remove.end);
+	ASSERT_TRUE(bg_wait(&self->bg, 2000));
+	bg_join(&self->bg);
+	ASSERT_EQ(0, self->bg.ret);
+	/* The range is really gone; its neighbours are not. */
+	EXPECT_EQ(-1, mincore(pg(self, 1), getpagesize(), vec));
+	EXPECT_EQ(ENOMEM, errno);
+	EXPECT_EQ(0, mincore(pg(self, 3), getpagesize(), vec));
+	EXPECT_TRUE(queue_empty(self->uffd));
+}
+
+FL_TEST_MAIN(16)

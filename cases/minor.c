@@ -1,0 +1,600 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MINOR faults and UFFDIO_CONTINUE: a page already in the page cache but
+ * not mapped at the registered address traps; the monitor may change it
+ * through a second mapping, then CONTINUE maps it. Shared and private file
+ * mappings (shmem, hugetlb); anon must refuse.
+ *
+ * Reference points covered: uffd-unit-tests minor (read/write_fault_continue),
+ * minor-wp (continue_mode_wp), minor-collapse (collapse), the MINOR rows of
+ * register-ioctls (register); LTP userfaultfd07 (read_fault_continue).
+ */
+#include <fcntl.h>
+#include <sys/mman.h>
+
+#include "fl_test.h"
+#include "pagemap.h"
+
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE 25
+#endif
+
+#define NPAGES	4
+#define SEED_A	21	/* page cache contents when the fault happens */
+#define SEED_B	22	/* what the monitor writes before CONTINUE */
+#define WVAL	0x5a	/* even: never equal to a pattern byte */
+/* A woken thread finishes in microseconds; toucher_blocked() also checks it sleeps. */
+#define SETTLE_MS	30
+
+/*
+ * The SEED_A pattern of the largest area a test maps, built once in the
+ * parent (every test point is a fork of it), so tests copy and compare it
+ * instead of regenerating megabytes of hugetlb pattern.
+ */
+static char *ref;
+static size_t thp_pmd_size(void);
+
+__attribute__((constructor)) static void ref_init(void)
+{
+	size_t base = (size_t)sysconf(_SC_PAGESIZE);
+	size_t huge = mem_huge_page_size();
+	size_t len = NPAGES * (huge > base ? huge : base);
+
+	/* The collapse test maps one THP-sized range. */
+	if (thp_pmd_size() > len)
+		len = thp_pmd_size();
+
+	ref = malloc(len);
+	if (ref)
+		mem_fill(ref, len, SEED_A);
+}
+
+/* Bytes at @p equal the SEED_A pattern at offset @off of an area. */
+static bool pattern_at(const char *p, size_t len, size_t off)
+{
+	return ref && !memcmp(p, ref + off, len);
+}
+
+FIXTURE(minor) {
+	struct mem_area mem;
+	int uffd;
+	struct toucher t;
+	bool t_started;
+};
+
+FIXTURE_VARIANT(minor) {
+	enum mem_type mem;
+};
+
+FL_MEM_VARIANTS(minor);
+
+FIXTURE_SETUP(minor)
+{
+	self->uffd = -1;
+	self->t_started = false;
+	ASSERT_NE(NULL, ref);
+	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
+}
+
+FIXTURE_TEARDOWN(minor)
+{
+	/* Closing the uffd wakes a toucher a failed check left blocked. */
+	if (self->uffd >= 0)
+		close(self->uffd);
+	if (self->t_started && toucher_wait(&self->t, 1000))
+		toucher_join(&self->t);
+	mem_free(&self->mem);
+}
+
+static int do_continue(int fd, void *addr, size_t len, uint64_t mode,
+		       int64_t *mapped)
+{
+	struct uffdio_continue c = {
+		.range = { (uintptr_t)addr, len },
+		.mode = mode,
+	};
+	int ret = uffd_continue(fd, &c);
+
+	*mapped = c.mapped;
+	return ret;
+}
+
+/*
+ * Anon has no page cache: REGISTER with MINOR is EINVAL, and CONTINUE on
+ * an anon range (registered MISSING) is EINVAL with .mapped = -EINVAL and
+ * maps nothing. The MINOR features are requested when the kernel has
+ * them, so the refusal is about the memory type, not a missing feature.
+ */
+static void expect_anon_refusal(struct __test_metadata *_metadata,
+				FIXTURE_DATA(minor) *self)
+{
+	uint64_t have = 0, want;
+	int64_t mapped = 0;
+
+	fl_kernel_features(&have, NULL);
+	want = have & (UFFD_FEATURE_MINOR_SHMEM | UFFD_FEATURE_MINOR_HUGETLBFS);
+	self->uffd = FL_UFFD_OPEN(want);
+	EXPECT_EQ(-EINVAL, uffd_register_range(self->uffd, self->mem.addr,
+					       self->mem.len,
+					       UFFDIO_REGISTER_MODE_MINOR,
+					       NULL));
+	EXPECT_EQ(-EINVAL, uffd_register_range(self->uffd, self->mem.addr,
+					       self->mem.len,
+					       UFFDIO_REGISTER_MODE_MINOR |
+					       UFFDIO_REGISTER_MODE_MISSING,
+					       NULL));
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len,
+					 UFFDIO_REGISTER_MODE_MISSING, NULL));
+	EXPECT_EQ(-EINVAL, do_continue(self->uffd, self->mem.addr,
+				       self->mem.page, 0, &mapped));
+	/* A kernel without MINOR does not know CONTINUE: no output field. */
+	if (want)
+		EXPECT_EQ(-EINVAL, mapped);
+	EXPECT_EQ(0, pagemap_present(self->mem.addr));
+}
+
+/*
+ * Open a uffd with the MINOR feature of this type plus @extra and register
+ * the area MINOR | @mode. Returns false for anon, after checking that anon
+ * refuses (the caller then has nothing more to do).
+ */
+static bool minor_open(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(minor) *self,
+		       const FIXTURE_VARIANT(minor) *variant, uint64_t extra,
+		       uint64_t mode)
+{
+	uint64_t ioctls = 0;
+
+	if (variant->mem == MEM_ANON) {
+		expect_anon_refusal(_metadata, self);
+		return false;
+	}
+	self->uffd = FL_UFFD_OPEN(fl_minor_feature(variant->mem) | extra);
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len,
+					 UFFDIO_REGISTER_MODE_MINOR | mode,
+					 &ioctls));
+	/* The kernel reported the MINOR feature: CONTINUE must be offered. */
+	EXPECT_TRUE(ioctls & (1ULL << _UFFDIO_CONTINUE)) {
+		TH_LOG("REGISTER(MINOR) ioctls 0x%llx lack CONTINUE",
+		       (unsigned long long)ioctls);
+	}
+	return true;
+}
+
+static void expect_fault(struct __test_metadata *_metadata, int uffd,
+			 void *page_addr, uint64_t flags)
+{
+	struct uffd_msg msg;
+
+	ASSERT_EQ(0, uffd_wait_msg(uffd, &msg, 2000)) {
+		TH_LOG("no fault message (want flags 0x%llx)",
+		       (unsigned long long)flags);
+	}
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	EXPECT_EQ(flags, msg.arg.pagefault.flags);
+	EXPECT_EQ((uintptr_t)page_addr, msg.arg.pagefault.address);
+}
+
+static void expect_no_msg(struct __test_metadata *_metadata, int uffd)
+{
+	struct uffd_msg msg;
+
+	EXPECT_EQ(-EAGAIN, uffd_read_msg(uffd, &msg));
+}
+
+/* REGISTER(MINOR) works on file memory and offers CONTINUE; anon refuses. */
+TEST_F(minor, register)
+{
+	if (!minor_open(_metadata, self, variant, 0, 0))
+		return;
+	/* Registering MINOR does not map or fault anything by itself. */
+	EXPECT_EQ(0, pagemap_present(self->mem.addr));
+	expect_no_msg(_metadata, self->uffd);
+}
+
+/*
+ * A read of a page that is in the page cache but not mapped raises a
+ * MINOR fault (no WRITE flag); the bytes changed through the alias before
+ * CONTINUE are what the reader sees, and only that page gets mapped.
+ */
+TEST_F_TIMEOUT(minor, read_fault_continue, 5)
+{
+	size_t page = self->mem.page;
+	char *p = mem_page(&self->mem, 1);
+	int64_t mapped = 0;
+
+	if (!minor_open(_metadata, self, variant, 0, 0))
+		return;
+	memcpy(self->mem.alias, ref, self->mem.len);
+	ASSERT_EQ(0, toucher_start(&self->t, p + 5, TOUCH_READ, 0));
+	self->t_started = true;
+	expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+
+	mem_fill(self->mem.alias + page, page, SEED_B);
+	ASSERT_EQ(0, do_continue(self->uffd, p, page, 0, &mapped));
+	EXPECT_EQ((int64_t)page, mapped);
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_FALSE(self->t.got_sigbus);
+	EXPECT_EQ((unsigned char)self->mem.alias[page + 5], self->t.value);
+	EXPECT_EQ(-1, mem_check(p, page, SEED_B));
+	EXPECT_EQ(1, pagemap_present(p));
+	EXPECT_EQ(0, pagemap_present(mem_page(&self->mem, 2)));
+	expect_no_msg(_metadata, self->uffd);
+}
+
+/*
+ * A write raises MINOR|WRITE; after CONTINUE the write lands. A shared
+ * mapping writes the page cache (the alias sees it); a private one gets
+ * its own copy and leaves the page cache alone.
+ */
+TEST_F_TIMEOUT(minor, write_fault_continue, 5)
+{
+	size_t page = self->mem.page;
+	char *p = mem_page(&self->mem, 2);
+	char *a = self->mem.alias + 2 * page;
+	int64_t mapped = 0;
+
+	if (!minor_open(_metadata, self, variant, 0, 0))
+		return;
+	memcpy(self->mem.alias, ref, self->mem.len);
+	ASSERT_EQ(0, toucher_start(&self->t, p + 9, TOUCH_WRITE, WVAL));
+	self->t_started = true;
+	expect_fault(_metadata, self->uffd, p,
+		     UFFD_PAGEFAULT_FLAG_MINOR | UFFD_PAGEFAULT_FLAG_WRITE);
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	EXPECT_TRUE(pattern_at(self->mem.alias, self->mem.len, 0));
+
+	ASSERT_EQ(0, do_continue(self->uffd, p, page, 0, &mapped));
+	EXPECT_EQ((int64_t)page, mapped);
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_EQ(WVAL, (unsigned char)p[9]);
+	EXPECT_EQ(0, memcmp(p, a, 9));
+	EXPECT_EQ(0, memcmp(p + 10, a + 10, page - 10));
+	if (mem_is_shared(variant->mem)) {
+		EXPECT_EQ(WVAL, (unsigned char)a[9]);
+	} else {
+		/* Private: CONTINUE mapped the cache page read-only; COW. */
+		EXPECT_TRUE(pattern_at(self->mem.alias, self->mem.len, 0));
+	}
+	expect_no_msg(_metadata, self->uffd);
+}
+
+/*
+ * CONTINUE with DONTWAKE maps the page but leaves the reader asleep until
+ * UFFDIO_WAKE; then it reads the mapped bytes.
+ */
+TEST_F_TIMEOUT(minor, continue_dontwake, 5)
+{
+	size_t page = self->mem.page;
+	char *p = mem_page(&self->mem, 3);
+	int64_t mapped = 0;
+
+	if (!minor_open(_metadata, self, variant, 0, 0))
+		return;
+	memcpy(self->mem.alias, ref, self->mem.len);
+	ASSERT_EQ(0, toucher_start(&self->t, p + 4, TOUCH_READ, 0));
+	self->t_started = true;
+	expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
+	ASSERT_EQ(0, do_continue(self->uffd, p, page,
+				 UFFDIO_CONTINUE_MODE_DONTWAKE, &mapped));
+	EXPECT_EQ((int64_t)page, mapped);
+	EXPECT_EQ(1, pagemap_present(p));
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS)) {
+		TH_LOG("CONTINUE with DONTWAKE woke the reader");
+	}
+	ASSERT_EQ(0, uffd_wake_range(self->uffd, p, page));
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_EQ((unsigned char)ref[3 * page + 4], self->t.value);
+}
+
+/*
+ * MINOR alone does not trap holes: a page that is not in the page cache
+ * is allocated as usual (zeros) without a message.
+ */
+TEST_F_TIMEOUT(minor, hole_not_trapped, 5)
+{
+	size_t page = self->mem.page;
+	char *hole = mem_page(&self->mem, 2);
+
+	if (!minor_open(_metadata, self, variant, 0, 0))
+		return;
+	ASSERT_EQ(0, toucher_start(&self->t, hole + 1, TOUCH_READ, 0xff));
+	self->t_started = true;
+	ASSERT_TRUE(toucher_wait(&self->t, 2000)) {
+		TH_LOG("a read of a hole blocked under MINOR-only registration");
+	}
+	toucher_join(&self->t);
+	EXPECT_EQ(0, self->t.value);
+	EXPECT_EQ(-1, mem_check_zero(hole, page));
+	expect_no_msg(_metadata, self->uffd);
+}
+
+/*
+ * MINOR and MISSING together: a hole raises a MISSING fault (no MINOR
+ * flag, resolved by COPY), a cached page a MINOR one (resolved by
+ * CONTINUE).
+ */
+TEST_F_TIMEOUT(minor, with_missing, 5)
+{
+	size_t page = self->mem.page;
+	char *hole = mem_page(&self->mem, 3), *cached = mem_page(&self->mem, 1);
+	struct uffdio_copy c = { .dst = (uintptr_t)hole,
+				 .src = (uintptr_t)ref + 3 * page, .len = page };
+	int64_t mapped = 0;
+
+	if (!minor_open(_metadata, self, variant,
+			fl_missing_feature(variant->mem),
+			UFFDIO_REGISTER_MODE_MISSING))
+		return;
+	memcpy(self->mem.alias, ref, 2 * page);
+
+	ASSERT_EQ(0, toucher_start(&self->t, hole, TOUCH_READ, 0));
+	self->t_started = true;
+	expect_fault(_metadata, self->uffd, hole, 0);
+	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
+	EXPECT_EQ((int64_t)page, c.copy);
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_TRUE(pattern_at(hole, page, 3 * page));
+
+	ASSERT_EQ(0, toucher_start(&self->t, cached, TOUCH_READ, 0));
+	expect_fault(_metadata, self->uffd, cached, UFFD_PAGEFAULT_FLAG_MINOR);
+	ASSERT_EQ(0, do_continue(self->uffd, cached, page, 0, &mapped));
+	EXPECT_EQ((int64_t)page, mapped);
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_TRUE(pattern_at(cached, page, page));
+	expect_no_msg(_metadata, self->uffd);
+}
+
+/*
+ * CONTINUE without a fault maps the page; a second CONTINUE of the same
+ * page is EEXIST with .mapped = -EEXIST.
+ */
+TEST_F(minor, continue_eexist)
+{
+	size_t page = self->mem.page;
+	int64_t mapped = 0;
+
+	if (!minor_open(_metadata, self, variant, 0, 0))
+		return;
+	memcpy(self->mem.alias, ref, self->mem.len);
+	ASSERT_EQ(0, do_continue(self->uffd, self->mem.addr, page, 0,
+				 &mapped));
+	EXPECT_EQ((int64_t)page, mapped);
+	EXPECT_EQ(1, pagemap_present(self->mem.addr));
+	/* Mapped now: reading it raises no fault. */
+	EXPECT_TRUE(pattern_at(self->mem.addr, page, 0));
+	expect_no_msg(_metadata, self->uffd);
+
+	mapped = 0;
+	EXPECT_EQ(-EEXIST, do_continue(self->uffd, self->mem.addr, page, 0,
+				       &mapped));
+	EXPECT_EQ(-EEXIST, mapped);
+}
+
+/*
+ * CONTINUE needs the page in the page cache: over a hole it fails with
+ * EFAULT (.mapped = -EFAULT) and maps nothing.
+ */
+TEST_F(minor, continue_hole_efault)
+{
+	size_t page = self->mem.page;
+	char *hole = mem_page(&self->mem, NPAGES - 1);
+	int64_t mapped = 0;
+
+	if (!minor_open(_metadata, self, variant, 0, 0))
+		return;
+	memcpy(self->mem.alias, ref, (NPAGES - 1) * page);
+	EXPECT_EQ(-EFAULT, do_continue(self->uffd, hole, page, 0, &mapped));
+	EXPECT_EQ(-EFAULT, mapped);
+	EXPECT_EQ(0, pagemap_present(hole));
+}
+
+/*
+ * A range that is not page aligned (for hugetlb: huge page aligned), or
+ * empty, is EINVAL and maps nothing.
+ */
+TEST_F(minor, unaligned_einval)
+{
+	size_t page = self->mem.page;
+	size_t bad = mem_is_hugetlb(variant->mem) ?
+		     (size_t)sysconf(_SC_PAGESIZE) : 1;
+	char *p = mem_page(&self->mem, 1);
+	int64_t mapped = 0;
+
+	if (!minor_open(_metadata, self, variant, 0, 0))
+		return;
+	memcpy(self->mem.alias, ref, self->mem.len);
+	EXPECT_EQ(-EINVAL, do_continue(self->uffd, p + bad, page, 0, &mapped));
+	EXPECT_EQ(-EINVAL, do_continue(self->uffd, p, bad, 0, &mapped));
+	EXPECT_EQ(-EINVAL, do_continue(self->uffd, p, 0, 0, &mapped));
+	EXPECT_EQ(0, pagemap_present(p));
+	EXPECT_EQ(0, pagemap_present(p + page - 1));
+}
+
+/*
+ * CONTINUE outside any registration (the alias maps the same file but is
+ * not registered) is ENOENT with .mapped = -ENOENT.
+ */
+TEST_F(minor, unregistered_enoent)
+{
+	size_t page = self->mem.page;
+	int64_t mapped = 0;
+
+	if (!minor_open(_metadata, self, variant, 0, 0))
+		return;
+	memcpy(self->mem.alias, ref, self->mem.len);
+	ASSERT_EQ(0, madvise(self->mem.alias, page, MADV_DONTNEED));
+	EXPECT_EQ(-ENOENT, do_continue(self->uffd, self->mem.alias, page, 0,
+				       &mapped));
+	EXPECT_EQ(-ENOENT, mapped);
+	EXPECT_EQ(0, pagemap_present(self->mem.alias));
+}
+
+/*
+ * CONTINUE with MODE_WP maps the page write-protected: reads pass, a
+ * write raises a WP fault and lands only after unprotect.
+ */
+TEST_F_TIMEOUT(minor, continue_mode_wp, 5)
+{
+	size_t page = self->mem.page;
+	char *p = mem_page(&self->mem, 1);
+	char *a = self->mem.alias + page;
+	int64_t mapped = 0;
+	int ret;
+
+	if (!minor_open(_metadata, self, variant, fl_wp_features(variant->mem),
+			UFFDIO_REGISTER_MODE_WP))
+		return;
+	memcpy(self->mem.alias, ref, self->mem.len);
+	ret = do_continue(self->uffd, p, page, UFFDIO_CONTINUE_MODE_WP,
+			  &mapped);
+	if (ret == -EINVAL && !pagemap_present(p))
+		FL_SKIP("kernel refuses UFFDIO_CONTINUE_MODE_WP (EINVAL)");
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ((int64_t)page, mapped);
+	EXPECT_EQ(1, pagemap_uffd_wp(p));
+	EXPECT_TRUE(pattern_at(p, page, page));
+
+	ASSERT_EQ(0, toucher_start(&self->t, p + 3, TOUCH_WRITE, WVAL));
+	self->t_started = true;
+	expect_fault(_metadata, self->uffd, p,
+		     UFFD_PAGEFAULT_FLAG_WP | UFFD_PAGEFAULT_FLAG_WRITE);
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	EXPECT_TRUE(pattern_at(p, page, page));
+
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_EQ(WVAL, (unsigned char)p[3]);
+	if (mem_is_shared(variant->mem)) {
+		EXPECT_EQ(WVAL, (unsigned char)a[3]);
+	} else {
+		EXPECT_TRUE(pattern_at(a, page, page));
+	}
+}
+
+/* The PMD size THP would use, or 0 when THP is not built in. */
+static size_t thp_pmd_size(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size",
+			"re");
+	unsigned long sz = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu", &sz) != 1)
+		sz = 0;
+	fclose(f);
+	return sz;
+}
+
+/* Map @fd at an address aligned to @len, so a PMD could map it. */
+static char *map_aligned(int fd, size_t len, int flags)
+{
+	char *base = mmap(NULL, 2 * len, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p;
+
+	if (base == MAP_FAILED)
+		return NULL;
+	p = (char *)(((uintptr_t)base + len - 1) & ~(uintptr_t)(len - 1));
+	if (p > base)
+		munmap(base, p - base);
+	munmap(p + len, base + len - p);
+	p = mmap(p, len, PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * Collapsing the page cache into a huge page (MADV_COLLAPSE through the
+ * unregistered alias) must not bypass the MINOR registration: the
+ * registered mapping still traps, page by page, and is not PMD-mapped.
+ */
+static void shmem_collapse(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(minor) *self,
+			   const FIXTURE_VARIANT(minor) *variant)
+{
+	size_t hp = thp_pmd_size(), page = self->mem.page;
+	char *alias, *reg, *p;
+	int64_t mapped = 0;
+	int fd;
+
+	if (!hp)
+		FL_SKIP("no transparent huge pages (hpage_pmd_size missing)");
+	fd = memfd_create("minor-collapse", MFD_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, hp));
+	alias = map_aligned(fd, hp, MAP_SHARED);
+	reg = map_aligned(fd, hp, mem_is_shared(variant->mem) ?
+			  MAP_SHARED : MAP_PRIVATE);
+	ASSERT_NE(NULL, alias);
+	ASSERT_NE(NULL, reg);
+	memcpy(alias, ref, hp);
+
+	self->uffd = FL_UFFD_OPEN(UFFD_FEATURE_MINOR_SHMEM);
+	ASSERT_EQ(0, uffd_register_range(self->uffd, reg, hp,
+					 UFFDIO_REGISTER_MODE_MINOR, NULL));
+	if (madvise(alias, hp, MADV_COLLAPSE))
+		FL_SKIP("MADV_COLLAPSE on shmem: %s", strerror(errno));
+	EXPECT_TRUE(pattern_at(alias, hp, 0));
+
+	p = reg + 3 * page;
+	ASSERT_EQ(0, toucher_start(&self->t, p + 1, TOUCH_READ, 0));
+	self->t_started = true;
+	expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
+	ASSERT_EQ(0, do_continue(self->uffd, p, page, 0, &mapped));
+	EXPECT_EQ((int64_t)page, mapped);
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_EQ((unsigned char)alias[3 * page + 1], self->t.value);
+	/* Only the continued page is mapped, not the whole huge page. */
+	EXPECT_EQ(0, pagemap_present(reg));
+	EXPECT_EQ(0, pagemap_present(reg + hp - page));
+	expect_no_msg(_metadata, self->uffd);
+	munmap(alias, hp);
+	munmap(reg, hp);
+	close(fd);
+}
+
+/*
+ * MADV_COLLAPSE vs MINOR. shmem: see shmem_collapse(). hugetlb: already
+ * huge, MADV_COLLAPSE is EINVAL there and the registration still traps.
+ */
+TEST_F_TIMEOUT(minor, collapse, 5)
+{
+	size_t page = self->mem.page;
+	int64_t mapped = 0;
+
+	if (variant->mem == MEM_ANON) {
+		expect_anon_refusal(_metadata, self);
+		return;
+	}
+	if (!mem_is_hugetlb(variant->mem)) {
+		shmem_collapse(_metadata, self, variant);
+		return;
+	}
+	if (!minor_open(_metadata, self, variant, 0, 0))
+		return;
+	memcpy(self->mem.alias, ref, self->mem.len);
+	EXPECT_EQ(-1, madvise(self->mem.alias, self->mem.len, MADV_COLLAPSE));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, toucher_start(&self->t, self->mem.addr, TOUCH_READ, 0));
+	self->t_started = true;
+	expect_fault(_metadata, self->uffd, self->mem.addr,
+		     UFFD_PAGEFAULT_FLAG_MINOR);
+	ASSERT_EQ(0, do_continue(self->uffd, self->mem.addr, page, 0,
+				 &mapped));
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_EQ((unsigned char)self->mem.alias[0], self->t.value);
+}
+
+FL_TEST_MAIN(16)

@@ -1,0 +1,567 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * UFFDIO_MOVE (UFFD_FEATURE_MOVE, 6.8): pages leave the source and arrive
+ * at the registered destination without a copy. Anonymous private memory
+ * only: every shared or file-backed type must be refused with EINVAL.
+ */
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "fl_test.h"
+#include "bgcall.h"
+#include "vmstate.h"
+
+#define NPAGES	8	/* anon: pages 0..3 are the source, 4..7 the destination */
+#define HALF	(NPAGES / 2)
+#define NPAGES_REFUSED 2	/* other types only check the refusal: 0 -> 1 */
+#define SEED	11
+
+FIXTURE(move) {
+	struct mem_area mem;
+	size_t page;
+	char *src;		/* pattern to put into the source pages */
+	int uffd;
+	uint64_t ioctls;
+	void *thp_map;		/* the THP test's own mapping */
+	size_t thp_maplen;
+};
+
+FIXTURE_VARIANT(move) {
+	enum mem_type mem;
+};
+
+FL_MEM_VARIANTS(move);
+
+FIXTURE_SETUP(move)
+{
+	self->uffd = FL_UFFD_OPEN(UFFD_FEATURE_MOVE |
+				  fl_missing_feature(variant->mem));
+	FL_MEM_ALLOC(&self->mem, variant->mem,
+		     variant->mem == MEM_ANON ? NPAGES : NPAGES_REFUSED);
+	self->page = self->mem.page;
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len,
+					 UFFDIO_REGISTER_MODE_MISSING,
+					 &self->ioctls));
+	self->src = malloc(self->mem.len);
+	ASSERT_NE(NULL, self->src);
+	mem_fill(self->src, self->mem.len, SEED);
+}
+
+FIXTURE_TEARDOWN(move)
+{
+	if (self->uffd > 0)
+		close(self->uffd);
+	mem_free(&self->mem);
+	if (self->thp_map)
+		munmap(self->thp_map, self->thp_maplen);
+	free(self->src);
+}
+
+static char *pg(FIXTURE_DATA(move) *self, size_t n)
+{
+	return mem_page(&self->mem, n);
+}
+
+/* Fill page @n of the area with its part of the pattern (through COPY). */
+static int fill_page(FIXTURE_DATA(move) *self, size_t n)
+{
+	return uffd_copy_all(self->uffd, pg(self, n),
+			     self->src + n * self->page, self->page, 0, NULL);
+}
+
+static int do_move(int uffd, void *dst, void *src, size_t len, uint64_t mode,
+		   int64_t *moved)
+{
+	struct uffdio_move m = { .dst = (uintptr_t)dst, .src = (uintptr_t)src,
+				 .len = len, .mode = mode };
+	int ret = uffd_move(uffd, &m);
+
+	*moved = m.move;
+	return ret;
+}
+
+/*
+ * Shared memory, file-backed private memory and hugetlb cannot be moved:
+ * the kernel refuses with EINVAL and neither page changes.
+ */
+static void check_refused(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(move) *self)
+{
+	int64_t moved = 0;
+
+	ASSERT_EQ(0, fill_page(self, 0));
+	EXPECT_EQ(-EINVAL, do_move(self->uffd, pg(self, 1), pg(self, 0),
+				   self->page, 0, &moved));
+	/* Never a byte count for work that was refused. */
+	EXPECT_LE(moved, 0);
+	EXPECT_EQ(1, vm_present(pg(self, 0)));
+	EXPECT_EQ(-1, mem_check(pg(self, 0), self->page, SEED));
+	EXPECT_EQ(0, vm_present(pg(self, 1)));
+}
+
+#define ANON_ONLY() do {						\
+	if (variant->mem != MEM_ANON) {					\
+		check_refused(_metadata, self);				\
+		return;							\
+	}								\
+	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_MOVE);		\
+} while (0)
+
+/*
+ * A thread faults on a destination hole; MOVE of the whole source resolves
+ * it: the bytes arrive, .move is the length, the thread is woken, and the
+ * source becomes a hole that faults again (it is registered MISSING).
+ */
+TEST_F_TIMEOUT(move, pages, 5)
+{
+	size_t page = self->page, len = HALF * page, i;
+	struct uffd_msg msg;
+	struct toucher t;
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	for (i = 0; i < HALF; i++)
+		ASSERT_EQ(0, fill_page(self, i));
+
+	ASSERT_EQ(0, toucher_start(&t, pg(self, HALF + 1) + 9, TOUCH_READ, 0));
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	EXPECT_EQ((uintptr_t)pg(self, HALF + 1), msg.arg.pagefault.address);
+	EXPECT_FALSE(toucher_wait(&t, 50));
+
+	ASSERT_EQ(0, do_move(self->uffd, pg(self, HALF), pg(self, 0), len, 0,
+			     &moved));
+	EXPECT_EQ((int64_t)len, moved);
+	ASSERT_TRUE(toucher_wait(&t, 2000));
+	toucher_join(&t);
+	EXPECT_FALSE(t.got_sigbus);
+	EXPECT_EQ((unsigned char)self->src[page + 9], t.value);
+	/* The destination holds what the source held, page for page. */
+	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src, len));
+	/* The source is empty now: nothing mapped there any more. */
+	EXPECT_EQ(0, vm_present_count(pg(self, 0), len));
+
+	/* Touching the old source is a fresh MISSING fault, not old data. */
+	ASSERT_EQ(0, toucher_start(&t, pg(self, 2), TOUCH_READ, 0));
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	EXPECT_EQ((uintptr_t)pg(self, 2), msg.arg.pagefault.address);
+	ASSERT_EQ(0, uffd_zeropage_all(self->uffd, pg(self, 2), page, 0, NULL));
+	ASSERT_TRUE(toucher_wait(&t, 2000));
+	toucher_join(&t);
+	EXPECT_EQ(0, t.value);
+}
+
+/* MODE_DONTWAKE: the page arrives but the faulting thread sleeps on. */
+TEST_F_TIMEOUT(move, dontwake, 5)
+{
+	size_t page = self->page;
+	struct uffd_msg msg;
+	struct toucher t;
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fill_page(self, 0));
+	ASSERT_EQ(0, toucher_start(&t, pg(self, HALF) + 1, TOUCH_READ, 0));
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	ASSERT_EQ(0, do_move(self->uffd, pg(self, HALF), pg(self, 0), page,
+			     UFFDIO_MOVE_MODE_DONTWAKE, &moved));
+	EXPECT_EQ((int64_t)page, moved);
+	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src, page));
+	EXPECT_FALSE(toucher_wait(&t, 50));
+	ASSERT_EQ(0, uffd_wake_range(self->uffd, pg(self, HALF), page));
+	ASSERT_TRUE(toucher_wait(&t, 2000));
+	toucher_join(&t);
+	EXPECT_EQ((unsigned char)self->src[1], t.value);
+}
+
+/* The source need not be registered; once moved it reads as zeros. */
+TEST_F_TIMEOUT(move, unregistered_source_reads_zero, 5)
+{
+	size_t len = HALF * self->page;
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, uffd_unregister_range(self->uffd, pg(self, 0), len));
+	memcpy(pg(self, 0), self->src, len);
+	ASSERT_EQ(0, do_move(self->uffd, pg(self, HALF), pg(self, 0), len, 0,
+			     &moved));
+	EXPECT_EQ((int64_t)len, moved);
+	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src, len));
+	EXPECT_EQ(0, vm_present_count(pg(self, 0), len));
+	EXPECT_EQ(-1, mem_check_zero(pg(self, 0), len));
+}
+
+/* ALLOW_SRC_HOLES: holes are skipped but counted in .move. */
+TEST_F_TIMEOUT(move, allow_src_holes, 5)
+{
+	size_t page = self->page, len = HALF * page;
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fill_page(self, 0));
+	ASSERT_EQ(0, fill_page(self, 2));
+	ASSERT_EQ(0, do_move(self->uffd, pg(self, HALF), pg(self, 0), len,
+			     UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES, &moved));
+	EXPECT_EQ((int64_t)len, moved);
+	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src, page));
+	EXPECT_EQ(0, memcmp(pg(self, HALF + 2), self->src + 2 * page, page));
+	/* Holes stay holes at the destination, nothing is left at the source. */
+	EXPECT_EQ(0, vm_present(pg(self, HALF + 1)));
+	EXPECT_EQ(0, vm_present(pg(self, HALF + 3)));
+	EXPECT_EQ(0, vm_present_count(pg(self, 0), len));
+}
+
+/* A source hole without ALLOW_SRC_HOLES: ENOENT, .move = -ENOENT. */
+TEST_F_TIMEOUT(move, src_hole_enoent, 5)
+{
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	EXPECT_EQ(-ENOENT, do_move(self->uffd, pg(self, HALF), pg(self, 0),
+				   self->page, 0, &moved));
+	EXPECT_EQ(-ENOENT, moved);
+	EXPECT_EQ(0, vm_present(pg(self, HALF)));
+}
+
+/*
+ * Page 0 present, page 1 a hole: the kernel moves one page, stops, and
+ * reports it (.move = one page, EAGAIN) so the caller can resume.
+ */
+TEST_F_TIMEOUT(move, partial_stops_at_hole, 5)
+{
+	size_t page = self->page;
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fill_page(self, 0));
+	EXPECT_EQ(-EAGAIN, do_move(self->uffd, pg(self, HALF), pg(self, 0),
+				   2 * page, 0, &moved));
+	EXPECT_EQ((int64_t)page, moved);
+	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src, page));
+	EXPECT_EQ(0, vm_present(pg(self, HALF + 1)));
+	EXPECT_EQ(0, vm_present(pg(self, 0)));
+}
+
+/* A populated destination: EEXIST, .move = -EEXIST, both pages intact. */
+TEST_F_TIMEOUT(move, dst_populated_eexist, 5)
+{
+	size_t page = self->page;
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fill_page(self, 0));
+	ASSERT_EQ(0, fill_page(self, HALF));
+	EXPECT_EQ(-EEXIST, do_move(self->uffd, pg(self, HALF), pg(self, 0),
+				   page, 0, &moved));
+	EXPECT_EQ(-EEXIST, moved);
+	EXPECT_EQ(0, memcmp(pg(self, 0), self->src, page));
+	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src + HALF * page, page));
+}
+
+/* The destination must be registered on this uffd: EINVAL otherwise. */
+TEST_F_TIMEOUT(move, dst_unregistered_einval, 5)
+{
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fill_page(self, 0));
+	ASSERT_EQ(0, uffd_unregister_range(self->uffd, pg(self, HALF),
+					   HALF * self->page));
+	EXPECT_EQ(-EINVAL, do_move(self->uffd, pg(self, HALF), pg(self, 0),
+				   self->page, 0, &moved));
+	EXPECT_LE(moved, 0);
+	EXPECT_EQ(1, vm_present(pg(self, 0)));
+	EXPECT_EQ(0, vm_present(pg(self, HALF)));
+}
+
+/* Unaligned length, unknown mode bit: EINVAL, nothing moves. */
+TEST_F_TIMEOUT(move, bad_args_einval, 5)
+{
+	size_t page = self->page;
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fill_page(self, 0));
+	EXPECT_EQ(-EINVAL, do_move(self->uffd, pg(self, HALF), pg(self, 0),
+				   page / 2, 0, &moved));
+	EXPECT_EQ(-EINVAL, do_move(self->uffd, pg(self, HALF), pg(self, 0),
+				   page, 1ULL << 40, &moved));
+	EXPECT_EQ(0, memcmp(pg(self, 0), self->src, page));
+	EXPECT_EQ(0, vm_present(pg(self, HALF)));
+}
+
+/*
+ * Overlapping ranges (dst = src + one page, two pages, only src page 0
+ * populated). Not documented either way: report what the kernel does. It
+ * may refuse (EINVAL, nothing moved) or move page by page; either way the
+ * one page must end up exactly once, intact, never duplicated or lost.
+ */
+TEST_F_TIMEOUT(move, overlap, 5)
+{
+	size_t page = self->page, i;
+	int64_t moved = 0;
+	long present;
+	int ret;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fill_page(self, 0));
+	ret = do_move(self->uffd, pg(self, 1), pg(self, 0), 2 * page, 0,
+		      &moved);
+	present = vm_present_count(pg(self, 0), 3 * page);
+	ksft_print_msg("finding: UFFDIO_MOVE with overlapping ranges: %s, .move %lld, populated pages %ld\n",
+		       ret ? strerror(-ret) : "accepted", (long long)moved,
+		       present);
+	fflush(stdout);
+	EXPECT_EQ(1, present);
+	if (ret) {
+		EXPECT_EQ(-EINVAL, ret);
+		EXPECT_EQ(0, memcmp(pg(self, 0), self->src, page));
+		return;
+	}
+	EXPECT_EQ((int64_t)(2 * page), moved);
+	for (i = 0; i < 3; i++)
+		if (vm_present(pg(self, i)) == 1)
+			EXPECT_EQ(0, memcmp(pg(self, i), self->src, page));
+}
+
+/*
+ * A page shared with a fork child (no longer exclusive to us) cannot be
+ * moved: EBUSY. Once the child is gone and we write to the page, it is
+ * exclusive again and moves.
+ */
+TEST_F_TIMEOUT(move, shared_page_ebusy, 5)
+{
+	size_t page = self->page;
+	int64_t moved = 0;
+	pid_t pid;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fill_page(self, 0));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	EXPECT_EQ(-EBUSY, do_move(self->uffd, pg(self, HALF), pg(self, 0),
+				  page, 0, &moved));
+	EXPECT_EQ(-EBUSY, moved);
+	EXPECT_EQ(0, vm_present(pg(self, HALF)));
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
+
+	pg(self, 0)[0] = self->src[0];
+	ASSERT_EQ(0, do_move(self->uffd, pg(self, HALF), pg(self, 0), page, 0,
+			     &moved));
+	EXPECT_EQ((int64_t)page, moved);
+	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src, page));
+}
+
+static long bg_fork_pause(void *arg)
+{
+	pid_t pid = fork();
+
+	(void)arg;
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	return pid < 0 ? -errno : pid;
+}
+
+/*
+ * MOVE works within one mm only: through the uffd of a fork child (its
+ * registration came along with EVENT_FORK) the parent gets EINVAL.
+ */
+TEST_F_TIMEOUT(move, cross_mm_einval, 5)
+{
+	uint64_t f = UFFD_FEATURE_MOVE | UFFD_FEATURE_EVENT_FORK;
+	struct bg_call bg;
+	struct uffd_msg msg;
+	int64_t moved = 0;
+	int fd, child_fd = -1, ret = 0;
+	pid_t pid;
+
+	ANON_ONLY();
+	FL_REQUIRE_FEATURES(f);
+	fd = uffd_open(f, NULL);
+	if (fd == -EPERM)
+		FL_SKIP("UFFD_FEATURE_EVENT_FORK refused with EPERM (needs CAP_SYS_PTRACE)");
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, uffd_unregister_range(self->uffd, self->mem.addr,
+					   self->mem.len));
+	ASSERT_EQ(0, uffd_register_range(fd, self->mem.addr, self->mem.len,
+					 UFFDIO_REGISTER_MODE_MISSING, NULL));
+	ASSERT_EQ(0, uffd_copy_all(fd, pg(self, 0), self->src, self->page, 0,
+				   NULL));
+	/* fork() is held until the event is read: no stdio/malloc here. */
+	ASSERT_EQ(0, bg_start(&bg, bg_fork_pause, NULL));
+	if (uffd_wait_msg(fd, &msg, 2000) == 0 && msg.event == UFFD_EVENT_FORK)
+		child_fd = (int)msg.arg.fork.ufd;
+	ASSERT_TRUE(bg_wait(&bg, 2000));
+	bg_join(&bg);
+	pid = (pid_t)bg.ret;
+	ASSERT_GT(pid, 0);
+	if (child_fd >= 0)
+		ret = do_move(child_fd, pg(self, HALF), pg(self, 0),
+			      self->page, 0, &moved);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	ASSERT_GE(child_fd, 0);
+	EXPECT_EQ(-EINVAL, ret);
+	EXPECT_LE(moved, 0);
+	/* Our page did not go anywhere. */
+	EXPECT_EQ(0, memcmp(pg(self, 0), self->src, self->page));
+	close(child_fd);
+	close(fd);
+}
+
+/*
+ * Two THP-sized, THP-aligned anon ranges: the source populated (and backed
+ * by a transparent huge page), the destination registered and empty.
+ */
+static char *thp_pair(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(move) *self, size_t thp)
+{
+	const char *why = vm_thp_unavailable();
+	uintptr_t base;
+	char *r;
+	long kb;
+
+	if (why)
+		FL_SKIP("%s", why);
+	self->thp_maplen = 3 * thp;
+	self->thp_map = mmap(NULL, self->thp_maplen, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (self->thp_map == MAP_FAILED) {
+		self->thp_map = NULL;
+		FL_SKIP("mmap of %zu bytes: %s", self->thp_maplen,
+			strerror(errno));
+	}
+	base = ((uintptr_t)self->thp_map + thp - 1) & ~(uintptr_t)(thp - 1);
+	r = (char *)base;
+	if (madvise(r, 2 * thp, MADV_HUGEPAGE))
+		FL_SKIP("madvise(MADV_HUGEPAGE): %s", strerror(errno));
+	mem_fill(r, thp, SEED);
+	kb = vm_smaps_kb(r, "AnonHugePages");
+	if (kb < (long)(thp / 1024))
+		FL_SKIP("kernel did not back the source with a THP (AnonHugePages %ld kB)",
+			kb);
+	/*
+	 * Keep khugepaged away from both halves: it could collapse a
+	 * partly moved range (filling its holes) while we look at it. This
+	 * neither splits the THP we have nor matters to MOVE.
+	 */
+	if (madvise(r, 2 * thp, MADV_NOHUGEPAGE))
+		return NULL;
+	/* Registering the destination splits off its own VMA. */
+	if (uffd_register_range(self->uffd, r + thp, thp,
+				UFFDIO_REGISTER_MODE_MISSING, NULL))
+		return NULL;
+	return r;
+}
+
+/* Move in steps, resuming after partial progress or a transient EAGAIN. */
+static int move_all(int uffd, char *dst, char *src, size_t len,
+		    size_t *done)
+{
+	int tries = 0, ret = 0;
+
+	*done = 0;
+	while (*done < len && tries < 100) {
+		int64_t moved = 0;
+
+		ret = do_move(uffd, dst + *done, src + *done, len - *done, 0,
+			      &moved);
+		if (moved > 0)
+			*done += moved;
+		if (!ret)
+			continue;
+		if (ret != -EAGAIN && ret != -EBUSY)
+			break;
+		tries++;
+		usleep(1000);
+	}
+	return *done == len ? 0 : ret;
+}
+
+/*
+ * A whole, aligned THP: the PMD itself moves. Bytes arrive, the source is
+ * empty, and the destination is still mapped by a huge page.
+ */
+TEST_F_TIMEOUT(move, pmd, 5)
+{
+	size_t thp = vm_thp_size();
+	char *r;
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	r = thp_pair(_metadata, self, thp);
+	ASSERT_NE(NULL, r);
+	ASSERT_EQ(0, do_move(self->uffd, r + thp, r, thp, 0, &moved));
+	EXPECT_EQ((int64_t)thp, moved);
+	EXPECT_EQ(-1, mem_check(r + thp, thp, SEED));
+	EXPECT_EQ(0, vm_present_count(r, thp));
+	/* Moved as one PMD, not split into small pages on the way. */
+	EXPECT_EQ((long)(thp / 1024), vm_smaps_kb(r + thp, "AnonHugePages"));
+}
+
+/*
+ * Moves that do not cover a whole aligned PMD force the kernel to split the
+ * source THP first; every byte must still land where it belongs and the
+ * pages outside the range must stay put.
+ */
+static void pmd_split_case(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(move) *self, size_t src_off,
+			   size_t dst_off, size_t len)
+{
+	size_t thp = vm_thp_size(), done = 0;
+	char *expect, *r;
+
+	r = thp_pair(_metadata, self, thp);
+	ASSERT_NE(NULL, r);
+	expect = malloc(thp);
+	ASSERT_NE(NULL, expect);
+	memcpy(expect, r, thp);
+
+	ASSERT_EQ(0, move_all(self->uffd, r + thp + dst_off, r + src_off, len,
+			      &done));
+	EXPECT_EQ(len, done);
+	EXPECT_EQ(0, memcmp(r + thp + dst_off, expect + src_off, len));
+	EXPECT_EQ(0, vm_present_count(r + src_off, len));
+	/* What was outside the range is still at the source... */
+	EXPECT_EQ(0, memcmp(r, expect, src_off));
+	EXPECT_EQ(0, memcmp(r + src_off + len, expect + src_off + len,
+			    thp - src_off - len));
+	/* ...and nothing appeared at the destination outside it. */
+	if (dst_off)
+		EXPECT_EQ(0, vm_present_count(r + thp, dst_off));
+	EXPECT_EQ(0, vm_present_count(r + thp + dst_off + len,
+				      thp - dst_off - len));
+	/* The source huge page could not stay PMD-mapped. */
+	EXPECT_EQ(0, vm_smaps_kb(r, "AnonHugePages"));
+	free(expect);
+}
+
+/* Aligned start, half a PMD: the tail of the THP stays at the source. */
+TEST_F_TIMEOUT(move, pmd_split_partial, 5)
+{
+	ANON_ONLY();
+	pmd_split_case(_metadata, self, 0, 0, vm_thp_size() / 2);
+}
+
+/* Source and destination one page off the PMD boundary. */
+TEST_F_TIMEOUT(move, pmd_split_unaligned, 5)
+{
+	size_t page = self->page;
+
+	ANON_ONLY();
+	pmd_split_case(_metadata, self, page, 2 * page,
+		       vm_thp_size() - 3 * page);
+}
+
+FL_TEST_MAIN(16)

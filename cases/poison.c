@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * UFFDIO_POISON: mark pages of a registered range poisoned, so an access
+ * raises SIGBUS instead of a fault message, on every memory type. The
+ * poison lives in this mapping's page table: neighbours and other views
+ * of the same file are untouched.
+ *
+ * Reference points covered: uffd-unit-tests poison (sigbus_neighbours,
+ * wakes_with_sigbus); LTP userfaultfd06 (wakes_with_sigbus).
+ */
+#include <sys/mman.h>
+
+#include "fl_test.h"
+#include "pagemap.h"
+
+#define NPAGES	4
+#define SEED	31
+#define WVAL	0x5a
+/* A woken thread finishes in microseconds; toucher_blocked() also checks it sleeps. */
+#define SETTLE_MS	30
+
+/*
+ * The source bytes for COPY: the pattern of the largest area a test maps,
+ * built once in the parent (every test point is a fork of it).
+ */
+static char *ref;
+
+__attribute__((constructor)) static void ref_init(void)
+{
+	size_t base = (size_t)sysconf(_SC_PAGESIZE);
+	size_t huge = mem_huge_page_size();
+	size_t len = NPAGES * (huge > base ? huge : base);
+
+	ref = malloc(len);
+	if (ref)
+		mem_fill(ref, len, SEED);
+}
+
+FIXTURE(poison) {
+	struct mem_area mem;
+	const char *src;
+	int uffd;
+	struct toucher t;
+	bool t_started;
+};
+
+FIXTURE_VARIANT(poison) {
+	enum mem_type mem;
+};
+
+FL_MEM_VARIANTS(poison);
+
+FIXTURE_SETUP(poison)
+{
+	self->uffd = -1;
+	self->t_started = false;
+	self->src = NULL;
+	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
+	self->src = ref;
+	ASSERT_NE(NULL, self->src);
+	sigbus_catch();
+}
+
+FIXTURE_TEARDOWN(poison)
+{
+	/* Closing the uffd wakes a toucher a failed check left blocked. */
+	if (self->uffd >= 0)
+		close(self->uffd);
+	if (self->t_started && toucher_wait(&self->t, 1000))
+		toucher_join(&self->t);
+	mem_free(&self->mem);
+}
+
+/*
+ * Open a uffd with POISON and this type's MISSING feature and register the
+ * area MISSING. Skips when the kernel does not report POISON.
+ */
+static void poison_open(struct __test_metadata *_metadata,
+			FIXTURE_DATA(poison) *self,
+			const FIXTURE_VARIANT(poison) *variant)
+{
+	uint64_t ioctls = 0;
+
+	self->uffd = FL_UFFD_OPEN(UFFD_FEATURE_POISON |
+				  fl_missing_feature(variant->mem));
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len,
+					 UFFDIO_REGISTER_MODE_MISSING,
+					 &ioctls));
+	ASSERT_TRUE(ioctls & (1ULL << _UFFDIO_POISON)) {
+		TH_LOG("REGISTER ioctls 0x%llx lack POISON",
+		       (unsigned long long)ioctls);
+	}
+}
+
+static int do_poison(int fd, void *addr, size_t len, uint64_t mode,
+		     int64_t *updated)
+{
+	struct uffdio_poison p = {
+		.range = { (uintptr_t)addr, len },
+		.mode = mode,
+	};
+	int ret = uffd_poison(fd, &p);
+
+	*updated = p.updated;
+	return ret;
+}
+
+/* Fill page @n with the source bytes through COPY. */
+static void copy_page(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(poison) *self, size_t n)
+{
+	size_t page = self->mem.page;
+	struct uffdio_copy c = {
+		.dst = (uintptr_t)mem_page(&self->mem, n),
+		.src = (uintptr_t)self->src + n * page,
+		.len = page,
+	};
+
+	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
+	ASSERT_EQ((int64_t)page, c.copy);
+}
+
+/* Page @n reads and writes without SIGBUS and holds the source bytes. */
+static void expect_page_ok(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(poison) *self, size_t n)
+{
+	size_t page = self->mem.page;
+	char *p = mem_page(&self->mem, n);
+	unsigned char v = 0;
+
+	ASSERT_EQ(0, sigbus_probe(p, TOUCH_READ, &v)) {
+		TH_LOG("SIGBUS reading page %zu, a neighbour of the poison", n);
+	}
+	EXPECT_EQ(0, memcmp(p, self->src + n * page, page));
+	v = (unsigned char)p[page - 1];
+	EXPECT_EQ(0, sigbus_probe(p + page - 1, TOUCH_WRITE, &v));
+}
+
+/* Page @n raises SIGBUS on read and on write. */
+static void expect_page_poisoned(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(poison) *self, size_t n)
+{
+	char *p = mem_page(&self->mem, n);
+	unsigned char v = WVAL;
+
+	EXPECT_EQ(1, sigbus_probe(p + 1, TOUCH_READ, &v));
+	v = WVAL;
+	EXPECT_EQ(1, sigbus_probe(p + self->mem.page - 1, TOUCH_WRITE, &v));
+}
+
+static void expect_no_msg(struct __test_metadata *_metadata, int uffd)
+{
+	struct uffd_msg msg;
+
+	EXPECT_EQ(-EAGAIN, uffd_read_msg(uffd, &msg));
+}
+
+/* REGISTER offers POISON exactly when the kernel reports the feature. */
+TEST_F(poison, register_mask)
+{
+	uint64_t have = 0, ioctls = 0;
+	uint64_t bit = 1ULL << _UFFDIO_POISON;
+
+	self->uffd = FL_UFFD_OPEN(fl_missing_feature(variant->mem));
+	fl_kernel_features(&have, NULL);
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len,
+					 UFFDIO_REGISTER_MODE_MISSING,
+					 &ioctls));
+	if (have & UFFD_FEATURE_POISON) {
+		EXPECT_EQ(bit, ioctls & bit);
+	} else {
+		EXPECT_EQ(0, ioctls & bit);
+	}
+}
+
+/*
+ * A poisoned page raises SIGBUS on any access and queues no message; its
+ * populated neighbours keep their bytes, a hole next to it still faults
+ * normally, and another mapping of the same file is not poisoned.
+ */
+TEST_F_TIMEOUT(poison, sigbus_neighbours, 5)
+{
+	size_t page = self->mem.page;
+	char *hole = mem_page(&self->mem, 3);
+	struct uffd_msg msg;
+	int64_t updated = 0;
+	unsigned char v = WVAL;
+
+	poison_open(_metadata, self, variant);
+	copy_page(_metadata, self, 0);
+	copy_page(_metadata, self, 2);
+	ASSERT_EQ(0, do_poison(self->uffd, mem_page(&self->mem, 1), page, 0,
+			       &updated));
+	EXPECT_EQ((int64_t)page, updated);
+
+	expect_page_poisoned(_metadata, self, 1);
+	expect_no_msg(_metadata, self->uffd);
+	expect_page_ok(_metadata, self, 0);
+	expect_page_ok(_metadata, self, 2);
+
+	ASSERT_EQ(0, toucher_start(&self->t, hole, TOUCH_READ, 0));
+	self->t_started = true;
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	EXPECT_EQ((uintptr_t)hole, msg.arg.pagefault.address);
+	copy_page(_metadata, self, 3);
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_FALSE(self->t.got_sigbus);
+	EXPECT_EQ((unsigned char)self->src[3 * page], self->t.value);
+
+	if (mem_is_file(variant->mem)) {
+		/* The alias has no marker: its page 1 is an ordinary hole. */
+		EXPECT_EQ(0, sigbus_probe(self->mem.alias + page, TOUCH_READ,
+					  &v));
+		EXPECT_EQ(0, v);
+	}
+	/* Still poisoned after all that. */
+	expect_page_poisoned(_metadata, self, 1);
+}
+
+/*
+ * POISON over a present pte is EEXIST (.updated = -EEXIST) and leaves
+ * the page usable; over an already poisoned page it is EEXIST too.
+ */
+TEST_F(poison, eexist)
+{
+	size_t page = self->mem.page;
+	int64_t updated = 0;
+
+	poison_open(_metadata, self, variant);
+	copy_page(_metadata, self, 0);
+	EXPECT_EQ(-EEXIST, do_poison(self->uffd, self->mem.addr, page, 0,
+				     &updated));
+	EXPECT_EQ(-EEXIST, updated);
+	expect_page_ok(_metadata, self, 0);
+
+	ASSERT_EQ(0, do_poison(self->uffd, mem_page(&self->mem, 1), page, 0,
+			       &updated));
+	EXPECT_EQ((int64_t)page, updated);
+	updated = 0;
+	EXPECT_EQ(-EEXIST, do_poison(self->uffd, mem_page(&self->mem, 1), page,
+				     0, &updated));
+	EXPECT_EQ(-EEXIST, updated);
+	expect_page_poisoned(_metadata, self, 1);
+}
+
+/*
+ * Only the pte matters: data that exists but is not mapped here (in the
+ * page cache, or zapped from an anon range) is poisoned like a hole, and
+ * the file's other mapping still reads it.
+ */
+TEST_F(poison, unmapped_data)
+{
+	size_t page = self->mem.page;
+	char *p = mem_page(&self->mem, 2);
+	int64_t updated = 0;
+
+	poison_open(_metadata, self, variant);
+	if (mem_is_file(variant->mem)) {
+		memcpy(self->mem.alias + 2 * page, self->src + 2 * page, page);
+	} else {
+		copy_page(_metadata, self, 2);
+		ASSERT_EQ(0, madvise(p, page, MADV_DONTNEED));
+	}
+	EXPECT_EQ(0, pagemap_present(p));
+	ASSERT_EQ(0, do_poison(self->uffd, p, page, 0, &updated));
+	EXPECT_EQ((int64_t)page, updated);
+	expect_page_poisoned(_metadata, self, 2);
+	if (mem_is_file(variant->mem))
+		EXPECT_EQ(0, memcmp(self->mem.alias + 2 * page,
+				    self->src + 2 * page, page));
+}
+
+/*
+ * POISON over [hole, present page] poisons the hole, then stops: EAGAIN
+ * with .updated = one page; the present page is untouched.
+ */
+TEST_F(poison, partial_eagain)
+{
+	size_t page = self->mem.page;
+	int64_t updated = 0;
+
+	poison_open(_metadata, self, variant);
+	copy_page(_metadata, self, 2);
+	EXPECT_EQ(-EAGAIN, do_poison(self->uffd, mem_page(&self->mem, 1),
+				     2 * page, 0, &updated));
+	EXPECT_EQ((int64_t)page, updated);
+	expect_page_poisoned(_metadata, self, 1);
+	expect_page_ok(_metadata, self, 2);
+}
+
+/*
+ * A range that is not page aligned (for hugetlb: huge page aligned), or
+ * empty, is EINVAL and poisons nothing: COPY still fills the page.
+ */
+TEST_F(poison, unaligned_einval)
+{
+	size_t page = self->mem.page;
+	size_t bad = mem_is_hugetlb(variant->mem) ?
+		     (size_t)sysconf(_SC_PAGESIZE) : 1;
+	char *p = mem_page(&self->mem, 1);
+	int64_t updated = 0;
+
+	poison_open(_metadata, self, variant);
+	EXPECT_EQ(-EINVAL, do_poison(self->uffd, p + bad, page, 0, &updated));
+	EXPECT_EQ(-EINVAL, do_poison(self->uffd, p, bad, 0, &updated));
+	EXPECT_EQ(-EINVAL, do_poison(self->uffd, p, 0, 0, &updated));
+	copy_page(_metadata, self, 1);
+	expect_page_ok(_metadata, self, 1);
+}
+
+/*
+ * POISON outside any registration is ENOENT (.updated = -ENOENT) and the
+ * page stays usable.
+ */
+TEST_F(poison, unregistered_enoent)
+{
+	size_t page = self->mem.page;
+	char *p = mem_page(&self->mem, 2);
+	int64_t updated = 0;
+
+	poison_open(_metadata, self, variant);
+	ASSERT_EQ(0, uffd_unregister_range(self->uffd, p, page));
+	EXPECT_EQ(-ENOENT, do_poison(self->uffd, p, page, 0, &updated));
+	EXPECT_EQ(-ENOENT, updated);
+	/* Unregistered: the access just faults the page in. */
+	memcpy(p, self->src + 2 * page, page);
+	expect_page_ok(_metadata, self, 2);
+}
+
+/* A thread blocked on a MISSING fault is woken by POISON into SIGBUS. */
+TEST_F_TIMEOUT(poison, wakes_with_sigbus, 5)
+{
+	size_t page = self->mem.page;
+	char *p = mem_page(&self->mem, 1);
+	struct uffd_msg msg;
+	int64_t updated = 0;
+
+	poison_open(_metadata, self, variant);
+	ASSERT_EQ(0, toucher_start(&self->t, p + 2, TOUCH_READ, 0));
+	self->t_started = true;
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	EXPECT_EQ((uintptr_t)p, msg.arg.pagefault.address);
+	ASSERT_EQ(0, do_poison(self->uffd, p, page, 0, &updated));
+	EXPECT_EQ((int64_t)page, updated);
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_TRUE(self->t.got_sigbus);
+}
+
+/* With DONTWAKE the faulting thread sleeps on until UFFDIO_WAKE. */
+TEST_F_TIMEOUT(poison, dontwake, 5)
+{
+	size_t page = self->mem.page;
+	char *p = mem_page(&self->mem, 1);
+	struct uffd_msg msg;
+	int64_t updated = 0;
+
+	poison_open(_metadata, self, variant);
+	ASSERT_EQ(0, toucher_start(&self->t, p, TOUCH_WRITE, WVAL));
+	self->t_started = true;
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	ASSERT_EQ(0, do_poison(self->uffd, p, page,
+			       UFFDIO_POISON_MODE_DONTWAKE, &updated));
+	EXPECT_EQ((int64_t)page, updated);
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	ASSERT_EQ(0, uffd_wake_range(self->uffd, p, page));
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_TRUE(self->t.got_sigbus);
+}
+
+FL_TEST_MAIN(16)

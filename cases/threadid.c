@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What a page-fault message says about who faulted where:
+ * UFFD_FEATURE_THREAD_ID fills .feat.ptid with the faulting thread's id
+ * (0 without it); UFFD_FEATURE_EXACT_ADDRESS reports the faulting address
+ * itself instead of the start of its page (the huge page for hugetlb).
+ */
+#include "fl_test.h"
+
+#define NPAGES 4
+#define NTOUCH 2
+
+FIXTURE(threadid) {
+	struct mem_area mem;
+	char *src;
+	int uffd;
+};
+
+FIXTURE_VARIANT(threadid) {
+	enum mem_type mem;
+};
+
+FL_MEM_VARIANTS(threadid);
+
+FIXTURE_SETUP(threadid)
+{
+	self->uffd = -1;
+	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
+	self->src = malloc(self->mem.page);
+	ASSERT_NE(NULL, self->src);
+	memset(self->src, 0x6b, self->mem.page);
+}
+
+FIXTURE_TEARDOWN(threadid)
+{
+	if (self->uffd >= 0)
+		close(self->uffd);
+	mem_free(&self->mem);
+	free(self->src);
+}
+
+/* One faulting access and what it must produce. */
+struct probe {
+	size_t page;		/* page index in the area */
+	size_t off;		/* byte offset inside that page */
+	enum touch_kind kind;
+	struct toucher t;
+	struct uffd_msg msg;
+	bool seen;
+};
+
+/* Open a uffd with the memory type's MISSING feature + @extra, register. */
+static void setup_uffd(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(threadid) *self, enum mem_type type,
+		       uint64_t extra)
+{
+	self->uffd = FL_UFFD_OPEN(fl_missing_feature(type) | extra);
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len,
+					 UFFDIO_REGISTER_MODE_MISSING, NULL));
+}
+
+/*
+ * Start every probe's thread, collect one message per probe (matched by
+ * page), then resolve the pages with COPY and let the threads finish.
+ */
+static void run_probes(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(threadid) *self, struct probe *p, int n)
+{
+	size_t page = self->mem.page;
+	int i, j;
+
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, toucher_start(&p[i].t,
+					   mem_page(&self->mem, p[i].page) +
+					   p[i].off, p[i].kind, 0x3c));
+	for (i = 0; i < n; i++) {
+		struct uffd_msg msg;
+		uintptr_t base;
+
+		ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+		ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+		base = msg.arg.pagefault.address & ~(uintptr_t)(page - 1);
+		for (j = 0; j < n; j++)
+			if (base == (uintptr_t)mem_page(&self->mem, p[j].page))
+				break;
+		ASSERT_LT(j, n) {
+			TH_LOG("fault at 0x%llx matches no probe",
+			       (unsigned long long)msg.arg.pagefault.address);
+		}
+		EXPECT_FALSE(p[j].seen);
+		p[j].msg = msg;
+		p[j].seen = true;
+	}
+	for (i = 0; i < n; i++) {
+		struct uffdio_copy c = {
+			.dst = (uintptr_t)mem_page(&self->mem, p[i].page),
+			.src = (uintptr_t)self->src, .len = page,
+		};
+
+		ASSERT_EQ(0, uffd_copy(self->uffd, &c));
+		ASSERT_TRUE(toucher_wait(&p[i].t, 2000));
+		toucher_join(&p[i].t);
+	}
+}
+
+static uint64_t expected_flags(const struct probe *p)
+{
+	return p->kind == TOUCH_WRITE ? UFFD_PAGEFAULT_FLAG_WRITE : 0;
+}
+
+/* Two threads fault; each message names its own thread. */
+TEST_F_TIMEOUT(threadid, ptid, 5)
+{
+	struct probe p[NTOUCH] = {
+		{ .page = 1, .off = 8, .kind = TOUCH_READ },
+		{ .page = 2, .off = 16, .kind = TOUCH_WRITE },
+	};
+	int i;
+
+	setup_uffd(_metadata, self, variant->mem, UFFD_FEATURE_THREAD_ID);
+	run_probes(_metadata, self, p, NTOUCH);
+	EXPECT_NE(p[0].t.tid, p[1].t.tid);
+	for (i = 0; i < NTOUCH; i++) {
+		TH_LOG("thread %d: ptid %u", (int)p[i].t.tid,
+		       p[i].msg.arg.pagefault.feat.ptid);
+		EXPECT_NE(getpid(), p[i].t.tid);
+		EXPECT_EQ((uint32_t)p[i].t.tid,
+			  p[i].msg.arg.pagefault.feat.ptid);
+		EXPECT_EQ(expected_flags(&p[i]), p[i].msg.arg.pagefault.flags);
+	}
+}
+
+/* Without THREAD_ID the field stays zero. */
+TEST_F_TIMEOUT(threadid, no_ptid, 5)
+{
+	struct probe p[NTOUCH] = {
+		{ .page = 1, .off = 8, .kind = TOUCH_READ },
+		{ .page = 2, .off = 16, .kind = TOUCH_WRITE },
+	};
+	int i;
+
+	setup_uffd(_metadata, self, variant->mem, 0);
+	run_probes(_metadata, self, p, NTOUCH);
+	for (i = 0; i < NTOUCH; i++)
+		EXPECT_EQ(0, p[i].msg.arg.pagefault.feat.ptid);
+}
+
+/*
+ * Accesses at odd offsets (one in the middle, one on the last byte of the
+ * page): with EXACT_ADDRESS each message carries the exact address.
+ */
+TEST_F_TIMEOUT(threadid, exact_address, 5)
+{
+	size_t page = self->mem.page;
+	struct probe p[NTOUCH] = {
+		{ .page = 1, .off = 0x123, .kind = TOUCH_READ },
+		{ .page = 3, .off = page - 1, .kind = TOUCH_WRITE },
+	};
+	int i;
+
+	setup_uffd(_metadata, self, variant->mem, UFFD_FEATURE_EXACT_ADDRESS);
+	run_probes(_metadata, self, p, NTOUCH);
+	for (i = 0; i < NTOUCH; i++) {
+		EXPECT_EQ((uintptr_t)mem_page(&self->mem, p[i].page) + p[i].off,
+			  p[i].msg.arg.pagefault.address);
+		EXPECT_EQ(expected_flags(&p[i]), p[i].msg.arg.pagefault.flags);
+	}
+}
+
+/* The same accesses without EXACT_ADDRESS: the page start is reported. */
+TEST_F_TIMEOUT(threadid, masked_address, 5)
+{
+	size_t page = self->mem.page;
+	struct probe p[NTOUCH] = {
+		{ .page = 1, .off = 0x123, .kind = TOUCH_READ },
+		{ .page = 3, .off = page - 1, .kind = TOUCH_WRITE },
+	};
+	int i;
+
+	setup_uffd(_metadata, self, variant->mem, 0);
+	run_probes(_metadata, self, p, NTOUCH);
+	for (i = 0; i < NTOUCH; i++) {
+		EXPECT_EQ((uintptr_t)mem_page(&self->mem, p[i].page),
+			  p[i].msg.arg.pagefault.address);
+		EXPECT_EQ(expected_flags(&p[i]), p[i].msg.arg.pagefault.flags);
+	}
+}
+
+/* Both features at once: both fields right in the same message. */
+TEST_F_TIMEOUT(threadid, ptid_exact_address, 5)
+{
+	struct probe p[1] = { { .page = 2, .off = 0x777, .kind = TOUCH_WRITE } };
+
+	setup_uffd(_metadata, self, variant->mem,
+		   UFFD_FEATURE_THREAD_ID | UFFD_FEATURE_EXACT_ADDRESS);
+	run_probes(_metadata, self, p, 1);
+	EXPECT_EQ((uint32_t)p[0].t.tid, p[0].msg.arg.pagefault.feat.ptid);
+	EXPECT_EQ((uintptr_t)mem_page(&self->mem, 2) + 0x777,
+		  p[0].msg.arg.pagefault.address);
+	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE, p[0].msg.arg.pagefault.flags);
+}
+
+/* THREAD_ID also names the thread behind a write-protect fault. */
+TEST_F_TIMEOUT(threadid, ptid_wp, 5)
+{
+	size_t page = self->mem.page;
+	char *p1 = mem_page(&self->mem, 1);
+	struct uffdio_copy c = { .dst = (uintptr_t)p1,
+				 .src = (uintptr_t)self->src, .len = page,
+				 .mode = UFFDIO_COPY_MODE_WP };
+	struct uffd_msg msg;
+	struct toucher t;
+	uint64_t ioctls = 0;
+
+	self->uffd = FL_UFFD_OPEN(fl_missing_feature(variant->mem) |
+				  fl_wp_features(variant->mem) |
+				  UFFD_FEATURE_THREAD_ID);
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len,
+					 UFFDIO_REGISTER_MODE_MISSING |
+					 UFFDIO_REGISTER_MODE_WP, &ioctls));
+	FL_REQUIRE_IOCTLS(ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
+	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
+
+	ASSERT_EQ(0, toucher_start(&t, p1 + 40, TOUCH_WRITE, 0x11));
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP,
+		  msg.arg.pagefault.flags);
+	EXPECT_EQ((uintptr_t)p1, msg.arg.pagefault.address);
+	EXPECT_EQ((uint32_t)t.tid, msg.arg.pagefault.feat.ptid);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p1, page, false));
+	ASSERT_TRUE(toucher_wait(&t, 2000));
+	toucher_join(&t);
+	EXPECT_EQ(0x11, p1[40]);
+}
+
+FL_TEST_MAIN(8)

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Who wakes a thread blocked in a MISSING fault, and who must not:
+ * COPY/ZEROPAGE with MODE_DONTWAKE resolve without waking, UFFDIO_WAKE
+ * wakes exactly the waiters inside its range, a WAKE without resolving
+ * makes the fault come back, and close() of the uffd wakes everyone.
+ */
+#include "fl_test.h"
+
+#define NPAGES 4
+/* Long enough for a wrongly woken thread to finish, short for the suite. */
+#define BLOCKED_MS 20
+
+FIXTURE(wake) {
+	struct mem_area mem;
+	char *src;
+	int uffd;
+};
+
+FIXTURE_VARIANT(wake) {
+	enum mem_type mem;
+};
+
+FL_MEM_VARIANTS(wake);
+
+FIXTURE_SETUP(wake)
+{
+	uint64_t ioctls = 0;
+
+	self->uffd = FL_UFFD_OPEN(fl_missing_feature(variant->mem));
+	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len,
+					 UFFDIO_REGISTER_MODE_MISSING, &ioctls));
+	FL_REQUIRE_IOCTLS(ioctls, 1ULL << _UFFDIO_WAKE | 1ULL << _UFFDIO_COPY);
+	self->src = malloc(self->mem.len);
+	ASSERT_NE(NULL, self->src);
+	/* One distinct non-zero byte per page: cheap even for huge pages. */
+	for (size_t n = 0; n < NPAGES; n++)
+		memset(self->src + n * self->mem.page, 0x51 + (int)n,
+		       self->mem.page);
+}
+
+FIXTURE_TEARDOWN(wake)
+{
+	if (self->uffd >= 0)
+		close(self->uffd);
+	mem_free(&self->mem);
+	free(self->src);
+}
+
+/* Start a reader of page @n (+@off) and wait until its fault is queued. */
+static void fault_on(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(wake) *self, struct toucher *t, size_t n,
+		     size_t off)
+{
+	char *page = mem_page(&self->mem, n);
+	struct uffd_msg msg;
+
+	ASSERT_EQ(0, toucher_start(t, page + off, TOUCH_READ, 0xff));
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	ASSERT_EQ((uintptr_t)page, msg.arg.pagefault.address);
+}
+
+/* COPY page @n from src with @mode; .copy must be one page. */
+static void copy_page(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(wake) *self, size_t n, uint64_t mode)
+{
+	size_t page = self->mem.page;
+	struct uffdio_copy c = { .dst = (uintptr_t)mem_page(&self->mem, n),
+				 .src = (uintptr_t)self->src + n * page,
+				 .len = page, .mode = mode };
+
+	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
+	ASSERT_EQ((int64_t)page, c.copy);
+}
+
+static int wake_pages(FIXTURE_DATA(wake) *self, size_t first, size_t n)
+{
+	return uffd_wake_range(self->uffd, mem_page(&self->mem, first),
+			       n * self->mem.page);
+}
+
+/* The toucher finished and read byte @off of page @n of src. */
+static void expect_done(struct __test_metadata *_metadata,
+			FIXTURE_DATA(wake) *self, struct toucher *t, size_t n,
+			size_t off)
+{
+	ASSERT_TRUE(toucher_wait(t, 2000));
+	toucher_join(t);
+	EXPECT_FALSE(t->got_sigbus);
+	EXPECT_EQ((unsigned char)self->src[n * self->mem.page + off],
+		  t->value);
+}
+
+/*
+ * COPY with DONTWAKE maps the page but leaves the faulting thread asleep
+ * until UFFDIO_WAKE covers its address.
+ */
+TEST_F_TIMEOUT(wake, copy_dontwake, 5)
+{
+	struct toucher t;
+
+	fault_on(_metadata, self, &t, 1, 5);
+	copy_page(_metadata, self, 1, UFFDIO_COPY_MODE_DONTWAKE);
+	EXPECT_TRUE(toucher_blocked(&t, BLOCKED_MS));
+	/* The page is there already, only the thread was not told. */
+	EXPECT_EQ(self->src[self->mem.page + 5], mem_page(&self->mem, 1)[5]);
+	ASSERT_EQ(0, wake_pages(self, 1, 1));
+	expect_done(_metadata, self, &t, 1, 5);
+}
+
+/*
+ * ZEROPAGE with DONTWAKE: same contract. hugetlb refuses ZEROPAGE (EINVAL)
+ * whatever the mode, and the thread stays blocked until a COPY.
+ */
+TEST_F_TIMEOUT(wake, zeropage_dontwake, 5)
+{
+	size_t page = self->mem.page;
+	struct uffdio_zeropage z = {
+		.range = { .start = (uintptr_t)mem_page(&self->mem, 2),
+			   .len = page },
+		.mode = UFFDIO_ZEROPAGE_MODE_DONTWAKE,
+	};
+	struct toucher t;
+	int ret;
+
+	fault_on(_metadata, self, &t, 2, 7);
+	ret = uffd_zeropage(self->uffd, &z);
+	if (mem_is_hugetlb(variant->mem)) {
+		EXPECT_EQ(-EINVAL, ret);
+		EXPECT_EQ(-EINVAL, z.zeropage);
+		EXPECT_TRUE(toucher_blocked(&t, BLOCKED_MS));
+		copy_page(_metadata, self, 2, 0);
+		expect_done(_metadata, self, &t, 2, 7);
+		return;
+	}
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ((int64_t)page, z.zeropage);
+	EXPECT_TRUE(toucher_blocked(&t, BLOCKED_MS));
+	ASSERT_EQ(0, wake_pages(self, 2, 1));
+	ASSERT_TRUE(toucher_wait(&t, 2000));
+	toucher_join(&t);
+	EXPECT_EQ(0, t.value);
+}
+
+/*
+ * WAKE wakes only the waiters inside its range: a neighbouring page's
+ * WAKE wakes nobody, waking page 3 leaves page 1's thread asleep.
+ */
+TEST_F_TIMEOUT(wake, wake_unrelated, 5)
+{
+	struct toucher t1, t3;
+
+	fault_on(_metadata, self, &t1, 1, 0);
+	fault_on(_metadata, self, &t3, 3, 0);
+	copy_page(_metadata, self, 1, UFFDIO_COPY_MODE_DONTWAKE);
+	copy_page(_metadata, self, 3, UFFDIO_COPY_MODE_DONTWAKE);
+
+	ASSERT_EQ(0, wake_pages(self, 2, 1));
+	ASSERT_EQ(0, wake_pages(self, 0, 1));
+	EXPECT_TRUE(toucher_blocked(&t1, BLOCKED_MS));
+	EXPECT_TRUE(toucher_blocked(&t3, 0));
+
+	ASSERT_EQ(0, wake_pages(self, 3, 1));
+	expect_done(_metadata, self, &t3, 3, 0);
+	/* A wrongly woken thread would be runnable or done by now. */
+	EXPECT_TRUE(toucher_blocked(&t1, 0));
+	ASSERT_EQ(0, wake_pages(self, 1, 1));
+	expect_done(_metadata, self, &t1, 1, 0);
+}
+
+/* One WAKE over the whole range wakes every waiter in it. */
+TEST_F_TIMEOUT(wake, wake_range, 5)
+{
+	struct toucher t0, t2;
+
+	fault_on(_metadata, self, &t0, 0, 1);
+	fault_on(_metadata, self, &t2, 2, 1);
+	copy_page(_metadata, self, 0, UFFDIO_COPY_MODE_DONTWAKE);
+	copy_page(_metadata, self, 2, UFFDIO_COPY_MODE_DONTWAKE);
+	ASSERT_EQ(0, wake_pages(self, 0, NPAGES));
+	expect_done(_metadata, self, &t0, 0, 1);
+	expect_done(_metadata, self, &t2, 2, 1);
+}
+
+/*
+ * WAKE without resolving: the thread retries, finds the hole again and the
+ * same fault is delivered a second time; it stays blocked until COPY.
+ */
+TEST_F_TIMEOUT(wake, wake_refaults, 5)
+{
+	char *p1 = mem_page(&self->mem, 1);
+	struct uffd_msg msg;
+	struct toucher t;
+
+	fault_on(_metadata, self, &t, 1, 3);
+	ASSERT_EQ(0, wake_pages(self, 1, 1));
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	EXPECT_EQ((uintptr_t)p1, msg.arg.pagefault.address);
+	EXPECT_TRUE(toucher_blocked(&t, BLOCKED_MS));
+	copy_page(_metadata, self, 1, 0);
+	expect_done(_metadata, self, &t, 1, 3);
+}
+
+/* WAKE needs a page-aligned, non-empty range. */
+TEST_F(wake, einval)
+{
+	char *a = self->mem.addr;
+
+	EXPECT_EQ(-EINVAL, uffd_wake_range(self->uffd, a, 0));
+	EXPECT_EQ(-EINVAL, uffd_wake_range(self->uffd, a + 1, 4096));
+	EXPECT_EQ(-EINVAL, uffd_wake_range(self->uffd, a, 4095));
+}
+
+/*
+ * close() of the uffd wakes every waiter: the registration is gone, so the
+ * retried faults are served by the kernel and read zeros.
+ */
+TEST_F_TIMEOUT(wake, close_wakes, 5)
+{
+	struct toucher t1, t2;
+
+	fault_on(_metadata, self, &t1, 1, 0);
+	fault_on(_metadata, self, &t2, 2, 9);
+	EXPECT_TRUE(toucher_blocked(&t1, 0));
+	ASSERT_EQ(0, close(self->uffd));
+	self->uffd = -1;
+	ASSERT_TRUE(toucher_wait(&t1, 2000));
+	ASSERT_TRUE(toucher_wait(&t2, 2000));
+	toucher_join(&t1);
+	toucher_join(&t2);
+	EXPECT_FALSE(t1.got_sigbus || t2.got_sigbus);
+	EXPECT_EQ(0, t1.value);
+	EXPECT_EQ(0, t2.value);
+	EXPECT_EQ(-1, mem_check_zero(mem_page(&self->mem, 1),
+				     2 * self->mem.page));
+}
+
+FL_TEST_MAIN(8)

@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * UFFDIO_WRITEPROTECT: write-protect faults on every memory type, the
+ * wake/DONTWAKE rules, the refusals, protection of never-touched pages
+ * (WP_UNPOPULATED, markers), asynchronous WP read back with PAGEMAP_SCAN,
+ * and what fork() does to a protected page with and without EVENT_FORK.
+ *
+ * Reference points covered: uffd-unit-tests wp-fork (fork_without_event,
+ * zap_keeps_protection), wp-fork-with-event, wp-fork-pin(-with-event)
+ * (fork_pinned_*), wp-unpopulated (unpopulated_*); LTP userfaultfd05
+ * (fault_blocks_until_unprotect).
+ */
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "fl_test.h"
+#include "pagemap.h"
+#include "pin.h"
+
+#define NPAGES	4
+#define SEED	11
+/* The pattern bytes are odd: an even value always shows a write landed. */
+#define WVAL	0x5a
+/* A woken thread finishes in microseconds; toucher_blocked() also checks it sleeps. */
+#define SETTLE_MS	30
+
+/*
+ * The pattern of the largest area a test maps, built once in the parent
+ * (every test point is a fork of it): tests copy and compare it instead of
+ * regenerating megabytes of hugetlb pattern each time.
+ */
+static char *ref;
+
+__attribute__((constructor)) static void ref_init(void)
+{
+	size_t base = (size_t)sysconf(_SC_PAGESIZE);
+	size_t huge = mem_huge_page_size();
+	size_t len = NPAGES * (huge > base ? huge : base);
+
+	ref = malloc(len);
+	if (ref)
+		mem_fill(ref, len, SEED);
+}
+
+/* Bytes at @p equal the pattern at offset @off of an area. */
+static bool pattern_at(const char *p, size_t len, size_t off)
+{
+	return ref && !memcmp(p, ref + off, len);
+}
+
+/* Populate @len bytes of the area (through addr) with the pattern. */
+static void populate(struct mem_area *m, size_t len)
+{
+	memcpy(m->addr, ref, len);
+}
+
+FIXTURE(wp) {
+	struct mem_area mem;
+	int uffd;
+	struct toucher t;
+	bool t_started;
+};
+
+FIXTURE_VARIANT(wp) {
+	enum mem_type mem;
+};
+
+FL_MEM_VARIANTS(wp);
+
+FIXTURE_SETUP(wp)
+{
+	self->uffd = -1;
+	self->t_started = false;
+	ASSERT_NE(NULL, ref);
+	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
+}
+
+FIXTURE_TEARDOWN(wp)
+{
+	/* Closing the uffd wakes a toucher a failed check left blocked. */
+	if (self->uffd >= 0)
+		close(self->uffd);
+	if (self->t_started && toucher_wait(&self->t, 1000))
+		toucher_join(&self->t);
+	mem_free(&self->mem);
+}
+
+/*
+ * Open a uffd with the WP features this memory type needs plus @extra, and
+ * register the whole area for WP. Skips when the kernel lacks a feature.
+ */
+static void wp_open(struct __test_metadata *_metadata, FIXTURE_DATA(wp) *self,
+		    const FIXTURE_VARIANT(wp) *variant, uint64_t extra)
+{
+	uint64_t ioctls = 0;
+
+	self->uffd = FL_UFFD_OPEN(fl_wp_features(variant->mem) | extra);
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len,
+					 UFFDIO_REGISTER_MODE_WP, &ioctls));
+	/* The kernel reported the WP feature: REGISTER must offer the ioctl. */
+	ASSERT_TRUE(ioctls & (1ULL << _UFFDIO_WRITEPROTECT)) {
+		TH_LOG("REGISTER(WP) ioctls 0x%llx lack WRITEPROTECT",
+		       (unsigned long long)ioctls);
+	}
+}
+
+static void start_writer(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(wp) *self, char *addr)
+{
+	ASSERT_EQ(0, toucher_start(&self->t, addr, TOUCH_WRITE, WVAL));
+	self->t_started = true;
+}
+
+/* Wait for the WP fault a write to @page_addr must raise. */
+static void expect_wp_fault(struct __test_metadata *_metadata, int uffd,
+			    char *page_addr)
+{
+	struct uffd_msg msg;
+
+	ASSERT_EQ(0, uffd_wait_msg(uffd, &msg, 2000)) {
+		TH_LOG("no WP fault message for a write to a protected page");
+	}
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP,
+		  msg.arg.pagefault.flags);
+	EXPECT_EQ((uintptr_t)page_addr, msg.arg.pagefault.address);
+}
+
+/* No message may be queued (e.g. a write to an unprotected page). */
+static void expect_no_msg(struct __test_metadata *_metadata, int uffd)
+{
+	struct uffd_msg msg;
+	int ret = uffd_read_msg(uffd, &msg);
+
+	EXPECT_EQ(-EAGAIN, ret) {
+		if (!ret)
+			TH_LOG("unexpected message: event 0x%x flags 0x%llx addr 0x%llx",
+			       msg.event,
+			       (unsigned long long)msg.arg.pagefault.flags,
+			       (unsigned long long)msg.arg.pagefault.address);
+	}
+}
+
+/* A write that must not trap: it completes on its own and queues nothing. */
+static void expect_write_passes(struct __test_metadata *_metadata,
+				FIXTURE_DATA(wp) *self, char *addr)
+{
+	start_writer(_metadata, self, addr);
+	ASSERT_TRUE(toucher_wait(&self->t, 2000)) {
+		TH_LOG("write to an unprotected page is blocked");
+	}
+	toucher_join(&self->t);
+	EXPECT_FALSE(self->t.got_sigbus);
+	EXPECT_EQ(WVAL, (unsigned char)*addr);
+	expect_no_msg(_metadata, self->uffd);
+}
+
+/* The old contents are still there, seen through every view we have. */
+static void expect_old_bytes(struct __test_metadata *_metadata,
+			     const struct mem_area *m)
+{
+	EXPECT_TRUE(pattern_at(m->addr, m->len, 0));
+	if (mem_is_shared(m->type))
+		EXPECT_TRUE(pattern_at(m->alias, m->len, 0));
+}
+
+/*
+ * A write to a protected page raises a WRITE|WP fault; the writer stays
+ * blocked and memory keeps the old bytes until the page is unprotected,
+ * which wakes it.
+ */
+TEST_F_TIMEOUT(wp, fault_blocks_until_unprotect, 5)
+{
+	size_t page = self->mem.page;
+	char *p = mem_page(&self->mem, 1);
+
+	populate(&self->mem, self->mem.len);
+	wp_open(_metadata, self, variant, 0);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
+				   true));
+	EXPECT_EQ(1, pagemap_uffd_wp(p));
+
+	start_writer(_metadata, self, p + 5);
+	expect_wp_fault(_metadata, self->uffd, p);
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	expect_old_bytes(_metadata, &self->mem);
+
+	/* Unprotect only the faulting page: that alone resolves the fault. */
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_EQ(WVAL, (unsigned char)p[5]);
+	if (mem_is_shared(variant->mem))
+		EXPECT_EQ(WVAL, (unsigned char)self->mem.alias[page + 5]);
+	EXPECT_EQ(0, pagemap_uffd_wp(p));
+	EXPECT_EQ(1, pagemap_uffd_wp(mem_page(&self->mem, 0)));
+	EXPECT_EQ(1, pagemap_uffd_wp(mem_page(&self->mem, 2)));
+	expect_no_msg(_metadata, self->uffd);
+}
+
+/*
+ * Unprotect with DONTWAKE lifts the protection but leaves the writer
+ * asleep; only UFFDIO_WAKE lets the write happen.
+ */
+TEST_F_TIMEOUT(wp, unprotect_dontwake, 5)
+{
+	size_t page = self->mem.page;
+	char *p = mem_page(&self->mem, 2);
+	struct uffdio_writeprotect wp = {
+		.range = { (uintptr_t)p, page },
+		.mode = UFFDIO_WRITEPROTECT_MODE_DONTWAKE,
+	};
+
+	populate(&self->mem, self->mem.len);
+	wp_open(_metadata, self, variant, 0);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
+				   true));
+	start_writer(_metadata, self, p);
+	expect_wp_fault(_metadata, self->uffd, p);
+
+	ASSERT_EQ(0, uffd_writeprotect(self->uffd, &wp));
+	EXPECT_EQ(0, pagemap_uffd_wp(p));
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS)) {
+		TH_LOG("unprotect with DONTWAKE woke the writer");
+	}
+	expect_old_bytes(_metadata, &self->mem);
+
+	ASSERT_EQ(0, uffd_wake_range(self->uffd, p, page));
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_EQ(WVAL, (unsigned char)*p);
+}
+
+/*
+ * WRITEPROTECT on a range not registered for WP (not registered at all,
+ * then registered MISSING only) is ENOENT and protects nothing.
+ */
+TEST_F_TIMEOUT(wp, unregistered_enoent, 5)
+{
+	uint64_t missing = fl_missing_feature(variant->mem);
+	char *p = mem_page(&self->mem, 1);
+
+	populate(&self->mem, self->mem.len);
+	/* Only a kernel that has uffd-wp gives WRITEPROTECT a meaning. */
+	FL_REQUIRE_FEATURES(UFFD_FEATURE_PAGEFAULT_FLAG_WP);
+	self->uffd = FL_UFFD_OPEN(missing);
+	EXPECT_EQ(-ENOENT, uffd_wp_range(self->uffd, self->mem.addr,
+					 self->mem.len, true));
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len,
+					 UFFDIO_REGISTER_MODE_MISSING, NULL));
+	EXPECT_EQ(-ENOENT, uffd_wp_range(self->uffd, self->mem.addr,
+					 self->mem.len, true));
+	EXPECT_EQ(0, pagemap_uffd_wp(p));
+	expect_write_passes(_metadata, self, p);
+}
+
+/*
+ * A range that is not page aligned (for hugetlb: huge page aligned), or
+ * empty, is EINVAL and protects nothing.
+ */
+TEST_F_TIMEOUT(wp, unaligned_einval, 5)
+{
+	size_t page = self->mem.page;
+	/* A base page into a huge page, one byte into a base page. */
+	size_t bad = mem_is_hugetlb(variant->mem) ?
+		     (size_t)sysconf(_SC_PAGESIZE) : 1;
+	char *p = mem_page(&self->mem, 1);
+
+	populate(&self->mem, self->mem.len);
+	wp_open(_metadata, self, variant, 0);
+	EXPECT_EQ(-EINVAL, uffd_wp_range(self->uffd, p + bad, page, true));
+	EXPECT_EQ(-EINVAL, uffd_wp_range(self->uffd, p, bad, true));
+	EXPECT_EQ(-EINVAL, uffd_wp_range(self->uffd, p, 0, true));
+	EXPECT_EQ(0, pagemap_uffd_wp(p));
+	EXPECT_EQ(0, pagemap_uffd_wp(p + page - 1));
+	expect_write_passes(_metadata, self, p);
+}
+
+/* WP together with DONTWAKE is EINVAL and protects nothing. */
+TEST_F_TIMEOUT(wp, wp_dontwake_einval, 5)
+{
+	char *p = mem_page(&self->mem, 0);
+	struct uffdio_writeprotect wp = {
+		.range = { (uintptr_t)self->mem.addr, self->mem.len },
+		.mode = UFFDIO_WRITEPROTECT_MODE_WP |
+			UFFDIO_WRITEPROTECT_MODE_DONTWAKE,
+	};
+
+	populate(&self->mem, self->mem.len);
+	wp_open(_metadata, self, variant, 0);
+	EXPECT_EQ(-EINVAL, uffd_writeprotect(self->uffd, &wp));
+	EXPECT_EQ(0, pagemap_uffd_wp(p));
+	expect_write_passes(_metadata, self, p);
+}
+
+/*
+ * Protect a never-touched page, then write it: the write must trap (a
+ * uffd-wp marker stands in for the missing pte) and land after unprotect
+ * on a zero page.
+ */
+static void expect_unpopulated_trap(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(wp) *self)
+{
+	size_t page = self->mem.page;
+	char *p = mem_page(&self->mem, 3);
+
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
+				   true));
+	EXPECT_EQ(1, pagemap_uffd_wp(p)) {
+		TH_LOG("no uffd-wp marker on a protected never-touched page");
+	}
+	start_writer(_metadata, self, p + 7);
+	expect_wp_fault(_metadata, self->uffd, p);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_EQ(WVAL, (unsigned char)p[7]);
+	EXPECT_EQ(-1, mem_check_zero(p, 7));
+	EXPECT_EQ(-1, mem_check_zero(p + 8, page - 8));
+}
+
+/* With WP_UNPOPULATED, never-touched pages of every type are protected. */
+TEST_F_TIMEOUT(wp, unpopulated_with_feature, 5)
+{
+	wp_open(_metadata, self, variant, UFFD_FEATURE_WP_UNPOPULATED);
+	expect_unpopulated_trap(_metadata, self);
+}
+
+/*
+ * Without WP_UNPOPULATED, protecting never-touched anon pages does
+ * nothing (no marker, the write does not trap); file-backed memory always
+ * uses markers, so there the write traps anyway.
+ */
+TEST_F_TIMEOUT(wp, unpopulated_without_feature, 5)
+{
+	char *p = mem_page(&self->mem, 3);
+
+	wp_open(_metadata, self, variant, 0);
+	if (variant->mem != MEM_ANON) {
+		expect_unpopulated_trap(_metadata, self);
+		return;
+	}
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
+				   true));
+	EXPECT_EQ(0, pagemap_uffd_wp(p));
+	expect_write_passes(_metadata, self, p);
+}
+
+/* PAGEMAP_SCAN for PAGE_IS_WRITTEN over the area; returns regions found. */
+static int scan_written(struct __test_metadata *_metadata,
+			const struct mem_area *m, uint64_t flags,
+			struct page_region *vec, size_t nvec)
+{
+	int n = pagemap_scan(m->addr, m->len, flags, PAGE_IS_WRITTEN,
+			     PAGE_IS_WRITTEN, vec, nvec, NULL);
+
+	EXPECT_LE(0, n) {
+		TH_LOG("PAGEMAP_SCAN: %s", strerror(-n));
+	}
+	return n;
+}
+
+/*
+ * WP_ASYNC: writes to protected pages do not trap or queue messages; the
+ * kernel just drops the protection, and PAGEMAP_SCAN reports exactly the
+ * written pages. PM_SCAN_WP_MATCHING re-arms them.
+ */
+TEST_F_TIMEOUT(wp, async_pagemap_scan, 5)
+{
+	size_t page = self->mem.page;
+	struct page_region vec[NPAGES];
+	int n, i;
+
+	/* Pages 0 and 1 populated, 2 and 3 never touched. */
+	populate(&self->mem, 2 * page);
+	wp_open(_metadata, self, variant, UFFD_FEATURE_WP_ASYNC);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
+				   true));
+	n = scan_written(_metadata, &self->mem, PM_SCAN_CHECK_WPASYNC, vec,
+			 NPAGES);
+	ASSERT_EQ(0, n) {
+		TH_LOG("%d region(s) written before any write, first 0x%llx-0x%llx",
+		       n, (unsigned long long)vec[0].start,
+		       (unsigned long long)vec[0].end);
+	}
+
+	for (i = 1; i < NPAGES; i += 2) {
+		/* A populated and a never-touched page. */
+		start_writer(_metadata, self, mem_page(&self->mem, i));
+		ASSERT_TRUE(toucher_wait(&self->t, 2000)) {
+			TH_LOG("async WP blocked a write to page %d", i);
+		}
+		toucher_join(&self->t);
+	}
+	expect_no_msg(_metadata, self->uffd);
+	EXPECT_EQ(WVAL, (unsigned char)*mem_page(&self->mem, 1));
+	EXPECT_EQ(WVAL, (unsigned char)*mem_page(&self->mem, 3));
+	EXPECT_TRUE(pattern_at(self->mem.addr, page, 0));
+
+	n = scan_written(_metadata, &self->mem,
+			 PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC, vec,
+			 NPAGES);
+	ASSERT_EQ(2, n);
+	for (i = 0; i < n; i++) {
+		char *want = mem_page(&self->mem, 1 + 2 * i);
+
+		EXPECT_EQ((uintptr_t)want, vec[i].start);
+		EXPECT_EQ((uintptr_t)want + page, vec[i].end);
+		EXPECT_EQ(PAGE_IS_WRITTEN, vec[i].categories);
+	}
+	/* WP_MATCHING protected them again: nothing is written now. */
+	EXPECT_EQ(0, scan_written(_metadata, &self->mem, 0, vec, NPAGES));
+	EXPECT_EQ(1, pagemap_uffd_wp(mem_page(&self->mem, 1)));
+}
+
+/*
+ * Zapping a protected page (MADV_DONTNEED): anon drops the page and its
+ * protection with it; file-backed memory keeps the protection in a marker,
+ * so the next write still traps, and then lands on the file's data.
+ */
+TEST_F_TIMEOUT(wp, zap_keeps_protection, 5)
+{
+	size_t page = self->mem.page;
+	char *p = mem_page(&self->mem, 1);
+
+	populate(&self->mem, self->mem.len);
+	wp_open(_metadata, self, variant, 0);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
+				   true));
+	ASSERT_EQ(0, madvise(p, page, MADV_DONTNEED));
+	EXPECT_EQ(0, pagemap_present(p));
+	if (variant->mem == MEM_ANON) {
+		EXPECT_EQ(0, pagemap_uffd_wp(p));
+		EXPECT_EQ(-1, mem_check_zero(p, page));
+		expect_write_passes(_metadata, self, p);
+		return;
+	}
+	EXPECT_EQ(1, pagemap_uffd_wp(p)) {
+		TH_LOG("zap dropped the uffd-wp protection of a file page");
+	}
+	start_writer(_metadata, self, p + 5);
+	expect_wp_fault(_metadata, self->uffd, p);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
+	ASSERT_TRUE(toucher_wait(&self->t, 2000));
+	toucher_join(&self->t);
+	EXPECT_EQ(WVAL, (unsigned char)p[5]);
+	if (mem_is_shared(variant->mem)) {
+		/* The page cache kept the data the zap took off our pte. */
+		EXPECT_TRUE(pattern_at(p, 5, page));
+		EXPECT_TRUE(pattern_at(p + 6, page - 6, page + 6));
+	} else {
+		/* Our private copy is gone; the file behind it is a hole. */
+		EXPECT_EQ(-1, mem_check_zero(p, 5));
+		EXPECT_EQ(-1, mem_check_zero(p + 6, page - 6));
+	}
+}
+
+struct forker {
+	char *page;		/* the protected page */
+	pid_t pid;		/* child, or -errno */
+};
+
+/*
+ * Child: report whether its copy of the page is uffd-wp protected, then
+ * write it (with EVENT_FORK the write traps on the child's uffd and the
+ * parent resolves it). Exit code: 0 not protected, 1 protected, 2+ error.
+ */
+static void fork_child(char *page)
+{
+	int wp = pagemap_uffd_wp(page);
+
+	if (wp < 0)
+		_exit(2);
+	*(volatile char *)page = WVAL;
+	_exit(*(volatile char *)page == WVAL ? wp : 3);
+}
+
+/* With EVENT_FORK the forking thread sleeps until the event is read. */
+static void *fork_thread(void *arg)
+{
+	struct forker *f = arg;
+
+	f->pid = fork();
+	if (f->pid == 0)
+		fork_child(f->page);
+	if (f->pid < 0)
+		f->pid = -errno;
+	return NULL;
+}
+
+static int child_status(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -errno;
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS)
+		ksft_print_msg("child killed by SIGBUS (%ld free hugetlb pages: a private hugetlb copy needs one)\n",
+			       hugetlb_free_pages());
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/*
+ * fork() of a private hugetlb mapping may need a free huge page (the early
+ * copy of a pinned page): ENOMEM is the pool running dry, not the kernel
+ * misbehaving.
+ */
+static void fork_failed(struct __test_metadata *_metadata, pid_t err)
+{
+	if (err == -ENOMEM)
+		FL_SKIP("fork: ENOMEM (%ld free hugetlb pages)",
+			hugetlb_free_pages());
+	ASSERT_LT(0, err) {
+		TH_LOG("fork: %s", strerror(-err));
+	}
+}
+
+/*
+ * With EVENT_FORK: the parent reads the FORK event (which lets fork()
+ * return), gets the child's uffd from it, and resolves through it the WP
+ * fault of the child's write; our own uffd sees nothing.
+ */
+static void fork_with_event(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(wp) *self, struct forker *f,
+			    int want_excl)
+{
+	struct uffd_msg msg;
+	pthread_t thr;
+	int cfd;
+
+	ASSERT_EQ(0, pthread_create(&thr, NULL, fork_thread, f));
+	if (uffd_wait_msg(self->uffd, &msg, 2000)) {
+		struct timespec ts;
+
+		/* No event: fork() failed, or is stuck (a failure). */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		if (!pthread_timedjoin_np(thr, NULL, &ts))
+			fork_failed(_metadata, f->pid);
+		ASSERT_TRUE(false) {
+			TH_LOG("no FORK event, and fork() does not return");
+		}
+	}
+	ASSERT_EQ(UFFD_EVENT_FORK, msg.event);
+	cfd = (int)msg.arg.fork.ufd;
+	ASSERT_LE(0, cfd);
+	pthread_join(thr, NULL);
+	ASSERT_LT(0, f->pid);
+
+	expect_wp_fault(_metadata, cfd, f->page);
+	expect_no_msg(_metadata, self->uffd);
+	/*
+	 * The child is alive and blocked: a private page it shares with us
+	 * is not exclusively ours, unless the pin made fork() copy it.
+	 */
+	if (want_excl >= 0)
+		EXPECT_EQ(want_excl, pagemap_exclusive(f->page));
+	ASSERT_EQ(0, uffd_wp_range(cfd, f->page, self->mem.page, false));
+	EXPECT_EQ(1, child_status(f->pid)) {
+		TH_LOG("child exit 0: its page lost the protection; 2+: error");
+	}
+	close(cfd);
+}
+
+/*
+ * Protect the area, optionally pin page 0 long-term (fork then copies it
+ * eagerly for a private mapping), fork, and check what the child got:
+ * without EVENT_FORK its page is not protected, with it the protection
+ * and the registration are inherited.
+ */
+static void fork_check(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(wp) *self,
+		       const FIXTURE_VARIANT(wp) *variant, bool event, bool pin)
+{
+	uint64_t features = fl_wp_features(variant->mem) |
+			    (event ? UFFD_FEATURE_EVENT_FORK : 0);
+	struct forker f = { .page = mem_page(&self->mem, 0) };
+	char why[256];
+	int pinned = -1;
+
+	populate(&self->mem, self->mem.len);
+	FL_REQUIRE_FEATURES(features);
+	/* Pin before protecting: a write pin of a protected page would trap. */
+	if (pin) {
+		pinned = pin_range(f.page, self->mem.page, why, sizeof(why));
+		if (pinned < 0)
+			FL_SKIP("%s", why);
+	}
+	self->uffd = uffd_open(features, NULL);
+	if (self->uffd == -EPERM && event)
+		FL_SKIP("UFFD_FEATURE_EVENT_FORK needs CAP_SYS_PTRACE (UFFDIO_API: EPERM)");
+	ASSERT_LE(0, self->uffd);
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len,
+					 UFFDIO_REGISTER_MODE_WP, NULL));
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
+				   true));
+	ASSERT_EQ(1, pagemap_uffd_wp(f.page));
+	/* The child's write copies a private huge page from the free pool. */
+	if (mem_is_hugetlb(variant->mem) && !mem_is_shared(variant->mem) &&
+	    hugetlb_free_pages() < 2)
+		FL_SKIP("the child's copy of a private hugetlb page needs free huge pages (%ld free)",
+			hugetlb_free_pages());
+
+	if (event) {
+		fork_with_event(_metadata, self, &f,
+				mem_is_shared(variant->mem) ? -1 : pin);
+	} else {
+		fork_thread(&f);
+		fork_failed(_metadata, f.pid);
+		EXPECT_EQ(0, child_status(f.pid)) {
+			TH_LOG("child exit 1: protection leaked into the child; 2+: error");
+		}
+	}
+	unpin_range(pinned);
+
+	/* The parent's page stays protected, and no fault reached us. */
+	EXPECT_EQ(1, pagemap_uffd_wp(f.page));
+	expect_no_msg(_metadata, self->uffd);
+	/* The child's write reaches us only through shared memory. */
+	if (mem_is_shared(variant->mem)) {
+		EXPECT_EQ(WVAL, (unsigned char)*f.page);
+	} else {
+		EXPECT_TRUE(pattern_at(f.page, 1, 0));
+	}
+	EXPECT_TRUE(pattern_at(f.page + 1, self->mem.len - 1, 1));
+}
+
+TEST_F_TIMEOUT(wp, fork_without_event, 5)
+{
+	fork_check(_metadata, self, variant, false, false);
+}
+
+TEST_F_TIMEOUT(wp, fork_with_event, 5)
+{
+	fork_check(_metadata, self, variant, true, false);
+}
+
+TEST_F_TIMEOUT(wp, fork_pinned_without_event, 5)
+{
+	fork_check(_metadata, self, variant, false, true);
+}
+
+TEST_F_TIMEOUT(wp, fork_pinned_with_event, 5)
+{
+	fork_check(_metadata, self, variant, true, true);
+}
+
+FL_TEST_MAIN(16)

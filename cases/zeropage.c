@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * UFFDIO_ZEROPAGE: resolve MISSING faults with zeros. hugetlb has no zero
+ * page: there every ZEROPAGE must be refused with EINVAL, map nothing, and
+ * REGISTER must not offer the ioctl.
+ */
+#include <sys/mman.h>
+
+#include "fl_test.h"
+
+#define NPAGES 4
+
+FIXTURE(zeropage) {
+	struct mem_area mem;
+	char *src;
+	int uffd;
+	uint64_t ioctls;
+};
+
+FIXTURE_VARIANT(zeropage) {
+	enum mem_type mem;
+};
+
+FL_MEM_VARIANTS(zeropage);
+
+FIXTURE_SETUP(zeropage)
+{
+	self->uffd = FL_UFFD_OPEN(fl_missing_feature(variant->mem));
+	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len,
+					 UFFDIO_REGISTER_MODE_MISSING,
+					 &self->ioctls));
+	/* Offered with MISSING on everything but hugetlb since 4.3. */
+	EXPECT_EQ(!mem_is_hugetlb(variant->mem),
+		  !!(self->ioctls & (1ULL << _UFFDIO_ZEROPAGE)));
+	self->src = malloc(self->mem.len);
+	ASSERT_NE(NULL, self->src);
+	mem_fill(self->src, self->mem.len, 5);
+}
+
+FIXTURE_TEARDOWN(zeropage)
+{
+	if (self->uffd >= 0)
+		close(self->uffd);
+	mem_free(&self->mem);
+	free(self->src);
+}
+
+static int zeropage(FIXTURE_DATA(zeropage) *self, size_t first, size_t n,
+		    int64_t *out)
+{
+	struct uffdio_zeropage z = {
+		.range = { .start = (uintptr_t)mem_page(&self->mem, first),
+			   .len = n * self->mem.page },
+	};
+	int ret = uffd_zeropage(self->uffd, &z);
+
+	*out = z.zeropage;
+	return ret;
+}
+
+/* COPY page @n from src; EEXIST here means ZEROPAGE had mapped something. */
+static void expect_hole(struct __test_metadata *_metadata,
+			FIXTURE_DATA(zeropage) *self, size_t n)
+{
+	size_t page = self->mem.page;
+	struct uffdio_copy c = { .dst = (uintptr_t)mem_page(&self->mem, n),
+				 .src = (uintptr_t)self->src + n * page,
+				 .len = page };
+
+	EXPECT_EQ(0, uffd_copy(self->uffd, &c)) {
+		TH_LOG("page %zu is not a hole", n);
+	}
+	EXPECT_EQ((int64_t)page, c.copy);
+}
+
+/*
+ * hugetlb: ZEROPAGE over [first, first+n) is EINVAL with .zeropage =
+ * -EINVAL and leaves the holes as holes.
+ */
+static void expect_refused(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(zeropage) *self, size_t first, size_t n)
+{
+	int64_t out = 0;
+	size_t i;
+
+	EXPECT_EQ(-EINVAL, zeropage(self, first, n, &out));
+	EXPECT_EQ(-EINVAL, out);
+	for (i = first; i < first + n; i++)
+		expect_hole(_metadata, self, i);
+}
+
+/* Fault on page @n from another thread; returns once it is delivered. */
+static void fault_on(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(zeropage) *self, struct toucher *t, size_t n,
+		     size_t off)
+{
+	char *dst = mem_page(&self->mem, n);
+	struct uffd_msg msg;
+
+	ASSERT_EQ(0, toucher_start(t, dst + off, TOUCH_READ, 0xff));
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	ASSERT_EQ((uintptr_t)dst, msg.arg.pagefault.address);
+}
+
+/*
+ * A thread reads a hole; ZEROPAGE resolves it: .zeropage = one page, the
+ * thread reads 0, the page is all zeros and no further fault is raised.
+ */
+TEST_F_TIMEOUT(zeropage, fault_round_trip, 5)
+{
+	size_t page = self->mem.page;
+	struct uffd_msg msg;
+	struct toucher t;
+	int64_t out = 0;
+	int ret;
+
+	fault_on(_metadata, self, &t, 1, 17);
+	ret = zeropage(self, 1, 1, &out);
+	if (mem_is_hugetlb(variant->mem)) {
+		EXPECT_EQ(-EINVAL, ret);
+		EXPECT_EQ(-EINVAL, out);
+		/* Nothing was mapped: the thread still waits; COPY frees it. */
+		EXPECT_TRUE(toucher_blocked(&t, 20));
+		expect_hole(_metadata, self, 1);
+		ASSERT_TRUE(toucher_wait(&t, 2000));
+		toucher_join(&t);
+		EXPECT_EQ((unsigned char)self->src[page + 17], t.value);
+		return;
+	}
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ((int64_t)page, out);
+	ASSERT_TRUE(toucher_wait(&t, 2000));
+	toucher_join(&t);
+	EXPECT_EQ(0, t.value);
+	EXPECT_EQ(-1, mem_check_zero(mem_page(&self->mem, 1), page));
+	EXPECT_EQ(-ETIMEDOUT, uffd_wait_msg(self->uffd, &msg, 0));
+}
+
+/*
+ * One ZEROPAGE over the whole range: .zeropage = len, every page reads
+ * zero, and writing one of them (a copy-on-write of the zero page) neither
+ * faults to the uffd nor disturbs its neighbours.
+ */
+TEST_F_TIMEOUT(zeropage, multi_page, 5)
+{
+	char *p2 = mem_page(&self->mem, 2);
+	struct uffd_msg msg;
+	struct toucher t;
+	int64_t out = 0;
+
+	if (mem_is_hugetlb(variant->mem)) {
+		expect_refused(_metadata, self, 0, NPAGES);
+		return;
+	}
+	ASSERT_EQ(0, zeropage(self, 0, NPAGES, &out));
+	EXPECT_EQ((int64_t)self->mem.len, out);
+	EXPECT_EQ(-1, mem_check_zero(self->mem.addr, self->mem.len));
+
+	ASSERT_EQ(0, toucher_start(&t, p2 + 100, TOUCH_WRITE, 0x42));
+	ASSERT_TRUE(toucher_wait(&t, 2000));
+	toucher_join(&t);
+	EXPECT_EQ(0x42, p2[100]);
+	p2[100] = 0;
+	EXPECT_EQ(-1, mem_check_zero(self->mem.addr, self->mem.len));
+	EXPECT_EQ(-ETIMEDOUT, uffd_wait_msg(self->uffd, &msg, 0));
+}
+
+/* ZEROPAGE onto a populated page: EEXIST, .zeropage = -EEXIST, bytes kept. */
+TEST_F(zeropage, eexist)
+{
+	size_t page = self->mem.page;
+	struct uffdio_copy c = { .dst = (uintptr_t)self->mem.addr,
+				 .src = (uintptr_t)self->src, .len = page };
+	int64_t out = 0;
+
+	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
+	if (mem_is_hugetlb(variant->mem)) {
+		/* The memory type is checked first: still EINVAL. */
+		EXPECT_EQ(-EINVAL, zeropage(self, 0, 1, &out));
+		EXPECT_EQ(-EINVAL, out);
+	} else {
+		EXPECT_EQ(-EEXIST, zeropage(self, 0, 1, &out));
+		EXPECT_EQ(-EEXIST, out);
+	}
+	EXPECT_EQ(-1, mem_check(self->mem.addr, page, 5));
+}
+
+/* ZEROPAGE into a range no uffd registered: ENOENT, nothing mapped. */
+TEST_F(zeropage, enoent)
+{
+	size_t page = self->mem.page;
+	char *last = mem_page(&self->mem, NPAGES - 1);
+	int64_t out = 0;
+
+	ASSERT_EQ(0, uffd_unregister_range(self->uffd, last, page));
+	EXPECT_EQ(-ENOENT, zeropage(self, NPAGES - 1, 1, &out));
+	EXPECT_EQ(-ENOENT, out);
+}
+
+/*
+ * Partial ZEROPAGE: page 0 a hole, page 1 populated. One call over pages
+ * 0-3 zeroes page 0 and stops: EAGAIN with .zeropage = one page (the bytes
+ * done), waking the waiter on page 0. Resuming at page 1 stops at once
+ * (EEXIST, nothing done); resuming past it completes.
+ */
+TEST_F_TIMEOUT(zeropage, partial, 5)
+{
+	size_t page = self->mem.page, done = 99;
+	char *p1 = mem_page(&self->mem, 1);
+	struct uffdio_copy c = { .dst = (uintptr_t)p1,
+				 .src = (uintptr_t)self->src, .len = page };
+	struct toucher t;
+	int64_t out = 0;
+	int ret;
+
+	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
+	if (mem_is_hugetlb(variant->mem)) {
+		expect_refused(_metadata, self, 2, 2);
+		EXPECT_EQ(-EINVAL, uffd_zeropage_all(self->uffd,
+						     self->mem.addr,
+						     self->mem.len, 0, &done));
+		EXPECT_EQ(0, done);
+		expect_hole(_metadata, self, 0);
+		return;
+	}
+	fault_on(_metadata, self, &t, 0, 0);
+	ret = zeropage(self, 0, NPAGES, &out);
+	TH_LOG("ZEROPAGE over hole+present: %s, .zeropage = %lld",
+	       strerror(-ret), (long long)out);
+	EXPECT_EQ(-EAGAIN, ret);
+	EXPECT_EQ((int64_t)page, out);
+	ASSERT_TRUE(toucher_wait(&t, 2000));
+	toucher_join(&t);
+	EXPECT_EQ(0, t.value);
+	EXPECT_EQ(-1, mem_check_zero(self->mem.addr, page));
+	EXPECT_EQ(-1, mem_check(p1, page, 5));
+
+	EXPECT_EQ(-EEXIST, uffd_zeropage_all(self->uffd, p1, 3 * page, 0,
+					     &done));
+	EXPECT_EQ(0, done);
+	EXPECT_EQ(0, uffd_zeropage_all(self->uffd, mem_page(&self->mem, 2),
+				       2 * page, 0, &done));
+	EXPECT_EQ(2 * page, done);
+	EXPECT_EQ(-1, mem_check_zero(mem_page(&self->mem, 2), 2 * page));
+	EXPECT_EQ(-1, mem_check(p1, page, 5));
+}
+
+FL_TEST_MAIN(8)

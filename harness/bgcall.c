@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0
+/* faultline harness: a blocking call on a helper thread. */
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "bgcall.h"
+#include "fault.h"
+
+static void *bg_main(void *arg)
+{
+	struct bg_call *c = arg;
+
+	__atomic_store_n(&c->started, 1, __ATOMIC_SEQ_CST);
+	errno = 0;
+	c->ret = c->fn(c->arg);
+	c->err = errno;
+	__atomic_store_n(&c->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+int bg_start(struct bg_call *c, long (*fn)(void *), void *arg)
+{
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->fn = fn;
+	c->arg = arg;
+	ret = pthread_create(&c->thread, NULL, bg_main, c);
+	if (ret)
+		return -ret;
+	while (!__atomic_load_n(&c->started, __ATOMIC_SEQ_CST))
+		sched_yield();
+	return 0;
+}
+
+bool bg_wait(struct bg_call *c, int timeout_ms)
+{
+	uint64_t end = now_ms() + timeout_ms;
+	struct timespec ts = { 0, 1000000 };
+
+	for (;;) {
+		if (__atomic_load_n(&c->done, __ATOMIC_SEQ_CST))
+			return true;
+		if (now_ms() >= end)
+			return false;
+		nanosleep(&ts, NULL);
+	}
+}
+
+void bg_join(struct bg_call *c)
+{
+	if (!c->joined) {
+		pthread_join(c->thread, NULL);
+		c->joined = true;
+	}
+}
+
+int bg_held_by_event(struct bg_call *c, int uffd, int timeout_ms,
+		     int settle_ms)
+{
+	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+	int ret;
+
+	do {
+		ret = poll(&pfd, 1, timeout_ms);
+	} while (ret < 0 && errno == EINTR);
+	if (ret < 0)
+		return -errno;
+	if (ret == 0)
+		return -ETIMEDOUT;
+	/* The event is queued: a call not held by it returns right away. */
+	return bg_wait(c, settle_ms) ? 0 : 1;
+}
+
+long bg_madvise(void *arg)
+{
+	struct bg_mm_args *a = arg;
+
+	return madvise(a->addr, a->len, a->advice) ? -errno : 0;
+}
+
+long bg_munmap(void *arg)
+{
+	struct bg_mm_args *a = arg;
+
+	return munmap(a->addr, a->len) ? -errno : 0;
+}
+
+long bg_mremap_fixed(void *arg)
+{
+	struct bg_mm_args *a = arg;
+
+	a->result = mremap(a->addr, a->len, a->len,
+			   MREMAP_MAYMOVE | MREMAP_FIXED, a->new_addr);
+	return a->result == MAP_FAILED ? -errno : 0;
+}

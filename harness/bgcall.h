@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * faultline harness: run one blocking call (madvise, mremap, munmap, fork,
+ * ...) on a helper thread, so a case can show that a non-cooperative
+ * userfaultfd event holds the caller until the monitor reads the event.
+ */
+#ifndef FAULTLINE_BGCALL_H
+#define FAULTLINE_BGCALL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+struct bg_call {
+	pthread_t thread;
+	long (*fn)(void *arg);	/* the call; returns its result */
+	void *arg;
+	long ret;		/* fn's return value, valid once done */
+	int err;		/* errno right after fn returned */
+	volatile int started;
+	volatile int done;
+	bool joined;
+};
+
+/* Start @fn(@arg) on a new thread. 0 or -errno. */
+int bg_start(struct bg_call *c, long (*fn)(void *), void *arg);
+/* Wait up to @timeout_ms; true when the call has returned. */
+bool bg_wait(struct bg_call *c, int timeout_ms);
+/* Join a call that has returned. Never call on one that is still blocked. */
+void bg_join(struct bg_call *c);
+
+/*
+ * Wait up to @timeout_ms for a message to become readable on @uffd (without
+ * reading it), then @settle_ms more. Returns 1 if the call is still blocked
+ * then (held by the unread event), 0 if it returned, -ETIMEDOUT if no
+ * message showed up, or -errno from poll().
+ */
+int bg_held_by_event(struct bg_call *c, int uffd, int timeout_ms,
+		     int settle_ms);
+
+/* Ready-made calls: struct bg_mm_args describes the range. */
+struct bg_mm_args {
+	void *addr;
+	size_t len;
+	int advice;		/* for bg_madvise */
+	void *new_addr;		/* for bg_mremap_fixed: the target */
+	void *result;		/* mremap's return value */
+};
+
+long bg_madvise(void *arg);	/* madvise(addr, len, advice): 0 or -errno */
+long bg_munmap(void *arg);	/* munmap(addr, len): 0 or -errno */
+long bg_mremap_fixed(void *arg);/* mremap to new_addr: 0 or -errno */
+
+#endif /* FAULTLINE_BGCALL_H */

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * faultline runner: internal interfaces between runner*.c.
+ *
+ * The runner executes the probe and the case binaries one at a time and
+ * writes the framed stream described in reports/STREAM.md. It is the same
+ * program on the host and, as PID 1, inside a VM.
+ */
+#ifndef FAULTLINE_RUNNER_H
+#define FAULTLINE_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifndef FAULTLINE_VERSION
+#define FAULTLINE_VERSION "0.1.0"
+#endif
+
+/*
+ * Longest payload line; longer lines are split (never dropped). Large, so
+ * that the probe's one-line JSON (15 KiB on 6.18) stays whole.
+ */
+#define RUNNER_LINE_MAX (1024 * 1024)
+
+/* ---- runner_out.c: compact JSON objects and the line-atomic stream ---- */
+
+struct jbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+void jb_init(struct jbuf *b);
+void jb_str(struct jbuf *b, const char *key, const char *val);
+void jb_strn(struct jbuf *b, const char *key, const char *val, size_t n);
+void jb_int(struct jbuf *b, const char *key, long long val);
+void jb_num(struct jbuf *b, const char *key, double val);
+void jb_bool(struct jbuf *b, const char *key, bool val);
+void jb_null(struct jbuf *b, const char *key);
+/* Close the object; the text stays valid until jb_free(). */
+const char *jb_end(struct jbuf *b);
+void jb_free(struct jbuf *b);
+
+struct stream {
+	int fd;
+	/* Write "\n" before each frame line: the column is unknown (console). */
+	bool nl_before_frame;
+	/* A write failed for good (reader gone): stop after this binary. */
+	bool broken;
+};
+
+/* "@@faultline <kw>[ <rest>]\n" in one write. */
+void stream_frame(struct stream *s, const char *kw, const char *rest);
+/* "<prefix><data>\n" in one write; @prefix may be NULL. */
+void stream_line(struct stream *s, const char *prefix, const char *data,
+		 size_t len);
+
+/* ---- runner_kmsg.c: kernel log records around each binary ---- */
+
+struct kmsg {
+	int fd;			/* -1: not readable */
+	int open_errno;
+	bool user_alerts;	/* records written by user space may alert */
+	bool alert;		/* an alert record since kmsg_mark() */
+	int lines;		/* records since kmsg_mark() */
+	struct stream *out;
+};
+
+void kmsg_open(struct kmsg *k, struct stream *out, bool user_alerts);
+/* Forget what is logged so far: only records after this are reported. */
+void kmsg_mark(struct kmsg *k);
+/* Emit a `kmsg` frame for each new record. */
+void kmsg_drain(struct kmsg *k);
+/* true if @msg looks like a kernel splat (WARNING:, BUG:, Oops, ...). */
+bool kmsg_is_alert(const char *msg);
+
+/* ---- runner_exec.c: run one program in its own process group ---- */
+
+typedef void (*line_fn)(void *ctx, const char *line, size_t len);
+
+struct spawn_req {
+	const char *path;
+	char *const *argv;
+	double timeout_s;
+	double term_grace_s;	/* SIGTERM first, SIGKILL after this */
+	line_fn out_line, err_line;
+	void *ctx;
+	struct kmsg *kmsg;	/* drained while the program runs; may be NULL */
+};
+
+struct spawn_res {
+	int exec_errno;		/* the program could not be started */
+	int exit_code;		/* -1 unless it exited */
+	int signal;		/* 0 unless killed by a signal */
+	bool core;
+	bool timed_out;
+	bool unkillable;	/* still there after SIGKILL + grace */
+	int interrupted;	/* the runner got this signal meanwhile */
+	int leaked;		/* other processes killed/reaped after it */
+	long long duration_ms;
+};
+
+/*
+ * Once per runner: block SIGCHLD/SIGINT/SIGTERM/SIGHUP into a signalfd,
+ * become a child subreaper (so escaped grandchildren come back to us).
+ * @pid1: inside a VM, where kill(-1) may sweep every other process.
+ */
+int spawn_init(bool pid1);
+int spawn_run(const struct spawn_req *req, struct spawn_res *res);
+long long now_ms(void);
+
+#endif /* FAULTLINE_RUNNER_H */

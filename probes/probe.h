@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * uffd-probe: the result model. Probes (access.c, api.c, regmatrix.c,
+ * config.c) fill one struct probe; renderers (render_*.c) only read it.
+ * Every answer is tri-state with the errno and a human reason.
+ */
+#ifndef FAULTLINE_PROBE_H
+#define FAULTLINE_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include "uffd.h"
+#include "mem.h"
+
+#define PROBE_SCHEMA_VERSION	1
+#define PROBE_VERSION		"0.1.0"
+#define REASON_LEN		256
+
+enum tri { TRI_UNKNOWN, TRI_NO, TRI_YES };
+
+const char *tri_name(enum tri t);
+
+/* One answer: status, errno (0 if none), machine cause, human reason. */
+struct verdict {
+	enum tri status;
+	int err;
+	const char *cause;	/* short token, see SCHEMA.md; never NULL */
+	char reason[REASON_LEN];
+};
+
+void verdict_set(struct verdict *v, enum tri status, int err,
+		 const char *cause, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* snprintf that may truncate (reasons are best effort, always terminated). */
+void strfmt(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Register modes tried: every non-empty combination of MISSING/WP/MINOR. */
+#define REG_MODE_NR	7
+extern const uint64_t reg_modes[REG_MODE_NR];
+/* "MISSING|WP"; static buffer per mode. */
+const char *reg_mode_name(uint64_t mode);
+
+struct reg_result {
+	struct verdict v;
+	uint64_t mode;
+	uint64_t ioctls;	/* what REGISTER returned, when accepted */
+};
+
+/* Kernel config options the probe reports, in a fixed order. */
+struct cfg_opt {
+	const char *name;	/* "CONFIG_USERFAULTFD" */
+	size_t len;		/* strlen(name) */
+	const char *why;	/* one line: what it controls */
+	char value[24];		/* "y", "m", "n" (is not set), "" absent */
+	bool present;
+};
+#define CFG_OPT_NR	12
+extern const struct cfg_opt cfg_opts_template[CFG_OPT_NR];
+
+struct probe_config {
+	struct verdict v;	/* yes: read; unknown: could not read */
+	char source[256];
+	struct cfg_opt opts[CFG_OPT_NR];
+};
+
+struct probe {
+	struct utsname uts;
+	const char *dev_node;		/* default /dev/userfaultfd */
+	const char *config_path;	/* --config, else /boot or /proc */
+	bool unprivileged;		/* --unprivileged was honoured */
+	struct verdict unpriv_drop;	/* result of dropping CAP_SYS_PTRACE */
+
+	/* Environment facts the diagnosis uses. */
+	int sysctl;			/* vm.unprivileged_userfaultfd, -1 */
+	int sysctl_err;
+	enum tri cap_ptrace;		/* CAP_SYS_PTRACE in effective set */
+	int seccomp_mode;		/* 0/1/2, -1 unknown */
+	int seccomp_filters;		/* -1 unknown */
+	uid_t uid, euid;
+	gid_t gid, egid;
+	struct stat dev_st;
+	int dev_stat_err;		/* 0 when dev_st is valid */
+
+	/* Access. */
+	struct verdict implemented;	/* invalid-flags call, no fd */
+	struct verdict access[UFFD_PATH_NR];
+	struct verdict kernel_faults;
+	int work_fd;			/* handshaken fd for the matrix, -1 */
+	enum uffd_path work_path;
+
+	/* API. */
+	struct verdict api_v;
+	uint64_t api, features, ioctls;
+	struct verdict fork_allowed;	/* UFFDIO_API with EVENT_FORK */
+
+	/* Register matrix. */
+	struct verdict mem[MEM_TYPE_NR];	/* could the type be mapped */
+	size_t mem_page[MEM_TYPE_NR];
+	struct reg_result reg[MEM_TYPE_NR][REG_MODE_NR];
+
+	struct probe_config config;
+};
+
+/* Probes, run in this order by probe_run(). */
+void probe_env(struct probe *p);
+void probe_access(struct probe *p);
+void probe_api(struct probe *p);
+void probe_register(struct probe *p);
+void probe_config(struct probe *p);
+void probe_run(struct probe *p);
+void probe_release(struct probe *p);
+/* Drop CAP_SYS_PTRACE from every set; fills p->unpriv_drop. */
+int probe_drop_ptrace(struct probe *p);
+
+/* Config lookup: the option's value ("y", "n", ...), NULL if unknown. */
+const char *config_value(const struct probe *p, const char *name);
+/* 1 enabled, 0 disabled or absent, -1 config unknown. */
+int config_enabled(const struct probe *p, const char *name);
+
+/*
+ * Facts: flat, named yes/no/unknown answers derived from the result
+ * (features, ioctls, access paths, register modes). --header, --shell and
+ * --require work on these names.
+ */
+struct fact {
+	char name[48];		/* "MOVE", "REGISTER_SHMEM_MINOR" */
+	const char *group;	/* "feature", "ioctl", "access", "register" */
+	enum tri value;
+	char reason[REASON_LEN];
+};
+#define FACT_MAX	96
+int facts_build(const struct probe *p, struct fact *facts, int max);
+/* Every valid fact name (same order), independent of this kernel. */
+int fact_names(char names[][48], int max);
+/* Normalize a user-given name ("uffd_feature_move" -> "MOVE"). */
+void fact_normalize(const char *in, char *out, size_t outlen);
+
+/* Consumer profiles (profiles.c). */
+struct profile_result {
+	const char *name;
+	const char *title;
+	enum tri status;
+	int nmissing;
+	char missing[8][REASON_LEN];
+	char fix[8][REASON_LEN];
+	int nreq;
+	char req[8][160];	/* every requirement, described */
+};
+int profile_count(void);
+const char *profile_name(int i);
+int profile_find(const char *name);
+void profile_eval(const struct probe *p, int i, struct profile_result *r);
+
+/* Feature metadata: kernel that introduced it and the config it needs. */
+const char *feature_since(unsigned int bit);
+const char *feature_config(unsigned int bit);
+
+/* Renderers. */
+void render_text(const struct probe *p, bool colour);
+void render_json(const struct probe *p);
+void render_header(const struct probe *p);
+void render_shell(const struct probe *p);
+
+/* "EPERM", or "E<n>" for unnamed values; static per call for unknowns. */
+const char *errno_name(int err);
+
+/* Gzip inflater for /proc/config.gz (inflate.c). */
+int gunzip(const unsigned char *in, size_t inlen, unsigned char **out,
+	   size_t *outlen);
+
+#endif /* FAULTLINE_PROBE_H */

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+/* uffd-probe: the JSON renderer (schema in probes/SCHEMA.md). */
+#include <stdio.h>
+#include <string.h>
+
+#include "probe.h"
+
+static void jstr(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void jkey(const char *k)
+{
+	jstr(k);
+	putchar(':');
+}
+
+static void jerrno(int err)
+{
+	jkey("errno");
+	if (err)
+		jstr(errno_name(err));
+	else
+		fputs("null", stdout);
+	printf(",\"errno_num\":%d", err);
+}
+
+/* "status", "errno", "errno_num", "cause", "reason" of a verdict. */
+static void jverdict(const struct verdict *v)
+{
+	jkey("status");
+	jstr(tri_name(v->status));
+	putchar(',');
+	jerrno(v->err);
+	putchar(',');
+	jkey("cause");
+	jstr(v->cause ? v->cause : "unknown");
+	putchar(',');
+	jkey("reason");
+	jstr(v->reason);
+}
+
+static void jnames(uint64_t mask, bool ioctl)
+{
+	bool first = true;
+	unsigned int b;
+
+	putchar('[');
+	for (b = 0; b < 64; b++) {
+		const char *n;
+
+		if (!(mask & (1ull << b)))
+			continue;
+		n = ioctl ? uffd_ioctl_name(b) : uffd_feature_name(b);
+		if (!n)
+			continue;
+		printf("%s", first ? "" : ",");
+		jstr(n);
+		first = false;
+	}
+	putchar(']');
+}
+
+static void jmask(const char *key, uint64_t mask, bool ioctl)
+{
+	printf("\"%s\":%llu,\"%s_hex\":\"0x%llx\",", key,
+	       (unsigned long long)mask, key, (unsigned long long)mask);
+	printf("\"%s_names\":", ioctl ? "ioctl" : "feature");
+	jnames(mask, ioctl);
+}
+
+static void json_process(const struct probe *p)
+{
+	printf("\"kernel\":{\"release\":");
+	jstr(p->uts.release);
+	printf(",\"version\":");
+	jstr(p->uts.version);
+	printf(",\"machine\":");
+	jstr(p->uts.machine);
+	printf("},\"process\":{\"uid\":%u,\"euid\":%u,\"gid\":%u,\"egid\":%u,",
+	       p->uid, p->euid, p->gid, p->egid);
+	printf("\"unprivileged_view\":%s,\"cap_sys_ptrace\":\"%s\",",
+	       p->unprivileged ? "true" : "false", tri_name(p->cap_ptrace));
+	if (p->seccomp_mode >= 0)
+		printf("\"seccomp_mode\":%d,\"seccomp_filters\":%d,",
+		       p->seccomp_mode, p->seccomp_filters);
+	else
+		printf("\"seccomp_mode\":null,\"seccomp_filters\":null,");
+	if (p->sysctl >= 0)
+		printf("\"unprivileged_userfaultfd\":%d,", p->sysctl);
+	else
+		printf("\"unprivileged_userfaultfd\":null,");
+	jkey("unprivileged_userfaultfd_error");
+	if (p->sysctl_err)
+		jstr(errno_name(p->sysctl_err));
+	else
+		fputs("null", stdout);
+	printf("},\"device\":{\"path\":");
+	jstr(p->dev_node);
+	if (p->dev_stat_err)
+		printf(",\"exists\":false,\"error\":\"%s\"}",
+		       errno_name(p->dev_stat_err));
+	else
+		printf(",\"exists\":true,\"mode\":\"%04o\",\"uid\":%u,\"gid\":%u}",
+		       p->dev_st.st_mode & 07777, p->dev_st.st_uid,
+		       p->dev_st.st_gid);
+}
+
+static void json_access(const struct probe *p)
+{
+	int i;
+
+	printf(",\"implemented\":{");
+	jverdict(&p->implemented);
+	printf("},\"access\":[");
+	for (i = 0; i < UFFD_PATH_NR; i++) {
+		printf("%s{\"path\":", i ? "," : "");
+		jstr(uffd_path_name(i));
+		putchar(',');
+		jverdict(&p->access[i]);
+		putchar('}');
+	}
+	printf("],\"kernel_faults\":{");
+	jverdict(&p->kernel_faults);
+	putchar('}');
+}
+
+static void json_api(const struct probe *p)
+{
+	unsigned int b;
+	bool first = true;
+
+	printf(",\"api\":{");
+	jverdict(&p->api_v);
+	printf(",\"via\":");
+	if (p->api_v.status == TRI_YES)
+		jstr(uffd_path_name(p->work_path));
+	else
+		fputs("null", stdout);
+	printf(",\"api\":%llu,", (unsigned long long)p->api);
+	jmask("features", p->features, false);
+	printf(",\"unknown_feature_bits\":[");
+	for (b = FL_KNOWN_FEATURE_BITS; b < 64; b++) {
+		if (!(p->features & (1ull << b)))
+			continue;
+		printf("%s%u", first ? "" : ",", b);
+		first = false;
+	}
+	printf("],");
+	jmask("ioctls", p->ioctls, true);
+	printf(",\"unknown_ioctl_bits\":[");
+	first = true;
+	for (b = 0; b < 64; b++) {
+		if (!(p->ioctls & (1ull << b)) || uffd_ioctl_name(b))
+			continue;
+		printf("%s%u", first ? "" : ",", b);
+		first = false;
+	}
+	putchar(']');
+	printf(",\"event_fork_allowed\":{");
+	jverdict(&p->fork_allowed);
+	printf("}}");
+}
+
+static void json_register(const struct probe *p)
+{
+	int t, m;
+
+	printf(",\"memory\":[");
+	for (t = 0; t < MEM_TYPE_NR; t++) {
+		printf("%s{\"mem\":\"%s\",\"page_size\":%zu,", t ? "," : "",
+		       mem_type_name(t), p->mem_page[t]);
+		jverdict(&p->mem[t]);
+		putchar('}');
+	}
+	printf("],\"register\":[");
+	for (t = 0; t < MEM_TYPE_NR; t++) {
+		for (m = 0; m < REG_MODE_NR; m++) {
+			const struct reg_result *r = &p->reg[t][m];
+
+			printf("%s{\"mem\":\"%s\",\"mode\":\"%s\",\"mode_mask\":%llu,",
+			       t || m ? "," : "", mem_type_name(t),
+			       reg_mode_name(r->mode),
+			       (unsigned long long)r->mode);
+			jverdict(&r->v);
+			putchar(',');
+			jmask("ioctls", r->ioctls, true);
+			putchar('}');
+		}
+	}
+	putchar(']');
+}
+
+static void json_config(const struct probe *p)
+{
+	const struct probe_config *c = &p->config;
+	int i;
+
+	printf(",\"config\":{");
+	jverdict(&c->v);
+	printf(",\"source\":");
+	if (c->v.status == TRI_YES)
+		jstr(c->source);
+	else
+		fputs("null", stdout);
+	printf(",\"options\":{");
+	for (i = 0; i < CFG_OPT_NR; i++) {
+		printf("%s", i ? "," : "");
+		jkey(c->opts[i].name);
+		if (c->v.status == TRI_YES && c->opts[i].present)
+			jstr(c->opts[i].value);
+		else
+			fputs("null", stdout);
+	}
+	printf("}}");
+}
+
+static void jlist(char (*items)[REASON_LEN], int n)
+{
+	int i;
+
+	putchar('[');
+	for (i = 0; i < n; i++) {
+		printf("%s", i ? "," : "");
+		jstr(items[i]);
+	}
+	putchar(']');
+}
+
+static void json_profiles(const struct probe *p)
+{
+	struct profile_result r;
+	char fix[8 * REASON_LEN + 16];
+	int i, j;
+
+	printf(",\"profiles\":[");
+	for (i = 0; i < profile_count(); i++) {
+		profile_eval(p, i, &r);
+		printf("%s{\"name\":", i ? "," : "");
+		jstr(r.name);
+		printf(",\"title\":");
+		jstr(r.title);
+		printf(",\"status\":\"%s\",\"ok\":%s,\"requires\":[",
+		       tri_name(r.status),
+		       r.status == TRI_YES ? "true" : "false");
+		for (j = 0; j < r.nreq; j++) {
+			printf("%s", j ? "," : "");
+			jstr(r.req[j]);
+		}
+		printf("],\"missing\":");
+		jlist(r.missing, r.nmissing);
+		printf(",\"fixes\":");
+		jlist(r.fix, r.nmissing);
+		printf(",\"fix\":");
+		fix[0] = 0;
+		for (j = 0; j < r.nmissing; j++)
+			snprintf(fix + strlen(fix), sizeof(fix) - strlen(fix),
+				 "%s%s", j ? "; " : "", r.fix[j]);
+		if (r.nmissing)
+			jstr(fix);
+		else
+			fputs("null", stdout);
+		putchar('}');
+	}
+	putchar(']');
+}
+
+static void json_facts(const struct probe *p)
+{
+	struct fact facts[FACT_MAX];
+	int n = facts_build(p, facts, FACT_MAX), i;
+
+	printf(",\"facts\":{");
+	for (i = 0; i < n; i++)
+		printf("%s\"%s\":\"%s\"", i ? "," : "", facts[i].name,
+		       tri_name(facts[i].value));
+	putchar('}');
+}
+
+void render_json(const struct probe *p)
+{
+	printf("{\"schema_version\":%d,\"probe_version\":\"%s\",",
+	       PROBE_SCHEMA_VERSION, PROBE_VERSION);
+	json_process(p);
+	json_access(p);
+	json_api(p);
+	json_register(p);
+	json_config(p);
+	json_profiles(p);
+	json_facts(p);
+	printf("}\n");
+}

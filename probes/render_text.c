@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+/* uffd-probe: the human renderer (short, aligned, colour on a TTY). */
+#include <stdio.h>
+#include <string.h>
+
+#include "probe.h"
+
+static bool use_colour;
+
+static const char *paint(enum tri t)
+{
+	if (!use_colour)
+		return "";
+	return t == TRI_YES ? "\033[32m" : t == TRI_NO ? "\033[31m" :
+							 "\033[33m";
+}
+
+static const char *reset(void)
+{
+	return use_colour ? "\033[0m" : "";
+}
+
+/* "  label      yes  reason" */
+static void line(const char *label, const struct verdict *v, bool reason)
+{
+	char word[24];
+
+	snprintf(word, sizeof(word), "%s", tri_name(v->status));
+	if (v->status != TRI_YES && v->err)
+		snprintf(word, sizeof(word), "%s %s",
+			 v->status == TRI_NO ? "no" : "?", errno_name(v->err));
+	if (!reason && v->status == TRI_YES) {
+		printf("  %-24s %s%s%s\n", label, paint(v->status), word,
+		       reset());
+		return;
+	}
+	printf("  %-24s %s%-12s%s %s\n", label, paint(v->status), word,
+	       reset(), v->reason);
+}
+
+/* Names of the bits of @mask, wrapped under column 27. */
+static void names(uint64_t mask, bool ioctl)
+{
+	unsigned int b, col = 27;
+	char unk[16];
+
+	for (b = 0; b < 64; b++) {
+		const char *n;
+
+		if (!(mask & (1ull << b)))
+			continue;
+		n = ioctl ? uffd_ioctl_name(b) : uffd_feature_name(b);
+		if (!n) {
+			snprintf(unk, sizeof(unk), "bit %u", b);
+			n = unk;
+		}
+		if (col + strlen(n) + 1 > 79) {
+			printf("\n%27s", "");
+			col = 27;
+		}
+		printf("%s%s", col > 27 ? " " : "", n);
+		col += (unsigned int)strlen(n) + 1;
+	}
+}
+
+static void text_access(const struct probe *p)
+{
+	char sysctl[32];
+	int i;
+
+	if (p->sysctl >= 0)
+		snprintf(sysctl, sizeof(sysctl), "%d", p->sysctl);
+	else
+		snprintf(sysctl, sizeof(sysctl), "unreadable (%s)",
+			 errno_name(p->sysctl_err));
+	printf("uffd-probe %s: Linux %s %s, uid %u%s\n", PROBE_VERSION,
+	       p->uts.release, p->uts.machine, p->euid,
+	       p->unprivileged ? " (unprivileged view: CAP_SYS_PTRACE dropped)" : "");
+	printf("  CAP_SYS_PTRACE %s, seccomp mode %d (%d filters), vm.unprivileged_userfaultfd %s\n",
+	       tri_name(p->cap_ptrace), p->seccomp_mode, p->seccomp_filters,
+	       sysctl);
+	printf("access\n");
+	for (i = 0; i < UFFD_PATH_NR; i++)
+		line(uffd_path_name(i), &p->access[i], false);
+	line("syscall implemented", &p->implemented, true);
+	line("kernel-mode faults", &p->kernel_faults, true);
+}
+
+static void text_api(const struct probe *p)
+{
+	printf("api\n");
+	line("UFFDIO_API", &p->api_v, false);
+	if (p->api_v.status != TRI_YES)
+		return;
+	printf("  %-24s 0x%llx (via %s)\n", "version",
+	       (unsigned long long)p->api, uffd_path_name(p->work_path));
+	printf("  %-24s 0x%llx\n%27s", "features",
+	       (unsigned long long)p->features, "");
+	names(p->features, false);
+	printf("\n  %-24s 0x%llx\n%27s", "ioctls",
+	       (unsigned long long)p->ioctls, "");
+	names(p->ioctls, true);
+	putchar('\n');
+	line("EVENT_FORK allowed", &p->fork_allowed, false);
+}
+
+static void text_register(const struct probe *p)
+{
+	static const char *const short_mode[REG_MODE_NR] = {
+		"MISSING", "WP", "MINOR", "MIS|WP", "MIS|MIN", "WP|MIN", "all",
+	};
+	int t, m;
+
+	printf("register (one page, nothing populated)\n  %-16s", "");
+	for (m = 0; m < REG_MODE_NR; m++)
+		printf(" %-*s", m + 1 < REG_MODE_NR ? 8 : 0, short_mode[m]);
+	putchar('\n');
+	for (t = 0; t < MEM_TYPE_NR; t++) {
+		printf("  %-16s", mem_type_name(t));
+		if (p->mem[t].status != TRI_YES) {
+			printf(" %s?%s %s\n", paint(TRI_UNKNOWN), reset(),
+			       p->mem[t].reason);
+			continue;
+		}
+		for (m = 0; m < REG_MODE_NR; m++) {
+			const struct reg_result *r = &p->reg[t][m];
+			const char *w = r->v.status == TRI_YES ? "yes" :
+				r->v.err ? errno_name(r->v.err) : "?";
+
+			printf(" %s%-*s%s", paint(r->v.status),
+			       m + 1 < REG_MODE_NR ? 8 : 0, w, reset());
+		}
+		putchar('\n');
+	}
+}
+
+static void text_config(const struct probe *p)
+{
+	const struct probe_config *c = &p->config;
+	int i, col = 0;
+
+	if (c->v.status != TRI_YES) {
+		printf("config\n");
+		line("kernel config", &c->v, false);
+		return;
+	}
+	printf("config (%s)\n ", c->source);
+	for (i = 0; i < CFG_OPT_NR; i++) {
+		const struct cfg_opt *o = &c->opts[i];
+		const char *v = o->present ? o->value : "absent";
+		int w = (int)(strlen(o->name) - 7 + strlen(v) + 2);
+
+		if (col + w > 76) {
+			printf("\n ");
+			col = 0;
+		}
+		printf(" %s=%s", o->name + 7, v);
+		col += w;
+	}
+	putchar('\n');
+}
+
+static void text_profiles(const struct probe *p)
+{
+	struct profile_result r;
+	int i, j;
+
+	printf("profiles\n");
+	for (i = 0; i < profile_count(); i++) {
+		profile_eval(p, i, &r);
+		printf("  %-24s %s%-12s%s %s\n", r.name, paint(r.status),
+		       r.status == TRI_YES ? "ok" : tri_name(r.status),
+		       reset(), r.title);
+		for (j = 0; j < r.nmissing; j++)
+			printf("  %-24s   missing: %s\n  %-24s   fix: %s\n", "",
+			       r.missing[j], "", r.fix[j]);
+	}
+}
+
+void render_text(const struct probe *p, bool colour)
+{
+	use_colour = colour;
+	text_access(p);
+	text_api(p);
+	text_register(p);
+	text_config(p);
+	text_profiles(p);
+}
