@@ -17,8 +17,30 @@ import time
 from pathlib import Path
 
 from . import SpecError, parse_spec, run_kernels
+from .aptsrc import AptConfigError
+from .debian import FetchError, fetch_debian
+from .image import ImageError
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def fetch_only(specs: list[str], cache: Path, t0: float) -> int:
+    rc = 0
+    for s in specs:
+        spec = parse_spec(s)
+        if spec.kind != "debian":
+            continue
+        try:
+            m = fetch_debian(spec, cache / "kernels",
+                             lambda msg: print(f"  {msg}", file=sys.stderr, flush=True))
+        except (FetchError, ImageError, AptConfigError) as e:
+            print(f"{s}: {e}")
+            rc = 1
+            continue
+        print(f"{s}: {m['package']} {m['version']} "
+              f"({'cached' if m['cached'] else 'downloaded in %s s' % m['download_s']})")
+    print(f"wall {time.monotonic() - t0:.1f} s")
+    return rc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=cache)
     ap.add_argument("--timeout", type=int, default=300, help="per kernel, seconds")
     ap.add_argument("--out", type=Path, default=None, help="write streams here")
+    ap.add_argument("--fetch-only", action="store_true",
+                    help="download what is missing from the cache, boot nothing")
     args = ap.parse_args(argv)
     try:
         for s in args.specs:
@@ -39,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kernels: {e}", file=sys.stderr)
         return 2
     t0 = time.monotonic()
+    if args.fetch_only:
+        return fetch_only(args.specs, args.cache, t0)
     rs = run_kernels(args.specs, build_dir=ROOT / "build", static_build_dir=args.static,
                      cache_dir=args.cache, jobs=args.jobs, timeout_s=args.timeout,
                      log=lambda m: print(f"  {m}", file=sys.stderr, flush=True))
