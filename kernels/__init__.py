@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from . import qemu
 from .boot import boot_kernel
 from .initramfs import build_initramfs
 from .spec import KernelSpec, SpecError, parse_spec
@@ -62,6 +63,7 @@ def run_kernels(specs: list[str], *, build_dir: Path, static_build_dir: Path,
     malformed spec before anything runs (usage error).
     """
     del build_dir   # the VM needs the static build only
+    qemu.reset()
     parsed = [parse_spec(s) for s in specs]
     results = [KernelResult(spec=s) for s in specs]
     if not parsed:
@@ -86,9 +88,15 @@ def run_kernels(specs: list[str], *, build_dir: Path, static_build_dir: Path,
                 boot_kernel(spec, results[i], initrd=initrd, cache_dir=cache_dir,
                             timeout_s=timeout_s, log=log)
 
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        try:
             for fut in [pool.submit(one, i) for i in range(len(parsed))]:
                 fut.result()
+        except BaseException:
+            qemu.kill_all()         # Ctrl-C or a bug: no QEMU outlives us
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return results

@@ -8,6 +8,7 @@ an exit code (QEMU exits with (code << 1) | 1).
 """
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import json
 import os
@@ -139,6 +140,36 @@ class Boot:
         return m.group(0) if m else None
 
 
+# Every QEMU we started and have not reaped yet: kill_all() ends them when
+# the caller is interrupted; PR_SET_PDEATHSIG ends them if we are killed.
+_live: set[subprocess.Popen] = set()
+_live_lock = threading.Lock()
+_stopping = threading.Event()
+_libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1
+
+
+def _child_setup() -> None:
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def kill_all() -> None:
+    """Stop every running QEMU (e.g. on Ctrl-C) and start no new one."""
+    _stopping.set()
+    with _live_lock:
+        procs = list(_live)
+    for p in procs:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def reset() -> None:
+    """Allow boots again after kill_all()."""
+    _stopping.clear()
+
+
 def _kill(proc: subprocess.Popen) -> None:
     """Kill QEMU's whole process group and reap it."""
     try:
@@ -153,8 +184,15 @@ def boot(argv: list[str], timeout_s: float, boot_timeout_s: float) -> Boot:
     line (i.e. /init did not start) has appeared by then."""
     res = Boot(argv=argv)
     t0 = time.monotonic()
+    if _stopping.is_set():
+        res.stderr = "interrupted before start"
+        return res
+    # Own session: a terminal's Ctrl-C reaches us, and we stop QEMU ourselves.
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, start_new_session=True)
+                            stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=_child_setup)
+    with _live_lock:
+        _live.add(proc)
     assert proc.stdout and proc.stderr
     out, err = bytearray(), bytearray()
     sel = selectors.DefaultSelector()
@@ -196,6 +234,8 @@ def boot(argv: list[str], timeout_s: float, boot_timeout_s: float) -> Boot:
                 _kill(proc)
         proc.stdout.close()
         proc.stderr.close()
+        with _live_lock:
+            _live.discard(proc)
     res.seconds = round(time.monotonic() - t0, 2)
     res.exit_code = proc.returncode
     res.console = out.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")

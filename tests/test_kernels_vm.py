@@ -146,3 +146,37 @@ def test_bad_kernel_does_not_hide_others(bookworm: dict, fake_static: Path,
     assert rs[2].error is None and "@@faultline run-end" in rs[2].stream
     assert rs[2].info["config_facts"]["USERFAULTFD"] == "y"
     assert rs[2].info["compression"] in (bookworm["compression"], "cached")
+
+
+def qemu_children() -> list[int]:
+    """PIDs of qemu-system processes whose parent is this process."""
+    me, found = os.getpid(), []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        comm, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:]
+        if comm.startswith("qemu-system") and int(rest.split()[1]) == me:
+            found.append(int(d.name))
+    return found
+
+
+@needs_qemu
+def test_hang_times_out_and_qemu_is_reaped(bookworm: dict, fake_static: Path,
+                                           tmp_path: Path) -> None:
+    static = tmp_path / "static"
+    (static / "cases").mkdir(parents=True)
+    (static / "faultline-runner").symlink_to(fake_static / "faultline-runner")
+    hang = static / "cases" / "hang"
+    hang.write_text("")
+    hang.chmod(0o755)
+    [r] = run_kernels(["debian:bookworm"], build_dir=ROOT / "build",
+                      static_build_dir=static, cache_dir=CACHE, jobs=1,
+                      timeout_s=8, log=lambda m: None)
+    assert r.error and r.error.startswith("timeout: the run did not finish"), r.error
+    assert r.info["attempts"] == 1          # reached /init: never retried
+    assert "ok 1 fake.boot" in r.stream     # what was collected is kept
+    assert qemu_children() == []
