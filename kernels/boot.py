@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Callable
 from . import qemu
 from .aptsrc import AptConfigError
 from .debian import FetchError, fetch_debian
-from .image import ImageError, config_facts, extract_vmlinux, has_pvh_note
+from .image import (ImageError, config_facts, extract_vmlinux, has_pvh_note,
+                    kernel_release)
+from .initramfs import with_extra_files
 from .spec import KernelSpec
 
 if TYPE_CHECKING:
@@ -82,6 +84,12 @@ def boot_kernel(spec: KernelSpec, result: "KernelResult", *, initrd: Path,
         return
     info.update(meta)
     info["image"] = meta["vmlinux"]
+    release = meta.get("release") or kernel_release(Path(meta["vmlinux"]))
+    info["release"] = release
+    if meta.get("config") and release:
+        # The probe reads /boot/config-<release>: give it the kernel's own.
+        initrd = with_extra_files(initrd, initrd.with_name(f"initramfs-{spec.slug}.cpio"),
+                                  {f"boot/config-{release}": Path(meta["config"]).read_bytes()})
     try:
         exe = qemu.qemu_binary()
     except qemu.QemuError as e:

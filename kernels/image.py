@@ -199,6 +199,13 @@ def has_pvh_note(vmlinux: Path) -> bool:
     return False
 
 
+def kernel_release(vmlinux: Path) -> str | None:
+    """The `uname -r` of an ELF kernel, from its linux_banner."""
+    data = vmlinux.read_bytes()
+    m = re.search(rb"Linux version (\S+) \(", data)
+    return m.group(1).decode(errors="replace") if m else None
+
+
 def config_facts(config: Path | None) -> dict[str, str]:
     """The userfaultfd-relevant options of a kernel .config (unset ones: 'n')."""
     if config is None or not config.is_file():

@@ -56,7 +56,8 @@ def newc_bytes(entries: list[Entry]) -> bytes:
 
 
 def read_newc(blob: bytes) -> list[Entry]:
-    """Parse a newc archive (gzip or plain) back into entries (trailer excluded)."""
+    """Parse a newc archive (gzip or plain; several concatenated ones too, as
+    the kernel accepts) back into entries (trailers excluded)."""
     if blob[:2] == b"\x1f\x8b":
         blob = gzip.decompress(blob)
     entries: list[Entry] = []
@@ -72,7 +73,11 @@ def read_newc(blob: bytes) -> list[Entry]:
         data = blob[pos:pos + size]
         pos += size + (-size % 4)
         if name == TRAILER:
-            return entries
+            while pos < len(blob) and blob[pos] == 0:
+                pos += 1
+            if pos >= len(blob):
+                return entries
+            continue
         entries.append(Entry(name, mode, data, (rmaj, rmin)))
 
 
@@ -95,5 +100,19 @@ def build_initramfs(out: Path, init: Path, files: dict[str, Path],
         blob = gzip.compress(blob, compresslevel=1)
     tmp = out.with_suffix(".tmp")
     tmp.write_bytes(blob)
+    tmp.replace(out)
+    return out
+
+
+def with_extra_files(base: Path, out: Path, files: dict[str, bytes]) -> Path:
+    """@base followed by a second newc archive holding @files (the kernel
+    unpacks concatenated archives in order): per-kernel files such as
+    /boot/config-<release> without rebuilding the common part."""
+    extra = newc_bytes([Entry(n, stat.S_IFREG | 0o644, d) for n, d in files.items()])
+    tmp = out.with_suffix(".tmp")
+    with tmp.open("wb") as o, base.open("rb") as i:
+        while chunk := i.read(1 << 20):
+            o.write(chunk)
+        o.write(extra)
     tmp.replace(out)
     return out

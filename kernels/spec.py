@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,9 @@ class KernelSpec:
         if self.kind == "debian":
             return f"{self.suite}-{self.flavour}"
         assert self.image is not None
-        return re.sub(r"[^A-Za-z0-9._-]+", "_", self.image.name) or "kernel"
+        # Two kernels called bzImage in different trees must not collide.
+        digest = hashlib.sha1(str(self.image).encode()).hexdigest()[:8]
+        return (re.sub(r"[^A-Za-z0-9._-]+", "_", self.image.name) or "kernel") + "-" + digest
 
 
 def _debian(text: str, rest: str) -> KernelSpec:

@@ -16,7 +16,8 @@ import pytest
 
 from kernels import aptsrc
 from kernels.image import ImageError, config_facts, vmlinux_bytes
-from kernels.initramfs import Entry, build_initramfs, newc_bytes, read_newc
+from kernels.initramfs import (Entry, build_initramfs, newc_bytes, read_newc,
+                               with_extra_files)
 from kernels.spec import SpecError, parse_spec
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +61,10 @@ def test_path_spec_with_config(tmp_path: Path) -> None:
     s = parse_spec(f"{img}:config={cfg}")
     assert (s.kind, s.image, s.config) == ("path", img, cfg)
     assert parse_spec(str(img)).config is None
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "bzImage").write_bytes(b"y")
+    assert parse_spec(str(img)).slug != parse_spec(str(other / "bzImage")).slug
     with pytest.raises(SpecError, match="no such config"):
         parse_spec(f"{img}:config={tmp_path}/missing")
     assert config_facts(cfg)["USERFAULTFD"] == "y"
@@ -164,6 +169,18 @@ def test_newc_round_trip(tmp_path: Path) -> None:
     gz = build_initramfs(tmp_path / "i.cpio.gz", init, {}, compress=True)
     assert gz.read_bytes()[:2] == b"\x1f\x8b"
     assert read_newc(gz.read_bytes())[-1].data == init.read_bytes()
+
+
+def test_newc_concatenated(tmp_path: Path) -> None:
+    init = tmp_path / "init"
+    init.write_bytes(b"init")
+    base = build_initramfs(tmp_path / "base.cpio", init, {})
+    out = with_extra_files(base, tmp_path / "k.cpio", {"boot/config-6.1.0-x": b"CONFIG_X=y\n"})
+    assert out.read_bytes().startswith(base.read_bytes())
+    entries = {e.name: e for e in read_newc(out.read_bytes())}
+    assert entries["init"].data == b"init"
+    assert entries["boot/config-6.1.0-x"].data == b"CONFIG_X=y\n"
+    assert stat.S_ISDIR(entries["boot"].mode)
 
 
 @pytest.mark.skipif(not shutil.which("cpio"), reason="cpio not installed")

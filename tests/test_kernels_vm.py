@@ -103,6 +103,8 @@ def test_boot_bookworm_stream(bookworm: dict, fake_static: Path, tmp_path: Path)
     else:                       # 6.1: every feature up to WP_HUGETLBFS_SHMEM
         assert json.loads(probe)["api"]["features"] == 0x1fff
         assert "@@faultline binary-begin" in r.stream and "\nok " in r.stream
+        # The kernel's own config reached the probe (/boot/config-<release>).
+        assert json.loads(probe)["config"], probe[:300]
 
 
 @needs_qemu
