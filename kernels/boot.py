@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: GPL-2.0
+"""One kernel from spec to stream: fetch, boot (with the retry rule), judge."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from . import qemu
+from .aptsrc import AptConfigError
+from .debian import FetchError, fetch_debian
+from .image import (ImageError, config_facts, extract_vmlinux, has_pvh_note,
+                    kernel_release)
+from .initramfs import with_extra_files
+from .spec import KernelSpec
+
+if TYPE_CHECKING:
+    from . import KernelResult
+
+# A boot that never reached /init is retried at most this many times; a run
+# that reached /init is never retried (its failures are the kernel's).
+BOOT_RETRIES = 2
+# Boots take ~2 s (TCG); more than this without /init means a hang.
+BOOT_TIMEOUT_S = 60
+TAIL_LINES = 25
+
+
+def local_kernel(spec: KernelSpec, cache_dir: Path) -> dict:
+    """A user's image: the uncompressed kernel, cached by content hash."""
+    assert spec.image is not None
+    data = spec.image.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    out = cache_dir / "local" / digest
+    out.mkdir(parents=True, exist_ok=True)
+    vmlinux = out / "vmlinux"
+    comp = "cached"
+    if not vmlinux.is_file():
+        comp = extract_vmlinux(spec.image, vmlinux)
+    return {"package": None, "version": None, "image_source": str(spec.image),
+            "sha256_16": digest, "vmlinux": str(vmlinux), "compression": comp,
+            "config": str(spec.config) if spec.config else None,
+            "config_facts": config_facts(spec.config), "cached": comp == "cached",
+            "download_s": 0.0}
+
+
+def tail(console: str, n: int = TAIL_LINES) -> str:
+    lines = [ln for ln in console.splitlines() if ln.strip()]
+    return "\n".join(lines[-n:])
+
+
+def judge(b: qemu.Boot, timeout_s: int) -> str | None:
+    """Why the kernel could not complete the run, or None if it did."""
+    death = b.death()
+    if b.complete:
+        return f"kernel panic after the run: {death}" if death else None
+    if not b.reached_init:
+        if death:
+            why = f"kernel panic before /init: {death}"
+        elif b.boot_timed_out:
+            why = f"never reached /init: no output from /init within {BOOT_TIMEOUT_S} s (hang)"
+        else:
+            why = f"never reached /init: QEMU exited with {b.exit_code}"
+    elif death:
+        why = f"kernel panic during the run: {death}"
+    elif b.timed_out:
+        why = f"timeout: the run did not finish within {timeout_s} s (hang)"
+    else:
+        why = f"run cut short: the VM exited with {b.exit_code} before run-end"
+    extra = f"\nqemu stderr: {b.stderr.strip()[-500:]}" if b.stderr.strip() else ""
+    return f"{why}{extra}\nlast console lines:\n{tail(b.console)}"
+
+
+def boot_kernel(spec: KernelSpec, result: "KernelResult", *, initrd: Path,
+                cache_dir: Path, timeout_s: int, log: Callable[[str], None]) -> None:
+    """Fill @result for @spec. Never raises for a kernel's own failure."""
+    info = result.info
+    try:
+        if spec.kind == "debian":
+            meta = fetch_debian(spec, cache_dir / "kernels", log)
+        else:
+            meta = local_kernel(spec, cache_dir / "kernels")
+    except (FetchError, ImageError, AptConfigError, OSError) as e:
+        result.error = f"could not get the kernel: {e}"
+        return
+    info.update(meta)
+    info["image"] = meta["vmlinux"]
+    release = meta.get("release") or kernel_release(Path(meta["vmlinux"]))
+    info["release"] = release
+    if meta.get("config") and release:
+        # The probe reads /boot/config-<release>: give it the kernel's own.
+        initrd = with_extra_files(initrd, initrd.with_name(f"initramfs-{spec.slug}.cpio"),
+                                  {f"boot/config-{release}": Path(meta["config"]).read_bytes()})
+    try:
+        exe = qemu.qemu_binary()
+    except qemu.QemuError as e:
+        result.error = str(e)
+        return
+    accel, accel_why = qemu.pick_accel(cache_dir, exe)
+    pvh = has_pvh_note(Path(meta["vmlinux"]))
+    kernel = Path(meta["vmlinux"]) if pvh else Path(meta.get("vmlinuz") or
+                                                   meta.get("image_source") or "")
+    info.update({"qemu": exe, "qemu_version": qemu.qemu_version(exe),
+                 "machine": "microvm" if pvh else "q35"})
+    attempts: list[dict] = []
+    while True:
+        argv = qemu.qemu_argv(exe, kernel, initrd, accel, pvh=pvh)
+        log(f"{spec.text}: boot {len(attempts) + 1} ({accel})")
+        boot_limit = qemu.KVM_BOOT_TIMEOUT_S if accel == "kvm" else BOOT_TIMEOUT_S
+        b = qemu.boot(argv, timeout_s, min(timeout_s, boot_limit))
+        if accel == "kvm" and not b.reached_init and (b.kvm_error or b.boot_timed_out):
+            # KVM itself is broken here, not the kernel: do not count it.
+            why = ("KVM internal error" if b.kvm_error else
+                   f"no /init within {boot_limit} s under KVM")
+            qemu.kvm_mark_bad(cache_dir, exe, why)
+            log(f"{spec.text}: {why}; using TCG from now on")
+            accel, accel_why = "tcg", f"KVM failed to boot a guest: {why}"
+            continue
+        err = judge(b, timeout_s)
+        attempts.append({"seconds": b.seconds, "boot_seconds": b.boot_seconds,
+                         "exit_code": b.exit_code, "reached_init": b.reached_init,
+                         "complete": b.complete, "error": err.splitlines()[0] if err else None})
+        if b.reached_init or len(attempts) > BOOT_RETRIES:
+            break
+        log(f"{spec.text}: {err.splitlines()[0] if err else '?'}; retrying")
+    info.update({"accel": accel, "accel_why": accel_why, "qemu_argv": argv})
+    result.stream = b.console
+    result.error = err
+    info.update({"attempts": len(attempts), "attempt_log": attempts,
+                 "boot_seconds": b.boot_seconds, "seconds": b.seconds,
+                 "qemu_exit": b.exit_code})
+    log(f"{spec.text}: {'done' if err is None else err.splitlines()[0]} "
+        f"({b.seconds} s, boot {b.boot_seconds} s, {len(attempts)} attempt(s))")
+
+

@@ -1,0 +1,196 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Find, download and cache a Debian kernel with a private apt state.
+
+Cache layout (one directory per suite and flavour):
+    <cache>/<suite>-<flavour>/apt/        private apt state, lists, etc
+    <cache>/<suite>-<flavour>/debs/       downloaded packages
+    <cache>/<suite>-<flavour>/<version>/  vmlinuz, vmlinux, config
+    <cache>/<suite>-<flavour>/kernel.json what was fetched (a cache hit reads
+                                          only this and needs no network)
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Callable
+
+from . import aptsrc
+from .image import extract_deb_members, extract_vmlinux, config_facts
+from .spec import KernelSpec
+
+# Packages that carry the image or its config: linux-image-<ver>-<flavour>
+# (everything up to 6.x), linux-binary-<ver> and linux-base-<ver> (7.x).
+_CONCRETE = re.compile(r"^linux-(image|binary|base)-\d")
+
+
+class FetchError(RuntimeError):
+    """The kernel could not be found or downloaded (the message says why)."""
+
+
+class PrivateApt:
+    """apt-get/apt-cache bound to a private state, cache and sources list."""
+
+    def __init__(self, root: Path, sources: str):
+        self.root = root
+        for d in ("lists/partial", "archives/partial", "etc/preferences.d",
+                  "etc/apt.conf.d"):
+            (root / d).mkdir(parents=True, exist_ok=True)
+        (root / "status").touch()
+        src = root / "etc" / "sources.list"
+        if not src.is_file() or src.read_text() != sources:
+            src.write_text(sources)
+        self.opts = [
+            f"-oDir::State={root}", f"-oDir::State::status={root}/status",
+            f"-oDir::Cache={root}", f"-oDir::Etc={root}/etc",
+            f"-oDir::Etc::SourceList={src}", f"-oDir::Etc::SourceParts={root}/etc/none",
+            "-oAPT::Architecture=amd64", "-oAPT::Architectures::=amd64",
+            "-oAcquire::Languages=none", "-oAcquire::Retries=2",
+            "-oDebug::NoLocking=1", "-oAPT::Sandbox::User=root", "-oAPT::Get::List-Cleanup=0",
+        ]
+
+    def run(self, tool: str, *args: str, cwd: Path | None = None) -> str:
+        p = subprocess.run([tool, *self.opts, *args], cwd=cwd, text=True,
+                           capture_output=True, timeout=600)
+        # apt-get update exits 0 on some fetch failures but says so with W:/E:.
+        bad = [ln for ln in p.stderr.splitlines()
+               if ln.startswith(("E:", "Err:", "W: Failed", "W: GPG", "W: The repository"))]
+        if p.returncode != 0 or (tool == "apt-get" and args[0] == "update" and bad):
+            raise FetchError(f"{tool} {' '.join(args)} failed (exit {p.returncode}): "
+                             + " | ".join(bad or p.stderr.strip().splitlines()[-3:]))
+        return p.stdout
+
+    def show(self, pkg: str) -> dict[str, str]:
+        """The candidate version's control fields of @pkg."""
+        out = self.run("apt-cache", "show", "--no-all-versions", pkg)
+        fields: dict[str, str] = {}
+        for line in out.splitlines():
+            if not line or line[0] in " \t" or ":" not in line:
+                continue
+            k, _, v = line.partition(":")
+            fields.setdefault(k, v.strip())
+        if "Package" not in fields:
+            raise FetchError(f"package {pkg} not found")
+        return fields
+
+
+def _depends(fields: dict[str, str]) -> list[str]:
+    """First alternative of each Depends entry, names only."""
+    names = []
+    for dep in fields.get("Depends", "").split(","):
+        first = dep.split("|")[0].strip()
+        if first:
+            names.append(re.split(r"[\s(:]", first, 1)[0])
+    return names
+
+
+def resolve(apt: PrivateApt, flavour: str) -> dict[str, str]:
+    """Walk from linux-image-<flavour> to the concrete packages; name -> version."""
+    meta = f"linux-image-{flavour}"
+    try:
+        todo = [meta]
+        apt.show(meta)
+    except FetchError as e:
+        raise FetchError(f"no kernel package {meta} in this suite ({e})") from e
+    seen: set[str] = set()
+    found: dict[str, str] = {}
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        fields = apt.show(name)
+        if _CONCRETE.match(name):
+            found[name] = fields["Version"]
+        for dep in _depends(fields):
+            # Stay inside the kernel's own packages (not modules, not tools).
+            if dep.startswith(("linux-image-", "linux-binary-", "linux-base-")):
+                todo.append(dep)
+    if not any(n.startswith(("linux-image-", "linux-binary-")) for n in found):
+        raise FetchError(f"{meta} leads to no kernel image package")
+    return found
+
+
+def _cached(meta_file: Path) -> dict | None:
+    try:
+        meta = json.loads(meta_file.read_text())
+    except (OSError, ValueError):
+        return None
+    if not Path(meta.get("vmlinux", "")).is_file():
+        return None
+    meta["cached"] = True
+    meta["download_s"] = 0.0
+    return meta
+
+
+def fetch_debian(spec: KernelSpec, cache_dir: Path, log: Callable[[str], None],
+                 apt_etc: Path = Path("/etc/apt"), refresh: bool | None = None) -> dict:
+    """Make sure the kernel of @spec is in the cache; return its kernel.json.
+
+    A cached kernel is used without touching the network unless @refresh
+    (default: FAULTLINE_KERNEL_REFRESH=1 in the environment) asks to look
+    for a newer package in the archive.
+    """
+    assert spec.suite and spec.flavour
+    if refresh is None:
+        refresh = os.environ.get("FAULTLINE_KERNEL_REFRESH") == "1"
+    top = cache_dir / spec.slug
+    meta_file = top / "kernel.json"
+    cached = _cached(meta_file)
+    if cached is not None and not refresh:
+        return cached
+    t0 = time.monotonic()
+    archive = aptsrc.find_archive(aptsrc.machine_entries(apt_etc))
+    apt = PrivateApt(top / "apt", aptsrc.sources_for(archive, spec.suite))
+    log(f"{spec.text}: apt update ({spec.suite}, {archive.uri})")
+    apt.run("apt-get", "update")
+    pkgs = resolve(apt, spec.flavour)
+    if cached is not None and cached.get("packages") == pkgs:
+        log(f"{spec.text}: cached {cached['version']} is the newest")
+        return cached
+    debs = top / "debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    log(f"{spec.text}: downloading {', '.join(f'{n}={v}' for n, v in sorted(pkgs.items()))}")
+    for old in debs.glob("*.deb"):      # keep only what this version needs
+        old.unlink()
+    apt.run("apt-get", "download", *(f"{n}={v}" for n, v in sorted(pkgs.items())), cwd=debs)
+    image_pkg = next((n for n in sorted(pkgs) if n.startswith("linux-binary-")),
+                     next(n for n in sorted(pkgs) if n.startswith("linux-image-")))
+    version = pkgs[image_pkg]
+    out = top / re.sub(r"[^A-Za-z0-9.+_-]", "_", version)
+    out.mkdir(parents=True, exist_ok=True)
+    vmlinuz = config = None
+    for name in sorted(pkgs):
+        deb = next(debs.glob(f"{name}_*.deb"), None)
+        if deb is None:
+            raise FetchError(f"apt-get download left no .deb for {name}")
+        got = extract_deb_members(deb, out, {
+            "vmlinuz": re.compile(r"^\./?(boot/vmlinuz-|usr/lib/modules/[^/]+/vmlinuz$)"),
+            "config": re.compile(r"^\./?(boot/config-|usr/lib/modules/[^/]+/config$)"),
+        })
+        vmlinuz = vmlinuz or got.get("vmlinuz")
+        config = config or got.get("config")
+    if vmlinuz is None:
+        raise FetchError(f"no vmlinuz in {', '.join(sorted(pkgs))}")
+    vmlinux = out / "vmlinux"
+    comp = extract_vmlinux(vmlinuz, vmlinux)
+    meta = {
+        "package": image_pkg, "version": version, "packages": pkgs,
+        "release": re.sub(r"^linux-(image|binary)-", "", image_pkg),
+        "suite": spec.suite, "flavour": spec.flavour, "archive": archive.uri,
+        "vmlinuz": str(vmlinuz), "vmlinux": str(vmlinux), "compression": comp,
+        "config": str(config) if config else None,
+        "config_facts": config_facts(config) if config else {},
+        "fetched": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    meta_file.write_text(json.dumps(meta, indent=1) + "\n")
+    for old in top.iterdir():           # older versions of this kernel
+        if old.is_dir() and old not in (out, top / "apt", debs):
+            shutil.rmtree(old, ignore_errors=True)
+    meta["cached"] = False
+    meta["download_s"] = round(time.monotonic() - t0, 2)
+    return meta

@@ -1,0 +1,240 @@
+# SPDX-License-Identifier: GPL-2.0
+"""kernels/: spec parsing, apt sources derivation, newc writer, vmlinux
+extraction (offline, on synthetic images)."""
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import shutil
+import stat
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kernels import aptsrc
+from kernels.image import ImageError, config_facts, vmlinux_bytes
+from kernels.initramfs import (Entry, build_initramfs, newc_bytes, read_newc,
+                               with_extra_files)
+from kernels.spec import SpecError, parse_spec
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# ---- specs -------------------------------------------------------------------
+
+@pytest.mark.parametrize("text,suite,flavour", [
+    ("debian:bullseye", "bullseye", "cloud-amd64"),
+    ("debian:bookworm", "bookworm", "cloud-amd64"),
+    ("debian:trixie:amd64", "trixie", "amd64"),
+    ("debian:sid:rt-amd64", "sid", "rt-amd64"),
+    ("debian:unstable", "sid", "cloud-amd64"),
+])
+def test_debian_specs(text: str, suite: str, flavour: str) -> None:
+    s = parse_spec(text)
+    assert (s.kind, s.suite, s.flavour, s.text) == ("debian", suite, flavour, text)
+    assert s.slug == f"{suite}-{flavour}"
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("", "empty"),
+    ("host", "running kernel"),
+    ("debian:", "expected debian:<suite>"),
+    ("debian:jessie", "unknown Debian suite 'jessie'"),
+    ("debian:bookworm:cloud-amd64:x", "expected debian:<suite>"),
+    ("debian:bookworm:Bad Flavour", "bad flavour"),
+    ("debianbookworm", "expected debian:<suite>"),
+    ("/nonexistent/bzImage", "no such kernel image"),
+])
+def test_bad_specs(text: str, needle: str) -> None:
+    with pytest.raises(SpecError) as e:
+        parse_spec(text)
+    assert needle in str(e.value)
+
+
+def test_path_spec_with_config(tmp_path: Path) -> None:
+    img, cfg = tmp_path / "bzImage", tmp_path / "my.config"
+    img.write_bytes(b"x")
+    cfg.write_text("CONFIG_USERFAULTFD=y\n")
+    s = parse_spec(f"{img}:config={cfg}")
+    assert (s.kind, s.image, s.config) == ("path", img, cfg)
+    assert parse_spec(str(img)).config is None
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "bzImage").write_bytes(b"y")
+    assert parse_spec(str(img)).slug != parse_spec(str(other / "bzImage")).slug
+    with pytest.raises(SpecError, match="no such config"):
+        parse_spec(f"{img}:config={tmp_path}/missing")
+    assert config_facts(cfg)["USERFAULTFD"] == "y"
+    assert config_facts(cfg)["HUGETLBFS"] == "n"
+
+
+# ---- apt sources -------------------------------------------------------------
+
+DEB822 = """\
+Types: deb
+# a comment
+URIs: http://mirror.example.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb
+URIs: http://security.example.org/debian-security
+Suites: bookworm-security
+Components: main
+
+Types: deb
+Enabled: no
+URIs: http://disabled.example.org/debian
+Suites: bookworm
+Components: main
+"""
+
+ONE_LINE = """\
+# deb http://commented.example/debian bookworm main
+deb [arch=amd64 signed-by=/etc/keys/k.gpg] https://m2.example.net/debian/ trixie main contrib
+deb https://m2.example.net/debian-security trixie-security main
+deb https://vendor.example/apt stable-vendor main
+"""
+
+
+def test_sources_from_deb822(tmp_path: Path) -> None:
+    (tmp_path / "sources.list.d").mkdir()
+    (tmp_path / "sources.list.d" / "debian.sources").write_text(DEB822)
+    (tmp_path / "sources.list.d" / "x.list.disabled").write_text(
+        "deb http://other.example/debian sid main\n")
+    arch = aptsrc.find_archive(aptsrc.machine_entries(tmp_path))
+    assert arch.uri == "http://mirror.example.org/debian"
+    assert arch.security_uri == "http://security.example.org/debian-security"
+    text = aptsrc.sources_for(arch, "bullseye")
+    assert text.splitlines() == [
+        f"deb [arch=amd64 signed-by={aptsrc.DEFAULT_KEYRING}] "
+        "http://mirror.example.org/debian bullseye main",
+        f"deb [arch=amd64 signed-by={aptsrc.DEFAULT_KEYRING}] "
+        "http://mirror.example.org/debian bullseye-updates main",
+        f"deb [arch=amd64 signed-by={aptsrc.DEFAULT_KEYRING}] "
+        "http://security.example.org/debian-security bullseye-security main",
+    ]
+    # sid has no -updates or -security suites.
+    assert aptsrc.sources_for(arch, "sid").count("\n") == 1
+    assert "disabled.example" not in text and "other.example" not in text
+
+
+def test_sources_from_one_line(tmp_path: Path) -> None:
+    (tmp_path / "sources.list").write_text(ONE_LINE)
+    arch = aptsrc.find_archive(aptsrc.machine_entries(tmp_path))
+    assert arch.uri == "https://m2.example.net/debian"
+    assert arch.security_uri == "https://m2.example.net/debian-security"
+    assert arch.keyring == "/etc/keys/k.gpg"
+    assert " https://m2.example.net/debian sid main" in aptsrc.sources_for(arch, "sid")
+
+
+def test_sources_without_debian(tmp_path: Path) -> None:
+    (tmp_path / "sources.list").write_text("deb https://vendor.example/apt stable-v main\n")
+    with pytest.raises(aptsrc.AptConfigError, match="no Debian archive"):
+        aptsrc.find_archive(aptsrc.machine_entries(tmp_path))
+
+
+def test_no_mirror_host_in_code() -> None:
+    """The mirror comes from the machine's apt config, never from our code."""
+    for f in list((ROOT / "kernels").glob("*.py")) + [ROOT / "scripts" / "deps.sh"]:
+        text = f.read_text()
+        assert "debian.org" not in text, f
+
+
+# ---- newc --------------------------------------------------------------------
+
+def test_newc_round_trip(tmp_path: Path) -> None:
+    init = tmp_path / "init"
+    init.write_bytes(b"\x7fELF" + bytes(range(256)) * 3 + b"odd")
+    probe = tmp_path / "probe"
+    probe.write_bytes(b"probe")
+    probe.chmod(0o755)
+    out = build_initramfs(tmp_path / "i.cpio", init, {"uffd-probe": probe,
+                                                      "cases/copy": probe})
+    entries = {e.name: e for e in read_newc(out.read_bytes())}
+    assert entries["init"].data == init.read_bytes()
+    assert stat.S_IMODE(entries["init"].mode) == 0o755
+    assert entries["cases/copy"].data == b"probe"
+    assert stat.S_ISDIR(entries["cases"].mode)
+    assert stat.S_ISCHR(entries["dev/console"].mode)
+    assert entries["dev/console"].rdev == (5, 1)
+    # Parents come before children (the kernel creates entries in order).
+    names = list(entries)
+    assert names.index("cases") < names.index("cases/copy")
+    assert len(out.read_bytes()) % 4 == 0
+    gz = build_initramfs(tmp_path / "i.cpio.gz", init, {}, compress=True)
+    assert gz.read_bytes()[:2] == b"\x1f\x8b"
+    assert read_newc(gz.read_bytes())[-1].data == init.read_bytes()
+
+
+def test_newc_concatenated(tmp_path: Path) -> None:
+    init = tmp_path / "init"
+    init.write_bytes(b"init")
+    base = build_initramfs(tmp_path / "base.cpio", init, {})
+    out = with_extra_files(base, tmp_path / "k.cpio", {"boot/config-6.1.0-x": b"CONFIG_X=y\n"})
+    assert out.read_bytes().startswith(base.read_bytes())
+    entries = {e.name: e for e in read_newc(out.read_bytes())}
+    assert entries["init"].data == b"init"
+    assert entries["boot/config-6.1.0-x"].data == b"CONFIG_X=y\n"
+    assert stat.S_ISDIR(entries["boot"].mode)
+
+
+@pytest.mark.skipif(not shutil.which("cpio"), reason="cpio not installed")
+def test_newc_readable_by_cpio(tmp_path: Path) -> None:
+    blob = newc_bytes([Entry("a/b/c.txt", stat.S_IFREG | 0o644, b"hello\n"),
+                       Entry("x", stat.S_IFREG | 0o600, b"")])
+    p = subprocess.run(["cpio", "-t"], input=blob, capture_output=True, check=True)
+    assert p.stdout.decode().split() == ["a", "a/b", "a/b/c.txt", "x"]
+    dest = tmp_path / "x"
+    dest.mkdir()
+    subprocess.run(["cpio", "-id", "--quiet"], input=blob, cwd=dest, check=True)
+    assert (dest / "a/b/c.txt").read_text() == "hello\n"
+
+
+def test_newc_bad_magic() -> None:
+    with pytest.raises(ValueError, match="magic"):
+        read_newc(b"070707" + b"0" * 200)
+
+
+# ---- vmlinux extraction (synthetic bzImage) ------------------------------------
+
+def fake_bzimage(payload: bytes, setup_sects: int = 4) -> bytes:
+    setup = bytearray((setup_sects + 1) * 512)
+    setup[0x1f1] = setup_sects
+    setup[0x202:0x206] = b"HdrS"
+    struct.pack_into("<H", setup, 0x206, 0x20f)
+    pm = b"\x90" * 64        # decompressor code stand-in
+    struct.pack_into("<II", setup, 0x248, len(pm), len(payload))
+    return bytes(setup) + pm + payload + b"\0" * 32
+
+
+ELF = b"\x7fELF\x02\x01\x01" + b"kernel" * 2000
+
+
+@pytest.mark.parametrize("kind,compress", [
+    ("gzip", lambda b: gzip.compress(b) + struct.pack("<I", len(b))),
+    ("xz", lambda b: lzma.compress(b, check=lzma.CHECK_CRC32) + struct.pack("<I", len(b))),
+    ("bzip2", lambda b: bz2.compress(b) + struct.pack("<I", len(b))),
+    ("lzma", lambda b: lzma.compress(b, format=lzma.FORMAT_ALONE) + struct.pack("<I", len(b))),
+])
+def test_vmlinux_from_bzimage(kind: str, compress) -> None:
+    data, got = vmlinux_bytes(fake_bzimage(compress(ELF)))
+    assert (data, got) == (ELF, kind)
+
+
+@pytest.mark.skipif(not shutil.which("zstd"), reason="zstd not installed")
+def test_vmlinux_from_zstd_bzimage() -> None:
+    z = subprocess.run(["zstd", "-q", "-c"], input=ELF, capture_output=True, check=True)
+    data, got = vmlinux_bytes(fake_bzimage(z.stdout + struct.pack("<I", len(ELF))))
+    assert (data, got) == (ELF, "zstd")
+
+
+def test_vmlinux_passthrough_and_garbage() -> None:
+    assert vmlinux_bytes(ELF) == (ELF, "none")
+    # A payload whose magic is right but whose data is not a kernel.
+    with pytest.raises(ImageError, match="no compressed ELF kernel"):
+        vmlinux_bytes(fake_bzimage(gzip.compress(b"not an elf")))
