@@ -107,7 +107,7 @@ def load(path: Path) -> list[Expectation]:
         out.append(Expectation(id=str(it["id"]), reason=str(it["reason"]),
                                kernel=str(kernel) if kernel is not None else None,
                                target=it.get("target"), link=it.get("link"),
-                               source=str(path)))
+                               source=Path(path).name))
     return out
 
 
