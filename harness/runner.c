@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * faultline-runner: run the probe and every case binary, one at a time,
- * each with a deadline, and write the framed stream of reports/STREAM.md.
+ * faultline-runner: run the probe and every case binary, one at a time or
+ * several at once (--jobs), each with a deadline, and write the framed
+ * stream of reports/STREAM.md.
  *
  * On the host it is an ordinary command. As PID 1 inside a VM it mounts
  * what the cases need, takes its options from the kernel command line,
@@ -24,10 +25,13 @@
 
 #include "pid1.h"
 #include "runner.h"
+#include "sysctl.h"
 
 #define DEFAULT_TIMEOUT_S	60.0
 #define DEFAULT_TERM_GRACE_S	0.5
 #define PROBE_STDERR_MAX	4096
+#define MAX_JOBS		256
+#define MAX_HUGEPAGES		(1L << 20)
 
 struct opts {
 	double timeout_s, term_grace_s;
@@ -35,6 +39,8 @@ struct opts {
 	const char *output;		/* NULL or "-": stdout */
 	const char *target;
 	bool kmsg, kmsg_user_alerts;
+	int jobs;			/* binaries at once */
+	long hugepages;			/* free huge pages to hold; -1: default */
 	char **paths;
 	int npaths;
 	bool pid1;
@@ -51,6 +57,8 @@ struct runner {
 	struct stream out;
 	struct kmsg kmsg;
 	struct binlist bins;
+	struct huge_state huge;
+	long nr_hugepages;		/* at start, -1 if unknown */
 	/* per program */
 	char probe_err[PROBE_STDERR_MAX];
 	size_t probe_err_len;
@@ -60,8 +68,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: faultline-runner [options] [BINARY|DIR ...]\n"
-"Run uffd-probe --json, then each case binary (sorted, one at a time), and\n"
-"write the faultline stream (reports/STREAM.md).\n"
+"Run uffd-probe --json, then each case binary (sorted), and write the\n"
+"faultline stream (reports/STREAM.md).\n"
+"  -j, --jobs N             run up to N binaries at once (default: the number\n"
+"                           of online CPUs); blocks stay whole and in order\n"
+"      --hugepages N        hold N free huge pages for the whole run, raising\n"
+"                           vm.nr_hugepages and restoring it after (default\n"
+"                           32 per job, at most 1/16 of RAM; 0: leave it)\n"
 "  -t, --timeout SECONDS    per-binary limit (default %g)\n"
 "      --term-grace SECONDS SIGTERM first, SIGKILL after this (default %g;\n"
 "                           0: SIGKILL at once)\n"
@@ -86,6 +99,19 @@ static int parse_seconds(const char *s, double *val, bool zero_ok)
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !isfinite(v) || v < 0 ||
 	    (!zero_ok && v == 0) || v > 7 * 86400)
+		return -1;
+	*val = v;
+	return 0;
+}
+
+static int parse_count(const char *s, long *val, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
 		return -1;
 	*val = v;
 	return 0;
@@ -272,7 +298,7 @@ static void put_result(struct jbuf *b, const struct spawn_res *res)
 
 static void frame_run(struct runner *r)
 {
-	char cmdline[4096], huge[32], started[32];
+	char cmdline[4096], started[32];
 	struct utsname u;
 	struct jbuf b;
 	struct tm tm;
@@ -293,14 +319,16 @@ static void frame_run(struct runner *r)
 	jb_str(&b, "faultline_version", FAULTLINE_VERSION);
 	jb_str(&b, "cmdline", read_text("/proc/cmdline", cmdline,
 					 sizeof(cmdline)));
-	if (read_text("/proc/sys/vm/nr_hugepages", huge, sizeof(huge)))
-		jb_int(&b, "nr_hugepages", atoll(huge));
+	if (r->nr_hugepages >= 0)
+		jb_int(&b, "nr_hugepages", r->nr_hugepages);
 	else
 		jb_null(&b, "nr_hugepages");
 	jb_bool(&b, "pid1", r->o->pid1);
 	jb_int(&b, "uid", (long long)geteuid());
 	jb_num(&b, "timeout_s", r->o->timeout_s);
 	jb_int(&b, "binaries", r->bins.n);
+	jb_int(&b, "jobs", r->o->jobs);
+	huge_json(&r->huge, &b);
 	jb_bool(&b, "kmsg", r->kmsg.fd >= 0);
 	if (r->o->kmsg && r->kmsg.fd < 0)
 		jb_str(&b, "kmsg_error", strerror(r->kmsg.open_errno));
@@ -372,6 +400,81 @@ static void run_binary(struct runner *r, int i, struct spawn_res *res)
 	jb_free(&b);
 }
 
+/* In a worker: job @i's block goes to @out_fd, kmsg from our own reader. */
+static void job_run(void *ctx, int i, int out_fd, struct spawn_res *res)
+{
+	struct runner *r = ctx;
+	bool kmsg = r->kmsg.fd >= 0;
+
+	r->out.fd = out_fd;
+	r->out.broken = false;
+	if (kmsg) {
+		/* The inherited one shares its read position with the others. */
+		close(r->kmsg.fd);
+		kmsg_open(&r->kmsg, &r->out, r->o->kmsg_user_alerts);
+	}
+	run_binary(r, i, res);
+}
+
+/* A worker that could not start or died: end its block all the same. */
+static void job_lost(void *ctx, int i, struct stream *out, bool begun,
+		     const char *why, const struct spawn_res *res)
+{
+	struct runner *r = ctx;
+	const char *path = r->bins.path[i];
+	struct jbuf b;
+
+	if (!begun) {
+		jb_init(&b);
+		jb_str(&b, "name", base_name(path));
+		jb_str(&b, "path", path);
+		jb_num(&b, "timeout_s", r->o->timeout_s);
+		jb_int(&b, "index", i + 1);
+		jb_int(&b, "of", r->bins.n);
+		stream_frame(out, "binary-begin", jb_end(&b));
+		jb_free(&b);
+	}
+	jb_init(&b);
+	jb_str(&b, "name", base_name(path));
+	jb_null(&b, "exit");
+	jb_null(&b, "signal");
+	jb_bool(&b, "timed_out", false);
+	jb_int(&b, "duration_ms", res->duration_ms);
+	jb_bool(&b, "kmsg_alert", false);
+	jb_str(&b, "error", why);
+	stream_frame(out, "binary-end", jb_end(&b));
+	jb_free(&b);
+}
+
+/* Each binary in turn; returns how many were run (results in @res). */
+static int run_sequential(struct runner *r, struct spawn_res *res,
+			  int *interrupted)
+{
+	int i;
+
+	for (i = 0; i < r->bins.n && !*interrupted && !r->out.broken; i++) {
+		run_binary(r, i, &res[i]);
+		*interrupted = res[i].interrupted;
+	}
+	return i;
+}
+
+static int run_binaries(struct runner *r, struct spawn_res *res,
+			int *interrupted)
+{
+	static const struct par_ops ops = { .run = job_run, .lost = job_lost };
+	int n;
+
+	if (r->o->jobs > 1 && r->bins.n > 1) {
+		n = par_run(r->bins.n, r->o->jobs, &r->out, &ops, r, res,
+			    interrupted);
+		if (n >= 0)
+			return n;
+		/* No memory for the bookkeeping: one at a time then. */
+	}
+	return run_sequential(r, res, interrupted);
+}
+
 /*
  * Everything after option parsing, for both modes. Returns the exit code:
  * 0 all binaries ran, 1 some could not be started (or the output broke),
@@ -379,30 +482,40 @@ static void run_binary(struct runner *r, int i, struct spawn_res *res)
  */
 static int run_all(struct opts *o, struct runner *r)
 {
-	int i, started = 0, failed = 0, timed_out = 0, interrupted = 0, rc;
+	int i, n = 0, started = 0, failed = 0, timed_out = 0, interrupted = 0;
+	struct spawn_res *res = calloc((size_t)r->bins.n + 1, sizeof(*res));
 	long long t0 = now_ms();
-	struct spawn_res res;
 	const char *status;
 	struct jbuf b;
+	int rc;
 
 	kmsg_open(&r->kmsg, &r->out, o->kmsg_user_alerts);
 	if (!o->kmsg && r->kmsg.fd >= 0) {
 		close(r->kmsg.fd);
 		r->kmsg.fd = -1;
 	}
+	r->nr_hugepages = sysctl_read("/proc/sys/vm/nr_hugepages");
+	r->huge.wanted = o->hugepages < 0 ? huge_default(o->jobs) : o->hugepages;
+	if (r->bins.n)
+		huge_reserve(&r->huge);
 	stream_frame(&r->out, "stream", "1");
 	frame_run(r);
 	if (o->probe)
 		interrupted = run_probe(r);
-	for (i = 0; i < r->bins.n && !interrupted && !r->out.broken; i++) {
-		run_binary(r, i, &res);
-		if (res.exec_errno)
+	if (!res)
+		r->out.broken = true;	/* no memory: nothing can be run (rc 1) */
+	else if (!interrupted)
+		n = run_binaries(r, res, &interrupted);
+	for (i = 0; i < n; i++) {
+		if (res[i].exec_errno)
 			failed++;
 		else
 			started++;
-		timed_out += res.timed_out;
-		interrupted = res.interrupted;
+		timed_out += res[i].timed_out;
 	}
+	free(res);
+	/* After the last binary, also when interrupted: signals only queue. */
+	huge_restore(&r->huge);
 
 	if (interrupted)
 		status = "interrupted";
@@ -416,6 +529,8 @@ static int run_all(struct opts *o, struct runner *r)
 	jb_str(&b, "status", status);
 	jb_int(&b, "failed_to_start", failed);
 	jb_int(&b, "timed_out", timed_out);
+	if (r->huge.restore_err)
+		jb_str(&b, "hugepages_error", strerror(-r->huge.restore_err));
 	stream_frame(&r->out, "run-end", jb_end(&b));
 	jb_free(&b);
 
@@ -447,12 +562,14 @@ static void frame_fatal(struct runner *r, const char *why)
 /* ---- host mode ---- */
 
 enum { OPT_PROBE = 256, OPT_NO_PROBE, OPT_KMSG, OPT_NO_KMSG, OPT_USER_ALERTS,
-       OPT_TARGET, OPT_GRACE, OPT_VERSION };
+       OPT_TARGET, OPT_GRACE, OPT_VERSION, OPT_HUGEPAGES };
 
 static int parse_args(struct opts *o, int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "timeout", required_argument, NULL, 't' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "hugepages", required_argument, NULL, OPT_HUGEPAGES },
 		{ "term-grace", required_argument, NULL, OPT_GRACE },
 		{ "probe", required_argument, NULL, OPT_PROBE },
 		{ "no-probe", no_argument, NULL, OPT_NO_PROBE },
@@ -469,10 +586,24 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	static char *default_paths[2];
 	bool no_probe = false;
 	char *dir = runner_dir();
+	long val;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "t:o:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:j:o:h", lopts, NULL)) != -1) {
 		switch (c) {
+		case 'j':
+			if (parse_count(optarg, &val, 1, MAX_JOBS)) {
+				fprintf(stderr, "faultline-runner: bad --jobs '%s' (1..%d)\n", optarg, MAX_JOBS);
+				return 2;
+			}
+			o->jobs = (int)val;
+			break;
+		case OPT_HUGEPAGES:
+			if (parse_count(optarg, &o->hugepages, 0, MAX_HUGEPAGES)) {
+				fprintf(stderr, "faultline-runner: bad --hugepages '%s' (0..%ld)\n", optarg, MAX_HUGEPAGES);
+				return 2;
+			}
+			break;
 		case 't':
 			if (parse_seconds(optarg, &o->timeout_s, false)) {
 				fprintf(stderr, "faultline-runner: bad --timeout '%s' (seconds > 0)\n", optarg);
@@ -549,11 +680,15 @@ static int host_main(int argc, char **argv)
 		.timeout_s = DEFAULT_TIMEOUT_S,
 		.term_grace_s = DEFAULT_TERM_GRACE_S,
 		.target = "host", .kmsg = true,
+		.jobs = 1, .hugepages = -1,
 	};
 	static struct runner r;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	char why[PATH_MAX + 64];
 	int rc, err;
 
+	if (cpus > 1)
+		o.jobs = cpus > MAX_JOBS ? MAX_JOBS : (int)cpus;
 	rc = parse_args(&o, argc, argv);
 	if (rc >= 0)
 		return rc;
@@ -636,13 +771,14 @@ static void pid1_main(void)
 		.timeout_s = DEFAULT_TIMEOUT_S,
 		.term_grace_s = DEFAULT_TERM_GRACE_S,
 		.target = "vm", .kmsg = true, .pid1 = true,
-		.probe = "/uffd-probe",
+		.probe = "/uffd-probe", .jobs = 1, .hugepages = -1,
 	};
 	static const int crash_sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE,
 					  SIGABRT };
 	char why[PATH_MAX + 64];
 	size_t i;
 	int err, rc;
+	long num;
 	char *tok, *save;
 
 	for (i = 0; i < sizeof(crash_sigs) / sizeof(crash_sigs[0]); i++)
@@ -672,6 +808,11 @@ static void pid1_main(void)
 		parse_seconds(val, &o.timeout_s, false);
 	if (cmdline_opt(cmdline, "faultline.term_grace", val, sizeof(val)))
 		parse_seconds(val, &o.term_grace_s, true);
+	if (cmdline_opt(cmdline, "faultline.jobs", val, sizeof(val)) &&
+	    !parse_count(val, &num, 1, MAX_JOBS))
+		o.jobs = (int)num;
+	if (cmdline_opt(cmdline, "faultline.hugepages", val, sizeof(val)))
+		parse_count(val, &o.hugepages, 0, MAX_HUGEPAGES);
 	if (cmdline_opt(cmdline, "faultline.kmsg", val, sizeof(val)))
 		o.kmsg = strcmp(val, "0") != 0;
 	if (cmdline_opt(cmdline, "faultline.target", target, sizeof(target)))

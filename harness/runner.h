@@ -2,9 +2,10 @@
 /*
  * faultline runner: internal interfaces between runner*.c.
  *
- * The runner executes the probe and the case binaries one at a time and
- * writes the framed stream described in reports/STREAM.md. It is the same
- * program on the host and, as PID 1, inside a VM.
+ * The runner executes the probe, then the case binaries (one at a time, or
+ * up to N at once in worker processes, runner_par.c) and writes the framed
+ * stream described in reports/STREAM.md. It is the same program on the host
+ * and, as PID 1, inside a VM.
  */
 #ifndef FAULTLINE_RUNNER_H
 #define FAULTLINE_RUNNER_H
@@ -38,6 +39,8 @@ void jb_int(struct jbuf *b, const char *key, long long val);
 void jb_num(struct jbuf *b, const char *key, double val);
 void jb_bool(struct jbuf *b, const char *key, bool val);
 void jb_null(struct jbuf *b, const char *key);
+/* @json: an already encoded value (e.g. another jbuf's object). */
+void jb_raw(struct jbuf *b, const char *key, const char *json);
 /* Close the object; the text stays valid until jb_free(). */
 const char *jb_end(struct jbuf *b);
 void jb_free(struct jbuf *b);
@@ -52,6 +55,8 @@ struct stream {
 
 /* "@@faultline <kw>[ <rest>]\n" in one write. */
 void stream_frame(struct stream *s, const char *kw, const char *rest);
+/* Whole lines already framed (a worker's block): as few writes as can be. */
+void stream_write(struct stream *s, const char *buf, size_t len);
 /* "<prefix><data>\n" in one write; @prefix may be NULL. */
 void stream_line(struct stream *s, const char *prefix, const char *data,
 		 size_t len);
@@ -107,7 +112,66 @@ struct spawn_res {
  * @pid1: inside a VM, where kill(-1) may sweep every other process.
  */
 int spawn_init(bool pid1);
+/*
+ * In a worker (runner_par.c): become the child subreaper of this subtree
+ * and sweep only our own children, never kill(-1) (other workers run).
+ */
+int spawn_worker_init(void);
+/* The signalfd of spawn_init(): SIGCHLD, SIGINT, SIGTERM, SIGHUP. */
+int spawn_sigfd(void);
 int spawn_run(const struct spawn_req *req, struct spawn_res *res);
+/* Kill and reap every child still there (no program is running). */
+void spawn_reap_strays(void);
 long long now_ms(void);
+
+/* ---- runner_par.c: up to N binaries at once, blocks in order ---- */
+
+struct par_ops {
+	/*
+	 * In a forked worker: run job @i, writing its whole block (frames
+	 * and payload) to @out_fd, the result to @res.
+	 */
+	void (*run)(void *ctx, int i, int out_fd, struct spawn_res *res);
+	/*
+	 * In the runner: job @i's worker could not be forked or died before
+	 * it finished; write what its block lacks to @out (@begun: the
+	 * worker wrote something already, i.e. its binary-begin). @res has
+	 * exec_errno set for a fork failure.
+	 */
+	void (*lost)(void *ctx, int i, struct stream *out, bool begun,
+		     const char *why, const struct spawn_res *res);
+};
+
+/*
+ * Run jobs 0..@n-1, at most @jobs at once, each in its own worker. Blocks
+ * reach @out whole and in job order; the first unfinished job streams
+ * live, the others are held in memory until their turn. SIGINT/SIGTERM/
+ * SIGHUP stop the start of new jobs and are passed on to the running
+ * workers. Fills @res[0..started-1]; returns how many were started, and
+ * the signal that interrupted the run in @interrupted.
+ */
+int par_run(int n, int jobs, struct stream *out, const struct par_ops *ops,
+	    void *ctx, struct spawn_res *res, int *interrupted);
+
+/* ---- runner_huge.c: huge pages for the whole run ---- */
+
+struct huge_state {
+	long wanted;		/* free pages asked for; 0: do nothing */
+	long before;		/* vm.nr_hugepages before, -1 unknown */
+	long set;		/* what we raised it to */
+	long added;		/* pages we added (to take back at the end) */
+	long free_after;	/* free pages once raised */
+	const char *error;	/* why nothing could be done, or NULL */
+	int restore_err;	/* -errno of a failed restore */
+};
+
+/* Default free pages for @jobs binaries at once, within a share of RAM. */
+long huge_default(int jobs);
+/* Make sure @h->wanted free huge pages exist (raising nr_hugepages). */
+void huge_reserve(struct huge_state *h);
+/* Take back what huge_reserve() added. 0 or -errno. */
+int huge_restore(struct huge_state *h);
+/* "hugepages":{...} into the run frame. */
+void huge_json(const struct huge_state *h, struct jbuf *b);
 
 #endif /* FAULTLINE_RUNNER_H */

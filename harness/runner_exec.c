@@ -84,6 +84,19 @@ int spawn_init(bool pid1)
 	return 0;
 }
 
+int spawn_worker_init(void)
+{
+	sweep_everything = false;
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0))
+		return -errno;
+	return 0;
+}
+
+int spawn_sigfd(void)
+{
+	return sig_fd;
+}
+
 static void lb_init(struct lbuf *l, int fd, line_fn fn, void *ctx)
 {
 	l->fd = fd;
@@ -376,6 +389,14 @@ static void reap_leftovers(struct spawn_res *res, pid_t skip)
 			if (si.ssi_signo != SIGCHLD && !res->interrupted)
 				res->interrupted = (int)si.ssi_signo;
 	}
+}
+
+void spawn_reap_strays(void)
+{
+	struct spawn_res res;
+
+	memset(&res, 0, sizeof(res));
+	reap_leftovers(&res, 0);
 }
 
 static void child_exec(const struct spawn_req *req, int out_w, int err_w,

@@ -172,6 +172,12 @@ void jb_null(struct jbuf *b, const char *key)
 	jb_put(b, "null", 4);
 }
 
+void jb_raw(struct jbuf *b, const char *key, const char *json)
+{
+	jb_key(b, key);
+	jb_put(b, json, strlen(json));
+}
+
 const char *jb_end(struct jbuf *b)
 {
 	jb_putc(b, '}');
@@ -233,6 +239,11 @@ void stream_frame(struct stream *s, const char *kw, const char *rest)
 	if (!rest)
 		rest = "";
 	write_joined(s, head, (size_t)n, rest, strlen(rest), "\n", 1);
+}
+
+void stream_write(struct stream *s, const char *buf, size_t len)
+{
+	write_all(s, buf, len);
 }
 
 void stream_line(struct stream *s, const char *prefix, const char *data,

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """faultline-runner: the stream it writes (reports/STREAM.md), timeouts,
-process clean-up, stderr and kernel log capture, options, PID 1 mode.
+process clean-up, stderr and kernel log capture, options, PID 1 mode,
+several binaries at once (--jobs) and the run's huge pages.
 
 The misbehaving programs are build/tools/fake_case under different names
 (see tools/fake_case.c); their leftovers die by themselves after 30 s.
@@ -182,6 +183,7 @@ def test_real_cases_stream(runner: Path, cases_dir: Path) -> None:
     assert s.run["target"] == "host" and s.run["pid1"] is False
     assert s.run["release"] == os.uname().release
     assert s.run["binaries"] == len(names)
+    assert s.run["jobs"] == (os.cpu_count() or 1)   # the host default
     assert s.probe_end is not None
     probe = runner.parent / "uffd-probe"
     if probe.exists():
@@ -298,7 +300,9 @@ def test_kmsg_injection(runner: Path, fakes, user_alerts: bool) -> None:
     token = uuid.uuid4().hex
     env = dict(os.environ, FAULTLINE_FAKE_TOKEN=token)
     args = ["--kmsg-user-alerts"] if user_alerts else []
-    r = run(runner, "--no-probe", "--timeout", "2", *args, str(d), env=env)
+    # One at a time: with --jobs, a record goes to every binary running.
+    r = run(runner, "--no-probe", "-j", "1", "--timeout", "2", *args, str(d),
+            env=env)
     assert r.returncode == 0
     s = parse_stream(r.stdout)
     assert s.run["kmsg"] is True
@@ -362,9 +366,11 @@ def test_unstartable_binary_and_output_file(runner: Path, fakes,
     assert s.end["failed_to_start"] == 1 and s.end["binaries"] == 1
 
 
-def test_sigterm_to_runner_stops_cleanly(runner: Path, fakes) -> None:
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_sigterm_to_runner_stops_cleanly(runner: Path, fakes, jobs: int) -> None:
     d = fakes("hang", "pass")
-    proc = subprocess.Popen([str(runner), "--no-probe", "--timeout", "20", str(d)],
+    proc = subprocess.Popen([str(runner), "--no-probe", "--timeout", "20",
+                             "-j", str(jobs), str(d)],
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     lines = []
@@ -380,9 +386,177 @@ def test_sigterm_to_runner_stops_cleanly(runner: Path, fakes) -> None:
     # The SIGTERM is passed on to the case (it may restore what it changed).
     assert b.end["interrupted"] == signal.SIGTERM and b.end["signal"] == signal.SIGTERM
     assert b.end["timed_out"] is False
-    assert [x.begin["name"] for x in s.binaries] == ["hang"]
+    if jobs == 1:
+        # Nothing starts after the signal.
+        assert [x.begin["name"] for x in s.binaries] == ["hang"]
+    else:
+        # "pass" ran beside "hang" and had finished: its block stands.
+        assert [x.begin["name"] for x in s.binaries] == ["hang", "pass"]
+        p = s.binary("pass").end
+        assert p["exit"] == 0 and "interrupted" not in p
     assert s.end["status"] == "interrupted"
     assert_all_gone(b, "hang")
+
+
+# ---- several binaries at once (--jobs) ----
+
+PAR_MODES = ("crash", "forge", "leak", "pass", "stderr", "trunc")
+
+
+def normalized(s: Stream) -> list[tuple[str, list[str], dict[str, Any]]]:
+    """Each block without what differs from run to run (pids, durations)."""
+    out = []
+    for b in s.binaries:
+        payload = ["# pids: N" if ln.startswith("# pids: ") else ln
+                   for ln in b.payload]
+        end = {k: v for k, v in b.end.items()
+               if k not in ("duration_ms", "kmsg_lines", "kmsg_alert")}
+        out.append((json.dumps(b.begin, sort_keys=True), payload, end))
+    return out
+
+
+def test_jobs_stream_equals_sequential(runner: Path, fakes) -> None:
+    """Blocks whole and in name order whatever the number of jobs."""
+    d = fakes(*PAR_MODES)
+    streams = {}
+    for jobs in (1, 2, 4):
+        r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "5",
+                "-j", str(jobs), str(d))
+        assert r.returncode == 0, r.stderr
+        s = parse_stream(r.stdout)     # a block cut by another fails here
+        assert s.run["jobs"] == jobs
+        assert [b.begin["name"] for b in s.binaries] == sorted(PAR_MODES)
+        assert [b.begin["index"] for b in s.binaries] == list(range(1, 7))
+        assert s.end["status"] == "complete" and s.end["binaries"] == 6
+        streams[jobs] = normalized(s)
+    assert streams[2] == streams[1] and streams[4] == streams[1]
+    assert len(streams[1]) == len(PAR_MODES)
+
+
+def test_jobs_flood_held_back_whole(runner: Path, fakes) -> None:
+    """A later binary's long output waits, whole, behind a slower one."""
+    d = fakes("flood", "hang")
+    # Arguments keep their order: hang's turn comes first, flood ends first.
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "1", "-j", "2",
+            str(d / "hang"), str(d / "flood"))
+    s = parse_stream(r.stdout)
+    assert [b.begin["name"] for b in s.binaries] == ["hang", "flood"]
+    assert s.binary("hang").end["timed_out"] is True
+    b = s.binary("flood")
+    assert sum(ln.startswith("# line ") for ln in b.payload) == 20000
+    assert [len(x) for x in b.payload if x.startswith("x")] == [
+        1024 * 1024, 1024 * 1024, 512 * 1024]
+    assert b.end["exit"] == 0 and b.end["duration_ms"] < 900
+
+
+def test_jobs_hang_does_not_hold_up_the_others(runner: Path, fakes) -> None:
+    d = fakes("hang", *PAR_MODES)
+    t0 = time.monotonic()
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "1", "-j", "2",
+            str(d))
+    took = time.monotonic() - t0
+    assert r.returncode == 0, r.stderr
+    s = parse_stream(r.stdout)
+    h = s.binary("hang")
+    assert h.end["timed_out"] is True and h.end["signal"] == signal.SIGTERM
+    assert 950 <= h.end["duration_ms"] < 1600 and h.end["leaked"] == 2
+    assert_all_gone(h, "hang")
+    for m in PAR_MODES:
+        assert s.binary(m).end["timed_out"] is False, m
+    assert s.binary("leak").end["leaked"] == 2
+    assert_all_gone(s.binary("leak"), "leak")
+    # The others ran beside it: the run took about one timeout, not more.
+    assert s.end["duration_ms"] < 1900 and took < 3
+    assert s.end["timed_out"] == 1
+
+
+@pytest.mark.skipif(not kmsg_usable(), reason="needs root and /dev/kmsg")
+def test_jobs_kmsg_goes_to_every_running_binary(runner: Path, fakes) -> None:
+    d = fakes("hang", "kmsg")
+    token = uuid.uuid4().hex
+    env = dict(os.environ, FAULTLINE_FAKE_TOKEN=token)
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "1", "-j", "2",
+            "--kmsg-user-alerts", str(d), env=env)
+    s = parse_stream(r.stdout)
+    for name in ("hang", "kmsg"):       # hang was running when kmsg wrote it
+        mine = [k for k in s.binary(name).kmsg if token in k["line"]]
+        assert len(mine) == 1, name
+        assert s.binary(name).end["kmsg_alert"] is True
+
+
+@pytest.mark.parametrize("args", [["-j", "0"], ["--jobs", "x"], ["-j", "257"],
+                                  ["--hugepages", "-1"], ["--hugepages", "y"]])
+def test_bad_jobs_or_hugepages(runner: Path, args: list[str]) -> None:
+    r = run(runner, "--no-probe", *args)
+    assert r.returncode == 2 and r.stderr.strip() and r.stdout == ""
+
+
+# ---- huge pages held by the runner ----
+
+NR_HUGEPAGES = Path("/proc/sys/vm/nr_hugepages")
+
+
+def huge_free() -> int:
+    """Free huge pages not promised to a mapping (as the harness counts)."""
+    info = dict(ln.split(":", 1) for ln in
+                Path("/proc/meminfo").read_text().splitlines())
+    return int(info["HugePages_Free"]) - int(info["HugePages_Rsvd"])
+
+
+def hugetlb_writable() -> bool:
+    return (os.geteuid() == 0 and NR_HUGEPAGES.exists()
+            and os.access(NR_HUGEPAGES, os.W_OK))
+
+
+@pytest.mark.skipif(not hugetlb_writable(), reason="needs root and hugetlb")
+def test_hugepages_raised_then_restored(runner: Path, fakes) -> None:
+    d = fakes("hang", "leak", "pass")
+    before = int(NR_HUGEPAGES.read_text())
+    want = huge_free() + 4          # more than are free: it must raise
+    r = run(runner, "--no-probe", "--timeout", "1", "-j", "2",
+            "--hugepages", str(want), str(d))
+    assert r.returncode == 0, r.stderr
+    s = parse_stream(r.stdout)
+    assert s.run["nr_hugepages"] == before
+    h = s.run["hugepages"]
+    assert h["wanted"] == want and h["before"] == before
+    assert h["reserved"] >= 4 and h["free"] >= want and "error" not in h
+    assert "hugepages_error" not in s.end
+    assert int(NR_HUGEPAGES.read_text()) == before
+
+
+@pytest.mark.skipif(not hugetlb_writable(), reason="needs root and hugetlb")
+def test_hugepages_restored_on_sigterm(runner: Path, fakes) -> None:
+    d = fakes("hang", "pass")
+    before = int(NR_HUGEPAGES.read_text())
+    want = huge_free() + 4
+    proc = subprocess.Popen([str(runner), "--no-probe", "--timeout", "20",
+                             "--hugepages", str(want), str(d)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    try:
+        for ln in proc.stdout:
+            if ln.startswith("# pids: "):
+                break
+        # Held while the binaries run.
+        assert int(NR_HUGEPAGES.read_text()) >= before + 4
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.stdout.read()
+        assert proc.wait(timeout=10) == 128 + signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert '"status":"interrupted"' in rest
+    assert int(NR_HUGEPAGES.read_text()) == before
+
+
+@pytest.mark.skipif(not hugetlb_writable(), reason="needs root and hugetlb")
+def test_hugepages_zero_leaves_the_sysctl(runner: Path, fakes) -> None:
+    d = fakes("pass")
+    r = run(runner, "--no-probe", "--hugepages", "0", str(d))
+    s = parse_stream(r.stdout)
+    assert "hugepages" not in s.run and s.end["status"] == "complete"
 
 
 def can_unshare() -> bool:
@@ -390,7 +564,9 @@ def can_unshare() -> bool:
 
 
 @pytest.mark.skipif(not can_unshare(), reason="needs root and unshare(1)")
-def test_pid1_mode_in_pid_namespace(runner: Path, fakes, build_dir: Path) -> None:
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_pid1_mode_in_pid_namespace(runner: Path, fakes, build_dir: Path,
+                                    jobs: int) -> None:
     # Not under /tmp: PID 1 mounts a tmpfs there (in its own mount ns), and
     # a checkout, so its build_dir, may itself live under /tmp.
     base = build_dir / "test-pid1"
@@ -401,7 +577,8 @@ def test_pid1_mode_in_pid_namespace(runner: Path, fakes, build_dir: Path) -> Non
         d = fakes("pass", "hang", "leak", "crash", where=where)
         env = dict(os.environ, FAULTLINE_CMDLINE=(
             f"quiet faultline.cases={d} faultline.probe=none "
-            "faultline.timeout=1 faultline.target=pidns"))
+            f"faultline.timeout=1 faultline.target=pidns faultline.jobs={jobs} "
+            "faultline.hugepages=0"))
         r = subprocess.run(["unshare", "--pid", "--fork", "--mount",
                             "--propagation", "private", str(runner), "--bogus"],
                            capture_output=True, text=True, env=env, timeout=30)
@@ -409,6 +586,7 @@ def test_pid1_mode_in_pid_namespace(runner: Path, fakes, build_dir: Path) -> Non
         assert "\n\n@@faultline binary-begin " in r.stdout
         s = parse_stream(r.stdout, vm=True)
         assert s.run["pid1"] is True and s.run["target"] == "pidns"
+        assert s.run["jobs"] == jobs and "hugepages" not in s.run
         assert "setup_error" not in s.run
         assert s.probe_end is None
         assert [b.begin["name"] for b in s.binaries] == ["crash", "hang", "leak", "pass"]
@@ -416,6 +594,8 @@ def test_pid1_mode_in_pid_namespace(runner: Path, fakes, build_dir: Path) -> Non
         assert s.binary("crash").end["signal"] == signal.SIGSEGV
         assert s.binary("leak").end["leaked"] == 2
         assert s.binary("leak").payload[2].startswith("# pids: ")
+        # A worker's sweep must not have killed its neighbour's binary.
+        assert s.binary("pass").end["exit"] == 0
         assert s.end["status"] == "complete"
 
         env["FAULTLINE_CMDLINE"] = "faultline.cases=/nonexistent faultline.probe=none"
