@@ -487,6 +487,7 @@ static int run_all(struct opts *o, struct runner *r)
 	long long t0 = now_ms();
 	const char *status;
 	struct jbuf b;
+	char num[16];
 	int rc;
 
 	kmsg_open(&r->kmsg, &r->out, o->kmsg_user_alerts);
@@ -504,8 +505,13 @@ static int run_all(struct opts *o, struct runner *r)
 		interrupted = run_probe(r);
 	if (!res)
 		r->out.broken = true;	/* no memory: nothing can be run (rc 1) */
-	else if (!interrupted)
+	else if (!interrupted) {
+		/* Tell the binaries whether siblings may run beside them. */
+		snprintf(num, sizeof(num), "%d",
+			 o->jobs < r->bins.n ? o->jobs : r->bins.n);
+		setenv("FAULTLINE_JOBS", num, 1);
 		n = run_binaries(r, res, &interrupted);
+	}
 	for (i = 0; i < n; i++) {
 		if (res[i].exec_errno)
 			failed++;
