@@ -59,6 +59,7 @@ struct runner {
 	struct binlist bins;
 	struct huge_state huge;
 	long nr_hugepages;		/* at start, -1 if unknown */
+	int job_kmsg;			/* the next worker's kmsg reader */
 	/* per program */
 	char probe_err[PROBE_STDERR_MAX];
 	size_t probe_err_len;
@@ -400,18 +401,36 @@ static void run_binary(struct runner *r, int i, struct spawn_res *res)
 	jb_free(&b);
 }
 
-/* In a worker: job @i's block goes to @out_fd, kmsg from our own reader. */
+/*
+ * Before job @i's worker is forked: a kmsg reader of its own (the runner's
+ * shares its read position with every fork), at the end of the log now,
+ * so the job sees every record from the moment it was started.
+ */
+static int job_prepare(void *ctx, int i)
+{
+	struct runner *r = ctx;
+
+	(void)i;
+	r->job_kmsg = -1;
+	if (r->kmsg.fd < 0)
+		return -1;
+	r->job_kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (r->job_kmsg >= 0)
+		lseek(r->job_kmsg, 0, SEEK_END);
+	return r->job_kmsg;
+}
+
+/* In a worker: job @i's block goes to @out_fd, kmsg from its own reader. */
 static void job_run(void *ctx, int i, int out_fd, struct spawn_res *res)
 {
 	struct runner *r = ctx;
-	bool kmsg = r->kmsg.fd >= 0;
 
 	r->out.fd = out_fd;
 	r->out.broken = false;
-	if (kmsg) {
-		/* The inherited one shares its read position with the others. */
+	if (r->kmsg.fd >= 0) {
 		close(r->kmsg.fd);
-		kmsg_open(&r->kmsg, &r->out, r->o->kmsg_user_alerts);
+		r->kmsg.fd = r->job_kmsg;
+		r->kmsg.keep_pos = true;
 	}
 	run_binary(r, i, res);
 }
@@ -462,7 +481,9 @@ static int run_sequential(struct runner *r, struct spawn_res *res,
 static int run_binaries(struct runner *r, struct spawn_res *res,
 			int *interrupted)
 {
-	static const struct par_ops ops = { .run = job_run, .lost = job_lost };
+	static const struct par_ops ops = {
+		.prepare = job_prepare, .run = job_run, .lost = job_lost,
+	};
 	int n;
 
 	if (r->o->jobs > 1 && r->bins.n > 1) {
@@ -819,6 +840,12 @@ static void pid1_main(void)
 		o.jobs = (int)num;
 	if (cmdline_opt(cmdline, "faultline.hugepages", val, sizeof(val)))
 		parse_count(val, &o.hugepages, 0, MAX_HUGEPAGES);
+	/*
+	 * One binary at a time in a throw-away VM: nothing races, the cases
+	 * reserve their own pages as they always did.
+	 */
+	if (o.hugepages < 0 && o.jobs == 1)
+		o.hugepages = 0;
 	if (cmdline_opt(cmdline, "faultline.kmsg", val, sizeof(val)))
 		o.kmsg = strcmp(val, "0") != 0;
 	if (cmdline_opt(cmdline, "faultline.target", target, sizeof(target)))

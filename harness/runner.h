@@ -67,13 +67,17 @@ struct kmsg {
 	int fd;			/* -1: not readable */
 	int open_errno;
 	bool user_alerts;	/* records written by user space may alert */
+	bool keep_pos;		/* kmsg_mark() keeps the read position */
 	bool alert;		/* an alert record since kmsg_mark() */
 	int lines;		/* records since kmsg_mark() */
 	struct stream *out;
 };
 
 void kmsg_open(struct kmsg *k, struct stream *out, bool user_alerts);
-/* Forget what is logged so far: only records after this are reported. */
+/*
+ * Forget what is logged so far: only records after this are reported
+ * (unless keep_pos: the reader was placed when the job was started).
+ */
 void kmsg_mark(struct kmsg *k);
 /* Emit a `kmsg` frame for each new record. */
 void kmsg_drain(struct kmsg *k);
@@ -127,6 +131,11 @@ long long now_ms(void);
 /* ---- runner_par.c: up to N binaries at once, blocks in order ---- */
 
 struct par_ops {
+	/*
+	 * In the runner, just before job @i's worker is forked: an fd the
+	 * worker inherits (the runner closes its copy after the fork), or -1.
+	 */
+	int (*prepare)(void *ctx, int i);
 	/*
 	 * In a forked worker: run job @i, writing its whole block (frames
 	 * and payload) to @out_fd, the result to @res.

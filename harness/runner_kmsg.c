@@ -46,7 +46,7 @@ void kmsg_mark(struct kmsg *k)
 {
 	k->alert = false;
 	k->lines = 0;
-	if (k->fd >= 0)
+	if (k->fd >= 0 && !k->keep_pos)
 		lseek(k->fd, 0, SEEK_END);
 }
 

@@ -11,8 +11,9 @@
  * block to a pipe. A worker is the child subreaper of its own subtree, so
  * the leftovers of its binary come back to it, not to the runner, and its
  * sweep cannot touch another worker's binary. It also reads /dev/kmsg
- * through its own file description: a kernel record logged while several
- * binaries run goes to each of them.
+ * through its own file description, placed at the end of the log when the
+ * runner starts the job: a kernel record logged while several binaries run
+ * goes to each of them.
  *
  * The runner writes the blocks in job order, each one whole: the first
  * unfinished job streams as its lines arrive, the others are held in
@@ -74,7 +75,7 @@ static void worker(struct par *p, int i, int fd, pid_t runner)
 
 static void start_job(struct par *p)
 {
-	int i = p->next++, fds[2];
+	int i = p->next++, fds[2], extra;
 	struct job *j = &p->job[i];
 	pid_t self = getpid();
 
@@ -84,12 +85,15 @@ static void start_job(struct par *p)
 		j->finished = true;
 		return;
 	}
+	extra = p->ops->prepare ? p->ops->prepare(p->ctx, i) : -1;
 	j->pid = fork();
 	if (j->pid == 0) {
 		close(fds[0]);
 		worker(p, i, fds[1], self);
 	}
 	close(fds[1]);
+	if (extra >= 0)
+		close(extra);
 	if (j->pid < 0) {
 		j->fork_errno = errno;
 		j->pid = 0;
@@ -133,7 +137,7 @@ static void job_read(struct job *j)
 			job_append(j, tmp, (size_t)n);
 			continue;
 		}
-		if (n < 0 && (errno == EINTR))
+		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
@@ -313,10 +317,9 @@ int par_run(int n, int jobs, struct stream *out, const struct par_ops *ops,
 		       p.running < jobs)
 			start_job(&p);
 		flush_in_order(&p, res);
+		/* Every started block is out: done unless more may start. */
 		if (p.head == p.next && (p.stop || out->broken || p.next == n))
 			break;
-		if (p.head < p.next && p.job[p.head].finished)
-			continue;	/* a job that could not start */
 		wait_events(&p);
 	}
 	/* Whatever dead workers left to us (nothing, normally). */
