@@ -551,6 +551,51 @@ def test_hugepages_restored_on_sigterm(runner: Path, fakes) -> None:
     assert int(NR_HUGEPAGES.read_text()) == before
 
 
+SHOW_ENV_CASE = """#!/bin/sh
+echo "TAP version 13"
+echo "1..1"
+echo "# jobs=${FAULTLINE_JOBS:-unset}"
+awk '/^HugePages_(Free|Rsvd)/ {v[$1] = $2} END {
+    print "# free=" v["HugePages_Free:"] - v["HugePages_Rsvd:"] }' /proc/meminfo
+echo "ok 1 env"
+"""
+
+
+def write_show_env(d: Path, *names: str) -> None:
+    d.mkdir(parents=True, exist_ok=True)
+    for n in names:
+        (d / n).write_text(SHOW_ENV_CASE)
+        (d / n).chmod(0o755)
+
+
+def payload_value(b: Binary, key: str) -> str:
+    return next(ln for ln in b.payload if ln.startswith(f"# {key}="))[len(key) + 3:]
+
+
+def test_binaries_told_the_jobs(runner: Path, tmp_path: Path) -> None:
+    write_show_env(tmp_path / "c", "a", "b", "c")
+    for jobs, told in ((1, "1"), (2, "2"), (8, "3")):   # at most the binaries
+        r = run(runner, "--no-probe", "--hugepages", "0", "-j", str(jobs),
+                str(tmp_path / "c"))
+        s = parse_stream(r.stdout)
+        assert [payload_value(b, "jobs") for b in s.binaries] == [told] * 3
+
+
+@pytest.mark.skipif(not hugetlb_writable(), reason="needs root and hugetlb")
+def test_binaries_find_the_pages_free(runner: Path, tmp_path: Path) -> None:
+    """What the runner holds is there for every binary, before it starts."""
+    write_show_env(tmp_path / "c", "a", "b", "c", "d")
+    before = int(NR_HUGEPAGES.read_text())
+    want = huge_free() + 4
+    r = run(runner, "--no-probe", "-j", "2", "--hugepages", str(want),
+            str(tmp_path / "c"))
+    s = parse_stream(r.stdout)
+    assert s.run["hugepages"]["reserved"] >= 4
+    for b in s.binaries:
+        assert int(payload_value(b, "free")) >= want, b.begin["name"]
+    assert int(NR_HUGEPAGES.read_text()) == before
+
+
 @pytest.mark.skipif(not hugetlb_writable(), reason="needs root and hugetlb")
 def test_hugepages_zero_leaves_the_sysctl(runner: Path, fakes) -> None:
     d = fakes("pass")
