@@ -524,9 +524,9 @@ static int run_all(struct opts *o, struct runner *r)
 	frame_run(r);
 	if (o->probe)
 		interrupted = run_probe(r);
-	if (!res)
-		r->out.broken = true;	/* no memory: nothing can be run (rc 1) */
-	else if (!interrupted) {
+	if (!res) {
+		r->out.broken = true;	/* no memory: nothing can be run */
+	} else if (!interrupted) {
 		/* Tell the binaries whether siblings may run beside them. */
 		snprintf(num, sizeof(num), "%d",
 			 o->jobs < r->bins.n ? o->jobs : r->bins.n);
