@@ -20,6 +20,7 @@
 #include "uffd.h"
 #include "mem.h"
 #include "fault.h"
+#include "pagemap.h"
 
 /*
  * Skip the current test point with a reason and end it now. Ending the
@@ -114,6 +115,27 @@ uint64_t fl_missing_feature(enum mem_type type);
 uint64_t fl_wp_features(enum mem_type type);
 /* The MINOR feature a memory type needs (0: MINOR not possible). */
 uint64_t fl_minor_feature(enum mem_type type);
+
+/*
+ * Whether a check of the pagemap uffd-wp bit (57) means anything here.
+ * False only on a kernel where a write to a protected page traps but the
+ * bit reads 0 (uffd-wp predates its pagemap export): a finding is printed
+ * once and the caller skips just that check, keeping the behavioural ones.
+ * When the probe cannot tell, the check stays (true).
+ */
+static inline bool fl_wp_bit_checkable(void)
+{
+	static bool told;
+
+	if (pagemap_wp_shown() != 0)
+		return true;
+	if (!told) {
+		ksft_print_msg("finding: pagemap does not expose uffd-wp (bit 57 reads 0 on a protected page whose write traps): pagemap checks skipped\n");
+		fflush(stdout);
+		told = true;
+	}
+	return false;
+}
 
 /*
  * Reserve @n_huge huge pages in the parent (every test point runs in a
