@@ -48,6 +48,8 @@ const char *fl_feature_list(uint64_t mask);
 const char *fl_ioctl_list(uint64_t mask);
 /* Why no uffd can be had here, for a skip reason. */
 const char *fl_no_uffd_reason(int err);
+/* Why no UFFD_USER_MODE_ONLY uffd (creation error @err), for a skip reason. */
+const char *fl_user_mode_only_reason(int err);
 
 /* Skip unless the kernel reports every feature in @mask. */
 #define FL_REQUIRE_FEATURES(mask) do {					\
