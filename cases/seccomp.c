@@ -171,7 +171,7 @@ TEST_F(seccomp, dev_node_still_reachable)
 	ASSERT_EQ(0, priv_run(PRIV_KEEP, probe_dev_reachable, &p, &res,
 			      PROBE_MS));
 	if (res.value == -ENOENT)
-		FL_SKIP("no /dev/userfaultfd here (kernel < 6.1 or no node)");
+		FL_SKIP("no /dev/userfaultfd here (open: ENOENT)");
 	if (res.value == -EACCES)
 		FL_SKIP("/dev/userfaultfd is not accessible to euid %d",
 			(int)geteuid());
