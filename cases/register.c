@@ -541,4 +541,8 @@ TEST_F_TIMEOUT(register, unregister_wakes, 5)
 	EXPECT_EQ(-ETIMEDOUT, uffd_wait_msg(self->uffd, &msg, 0));
 }
 
-FL_TEST_MAIN(8)
+/*
+ * A private hugetlb area holds 2 * NPAGES reservations (the shared alias
+ * and its own copies); readonly_mapping maps one more private page.
+ */
+FL_TEST_MAIN(2 * NPAGES + 2)
