@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import io
 import lzma
 import re
 import shutil
@@ -74,7 +75,6 @@ def extract_deb_members(deb: Path, out: Path, want: dict[str, re.Pattern]) -> di
                 "data.tar": "r:"}.get(name)
         if mode is None:
             raise ImageError(f"{deb.name}: unsupported {name}")
-    import io
     got: dict[str, Path] = {}
     with tarfile.open(fileobj=io.BytesIO(blob), mode=mode) as tar:
         for m in tar:
