@@ -22,13 +22,27 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("FAULTLINE_CACHE",
                             Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                             / "faultline"))
-needs_qemu = pytest.mark.skipif(not shutil.which("qemu-system-x86_64"),
-                                reason="qemu-system-x86_64 not installed "
-                                       "(scripts/deps.sh vm)")
+
+
+@pytest.fixture(scope="session")
+def vm_deps() -> None:
+    """QEMU, zstd, lz4, installed the project's way (as make check does for
+    its own dependencies): scripts/deps.sh vm, which installs as root."""
+    if not all(shutil.which(p) for p in ("qemu-system-x86_64", "zstd", "lz4")):
+        subprocess.run([str(ROOT / "scripts/deps.sh"), "vm"], check=False)
+
+
+@pytest.fixture(scope="session")
+def qemu_ready(vm_deps: None) -> None:
+    if not shutil.which("qemu-system-x86_64"):
+        pytest.skip("qemu-system-x86_64 not installed (scripts/deps.sh vm, as root)")
+
+
+needs_qemu = pytest.mark.usefixtures("qemu_ready")
 
 
 @pytest.fixture(scope="module")
-def bookworm() -> dict:
+def bookworm(vm_deps: None) -> dict:
     try:
         return fetch_debian(parse_spec("debian:bookworm"), CACHE / "kernels", lambda m: None)
     except FetchError as e:
