@@ -123,19 +123,61 @@ size_t mem_page_size(enum mem_type type)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-long hugetlb_free_pages(void)
+/* HugePages_<field> from /proc/meminfo, or -1. */
+static long long meminfo_huge(const char *field)
 {
-	char line[128];
-	long val = -1;
+	char line[128], want[64];
+	unsigned long long val;
+	long long ret = -1;
 	FILE *f = fopen("/proc/meminfo", "re");
 
 	if (!f)
-		return -errno;
+		return -1;
+	snprintf(want, sizeof(want), "HugePages_%s: %%llu", field);
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "HugePages_Free: %ld", &val) == 1)
+		if (sscanf(line, want, &val) == 1) {
+			ret = (long long)val;
 			break;
+		}
 	fclose(f);
-	return val;
+	return ret;
+}
+
+long hugetlb_free_pages(void)
+{
+	long long free_pages = meminfo_huge("Free");
+	long long rsvd = meminfo_huge("Rsvd");
+
+	if (free_pages < 0)
+		return -1;
+	/*
+	 * Reserved pages are free but promised to existing mappings. A
+	 * counter that has underflowed (seen as a huge or negative value)
+	 * cannot be trusted: fall back to the free count.
+	 */
+	if (rsvd < 0 || rsvd > free_pages)
+		return (long)free_pages;
+	return (long)(free_pages - rsvd);
+}
+
+static long long rsvd_at_start = -2;
+
+/*
+ * Huge page reservations are the kernel's to balance: once every mapping
+ * of this binary is gone, HugePages_Rsvd must be back where it started.
+ * Other processes can move it too, so this is reported, never failed.
+ */
+static void hugetlb_check_accounting(void)
+{
+	long long now = meminfo_huge("Rsvd");
+
+	if (rsvd_at_start < 0 || now == rsvd_at_start)
+		return;
+	printf("# finding: HugePages_Rsvd was %lld before this binary and is %lld after it%s\n",
+	       rsvd_at_start, now,
+	       (unsigned long long)now > (1ULL << 62) ?
+	       " (the kernel's reservation counter underflowed)" : "");
+	fflush(stdout);
 }
 
 static long saved_nr_hugepages = -1;
@@ -164,6 +206,10 @@ long hugetlb_reserve(long npages)
 
 	if (!mem_huge_page_size() || free_pages < 0)
 		return 0;
+	if (rsvd_at_start == -2) {
+		rsvd_at_start = meminfo_huge("Rsvd");
+		atexit(hugetlb_check_accounting);
+	}
 	if (free_pages >= npages)
 		return free_pages;
 	cur = read_long(NR_HUGEPAGES);

@@ -113,7 +113,11 @@ def fakes(build_dir: Path, tmp_path: Path):
         d.mkdir(parents=True, exist_ok=True)
         for m in modes:
             assert m in FAKE_MODES
-            (d / m).symlink_to(build_dir / "tools" / "fake_case")
+            if where is None:
+                (d / m).symlink_to(build_dir / "tools" / "fake_case")
+            else:
+                # A copy: the link target may be hidden by PID 1's mounts.
+                shutil.copy2(build_dir / "tools" / "fake_case", d / m)
         return d
     return make
 
@@ -387,8 +391,12 @@ def can_unshare() -> bool:
 
 @pytest.mark.skipif(not can_unshare(), reason="needs root and unshare(1)")
 def test_pid1_mode_in_pid_namespace(runner: Path, fakes, build_dir: Path) -> None:
-    # Not under /tmp: PID 1 mounts a tmpfs there (in its own mount ns).
-    where = build_dir / "test-pid1" / uuid.uuid4().hex
+    # Not under /tmp: PID 1 mounts a tmpfs there (in its own mount ns), and
+    # a checkout, so its build_dir, may itself live under /tmp.
+    base = build_dir / "test-pid1"
+    if str(build_dir.resolve()).startswith("/tmp/"):
+        base = Path("/var/tmp/faultline-test-pid1")
+    where = base / uuid.uuid4().hex
     try:
         d = fakes("pass", "hang", "leak", "crash", where=where)
         env = dict(os.environ, FAULTLINE_CMDLINE=(
@@ -418,7 +426,7 @@ def test_pid1_mode_in_pid_namespace(runner: Path, fakes, build_dir: Path) -> Non
         s = parse_stream(r.stdout, vm=True)
         assert s.end["status"] == "error" and "/nonexistent" in s.end["error"]
     finally:
-        shutil.rmtree(build_dir / "test-pid1", ignore_errors=True)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def cached_kernel() -> Path | None:

@@ -1,0 +1,102 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Compare two reports: regressions (exit 1) and improvements.
+
+Runs are paired by kernel release and target; a report with exactly one run
+on each side is paired regardless (the usual "before/after" CI case).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .model import FAILING, Run, features_summary
+
+GOOD = frozenset({"pass", "xfail", "xpass", "skip"})
+
+
+@dataclass
+class Diff:
+    regressions: list[str] = field(default_factory=list)
+    fixes: list[str] = field(default_factory=list)
+    new: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        out: list[str] = []
+        for title, items in (("Regressions", self.regressions),
+                             ("Fixes", self.fixes), ("New", self.new),
+                             ("Notes", self.notes)):
+            if items:
+                out.append(f"{title} ({len(items)}):")
+                out += [f"  {i}" for i in items]
+        if not self.regressions:
+            out.append("No regressions.")
+        return "\n".join(out) + "\n"
+
+
+def _pair(old: list[Run], new: list[Run]) -> list[tuple[Run, Run]]:
+    if len(old) == 1 and len(new) == 1:
+        return [(old[0], new[0])]
+    key = {(r.target, r.release): r for r in old}
+    by_target = {r.target: r for r in old}
+    pairs = []
+    for r in new:
+        o = key.get((r.target, r.release)) or by_target.get(r.target)
+        if o is not None:
+            pairs.append((o, r))
+    return pairs
+
+
+def _set_diff(d: Diff, where: str, what: str, old: list[str], new: list[str],
+              lost_is_regression: bool = True) -> None:
+    for x in sorted(set(old) - set(new)):
+        (d.regressions if lost_is_regression else d.notes).append(
+            f"{where}: {what} lost: {x}")
+    for x in sorted(set(new) - set(old)):
+        d.new.append(f"{where}: new {what}: {x}")
+
+
+def diff_runs(old: list[Run], new: list[Run]) -> Diff:
+    d = Diff()
+    pairs = _pair(old, new)
+    if not pairs:
+        d.notes.append("no kernel in the new report matches one in the old report")
+    for o, n in pairs:
+        where = n.label if o.label == n.label else f"{o.label} -> {n.label}"
+        fo, fn = features_summary(o.probe), features_summary(n.probe)
+        if o.probe is not None and n.probe is not None:
+            _set_diff(d, where, "feature", fo["feature_names"], fn["feature_names"])
+            _set_diff(d, where, "ioctl", fo["ioctl_names"], fn["ioctl_names"])
+            oi = [f"{m}:{x}" for m, xs in fo["range_ioctls"].items() for x in xs]
+            ni = [f"{m}:{x}" for m, xs in fn["range_ioctls"].items() for x in xs]
+            _set_diff(d, where, "ioctl", oi, ni)
+            om = [f"{m}:{x}" for m, xs in fo["register_modes"].items() for x in xs]
+            nm = [f"{m}:{x}" for m, xs in fn["register_modes"].items() for x in xs]
+            _set_diff(d, where, "register mode", om, nm)
+        elif o.probe is not None:
+            d.regressions.append(f"{where}: probe result missing in the new run")
+        if o.stream_state == "complete" and n.stream_state != "complete":
+            d.regressions.append(f"{where}: run {n.stream_state}: {n.cause}")
+        _diff_points(d, where, o, n)
+    return d
+
+
+def _diff_points(d: Diff, where: str, o: Run, n: Run) -> None:
+    old = {p.id: p for p in o.points}
+    for p in n.points:
+        q = old.get(p.id)
+        if q is None:
+            d.new.append(f"{where}: new case {p.id}: {p.status}")
+        elif q.status in GOOD and p.status in FAILING:
+            d.regressions.append(f"{where}: {p.id}: {q.status} -> {p.status}"
+                                 f"{': ' + p.reason if p.reason else ''}")
+        elif q.status in FAILING and p.status == "pass":
+            d.fixes.append(f"{where}: {p.id}: {q.status} -> pass")
+        elif q.status == "pass" and p.status == "skip":
+            d.notes.append(f"{where}: {p.id}: pass -> skip: {p.reason}")
+        elif q.status == "xfail" and p.status == "xpass":
+            d.fixes.append(f"{where}: {p.id}: xfail -> xpass "
+                           "(known problem fixed? update the expectation)")
+    now = {p.id for p in n.points}
+    for pid in old:
+        if pid not in now:
+            d.notes.append(f"{where}: case gone: {pid}")

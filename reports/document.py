@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The report document (report.json) and the matrix view renderers share.
+
+A document holds one run per kernel; a single-kernel report is a matrix with
+one column. Merge = concatenating the runs of several documents.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import REPORT_SCHEMA_VERSION, __version__
+from .expectations import version_tuple
+from .model import STATUSES, Run, features_summary
+
+# Known UFFDIO_API feature bits, in bit order (DESIGN.md).
+FEATURE_ORDER = ("PAGEFAULT_FLAG_WP", "EVENT_FORK", "EVENT_REMAP", "EVENT_REMOVE",
+                 "MISSING_HUGETLBFS", "MISSING_SHMEM", "EVENT_UNMAP", "SIGBUS",
+                 "THREAD_ID", "MINOR_HUGETLBFS", "MINOR_SHMEM", "EXACT_ADDRESS",
+                 "WP_HUGETLBFS_SHMEM", "WP_UNPOPULATED", "POISON", "WP_ASYNC",
+                 "MOVE")
+
+
+def exit_code(runs: list[Run]) -> int:
+    """0 all passed/skipped/xfailed; 1 failures; 2 a run could not be done."""
+    if not runs or any(r.unusable() for r in runs):
+        return 2
+    return 1 if any(r.failed() for r in runs) else 0
+
+
+def totals(runs: list[Run]) -> dict[str, int]:
+    t = {s: 0 for s in STATUSES}
+    for r in runs:
+        for k, v in r.counts().items():
+            t[k] += v
+    return t
+
+
+def _created() -> str:
+    """Now, or SOURCE_DATE_EPOCH for reproducible (golden) output."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = (_dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc) if epoch
+            else _dt.datetime.now(_dt.timezone.utc))
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def build_document(runs: list[Run]) -> dict[str, Any]:
+    code = exit_code(runs)
+    return {
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "generator": {"name": "faultline", "version": __version__},
+        "created": _created(),
+        "status": ("pass", "fail", "error")[code],
+        "exit_code": code,
+        "totals": totals(runs),
+        "runs": [r.to_dict() for r in runs],
+    }
+
+
+class ReportError(ValueError):
+    """A report file that cannot be used (usage error, exit 2)."""
+
+
+def load_runs(path: Path) -> list[Run]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise ReportError(f"{path}: {e}") from e
+    if not isinstance(doc, dict) or not isinstance(doc.get("runs"), list):
+        raise ReportError(f"{path}: not a faultline report (no 'runs' list)")
+    if doc.get("schema_version") != REPORT_SCHEMA_VERSION:
+        raise ReportError(f"{path}: report schema_version "
+                          f"{doc.get('schema_version')!r}, this faultline reads "
+                          f"{REPORT_SCHEMA_VERSION}")
+    return [Run.from_dict(r) for r in doc["runs"]]
+
+
+@dataclass
+class Matrix:
+    """Rows x kernel columns, computed once for the Markdown/HTML renderers."""
+    runs: list[Run]
+    features: list[str] = field(default_factory=list)
+    has_feature: dict[str, list[bool | None]] = field(default_factory=dict)
+    first_seen: dict[str, str | None] = field(default_factory=dict)
+    areas: dict[str, list[str]] = field(default_factory=dict)
+    cells: dict[str, list[Any]] = field(default_factory=dict)
+    # title -> row -> one (status word, hover text) or None per run
+    probe_tables: dict[str, dict[str, list[tuple[str, str] | None]]] = \
+        field(default_factory=dict)
+    # area -> per run: "n status, ..." and the worst status (for colour)
+    area_summary: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # finding text -> per run: the points that printed it (empty: not seen)
+    findings: dict[str, list[list[str]]] = field(default_factory=dict)
+
+
+def _word(status: Any) -> str:
+    if isinstance(status, bool):
+        return "yes" if status else "no"
+    return str(status) if status is not None else "?"
+
+
+def _probe_tables(runs: list[Run]) -> dict[str, dict[str, list[tuple[str, str] | None]]]:
+    """Access paths, register modes and deployment profiles per kernel."""
+    tables: dict[str, dict[str, list[tuple[str, str] | None]]] = {}
+    specs = (("Creation paths", "access", lambda e: str(e.get("path"))),
+             ("Register modes", "register",
+              lambda e: f"{e.get('mem')} {e.get('mode')}"),
+             ("Deployment profiles", "profiles", lambda e: str(e.get("name"))))
+    for title, key, row_of in specs:
+        rows: dict[str, list[tuple[str, str] | None]] = {}
+        for col, r in enumerate(runs):
+            for e in (r.probe or {}).get(key) or []:
+                # combined register modes follow from the single ones
+                if not isinstance(e, dict) or "|" in str(e.get("mode", "")):
+                    continue
+                status = e.get("status", e.get("ok"))
+                hover = e.get("reason") or ", ".join(map(str, e.get("missing") or []))
+                if e.get("fix"):
+                    hover = f"{hover}; fix: {e['fix']}"
+                if e.get("ioctl_names"):
+                    hover = f"{hover}; ioctls: {' '.join(e['ioctl_names'])}"
+                rows.setdefault(row_of(e), [None] * len(runs))[col] = (
+                    _word(status), str(hover or ""))
+        if rows:
+            tables[title] = rows
+    rows = {}
+    for col, r in enumerate(runs):
+        cfg = (r.probe or {}).get("config") or {}
+        opts = cfg.get("options") if isinstance(cfg, dict) else None
+        for name, val in (opts or {}).items() if isinstance(opts, dict) else ():
+            rows.setdefault(str(name), [None] * len(runs))[col] = (
+                "not set" if val is None else str(val), str(cfg.get("source") or ""))
+    if rows:
+        tables["Kernel config"] = rows
+    return tables
+
+
+def build_matrix(runs: list[Run]) -> Matrix:
+    m = Matrix(runs=runs)
+    summaries = [features_summary(r.probe) for r in runs]
+    names: list[str] = list(FEATURE_ORDER)
+    for s in summaries:
+        names += [n for n in s["feature_names"] if n not in names]
+    m.features = names
+    by_version = sorted(range(len(runs)), key=lambda i: version_tuple(runs[i].release))
+    for n in names:
+        row = [None if r.probe is None else n in s["feature_names"]
+               for r, s in zip(runs, summaries)]
+        m.has_feature[n] = row
+        first = next((i for i in by_version if row[i]), None)
+        m.first_seen[n] = runs[first].release if first is not None else None
+    for r in runs:
+        for p in r.points:
+            ids = m.areas.setdefault(p.area, [])
+            if p.id not in ids:
+                ids.append(p.id)
+    for col, r in enumerate(runs):
+        for p in r.points:
+            m.cells.setdefault(p.id, [None] * len(runs))[col] = p
+    m.probe_tables = _probe_tables(runs)
+    worst = ("error", "timeout", "fail", "notrun", "xpass", "xfail", "skip", "pass")
+    for area, ids in m.areas.items():
+        row = []
+        for col in range(len(runs)):
+            pts = [m.cells[i][col] for i in ids if m.cells[i][col] is not None]
+            n = {st: sum(p.status == st for p in pts) for st in worst}
+            text = ", ".join(f"{n[k]} {k}" for k in STATUSES if n[k])
+            row.append((text, next((st for st in worst if n[st]), "")))
+        m.area_summary[area] = row
+    for col, r in enumerate(runs):
+        for f in r.findings():
+            m.findings.setdefault(f["text"], [[] for _ in runs])[col] = f["points"]
+    return m

@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Expectations: known kernel behaviour per kernel range, as xfail.
+
+File format (YAML, see reports/README.md):
+
+    expectations:
+      - id: "errno.*.unregister_foreign"   # fnmatch pattern over point ids
+        kernel: ">=5.11, <6.17"            # release range; omit for all
+        target: "debian:*"                 # optional fnmatch over the spec
+        reason: "UNREGISTER through a foreign uffd succeeds before 6.17"
+        link: "https://lore.kernel.org/..."
+
+A matching point that fails or times out becomes xfail (with reason and
+link); a matching point that passes becomes xpass. Skips are left alone.
+"""
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .model import Run
+
+_OPS = (">=", "<=", "==", "!=", ">", "<")
+_VER_RE = re.compile(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?")
+
+
+class ExpectationError(ValueError):
+    """A malformed expectations file (usage error, exit 2)."""
+
+
+def version_tuple(release: str) -> tuple[int, int, int]:
+    """'6.1.0-28-cloud-amd64' -> (6, 1, 0); unknown -> (0, 0, 0)."""
+    m = _VER_RE.match(release.strip())
+    if not m:
+        return (0, 0, 0)
+    return (int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0))
+
+
+def in_range(release: str, spec: str | None) -> bool:
+    """True if the release satisfies every comma-separated clause."""
+    if not spec:
+        return True
+    have = version_tuple(release)
+    for clause in str(spec).split(","):
+        clause = clause.strip()
+        if not clause:
+            continue
+        op = next((o for o in _OPS if clause.startswith(o)), "==")
+        want = version_tuple(clause[len(op):] if clause.startswith(op) else clause)
+        ok = {">=": have >= want, "<=": have <= want, "==": have == want,
+              "!=": have != want, ">": have > want, "<": have < want}[op]
+        if not ok:
+            return False
+    return True
+
+
+@dataclass
+class Expectation:
+    id: str
+    reason: str
+    kernel: str | None = None
+    target: str | None = None
+    link: str | None = None
+    source: str | None = None
+
+    def matches(self, run: Run, point_id: str) -> bool:
+        if not fnmatch.fnmatchcase(point_id, self.id):
+            return False
+        if self.target and not fnmatch.fnmatchcase(run.target, self.target):
+            return False
+        return in_range(run.release, self.kernel)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "reason": self.reason, "kernel": self.kernel,
+                "link": self.link, "source": self.source}
+
+
+def load(path: Path) -> list[Expectation]:
+    """Load one file, or every *.yaml in a directory."""
+    if path.is_dir():
+        out: list[Expectation] = []
+        for f in sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")):
+            out += load(f)
+        return out
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ExpectationError(f"{path}: {e}") from e
+    items = data.get("expectations", []) if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise ExpectationError(f"{path}: 'expectations' must be a list")
+    out = []
+    for i, it in enumerate(items):
+        if not isinstance(it, dict) or not it.get("id") or not it.get("reason"):
+            raise ExpectationError(f"{path}: entry {i} needs 'id' and 'reason'")
+        kernel = it.get("kernel")
+        if kernel is not None:
+            for clause in str(kernel).split(","):
+                if clause.strip() and not _VER_RE.match(clause.strip().lstrip("<>=!")):
+                    raise ExpectationError(f"{path}: entry {i}: bad kernel "
+                                           f"range {kernel!r}")
+        out.append(Expectation(id=str(it["id"]), reason=str(it["reason"]),
+                               kernel=str(kernel) if kernel is not None else None,
+                               target=it.get("target"), link=it.get("link"),
+                               source=Path(path).name))
+    return out
+
+
+def apply(run: Run, expectations: list[Expectation]) -> int:
+    """Mark matching points xfail/xpass; returns how many were changed."""
+    changed = 0
+    for p in run.points:
+        exp = next((e for e in expectations if e.matches(run, p.id)), None)
+        if exp is None:
+            continue
+        if p.status in ("fail", "timeout"):
+            p.diagnostics = p.diagnostics + [f"was {p.status}: {p.reason}"]
+            p.status, p.reason = "xfail", exp.reason
+        elif p.status == "pass":
+            p.status, p.reason = "xpass", f"expected to fail: {exp.reason}"
+        else:
+            continue
+        p.expectation = exp.as_dict()
+        changed += 1
+    return changed

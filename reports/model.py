@@ -1,0 +1,259 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The result model: a run (one kernel) -> binaries -> test points.
+
+Everything here is plain data with to_dict()/from_dict() so that report.json
+round-trips: merge and diff work on report files, not on streams.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Point statuses. FAILING ones make the run (and ./run.py) fail.
+STATUSES = ("pass", "fail", "skip", "xfail", "xpass", "timeout", "error", "notrun")
+FAILING = frozenset({"fail", "timeout", "error", "notrun"})
+
+# Stream states of a run (see reports/SCHEMA.md).
+#   complete: run-end seen; truncated: frames but no run-end;
+#   empty: no bytes at all; garbage: bytes but no stream header;
+#   error: the target could not produce a stream (e.g. kernel never booted).
+STREAM_STATES = ("complete", "truncated", "empty", "garbage", "error")
+UNUSABLE_STREAM = frozenset({"empty", "garbage", "error"})
+
+
+@dataclass
+class Point:
+    """One TAP test point, e.g. copy.anon.eexist."""
+    id: str
+    status: str
+    number: int | None = None
+    reason: str | None = None
+    duration_ms: int | None = None
+    diagnostics: list[str] = field(default_factory=list)
+    expectation: dict[str, Any] | None = None
+
+    @property
+    def area(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    @property
+    def mem(self) -> str | None:
+        parts = self.id.split(".")
+        return parts[1] if len(parts) >= 3 else None
+
+    @property
+    def case(self) -> str:
+        parts = self.id.split(".")
+        return parts[-1] if len(parts) >= 2 else self.id
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.update(area=self.area, mem=self.mem, case=self.case)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Point":
+        return cls(id=d["id"], status=d["status"], number=d.get("number"),
+                   reason=d.get("reason"), duration_ms=d.get("duration_ms"),
+                   diagnostics=list(d.get("diagnostics") or []),
+                   expectation=d.get("expectation"))
+
+
+@dataclass
+class Binary:
+    """One case binary's execution, as framed by the runner."""
+    name: str
+    path: str | None = None
+    exit: int | None = None
+    signal: int | None = None
+    timed_out: bool = False
+    duration_ms: int | None = None
+    kmsg_alert: bool = False
+    kmsg: list[dict[str, Any]] = field(default_factory=list)
+    plan: int | None = None
+    error: str | None = None
+    interrupted: int | None = None
+    complete: bool = True
+    diagnostics: list[str] = field(default_factory=list)
+    points: list[Point] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["points"] = [p.to_dict() for p in self.points]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Binary":
+        fields = {k: d.get(k) for k in ("path", "exit", "signal", "duration_ms",
+                                        "plan", "error", "interrupted")}
+        return cls(name=d["name"], timed_out=bool(d.get("timed_out")),
+                   kmsg_alert=bool(d.get("kmsg_alert")),
+                   kmsg=list(d.get("kmsg") or []),
+                   complete=bool(d.get("complete", True)),
+                   diagnostics=list(d.get("diagnostics") or []),
+                   points=[Point.from_dict(p) for p in d.get("points") or []],
+                   **fields)
+
+
+@dataclass
+class Run:
+    """One kernel's run: the stream's header facts, probe result, binaries."""
+    target: str = "host"
+    kernel: dict[str, Any] = field(default_factory=dict)
+    started: str | None = None
+    faultline_version: str | None = None
+    cmdline: str | None = None
+    nr_hugepages: int | None = None
+    duration_ms: int | None = None
+    stream_state: str = "complete"
+    cause: str | None = None
+    console: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+    header: dict[str, Any] = field(default_factory=dict)
+    probe: dict[str, Any] | None = None
+    probe_exit: int | None = None
+    probe_stderr: str | None = None
+    binaries: list[Binary] = field(default_factory=list)
+
+    @property
+    def points(self) -> list[Point]:
+        return [p for b in self.binaries for p in b.points]
+
+    @property
+    def release(self) -> str:
+        return str(self.kernel.get("release") or "unknown")
+
+    @property
+    def label(self) -> str:
+        """Column label: the kernel release, plus the spec when not host."""
+        if not self.kernel.get("release"):
+            return self.target
+        if self.target in ("host", "", None):
+            return self.release
+        return f"{self.release} ({self.target})"
+
+    def findings(self) -> list[dict[str, Any]]:
+        """`# finding: ...` lines (kernel behaviour the cases report rather
+        than fail on), deduplicated, with the points that printed them."""
+        seen: dict[str, list[str]] = {}
+        for b in self.binaries:
+            for where, diags in [(b.name, b.diagnostics)] + [
+                    (p.id, p.diagnostics) for p in b.points]:
+                for d in diags:
+                    text = d.lstrip("#").strip()
+                    if text.startswith("finding:"):
+                        text = text[len("finding:"):].strip()
+                        ids = seen.setdefault(text, [])
+                        if where not in ids:
+                            ids.append(where)
+        return [{"text": t, "points": ids} for t, ids in seen.items()]
+
+    def info_brief(self) -> str:
+        """The orchestrator's info a reader needs (all of it is in JSON)."""
+        keys = ("package", "version", "qemu_version", "qemu", "accel",
+                "attempts", "boot_seconds", "boot_s")
+        return ", ".join(f"{k}={self.info[k]}" for k in keys
+                         if self.info.get(k) not in (None, ""))
+
+    def notes(self) -> list[str]:
+        """Facts from the run frame that change how to read the results."""
+        h, out = self.header, []
+        if h.get("kmsg") is False:
+            out.append("kernel log not monitored ("
+                       f"{h.get('kmsg_error') or 'not readable'}): splats "
+                       "during the run would go unnoticed")
+        if h.get("uid") not in (None, 0):
+            out.append(f"ran as uid {h['uid']} (not root)")
+        tries = self.info.get("attempts")
+        if isinstance(tries, int) and tries > 1:
+            why = [str(a.get("error")) for a in self.info.get("attempt_log") or []
+                   if isinstance(a, dict) and a.get("error")]
+            out.append(f"booted on attempt {tries}"
+                       + (f" (earlier: {'; '.join(why)})" if why else ""))
+        if h.get("setup_error"):
+            out.append(f"target setup: {h['setup_error']}")
+        if self.probe is None and self.stream_state == "complete":
+            out.append("no probe result"
+                       + (f" (exit {self.probe_exit})" if self.probe_exit else "")
+                       + (f": {self.probe_stderr}" if self.probe_stderr else ""))
+        return out
+
+    def counts(self) -> dict[str, int]:
+        c = {s: 0 for s in STATUSES}
+        for p in self.points:
+            c[p.status] = c.get(p.status, 0) + 1
+        return c
+
+    def failed(self) -> bool:
+        """True when this run should make CI red (exit 1)."""
+        if self.stream_state != "complete":
+            return True
+        return any(p.status in FAILING for p in self.points)
+
+    def unusable(self) -> bool:
+        """True when no result could be obtained at all (exit 2)."""
+        return self.stream_state in UNUSABLE_STREAM
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["binaries"] = [b.to_dict() for b in self.binaries]
+        d["counts"] = self.counts()
+        d["features"] = features_summary(self.probe)
+        d["notes"] = self.notes()
+        d["findings"] = self.findings()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Run":
+        keys = ("target", "started", "faultline_version", "cmdline",
+                "nr_hugepages", "duration_ms", "cause", "probe", "probe_exit",
+                "probe_stderr")
+        kw = {k: d.get(k) for k in keys}
+        kw["target"] = kw["target"] or "host"
+        return cls(kernel=dict(d.get("kernel") or {}),
+                   stream_state=d.get("stream_state") or "complete",
+                   console=list(d.get("console") or []),
+                   info=dict(d.get("info") or {}),
+                   header=dict(d.get("header") or {}),
+                   binaries=[Binary.from_dict(b) for b in d.get("binaries") or []],
+                   **kw)
+
+
+OK_WORDS = frozenset({"ok", "supported", "yes", "available", "pass", "works"})
+
+
+def _is_ok(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).lower() in OK_WORDS
+
+
+def features_summary(probe: dict[str, Any] | None) -> dict[str, Any]:
+    """The facts diff and the feature matrix compare, from the probe JSON.
+
+    Tolerant of missing keys: anything absent is None / empty.
+    """
+    api = (probe or {}).get("api") or {}
+    feats = api.get("features")
+    if isinstance(feats, str):
+        feats = int(feats, 0)
+    if feats is None and api.get("features_hex"):
+        feats = int(str(api["features_hex"]), 16)
+    names = list(api.get("feature_names") or [])
+    unknown = list(api.get("unknown_feature_bits") or [])
+    names += [f"unknown bit {b}" for b in unknown if f"unknown bit {b}" not in names]
+    modes: dict[str, list[str]] = {}
+    range_ioctls: dict[str, list[str]] = {}
+    for reg in (probe or {}).get("register") or []:
+        if not isinstance(reg, dict) or not _is_ok(reg.get("status")):
+            continue
+        mem = str(reg.get("mem", "?"))
+        modes.setdefault(mem, []).append(str(reg.get("mode", "?")))
+        have = range_ioctls.setdefault(mem, [])
+        have += [str(n) for n in reg.get("ioctl_names") or [] if str(n) not in have]
+    access = {str(a.get("path")): str(a.get("status"))
+              for a in (probe or {}).get("access") or [] if isinstance(a, dict)}
+    return {"features": feats, "feature_names": names,
+            "ioctl_names": list(api.get("ioctl_names") or []),
+            "register_modes": modes, "range_ioctls": range_ioctls,
+            "access": access}

@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: GPL-2.0
+"""run.py with several kernels: the kernels package is replaced by a
+stand-in returning recorded streams, so only the orchestration is tested."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from reports_util import DATA, ROOT, validate
+
+from test_run import fake_build
+
+
+@dataclass
+class FakeResult:
+    spec: str
+    stream: str = ""
+    error: str | None = None
+    info: dict = field(default_factory=dict)
+
+
+def load_run_py() -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location("faultline_run", ROOT / "run.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture
+def fake_kernels(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    calls: dict[str, Any] = {}
+    streams = {"debian:bookworm": ("bookworm", None),
+               "debian:trixie": ("truncated", "kernel panic after 3.2 s; last "
+                                 "console lines: Kernel panic - not syncing"),
+               "debian:sid": ("empty", "never reached /init (2 attempts)")}
+
+    def parse_spec(text: str) -> str:
+        if text not in streams:
+            raise ValueError(f"bad kernel spec {text!r}")
+        return text
+
+    def run_kernels(specs: list[str], *, build_dir: Path, static_build_dir: Path,
+                    cache_dir: Path, jobs: int, timeout_s: int,
+                    log: Callable[[str], None]) -> list[FakeResult]:
+        calls.update(specs=specs, jobs=jobs, timeout_s=timeout_s,
+                     static=static_build_dir)
+        log("booting " + " ".join(specs))
+        out = []
+        for s in specs:
+            name, err = streams[s]
+            out.append(FakeResult(s, (DATA / f"{name}.stream").read_text(), err,
+                                  {"package": f"linux-image-{s}", "accel": "kvm",
+                                   "image": Path("/cache/vmlinux")}))
+        return out
+    mod = types.ModuleType("kernels")
+    mod.run_kernels = run_kernels   # type: ignore[attr-defined]
+    mod.parse_spec = parse_spec     # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "kernels", mod)
+    return calls
+
+
+def test_matrix_of_host_and_kernels(tmp_path: Path, fake_kernels: dict[str, Any],
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    build = fake_build(tmp_path, "host")
+    out = tmp_path / "out"
+    rc = load_run_py().main(["--no-build", "--build-dir", str(build), "-o", str(out),
+                             "-j", "2", "--kernel-timeout", "90",
+                             "--expectations", str(DATA / "expectations.yaml"),
+                             "--kernel", "debian:bookworm", "--kernel", "host",
+                             "--kernel", "debian:trixie", "--kernel", "debian:sid"])
+    text = capsys.readouterr().out
+    assert rc == 2, text        # sid never booted: the run could not be done
+    assert fake_kernels["specs"] == ["debian:bookworm", "debian:trixie", "debian:sid"]
+    assert fake_kernels["jobs"] == 2 and fake_kernels["timeout_s"] == 90
+    assert fake_kernels["static"] == ROOT / "build-static"
+    doc = json.loads((out / "report.json").read_text())
+    validate(doc)
+    runs = doc["runs"]
+    assert [r["target"] for r in runs] == ["debian:bookworm", "host",
+                                          "debian:trixie", "debian:sid"]
+    assert [r["stream_state"] for r in runs] == ["complete", "complete",
+                                                "truncated", "error"]
+    assert runs[0]["info"]["accel"] == "kvm" and runs[0]["info"]["image"] == "/cache/vmlinux"
+    assert runs[2]["cause"].startswith("kernel panic after 3.2 s")
+    assert runs[3]["cause"] == "never reached /init (2 attempts)"
+    sid = {p["id"]: p["status"] for b in runs[3]["binaries"] for p in b["points"]}
+    assert sid == {"copy": "notrun", "errno": "notrun"}
+    for f in ("debian_bookworm.stream", "debian_trixie.meta.json", "host.stream"):
+        assert (out / f).is_file()
+    md = (out / "report.md").read_text()
+    assert "| feature | 6.1.0-28-cloud-amd64 (debian:bookworm) | 6.18.44-amd64 |" in md
+    assert "never reached /init" in text and "booting debian:bookworm" in text
+
+
+def test_bad_spec_fails_before_any_work(tmp_path: Path, fake_kernels: dict[str, Any],
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    build = fake_build(tmp_path, "host")
+    rc = load_run_py().main(["--no-build", "--build-dir", str(build), "-o",
+                             str(tmp_path / "out"), "--kernel", "debian:hurd"])
+    assert rc == 2 and "bad kernel spec 'debian:hurd'" in capsys.readouterr().err
+    assert not fake_kernels and not (tmp_path / "out").exists()
