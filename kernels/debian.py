@@ -46,8 +46,12 @@ class PrivateApt:
             src.write_text(sources)
         self.opts = [
             f"-oDir::State={root}", f"-oDir::State::status={root}/status",
-            f"-oDir::Cache={root}", f"-oDir::Etc={root}/etc",
-            f"-oDir::Etc::SourceList={src}", f"-oDir::Etc::SourceParts={root}/etc/none",
+            # The machine's apt.conf stays in force (proxies, timeouts); its
+            # sources and pins do not.
+            f"-oDir::Cache={root}", f"-oDir::Etc::SourceList={src}",
+            f"-oDir::Etc::SourceParts={root}/etc/none",
+            f"-oDir::Etc::Preferences={root}/etc/preferences",
+            f"-oDir::Etc::PreferencesParts={root}/etc/preferences.d",
             "-oAPT::Architecture=amd64", "-oAPT::Architectures::=amd64",
             "-oAcquire::Languages=none", "-oAcquire::Retries=2",
             "-oDebug::NoLocking=1", "-oAPT::Sandbox::User=root", "-oAPT::Get::List-Cleanup=0",
