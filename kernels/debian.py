@@ -32,10 +32,33 @@ class FetchError(RuntimeError):
     """The kernel could not be found or downloaded (the message says why)."""
 
 
+# How the machine reaches its archive: proxies and date checks (a mirror
+# snapshot may carry an expired Valid-Until that the machine chose to accept).
+_ACQUIRE_KEYS = re.compile(r"^Acquire::((https?|ftp)::Proxy(::\S+)?|Check-Valid-Until|"
+                           r"Check-Date|ForceIPv4|ForceIPv6)$")
+
+
+def machine_acquire_options(dump: str | None = None) -> list[str]:
+    """-o options carrying the machine's Acquire settings into our private apt."""
+    if dump is None:
+        try:
+            dump = subprocess.run(["apt-config", "dump"], capture_output=True, text=True,
+                                  timeout=30).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return []
+    opts = []
+    for line in dump.splitlines():
+        m = re.match(r'^(\S+) "(.*)";$', line)
+        if m and _ACQUIRE_KEYS.match(m.group(1)):
+            opts.append(f"-o{m.group(1)}={m.group(2)}")
+    return opts
+
+
 class PrivateApt:
     """apt-get/apt-cache bound to a private state, cache and sources list."""
 
     def __init__(self, root: Path, sources: str):
+        root = root.resolve()   # apt reads relative Dir:: paths from "/"
         self.root = root
         for d in ("lists/partial", "archives/partial", "etc/preferences.d",
                   "etc/apt.conf.d"):
@@ -46,12 +69,11 @@ class PrivateApt:
             src.write_text(sources)
         self.opts = [
             f"-oDir::State={root}", f"-oDir::State::status={root}/status",
-            # The machine's apt.conf stays in force (proxies, timeouts); its
-            # sources and pins do not.
-            f"-oDir::Cache={root}", f"-oDir::Etc::SourceList={src}",
-            f"-oDir::Etc::SourceParts={root}/etc/none",
-            f"-oDir::Etc::Preferences={root}/etc/preferences",
-            f"-oDir::Etc::PreferencesParts={root}/etc/preferences.d",
+            # A private etc: none of the machine's sources, pins or hooks;
+            # only how it reaches the archive (see machine_acquire_options).
+            f"-oDir::Cache={root}", f"-oDir::Etc={root}/etc",
+            f"-oDir::Etc::SourceList={src}", f"-oDir::Etc::SourceParts={root}/etc/none",
+            *machine_acquire_options(),
             "-oAPT::Architecture=amd64", "-oAPT::Architectures::=amd64",
             "-oAcquire::Languages=none", "-oAcquire::Retries=2",
             "-oDebug::NoLocking=1", "-oAPT::Sandbox::User=root", "-oAPT::Get::List-Cleanup=0",

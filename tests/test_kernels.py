@@ -238,3 +238,20 @@ def test_vmlinux_passthrough_and_garbage() -> None:
     # A payload whose magic is right but whose data is not a kernel.
     with pytest.raises(ImageError, match="no compressed ELF kernel"):
         vmlinux_bytes(fake_bzimage(gzip.compress(b"not an elf")))
+
+
+def test_machine_acquire_options() -> None:
+    """Proxies and date checks of the machine's apt reach our private apt;
+    nothing else of its configuration does."""
+    from kernels.debian import machine_acquire_options
+    dump = ('Acquire::http::Proxy "http://proxy.example:3128";\n'
+            'Acquire::https::Proxy::archive.example "DIRECT";\n'
+            'Acquire::Check-Valid-Until "false";\n'
+            'APT::Update::Post-Invoke-Success "";\n'
+            'Acquire::IndexTargets::deb::DEP-11::MetaKey "x";\n'
+            'Dir::Etc::SourceList "/etc/apt/sources.list";\n')
+    assert machine_acquire_options(dump) == [
+        "-oAcquire::http::Proxy=http://proxy.example:3128",
+        "-oAcquire::https::Proxy::archive.example=DIRECT",
+        "-oAcquire::Check-Valid-Until=false",
+    ]
