@@ -196,3 +196,10 @@ def test_hang_times_out_and_qemu_is_reaped(bookworm: dict, fake_static: Path,
     assert r.info["attempts"] == 1          # reached /init: never retried
     assert "ok 1 fake.boot" in r.stream     # what was collected is kept
     assert qemu_children() == []
+
+
+def test_unknown_flavour_is_explained(bookworm: dict) -> None:
+    """A flavour the suite does not have: the error names the package."""
+    with pytest.raises(FetchError, match="no kernel package linux-image-nosuch-amd64"):
+        fetch_debian(parse_spec("debian:bookworm:nosuch-amd64"), CACHE / "kernels",
+                     lambda m: None)
