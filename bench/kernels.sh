@@ -51,7 +51,8 @@ if [ -x run.py ] && ./run.py --help 2>/dev/null | grep -q -- --kernel; then
 	t0=$(ms)
 	./run.py $args -j "$jobs" --output "$out/run" >"$out/run.txt" 2>&1 || true
 	echo "./run.py $args -j $jobs: $(secs $(( $(ms) - t0 ))) s (warm cache)"
-	tail -n 5 "$out/run.txt"
+	grep -E ': done \(|: (never|kernel panic|timeout|run cut)' "$out/run.txt" || true
+	grep -E '^[^ ].*(pass|fail)=' "$out/run.txt" || true
 else
 	t0=$(ms)
 	$PY -m kernels -j "$jobs" --static build-static --out "$out/k" $kernels >"$out/k.txt" 2>&1 || true
