@@ -182,3 +182,14 @@ def test_diff_range_ioctl_lost() -> None:
     assert any(r.endswith("ioctl lost: anon:MOVE") for r in d.regressions)
     assert any(r.endswith("ioctl lost: shmem:POISON") for r in d.regressions)
     assert any(n.endswith("new ioctl: anon:MOVE") for n in diff_runs(bookworm, host).new)
+
+
+def test_renderers_cope_with_a_run_without_points() -> None:
+    (run,) = runs_of("host")
+    run.binaries = []
+    doc = build_document([run])
+    validate(doc)
+    assert doc["exit_code"] == 0
+    assert "<table id=\"cases\">" in render_html(doc, [run])
+    assert "## Cases" in render_markdown(doc, [run])
+    assert ET.fromstring(render_junit([run])).get("tests") == "0"
