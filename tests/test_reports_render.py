@@ -193,3 +193,28 @@ def test_renderers_cope_with_a_run_without_points() -> None:
     assert "<table id=\"cases\">" in render_html(doc, [run])
     assert "## Cases" in render_markdown(doc, [run])
     assert ET.fromstring(render_junit([run])).get("tests") == "0"
+
+
+def test_html_tags_balance() -> None:
+    from html.parser import HTMLParser
+
+    class Balance(HTMLParser):
+        VOID = {"meta", "input", "br", "link", "img"}
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.stack: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            if tag not in self.VOID:
+                self.stack.append(tag)
+
+        def handle_endtag(self, tag: str) -> None:
+            assert self.stack and self.stack[-1] == tag, (tag, self.stack[-5:])
+            self.stack.pop()
+
+    for name in SETS:
+        runs = runs_of(*SETS[name])
+        b = Balance()
+        b.feed(render_html(build_document(runs), runs))
+        assert b.stack == [], name
