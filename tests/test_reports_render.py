@@ -218,3 +218,16 @@ def test_html_tags_balance() -> None:
         b = Balance()
         b.feed(render_html(build_document(runs), runs))
         assert b.stack == [], name
+
+
+def test_same_kernel_twice_gets_distinct_columns(tmp_path: Path) -> None:
+    a, b, c = runs_of("host", "host", "bookworm")
+    b.started = "2026-12-02T08:00:00Z"
+    build_document([a, b, c])
+    assert [r.label for r in (a, b, c)] == [
+        "6.18.44-amd64 [2026-12-01T20:40:00Z]", "6.18.44-amd64 [2026-12-02T08:00:00Z]",
+        "6.1.0-28-cloud-amd64 (debian:bookworm)"]
+    b.started = a.started
+    doc = build_document([a, b])
+    assert [r.label for r in (a, b)] == ["6.18.44-amd64 [1]", "6.18.44-amd64 [2]"]
+    assert "column" not in doc["runs"][0]
