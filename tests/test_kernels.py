@@ -281,3 +281,10 @@ def test_judge_classifies_endings() -> None:
     e = judge(Boot(console="@@faultline run {}\n", reached_init=True, exit_code=3,
                    stderr="qemu: oops\n"), 60)
     assert e and e.startswith("run cut short") and "qemu stderr: qemu: oops" in e
+
+
+def test_cli_bad_spec_exit_2() -> None:
+    p = subprocess.run(["/usr/bin/python3", "-m", "kernels", "debian:bookworm", "debian:jessie"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2
+    assert "unknown Debian suite 'jessie'" in p.stderr

@@ -203,3 +203,27 @@ def test_unknown_flavour_is_explained(bookworm: dict) -> None:
     with pytest.raises(FetchError, match="no kernel package linux-image-nosuch-amd64"):
         fetch_debian(parse_spec("debian:bookworm:nosuch-amd64"), CACHE / "kernels",
                      lambda m: None)
+
+
+@needs_qemu
+def test_one_kernel_panics_the_other_completes(bookworm: dict, fake_static: Path,
+                                               tmp_path: Path) -> None:
+    try:
+        bullseye = fetch_debian(parse_spec("debian:bullseye"), CACHE / "kernels",
+                                lambda m: None)
+    except FetchError as e:
+        pytest.skip(f"Debian archive unreachable: {e}")
+    static = tmp_path / "static"
+    (static / "cases").mkdir(parents=True)
+    (static / "faultline-runner").symlink_to(fake_static / "faultline-runner")
+    marker = static / "cases" / f"panic-on-{bookworm['release']}"
+    marker.write_text("")
+    marker.chmod(0o755)
+    rs = run_kernels(["debian:bookworm", "debian:bullseye"], build_dir=ROOT / "build",
+                     static_build_dir=static, cache_dir=CACHE, jobs=2, timeout_s=120,
+                     log=lambda m: None)
+    assert rs[0].error and rs[0].error.startswith("kernel panic during the run")
+    assert rs[0].info["attempts"] == 1
+    assert rs[1].error is None, rs[1].error
+    assert f'"release":"{bullseye["release"]}"' in rs[1].stream
+    assert '{"features":"0x1ff"}' in rs[1].stream      # 5.10: up to THREAD_ID
