@@ -220,7 +220,9 @@ def boot(argv: list[str], timeout_s: float, boot_timeout_s: float) -> Boot:
                     res.kvm_error = True
                     res.timed_out = True
                     break
-                if not res.reached_init and FRAME.encode() in out:
+                # A frame line starts a line (the runner writes "\n" first).
+                if not res.reached_init and (b"\n" + FRAME.encode() in out or
+                                             out.startswith(FRAME.encode())):
                     res.reached_init = True
                     res.boot_seconds = round(time.monotonic() - t0, 2)
     finally:
