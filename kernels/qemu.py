@@ -109,7 +109,13 @@ def pick_accel(cache_dir: Path, exe: str) -> tuple[str, str]:
     return "kvm", "/dev/kvm usable"
 
 
-def qemu_argv(exe: str, kernel: Path, initrd: Path, accel: str, *, mem_mb: int = 512,
+# Below 512 MiB of RAM the kernel turns transparent huge pages off at boot,
+# which would leave the THP cases (move.anon.pmd*) with nothing to test.
+GUEST_MEM_MB = 768
+
+
+def qemu_argv(exe: str, kernel: Path, initrd: Path, accel: str, *,
+              mem_mb: int = GUEST_MEM_MB,
               append: str = CMDLINE, pvh: bool = True) -> list[str]:
     # A kernel without a PVH entry (a custom build lacking CONFIG_PVH) cannot
     # boot on microvm directly: use q35 and its firmware, which is slower.
