@@ -9,7 +9,7 @@
 #
 # Measured here (2 cores, TCG: KVM exists but cannot run a Linux guest on
 # this nested host), QEMU 10.0 from bookworm-backports, warm cache:
-#   run.py --kernel host + 4 Debian kernels, -j2, reports included: 72.5 s
+#   run.py --kernel host + 4 Debian kernels, -j2, reports included: 57-73 s
 #   python3 -m kernels, the 4 Debian kernels alone, -j2:            54-57 s
 #   cold download of the 4 kernels (apt update, packages, vmlinux):  22 s
 #   boot to /init: 5.10 1.0-1.5 s, 6.1 1.3-1.9 s, 6.12 1.5-2.1 s, 7.2 1.6-2.3 s
