@@ -79,7 +79,7 @@ $(O)/tools/%: tools/%.c $(LIB) $(wildcard harness/*.h)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 check: all
-	@scripts/deps.sh test vm
+	@scripts/deps.sh test vm browser
 	$(PYTHON) -m pytest -q tests
 
 clean:

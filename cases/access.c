@@ -79,12 +79,18 @@ static int probe_create(void *arg, char *note, size_t len)
 	return ret;
 }
 
-/* A user-mode-only fd (always creatable) asking for @features. */
+/*
+ * A user-mode-only fd (always creatable) asking for @features; on a kernel
+ * that rejects the flag (EINVAL), a plain fd (the caller set the sysctl).
+ */
 static int probe_features(void *arg, char *note, size_t len)
 {
 	uint64_t features = (uint64_t)(uintptr_t)arg;
 	struct uffdio_api api = { .api = UFFD_API, .features = features };
 	int fd = uffd_syscall(O_CLOEXEC | UFFD_USER_MODE_ONLY), ret;
+
+	if (fd == -EINVAL)
+		fd = uffd_syscall(O_CLOEXEC);
 
 	if (fd < 0) {
 		snprintf(note, len, "user-mode-only fd: %s", strerror(-fd));
@@ -152,13 +158,38 @@ static int probe_node(void *arg, char *note, size_t len)
 	(res)->value;							\
 })
 
-/* Skip unless the syscall exists at all (seccomp, CONFIG_USERFAULTFD). */
+/* True when the kernel refuses UFFD_USER_MODE_ONLY itself (EINVAL). */
+static bool user_mode_only_rejected(void)
+{
+	int fd = uffd_syscall(O_CLOEXEC | UFFD_USER_MODE_ONLY);
+
+	if (fd >= 0)
+		close(fd);
+	return fd == -EINVAL;
+}
+
+/*
+ * Skip unless the syscall exists at all (seccomp, CONFIG_USERFAULTFD). A
+ * kernel that rejects UFFD_USER_MODE_ONLY is asked without it.
+ */
 static void require_syscall(struct __test_metadata *_metadata)
 {
 	int fd = uffd_syscall(O_CLOEXEC | UFFD_USER_MODE_ONLY);
 
+	if (fd == -EINVAL)
+		fd = uffd_syscall(O_CLOEXEC);
 	if (fd < 0)
 		FL_SKIP("%s", fl_no_uffd_reason(fd));
+	close(fd);
+}
+
+/* Skip unless a UFFD_USER_MODE_ONLY uffd can be created, saying why not. */
+static void require_user_mode_only(struct __test_metadata *_metadata)
+{
+	int fd = uffd_syscall(O_CLOEXEC | UFFD_USER_MODE_ONLY);
+
+	if (fd < 0)
+		FL_SKIP("%s", fl_user_mode_only_reason(fd));
 	close(fd);
 }
 
@@ -182,6 +213,7 @@ TEST_F(access, sysctl0_user_mode_only_allowed)
 	int v;
 
 	require_syscall(_metadata);
+	require_user_mode_only(_metadata);
 	NEED_SYSCTL(0);
 	v = PROBE(PRIV_NOBODY, probe_create,
 		  (void *)(intptr_t)UFFD_USER_MODE_ONLY, &res);
@@ -242,11 +274,15 @@ TEST_F(access, event_fork_denied_without_ptrace)
 
 	require_syscall(_metadata);
 	FL_REQUIRE_FEATURES(UFFD_FEATURE_EVENT_FORK);
+	/* Without user-mode-only fds, nobody needs the sysctl to get one. */
+	if (user_mode_only_rejected())
+		NEED_SYSCTL(1);
 	v = PROBE(PRIV_NOBODY, probe_features,
 		  (void *)(uintptr_t)UFFD_FEATURE_EVENT_FORK, &res);
 	EXPECT_EQ(-EPERM, v) TH_LOG("%s", res.note);
 	v = PROBE(PRIV_NOBODY, probe_features,
 		  (void *)(uintptr_t)UFFD_FEATURE_EVENT_REMAP, &res);
+	RESTORE_SYSCTL();
 	EXPECT_EQ(0, v) TH_LOG("%s", res.note);
 }
 
@@ -258,11 +294,14 @@ TEST_F(access, event_fork_allowed_with_ptrace)
 
 	require_syscall(_metadata);
 	FL_REQUIRE_FEATURES(UFFD_FEATURE_EVENT_FORK);
+	if (user_mode_only_rejected())
+		NEED_SYSCTL(1);
 	v = PROBE(PRIV_NOBODY_PTRACE, probe_features,
 		  (void *)(uintptr_t)UFFD_FEATURE_EVENT_FORK, &res);
 	EXPECT_EQ(0, v) TH_LOG("%s", res.note);
 	v = PROBE(PRIV_ROOT_NO_PTRACE, probe_features,
 		  (void *)(uintptr_t)UFFD_FEATURE_EVENT_FORK, &res);
+	RESTORE_SYSCTL();
 	EXPECT_EQ(-EPERM, v) TH_LOG("uid 0 without the cap: %s", res.note);
 }
 
@@ -325,7 +364,7 @@ TEST_F_TIMEOUT(access, user_mode_only_kernel_fault_efault, 5)
 
 	fd = uffd_syscall(O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
 	if (fd < 0)
-		FL_SKIP("%s", fl_no_uffd_reason(fd));
+		FL_SKIP("%s", fl_user_mode_only_reason(fd));
 	ASSERT_EQ(0, uffd_api(fd, &api));
 	hole = registered_hole(_metadata, fd, NPAGES * page);
 	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC | O_NONBLOCK));

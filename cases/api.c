@@ -80,6 +80,9 @@ FIXTURE_SETUP(api)
 	self->fd = create_on(variant->path, O_CLOEXEC | O_NONBLOCK);
 	if (self->fd < 0 && variant->path == UFFD_PATH_DEV)
 		FL_SKIP("/dev/userfaultfd: %s", strerror(-self->fd));
+	if (self->fd < 0 && variant->path == UFFD_PATH_SYSCALL_USER_ONLY)
+		FL_SKIP("%s: %s", uffd_path_name(variant->path),
+			fl_user_mode_only_reason(self->fd));
 	if (self->fd < 0)
 		FL_SKIP("%s: %s", uffd_path_name(variant->path),
 			fl_no_uffd_reason(self->fd));

@@ -15,6 +15,7 @@
 
 #include "fl_test.h"
 #include "priv.h"
+#include "sysctl.h"
 
 #define PROBE_MS 5000
 
@@ -171,7 +172,7 @@ TEST_F(seccomp, dev_node_still_reachable)
 	ASSERT_EQ(0, priv_run(PRIV_KEEP, probe_dev_reachable, &p, &res,
 			      PROBE_MS));
 	if (res.value == -ENOENT)
-		FL_SKIP("no /dev/userfaultfd here (kernel < 6.1 or no node)");
+		FL_SKIP("no /dev/userfaultfd here (open: ENOENT)");
 	if (res.value == -EACCES)
 		FL_SKIP("/dev/userfaultfd is not accessible to euid %d",
 			(int)geteuid());
@@ -194,6 +195,9 @@ FIXTURE_SETUP(seccomp_off)
 
 FIXTURE_TEARDOWN(seccomp_off)
 {
+	/* Whatever happened in the test, the sysctl goes back. */
+	if (geteuid() == 0)
+		sysctl_guard_restore();
 }
 
 TEST_F(seccomp_off, gate_passes)
@@ -227,6 +231,21 @@ TEST_F(seccomp_off, eperm_reason_is_not_seccomp)
 
 	ASSERT_EQ(0, priv_run(PRIV_NOBODY, probe_plain_eperm, NULL, &res,
 			      PROBE_MS));
+	/*
+	 * Created because vm.unprivileged_userfaultfd is 1 (the default
+	 * before 5.11): root sets it to 0 for the probe and puts it back.
+	 */
+	if (res.value == 0 && geteuid() == 0 &&
+	    sysctl_read(FL_SYSCTL_UNPRIV_UFFD) == 1) {
+		int r;
+
+		ASSERT_EQ(0, sysctl_guard_set(0));
+		r = priv_run(PRIV_NOBODY, probe_plain_eperm, NULL, &res,
+			     PROBE_MS);
+		EXPECT_EQ(0, sysctl_guard_restore());
+		EXPECT_EQ(1, sysctl_read(FL_SYSCTL_UNPRIV_UFFD));
+		ASSERT_EQ(0, r);
+	}
 	if (res.value != -EPERM)
 		FL_SKIP("the syscall is not refused to nobody here (%s)",
 			res.note);
@@ -235,4 +254,9 @@ TEST_F(seccomp_off, eperm_reason_is_not_seccomp)
 		TH_LOG("%s", res.note);
 }
 
-FL_TEST_MAIN(0)
+int main(int argc, char **argv)
+{
+	/* Before any test forks: record the value every restore goes back to. */
+	sysctl_guard_init(FL_SYSCTL_UNPRIV_UFFD);
+	return test_harness_run(argc, argv);
+}

@@ -63,15 +63,29 @@ int bg_held_by_event(struct bg_call *c, int uffd, int timeout_ms,
 		     int settle_ms)
 {
 	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+	uint64_t end = now_ms() + timeout_ms;
 	int ret;
 
-	do {
-		ret = poll(&pfd, 1, timeout_ms);
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0)
-		return -errno;
-	if (ret == 0)
-		return -ETIMEDOUT;
+	/*
+	 * Poll in slices: a call that returns with nothing queued (the
+	 * operation was refused, or raised no event) ends the wait at once.
+	 */
+	for (;;) {
+		ret = poll(&pfd, 1, 5);
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0)
+			return -errno;
+		if (ret > 0)
+			break;
+		if (__atomic_load_n(&c->done, __ATOMIC_SEQ_CST)) {
+			/* It may have queued its message just before returning. */
+			ret = poll(&pfd, 1, 0);
+			return ret > 0 ? 0 : -ENOMSG;
+		}
+		if (now_ms() >= end)
+			return -ETIMEDOUT;
+	}
 	/* The event is queued: a call not held by it returns right away. */
 	return bg_wait(c, settle_ms) ? 0 : 1;
 }

@@ -32,7 +32,9 @@ void bg_join(struct bg_call *c);
  * Wait up to @timeout_ms for a message to become readable on @uffd (without
  * reading it), then @settle_ms more. Returns 1 if the call is still blocked
  * then (held by the unread event), 0 if it returned, -ETIMEDOUT if no
- * message showed up, or -errno from poll().
+ * message showed up, -ENOMSG if the call returned with no message queued
+ * (see c->ret: the operation itself may have been refused), or -errno from
+ * poll().
  */
 int bg_held_by_event(struct bg_call *c, int uffd, int timeout_ms,
 		     int settle_ms);

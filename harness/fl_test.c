@@ -5,6 +5,7 @@
  * live in the shared library.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@ int fl_kernel_features(uint64_t *features, uint64_t *ioctls);
 const char *fl_feature_list(uint64_t mask);
 const char *fl_ioctl_list(uint64_t mask);
 const char *fl_no_uffd_reason(int err);
+const char *fl_user_mode_only_reason(int err);
 uint64_t fl_missing_feature(enum mem_type type);
 uint64_t fl_wp_features(enum mem_type type);
 uint64_t fl_minor_feature(enum mem_type type);
@@ -124,6 +126,24 @@ const char *fl_no_uffd_reason(int err)
 			 strerror(-err));
 		return buf;
 	}
+}
+
+/*
+ * Why a user-mode-only uffd could not be made. EINVAL while the same call
+ * without UFFD_USER_MODE_ONLY succeeds: the kernel does not know the flag
+ * (it came in 5.11); otherwise the general reason.
+ */
+const char *fl_user_mode_only_reason(int err)
+{
+	int fd;
+
+	if (err != -EINVAL)
+		return fl_no_uffd_reason(err);
+	fd = uffd_syscall(O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return fl_no_uffd_reason(err);
+	close(fd);
+	return "kernel rejects UFFD_USER_MODE_ONLY (userfaultfd with it: EINVAL, without it: ok)";
 }
 
 uint64_t fl_missing_feature(enum mem_type type)

@@ -20,6 +20,7 @@
 #include "uffd.h"
 #include "mem.h"
 #include "fault.h"
+#include "pagemap.h"
 
 /*
  * Skip the current test point with a reason and end it now. Ending the
@@ -47,6 +48,8 @@ const char *fl_feature_list(uint64_t mask);
 const char *fl_ioctl_list(uint64_t mask);
 /* Why no uffd can be had here, for a skip reason. */
 const char *fl_no_uffd_reason(int err);
+/* Why no UFFD_USER_MODE_ONLY uffd (creation error @err), for a skip reason. */
+const char *fl_user_mode_only_reason(int err);
 
 /* Skip unless the kernel reports every feature in @mask. */
 #define FL_REQUIRE_FEATURES(mask) do {					\
@@ -114,6 +117,27 @@ uint64_t fl_missing_feature(enum mem_type type);
 uint64_t fl_wp_features(enum mem_type type);
 /* The MINOR feature a memory type needs (0: MINOR not possible). */
 uint64_t fl_minor_feature(enum mem_type type);
+
+/*
+ * Whether a check of the pagemap uffd-wp bit (57) means anything here.
+ * False only on a kernel where a write to a protected page traps but the
+ * bit reads 0 (uffd-wp predates its pagemap export): a finding is printed
+ * once and the caller skips just that check, keeping the behavioural ones.
+ * When the probe cannot tell, the check stays (true).
+ */
+static inline bool fl_wp_bit_checkable(void)
+{
+	static bool told;
+
+	if (pagemap_wp_shown() != 0)
+		return true;
+	if (!told) {
+		ksft_print_msg("finding: pagemap does not expose uffd-wp (bit 57 reads 0 on a protected page whose write traps): pagemap checks skipped\n");
+		fflush(stdout);
+		told = true;
+	}
+	return false;
+}
 
 /*
  * Reserve @n_huge huge pages in the parent (every test point runs in a

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mem.h"
+#include "sysctl.h"
 
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB 0x0004U
@@ -59,37 +60,6 @@ bool mem_is_shared(enum mem_type type)
 bool mem_is_file(enum mem_type type)
 {
 	return type != MEM_ANON;
-}
-
-static long read_long(const char *path)
-{
-	char buf[64];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = 0;
-	return strtol(buf, NULL, 10);
-}
-
-static int write_long(const char *path, long val)
-{
-	char buf[32];
-	int len = snprintf(buf, sizeof(buf), "%ld\n", val);
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, buf, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
 }
 
 size_t mem_huge_page_size(void)
@@ -186,7 +156,7 @@ void hugetlb_restore(void)
 {
 	if (saved_nr_hugepages < 0)
 		return;
-	write_long(NR_HUGEPAGES, saved_nr_hugepages);
+	sysctl_write(NR_HUGEPAGES, saved_nr_hugepages);
 	saved_nr_hugepages = -1;
 }
 
@@ -212,7 +182,7 @@ long hugetlb_reserve(long npages)
 	}
 	if (free_pages >= npages)
 		return free_pages;
-	cur = read_long(NR_HUGEPAGES);
+	cur = sysctl_read(NR_HUGEPAGES);
 	if (cur < 0)
 		return free_pages;
 	if (saved_nr_hugepages < 0) {
@@ -221,7 +191,7 @@ long hugetlb_reserve(long npages)
 		for (i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 			signal(fatal[i], restore_on_signal);
 	}
-	if (write_long(NR_HUGEPAGES, cur + (npages - free_pages)))
+	if (sysctl_write(NR_HUGEPAGES, cur + (npages - free_pages)))
 		return free_pages;
 	return hugetlb_free_pages();
 }

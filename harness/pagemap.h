@@ -29,6 +29,14 @@ int pagemap_present(const void *addr);
 int pagemap_exclusive(const void *addr);
 
 /*
+ * Whether pagemap shows the uffd-wp bit at all (probed once per process on
+ * a protected anon page): 1 yes; 0 no, though a write to that page trapped
+ * (the kernel has uffd-wp but does not export it in pagemap); -errno when
+ * the probe could not tell (no uffd, no WP feature, the write did not trap).
+ */
+int pagemap_wp_shown(void);
+
+/*
  * PAGEMAP_SCAN over [start, start+len) of our own address space: pages whose
  * categories match @mask (all of them) are reported with @ret_mask, merged
  * into at most @nvec regions in @vec. @flags: PM_SCAN_WP_MATCHING,

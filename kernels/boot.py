@@ -62,6 +62,9 @@ def judge(b: qemu.Boot, timeout_s: int) -> str | None:
             why = f"never reached /init: QEMU exited with {b.exit_code}"
     elif death:
         why = f"kernel panic during the run: {death}"
+    elif f"{qemu.FRAME}fatal" in b.console:
+        line = next(ln for ln in b.console.splitlines() if ln.startswith(f"{qemu.FRAME}fatal"))
+        why = f"the runner gave up: {line[len(qemu.FRAME):]}"
     elif b.timed_out:
         why = f"timeout: the run did not finish within {timeout_s} s (hang)"
     else:
@@ -107,8 +110,10 @@ def boot_kernel(spec: KernelSpec, result: "KernelResult", *, initrd: Path,
         log(f"{spec.text}: boot {len(attempts) + 1} ({accel})")
         boot_limit = qemu.KVM_BOOT_TIMEOUT_S if accel == "kvm" else BOOT_TIMEOUT_S
         b = qemu.boot(argv, timeout_s, min(timeout_s, boot_limit))
-        if accel == "kvm" and not b.reached_init and (b.kvm_error or b.boot_timed_out):
-            # KVM itself is broken here, not the kernel: do not count it.
+        if accel == "kvm" and not b.reached_init and (
+                b.kvm_error or (b.boot_timed_out and not b.console.strip())):
+            # KVM itself is broken here (not a word from the kernel), not
+            # the kernel: do not count it as an attempt.
             why = ("KVM internal error" if b.kvm_error else
                    f"no /init within {boot_limit} s under KVM")
             qemu.kvm_mark_bad(cache_dir, exe, why)

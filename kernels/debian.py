@@ -1,15 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0
 """Find, download and cache a Debian kernel with a private apt state.
 
-Cache layout (one directory per suite and flavour):
-    <cache>/<suite>-<flavour>/apt/        private apt state, lists, etc
-    <cache>/<suite>-<flavour>/debs/       downloaded packages
-    <cache>/<suite>-<flavour>/<version>/  vmlinuz, vmlinux, config
+Cache layout:
+    <cache>/apt/<suite>/                  private apt state, lists, etc (shared
+                                          by the flavours of a suite)
+    <cache>/<suite>-<flavour>/<version>/  vmlinuz, vmlinux, config (the .debs
+                                          are deleted once extracted)
     <cache>/<suite>-<flavour>/kernel.json what was fetched (a cache hit reads
                                           only this and needs no network)
+Lock files (flock) make concurrent fetches, in threads or processes, safe.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
@@ -17,7 +21,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from . import aptsrc
 from .image import extract_deb_members, extract_vmlinux, config_facts
@@ -32,10 +36,33 @@ class FetchError(RuntimeError):
     """The kernel could not be found or downloaded (the message says why)."""
 
 
+# How the machine reaches its archive: proxies and date checks (a mirror
+# snapshot may carry an expired Valid-Until that the machine chose to accept).
+_ACQUIRE_KEYS = re.compile(r"^Acquire::((https?|ftp)::Proxy(::\S+)?|Check-Valid-Until|"
+                           r"Check-Date|ForceIPv4|ForceIPv6)$")
+
+
+def machine_acquire_options(dump: str | None = None) -> list[str]:
+    """-o options carrying the machine's Acquire settings into our private apt."""
+    if dump is None:
+        try:
+            dump = subprocess.run(["apt-config", "dump"], capture_output=True, text=True,
+                                  timeout=30).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return []
+    opts = []
+    for line in dump.splitlines():
+        m = re.match(r'^(\S+) "(.*)";$', line)
+        if m and _ACQUIRE_KEYS.match(m.group(1)):
+            opts.append(f"-o{m.group(1)}={m.group(2)}")
+    return opts
+
+
 class PrivateApt:
     """apt-get/apt-cache bound to a private state, cache and sources list."""
 
     def __init__(self, root: Path, sources: str):
+        root = root.resolve()   # apt reads relative Dir:: paths from "/"
         self.root = root
         for d in ("lists/partial", "archives/partial", "etc/preferences.d",
                   "etc/apt.conf.d"):
@@ -46,8 +73,11 @@ class PrivateApt:
             src.write_text(sources)
         self.opts = [
             f"-oDir::State={root}", f"-oDir::State::status={root}/status",
+            # A private etc: none of the machine's sources, pins or hooks;
+            # only how it reaches the archive (see machine_acquire_options).
             f"-oDir::Cache={root}", f"-oDir::Etc={root}/etc",
             f"-oDir::Etc::SourceList={src}", f"-oDir::Etc::SourceParts={root}/etc/none",
+            *machine_acquire_options(),
             "-oAPT::Architecture=amd64", "-oAPT::Architectures::=amd64",
             "-oAcquire::Languages=none", "-oAcquire::Retries=2",
             "-oDebug::NoLocking=1", "-oAPT::Sandbox::User=root", "-oAPT::Get::List-Cleanup=0",
@@ -127,6 +157,20 @@ def _cached(meta_file: Path) -> dict | None:
     return meta
 
 
+_updated: set[Path] = set()
+
+
+@contextlib.contextmanager
+def _flock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def fetch_debian(spec: KernelSpec, cache_dir: Path, log: Callable[[str], None],
                  apt_etc: Path = Path("/etc/apt"), refresh: bool | None = None) -> dict:
     """Make sure the kernel of @spec is in the cache; return its kernel.json.
@@ -136,6 +180,13 @@ def fetch_debian(spec: KernelSpec, cache_dir: Path, log: Callable[[str], None],
     for a newer package in the archive.
     """
     assert spec.suite and spec.flavour
+    cache_dir = cache_dir.resolve()
+    with _flock(cache_dir / f"{spec.slug}.lock"):
+        return _fetch(spec, cache_dir, log, apt_etc, refresh)
+
+
+def _fetch(spec: KernelSpec, cache_dir: Path, log: Callable[[str], None],
+           apt_etc: Path, refresh: bool | None) -> dict:
     if refresh is None:
         refresh = os.environ.get("FAULTLINE_KERNEL_REFRESH") == "1"
     top = cache_dir / spec.slug
@@ -145,19 +196,24 @@ def fetch_debian(spec: KernelSpec, cache_dir: Path, log: Callable[[str], None],
         return cached
     t0 = time.monotonic()
     archive = aptsrc.find_archive(aptsrc.machine_entries(apt_etc))
-    apt = PrivateApt(top / "apt", aptsrc.sources_for(archive, spec.suite))
-    log(f"{spec.text}: apt update ({spec.suite}, {archive.uri})")
-    apt.run("apt-get", "update")
-    pkgs = resolve(apt, spec.flavour)
-    if cached is not None and cached.get("packages") == pkgs:
-        log(f"{spec.text}: cached {cached['version']} is the newest")
-        return cached
     debs = top / "debs"
-    debs.mkdir(parents=True, exist_ok=True)
-    log(f"{spec.text}: downloading {', '.join(f'{n}={v}' for n, v in sorted(pkgs.items()))}")
-    for old in debs.glob("*.deb"):      # keep only what this version needs
-        old.unlink()
-    apt.run("apt-get", "download", *(f"{n}={v}" for n, v in sorted(pkgs.items())), cwd=debs)
+    with _flock(cache_dir / "apt" / f"{spec.suite}.lock"):
+        apt = PrivateApt(cache_dir / "apt" / spec.suite,
+                         aptsrc.sources_for(archive, spec.suite))
+        if apt.root not in _updated:    # once per suite and process
+            log(f"{spec.text}: apt update ({spec.suite}, {archive.uri})")
+            apt.run("apt-get", "update")
+            _updated.add(apt.root)
+        pkgs = resolve(apt, spec.flavour)
+        if cached is not None and cached.get("packages") == pkgs:
+            log(f"{spec.text}: cached {cached['version']} is the newest")
+            return cached
+        log(f"{spec.text}: downloading "
+            f"{', '.join(f'{n}={v}' for n, v in sorted(pkgs.items()))}")
+        shutil.rmtree(debs, ignore_errors=True)
+        debs.mkdir(parents=True)
+        apt.run("apt-get", "download", *(f"{n}={v}" for n, v in sorted(pkgs.items())),
+                cwd=debs)
     image_pkg = next((n for n in sorted(pkgs) if n.startswith("linux-binary-")),
                      next(n for n in sorted(pkgs) if n.startswith("linux-image-")))
     version = pkgs[image_pkg]
@@ -187,9 +243,11 @@ def fetch_debian(spec: KernelSpec, cache_dir: Path, log: Callable[[str], None],
         "config_facts": config_facts(config) if config else {},
         "fetched": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    meta_file.write_text(json.dumps(meta, indent=1) + "\n")
-    for old in top.iterdir():           # older versions of this kernel
-        if old.is_dir() and old not in (out, top / "apt", debs):
+    tmp = meta_file.with_suffix(".tmp")
+    tmp.write_text(json.dumps(meta, indent=1) + "\n")
+    tmp.replace(meta_file)
+    for old in top.iterdir():           # older versions, .debs, old layouts
+        if old.is_dir() and old != out:
             shutil.rmtree(old, ignore_errors=True)
     meta["cached"] = False
     meta["download_s"] = round(time.monotonic() - t0, 2)

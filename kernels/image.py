@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import io
 import lzma
 import re
 import shutil
@@ -32,6 +33,10 @@ CONFIG_KEYS = ("USERFAULTFD", "HAVE_ARCH_USERFAULTFD_WP", "HAVE_ARCH_USERFAULTFD
 
 class ImageError(RuntimeError):
     """A kernel image or package we cannot use (the message says why)."""
+
+
+class MissingTool(ImageError):
+    """A decompressor program is needed and not installed."""
 
 
 # ---- .deb (ar archive holding data.tar.*) ---------------------------------
@@ -74,7 +79,6 @@ def extract_deb_members(deb: Path, out: Path, want: dict[str, re.Pattern]) -> di
                 "data.tar": "r:"}.get(name)
         if mode is None:
             raise ImageError(f"{deb.name}: unsupported {name}")
-    import io
     got: dict[str, Path] = {}
     with tarfile.open(fileobj=io.BytesIO(blob), mode=mode) as tar:
         for m in tar:
@@ -94,7 +98,7 @@ def extract_deb_members(deb: Path, out: Path, want: dict[str, re.Pattern]) -> di
 def _zstd(blob: bytes) -> bytes:
     """zstd is not in Python's stdlib here: use Debian's zstd CLI."""
     if not shutil.which("zstd"):
-        raise ImageError("zstd-compressed data needs the zstd program "
+        raise MissingTool("zstd-compressed data needs the zstd program "
                          "(scripts/deps.sh vm installs it)")
     p = subprocess.run(["zstd", "-dcq"], input=blob, capture_output=True)
     if p.returncode != 0 and not p.stdout:
@@ -131,7 +135,8 @@ def _decompress(kind: str, blob: bytes) -> bytes:
         return _zstd(blob[:-4]) if blob[-4:] else _zstd(blob)
     if kind == "lz4":
         if not shutil.which("lz4"):
-            raise ImageError("lz4-compressed kernel needs the lz4 program")
+            raise MissingTool("lz4-compressed kernel needs the lz4 program "
+                              "(scripts/deps.sh vm installs it)")
         p = subprocess.run(["lz4", "-dcq"], input=blob, capture_output=True)
         return p.stdout
     raise ImageError(f"unsupported compression {kind}")
@@ -140,6 +145,8 @@ def _decompress(kind: str, blob: bytes) -> bytes:
 def _try(kind: str, blob: bytes) -> bytes | None:
     try:
         out = _decompress(kind, blob)
+    except MissingTool:
+        raise
     except (OSError, EOFError, lzma.LZMAError, zlib.error, ImageError):
         return None
     return out if out.startswith(ELF_MAGIC) else None

@@ -48,7 +48,24 @@ def _created() -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def disambiguate(runs: list[Run]) -> None:
+    """Give runs that would share a column label (the same kernel merged
+    from two reports) a tag: their start time, else their position."""
+    for r in runs:
+        r.column = ""
+    labels = [r.label for r in runs]
+    for i, r in enumerate(runs):
+        if labels.count(labels[i]) > 1:
+            r.column = f"[{r.started or i + 1}]"
+    labels = [r.label for r in runs]
+    for i, r in enumerate(runs):
+        if labels.count(labels[i]) > 1:
+            r.column = f"[{i + 1}]"
+
+
 def build_document(runs: list[Run]) -> dict[str, Any]:
+    """The report.json document (also tags look-alike columns)."""
+    disambiguate(runs)
     code = exit_code(runs)
     return {
         "schema_version": REPORT_SCHEMA_VERSION,

@@ -114,6 +114,8 @@ class Run:
     probe_exit: int | None = None
     probe_stderr: str | None = None
     binaries: list[Binary] = field(default_factory=list)
+    # set by document.disambiguate() when two columns would look alike
+    column: str = field(default="", compare=False)
 
     @property
     def points(self) -> list[Point]:
@@ -126,11 +128,12 @@ class Run:
     @property
     def label(self) -> str:
         """Column label: the kernel release, plus the spec when not host."""
+        tag = f" {self.column}" if self.column else ""
         if not self.kernel.get("release"):
-            return self.target
+            return self.target + tag
         if self.target in ("host", "", None):
-            return self.release
-        return f"{self.release} ({self.target})"
+            return self.release + tag
+        return f"{self.release} ({self.target}){tag}"
 
     def findings(self) -> list[dict[str, Any]]:
         """`# finding: ...` lines (kernel behaviour the cases report rather
@@ -196,6 +199,7 @@ class Run:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        del d["column"]
         d["binaries"] = [b.to_dict() for b in self.binaries]
         d["counts"] = self.counts()
         d["features"] = features_summary(self.probe)

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from .document import Matrix, build_matrix
-from .model import FAILING, Run
+from .model import FAILING, Run, features_summary
 
 ICON = {"pass": "✅ pass", "fail": "❌ FAIL", "skip": "⏭ skip", "xfail": "⚠ xfail",
         "xpass": "❗ XPASS", "timeout": "⏱ TIMEOUT", "error": "💥 ERROR",
@@ -150,6 +150,14 @@ def render_junit(runs: list[Run]) -> str:
             suite = ET.SubElement(root, "testsuite", name=f"{r.label}/{b.name}",
                                   hostname=str(r.kernel.get("hostname") or r.target),
                                   time=f"{(b.duration_ms or 0) / 1000:.3f}")
+            props = ET.SubElement(suite, "properties")
+            feats = features_summary(r.probe)["features"]
+            for k, v in (("kernel.release", r.release), ("target", r.target),
+                         ("machine", r.kernel.get("machine")),
+                         ("uffd.features", None if feats is None else hex(feats)),
+                         ("stream", r.stream_state), ("exit", b.exit)):
+                if v is not None:
+                    ET.SubElement(props, "property", name=k, value=str(v))
             cnt = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
             for p in b.points:
                 cnt["tests"] += 1

@@ -3,7 +3,7 @@
 #
 # Make sure the Debian packages a step needs are installed.
 #
-#   scripts/deps.sh build|test|vm ...
+#   scripts/deps.sh build|test|vm|browser ...
 #
 # As root, missing packages are installed with apt-get. Otherwise the exact
 # command to run is printed and we exit 2.
@@ -14,6 +14,8 @@ pkgs_test="python3 python3-pytest python3-tap python3-yaml python3-jsonschema py
 # cpio is not needed (kernels/ writes newc itself); zstd and lz4 unpack
 # kernels and packages Python cannot; qemu-system-x86 comes from backports.
 pkgs_vm="qemu-system-x86 zstd lz4"
+# The HTML report is checked in a real browser.
+pkgs_browser="chromium"
 
 want=""
 for group in "$@"; do
@@ -21,7 +23,8 @@ for group in "$@"; do
 	build) want="$want $pkgs_build" ;;
 	test) want="$want $pkgs_test" ;;
 	vm) want="$want $pkgs_vm" ;;
-	*) echo "deps.sh: unknown group '$group' (build, test, vm)" >&2; exit 2 ;;
+	browser) want="$want $pkgs_browser" ;;
+	*) echo "deps.sh: unknown group '$group' (build, test, vm, browser)" >&2; exit 2 ;;
 	esac
 done
 

@@ -238,3 +238,53 @@ def test_vmlinux_passthrough_and_garbage() -> None:
     # A payload whose magic is right but whose data is not a kernel.
     with pytest.raises(ImageError, match="no compressed ELF kernel"):
         vmlinux_bytes(fake_bzimage(gzip.compress(b"not an elf")))
+
+
+def test_machine_acquire_options() -> None:
+    """Proxies and date checks of the machine's apt reach our private apt;
+    nothing else of its configuration does."""
+    from kernels.debian import machine_acquire_options
+    dump = ('Acquire::http::Proxy "http://proxy.example:3128";\n'
+            'Acquire::https::Proxy::archive.example "DIRECT";\n'
+            'Acquire::Check-Valid-Until "false";\n'
+            'APT::Update::Post-Invoke-Success "";\n'
+            'Acquire::IndexTargets::deb::DEP-11::MetaKey "x";\n'
+            'Dir::Etc::SourceList "/etc/apt/sources.list";\n')
+    assert machine_acquire_options(dump) == [
+        "-oAcquire::http::Proxy=http://proxy.example:3128",
+        "-oAcquire::https::Proxy::archive.example=DIRECT",
+        "-oAcquire::Check-Valid-Until=false",
+    ]
+
+
+def test_judge_classifies_endings() -> None:
+    """How a boot ended -> the error a report shows (None: the run completed)."""
+    from kernels.boot import judge
+    from kernels.qemu import Boot
+    ok = "@@faultline stream 1\n@@faultline run {}\n@@faultline run-end {}\n"
+    assert judge(Boot(console=ok, reached_init=True, complete=True, exit_code=1), 60) is None
+    early = "[ 0.1] Kernel panic - not syncing: VFS: Unable to mount root fs\n"
+    e = judge(Boot(console=early, exit_code=0), 60)
+    assert e and e.startswith("kernel panic before /init: Kernel panic - not syncing: VFS")
+    assert "Unable to mount root fs" in e.splitlines()[-1]      # last console lines
+    e = judge(Boot(console="[ 0.1] booting\n", timed_out=True, boot_timed_out=True), 60)
+    assert e and e.startswith("never reached /init") and "hang" in e
+    mid = "@@faultline run {}\n@@faultline binary-begin {}\nok 1 x\n" \
+          "[ 3.0] BUG: unable to handle page fault\n[ 3.1] Kernel panic - not syncing: Fatal exception\n"
+    e = judge(Boot(console=mid, reached_init=True, exit_code=0), 60)
+    assert e and e.startswith("kernel panic during the run: Kernel panic - not syncing: Fatal")
+    e = judge(Boot(console="@@faultline run {}\nok 1 x\n", reached_init=True, timed_out=True), 60)
+    assert e and e.startswith("timeout: the run did not finish within 60 s")
+    fatal = '@@faultline run {}\n@@faultline fatal {"error":"mount: ENOENT"}\n'
+    e = judge(Boot(console=fatal, reached_init=True, exit_code=3), 60)
+    assert e and e.startswith('the runner gave up: fatal {"error":"mount: ENOENT"}')
+    e = judge(Boot(console="@@faultline run {}\n", reached_init=True, exit_code=3,
+                   stderr="qemu: oops\n"), 60)
+    assert e and e.startswith("run cut short") and "qemu stderr: qemu: oops" in e
+
+
+def test_cli_bad_spec_exit_2() -> None:
+    p = subprocess.run(["/usr/bin/python3", "-m", "kernels", "debian:bookworm", "debian:jessie"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2
+    assert "unknown Debian suite 'jessie'" in p.stderr

@@ -22,13 +22,27 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("FAULTLINE_CACHE",
                             Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
                             / "faultline"))
-needs_qemu = pytest.mark.skipif(not shutil.which("qemu-system-x86_64"),
-                                reason="qemu-system-x86_64 not installed "
-                                       "(scripts/deps.sh vm)")
+
+
+@pytest.fixture(scope="session")
+def vm_deps() -> None:
+    """QEMU, zstd, lz4, installed the project's way (as make check does for
+    its own dependencies): scripts/deps.sh vm, which installs as root."""
+    if not all(shutil.which(p) for p in ("qemu-system-x86_64", "zstd", "lz4")):
+        subprocess.run([str(ROOT / "scripts/deps.sh"), "vm"], check=False)
+
+
+@pytest.fixture(scope="session")
+def qemu_ready(vm_deps: None) -> None:
+    if not shutil.which("qemu-system-x86_64"):
+        pytest.skip("qemu-system-x86_64 not installed (scripts/deps.sh vm, as root)")
+
+
+needs_qemu = pytest.mark.usefixtures("qemu_ready")
 
 
 @pytest.fixture(scope="module")
-def bookworm() -> dict:
+def bookworm(vm_deps: None) -> dict:
     try:
         return fetch_debian(parse_spec("debian:bookworm"), CACHE / "kernels", lambda m: None)
     except FetchError as e:
@@ -182,3 +196,34 @@ def test_hang_times_out_and_qemu_is_reaped(bookworm: dict, fake_static: Path,
     assert r.info["attempts"] == 1          # reached /init: never retried
     assert "ok 1 fake.boot" in r.stream     # what was collected is kept
     assert qemu_children() == []
+
+
+def test_unknown_flavour_is_explained(bookworm: dict) -> None:
+    """A flavour the suite does not have: the error names the package."""
+    with pytest.raises(FetchError, match="no kernel package linux-image-nosuch-amd64"):
+        fetch_debian(parse_spec("debian:bookworm:nosuch-amd64"), CACHE / "kernels",
+                     lambda m: None)
+
+
+@needs_qemu
+def test_one_kernel_panics_the_other_completes(bookworm: dict, fake_static: Path,
+                                               tmp_path: Path) -> None:
+    try:
+        bullseye = fetch_debian(parse_spec("debian:bullseye"), CACHE / "kernels",
+                                lambda m: None)
+    except FetchError as e:
+        pytest.skip(f"Debian archive unreachable: {e}")
+    static = tmp_path / "static"
+    (static / "cases").mkdir(parents=True)
+    (static / "faultline-runner").symlink_to(fake_static / "faultline-runner")
+    marker = static / "cases" / f"panic-on-{bookworm['release']}"
+    marker.write_text("")
+    marker.chmod(0o755)
+    rs = run_kernels(["debian:bookworm", "debian:bullseye"], build_dir=ROOT / "build",
+                     static_build_dir=static, cache_dir=CACHE, jobs=2, timeout_s=120,
+                     log=lambda m: None)
+    assert rs[0].error and rs[0].error.startswith("kernel panic during the run")
+    assert rs[0].info["attempts"] == 1
+    assert rs[1].error is None, rs[1].error
+    assert f'"release":"{bullseye["release"]}"' in rs[1].stream
+    assert '{"features":"0x1ff"}' in rs[1].stream      # 5.10: up to THREAD_ID

@@ -296,3 +296,24 @@ def test_late_stderr_lines_go_back_to_the_point_they_name() -> None:
     assert p2.status == "timeout"   # its timeout line came after its result
     assert not any("remap:" in d for d in p2.diagnostics)
     assert p3.diagnostics == [] and tap.diagnostics == []
+
+
+def test_parser_never_raises_on_shuffled_and_cut_streams() -> None:
+    """Every prefix, and shuffles of real stream lines, parse to a Run that
+    renders and validates (seeded, so a failure is reproducible)."""
+    import random
+
+    from reports.document import build_document
+    from reports_util import validate
+    rng = random.Random(1234)
+    lines = (DATA / "splat.stream").read_text().splitlines() + \
+        (DATA / "truncated.stream").read_text().splitlines()[:40]
+    texts = ["\n".join(lines[:n]) for n in range(0, len(lines), 3)]
+    for _ in range(30):
+        sample = lines[:]
+        rng.shuffle(sample)
+        texts.append("\n".join(sample[:rng.randrange(1, len(sample))]))
+    for text in texts:
+        run = parse_stream(text, expected_binaries=["wp", "hang"])
+        validate(build_document([run]))
+        assert all(b.points for b in run.binaries)

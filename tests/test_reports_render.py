@@ -182,3 +182,52 @@ def test_diff_range_ioctl_lost() -> None:
     assert any(r.endswith("ioctl lost: anon:MOVE") for r in d.regressions)
     assert any(r.endswith("ioctl lost: shmem:POISON") for r in d.regressions)
     assert any(n.endswith("new ioctl: anon:MOVE") for n in diff_runs(bookworm, host).new)
+
+
+def test_renderers_cope_with_a_run_without_points() -> None:
+    (run,) = runs_of("host")
+    run.binaries = []
+    doc = build_document([run])
+    validate(doc)
+    assert doc["exit_code"] == 0
+    assert "<table id=\"cases\">" in render_html(doc, [run])
+    assert "## Cases" in render_markdown(doc, [run])
+    assert ET.fromstring(render_junit([run])).get("tests") == "0"
+
+
+def test_html_tags_balance() -> None:
+    from html.parser import HTMLParser
+
+    class Balance(HTMLParser):
+        VOID = {"meta", "input", "br", "link", "img"}
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.stack: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            if tag not in self.VOID:
+                self.stack.append(tag)
+
+        def handle_endtag(self, tag: str) -> None:
+            assert self.stack and self.stack[-1] == tag, (tag, self.stack[-5:])
+            self.stack.pop()
+
+    for name in SETS:
+        runs = runs_of(*SETS[name])
+        b = Balance()
+        b.feed(render_html(build_document(runs), runs))
+        assert b.stack == [], name
+
+
+def test_same_kernel_twice_gets_distinct_columns(tmp_path: Path) -> None:
+    a, b, c = runs_of("host", "host", "bookworm")
+    b.started = "2026-12-02T08:00:00Z"
+    build_document([a, b, c])
+    assert [r.label for r in (a, b, c)] == [
+        "6.18.44-amd64 [2026-12-01T20:40:00Z]", "6.18.44-amd64 [2026-12-02T08:00:00Z]",
+        "6.1.0-28-cloud-amd64 (debian:bookworm)"]
+    b.started = a.started
+    doc = build_document([a, b])
+    assert [r.label for r in (a, b)] == ["6.18.44-amd64 [1]", "6.18.44-amd64 [2]"]
+    assert "column" not in doc["runs"][0]
