@@ -8,6 +8,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pid1.h"
@@ -91,8 +92,17 @@ void pid1_shutdown(int code)
 	sync();
 	if (in_child_pid_ns())
 		_exit(code);
-	if (!ioperm(DEBUG_EXIT_PORT, 1, 1))
+	if (!ioperm(DEBUG_EXIT_PORT, 1, 1)) {
+		struct timespec grace = { .tv_sec = 3 };
+
 		outb((unsigned char)code, DEBUG_EXIT_PORT);
+		/*
+		 * QEMU may act on the port write a little later; give it
+		 * time, so the guest does not print its own halt messages
+		 * after our stream ended.
+		 */
+		nanosleep(&grace, NULL);
+	}
 	/* No debug-exit device (or it did not stop us): power off. */
 	reboot(RB_POWER_OFF);
 	for (;;)
