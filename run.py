@@ -235,6 +235,18 @@ def run_pytest(args: argparse.Namespace, streams: list[Path],
     return int(rc), cfg
 
 
+def make_outdir(outdir: Path) -> None:
+    """Create the output directory and prove it is writable, or RunError."""
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        probe = outdir / ".faultline-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise RunError(f"cannot write the output directory {outdir}: "
+                       f"{e.strerror or e}") from e
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["report"]:
         from reports.cli import report_main
@@ -260,9 +272,9 @@ def main(argv: list[str]) -> int:
             import_kernels(others)      # bad specs fail before any work
         if "host" in args.kernel and args.no_build:
             check_runner(args)
+        make_outdir(outdir)             # before the build: fail early
         if not args.no_build:
             ensure_built(args, log)
-        outdir.mkdir(parents=True, exist_ok=True)
         streams = collect(args, outdir, log)
     except RunError as e:
         print(f"run.py: the run could not be done: {e}", file=sys.stderr)

@@ -33,6 +33,11 @@ def load_stream_file(path: Path) -> Run:
                         error=meta.get("error"), info=meta.get("info"))
 
 
+def _report(path: Path) -> Path:
+    """A results directory stands for the report.json inside it."""
+    return path / "report.json" if path.is_dir() else path
+
+
 def report_main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="run.py report",
                                  description="merge, diff or render reports")
@@ -54,17 +59,18 @@ def report_main(argv: list[str]) -> int:
         return 2 if e.code else 0
     try:
         if args.cmd == "diff":
-            res = diff_runs(load_runs(args.old), load_runs(args.new))
+            res = diff_runs(load_runs(_report(args.old)),
+                            load_runs(_report(args.new)))
             sys.stdout.write(res.text())
             return 1 if res.regressions else 0
         if args.cmd == "merge":
-            runs = [run for p in args.reports for run in load_runs(p)]
+            runs = [run for p in args.reports for run in load_runs(_report(p))]
         else:
             runs = [load_stream_file(p) for p in args.streams]
         _apply(runs, args.expectations)
+        write_reports(runs, args.output)
     except (ReportError, expect.ExpectationError, OSError, ValueError) as e:
         print(f"run.py report: {e}", file=sys.stderr)
         return 2
-    write_reports(runs, args.output)
     print(summary(runs, args.output))
     return exit_code(runs)

@@ -60,6 +60,10 @@ def diff_runs(old: list[Run], new: list[Run]) -> Diff:
     pairs = _pair(old, new)
     if not pairs:
         d.notes.append("no kernel in the new report matches one in the old report")
+    paired = {id(o) for o, _ in pairs}
+    for o in old:
+        if id(o) not in paired:
+            d.regressions.append(f"{o.label}: kernel missing from the new report")
     for o, n in pairs:
         where = n.label if o.label == n.label else f"{o.label} -> {n.label}"
         fo, fn = features_summary(o.probe), features_summary(n.probe)
@@ -97,6 +101,9 @@ def _diff_points(d: Diff, where: str, o: Run, n: Run) -> None:
             d.fixes.append(f"{where}: {p.id}: xfail -> xpass "
                            "(known problem fixed? update the expectation)")
     now = {p.id for p in n.points}
-    for pid in old:
-        if pid not in now:
-            d.notes.append(f"{where}: case gone: {pid}")
+    for pid, q in old.items():
+        if pid in now:
+            continue
+        # A point that passed and is no longer reported is coverage lost.
+        (d.regressions if q.status in ("pass", "xpass") else d.notes).append(
+            f"{where}: case gone: {pid} (was {q.status})")

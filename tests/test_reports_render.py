@@ -231,3 +231,18 @@ def test_same_kernel_twice_gets_distinct_columns(tmp_path: Path) -> None:
     doc = build_document([a, b])
     assert [r.label for r in (a, b)] == ["6.18.44-amd64 [1]", "6.18.44-amd64 [2]"]
     assert "column" not in doc["runs"][0]
+
+
+def test_diff_lost_coverage_is_a_regression(tmp_path: Path) -> None:
+    old, new = runs_of("host"), runs_of("host")
+    gone = next(p for b in new[0].binaries for p in b.points if p.status == "pass")
+    for b in new[0].binaries:
+        b.points = [p for p in b.points if p.id != gone.id]
+    d = diff_runs(old, new)
+    assert f"case gone: {gone.id} (was pass)" in "\n".join(d.regressions)
+    # A kernel column that disappears from a matrix is lost coverage too.
+    d = diff_runs(runs_of("host", "bookworm"), runs_of("host"))
+    assert any("kernel missing from the new report" in r for r in d.regressions)
+    # A results directory stands for its report.json.
+    write_reports(runs_of("host"), tmp_path / "a")
+    assert report_main(["diff", str(tmp_path / "a"), str(tmp_path / "a")]) == 0

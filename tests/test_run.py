@@ -204,3 +204,15 @@ def test_ctrl_c_reports_what_was_collected(tmp_path: Path) -> None:
     assert "run interrupted (the runner got signal 15)" in run["cause"]
     st = {p["id"]: p["status"] for b in run["binaries"] for p in b["points"]}
     assert st["copy.anon.eexist"] == "pass" and st["errno"] == "notrun"
+
+
+def test_unwritable_output_is_a_usage_error(tmp_path: Path) -> None:
+    build = fake_build(tmp_path, "host")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    res = subprocess.run(["/usr/bin/python3", *RUN, "--no-build", "--build-dir",
+                          str(build), "-o", str(blocker / "sub")],
+                         text=True, capture_output=True, timeout=60)
+    assert res.returncode == 2, res.stderr
+    assert "cannot write the output directory" in res.stderr
+    assert not (tmp_path / "argv").exists()     # nothing was run
