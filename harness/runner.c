@@ -518,6 +518,7 @@ static int run_all(struct opts *o, struct runner *r)
 	}
 	r->nr_hugepages = sysctl_read("/proc/sys/vm/nr_hugepages");
 	r->huge.wanted = o->hugepages < 0 ? huge_default(o->jobs) : o->hugepages;
+	r->huge.lock_fd = -1;
 	if (r->bins.n)
 		huge_reserve(&r->huge);
 	stream_frame(&r->out, "stream", "1");

@@ -172,6 +172,8 @@ struct huge_state {
 	long free_after;	/* free pages once raised */
 	const char *error;	/* why nothing could be done, or NULL */
 	int restore_err;	/* -errno of a failed restore */
+	int lock_fd;		/* HUGE_LOCK held while we own pages, or -1 */
+	bool waited;		/* another run held the lock first */
 };
 
 /* Default free pages for @jobs binaries at once, within a share of RAM. */

@@ -10,8 +10,10 @@
  * alone, and takes it back after the last one.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "mem.h"
@@ -19,6 +21,12 @@
 #include "sysctl.h"
 
 #define NR_HUGEPAGES_PATH	"/proc/sys/vm/nr_hugepages"
+/*
+ * Two runs on one host would each add their share and each take back a
+ * share computed from a value the other moved: one run owns the pool at a
+ * time, the next waits for it.
+ */
+#define HUGE_LOCK		"/run/faultline-hugepages.lock"
 /* A case binary needs at most 16 free pages: twice that per job. */
 #define PAGES_PER_JOB		32
 /* Never more than this share of RAM by default (small VMs). */
@@ -39,6 +47,28 @@ long huge_default(int jobs)
 	return pages < cap ? pages : cap;
 }
 
+static void huge_lock(struct huge_state *h)
+{
+	/* No /run (a bare VM): nothing else can run there anyway. */
+	h->lock_fd = open(HUGE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (h->lock_fd < 0)
+		return;
+	if (!flock(h->lock_fd, LOCK_EX | LOCK_NB))
+		return;
+	fprintf(stderr, "faultline-runner: another run holds the huge page pool (%s); waiting for it\n",
+		HUGE_LOCK);
+	h->waited = true;
+	while (flock(h->lock_fd, LOCK_EX) && errno == EINTR)
+		;
+}
+
+static void huge_unlock(struct huge_state *h)
+{
+	if (h->lock_fd >= 0)
+		close(h->lock_fd);
+	h->lock_fd = -1;
+}
+
 void huge_reserve(struct huge_state *h)
 {
 	long free_pages, now;
@@ -50,8 +80,11 @@ void huge_reserve(struct huge_state *h)
 	h->free_after = -1;
 	h->error = NULL;
 	h->restore_err = 0;
+	h->lock_fd = -1;
+	h->waited = false;
 	if (h->wanted <= 0)
 		return;
+	huge_lock(h);
 	if (!mem_huge_page_size()) {
 		h->error = "the kernel has no huge pages";
 		return;
@@ -81,8 +114,10 @@ int huge_restore(struct huge_state *h)
 {
 	long now, back;
 
-	if (h->added <= 0)
+	if (h->added <= 0) {
+		huge_unlock(h);
 		return 0;
+	}
 	/*
 	 * Take back what we added. If someone else moved the value meanwhile
 	 * (another test on a shared host putting its own value back), taking
@@ -95,8 +130,10 @@ int huge_restore(struct huge_state *h)
 	else
 		back = now > h->added ? now - h->added : 0;
 	h->restore_err = sysctl_write(NR_HUGEPAGES_PATH, back);
-	if (!h->restore_err)
+	if (!h->restore_err) {
 		h->added = 0;
+		huge_unlock(h);
+	}
 	return h->restore_err;
 }
 
@@ -113,6 +150,8 @@ void huge_json(const struct huge_state *h, struct jbuf *b)
 	jb_int(&o, "reserved", h->added);
 	if (h->free_after >= 0)
 		jb_int(&o, "free", h->free_after);
+	if (h->waited)
+		jb_bool(&o, "waited_for_other_run", true);
 	if (h->error)
 		jb_str(&o, "error", h->error);
 	jb_raw(b, "hugepages", jb_end(&o));

@@ -714,3 +714,27 @@ def test_pid1_in_a_vm(build_dir: Path, tmp_path: Path) -> None:
     assert "faultline-test: WARNING: injected " in [
         k["line"] for k in s.binary("kmsg").kmsg]
     assert s.end["status"] == "complete" and s.end["binaries"] == 5
+
+
+@pytest.mark.skipif(not hugetlb_writable(), reason="needs root and hugetlb")
+def test_second_run_waits_for_the_huge_page_pool(runner: Path, fakes) -> None:
+    d = fakes("hang", "pass")
+    before = int(NR_HUGEPAGES.read_text())
+    want = huge_free() + 4
+    args = ["--no-probe", "--timeout", "1", "--hugepages", str(want), str(d)]
+    first = subprocess.Popen([str(runner), *args], stdout=subprocess.PIPE,
+                             text=True)
+    assert first.stdout is not None
+    try:
+        for ln in first.stdout:
+            if ln.startswith("# pids: "):     # the first run holds the pool
+                break
+        second = run(runner, *args)
+        out, _ = first.communicate(timeout=30)
+    finally:
+        first.kill()
+        first.wait()
+    assert "another run holds the huge page pool" in second.stderr
+    h = parse_stream(second.stdout).run["hugepages"]
+    assert h.get("waited_for_other_run") is True and h["before"] == before
+    assert int(NR_HUGEPAGES.read_text()) == before
