@@ -27,6 +27,8 @@ from .model import Run
 
 _OPS = (">=", "<=", "==", "!=", ">", "<")
 _VER_RE = re.compile(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?")
+# One comparison of a kernel range: ">=6.1", "<6.17", "==5.10.0".
+_CLAUSE_RE = re.compile(r"(?:[<>]=?|==|!=)?\s*\d+(?:\.\d+){0,2}")
 
 
 class ExpectationError(ValueError):
@@ -101,7 +103,7 @@ def load(path: Path) -> list[Expectation]:
         kernel = it.get("kernel")
         if kernel is not None:
             for clause in str(kernel).split(","):
-                if clause.strip() and not _VER_RE.match(clause.strip().lstrip("<>=!")):
+                if clause.strip() and not _CLAUSE_RE.fullmatch(clause.strip()):
                     raise ExpectationError(f"{path}: entry {i}: bad kernel "
                                            f"range {kernel!r}")
         out.append(Expectation(id=str(it["id"]), reason=str(it["reason"]),

@@ -101,9 +101,10 @@ def test_bad_expectations_file(tmp_path: Path) -> None:
     bad.write_text("expectations:\n  - id: a.b\n")
     with pytest.raises(expect.ExpectationError, match="needs 'id' and 'reason'"):
         expect.load(bad)
-    bad.write_text("expectations:\n  - {id: a, reason: r, kernel: 'soon'}\n")
-    with pytest.raises(expect.ExpectationError, match="bad kernel range"):
-        expect.load(bad)
+    for rng in ("soon", ">=6.1 <6.2", "6.x", ">>6"):
+        bad.write_text(f"expectations:\n  - {{id: a, reason: r, kernel: '{rng}'}}\n")
+        with pytest.raises(expect.ExpectationError, match="bad kernel range"):
+            expect.load(bad)
 
 
 def test_matrix_feature_first_seen() -> None:
