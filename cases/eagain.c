@@ -179,6 +179,8 @@ TEST_F_TIMEOUT(eagain, zeropage, 5)
 	if (mem_is_hugetlb(variant->mem)) {
 		/* No zero page for hugetlb: the documented refusal. */
 		EXPECT_EQ(-EINVAL, uffd_zeropage(self->uffd, &z));
+		EXPECT_EQ(-EINVAL, z.zeropage);
+		EXPECT_EQ(0, vm_present_count(pg(self, 1), len));
 		return;
 	}
 	hold_remove(_metadata, self);
@@ -262,6 +264,9 @@ TEST_F_TIMEOUT(eagain, move, 5)
 	if (variant->mem != MEM_ANON) {
 		/* MOVE is for anonymous private memory only. */
 		EXPECT_EQ(-EINVAL, uffd_move(self->uffd, &m));
+		EXPECT_LE(m.move, 0);
+		EXPECT_EQ(0, vm_present(pg(self, 1)));
+		EXPECT_EQ(0, memcmp(pg(self, 3), self->src, page));
 		return;
 	}
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_MOVE);

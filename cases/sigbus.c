@@ -183,6 +183,7 @@ TEST_F_TIMEOUT(sigbus, resolve_zeropage, 5)
 	setup_uffd(_metadata, self, variant, 0, UFFDIO_REGISTER_MODE_MISSING);
 	if (mem_is_hugetlb(variant->mem)) {
 		EXPECT_EQ(-EINVAL, uffd_zeropage(self->uffd, &z));
+		EXPECT_EQ(-EINVAL, z.zeropage);
 		EXPECT_EQ(1, sigbus_probe(pg(self, 1), TOUCH_READ, &v));
 		return;
 	}
