@@ -421,6 +421,7 @@ static void expect_fault(struct __test_metadata *_metadata, int fd,
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_EQ((uintptr_t)addr, msg.arg.pagefault.address);
 	ASSERT_EQ(0, uffd_copy(fd, &c));
+	EXPECT_EQ((int64_t)page, c.copy);
 	ASSERT_TRUE(toucher_wait(&t, 2000));
 	toucher_join(&t);
 	EXPECT_EQ((unsigned char)src[0], t.value);
@@ -487,6 +488,8 @@ TEST_F_TIMEOUT(register, reregister_mode, 5)
 	char *p1 = mem_page(&self->mem, 1);
 	struct uffdio_copy c = { .dst = (uintptr_t)p1,
 				 .src = (uintptr_t)self->src, .len = page };
+	struct uffd_msg msg;
+	struct toucher t;
 	uint64_t ioctls = 0;
 	int ret;
 
@@ -501,8 +504,21 @@ TEST_F_TIMEOUT(register, reregister_mode, 5)
 		ASSERT_EQ(0, ret);
 		EXPECT_TRUE(ioctls & BIT(_UFFDIO_WRITEPROTECT));
 		ASSERT_EQ(0, uffd_copy(self->uffd, &c));
-		EXPECT_EQ(0, uffd_wp_range(self->uffd, p1, page, true));
+		EXPECT_EQ((int64_t)page, c.copy);
+		/* The protection is real: a write traps until unprotect. */
+		ASSERT_EQ(0, uffd_wp_range(self->uffd, p1, page, true));
+		ASSERT_EQ(0, toucher_start(&t, p1 + 1, TOUCH_WRITE, 0x42));
+		ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+		EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+		EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP,
+			  msg.arg.pagefault.flags);
+		EXPECT_EQ((uintptr_t)p1, msg.arg.pagefault.address);
+		EXPECT_TRUE(toucher_blocked(&t, 20));
+		EXPECT_EQ(self->src[1], p1[1]);
 		EXPECT_EQ(0, uffd_wp_range(self->uffd, p1, page, false));
+		ASSERT_TRUE(toucher_wait(&t, 2000));
+		toucher_join(&t);
+		EXPECT_EQ(0x42, p1[1]);
 		EXPECT_EQ(-ENOENT, uffd_wp_range(self->uffd,
 						 mem_page(&self->mem, 2),
 						 page, true));
