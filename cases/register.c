@@ -375,6 +375,7 @@ TEST_F_TIMEOUT(register, ebusy, 5)
 		fflush(stdout);
 		c.copy = 0;
 		EXPECT_EQ(-EEXIST, uffd_copy(self->uffd, &c));
+		EXPECT_EQ(-EEXIST, c.copy);
 		/* Its wake-up went to the other uffd's (empty) wait queue. */
 		if (toucher_blocked(&t, 20)) {
 			ksft_print_msg("finding: ... and does not wake the owner's waiter; the owner must UFFDIO_WAKE\n");
