@@ -405,9 +405,12 @@ static void expect_no_fault(struct __test_metadata *_metadata, int fd,
 	struct uffd_msg msg;
 	struct toucher t;
 
-	ASSERT_EQ(0, toucher_start(&t, addr, TOUCH_READ, 0));
+	/* Start from ~expect: only a completed read can produce @expect. */
+	ASSERT_EQ(0, toucher_start(&t, addr, TOUCH_READ,
+				   (unsigned char)~expect));
 	ASSERT_TRUE(toucher_wait(&t, 2000));
 	toucher_join(&t);
+	EXPECT_FALSE(t.got_sigbus);
 	EXPECT_EQ(expect, t.value);
 	EXPECT_EQ(-ETIMEDOUT, uffd_wait_msg(fd, &msg, 0));
 }
