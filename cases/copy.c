@@ -60,7 +60,7 @@ TEST_F(copy, fault_round_trip)
 	EXPECT_EQ(0, msg.arg.pagefault.flags);
 	EXPECT_EQ((uintptr_t)dst & ~(page - 1), msg.arg.pagefault.address);
 	/* Still blocked while unresolved. */
-	EXPECT_FALSE(toucher_wait(&t, 50));
+	EXPECT_TRUE(toucher_blocked(&t, 20));
 
 	c = (struct uffdio_copy){ .dst = (uintptr_t)dst,
 				  .src = (uintptr_t)self->src, .len = page };
@@ -81,9 +81,12 @@ TEST_F(copy, eexist)
 
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 	ASSERT_EQ((int64_t)page, c.copy);
+	/* Other bytes this time: a refused COPY must not write them. */
+	c.src = (uintptr_t)self->src + page;
 	c.copy = 0;
 	EXPECT_EQ(-EEXIST, uffd_copy(self->uffd, &c));
 	EXPECT_EQ(-EEXIST, c.copy);
+	EXPECT_EQ(0, memcmp(self->mem.addr, self->src, page));
 }
 
 /* Page @n of the area holds page @n of @src (memcmp, no fault possible). */

@@ -323,6 +323,10 @@ static void expect_unpopulated_trap(struct __test_metadata *_metadata,
 	}
 	start_writer(_metadata, self, p + 7);
 	expect_wp_fault(_metadata, self->uffd, p);
+	/* A message alone is not protection: the write must be held. */
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	if (mem_is_shared(self->mem.type))
+		EXPECT_EQ(-1, mem_check_zero(self->mem.alias + 3 * page, page));
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
 	ASSERT_TRUE(toucher_wait(&self->t, 2000));
 	toucher_join(&self->t);
@@ -452,6 +456,9 @@ TEST_F_TIMEOUT(wp, zap_keeps_protection, 5)
 	}
 	start_writer(_metadata, self, p + 5);
 	expect_wp_fault(_metadata, self->uffd, p);
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	if (mem_is_shared(variant->mem))
+		EXPECT_TRUE(pattern_at(self->mem.alias + page, page, page));
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
 	ASSERT_TRUE(toucher_wait(&self->t, 2000));
 	toucher_join(&self->t);
