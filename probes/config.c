@@ -54,7 +54,17 @@ static int read_all(const char *path, char **bufp, size_t *lenp)
 			cap *= 2;
 		}
 		n = read(fd, buf + len, cap - len - 1);
-		if (n <= 0)
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			/* E.g. EISDIR: a failed read is not an empty config. */
+			int err = errno;
+
+			close(fd);
+			free(buf);
+			return -err;
+		}
+		if (n == 0)
 			break;
 		len += (size_t)n;
 	}
@@ -112,19 +122,25 @@ static void parse_line(struct probe *p, const char *s, const char *eol)
 	o->value[vlen] = 0;
 }
 
-static void parse_config(struct probe *p, const char *buf, size_t len)
+/* Parse every line; returns how many looked like config lines at all. */
+static int parse_config(struct probe *p, const char *buf, size_t len)
 {
 	const char *s = buf, *end = buf + len;
+	int seen = 0;
 
 	while (s < end) {
 		const char *eol = memchr(s, '\n', (size_t)(end - s));
 
 		if (!eol)
 			eol = end;
+		if (eol - s > 7 && (!memcmp(s, "CONFIG_", 7) ||
+				    !memcmp(s, "# CONFIG_", 9)))
+			seen++;
 		if (*s == 'C' || *s == '#')
 			parse_line(p, s, eol);
 		s = eol + 1;
 	}
+	return seen;
 }
 
 /*
@@ -156,8 +172,13 @@ static int load(struct probe *p, const char *path)
 		buf = (char *)text;
 		len = tlen;
 	}
-	parse_config(p, buf, len);
+	ret = parse_config(p, buf, len);
 	free(buf);
+	if (!ret) {
+		verdict_set(&c->v, TRI_UNKNOWN, 0, "not_a_config",
+			    "%s has no CONFIG_ lines: not a kernel config", path);
+		return 1;
+	}
 	snprintf(c->source, sizeof(c->source), "%s", path);
 	verdict_set(&c->v, TRI_YES, 0, "ok", "read %s", path);
 	return 0;

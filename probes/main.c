@@ -7,6 +7,7 @@
  * Exit: 0 probed (or --require/--profile satisfied), 1 --require/--profile
  * not satisfied, 2 bad usage.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,6 +272,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "uffd-probe: unexpected argument '%s'\n",
 			argv[optind]);
 		usage(stderr);
+		return 2;
+	}
+	/* A config the user named must exist: "unknown" would hide a typo. */
+	if (p.config_path && access(p.config_path, R_OK)) {
+		fprintf(stderr, "uffd-probe: --config %s: %s\n", p.config_path,
+			strerror(errno));
 		return 2;
 	}
 	if (p.unprivileged && probe_drop_ptrace(&p)) {

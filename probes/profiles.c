@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "probe.h"
 
@@ -94,8 +95,9 @@ int profile_find(const char *name)
 {
 	int i;
 
+	/* Like fact names, profile names are case-insensitive. */
 	for (i = 0; i < N_PROFILES; i++)
-		if (!strcmp(profiles[i].name, name))
+		if (!strcasecmp(profiles[i].name, name))
 			return i;
 	return -1;
 }

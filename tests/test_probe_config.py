@@ -135,7 +135,18 @@ def test_truncated_and_damaged(build_dir: Path, tmp_path: Path) -> None:
 
 
 def test_unreadable_config_is_unknown(build_dir: Path, tmp_path: Path) -> None:
-    cfg = read_config(build_dir, tmp_path / "missing")
+    # A directory opens but cannot be read: that is not an empty config.
+    cfg = read_config(build_dir, tmp_path)
     assert (cfg["status"], cfg["errno"], cfg["cause"]) == \
-        ("unknown", "ENOENT", "unreadable")
+        ("unknown", "EISDIR", "unreadable")
     assert all(v is None for v in cfg["options"].values())
+    other = tmp_path / "passwd"
+    other.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    cfg = read_config(build_dir, other)
+    assert (cfg["status"], cfg["cause"]) == ("unknown", "not_a_config")
+
+
+def test_missing_config_path_is_a_usage_error(build_dir: Path, tmp_path: Path) -> None:
+    res = run([str(build_dir / "uffd-probe"), "--config", str(tmp_path / "missing")])
+    assert res.returncode == 2
+    assert "--config" in res.stderr and "No such file" in res.stderr
