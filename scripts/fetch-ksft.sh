@@ -17,6 +17,13 @@ if [ -f "$dest/kselftest_harness.h" ] && [ -f "$dest/kselftest.h" ]; then
 	exit 0
 fi
 
+# Fail before a 150 MB download when the result could not be kept.
+if ! mkdir -p "$dest" 2>/dev/null || [ ! -w "$dest" ]; then
+	echo "fetch-ksft: cannot write the header cache $dest;" \
+	     "set FAULTLINE_CACHE or KSFT_DIR=<kernel>/tools/testing/selftests" >&2
+	exit 2
+fi
+
 # Pick the newest linux-source-X.Y the machine's apt configuration offers.
 pick_pkg() {
 	apt-cache search --names-only '^linux-source-[0-9.]+$' 2>/dev/null |
