@@ -130,3 +130,11 @@ def apply(run: Run, expectations: list[Expectation]) -> int:
         p.expectation = exp.as_dict()
         changed += 1
     return changed
+
+
+def unused(runs: list[Run], expectations: list[Expectation]) -> list[Expectation]:
+    """Entries whose id pattern names no point of any run: most likely a
+    typo or a renamed case, which would otherwise silently mark nothing."""
+    ids = {p.id for r in runs for p in r.points}
+    return [e for e in expectations
+            if not any(fnmatch.fnmatchcase(i, e.id) for i in ids)]

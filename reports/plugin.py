@@ -136,4 +136,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     runs = selected_runs(config)
     config.stash[DOC_KEY] = write_reports(runs, outdir)
-    config.stash[SUMMARY_KEY] = summary(runs, outdir)
+    warn = [f"warning: expectation {e.id!r} ({e.source}) matches no test point"
+            for e in expect.unused(config.stash[_RUNS], config.stash[_EXPECT])]
+    config.stash[SUMMARY_KEY] = "\n".join(warn + [summary(runs, outdir)])

@@ -247,3 +247,12 @@ def test_diff_lost_coverage_is_a_regression(tmp_path: Path) -> None:
     # A results directory stands for its report.json.
     write_reports(runs_of("host"), tmp_path / "a")
     assert report_main(["diff", str(tmp_path / "a"), str(tmp_path / "a")]) == 0
+
+
+def test_expectations_that_match_no_point_are_reported(tmp_path: Path) -> None:
+    f = tmp_path / "e.yaml"
+    f.write_text("expectations:\n"
+                 "  - {id: 'copy.*', reason: real}\n"
+                 "  - {id: 'errno.*.unregister_foreign', reason: typo}\n")
+    unused = expect.unused(runs_of("host"), expect.load(f))
+    assert [e.id for e in unused] == ["errno.*.unregister_foreign"]
