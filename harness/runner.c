@@ -297,6 +297,23 @@ static void put_result(struct jbuf *b, const struct spawn_res *res)
 	}
 }
 
+/*
+ * The names of every binary this run will execute, up front: a stream cut
+ * by a panic then still says which binaries never got to run.
+ */
+static void binary_names(struct runner *r, struct jbuf *b)
+{
+	const char **names = calloc((size_t)r->bins.n + 1, sizeof(*names));
+	int i;
+
+	if (!names)
+		return;
+	for (i = 0; i < r->bins.n; i++)
+		names[i] = base_name(r->bins.path[i]);
+	jb_str_array(b, "binary_names", names, r->bins.n);
+	free(names);
+}
+
 static void frame_run(struct runner *r)
 {
 	char cmdline[4096], started[32];
@@ -328,6 +345,7 @@ static void frame_run(struct runner *r)
 	jb_int(&b, "uid", (long long)geteuid());
 	jb_num(&b, "timeout_s", r->o->timeout_s);
 	jb_int(&b, "binaries", r->bins.n);
+	binary_names(r, &b);
 	jb_int(&b, "jobs", r->o->jobs);
 	huge_json(&r->huge, &b);
 	jb_bool(&b, "kmsg", r->kmsg.fd >= 0);

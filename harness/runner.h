@@ -38,6 +38,8 @@ void jb_strn(struct jbuf *b, const char *key, const char *val, size_t n);
 void jb_int(struct jbuf *b, const char *key, long long val);
 void jb_num(struct jbuf *b, const char *key, double val);
 void jb_bool(struct jbuf *b, const char *key, bool val);
+void jb_str_array(struct jbuf *b, const char *key, const char *const *vals,
+		  int n);
 void jb_null(struct jbuf *b, const char *key);
 /* @json: an already encoded value (e.g. another jbuf's object). */
 void jb_raw(struct jbuf *b, const char *key, const char *json);

@@ -160,6 +160,21 @@ void jb_num(struct jbuf *b, const char *key, double val)
 	jb_put(b, num, (size_t)snprintf(num, sizeof(num), "%.15g", val));
 }
 
+void jb_str_array(struct jbuf *b, const char *key, const char *const *vals,
+		  int n)
+{
+	int i;
+
+	jb_key(b, key);
+	jb_putc(b, '[');
+	for (i = 0; i < n; i++) {
+		if (i)
+			jb_putc(b, ',');
+		jb_quote(b, vals[i], strlen(vals[i]));
+	}
+	jb_putc(b, ']');
+}
+
 void jb_bool(struct jbuf *b, const char *key, bool val)
 {
 	jb_key(b, key);

@@ -272,7 +272,10 @@ def parse_stream(text: str, *, target: str = "host",
         run.cause = f"{error}; {run.cause}" if run.cause else error
     if run.stream_state in ("empty", "garbage") and error:
         run.stream_state = "error"
-    _add_unstarted(run, expected_binaries)
+    # The orchestrator's list wins; else the runner's own, from the run frame.
+    names = run.header.get("binary_names")
+    _add_unstarted(run, expected_binaries or (
+        names if isinstance(names, list) else None))
     return run
 
 

@@ -317,3 +317,14 @@ def test_parser_never_raises_on_shuffled_and_cut_streams() -> None:
         run = parse_stream(text, expected_binaries=["wp", "hang"])
         validate(build_document([run]))
         assert all(b.points for b in run.binaries)
+
+
+def test_truncated_stream_uses_the_runners_own_binary_list() -> None:
+    # Without run.py's sidecar, the run frame's binary_names says what the
+    # runner was going to run, so a panic still leaves "not run" rows.
+    text = (DATA / "truncated.stream").read_text().replace(
+        '"target":"', '"binary_names":["copy","errno","wp"],"target":"', 1)
+    assert '"binary_names"' in text
+    run = parse_stream(text)
+    wp = [p for p in run.points if p.id == "wp"]
+    assert len(wp) == 1 and wp[0].status == "notrun"
