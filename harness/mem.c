@@ -93,12 +93,15 @@ size_t mem_page_size(enum mem_type type)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-/* HugePages_<field> from /proc/meminfo, or -1. */
+/*
+ * HugePages_<field> from /proc/meminfo, or HUGETLB_UNKNOWN. The kernel
+ * prints unsigned values: an underflowed counter comes back negative.
+ */
 static long long meminfo_huge(const char *field)
 {
 	char line[128], want[64];
 	unsigned long long val;
-	long long ret = -1;
+	long long ret = HUGETLB_UNKNOWN;
 	FILE *f = fopen("/proc/meminfo", "re");
 
 	if (!f)
@@ -113,6 +116,11 @@ static long long meminfo_huge(const char *field)
 	return ret;
 }
 
+long long hugetlb_rsvd_pages(void)
+{
+	return meminfo_huge("Rsvd");
+}
+
 long hugetlb_free_pages(void)
 {
 	long long free_pages = meminfo_huge("Free");
@@ -120,6 +128,8 @@ long hugetlb_free_pages(void)
 
 	if (free_pages < 0)
 		return -1;
+	if (rsvd == HUGETLB_UNKNOWN)
+		rsvd = 0;
 	/*
 	 * Reserved pages are free but promised to existing mappings. A
 	 * counter that has underflowed (seen as a huge or negative value)
@@ -145,7 +155,7 @@ static void hugetlb_check_accounting(void)
 	/* Binaries running beside this one move the counter too. */
 	if (jobs && atoi(jobs) > 1)
 		return;
-	if (rsvd_at_start < 0 || now == rsvd_at_start)
+	if (rsvd_at_start < 0 || now == HUGETLB_UNKNOWN || now == rsvd_at_start)
 		return;
 	printf("# finding: HugePages_Rsvd was %lld before this binary and is %lld after it%s\n",
 	       rsvd_at_start, now,

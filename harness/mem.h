@@ -6,6 +6,7 @@
 #ifndef FAULTLINE_MEM_H
 #define FAULTLINE_MEM_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -61,6 +62,12 @@ long hugetlb_reserve(long npages);
 /* Put vm.nr_hugepages back now (idempotent). */
 void hugetlb_restore(void);
 long hugetlb_free_pages(void);
+/*
+ * HugePages_Rsvd as the kernel keeps it (an underflow reads as negative),
+ * or HUGETLB_UNKNOWN when /proc/meminfo cannot tell.
+ */
+#define HUGETLB_UNKNOWN LLONG_MIN
+long long hugetlb_rsvd_pages(void);
 
 /* Fill/verify a recognizable per-page pattern derived from @seed. */
 void mem_fill(void *buf, size_t len, unsigned int seed);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "pid1.h"
+#include "mem.h"
 #include "runner.h"
 #include "sysctl.h"
 
@@ -527,6 +528,7 @@ static int run_all(struct opts *o, struct runner *r)
 	const char *status;
 	struct jbuf b;
 	char num[16];
+	long long rsvd_before, rsvd_after;
 	int rc;
 
 	kmsg_open(&r->kmsg, &r->out, o->kmsg_user_alerts);
@@ -539,6 +541,7 @@ static int run_all(struct opts *o, struct runner *r)
 	r->huge.lock_fd = -1;
 	if (r->bins.n)
 		huge_reserve(&r->huge);
+	rsvd_before = hugetlb_rsvd_pages();
 	stream_frame(&r->out, "stream", "1");
 	frame_run(r);
 	if (o->probe)
@@ -577,6 +580,17 @@ static int run_all(struct opts *o, struct runner *r)
 	jb_int(&b, "timed_out", timed_out);
 	if (r->huge.restore_err)
 		jb_str(&b, "hugepages_error", strerror(-r->huge.restore_err));
+	/*
+	 * Every mapping of every binary is gone now: the kernel's huge page
+	 * reservations must be back where they were (reports show a finding
+	 * when not; the binaries cannot tell when they run side by side).
+	 */
+	rsvd_after = hugetlb_rsvd_pages();
+	if (r->bins.n && rsvd_before != HUGETLB_UNKNOWN &&
+	    rsvd_after != HUGETLB_UNKNOWN && mem_huge_page_size()) {
+		jb_int(&b, "hugepages_rsvd_before", rsvd_before);
+		jb_int(&b, "hugepages_rsvd_after", rsvd_after);
+	}
 	stream_frame(&r->out, "run-end", jb_end(&b));
 	jb_free(&b);
 

@@ -149,7 +149,23 @@ class Run:
                         ids = seen.setdefault(text, [])
                         if where not in ids:
                             ids.append(where)
+        rsvd = self._rsvd_finding()
+        if rsvd:
+            seen.setdefault(rsvd, []).append("run")
         return [{"text": t, "points": ids} for t, ids in seen.items()]
+
+    def _rsvd_finding(self) -> str | None:
+        """The kernel's huge page reservations must balance over a run."""
+        before = self.header.get("hugepages_rsvd_before")
+        after = self.header.get("hugepages_rsvd_after")
+        if not isinstance(before, int) or not isinstance(after, int):
+            return None
+        if before < 0 or after == before:
+            return None     # already off before we started: not ours to say
+        why = ("the kernel's reservation counter underflowed" if after < 0
+               else "reservations outlived every mapping")
+        return (f"HugePages_Rsvd was {before} before the run and {after} "
+                f"once every case binary had exited ({why})")
 
     def info_brief(self) -> str:
         """The orchestrator's info a reader needs (all of it is in JSON)."""

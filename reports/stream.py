@@ -110,6 +110,10 @@ class _Builder:
             d = _json(arg)
             self.ended = True
             self.run.duration_ms = d.get("duration_ms")
+            # Facts only known at the end join the run frame's.
+            for k in ("hugepages_rsvd_before", "hugepages_rsvd_after"):
+                if k in d:
+                    self.run.header[k] = d[k]
             status = d.get("status", "complete")
             if status in ("error", "empty"):
                 self.run.stream_state = "error"

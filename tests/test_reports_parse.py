@@ -328,3 +328,20 @@ def test_truncated_stream_uses_the_runners_own_binary_list() -> None:
     run = parse_stream(text)
     wp = [p for p in run.points if p.id == "wp"]
     assert len(wp) == 1 and wp[0].status == "notrun"
+
+
+@pytest.mark.parametrize("before,after,found", [
+    (0, -1, "underflowed"), (0, 3, "outlived"), (0, 0, None), (-2, 0, None)])
+def test_huge_page_reservations_must_balance(before: int, after: int,
+                                             found: str | None) -> None:
+    text = (DATA / "host.stream").read_text()
+    end = text.rindex("@@faultline run-end {") + len("@@faultline run-end {")
+    text = (text[:end] + f'"hugepages_rsvd_before":{before},'
+            f'"hugepages_rsvd_after":{after},' + text[end:])
+    texts = [f["text"] for f in parse_stream(text).findings()
+             if f["points"] == ["run"]]
+    if found is None:
+        assert texts == []
+    else:
+        assert len(texts) == 1 and found in texts[0]
+        assert f"was {before} before the run and {after}" in texts[0]
