@@ -65,6 +65,11 @@ def _debian(text: str, rest: str) -> KernelSpec:
     if not _FLAVOUR_RE.match(flavour):
         raise SpecError(f"bad kernel spec {text!r}: bad flavour {flavour!r} "
                         f"(e.g. cloud-amd64, amd64, rt-amd64)")
+    # The VM is qemu-system-x86_64: only x86-64 kernels can boot in it.
+    if not flavour.endswith("amd64"):
+        raise SpecError(f"bad kernel spec {text!r}: flavour {flavour!r} is not an "
+                        f"x86-64 kernel; faultline boots amd64 flavours "
+                        f"(cloud-amd64, amd64, rt-amd64)")
     return KernelSpec(text=text, kind="debian", suite=suite, flavour=flavour)
 
 

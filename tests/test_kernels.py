@@ -45,6 +45,7 @@ def test_debian_specs(text: str, suite: str, flavour: str) -> None:
     ("debian:jessie", "unknown Debian suite 'jessie'"),
     ("debian:bookworm:cloud-amd64:x", "expected debian:<suite>"),
     ("debian:bookworm:Bad Flavour", "bad flavour"),
+    ("debian:bookworm:arm64", "not an x86-64 kernel"),
     ("debianbookworm", "expected debian:<suite>"),
     ("/nonexistent/bzImage", "no such kernel image"),
 ])
