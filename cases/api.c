@@ -15,21 +15,6 @@
 /* Written into output fields so "left untouched" can be told apart. */
 #define POISON_U64 0x5a5a5a5a5a5a5a5aULL
 
-/* An fd that has not done the handshake, made on @path with exactly @flags. */
-static int create_on(enum uffd_path path, int flags)
-{
-	switch (path) {
-	case UFFD_PATH_SYSCALL:
-		return uffd_syscall(flags);
-	case UFFD_PATH_SYSCALL_USER_ONLY:
-		return uffd_syscall(flags | UFFD_USER_MODE_ONLY);
-	case UFFD_PATH_DEV:
-		return uffd_dev_open(NULL, flags);
-	default:
-		return -EINVAL;
-	}
-}
-
 struct pipe_reader {
 	pthread_t thread;
 	int fd;
@@ -77,7 +62,7 @@ FIXTURE_SETUP(api)
 	self->fd = -1;
 	if (err)
 		FL_SKIP("%s", fl_no_uffd_reason(err));
-	self->fd = create_on(variant->path, O_CLOEXEC | O_NONBLOCK);
+	self->fd = uffd_create_exact(variant->path, O_CLOEXEC | O_NONBLOCK);
 	if (self->fd < 0 && variant->path == UFFD_PATH_DEV)
 		FL_SKIP("/dev/userfaultfd: %s", strerror(-self->fd));
 	if (self->fd < 0 && variant->path == UFFD_PATH_SYSCALL_USER_ONLY)
@@ -377,7 +362,7 @@ TEST_F_TIMEOUT(api, features_as_requested, 5)
 	ASSERT_EQ(0, fault_ptid(self->fd, self->mem, self->page, &ptid, &tid));
 	EXPECT_EQ(0, ptid) TH_LOG("ptid filled without THREAD_ID");
 
-	fd2 = create_on(variant->path, O_CLOEXEC | O_NONBLOCK);
+	fd2 = uffd_create_exact(variant->path, O_CLOEXEC | O_NONBLOCK);
 	ASSERT_LE(0, fd2);
 	ASSERT_EQ(0, do_api(fd2, UFFD_FEATURE_THREAD_ID, &api));
 	/* The reply lists everything the kernel has, not only what we asked. */
@@ -458,7 +443,7 @@ TEST_F(api, fd_flags)
 
 	for (i = 0; i < sizeof(flag_cases) / sizeof(flag_cases[0]); i++) {
 		const struct flag_case *fc = &flag_cases[i];
-		int fd = create_on(variant->path, fc->flags);
+		int fd = uffd_create_exact(variant->path, fc->flags);
 
 		ASSERT_LE(0, fd) TH_LOG("flags 0x%x", fc->flags);
 		check_fd_flags(_metadata, fd, fc, uffd_path_name(variant->path));
@@ -473,7 +458,7 @@ TEST_F_TIMEOUT(api, blocking_read_waits, 5)
 	struct uffd_msg msg;
 	struct toucher t;
 	struct pipe_reader r;
-	int fd = create_on(variant->path, O_CLOEXEC);
+	int fd = uffd_create_exact(variant->path, O_CLOEXEC);
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, do_api(fd, 0, &api));
@@ -511,7 +496,7 @@ TEST_F(api, bad_create_flags)
 		/* -1 on the plain syscall path would carry USER_MODE_ONLY. */
 		if (variant->path == UFFD_PATH_SYSCALL)
 			flags &= ~UFFD_USER_MODE_ONLY;
-		fd = create_on(variant->path, flags);
+		fd = uffd_create_exact(variant->path, flags);
 		EXPECT_EQ(-EINVAL, fd) TH_LOG("%s flags 0x%x",
 					      uffd_path_name(variant->path),
 					      flags);
@@ -519,7 +504,7 @@ TEST_F(api, bad_create_flags)
 			close(fd);
 	}
 	/* The same path with valid flags works: the refusal is flag-driven. */
-	fd = create_on(variant->path, O_CLOEXEC | O_NONBLOCK);
+	fd = uffd_create_exact(variant->path, O_CLOEXEC | O_NONBLOCK);
 	EXPECT_LE(0, fd);
 	if (fd >= 0)
 		close(fd);

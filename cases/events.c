@@ -137,23 +137,6 @@ static int wait_child(pid_t pid, int ms)
 }
 
 /* The scheduler state letter of @path (a /proc .../stat file), or '?'. */
-static char proc_state(const char *path)
-{
-	char buf[512], *p;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
 /* "/proc/self/task/<tid>/stat" into @buf, without stdio (see below). */
 static void task_stat_path(char *buf, const char *tid)
 {
@@ -201,7 +184,7 @@ static bool other_thread_asleep(void)
 				continue;
 			any = true;
 			task_stat_path(path, e->name);
-			st = proc_state(path);
+			st = proc_stat_state(path);
 			asleep = st == 'S' || st == 'D' || st == '?';
 		}
 	}
@@ -223,7 +206,7 @@ static bool child_blocked(pid_t pid)
 	char path[64], st;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	st = proc_state(path);
+	st = proc_stat_state(path);
 	return st == 'S' || st == 'D' || st == '?';
 }
 
@@ -357,7 +340,7 @@ static void child_fill(struct __test_metadata *_metadata,
 		waitpid(self->child, NULL, 0);
 		self->child = 0;
 		FL_SKIP("no huge page available for the child's copy (%ld free, unreserved)",
-			vm_hugetlb_available());
+			hugetlb_free_pages());
 	}
 	ASSERT_EQ(0, ret);
 }
@@ -442,7 +425,7 @@ TEST_F_TIMEOUT(events, fork_without_event, 5)
 	 */
 	if (status == 3 && variant->mem == MEM_HUGETLB_PRIVATE)
 		FL_SKIP("no huge page available for the child's fault (%ld free, unreserved)",
-			vm_hugetlb_available());
+			hugetlb_free_pages());
 	EXPECT_EQ(0, status);
 	EXPECT_TRUE(queue_empty(self->uffd));
 }

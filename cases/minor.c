@@ -14,6 +14,7 @@
 
 #include "fl_test.h"
 #include "pagemap.h"
+#include "vmstate.h"
 
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE 25
@@ -139,7 +140,7 @@ static void expect_anon_refusal(struct __test_metadata *_metadata,
 	/* A kernel without MINOR does not know CONTINUE: no output field. */
 	if (want)
 		EXPECT_EQ(-EINVAL, mapped);
-	EXPECT_EQ(0, pagemap_present(self->mem.addr));
+	EXPECT_EQ(0, vm_present(self->mem.addr));
 }
 
 /*
@@ -198,7 +199,7 @@ TEST_F(minor, register)
 	if (!minor_open(_metadata, self, variant, 0, 0))
 		return;
 	/* Registering MINOR does not map or fault anything by itself. */
-	EXPECT_EQ(0, pagemap_present(self->mem.addr));
+	EXPECT_EQ(0, vm_present(self->mem.addr));
 	expect_no_msg(_metadata, self->uffd);
 }
 
@@ -229,8 +230,8 @@ TEST_F_TIMEOUT(minor, read_fault_continue, 5)
 	EXPECT_FALSE(self->t.got_sigbus);
 	EXPECT_EQ((unsigned char)self->mem.alias[page + 5], self->t.value);
 	EXPECT_EQ(-1, mem_check(p, page, SEED_B));
-	EXPECT_EQ(1, pagemap_present(p));
-	EXPECT_EQ(0, pagemap_present(mem_page(&self->mem, 2)));
+	EXPECT_EQ(1, vm_present(p));
+	EXPECT_EQ(0, vm_present(mem_page(&self->mem, 2)));
 	expect_no_msg(_metadata, self->uffd);
 }
 
@@ -291,7 +292,7 @@ TEST_F_TIMEOUT(minor, continue_dontwake, 5)
 	ASSERT_EQ(0, do_continue(self->uffd, p, page,
 				 UFFDIO_CONTINUE_MODE_DONTWAKE, &mapped));
 	EXPECT_EQ((int64_t)page, mapped);
-	EXPECT_EQ(1, pagemap_present(p));
+	EXPECT_EQ(1, vm_present(p));
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS)) {
 		TH_LOG("CONTINUE with DONTWAKE woke the reader");
 	}
@@ -376,7 +377,7 @@ TEST_F(minor, continue_eexist)
 	ASSERT_EQ(0, do_continue(self->uffd, self->mem.addr, page, 0,
 				 &mapped));
 	EXPECT_EQ((int64_t)page, mapped);
-	EXPECT_EQ(1, pagemap_present(self->mem.addr));
+	EXPECT_EQ(1, vm_present(self->mem.addr));
 	/* Mapped now: reading it raises no fault. */
 	EXPECT_TRUE(pattern_at(self->mem.addr, page, 0));
 	expect_no_msg(_metadata, self->uffd);
@@ -402,7 +403,7 @@ TEST_F(minor, continue_hole_efault)
 	memcpy(self->mem.alias, ref, (NPAGES - 1) * page);
 	EXPECT_EQ(-EFAULT, do_continue(self->uffd, hole, page, 0, &mapped));
 	EXPECT_EQ(-EFAULT, mapped);
-	EXPECT_EQ(0, pagemap_present(hole));
+	EXPECT_EQ(0, vm_present(hole));
 }
 
 /*
@@ -423,8 +424,8 @@ TEST_F(minor, unaligned_einval)
 	EXPECT_EQ(-EINVAL, do_continue(self->uffd, p + bad, page, 0, &mapped));
 	EXPECT_EQ(-EINVAL, do_continue(self->uffd, p, bad, 0, &mapped));
 	EXPECT_EQ(-EINVAL, do_continue(self->uffd, p, 0, 0, &mapped));
-	EXPECT_EQ(0, pagemap_present(p));
-	EXPECT_EQ(0, pagemap_present(p + page - 1));
+	EXPECT_EQ(0, vm_present(p));
+	EXPECT_EQ(0, vm_present(p + page - 1));
 }
 
 /*
@@ -443,7 +444,7 @@ TEST_F(minor, unregistered_enoent)
 	EXPECT_EQ(-ENOENT, do_continue(self->uffd, self->mem.alias, page, 0,
 				       &mapped));
 	EXPECT_EQ(-ENOENT, mapped);
-	EXPECT_EQ(0, pagemap_present(self->mem.alias));
+	EXPECT_EQ(0, vm_present(self->mem.alias));
 }
 
 /*
@@ -468,7 +469,7 @@ TEST_F_TIMEOUT(minor, continue_mode_wp, 5)
 	 * CONTINUE_MODE_WP has no feature bit of its own; it predates
 	 * WP_UNPOPULATED, so a kernel reporting that must accept it.
 	 */
-	if (ret == -EINVAL && !pagemap_present(p) &&
+	if (ret == -EINVAL && !vm_present(p) &&
 	    !kernel_reports(UFFD_FEATURE_WP_UNPOPULATED))
 		FL_SKIP("kernel refuses UFFDIO_CONTINUE_MODE_WP (EINVAL) and does not report UFFD_FEATURE_WP_UNPOPULATED");
 	ASSERT_EQ(0, ret);
@@ -569,8 +570,8 @@ static void shmem_collapse(struct __test_metadata *_metadata,
 	toucher_join(&self->t);
 	EXPECT_EQ((unsigned char)alias[3 * page + 1], self->t.value);
 	/* Only the continued page is mapped, not the whole huge page. */
-	EXPECT_EQ(0, pagemap_present(reg));
-	EXPECT_EQ(0, pagemap_present(reg + hp - page));
+	EXPECT_EQ(0, vm_present(reg));
+	EXPECT_EQ(0, vm_present(reg + hp - page));
 	expect_no_msg(_metadata, self->uffd);
 	munmap(alias, hp);
 	munmap(reg, hp);

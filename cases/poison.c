@@ -12,6 +12,7 @@
 
 #include "fl_test.h"
 #include "pagemap.h"
+#include "vmstate.h"
 
 #define NPAGES	4
 #define SEED	31
@@ -265,7 +266,7 @@ TEST_F(poison, unmapped_data)
 		copy_page(_metadata, self, 2);
 		ASSERT_EQ(0, madvise(p, page, MADV_DONTNEED));
 	}
-	EXPECT_EQ(0, pagemap_present(p));
+	EXPECT_EQ(0, vm_present(p));
 	ASSERT_EQ(0, do_poison(self->uffd, p, page, 0, &updated));
 	EXPECT_EQ((int64_t)page, updated);
 	expect_page_poisoned(_metadata, self, 2);

@@ -307,7 +307,7 @@ static char *map_readonly(struct __test_metadata *_metadata,
 	/* A private hugetlb mapping reserves its huge page at mmap time. */
 	if (p == MAP_FAILED && errno == ENOMEM && mem_is_hugetlb(type))
 		FL_SKIP("mmap of the read-only fd: ENOMEM (%ld huge pages unreserved)",
-			vm_hugetlb_available());
+			hugetlb_free_pages());
 	if (p == MAP_FAILED)
 		FL_SKIP("mmap of the read-only fd: %s", strerror(errno));
 	return p;

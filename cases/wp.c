@@ -15,6 +15,7 @@
 
 #include "fl_test.h"
 #include "pagemap.h"
+#include "vmstate.h"
 #include "pin.h"
 
 #define NPAGES	4
@@ -444,7 +445,7 @@ TEST_F_TIMEOUT(wp, zap_keeps_protection, 5)
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
 				   true));
 	ASSERT_EQ(0, madvise(p, page, MADV_DONTNEED));
-	EXPECT_EQ(0, pagemap_present(p));
+	EXPECT_EQ(0, vm_present(p));
 	if (variant->mem == MEM_ANON) {
 		EXPECT_EQ(0, pagemap_uffd_wp(p));
 		EXPECT_EQ(-1, mem_check_zero(p, page));

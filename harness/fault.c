@@ -113,14 +113,12 @@ bool toucher_wait(struct toucher *t, int timeout_ms)
 	}
 }
 
-static char task_state(pid_t tid)
+char proc_stat_state(const char *path)
 {
-	char path[64], buf[256], *p;
+	char buf[512], *p;
 	ssize_t n;
-	int fd;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return '?';
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -131,6 +129,14 @@ static char task_state(pid_t tid)
 	/* The state follows the parenthesised command name. */
 	p = strrchr(buf, ')');
 	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+static char task_state(pid_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	return proc_stat_state(path);
 }
 
 bool toucher_blocked(struct toucher *t, int settle_ms)

@@ -57,6 +57,13 @@ void sigbus_catch(void);
 int sigbus_probe(volatile char *addr, enum touch_kind kind,
 		 unsigned char *value);
 
+/*
+ * The state letter (R, S, D, ...) in a /proc/.../stat file, '?' when it
+ * cannot be read. Raw open/read only: safe while glibc's fork() holds the
+ * malloc and stdio locks (a FORK event is unread).
+ */
+char proc_stat_state(const char *path);
+
 /* Monotonic milliseconds. */
 uint64_t now_ms(void);
 pid_t fl_gettid(void);

@@ -44,11 +44,6 @@ int pagemap_uffd_wp(const void *addr)
 	return entry_bit(addr, PM_UFFD_WP);
 }
 
-int pagemap_present(const void *addr)
-{
-	return entry_bit(addr, PM_PRESENT);
-}
-
 int pagemap_exclusive(const void *addr)
 {
 	return entry_bit(addr, PM_MMAP_EXCLUSIVE);

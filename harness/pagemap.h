@@ -23,8 +23,7 @@
 int pagemap_entry(const void *addr, uint64_t *entry);
 /* 1 if the page holding @addr is uffd-wp protected, 0 if not, or -errno. */
 int pagemap_uffd_wp(const void *addr);
-/* 1 if the page holding @addr is present, 0 if not, or -errno. */
-int pagemap_present(const void *addr);
+/* Whether a page is present: vm_present() in vmstate.h. */
 /* 1 if the page holding @addr is mapped only by us (once), 0, or -errno. */
 int pagemap_exclusive(const void *addr);
 

@@ -48,9 +48,8 @@ int uffd_dev_open(const char *node, int flags)
 	return fd;
 }
 
-int uffd_create(enum uffd_path path, int flags)
+int uffd_create_exact(enum uffd_path path, int flags)
 {
-	flags |= O_CLOEXEC;
 	switch (path) {
 	case UFFD_PATH_SYSCALL:
 		return uffd_syscall(flags);
@@ -61,6 +60,11 @@ int uffd_create(enum uffd_path path, int flags)
 	default:
 		return -EINVAL;
 	}
+}
+
+int uffd_create(enum uffd_path path, int flags)
+{
+	return uffd_create_exact(path, flags | O_CLOEXEC);
 }
 
 int uffd_create_any(int flags, enum uffd_path *used)

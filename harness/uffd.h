@@ -29,6 +29,8 @@ int uffd_syscall(int flags);
 int uffd_dev_open(const char *node, int flags);
 /* Create through @path with O_CLOEXEC | @flags; fd or -errno. */
 int uffd_create(enum uffd_path path, int flags);
+/* The same with exactly @flags (for tests of the flags themselves). */
+int uffd_create_exact(enum uffd_path path, int flags);
 /* Create through the first path that works (syscall, dev, user-mode-only). */
 int uffd_create_any(int flags, enum uffd_path *used);
 

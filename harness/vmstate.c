@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pagemap.h"
 #include "vmstate.h"
 
-#define PAGEMAP_PRESENT		(1ULL << 63)
 #define THP_DIR			"/sys/kernel/mm/transparent_hugepage/"
 
 /*
@@ -40,7 +40,7 @@ static long present_count(const char *path, const void *addr, size_t len)
 			break;
 		}
 		for (i = 0; i < chunk; i++)
-			count += !!(ents[i] & PAGEMAP_PRESENT);
+			count += !!(ents[i] & PM_PRESENT);
 		done += chunk;
 	}
 	close(fd);
@@ -63,24 +63,6 @@ int vm_present_pid(int pid, const void *addr)
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
 	return (int)present_count(path, addr, 1);
-}
-
-long vm_hugetlb_available(void)
-{
-	long free_pages = -1, rsvd = -1;
-	char line[128];
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "HugePages_Free: %ld", &free_pages);
-		sscanf(line, "HugePages_Rsvd: %ld", &rsvd);
-	}
-	fclose(f);
-	if (free_pages < 0 || rsvd < 0)
-		return -ENOENT;
-	return free_pages - rsvd;
 }
 
 long vm_smaps_kb(const void *addr, const char *field)

@@ -20,11 +20,6 @@ long vm_present_count(const void *addr, size_t len);
  * @addr (e.g. "AnonHugePages"), in kB, or -errno.
  */
 long vm_smaps_kb(const void *addr, const char *field);
-/*
- * Huge pages (default size) that a new, unreserved allocation could get:
- * HugePages_Free minus HugePages_Rsvd. -errno if unknown.
- */
-long vm_hugetlb_available(void);
 /* PMD size of transparent huge pages (0 if THP is not built in). */
 size_t vm_thp_size(void);
 /*
