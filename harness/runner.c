@@ -583,10 +583,11 @@ static int run_all(struct opts *o, struct runner *r)
 	/*
 	 * Every mapping of every binary is gone now: the kernel's huge page
 	 * reservations must be back where they were (reports show a finding
-	 * when not; the binaries cannot tell when they run side by side).
+	 * when not). A binary run alone checks this itself (harness/mem.c);
+	 * side by side the binaries cannot tell, so the runner does.
 	 */
 	rsvd_after = hugetlb_rsvd_pages();
-	if (r->bins.n && rsvd_before != HUGETLB_UNKNOWN &&
+	if (o->jobs > 1 && r->bins.n > 1 && rsvd_before != HUGETLB_UNKNOWN &&
 	    rsvd_after != HUGETLB_UNKNOWN && mem_huge_page_size()) {
 		jb_int(&b, "hugepages_rsvd_before", rsvd_before);
 		jb_int(&b, "hugepages_rsvd_after", rsvd_after);
