@@ -122,14 +122,14 @@ def resolve(apt: PrivateApt, flavour: str) -> dict[str, str]:
     """Walk from linux-image-<flavour> to the concrete packages; name -> version."""
     meta = f"linux-image-{flavour}"
     try:
-        todo = [meta]
+        pending = [meta]
         apt.show(meta)
     except FetchError as e:
         raise FetchError(f"no kernel package {meta} in this suite ({e})") from e
     seen: set[str] = set()
     found: dict[str, str] = {}
-    while todo:
-        name = todo.pop()
+    while pending:
+        name = pending.pop()
         if name in seen:
             continue
         seen.add(name)
@@ -139,7 +139,7 @@ def resolve(apt: PrivateApt, flavour: str) -> dict[str, str]:
         for dep in _depends(fields):
             # Stay inside the kernel's own packages (not modules, not tools).
             if dep.startswith(("linux-image-", "linux-binary-", "linux-base-")):
-                todo.append(dep)
+                pending.append(dep)
     if not any(n.startswith(("linux-image-", "linux-binary-")) for n in found):
         raise FetchError(f"{meta} leads to no kernel image package")
     return found
