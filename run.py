@@ -152,18 +152,12 @@ def run_host(args: argparse.Namespace, path: Path) -> str | None:
 
 
 def import_kernels(specs: list[str]) -> Any:
-    """The kernels package (imported lazily: host runs do not need it)."""
-    try:
-        import kernels  # type: ignore[import-not-found]
-    except ImportError as e:
-        raise RunError(f"--kernel {' '.join(specs)}: booting other kernels "
-                       f"needs the kernels package, which is not available "
-                       f"({e}); only --kernel host works here") from e
-    parse = getattr(kernels, "parse_spec", None)
+    """The kernels package, imported lazily (a host run does not need it),
+    after checking every spec: a bad one fails before any work."""
+    import kernels
     for spec in specs:
         try:
-            if parse is not None:
-                parse(spec)
+            kernels.parse_spec(spec)
         except ValueError as e:
             raise RunError(str(e)) from e
     return kernels

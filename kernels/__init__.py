@@ -2,7 +2,7 @@
 """faultline kernels: boot other kernels under QEMU and collect the stream.
 
     from kernels import run_kernels
-    results = run_kernels(["debian:bookworm"], build_dir=..., static_build_dir=...,
+    results = run_kernels(["debian:bookworm"], static_build_dir=...,
                           cache_dir=..., jobs=2, timeout_s=300, log=print)
 
 Each result carries the framed stream (STREAM.md) as written on the serial
@@ -53,7 +53,7 @@ def initramfs_files(static_build_dir: Path) -> tuple[Path, dict[str, Path]]:
     return runner, files
 
 
-def run_kernels(specs: list[str], *, build_dir: Path, static_build_dir: Path,
+def run_kernels(specs: list[str], *, static_build_dir: Path,
                 cache_dir: Path, jobs: int, timeout_s: int,
                 log: Callable[[str], None]) -> list[KernelResult]:
     """Boot each spec under QEMU (up to @jobs at once) and collect its stream.
@@ -62,7 +62,6 @@ def run_kernels(specs: list[str], *, build_dir: Path, static_build_dir: Path,
     boot gets .error set; the others are unaffected. Raises SpecError for a
     malformed spec before anything runs (usage error).
     """
-    del build_dir   # the VM needs the static build only
     qemu.reset()
     parsed = [parse_spec(s) for s in specs]
     results = [KernelResult(spec=s) for s in specs]

@@ -62,9 +62,6 @@ def judge(b: qemu.Boot, timeout_s: int) -> str | None:
             why = f"never reached /init: QEMU exited with {b.exit_code}"
     elif death:
         why = f"kernel panic during the run: {death}"
-    elif f"{qemu.FRAME}fatal" in b.console:
-        line = next(ln for ln in b.console.splitlines() if ln.startswith(f"{qemu.FRAME}fatal"))
-        why = f"the runner gave up: {line[len(qemu.FRAME):]}"
     elif b.timed_out:
         why = f"timeout: the run did not finish within {timeout_s} s (hang)"
     else:

@@ -98,9 +98,8 @@ def test_boot_bookworm_stream(bookworm: dict, fake_static: Path, tmp_path: Path)
     tree has them (make STATIC=1), else the stand-in /init."""
     static = real_static(tmp_path) or fake_static
     logs: list[str] = []
-    [r] = run_kernels(["debian:bookworm"], build_dir=ROOT / "build",
-                      static_build_dir=static, cache_dir=CACHE, jobs=1,
-                      timeout_s=300, log=logs.append)
+    [r] = run_kernels(["debian:bookworm"], static_build_dir=static,
+                      cache_dir=CACHE, jobs=1, timeout_s=300, log=logs.append)
     assert r.error is None, r.error
     lines = r.stream.splitlines()
     frames = [ln.split()[1] for ln in lines if ln.startswith("@@faultline ")]
@@ -154,7 +153,7 @@ def test_bad_kernel_does_not_hide_others(bookworm: dict, fake_static: Path,
     # The same kernel given as a user's own image (vmlinuz + config).
     mine = f"{bookworm['vmlinuz']}:config={bookworm['config']}"
     specs = [str(junk), "debian:bookworm", mine]
-    rs = run_kernels(specs, build_dir=ROOT / "build", static_build_dir=fake_static,
+    rs = run_kernels(specs, static_build_dir=fake_static,
                      cache_dir=CACHE, jobs=2, timeout_s=120, log=lambda m: None)
     assert [r.spec for r in rs] == specs
     assert rs[0].error and "could not get the kernel" in rs[0].error
@@ -189,9 +188,8 @@ def test_hang_times_out_and_qemu_is_reaped(bookworm: dict, fake_static: Path,
     hang = static / "cases" / "hang"
     hang.write_text("")
     hang.chmod(0o755)
-    [r] = run_kernels(["debian:bookworm"], build_dir=ROOT / "build",
-                      static_build_dir=static, cache_dir=CACHE, jobs=1,
-                      timeout_s=8, log=lambda m: None)
+    [r] = run_kernels(["debian:bookworm"], static_build_dir=static,
+                      cache_dir=CACHE, jobs=1, timeout_s=8, log=lambda m: None)
     assert r.error and r.error.startswith("timeout: the run did not finish"), r.error
     assert r.info["attempts"] == 1          # reached /init: never retried
     assert "ok 1 fake.boot" in r.stream     # what was collected is kept
@@ -219,9 +217,9 @@ def test_one_kernel_panics_the_other_completes(bookworm: dict, fake_static: Path
     marker = static / "cases" / f"panic-on-{bookworm['release']}"
     marker.write_text("")
     marker.chmod(0o755)
-    rs = run_kernels(["debian:bookworm", "debian:bullseye"], build_dir=ROOT / "build",
-                     static_build_dir=static, cache_dir=CACHE, jobs=2, timeout_s=120,
-                     log=lambda m: None)
+    rs = run_kernels(["debian:bookworm", "debian:bullseye"],
+                     static_build_dir=static, cache_dir=CACHE, jobs=2,
+                     timeout_s=120, log=lambda m: None)
     assert rs[0].error and rs[0].error.startswith("kernel panic during the run")
     assert rs[0].info["attempts"] == 1
     assert rs[1].error is None, rs[1].error
