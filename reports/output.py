@@ -8,7 +8,9 @@ from typing import Any
 from .document import build_document, exit_code
 from .model import FAILING, Run
 from .render_html import render_html
-from .render_text import render_json, render_junit, render_markdown
+from .render_json import render_json
+from .render_junit import render_junit
+from .render_markdown import render_markdown
 
 FILES = ("report.json", "report.md", "report.html", "junit.xml")
 

@@ -17,7 +17,9 @@ from reports.document import build_document, build_matrix, load_runs
 from reports.model import Run
 from reports.output import write_reports
 from reports.render_html import render_html
-from reports.render_text import render_json, render_junit, render_markdown
+from reports.render_json import render_json
+from reports.render_junit import render_junit
+from reports.render_markdown import render_markdown
 
 EXPECT = expect.load(DATA / "expectations.yaml")
 
