@@ -3,7 +3,8 @@
 
     from kernels import run_kernels
     results = run_kernels(["debian:bookworm"], static_build_dir=...,
-                          cache_dir=..., jobs=2, timeout_s=300, log=print)
+                          cache_dir=..., jobs=2, timeout_s=300, log=print,
+                          runner_options=[("timeout", "60")])
 
 Each result carries the framed stream (STREAM.md) as written on the serial
 console, console noise included; this package knows nothing about TAP.
@@ -55,14 +56,19 @@ def initramfs_files(static_build_dir: Path) -> tuple[Path, dict[str, Path]]:
 
 def run_kernels(specs: list[str], *, static_build_dir: Path,
                 cache_dir: Path, jobs: int, timeout_s: int,
-                log: Callable[[str], None]) -> list[KernelResult]:
+                log: Callable[[str], None],
+                runner_options: list[tuple[str, str]] | None = None
+                ) -> list[KernelResult]:
     """Boot each spec under QEMU (up to @jobs at once) and collect its stream.
+    @runner_options, (long option, value) pairs, reach the runner through the
+    kernel command line (faultline.<option>=<value>).
 
     Results come back in the order of @specs. A kernel that fails to fetch or
     boot gets .error set; the others are unaffected. Raises SpecError for a
     malformed spec before anything runs (usage error).
     """
     qemu.reset()
+    cmdline = qemu.kernel_cmdline(runner_options or [])
     parsed = [parse_spec(s) for s in specs]
     results = [KernelResult(spec=s) for s in specs]
     if not parsed:
@@ -85,7 +91,7 @@ def run_kernels(specs: list[str], *, static_build_dir: Path,
             spec = parsed[i]
             with locks[spec.slug]:
                 boot_kernel(spec, results[i], initrd=initrd, cache_dir=cache_dir,
-                            timeout_s=timeout_s, log=log)
+                            timeout_s=timeout_s, log=log, cmdline=cmdline)
 
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         try:

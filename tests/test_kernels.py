@@ -290,3 +290,14 @@ def test_cli_bad_spec_exit_2() -> None:
                        cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert p.returncode == 2
     assert "unknown Debian suite 'jessie'" in p.stderr
+
+
+def test_runner_options_go_on_the_kernel_command_line() -> None:
+    """run.py's runner options reach PID 1 as faultline.<option>=<value>."""
+    from kernels.qemu import CMDLINE, kernel_cmdline
+    assert kernel_cmdline([]) == CMDLINE
+    line = kernel_cmdline([("timeout", "5"), ("jobs", "2")])
+    assert line == CMDLINE + " faultline.timeout=5 faultline.jobs=2"
+    for bad in (("timeout", "5 6"), ("time out", "5"), ("", "1")):
+        with pytest.raises(ValueError, match="kernel command line"):
+            kernel_cmdline([bad])
