@@ -225,3 +225,33 @@ def test_one_kernel_panics_the_other_completes(bookworm: dict, fake_static: Path
     assert rs[1].error is None, rs[1].error
     assert f'"release":"{bullseye["release"]}"' in rs[1].stream
     assert '{"features":"0x1ff"}' in rs[1].stream      # 5.10: up to THREAD_ID
+
+
+@needs_qemu
+def test_run_py_timeout_reaches_the_runner_in_a_vm(bookworm: dict,
+                                                   tmp_path: Path) -> None:
+    """./run.py --timeout 3 on a VM: the option goes through the kernel
+    command line to the runner (PID 1), which ends a case binary sleeping
+    20 s after about 3 s; the report calls the running point a timeout."""
+    (tmp_path / "static").mkdir()
+    static = real_static(tmp_path / "static")
+    if static is None:
+        pytest.skip("no runner in this tree")
+    subprocess.run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-o",
+                    str(static / "cases" / "sleepy"),
+                    str(ROOT / "tests/fixtures/sleepy_case.c")], check=True)
+    for name in ("api", "seccomp"):
+        (static / "cases" / name).unlink()
+    out = tmp_path / "out"
+    res = subprocess.run(["/usr/bin/python3", str(ROOT / "run.py"), "--no-build",
+                          "--kernel", "debian:bookworm", "--static-build-dir",
+                          str(static), "--timeout", "3", "--kernel-timeout", "90",
+                          "-o", str(out)], text=True, capture_output=True, timeout=200)
+    assert res.returncode == 1, res.stdout + res.stderr
+    (run,) = json.loads((out / "report.json").read_text())["runs"]
+    assert run["target"] == "debian:bookworm" and run["stream_state"] == "complete"
+    assert "faultline.timeout=3" in run["cmdline"] and run["header"]["timeout_s"] == 3
+    (binary,) = run["binaries"]
+    (point,) = binary["points"]
+    assert (point["id"], point["status"]) == ("sleepy.none.sleeps", "timeout")
+    assert binary["timed_out"] and 2900 <= binary["duration_ms"] <= 8000, binary
