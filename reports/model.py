@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .probe_doc import features_summary
+
 # Point statuses. FAILING ones make the run (and ./run.py) fail.
 STATUSES = ("pass", "fail", "skip", "xfail", "xpass", "timeout", "error", "notrun")
 FAILING = frozenset({"fail", "timeout", "error", "notrun"})
@@ -237,43 +239,3 @@ class Run:
                    header=dict(d.get("header") or {}),
                    binaries=[Binary.from_dict(b) for b in d.get("binaries") or []],
                    **kw)
-
-
-OK_WORDS = frozenset({"ok", "supported", "yes", "available", "pass", "works"})
-
-
-def _is_ok(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).lower() in OK_WORDS
-
-
-def features_summary(probe: dict[str, Any] | None) -> dict[str, Any]:
-    """The facts diff and the feature matrix compare, from the probe JSON.
-
-    Tolerant of missing keys: anything absent is None / empty.
-    """
-    api = (probe or {}).get("api") or {}
-    feats = api.get("features")
-    if isinstance(feats, str):
-        feats = int(feats, 0)
-    if feats is None and api.get("features_hex"):
-        feats = int(str(api["features_hex"]), 16)
-    names = list(api.get("feature_names") or [])
-    unknown = list(api.get("unknown_feature_bits") or [])
-    names += [f"unknown bit {b}" for b in unknown if f"unknown bit {b}" not in names]
-    modes: dict[str, list[str]] = {}
-    range_ioctls: dict[str, list[str]] = {}
-    for reg in (probe or {}).get("register") or []:
-        if not isinstance(reg, dict) or not _is_ok(reg.get("status")):
-            continue
-        mem = str(reg.get("mem", "?"))
-        modes.setdefault(mem, []).append(str(reg.get("mode", "?")))
-        have = range_ioctls.setdefault(mem, [])
-        have += [str(n) for n in reg.get("ioctl_names") or [] if str(n) not in have]
-    access = {str(a.get("path")): str(a.get("status"))
-              for a in (probe or {}).get("access") or [] if isinstance(a, dict)}
-    return {"features": feats, "feature_names": names,
-            "ioctl_names": list(api.get("ioctl_names") or []),
-            "register_modes": modes, "range_ioctls": range_ioctls,
-            "access": access}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from .model import Run, features_summary
+from .model import Run
+from .probe_doc import features_summary
 
 _BAD_XML = dict.fromkeys(c for c in range(32) if c not in (9, 10, 13))
 
