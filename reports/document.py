@@ -16,7 +16,7 @@ from typing import Any
 from . import REPORT_SCHEMA_VERSION, __version__
 from .expectations import version_tuple
 from .model import STATUSES, Run
-from .probe_doc import feature_order, features_summary
+from .probe_doc import feature_order, features_summary, memory_types
 
 def exit_code(runs: list[Run]) -> int:
     """0 all passed/skipped/xfailed; 1 failures; 2 a run could not be done."""
@@ -60,6 +60,7 @@ def build_document(runs: list[Run]) -> dict[str, Any]:
     """The report.json document (also tags look-alike columns)."""
     disambiguate(runs)
     code = exit_code(runs)
+    mems = {m for r in runs for m in memory_types(r.probe)}
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "generator": {"name": "faultline", "version": __version__},
@@ -67,7 +68,7 @@ def build_document(runs: list[Run]) -> dict[str, Any]:
         "status": ("pass", "fail", "error")[code],
         "exit_code": code,
         "totals": totals(runs),
-        "runs": [r.to_dict() for r in runs],
+        "runs": [r.to_dict(mems) for r in runs],
     }
 
 

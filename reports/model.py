@@ -7,9 +7,10 @@ round-trips: merge and diff work on report files, not on streams.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Collection
 
 from .probe_doc import features_summary
+from .probe_doc import memory_types as probe_memory_types
 
 # Point statuses. FAILING ones make the run (and ./run.py) fail.
 STATUSES = ("pass", "fail", "skip", "xfail", "xpass", "timeout", "error", "notrun")
@@ -39,7 +40,10 @@ class Point:
         return self.id.split(".", 1)[0]
 
     @property
-    def mem(self) -> str | None:
+    def variant(self) -> str | None:
+        """The middle part of <area>.<variant>.<case>: a memory type for
+        most areas, a creation path (api), a privilege setting (access),
+        an errno table row (errnos)."""
         parts = self.id.split(".")
         return parts[1] if len(parts) >= 3 else None
 
@@ -48,9 +52,10 @@ class Point:
         parts = self.id.split(".")
         return parts[-1] if len(parts) >= 2 else self.id
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, memory_types: Collection[str] = ()) -> dict[str, Any]:
         d = asdict(self)
-        d.update(area=self.area, mem=self.mem, case=self.case)
+        mem = self.variant if self.variant in memory_types else None
+        d.update(area=self.area, variant=self.variant, mem=mem, case=self.case)
         return d
 
     @classmethod
@@ -79,9 +84,9 @@ class Binary:
     diagnostics: list[str] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, memory_types: Collection[str] = ()) -> dict[str, Any]:
         d = asdict(self)
-        d["points"] = [p.to_dict() for p in self.points]
+        d["points"] = [p.to_dict(memory_types) for p in self.points]
         return d
 
     @classmethod
@@ -215,10 +220,15 @@ class Run:
         """True when no result could be obtained at all (exit 2)."""
         return self.stream_state in UNUSABLE_STREAM
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, memory_types: Collection[str] | None = None) -> dict[str, Any]:
+        """The run as report.json holds it. A point's `mem` is its variant
+        when that is one of `memory_types` (default: the ones this run's
+        probe names)."""
+        if memory_types is None:
+            memory_types = probe_memory_types(self.probe)
         d = asdict(self)
         del d["column"]
-        d["binaries"] = [b.to_dict() for b in self.binaries]
+        d["binaries"] = [b.to_dict(memory_types) for b in self.binaries]
         d["counts"] = self.counts()
         d["features"] = features_summary(self.probe)
         d["notes"] = self.notes()

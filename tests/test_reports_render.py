@@ -259,3 +259,23 @@ def test_expectations_that_match_no_point_are_reported(tmp_path: Path) -> None:
                  "  - {id: 'nosuch.*.thing', reason: typo}\n")
     unused = expect.unused(runs_of("host"), expect.load(f))
     assert [e.id for e in unused] == ["nosuch.*.thing"]
+
+
+def test_mem_is_only_ever_a_memory_type() -> None:
+    """`variant` is the id's middle part; `mem` repeats it only when a probe
+    document of the report names it as a memory type."""
+    runs = runs_of("recorded-host", "garbage")
+    doc = build_document(runs)
+    pts = {p["id"]: p for b in doc["runs"][0]["binaries"] for p in b["points"]}
+    api = next(p for i, p in pts.items() if i.startswith("api.dev."))
+    assert (api["variant"], api["mem"]) == ("dev", None)
+    copy = next(p for i, p in pts.items() if i.startswith("copy.hugetlb_private."))
+    assert (copy["variant"], copy["mem"]) == ("hugetlb_private", "hugetlb_private")
+    # a run without a probe result borrows the names of the report's others
+    (alone,) = runs_of("truncated")
+    alone.probe = None
+    solo = build_document([alone])["runs"][0]
+    mixed = build_document([runs[0], alone])["runs"][1]
+    first = solo["binaries"][0]["points"][0]
+    assert first["variant"] == "anon" and first["mem"] is None
+    assert mixed["binaries"][0]["points"][0]["mem"] == "anon"
