@@ -39,13 +39,13 @@ class KernelResult:
 def initramfs_files(static_build_dir: Path) -> tuple[Path, dict[str, Path]]:
     """The runner (/init) and the files that go beside it, from a static build."""
     runner = static_build_dir / "faultline-runner"
-    probe = static_build_dir / "uffd-probe"
+    probe_bin = static_build_dir / "uffd-probe"
     if not runner.is_file():
         raise FileNotFoundError(f"no static runner at {runner} "
                                 f"(build it with: make STATIC=1 O={static_build_dir})")
     files: dict[str, Path] = {}
-    if probe.is_file():
-        files["uffd-probe"] = probe
+    if probe_bin.is_file():
+        files["uffd-probe"] = probe_bin
     cases = static_build_dir / "cases"
     if cases.is_dir():
         for c in sorted(cases.iterdir()):

@@ -117,6 +117,8 @@ class Run:
     console: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
     header: dict[str, Any] = field(default_factory=dict)
+    # "probe" in reports/ always means uffd-probe's JSON document (probe_doc.py
+    # reads it) or, with _exit/_stderr, how that program ended.
     probe: dict[str, Any] | None = None
     probe_exit: int | None = None
     probe_stderr: str | None = None

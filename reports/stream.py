@@ -41,7 +41,7 @@ def _json(text: str | None) -> dict[str, Any]:
 PRINTK_RE = re.compile(r"^\[\s*\d+\.\d+\] ")
 
 
-def _probe_json(lines: list[str]) -> dict[str, Any] | None:
+def _probe_document(lines: list[str]) -> dict[str, Any] | None:
     """The probe's JSON, tolerating console noise around it, kernel
     messages between its lines (VM console) and the runner's splitting of
     long lines (it never drops bytes, it inserts newlines: joining without
@@ -150,7 +150,7 @@ class StreamReader:
         elif kw == "probe-end":
             if self.section == "probe":
                 end = _json(arg)
-                self.run.probe = _probe_json(self.payload)
+                self.run.probe = _probe_document(self.payload)
                 self.run.probe_exit = end.get("exit")
                 self.run.probe_stderr = end.get("stderr") or end.get("error")
             self.section, self.payload = None, []

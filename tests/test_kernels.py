@@ -151,15 +151,15 @@ def test_no_mirror_host_in_code() -> None:
 def test_newc_round_trip(tmp_path: Path) -> None:
     init = tmp_path / "init"
     init.write_bytes(b"\x7fELF" + bytes(range(256)) * 3 + b"odd")
-    probe = tmp_path / "probe"
-    probe.write_bytes(b"probe")
-    probe.chmod(0o755)
-    out = build_initramfs(tmp_path / "i.cpio", init, {"uffd-probe": probe,
-                                                      "cases/copy": probe})
+    dummy = tmp_path / "dummy"
+    dummy.write_bytes(b"dummy")
+    dummy.chmod(0o755)
+    out = build_initramfs(tmp_path / "i.cpio", init, {"uffd-probe": dummy,
+                                                      "cases/copy": dummy})
     entries = {e.name: e for e in read_newc(out.read_bytes())}
     assert entries["init"].data == init.read_bytes()
     assert stat.S_IMODE(entries["init"].mode) == 0o755
-    assert entries["cases/copy"].data == b"probe"
+    assert entries["cases/copy"].data == b"dummy"
     assert stat.S_ISDIR(entries["cases"].mode)
     assert stat.S_ISCHR(entries["dev/console"].mode)
     assert entries["dev/console"].rdev == (5, 1)

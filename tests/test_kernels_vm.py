@@ -110,14 +110,14 @@ def test_boot_bookworm_stream(bookworm: dict, fake_static: Path, tmp_path: Path)
     assert r.info["version"] == bookworm["version"] and r.info["attempts"] == 1
     assert r.info["accel"] in ("kvm", "tcg") and r.info["qemu_version"]
     start = lines.index("@@faultline probe-begin") + 1
-    probe = next(ln for ln in lines[start:] if ln.strip())
+    probe_line = next(ln for ln in lines[start:] if ln.strip())
     if static == fake_static:   # the stand-in prints the raw UFFDIO_API answer
-        assert probe == '{"features":"0x1fff"}'
+        assert probe_line == '{"features":"0x1fff"}'
     else:                       # 6.1: every feature up to WP_HUGETLBFS_SHMEM
-        assert json.loads(probe)["api"]["features"] == 0x1fff
+        assert json.loads(probe_line)["api"]["features"] == 0x1fff
         assert "@@faultline binary-begin" in r.stream and "\nok " in r.stream
         # The kernel's own config reached the probe (/boot/config-<release>).
-        assert json.loads(probe)["config"], probe[:300]
+        assert json.loads(probe_line)["config"], probe_line[:300]
 
 
 @needs_qemu
