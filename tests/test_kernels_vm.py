@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from test_access_util import descendants
+
 from kernels import KernelResult, run_kernels
 from kernels.boot import boot_kernel
 from kernels.debian import FetchError, fetch_debian
@@ -164,18 +166,15 @@ def test_bad_kernel_does_not_hide_others(bookworm: dict, fake_static: Path,
 
 
 def qemu_children() -> list[int]:
-    """PIDs of qemu-system processes whose parent is this process."""
-    me, found = os.getpid(), []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
+    """PIDs of qemu-system processes started by this process."""
+    found = []
+    for pid in descendants(os.getpid()):
         try:
-            stat = (d / "stat").read_text()
+            comm = Path(f"/proc/{pid}/comm").read_text()
         except OSError:
             continue
-        comm, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:]
-        if comm.startswith("qemu-system") and int(rest.split()[1]) == me:
-            found.append(int(d.name))
+        if comm.startswith("qemu-system"):
+            found.append(pid)
     return found
 
 

@@ -7,7 +7,6 @@ import importlib.util
 import json
 import sys
 import types
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,13 +16,7 @@ from reports_util import DATA, ROOT, validate
 
 from test_run import fake_build
 
-
-@dataclass
-class FakeResult:
-    spec: str
-    stream: str = ""
-    error: str | None = None
-    info: dict = field(default_factory=dict)
+from kernels import KernelResult
 
 
 def load_run_py() -> types.ModuleType:
@@ -50,14 +43,14 @@ def fake_kernels(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     def run_kernels(specs: list[str], *, static_build_dir: Path,
                     cache_dir: Path, jobs: int, timeout_s: int,
                     log: Callable[[str], None],
-                    runner_options: list[tuple[str, str]]) -> list[FakeResult]:
+                    runner_options: list[tuple[str, str]]) -> list[KernelResult]:
         calls.update(specs=specs, jobs=jobs, timeout_s=timeout_s,
                      static=static_build_dir, runner_options=runner_options)
         log("booting " + " ".join(specs))
         out = []
         for s in specs:
             name, err = streams[s]
-            out.append(FakeResult(s, (DATA / f"{name}.stream").read_text(), err,
+            out.append(KernelResult(s, (DATA / f"{name}.stream").read_text(), err,
                                   {"package": f"linux-image-{s}", "accel": "kvm",
                                    "image": Path("/cache/vmlinux")}))
         return out
