@@ -20,7 +20,6 @@ FAILING = frozenset({"fail", "timeout", "error", "notrun"})
 #   complete: run-end seen; truncated: frames but no run-end;
 #   empty: no bytes at all; garbage: bytes but no stream header;
 #   error: the target could not produce a stream (e.g. kernel never booted).
-STREAM_STATES = ("complete", "truncated", "empty", "garbage", "error")
 UNUSABLE_STREAM = frozenset({"empty", "garbage", "error"})
 
 

@@ -23,9 +23,6 @@ from .render_junit import render_junit
 from .render_markdown import render_markdown
 from .stream import read_stream_file
 
-FILES = ("report.json", "report.md", "report.html", "junit.xml")
-
-
 def read_streams(paths: list[Path]) -> list[Run]:
     """Saved stream files, in the order given."""
     return [read_stream_file(p) for p in paths]
