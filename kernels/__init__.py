@@ -2,8 +2,9 @@
 """faultline kernels: boot other kernels under QEMU and collect the stream.
 
     from kernels import run_kernels
-    results = run_kernels(["debian:bookworm"], build_dir=..., static_build_dir=...,
-                          cache_dir=..., jobs=2, timeout_s=300, log=print)
+    results = run_kernels(["debian:bookworm"], static_build_dir=...,
+                          cache_dir=..., jobs=2, timeout_s=300, log=print,
+                          runner_options=[("timeout", "60")])
 
 Each result carries the framed stream (STREAM.md) as written on the serial
 console, console noise included; this package knows nothing about TAP.
@@ -38,13 +39,13 @@ class KernelResult:
 def initramfs_files(static_build_dir: Path) -> tuple[Path, dict[str, Path]]:
     """The runner (/init) and the files that go beside it, from a static build."""
     runner = static_build_dir / "faultline-runner"
-    probe = static_build_dir / "uffd-probe"
+    probe_bin = static_build_dir / "uffd-probe"
     if not runner.is_file():
         raise FileNotFoundError(f"no static runner at {runner} "
                                 f"(build it with: make STATIC=1 O={static_build_dir})")
     files: dict[str, Path] = {}
-    if probe.is_file():
-        files["uffd-probe"] = probe
+    if probe_bin.is_file():
+        files["uffd-probe"] = probe_bin
     cases = static_build_dir / "cases"
     if cases.is_dir():
         for c in sorted(cases.iterdir()):
@@ -53,17 +54,21 @@ def initramfs_files(static_build_dir: Path) -> tuple[Path, dict[str, Path]]:
     return runner, files
 
 
-def run_kernels(specs: list[str], *, build_dir: Path, static_build_dir: Path,
+def run_kernels(specs: list[str], *, static_build_dir: Path,
                 cache_dir: Path, jobs: int, timeout_s: int,
-                log: Callable[[str], None]) -> list[KernelResult]:
+                log: Callable[[str], None],
+                runner_options: list[tuple[str, str]] | None = None
+                ) -> list[KernelResult]:
     """Boot each spec under QEMU (up to @jobs at once) and collect its stream.
+    @runner_options, (long option, value) pairs, reach the runner through the
+    kernel command line (faultline.<option>=<value>).
 
     Results come back in the order of @specs. A kernel that fails to fetch or
     boot gets .error set; the others are unaffected. Raises SpecError for a
     malformed spec before anything runs (usage error).
     """
-    del build_dir   # the VM needs the static build only
     qemu.reset()
+    cmdline = qemu.kernel_cmdline(runner_options or [])
     parsed = [parse_spec(s) for s in specs]
     results = [KernelResult(spec=s) for s in specs]
     if not parsed:
@@ -86,7 +91,7 @@ def run_kernels(specs: list[str], *, build_dir: Path, static_build_dir: Path,
             spec = parsed[i]
             with locks[spec.slug]:
                 boot_kernel(spec, results[i], initrd=initrd, cache_dir=cache_dir,
-                            timeout_s=timeout_s, log=log)
+                            timeout_s=timeout_s, log=log, cmdline=cmdline)
 
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         try:
