@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * faultline runner: internal interfaces between runner*.c.
+ * faultline runner: internal interfaces between the files of runner/.
  *
  * The runner executes the probe, then the case binaries (one at a time, or
- * up to N at once in worker processes, runner_par.c) and writes the framed
+ * up to N at once in worker processes, par.c) and writes the framed
  * stream described in reports/STREAM.md. It is the same program on the host
  * and, as PID 1, inside a VM.
  */
@@ -14,17 +14,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#ifndef FAULTLINE_VERSION
-#define FAULTLINE_VERSION "0.1.0"
-#endif
-
 /*
  * Longest payload line; longer lines are split (never dropped). Large, so
  * that the probe's one-line JSON (15 KiB on 6.18) stays whole.
  */
 #define RUNNER_LINE_MAX (1024 * 1024)
 
-/* ---- runner_out.c: compact JSON objects and the line-atomic stream ---- */
+/* ---- stream.c: compact JSON objects and the line-atomic stream ---- */
 
 struct jbuf {
 	char *p;
@@ -63,7 +59,7 @@ void stream_write(struct stream *s, const char *buf, size_t len);
 void stream_line(struct stream *s, const char *prefix, const char *data,
 		 size_t len);
 
-/* ---- runner_kmsg.c: kernel log records around each binary ---- */
+/* ---- kmsg.c: kernel log records around each binary ---- */
 
 struct kmsg {
 	int fd;			/* -1: not readable */
@@ -86,7 +82,7 @@ void kmsg_drain(struct kmsg *k);
 /* true if @msg looks like a kernel splat (WARNING:, BUG:, Oops, ...). */
 bool kmsg_is_alert(const char *msg);
 
-/* ---- runner_exec.c: run one program in its own process group ---- */
+/* ---- exec.c: run one program in its own process group ---- */
 
 typedef void (*line_fn)(void *ctx, const char *line, size_t len);
 
@@ -119,7 +115,7 @@ struct spawn_res {
  */
 int spawn_init(bool pid1);
 /*
- * In a worker (runner_par.c): become the child subreaper of this subtree
+ * In a worker (par.c): become the child subreaper of this subtree
  * and sweep only our own children, never kill(-1) (other workers run).
  */
 int spawn_worker_init(void);
@@ -130,7 +126,7 @@ int spawn_run(const struct spawn_req *req, struct spawn_res *res);
 void spawn_reap_strays(void);
 long long now_ms(void);
 
-/* ---- runner_par.c: up to N binaries at once, blocks in order ---- */
+/* ---- par.c: up to N binaries at once, blocks in order ---- */
 
 struct par_ops {
 	/*
@@ -164,7 +160,7 @@ struct par_ops {
 int par_run(int n, int jobs, struct stream *out, const struct par_ops *ops,
 	    void *ctx, struct spawn_res *res, int *interrupted);
 
-/* ---- runner_huge.c: huge pages for the whole run ---- */
+/* ---- pool.c: huge pages for the whole run ---- */
 
 struct huge_state {
 	long wanted;		/* free pages asked for; 0: do nothing */
