@@ -524,7 +524,7 @@ static int run_all(struct opts *o, struct runner *r)
 {
 	int i, n = 0, started = 0, failed = 0, timed_out = 0, interrupted = 0;
 	struct spawn_res *res = calloc((size_t)r->bins.n + 1, sizeof(*res));
-	long long t0 = now_ms();
+	uint64_t t0 = now_ms();
 	const char *status;
 	struct jbuf b;
 	char num[16];
@@ -573,7 +573,7 @@ static int run_all(struct opts *o, struct runner *r)
 	else
 		status = "complete";
 	jb_init(&b);
-	jb_int(&b, "duration_ms", now_ms() - t0);
+	jb_int(&b, "duration_ms", (long long)(now_ms() - t0));
 	jb_int(&b, "binaries", started);
 	jb_str(&b, "status", status);
 	jb_int(&b, "failed_to_start", failed);

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "clock.h"
+
 /*
  * Longest payload line; longer lines are split (never dropped). Large, so
  * that the probe's one-line JSON (15 KiB on 6.18) stays whole.
@@ -124,7 +126,6 @@ int spawn_sigfd(void);
 int spawn_run(const struct spawn_req *req, struct spawn_res *res);
 /* Kill and reap every child still there (no program is running). */
 void spawn_reap_strays(void);
-long long now_ms(void);
 
 /* ---- par.c: up to N binaries at once, blocks in order ---- */
 
