@@ -24,7 +24,8 @@
 #include <unistd.h>
 
 #include "pid1.h"
-#include "mem.h"
+#include "hugepages.h"
+#include "runenv.h"
 #include "runner.h"
 #include "sysctl.h"
 
@@ -58,7 +59,7 @@ struct runner {
 	struct stream out;
 	struct kmsg kmsg;
 	struct binlist bins;
-	struct huge_state huge;
+	struct pool pool;
 	long nr_hugepages;		/* at start, -1 if unknown */
 	int job_kmsg;			/* the next worker's kmsg reader */
 	/* per program */
@@ -348,7 +349,7 @@ static void frame_run(struct runner *r)
 	jb_int(&b, "binaries", r->bins.n);
 	binary_names(r, &b);
 	jb_int(&b, "jobs", r->o->jobs);
-	huge_json(&r->huge, &b);
+	pool_json(&r->pool, &b);
 	jb_bool(&b, "kmsg", r->kmsg.fd >= 0);
 	if (r->o->kmsg && r->kmsg.fd < 0)
 		jb_str(&b, "kmsg_error", strerror(r->kmsg.open_errno));
@@ -536,15 +537,18 @@ static int run_all(struct opts *o, struct runner *r)
 		close(r->kmsg.fd);
 		r->kmsg.fd = -1;
 	}
-	r->nr_hugepages = sysctl_read("/proc/sys/vm/nr_hugepages");
-	r->huge.wanted = o->hugepages < 0 ? huge_default(o->jobs) : o->hugepages;
-	r->huge.lock_fd = -1;
-	if (r->bins.n)
-		huge_reserve(&r->huge);
+	r->pool.wanted = o->hugepages < 0 ? pool_default(o->jobs) : o->hugepages;
+	r->pool.lock_fd = -1;
+	r->nr_hugepages = sysctl_read(HUGETLB_NR_PATH);
+	if (r->bins.n) {
+		interrupted = pool_take(&r->pool);
+		if (!interrupted)
+			r->nr_hugepages = r->pool.nr_at_start;
+	}
 	rsvd_before = hugetlb_rsvd_pages();
 	stream_frame(&r->out, "stream", "1");
 	frame_run(r);
-	if (o->probe)
+	if (o->probe && !interrupted)
 		interrupted = run_probe(r);
 	if (!res) {
 		r->out.broken = true;	/* no memory: nothing can be run */
@@ -552,7 +556,7 @@ static int run_all(struct opts *o, struct runner *r)
 		/* Tell the binaries whether siblings may run beside them. */
 		snprintf(num, sizeof(num), "%d",
 			 o->jobs < r->bins.n ? o->jobs : r->bins.n);
-		setenv("FAULTLINE_JOBS", num, 1);
+		setenv(RUNENV_JOBS, num, 1);
 		n = run_binaries(r, res, &interrupted);
 	}
 	for (i = 0; i < n; i++) {
@@ -564,7 +568,7 @@ static int run_all(struct opts *o, struct runner *r)
 	}
 	free(res);
 	/* After the last binary, also when interrupted: signals only queue. */
-	huge_restore(&r->huge);
+	pool_give_back(&r->pool);
 
 	if (interrupted)
 		status = "interrupted";
@@ -578,8 +582,8 @@ static int run_all(struct opts *o, struct runner *r)
 	jb_str(&b, "status", status);
 	jb_int(&b, "failed_to_start", failed);
 	jb_int(&b, "timed_out", timed_out);
-	if (r->huge.restore_err)
-		jb_str(&b, "hugepages_error", strerror(-r->huge.restore_err));
+	if (r->pool.restore_err)
+		jb_str(&b, "hugepages_error", strerror(-r->pool.restore_err));
 	/*
 	 * Every mapping of every binary is gone now: the kernel's huge page
 	 * reservations must be back where they were (reports show a finding

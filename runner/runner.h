@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "clock.h"
+#include "hugepages.h"
 
 /*
  * Longest payload line; longer lines are split (never dropped). Large, so
@@ -161,27 +162,46 @@ struct par_ops {
 int par_run(int n, int jobs, struct stream *out, const struct par_ops *ops,
 	    void *ctx, struct spawn_res *res, int *interrupted);
 
-/* ---- pool.c: huge pages for the whole run ---- */
+/* ---- pool.c: the huge page pool for the whole run ---- */
 
-struct huge_state {
-	long wanted;		/* free pages asked for; 0: do nothing */
-	long before;		/* vm.nr_hugepages before, -1 unknown */
-	long set;		/* what we raised it to */
-	long added;		/* pages we added (to take back at the end) */
-	long free_after;	/* free pages once raised */
-	const char *error;	/* why nothing could be done, or NULL */
-	int restore_err;	/* -errno of a failed restore */
-	int lock_fd;		/* HUGE_LOCK held while we own pages, or -1 */
+/* What this run did for a run that died holding the pool (pid 0: none). */
+struct pool_repair {
+	long pid;		/* the dead run */
+	long owed;		/* pages it had added */
+	long found;		/* vm.nr_hugepages found */
+	long left;		/* vm.nr_hugepages after giving back */
+	int err;		/* errno of a failed give-back, or 0 */
+};
+
+struct pool {
+	long wanted;		/* free pages asked for; 0: do not raise */
+	struct hugetlb_raise raise;
+	long nr_at_start;	/* vm.nr_hugepages once ours, before raising */
+	long free_after;	/* free pages once raised, -1 unknown */
+	const char *error;	/* why nothing could be raised, or NULL */
+	int restore_err;	/* -errno of a failed give-back */
+	int record_err;		/* errno of writing the record, or 0 */
+	int lock_fd;		/* POOL_LOCK, held while we own the pool, or -1 */
+	bool recorded;		/* our record is in the lock file */
 	bool waited;		/* another run held the lock first */
+	long waited_for;	/* its pid (0: unknown) */
+	int interrupted;	/* the signal that ended the wait, or 0 */
+	struct pool_repair repair;
 };
 
 /* Default free pages for @jobs binaries at once, within a share of RAM. */
-long huge_default(int jobs);
-/* Make sure @h->wanted free huge pages exist (raising nr_hugepages). */
-void huge_reserve(struct huge_state *h);
-/* Take back what huge_reserve() added. 0 or -errno. */
-int huge_restore(struct huge_state *h);
-/* "hugepages":{...} into the run frame. */
-void huge_json(const struct huge_state *h, struct jbuf *b);
+long pool_default(int jobs);
+/*
+ * Own the pool: take the lock (waiting for another run, as long as no
+ * SIGINT/SIGTERM/SIGHUP comes: returns that signal, nothing changed), give
+ * back what a dead owner left, raise nr_hugepages until @p->wanted pages
+ * are free. With @p->wanted 0 only the repair, and only if the lock is
+ * free at once. 0 or the signal.
+ */
+int pool_take(struct pool *p);
+/* Give back what pool_take() raised and let the pool go. 0 or -errno. */
+int pool_give_back(struct pool *p);
+/* "hugepages":{...} and "hugepages_repair":{...} into the run frame. */
+void pool_json(const struct pool *p, struct jbuf *b);
 
 #endif /* FAULTLINE_RUNNER_H */

@@ -734,7 +734,9 @@ def test_second_run_waits_for_the_huge_page_pool(runner: Path, fakes) -> None:
     finally:
         first.kill()
         first.wait()
-    assert "another run holds the huge page pool" in second.stderr
+    assert (f"waiting for run PID {first.pid} (/run/faultline-hugepages.lock)"
+            in second.stderr)
     h = parse_stream(second.stdout).run["hugepages"]
     assert h.get("waited_for_other_run") is True and h["before"] == before
+    assert h["waited_for_pid"] == first.pid
     assert int(NR_HUGEPAGES.read_text()) == before
