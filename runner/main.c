@@ -5,785 +5,95 @@
  * stream of reports/STREAM.md.
  *
  * On the host it is an ordinary command. As PID 1 inside a VM it mounts
- * what the cases need, takes its options from the kernel command line,
- * writes the stream to the console and leaves the VM; it never exits.
+ * what the cases need, takes the same options from the kernel command
+ * line, writes the stream to the console and leaves the VM; it never
+ * exits.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "pid1.h"
-#include "hugepages.h"
-#include "runenv.h"
 #include "runner.h"
-#include "sysctl.h"
 
-#define DEFAULT_TIMEOUT_S	60.0
-#define DEFAULT_TERM_GRACE_S	0.5
-#define PROBE_STDERR_MAX	4096
-#define MAX_JOBS		256
-#define MAX_HUGEPAGES		(1L << 20)
+/* The runner's own complaints, the stream's error frames. */
+#define WHY_MAX		(PATH_MAX + 256)
 
-struct opts {
-	double timeout_s, term_grace_s;
-	const char *probe;		/* NULL: no probe */
-	const char *output;		/* NULL or "-": stdout */
-	const char *target;
-	bool kmsg, kmsg_user_alerts;
-	int jobs;			/* binaries at once */
-	long hugepages;			/* free huge pages to hold; -1: default */
-	char **paths;
-	int npaths;
-	bool pid1;
-	const char *setup_error;	/* PID 1: what did not mount */
-};
+/* FAULTLINE_CMDLINE stands in for the kernel's (tests, containers). */
+#define CMDLINE_ENV	"FAULTLINE_CMDLINE"
 
-struct binlist {
-	char **path;
-	int n, cap;
-};
-
-struct runner {
-	struct opts *o;
-	struct stream out;
-	struct kmsg kmsg;
-	struct binlist bins;
-	struct pool pool;
-	long nr_hugepages;		/* at start, -1 if unknown */
-	int job_kmsg;			/* the next worker's kmsg reader */
-	/* per program */
-	char probe_err[PROBE_STDERR_MAX];
-	size_t probe_err_len;
-};
-
-static void usage(FILE *f)
+/* Where the stream goes: stdout, or a file (host) or device (PID 1). */
+static int open_output(struct runner *r)
 {
-	fprintf(f,
-"usage: faultline-runner [options] [BINARY|DIR ...]\n"
-"Run uffd-probe --json, then each case binary (sorted), and write the\n"
-"faultline stream (reports/STREAM.md).\n"
-"  -j, --jobs N             run up to N binaries at once (default: the number\n"
-"                           of online CPUs); blocks stay whole and in order\n"
-"      --hugepages N        hold N free huge pages for the whole run, raising\n"
-"                           vm.nr_hugepages and restoring it after (default\n"
-"                           32 per job, at most 1/16 of RAM; 0: leave it)\n"
-"  -t, --timeout SECONDS    per-binary limit (default %g)\n"
-"      --term-grace SECONDS SIGTERM first, SIGKILL after this (default %g;\n"
-"                           0: SIGKILL at once)\n"
-"      --probe PATH         the probe (default: uffd-probe next to the runner)\n"
-"      --no-probe           do not run the probe\n"
-"  -o, --output FILE        write the stream here (default: stdout)\n"
-"      --kmsg, --no-kmsg    report kernel log records (default: on)\n"
-"      --kmsg-user-alerts   records written by user space may alert too\n"
-"      --target NAME        the run frame's target (default: host)\n"
-"  -h, --help, --version\n"
-"Without BINARY|DIR: <runner dir>/cases/*. Exit: 0 all binaries ran,\n"
-"1 some could not be started, 2 usage error or nothing could be run.\n",
-		DEFAULT_TIMEOUT_S, DEFAULT_TERM_GRACE_S);
+	const char *path = r->o->output;
+
+	r->out.fd = STDOUT_FILENO;
+	if (!path || !strcmp(path, "-"))
+		return 0;
+	r->out.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY |
+			 O_CLOEXEC, 0644);
+	if (r->out.fd >= 0)
+		return 0;
+	r->out.fd = STDOUT_FILENO;
+	return -errno;
 }
 
-static int parse_seconds(const char *s, double *val, bool zero_ok)
+/* Exit 1 on the host: which of the two reasons, said plainly. */
+static void explain_failure(const struct runner *r)
 {
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < 0 ||
-	    (!zero_ok && v == 0) || v > 7 * 86400)
-		return -1;
-	*val = v;
-	return 0;
-}
-
-static int parse_count(const char *s, long *val, long min, long max)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max)
-		return -1;
-	*val = v;
-	return 0;
-}
-
-/* Small text file, trailing newlines removed; NULL if unreadable. */
-static char *read_text(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return NULL;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return NULL;
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = '\0';
-	return buf;
-}
-
-static char *runner_dir(void)
-{
-	static char dir[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return NULL;
-	dir[n] = '\0';
-	slash = strrchr(dir, '/');
-	if (!slash)
-		return NULL;
-	*slash = '\0';
-	return dir;
-}
-
-static int bin_add(struct binlist *l, const char *path)
-{
-	char **p;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 32;
-		p = realloc(l->path, sizeof(*p) * (size_t)l->cap);
-		if (!p)
-			return -ENOMEM;
-		l->path = p;
-	}
-	l->path[l->n] = strdup(path);
-	if (!l->path[l->n])
-		return -ENOMEM;
-	l->n++;
-	return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every executable regular file in @dir (not dot files), sorted by name. */
-static int add_dir(struct binlist *l, const char *dir)
-{
-	struct dirent *d;
-	struct stat st;
-	char path[PATH_MAX];
-	int first = l->n, ret = 0;
-	DIR *dh = opendir(dir);
-
-	if (!dh)
-		return -errno;
-	while (!ret && (d = readdir(dh))) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s%s%s", dir,
-			 dir[strlen(dir) - 1] == '/' ? "" : "/", d->d_name);
-		if (stat(path, &st) || !S_ISREG(st.st_mode) ||
-		    access(path, X_OK))
-			continue;
-		ret = bin_add(l, path);
-	}
-	closedir(dh);
-	qsort(l->path + first, (size_t)(l->n - first), sizeof(char *), cmp_str);
-	return ret;
-}
-
-/* Resolve BINARY|DIR arguments; on error say which path in @why. */
-static int collect(struct binlist *l, char **paths, int n, char *why,
-		   size_t whylen)
-{
-	struct stat st;
-	int i, ret;
-
-	for (i = 0; i < n; i++) {
-		if (stat(paths[i], &st))
-			ret = -errno;
-		else if (S_ISDIR(st.st_mode))
-			ret = add_dir(l, paths[i]);
-		else
-			ret = bin_add(l, paths[i]);
-		if (ret) {
-			snprintf(why, whylen, "%s: %s", paths[i], strerror(-ret));
-			return ret;
-		}
-	}
-	return 0;
-}
-
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
-
-/* ---- payload lines ---- */
-
-static void on_stdout(void *ctx, const char *line, size_t len)
-{
-	struct runner *r = ctx;
-
-	/* A program must not be able to forge a frame. */
-	if (len >= 11 && !memcmp(line, "@@faultline", 11))
-		stream_line(&r->out, "# stdout: ", line, len);
+	if (r->out.broken)
+		fprintf(stderr, "faultline-runner: cannot write the stream (%s: %s): the reader went away; stopped there\n",
+			r->o->output && strcmp(r->o->output, "-") ?
+			r->o->output : "stdout",
+			strerror(r->out.write_errno));
 	else
-		stream_line(&r->out, NULL, line, len);
-}
-
-static void on_stderr(void *ctx, const char *line, size_t len)
-{
-	struct runner *r = ctx;
-	bool diag = (len >= 2 && line[0] == '#' && line[1] == ' ') ||
-		    (len == 1 && line[0] == '#');
-
-	stream_line(&r->out, diag ? NULL : "# stderr: ", line, len);
-}
-
-static void on_probe_stderr(void *ctx, const char *line, size_t len)
-{
-	struct runner *r = ctx;
-	size_t room = sizeof(r->probe_err) - 1 - r->probe_err_len;
-
-	if (len + 1 > room)
-		len = room ? room - 1 : 0;
-	memcpy(r->probe_err + r->probe_err_len, line, len);
-	r->probe_err_len += len;
-	if (room)
-		r->probe_err[r->probe_err_len++] = '\n';
-	r->probe_err[r->probe_err_len] = '\0';
-}
-
-/* ---- frames ---- */
-
-static void put_result(struct jbuf *b, const struct spawn_res *res)
-{
-	if (res->exit_code >= 0)
-		jb_int(b, "exit", res->exit_code);
-	else
-		jb_null(b, "exit");
-	if (res->signal)
-		jb_int(b, "signal", res->signal);
-	else
-		jb_null(b, "signal");
-	jb_bool(b, "timed_out", res->timed_out);
-	jb_int(b, "duration_ms", res->duration_ms);
-	if (res->core)
-		jb_bool(b, "core_dumped", true);
-	if (res->unkillable)
-		jb_bool(b, "unkillable", true);
-	if (res->leaked)
-		jb_int(b, "leaked", res->leaked);
-	if (res->interrupted)
-		jb_int(b, "interrupted", res->interrupted);
-	if (res->exec_errno) {
-		char why[PATH_MAX + 64];
-
-		snprintf(why, sizeof(why), "cannot execute: %s",
-			 strerror(res->exec_errno));
-		jb_str(b, "error", why);
-	}
-}
-
-/*
- * The names of every binary this run will execute, up front: a stream cut
- * by a panic then still says which binaries never got to run.
- */
-static void binary_names(struct runner *r, struct jbuf *b)
-{
-	const char **names = calloc((size_t)r->bins.n + 1, sizeof(*names));
-	int i;
-
-	if (!names)
-		return;
-	for (i = 0; i < r->bins.n; i++)
-		names[i] = base_name(r->bins.path[i]);
-	jb_str_array(b, "binary_names", names, r->bins.n);
-	free(names);
-}
-
-static void frame_run(struct runner *r)
-{
-	char cmdline[4096], started[32];
-	struct utsname u;
-	struct jbuf b;
-	struct tm tm;
-	time_t t = time(NULL);
-
-	memset(&u, 0, sizeof(u));
-	uname(&u);
-	gmtime_r(&t, &tm);
-	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
-
-	jb_init(&b);
-	jb_str(&b, "release", u.release);
-	jb_str(&b, "version", u.version);
-	jb_str(&b, "machine", u.machine);
-	jb_str(&b, "hostname", u.nodename);
-	jb_str(&b, "target", r->o->target);
-	jb_str(&b, "started", started);
-	jb_str(&b, "faultline_version", FAULTLINE_VERSION);
-	jb_str(&b, "cmdline", read_text("/proc/cmdline", cmdline,
-					 sizeof(cmdline)));
-	if (r->nr_hugepages >= 0)
-		jb_int(&b, "nr_hugepages", r->nr_hugepages);
-	else
-		jb_null(&b, "nr_hugepages");
-	jb_bool(&b, "pid1", r->o->pid1);
-	jb_int(&b, "uid", (long long)geteuid());
-	jb_num(&b, "timeout_s", r->o->timeout_s);
-	jb_int(&b, "binaries", r->bins.n);
-	binary_names(r, &b);
-	jb_int(&b, "jobs", r->o->jobs);
-	pool_json(&r->pool, &b);
-	jb_bool(&b, "kmsg", r->kmsg.fd >= 0);
-	if (r->o->kmsg && r->kmsg.fd < 0)
-		jb_str(&b, "kmsg_error", strerror(r->kmsg.open_errno));
-	if (r->o->setup_error)
-		jb_str(&b, "setup_error", r->o->setup_error);
-	stream_frame(&r->out, "run", jb_end(&b));
-	jb_free(&b);
-}
-
-/* Returns the signal that interrupted the runner meanwhile, or 0. */
-static int run_probe(struct runner *r)
-{
-	char *argv[] = { (char *)r->o->probe, "--json", NULL };
-	struct spawn_req req = {
-		.path = r->o->probe, .argv = argv,
-		.timeout_s = r->o->timeout_s,
-		.term_grace_s = r->o->term_grace_s,
-		.out_line = on_stdout, .err_line = on_probe_stderr, .ctx = r,
-	};
-	struct spawn_res res;
-	struct jbuf b;
-
-	r->probe_err_len = 0;
-	r->probe_err[0] = '\0';
-	stream_frame(&r->out, "probe-begin", NULL);
-	spawn_run(&req, &res);
-	jb_init(&b);
-	put_result(&b, &res);
-	jb_str(&b, "path", r->o->probe);
-	if (r->probe_err_len)
-		jb_str(&b, "stderr", r->probe_err);
-	stream_frame(&r->out, "probe-end", jb_end(&b));
-	jb_free(&b);
-	return res.interrupted;
-}
-
-static void run_binary(struct runner *r, int i, struct spawn_res *res)
-{
-	const char *path = r->bins.path[i];
-	char *argv[] = { (char *)path, NULL };
-	struct spawn_req req = {
-		.path = path, .argv = argv,
-		.timeout_s = r->o->timeout_s,
-		.term_grace_s = r->o->term_grace_s,
-		.out_line = on_stdout, .err_line = on_stderr, .ctx = r,
-		.kmsg = r->kmsg.fd >= 0 ? &r->kmsg : NULL,
-	};
-	struct jbuf b;
-
-	jb_init(&b);
-	jb_str(&b, "name", base_name(path));
-	jb_str(&b, "path", path);
-	jb_num(&b, "timeout_s", r->o->timeout_s);
-	jb_int(&b, "index", i + 1);
-	jb_int(&b, "of", r->bins.n);
-	stream_frame(&r->out, "binary-begin", jb_end(&b));
-	jb_free(&b);
-
-	kmsg_mark(&r->kmsg);
-	spawn_run(&req, res);
-
-	jb_init(&b);
-	jb_str(&b, "name", base_name(path));
-	put_result(&b, res);
-	jb_bool(&b, "kmsg_alert", r->kmsg.alert);
-	if (r->kmsg.lines)
-		jb_int(&b, "kmsg_lines", r->kmsg.lines);
-	stream_frame(&r->out, "binary-end", jb_end(&b));
-	jb_free(&b);
-}
-
-/*
- * Before job @i's worker is forked: a kmsg reader of its own (the runner's
- * shares its read position with every fork), at the end of the log now,
- * so the job sees every record from the moment it was started.
- */
-static int job_prepare(void *ctx, int i)
-{
-	struct runner *r = ctx;
-
-	(void)i;
-	r->job_kmsg = -1;
-	if (r->kmsg.fd < 0)
-		return -1;
-	r->job_kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (r->job_kmsg >= 0)
-		lseek(r->job_kmsg, 0, SEEK_END);
-	return r->job_kmsg;
-}
-
-/* In a worker: job @i's block goes to @out_fd, kmsg from its own reader. */
-static void job_run(void *ctx, int i, int out_fd, struct spawn_res *res)
-{
-	struct runner *r = ctx;
-
-	r->out.fd = out_fd;
-	r->out.broken = false;
-	if (r->kmsg.fd >= 0) {
-		close(r->kmsg.fd);
-		r->kmsg.fd = r->job_kmsg;
-		r->kmsg.keep_pos = true;
-	}
-	run_binary(r, i, res);
-}
-
-/* A worker that could not start or died: end its block all the same. */
-static void job_lost(void *ctx, int i, struct stream *out, bool begun,
-		     const char *why, const struct spawn_res *res)
-{
-	struct runner *r = ctx;
-	const char *path = r->bins.path[i];
-	struct jbuf b;
-
-	if (!begun) {
-		jb_init(&b);
-		jb_str(&b, "name", base_name(path));
-		jb_str(&b, "path", path);
-		jb_num(&b, "timeout_s", r->o->timeout_s);
-		jb_int(&b, "index", i + 1);
-		jb_int(&b, "of", r->bins.n);
-		stream_frame(out, "binary-begin", jb_end(&b));
-		jb_free(&b);
-	}
-	jb_init(&b);
-	jb_str(&b, "name", base_name(path));
-	jb_null(&b, "exit");
-	jb_null(&b, "signal");
-	jb_bool(&b, "timed_out", false);
-	jb_int(&b, "duration_ms", res->duration_ms);
-	jb_bool(&b, "kmsg_alert", false);
-	jb_str(&b, "error", why);
-	stream_frame(out, "binary-end", jb_end(&b));
-	jb_free(&b);
-}
-
-/* Each binary in turn; returns how many were run (results in @res). */
-static int run_sequential(struct runner *r, struct spawn_res *res,
-			  int *interrupted)
-{
-	int i;
-
-	for (i = 0; i < r->bins.n && !*interrupted && !r->out.broken; i++) {
-		run_binary(r, i, &res[i]);
-		*interrupted = res[i].interrupted;
-	}
-	return i;
-}
-
-static int run_binaries(struct runner *r, struct spawn_res *res,
-			int *interrupted)
-{
-	static const struct par_ops ops = {
-		.prepare = job_prepare, .run = job_run, .lost = job_lost,
-	};
-	int n;
-
-	if (r->o->jobs > 1 && r->bins.n > 1) {
-		n = par_run(r->bins.n, r->o->jobs, &r->out, &ops, r, res,
-			    interrupted);
-		if (n >= 0)
-			return n;
-		/* No memory for the bookkeeping: one at a time then. */
-	}
-	return run_sequential(r, res, interrupted);
-}
-
-/*
- * Everything after option parsing, for both modes. Returns the exit code:
- * 0 all binaries ran, 1 some could not be started (or the output broke),
- * 2 nothing could be run, 128+N interrupted by signal N.
- */
-static int run_all(struct opts *o, struct runner *r)
-{
-	int i, n = 0, started = 0, failed = 0, timed_out = 0, interrupted = 0;
-	struct spawn_res *res = calloc((size_t)r->bins.n + 1, sizeof(*res));
-	uint64_t t0 = now_ms();
-	const char *status;
-	struct jbuf b;
-	char num[16];
-	long long rsvd_before, rsvd_after;
-	int rc;
-
-	kmsg_open(&r->kmsg, &r->out, o->kmsg_user_alerts);
-	if (!o->kmsg && r->kmsg.fd >= 0) {
-		close(r->kmsg.fd);
-		r->kmsg.fd = -1;
-	}
-	r->pool.wanted = o->hugepages < 0 ? pool_default(o->jobs) : o->hugepages;
-	r->pool.lock_fd = -1;
-	r->nr_hugepages = sysctl_read(HUGETLB_NR_PATH);
-	if (r->bins.n) {
-		interrupted = pool_take(&r->pool);
-		if (!interrupted)
-			r->nr_hugepages = r->pool.nr_at_start;
-	}
-	rsvd_before = hugetlb_rsvd_pages();
-	stream_frame(&r->out, "stream", "1");
-	frame_run(r);
-	if (o->probe && !interrupted)
-		interrupted = run_probe(r);
-	if (!res) {
-		r->out.broken = true;	/* no memory: nothing can be run */
-	} else if (!interrupted) {
-		/* Tell the binaries whether siblings may run beside them. */
-		snprintf(num, sizeof(num), "%d",
-			 o->jobs < r->bins.n ? o->jobs : r->bins.n);
-		setenv(RUNENV_JOBS, num, 1);
-		n = run_binaries(r, res, &interrupted);
-	}
-	for (i = 0; i < n; i++) {
-		if (res[i].exec_errno)
-			failed++;
-		else
-			started++;
-		timed_out += res[i].timed_out;
-	}
-	free(res);
-	/* After the last binary, also when interrupted: signals only queue. */
-	pool_give_back(&r->pool);
-
-	if (interrupted)
-		status = "interrupted";
-	else if (!r->bins.n)
-		status = "empty";
-	else
-		status = "complete";
-	jb_init(&b);
-	jb_int(&b, "duration_ms", (long long)(now_ms() - t0));
-	jb_int(&b, "binaries", started);
-	jb_str(&b, "status", status);
-	jb_int(&b, "failed_to_start", failed);
-	jb_int(&b, "timed_out", timed_out);
-	if (r->pool.restore_err)
-		jb_str(&b, "hugepages_error", strerror(-r->pool.restore_err));
-	/*
-	 * Every mapping of every binary is gone now: the kernel's huge page
-	 * reservations must be back where they were (reports show a finding
-	 * when not). A binary run alone checks this itself (harness/mem.c);
-	 * side by side the binaries cannot tell, so the runner does.
-	 */
-	rsvd_after = hugetlb_rsvd_pages();
-	if (o->jobs > 1 && r->bins.n > 1 && rsvd_before != HUGETLB_UNKNOWN &&
-	    rsvd_after != HUGETLB_UNKNOWN && mem_huge_page_size()) {
-		jb_int(&b, "hugepages_rsvd_before", rsvd_before);
-		jb_int(&b, "hugepages_rsvd_after", rsvd_after);
-	}
-	stream_frame(&r->out, "run-end", jb_end(&b));
-	jb_free(&b);
-
-	if (interrupted)
-		rc = 128 + interrupted;
-	else if (!started)
-		rc = 2;
-	else if (failed || r->out.broken)
-		rc = 1;
-	else
-		rc = 0;
-	return rc;
-}
-
-/* A run that could not happen: still a well-formed stream saying why. */
-static void frame_fatal(struct runner *r, const char *why)
-{
-	struct jbuf b;
-
-	jb_init(&b);
-	jb_int(&b, "duration_ms", 0);
-	jb_int(&b, "binaries", 0);
-	jb_str(&b, "status", "error");
-	jb_str(&b, "error", why);
-	stream_frame(&r->out, "run-end", jb_end(&b));
-	jb_free(&b);
-}
-
-/* ---- host mode ---- */
-
-enum { OPT_PROBE = 256, OPT_NO_PROBE, OPT_KMSG, OPT_NO_KMSG, OPT_USER_ALERTS,
-       OPT_TARGET, OPT_GRACE, OPT_VERSION, OPT_HUGEPAGES };
-
-static int parse_args(struct opts *o, int argc, char **argv)
-{
-	static const struct option lopts[] = {
-		{ "timeout", required_argument, NULL, 't' },
-		{ "jobs", required_argument, NULL, 'j' },
-		{ "hugepages", required_argument, NULL, OPT_HUGEPAGES },
-		{ "term-grace", required_argument, NULL, OPT_GRACE },
-		{ "probe", required_argument, NULL, OPT_PROBE },
-		{ "no-probe", no_argument, NULL, OPT_NO_PROBE },
-		{ "output", required_argument, NULL, 'o' },
-		{ "kmsg", no_argument, NULL, OPT_KMSG },
-		{ "no-kmsg", no_argument, NULL, OPT_NO_KMSG },
-		{ "kmsg-user-alerts", no_argument, NULL, OPT_USER_ALERTS },
-		{ "target", required_argument, NULL, OPT_TARGET },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ NULL, 0, NULL, 0 },
-	};
-	static char probe_path[PATH_MAX + 16], cases_path[PATH_MAX + 16];
-	static char *default_paths[2];
-	bool no_probe = false;
-	char *dir = runner_dir();
-	long val;
-	int c;
-
-	while ((c = getopt_long(argc, argv, "t:j:o:h", lopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			if (parse_count(optarg, &val, 1, MAX_JOBS)) {
-				fprintf(stderr, "faultline-runner: bad --jobs '%s' (1..%d)\n", optarg, MAX_JOBS);
-				return 2;
-			}
-			o->jobs = (int)val;
-			break;
-		case OPT_HUGEPAGES:
-			if (parse_count(optarg, &o->hugepages, 0, MAX_HUGEPAGES)) {
-				fprintf(stderr, "faultline-runner: bad --hugepages '%s' (0..%ld)\n", optarg, MAX_HUGEPAGES);
-				return 2;
-			}
-			break;
-		case 't':
-			if (parse_seconds(optarg, &o->timeout_s, false)) {
-				fprintf(stderr, "faultline-runner: bad --timeout '%s' (seconds > 0)\n", optarg);
-				return 2;
-			}
-			break;
-		case OPT_GRACE:
-			if (parse_seconds(optarg, &o->term_grace_s, true)) {
-				fprintf(stderr, "faultline-runner: bad --term-grace '%s' (seconds >= 0)\n", optarg);
-				return 2;
-			}
-			break;
-		case OPT_PROBE:
-			o->probe = optarg;
-			no_probe = false;
-			break;
-		case OPT_NO_PROBE:
-			no_probe = true;
-			break;
-		case 'o':
-			o->output = optarg;
-			break;
-		case OPT_KMSG:
-			o->kmsg = true;
-			break;
-		case OPT_NO_KMSG:
-			o->kmsg = false;
-			break;
-		case OPT_USER_ALERTS:
-			o->kmsg_user_alerts = true;
-			break;
-		case OPT_TARGET:
-			o->target = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case OPT_VERSION:
-			printf("faultline-runner %s\n", FAULTLINE_VERSION);
-			return 0;
-		default:
-			fprintf(stderr, "Try 'faultline-runner --help'.\n");
-			return 2;
-		}
-	}
-	if (no_probe) {
-		o->probe = NULL;
-	} else if (!o->probe) {
-		if (!dir) {
-			fprintf(stderr, "faultline-runner: cannot find my directory; use --probe or --no-probe\n");
-			return 2;
-		}
-		snprintf(probe_path, sizeof(probe_path), "%s/uffd-probe", dir);
-		o->probe = probe_path;
-	}
-	o->paths = argv + optind;
-	o->npaths = argc - optind;
-	if (!o->npaths) {
-		if (!dir) {
-			fprintf(stderr, "faultline-runner: cannot find my directory; name the binaries\n");
-			return 2;
-		}
-		snprintf(cases_path, sizeof(cases_path), "%s/cases", dir);
-		default_paths[0] = cases_path;
-		o->paths = default_paths;
-		o->npaths = 1;
-	}
-	return -1;
+		fprintf(stderr, "faultline-runner: some binaries could not be started (see the stream)\n");
 }
 
 static int host_main(int argc, char **argv)
 {
-	struct opts o = {
-		.timeout_s = DEFAULT_TIMEOUT_S,
-		.term_grace_s = DEFAULT_TERM_GRACE_S,
-		.target = "host", .kmsg = true,
-		.jobs = 1, .hugepages = -1,
-	};
 	static struct runner r;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	char why[PATH_MAX + 64];
+	static struct opts o;
+	char why[WHY_MAX];
 	int rc, err;
 
-	if (cpus > 1)
-		o.jobs = cpus > MAX_JOBS ? MAX_JOBS : (int)cpus;
-	rc = parse_args(&o, argc, argv);
+	opts_defaults(&o, false);
+	rc = opts_from_argv(&o, argc, argv);
 	if (rc >= 0)
 		return rc;
-	r.o = &o;
-	r.kmsg.fd = -1;
-	if (collect(&r.bins, o.paths, o.npaths, why, sizeof(why))) {
+	if (opts_finish(&o, why, sizeof(why))) {
 		fprintf(stderr, "faultline-runner: %s\n", why);
 		return 2;
 	}
-	r.out.fd = STDOUT_FILENO;
-	if (o.output && strcmp(o.output, "-")) {
-		r.out.fd = open(o.output, O_WRONLY | O_CREAT | O_TRUNC |
-				O_CLOEXEC, 0644);
-		if (r.out.fd < 0) {
-			fprintf(stderr, "faultline-runner: %s: %s\n", o.output,
-				strerror(errno));
-			return 2;
-		}
+	r.o = &o;
+	r.kmsg.fd = -1;
+	r.pool.lock_fd = -1;
+	if (run_collect(&r.bins, o.paths, o.npaths, why, sizeof(why))) {
+		fprintf(stderr, "faultline-runner: %s\n", why);
+		return 2;
+	}
+	err = open_output(&r);
+	if (err) {
+		fprintf(stderr, "faultline-runner: %s: %s\n", o.output,
+			strerror(-err));
+		return 2;
 	}
 	err = spawn_init(false);
 	if (err) {
 		fprintf(stderr, "faultline-runner: setup: %s\n", strerror(-err));
 		return 2;
 	}
-	rc = run_all(&o, &r);
+	rc = run_all(&r);
 	if (!r.bins.n)
 		fprintf(stderr, "faultline-runner: no case binaries in %s\n",
 			o.npaths == 1 ? o.paths[0] : "the given paths");
 	else if (rc == 1)
-		fprintf(stderr, "faultline-runner: some binaries could not be started (see the stream)\n");
+		explain_failure(&r);
 	return rc;
 }
 
@@ -802,54 +112,42 @@ static void pid1_crash(int sig)
 	pid1_shutdown(1);
 }
 
-/* faultline.<key>=<value> from /proc/cmdline; copied into @val. */
-static bool cmdline_opt(const char *cmdline, const char *key, char *val,
-			size_t size)
+/* The options of this boot: 0, or -1 with @why (the stream says it). */
+static int pid1_options(struct runner *r, char *why, size_t len)
 {
-	size_t klen = strlen(key);
-	const char *p = cmdline;
+	static char cmdline[4096];
+	const char *text = getenv(CMDLINE_ENV);
+	int err;
 
-	while ((p = strstr(p, key))) {
-		bool start = p == cmdline || p[-1] == ' ';
-
-		if (start && p[klen] == '=') {
-			size_t n = strcspn(p + klen + 1, " \n");
-
-			if (n >= size)
-				n = size - 1;
-			memcpy(val, p + klen + 1, n);
-			val[n] = '\0';
-			return true;
-		}
-		p += klen;
-	}
-	return false;
+	if (!text)
+		text = read_text("/proc/cmdline", cmdline, sizeof(cmdline));
+	if (text && opts_from_cmdline(r->o, text, why, len))
+		return -1;
+	if (opts_finish(r->o, why, len))
+		return -1;
+	err = open_output(r);
+	if (err)
+		snprintf(why, len, "kernel command line: faultline.output=%s: %s",
+			 r->o->output, strerror(-err));
+	return err ? -1 : 0;
 }
 
 static void pid1_main(void)
 {
-	static char cmdline[4096], probe[PATH_MAX], cases[PATH_MAX];
-	static char target[128], output[PATH_MAX], val[64], setup[128];
-	static char *paths[64];
-	static struct runner r;
-	struct opts o = {
-		.timeout_s = DEFAULT_TIMEOUT_S,
-		.term_grace_s = DEFAULT_TERM_GRACE_S,
-		.target = "vm", .kmsg = true, .pid1 = true,
-		.probe = "/uffd-probe", .jobs = 1, .hugepages = -1,
-	};
 	static const int crash_sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE,
 					  SIGABRT };
-	char why[PATH_MAX + 64];
+	static char setup[128];
+	static struct runner r;
+	static struct opts o;
+	char why[WHY_MAX];
 	size_t i;
-	int err, rc;
-	long num;
-	char *tok, *save;
+	int err;
 
 	for (i = 0; i < sizeof(crash_sigs) / sizeof(crash_sigs[0]); i++)
 		signal(crash_sigs[i], pid1_crash);
 	err = pid1_setup();
 	pid1_console();
+	opts_defaults(&o, true);
 	if (err) {
 		snprintf(setup, sizeof(setup), "mount: %s", strerror(-err));
 		o.setup_error = setup;
@@ -859,62 +157,24 @@ static void pid1_main(void)
 
 	r.o = &o;
 	r.kmsg.fd = -1;
+	r.pool.lock_fd = -1;
 	r.out.fd = STDOUT_FILENO;
 	/* The kernel shares the console: start every frame on a new line. */
 	r.out.nl_before_frame = true;
 
-	/* FAULTLINE_CMDLINE stands in for the kernel's (tests, containers). */
-	if (getenv("FAULTLINE_CMDLINE"))
-		snprintf(cmdline, sizeof(cmdline), "%s",
-			 getenv("FAULTLINE_CMDLINE"));
-	else
-		read_text("/proc/cmdline", cmdline, sizeof(cmdline));
-	if (cmdline_opt(cmdline, "faultline.timeout", val, sizeof(val)))
-		parse_seconds(val, &o.timeout_s, false);
-	if (cmdline_opt(cmdline, "faultline.term_grace", val, sizeof(val)))
-		parse_seconds(val, &o.term_grace_s, true);
-	if (cmdline_opt(cmdline, "faultline.jobs", val, sizeof(val)) &&
-	    !parse_count(val, &num, 1, MAX_JOBS))
-		o.jobs = (int)num;
-	if (cmdline_opt(cmdline, "faultline.hugepages", val, sizeof(val)))
-		parse_count(val, &o.hugepages, 0, MAX_HUGEPAGES);
-	/*
-	 * One binary at a time in a throw-away VM: nothing races, the cases
-	 * reserve their own pages as they always did.
-	 */
-	if (o.hugepages < 0 && o.jobs == 1)
-		o.hugepages = 0;
-	if (cmdline_opt(cmdline, "faultline.kmsg", val, sizeof(val)))
-		o.kmsg = strcmp(val, "0") != 0;
-	if (cmdline_opt(cmdline, "faultline.target", target, sizeof(target)))
-		o.target = target;
-	if (cmdline_opt(cmdline, "faultline.probe", probe, sizeof(probe)))
-		o.probe = strcmp(probe, "none") ? probe : NULL;
-	if (cmdline_opt(cmdline, "faultline.output", output, sizeof(output))) {
-		int fd = open(output, O_WRONLY | O_NOCTTY | O_CLOEXEC);
-
-		if (fd >= 0)
-			r.out.fd = fd;
+	if (pid1_options(&r, why, sizeof(why))) {
+		run_fatal(&r, why);
+		pid1_shutdown(1);
 	}
-	if (!cmdline_opt(cmdline, "faultline.cases", cases, sizeof(cases)))
-		strcpy(cases, "/cases/");
-	for (tok = strtok_r(cases, ",", &save); tok && o.npaths < 64;
-	     tok = strtok_r(NULL, ",", &save))
-		paths[o.npaths++] = tok;
-	o.paths = paths;
-
 	err = spawn_init(true);
-	if (err || collect(&r.bins, o.paths, o.npaths, why, sizeof(why))) {
+	if (err || run_collect(&r.bins, o.paths, o.npaths, why, sizeof(why))) {
 		if (err)
 			snprintf(why, sizeof(why), "runner setup: %s",
 				 strerror(-err));
-		stream_frame(&r.out, "stream", "1");
-		frame_run(&r);
-		frame_fatal(&r, why);
+		run_fatal(&r, why);
 		pid1_shutdown(1);
 	}
-	rc = run_all(&o, &r);
-	pid1_shutdown(rc ? 1 : 0);
+	pid1_shutdown(run_all(&r) ? 1 : 0);
 }
 
 int main(int argc, char **argv)

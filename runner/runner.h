@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "clock.h"
@@ -52,6 +53,7 @@ struct stream {
 	bool nl_before_frame;
 	/* A write failed for good (reader gone): stop after this binary. */
 	bool broken;
+	int write_errno;	/* why (EPIPE: the reader went away) */
 };
 
 /* "@@faultline <kw>[ <rest>]\n" in one write. */
@@ -203,5 +205,77 @@ int pool_take(struct pool *p);
 int pool_give_back(struct pool *p);
 /* "hugepages":{...} and "hugepages_repair":{...} into the run frame. */
 void pool_json(const struct pool *p, struct jbuf *b);
+
+/* ---- options.c: one option table for argv and the kernel command line ---- */
+
+struct opts {
+	double timeout_s, term_grace_s;
+	const char *probe;		/* NULL: no probe */
+	bool no_probe;
+	const char *output;		/* NULL or "-": stdout */
+	const char *target;
+	bool kmsg, kmsg_user_alerts;
+	int jobs;			/* binaries at once */
+	long hugepages;			/* free huge pages to hold; -1: default */
+	char **paths;			/* BINARY|DIR, --cases, faultline.cases */
+	int npaths, paths_cap;
+	bool help, version;		/* host only */
+	bool pid1;
+	const char *setup_error;	/* PID 1: what did not mount */
+};
+
+/* Defaults of the mode (@pid1: inside a VM). */
+void opts_defaults(struct opts *o, bool pid1);
+/* --help */
+void opts_usage(FILE *f);
+/*
+ * Options from argv (host). -1 to go on, else the exit code: 0 after
+ * --help or --version, 2 after a usage error (the message is printed).
+ */
+int opts_from_argv(struct opts *o, int argc, char **argv);
+/*
+ * faultline.<option>[=<value>] words of a kernel command line. 0, or -1
+ * with a message naming the word in @why.
+ */
+int opts_from_cmdline(struct opts *o, const char *cmdline, char *why,
+		      size_t len);
+/* Fill in what was not given (probe, cases, PID 1 huge pages). 0 or -1. */
+int opts_finish(struct opts *o, char *why, size_t len);
+
+/* ---- run.c: one run, host or PID 1 ---- */
+
+#define PROBE_STDERR_MAX	4096
+
+struct binlist {
+	char **path;
+	int n, cap;
+};
+
+struct runner {
+	struct opts *o;
+	struct stream out;
+	struct kmsg kmsg;
+	struct binlist bins;
+	struct pool pool;
+	long nr_hugepages;		/* at start, -1 if unknown */
+	int job_kmsg;			/* the next worker's kmsg reader */
+	/* per program */
+	char probe_err[PROBE_STDERR_MAX];
+	size_t probe_err_len;
+};
+
+/* Small text file, trailing blanks and newlines removed; NULL if unreadable. */
+char *read_text(const char *path, char *buf, size_t size);
+/* Resolve BINARY|DIR arguments into @l; on error say which path in @why. */
+int run_collect(struct binlist *l, char **paths, int n, char *why,
+		size_t whylen);
+/*
+ * The whole run: the stream from its first frame to run-end. The exit
+ * code: 0 all binaries ran, 1 some could not be started (or the output
+ * broke), 2 nothing could be run, 128+N interrupted by signal N.
+ */
+int run_all(struct runner *r);
+/* A run that cannot happen: the stream's first frames and run-end error. */
+void run_fatal(struct runner *r, const char *why);
 
 #endif /* FAULTLINE_RUNNER_H */
