@@ -15,123 +15,13 @@ import signal
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-FRAME = "@@faultline "
-FAKE_MODES = ("pass", "hang", "hang-noterm", "crash", "trunc", "stderr",
-              "kmsg", "leak", "flood", "forge")
-
-
-@dataclass
-class Binary:
-    begin: dict[str, Any]
-    end: dict[str, Any] | None = None
-    payload: list[str] = field(default_factory=list)
-    kmsg: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class Stream:
-    run: dict[str, Any]
-    probe_payload: list[str] | None = None
-    probe_end: dict[str, Any] | None = None
-    binaries: list[Binary] = field(default_factory=list)
-    end: dict[str, Any] | None = None
-
-    def binary(self, name: str) -> Binary:
-        found = [b for b in self.binaries if b.begin["name"] == name]
-        assert len(found) == 1, f"{name}: {len(found)} sections"
-        return found[0]
-
-
-def parse_stream(text: str, vm: bool = False) -> Stream:
-    """Parse and check the framing strictly (a runner bug must fail here).
-    @vm: a console, where kernel messages are noise outside the sections,
-    also after run-end (QEMU may let the guest print while it exits)."""
-    if vm:
-        # PID 1 writes "\n" before each frame; nothing else is blank.
-        lines = [ln for ln in text.split("\n") if ln != ""]
-    else:
-        assert text.endswith("\n"), "the stream must end with a newline"
-        lines = text[:-1].split("\n")
-    assert lines[0] == "@@faultline stream 1"
-    kw, _, arg = lines[1].partition(" ")[2].partition(" ")
-    assert lines[1].startswith(FRAME) and kw == "run"
-    s = Stream(run=json.loads(arg))
-    section: str | None = None
-    cur: Binary | None = None
-    for ln in lines[2:]:
-        if s.end is not None and vm and not ln.startswith(FRAME):
-            continue            # console noise after the stream
-        assert s.end is None, f"line after run-end: {ln!r}"
-        if not ln.startswith(FRAME):
-            if vm and not section:
-                continue        # kernel messages on the console
-            assert section, f"payload outside a section: {ln!r}"
-            (cur.payload if section == "binary" else s.probe_payload).append(ln)
-            continue
-        kw, _, arg = ln[len(FRAME):].partition(" ")
-        data = json.loads(arg) if arg else None
-        if kw == "probe-begin":
-            assert section is None and s.probe_payload is None and not s.binaries
-            assert data is None
-            section, s.probe_payload = "probe", []
-        elif kw == "probe-end":
-            assert section == "probe"
-            section, s.probe_end = None, data
-        elif kw == "binary-begin":
-            assert section is None, "binary-begin inside a section"
-            cur = Binary(begin=data)
-            s.binaries.append(cur)
-            section = "binary"
-        elif kw == "kmsg":
-            assert section == "binary" and isinstance(data["alert"], bool)
-            cur.kmsg.append(data)
-        elif kw == "binary-end":
-            assert section == "binary" and data["name"] == cur.begin["name"]
-            for key in ("exit", "signal", "timed_out", "duration_ms", "kmsg_alert"):
-                assert key in data, f"binary-end lacks {key}"
-            assert data["kmsg_alert"] == any(k["alert"] for k in cur.kmsg)
-            cur.end, section = data, None
-        elif kw == "run-end":
-            assert section is None
-            s.end = data
-        else:
-            raise AssertionError(f"unknown frame {kw!r}")
-    assert s.end is not None, "no run-end"
-    return s
-
-
-@pytest.fixture(scope="session")
-def runner(build_dir: Path) -> Path:
-    return build_dir / "faultline-runner"
-
-
-@pytest.fixture
-def fakes(build_dir: Path, tmp_path: Path):
-    """fakes(*modes) -> a directory of fake cases named after their mode."""
-    def make(*modes: str, where: Path | None = None) -> Path:
-        d = (where or tmp_path) / "cases"
-        d.mkdir(parents=True, exist_ok=True)
-        for m in modes:
-            assert m in FAKE_MODES
-            if where is None:
-                (d / m).symlink_to(build_dir / "tools" / "fake_case")
-            else:
-                # A copy: the link target may be hidden by PID 1's mounts.
-                shutil.copy2(build_dir / "tools" / "fake_case", d / m)
-        return d
-    return make
-
-
-def run(runner: Path, *args: str, env: dict[str, str] | None = None,
-        timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(runner), *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+from runner_util import (NR_HUGEPAGES, Binary, Stream, huge_free,
+                         hugetlb_writable, parse_stream, run)
 
 
 def pids_of(b: Binary) -> list[int]:
@@ -501,21 +391,6 @@ def test_bad_jobs_or_hugepages(runner: Path, args: list[str]) -> None:
 
 
 # ---- huge pages held by the runner ----
-
-NR_HUGEPAGES = Path("/proc/sys/vm/nr_hugepages")
-
-
-def huge_free() -> int:
-    """Free huge pages not promised to a mapping (as the harness counts)."""
-    info = dict(ln.split(":", 1) for ln in
-                Path("/proc/meminfo").read_text().splitlines())
-    return int(info["HugePages_Free"]) - int(info["HugePages_Rsvd"])
-
-
-def hugetlb_writable() -> bool:
-    return (os.geteuid() == 0 and NR_HUGEPAGES.exists()
-            and os.access(NR_HUGEPAGES, os.W_OK))
-
 
 @pytest.mark.skipif(not hugetlb_writable(), reason="needs root and hugetlb")
 def test_hugepages_raised_then_restored(runner: Path, fakes) -> None:
