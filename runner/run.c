@@ -488,9 +488,11 @@ int run_all(struct runner *r)
 
 	if (interrupted)
 		rc = 128 + interrupted;
+	else if (r->out.broken)
+		rc = 1;		/* whenever the reader went away */
 	else if (!started)
 		rc = 2;
-	else if (failed || r->out.broken)
+	else if (failed)
 		rc = 1;
 	else
 		rc = 0;
