@@ -163,25 +163,33 @@ static void lb_close(struct lbuf *l)
 	l->cap = sizeof(l->small);
 }
 
-/* Read what is there; at EOF (or on error) flush the partial line. */
-static void lb_read(struct lbuf *l)
+bool read_ready(int fd, void (*fn)(void *ctx, const char *buf, size_t len),
+		void *ctx)
 {
-	char tmp[16384];
+	char tmp[65536];
 	ssize_t n;
 
 	for (;;) {
-		n = read(l->fd, tmp, sizeof(tmp));
-		if (n > 0) {
-			lb_feed(l, tmp, (size_t)n);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		lb_close(l);
-		return;
+		n = read(fd, tmp, sizeof(tmp));
+		if (n > 0)
+			fn(ctx, tmp, (size_t)n);
+		else if (n < 0 && errno == EAGAIN)
+			return true;
+		else if (n == 0 || errno != EINTR)
+			return false;
 	}
+}
+
+static void lb_chunk(void *ctx, const char *buf, size_t len)
+{
+	lb_feed(ctx, buf, len);
+}
+
+/* Read what is there; at EOF (or on error) flush the partial line. */
+static void lb_read(struct lbuf *l)
+{
+	if (!read_ready(l->fd, lb_chunk, l))
+		lb_close(l);
 }
 
 /* Pids of our children, from /proc (CONFIG_PROC_CHILDREN). */

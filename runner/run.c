@@ -272,6 +272,21 @@ static int run_probe(struct runner *r)
 	return res.interrupted;
 }
 
+static void frame_binary_begin(struct runner *r, struct stream *out, int i)
+{
+	const char *path = r->bins.path[i];
+	struct jbuf b;
+
+	jb_init(&b);
+	jb_str(&b, "name", base_name(path));
+	jb_str(&b, "path", path);
+	jb_num(&b, "timeout_s", r->o->timeout_s);
+	jb_int(&b, "index", i + 1);
+	jb_int(&b, "of", r->bins.n);
+	stream_frame(out, "binary-begin", jb_end(&b));
+	jb_free(&b);
+}
+
 static void run_binary(struct runner *r, int i, struct spawn_res *res)
 {
 	const char *path = r->bins.path[i];
@@ -285,14 +300,7 @@ static void run_binary(struct runner *r, int i, struct spawn_res *res)
 	};
 	struct jbuf b;
 
-	jb_init(&b);
-	jb_str(&b, "name", base_name(path));
-	jb_str(&b, "path", path);
-	jb_num(&b, "timeout_s", r->o->timeout_s);
-	jb_int(&b, "index", i + 1);
-	jb_int(&b, "of", r->bins.n);
-	stream_frame(&r->out, "binary-begin", jb_end(&b));
-	jb_free(&b);
+	frame_binary_begin(r, &r->out, i);
 
 	kmsg_mark(&r->kmsg);
 	spawn_run(&req, res);
@@ -349,16 +357,8 @@ static void job_lost(void *ctx, int i, struct stream *out, bool begun,
 	const char *path = r->bins.path[i];
 	struct jbuf b;
 
-	if (!begun) {
-		jb_init(&b);
-		jb_str(&b, "name", base_name(path));
-		jb_str(&b, "path", path);
-		jb_num(&b, "timeout_s", r->o->timeout_s);
-		jb_int(&b, "index", i + 1);
-		jb_int(&b, "of", r->bins.n);
-		stream_frame(out, "binary-begin", jb_end(&b));
-		jb_free(&b);
-	}
+	if (!begun)
+		frame_binary_begin(r, out, i);
 	jb_init(&b);
 	jb_str(&b, "name", base_name(path));
 	jb_null(&b, "exit");

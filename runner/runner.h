@@ -127,6 +127,12 @@ int spawn_worker_init(void);
 /* The signalfd of spawn_init(): SIGCHLD, SIGINT, SIGTERM, SIGHUP. */
 int spawn_sigfd(void);
 int spawn_run(const struct spawn_req *req, struct spawn_res *res);
+/*
+ * Hand everything non-blocking @fd has now to @fn, chunk by chunk. true
+ * when it would block, false at EOF or on an error (the caller closes).
+ */
+bool read_ready(int fd, void (*fn)(void *ctx, const char *buf, size_t len),
+		void *ctx);
 /* Kill and reap every child still there (no program is running). */
 void spawn_reap_strays(void);
 
