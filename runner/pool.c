@@ -88,6 +88,13 @@ static long lock_holder(int fd)
 	return pid;
 }
 
+static void unlock(struct pool *p)
+{
+	if (p->lock_fd >= 0)
+		close(p->lock_fd);
+	p->lock_fd = -1;
+}
+
 /*
  * Wait for the lock, trying again every WAIT_POLL_MS, while the runner's
  * signalfd is watched: SIGINT/SIGTERM/SIGHUP end the wait. 0 once the
@@ -97,17 +104,23 @@ static int wait_lock(struct pool *p)
 {
 	struct pollfd pfd = { .fd = spawn_sigfd(), .events = POLLIN };
 	struct signalfd_siginfo si;
+	char pid[24] = "?";
 
 	p->waited = true;
 	p->waited_for = lock_holder(p->lock_fd);
-	fprintf(stderr, "faultline-runner: waiting for run PID %ld (%s), which holds the huge page pool\n",
-		p->waited_for, POOL_LOCK);
+	if (p->waited_for)
+		snprintf(pid, sizeof(pid), "%ld", p->waited_for);
+	fprintf(stderr, "faultline-runner: waiting for run PID %s (%s), which holds the huge page pool\n",
+		pid, POOL_LOCK);
 	for (;;) {
 		if (!flock(p->lock_fd, LOCK_EX | LOCK_NB))
 			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return 0;	/* no locking here: go on without */
-		if (pfd.fd < 0 || poll(&pfd, 1, WAIT_POLL_MS) <= 0)
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			unlock(p);	/* no locking after all: go on without */
+			return 0;
+		}
+		/* poll() ignores an fd < 0, and sleeps all the same. */
+		if (poll(&pfd, 1, WAIT_POLL_MS) <= 0 || pfd.fd < 0)
 			continue;
 		while (read(pfd.fd, &si, sizeof(si)) == sizeof(si))
 			if (si.ssi_signo != SIGCHLD)
@@ -167,12 +180,6 @@ static void repair(struct pool *p)
 		rp->err ? strerror(rp->err) : "");
 }
 
-static void unlock(struct pool *p)
-{
-	if (p->lock_fd >= 0)
-		close(p->lock_fd);
-	p->lock_fd = -1;
-}
 
 static void raise_pool(struct pool *p)
 {
@@ -204,8 +211,9 @@ int pool_take(struct pool *p)
 	p->lock_fd = open(POOL_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	/* No /run (a bare VM): nothing else can run there anyway. */
 	if (p->lock_fd >= 0 && flock(p->lock_fd, LOCK_EX | LOCK_NB)) {
-		if (p->wanted <= 0)
-			unlock(p);	/* in use: its owner is alive */
+		/* In use (its owner is alive), or no locking here. */
+		if (errno != EWOULDBLOCK || p->wanted <= 0)
+			unlock(p);
 		else
 			sig = wait_lock(p);
 	}
