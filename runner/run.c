@@ -402,22 +402,78 @@ static int run_binaries(struct runner *r, struct spawn_res *res,
 	return run_sequential(r, res, interrupted);
 }
 
-/*
- * Everything after option parsing, for both modes. Returns the exit code:
- * 0 all binaries ran, 1 some could not be started (or the output broke),
- * 2 nothing could be run, 128+N interrupted by signal N.
- */
-int run_all(struct runner *r)
+/* What the run-end frame and the exit code are made of. */
+struct tally {
+	uint64_t t0;			/* now_ms() at the start */
+	long long rsvd_before;		/* HugePages_Rsvd before any binary */
+	int started, failed, timed_out;
+	int interrupted;		/* the signal that stopped the run */
+};
+
+static void count_results(struct tally *t, const struct spawn_res *res,
+			  int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (res[i].exec_errno)
+			t->failed++;
+		else
+			t->started++;
+		t->timed_out += res[i].timed_out;
+	}
+}
+
+static void frame_run_end(struct runner *r, const struct tally *t)
+{
+	long long rsvd_after = hugetlb_rsvd_pages();
+	const char *status = "complete";
+	struct jbuf b;
+
+	if (t->interrupted)
+		status = "interrupted";
+	else if (!r->bins.n)
+		status = "empty";
+	jb_init(&b);
+	jb_int(&b, "duration_ms", (long long)(now_ms() - t->t0));
+	jb_int(&b, "binaries", t->started);
+	jb_str(&b, "status", status);
+	jb_int(&b, "failed_to_start", t->failed);
+	jb_int(&b, "timed_out", t->timed_out);
+	if (r->pool.restore_err)
+		jb_str(&b, "hugepages_error", strerror(-r->pool.restore_err));
+	/*
+	 * Every mapping of every binary is gone now: the kernel's huge page
+	 * reservations must be back where they were (reports show a finding
+	 * when not). A binary run alone checks this itself
+	 * (harness/hugepages.c); side by side the binaries cannot tell, so
+	 * the runner does.
+	 */
+	if (r->o->jobs > 1 && r->bins.n > 1 &&
+	    t->rsvd_before != HUGETLB_UNKNOWN &&
+	    rsvd_after != HUGETLB_UNKNOWN && mem_huge_page_size()) {
+		jb_int(&b, "hugepages_rsvd_before", t->rsvd_before);
+		jb_int(&b, "hugepages_rsvd_after", rsvd_after);
+	}
+	stream_frame(&r->out, "run-end", jb_end(&b));
+	jb_free(&b);
+}
+
+static int exit_code(const struct runner *r, const struct tally *t)
+{
+	if (t->interrupted)
+		return 128 + t->interrupted;
+	if (r->out.broken)
+		return 1;	/* whenever the reader went away */
+	if (!t->started)
+		return 2;
+	return t->failed ? 1 : 0;
+}
+
+/* The stream's reader and the pool, before the first frame. */
+static void run_prepare(struct runner *r, struct tally *t)
 {
 	struct opts *o = r->o;
-	int i, n = 0, started = 0, failed = 0, timed_out = 0, interrupted = 0;
-	struct spawn_res *res = calloc((size_t)r->bins.n + 1, sizeof(*res));
-	uint64_t t0 = now_ms();
-	const char *status;
-	struct jbuf b;
-	char num[16];
-	long long rsvd_before, rsvd_after;
-	int rc;
 
 	kmsg_open(&r->kmsg, &r->out, o->kmsg_user_alerts);
 	if (!o->kmsg && r->kmsg.fd >= 0) {
@@ -428,75 +484,40 @@ int run_all(struct runner *r)
 	r->pool.lock_fd = -1;
 	r->nr_hugepages = sysctl_read(HUGETLB_NR_PATH);
 	if (r->bins.n) {
-		interrupted = pool_take(&r->pool);
-		if (!interrupted)
+		t->interrupted = pool_take(&r->pool);
+		if (!t->interrupted)
 			r->nr_hugepages = r->pool.nr_at_start;
 	}
-	rsvd_before = hugetlb_rsvd_pages();
+	t->rsvd_before = hugetlb_rsvd_pages();
+}
+
+int run_all(struct runner *r)
+{
+	struct spawn_res *res = calloc((size_t)r->bins.n + 1, sizeof(*res));
+	struct tally t = { .t0 = now_ms() };
+	char num[16];
+	int n = 0;
+
+	run_prepare(r, &t);
 	stream_frame(&r->out, "stream", "1");
 	frame_run(r);
-	if (o->probe && !interrupted)
-		interrupted = run_probe(r);
+	if (r->o->probe && !t.interrupted)
+		t.interrupted = run_probe(r);
 	if (!res) {
-		r->out.broken = true;	/* no memory: nothing can be run */
-	} else if (!interrupted) {
+		t.failed = r->bins.n;	/* no memory: none can be run */
+	} else if (!t.interrupted) {
 		/* Tell the binaries whether siblings may run beside them. */
 		snprintf(num, sizeof(num), "%d",
-			 o->jobs < r->bins.n ? o->jobs : r->bins.n);
+			 r->o->jobs < r->bins.n ? r->o->jobs : r->bins.n);
 		setenv(RUNENV_JOBS, num, 1);
-		n = run_binaries(r, res, &interrupted);
+		n = run_binaries(r, res, &t.interrupted);
 	}
-	for (i = 0; i < n; i++) {
-		if (res[i].exec_errno)
-			failed++;
-		else
-			started++;
-		timed_out += res[i].timed_out;
-	}
+	count_results(&t, res, n);
 	free(res);
 	/* After the last binary, also when interrupted: signals only queue. */
 	pool_give_back(&r->pool);
-
-	if (interrupted)
-		status = "interrupted";
-	else if (!r->bins.n)
-		status = "empty";
-	else
-		status = "complete";
-	jb_init(&b);
-	jb_int(&b, "duration_ms", (long long)(now_ms() - t0));
-	jb_int(&b, "binaries", started);
-	jb_str(&b, "status", status);
-	jb_int(&b, "failed_to_start", failed);
-	jb_int(&b, "timed_out", timed_out);
-	if (r->pool.restore_err)
-		jb_str(&b, "hugepages_error", strerror(-r->pool.restore_err));
-	/*
-	 * Every mapping of every binary is gone now: the kernel's huge page
-	 * reservations must be back where they were (reports show a finding
-	 * when not). A binary run alone checks this itself (harness/mem.c);
-	 * side by side the binaries cannot tell, so the runner does.
-	 */
-	rsvd_after = hugetlb_rsvd_pages();
-	if (o->jobs > 1 && r->bins.n > 1 && rsvd_before != HUGETLB_UNKNOWN &&
-	    rsvd_after != HUGETLB_UNKNOWN && mem_huge_page_size()) {
-		jb_int(&b, "hugepages_rsvd_before", rsvd_before);
-		jb_int(&b, "hugepages_rsvd_after", rsvd_after);
-	}
-	stream_frame(&r->out, "run-end", jb_end(&b));
-	jb_free(&b);
-
-	if (interrupted)
-		rc = 128 + interrupted;
-	else if (r->out.broken)
-		rc = 1;		/* whenever the reader went away */
-	else if (!started)
-		rc = 2;
-	else if (failed)
-		rc = 1;
-	else
-		rc = 0;
-	return rc;
+	frame_run_end(r, &t);
+	return exit_code(r, &t);
 }
 
 /* A run that could not happen: still a well-formed stream saying why. */
