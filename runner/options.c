@@ -262,14 +262,11 @@ void opts_defaults(struct opts *o, bool pid1)
 
 /* ---- argv ---- */
 
-int opts_from_argv(struct opts *o, int argc, char **argv)
+/* getopt_long()'s view of the table: long option i returns 256 + i. */
+static void getopt_tables(struct option *lopts, char *shorts)
 {
-	struct option lopts[NR_OPTIONS + 1];
-	char shorts[2 * NR_OPTIONS + 1], *s = shorts;
 	const struct opt_def *d;
-	const char *why;
 	size_t i;
-	int c;
 
 	for (i = 0; i < NR_OPTIONS; i++) {
 		d = &options[i];
@@ -277,13 +274,25 @@ int opts_from_argv(struct opts *o, int argc, char **argv)
 			d->arg ? required_argument : no_argument, NULL,
 			256 + (int)i };
 		if (d->short_name) {
-			*s++ = d->short_name;
+			*shorts++ = d->short_name;
 			if (d->arg)
-				*s++ = ':';
+				*shorts++ = ':';
 		}
 	}
 	memset(&lopts[NR_OPTIONS], 0, sizeof(lopts[0]));
-	*s = '\0';
+	*shorts = '\0';
+}
+
+int opts_from_argv(struct opts *o, int argc, char **argv)
+{
+	struct option lopts[NR_OPTIONS + 1];
+	char shorts[2 * NR_OPTIONS + 1];
+	const struct opt_def *d;
+	const char *why;
+	size_t i;
+	int c;
+
+	getopt_tables(lopts, shorts);
 	while ((c = getopt_long(argc, argv, shorts, lopts, NULL)) != -1) {
 		d = NULL;
 		if (c >= 256)
