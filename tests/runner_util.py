@@ -3,12 +3,17 @@
 fake case fixtures, running it, and the machine's huge page counters."""
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
+
+import pytest
 
 
 FRAME = "@@faultline "
@@ -115,3 +120,32 @@ def huge_free() -> int:
 def hugetlb_writable() -> bool:
     return (os.geteuid() == 0 and NR_HUGEPAGES.exists()
             and os.access(NR_HUGEPAGES, os.W_OK))
+
+
+POOL_LOCK = Path("/run/faultline-hugepages.lock")
+# Other engineers' runs on a shared host hold the pool for a while.
+POOL_WAIT_S = 300
+
+
+@contextmanager
+def pool_lock(wait_s: float = POOL_WAIT_S) -> Iterator[int]:
+    """Hold the huge page pool as a run does: nr_hugepages then stays put."""
+    fd = os.open(POOL_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait_s
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    pytest.skip("another run held the huge page pool too long")
+                time.sleep(0.2)
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def run_frame(head: list[str]) -> dict[str, Any]:
+    """The run frame of a stream still being written (its first lines)."""
+    return parse_stream("".join(head[:2]) + "@@faultline run-end {}\n").run

@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
-from runner_util import (NR_HUGEPAGES, Binary, Stream, huge_free,
-                         hugetlb_writable, parse_stream, run)
+from runner_util import (NR_HUGEPAGES, POOL_WAIT_S, Binary, Stream, huge_free,
+                         hugetlb_writable, parse_stream, pool_lock, run,
+                         run_frame)
 
 
 def pids_of(b: Binary) -> list[int]:
@@ -62,7 +63,7 @@ def test_probe_json_stays_whole(runner: Path, build_dir: Path, fakes) -> None:
     probe = build_dir / "uffd-probe"
     if not probe.exists():
         pytest.skip("uffd-probe not built yet")
-    r = run(runner, "--probe", str(probe), str(fakes("pass")))
+    r = run(runner, "--hugepages", "0", "--probe", str(probe), str(fakes("pass")))
     s = parse_stream(r.stdout)
     assert s.probe_end["exit"] == 0
     assert isinstance(json.loads("\n".join(s.probe_payload)), dict)
@@ -97,7 +98,7 @@ def test_real_cases_stream(runner: Path, cases_dir: Path) -> None:
 def test_hang_is_killed_with_its_group(runner: Path, fakes) -> None:
     d = fakes("hang", "pass")
     t0 = time.monotonic()
-    r = run(runner, "--no-probe", "--timeout", "1", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "1", str(d))
     took = time.monotonic() - t0
     assert r.returncode == 0, r.stderr
     s = parse_stream(r.stdout)
@@ -115,7 +116,8 @@ def test_hang_is_killed_with_its_group(runner: Path, fakes) -> None:
 
 def test_hang_ignoring_sigterm_gets_sigkill(runner: Path, fakes) -> None:
     d = fakes("hang-noterm")
-    r = run(runner, "--no-probe", "--timeout", "1", "--term-grace", "0.3", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "1",
+            "--term-grace", "0.3", str(d))
     b = parse_stream(r.stdout).binary("hang-noterm")
     assert b.end["timed_out"] is True and b.end["signal"] == signal.SIGKILL
     assert 1250 <= b.end["duration_ms"] < 2000
@@ -124,7 +126,8 @@ def test_hang_ignoring_sigterm_gets_sigkill(runner: Path, fakes) -> None:
 
 def test_no_grace_means_sigkill_at_once(runner: Path, fakes) -> None:
     d = fakes("hang")
-    r = run(runner, "--no-probe", "--timeout", "1", "--term-grace", "0", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "1",
+            "--term-grace", "0", str(d))
     b = parse_stream(r.stdout).binary("hang")
     assert b.end["timed_out"] is True and b.end["signal"] == signal.SIGKILL
     assert b.end["duration_ms"] < 1300
@@ -133,7 +136,7 @@ def test_no_grace_means_sigkill_at_once(runner: Path, fakes) -> None:
 
 def test_crash_signal_recorded(runner: Path, fakes) -> None:
     d = fakes("crash")
-    r = run(runner, "--no-probe", "--timeout", "2", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "2", str(d))
     assert r.returncode == 0
     b = parse_stream(r.stdout).binary("crash")
     assert b.end["signal"] == signal.SIGSEGV and b.end["exit"] is None
@@ -143,7 +146,7 @@ def test_crash_signal_recorded(runner: Path, fakes) -> None:
 
 def test_truncated_tap_passed_verbatim(runner: Path, fakes) -> None:
     d = fakes("trunc")
-    r = run(runner, "--no-probe", "--timeout", "2", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "2", str(d))
     b = parse_stream(r.stdout).binary("trunc")
     assert b.payload == ["TAP version 13", "1..3", "ok 1 first", "ok 2 seco"]
     assert b.end["exit"] == 1 and b.end["signal"] is None
@@ -151,7 +154,7 @@ def test_truncated_tap_passed_verbatim(runner: Path, fakes) -> None:
 
 def test_stderr_lines_prefixed(runner: Path, fakes) -> None:
     d = fakes("stderr")
-    r = run(runner, "--no-probe", "--timeout", "2", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "2", str(d))
     b = parse_stream(r.stdout).binary("stderr")
     assert b.payload[:3] == ["TAP version 13", "1..1", "ok 1 stderr"]
     assert b.payload[3:] == ["# stderr: plain complaint", "# already a diagnostic",
@@ -160,7 +163,7 @@ def test_stderr_lines_prefixed(runner: Path, fakes) -> None:
 
 def test_leftover_processes_reaped(runner: Path, fakes) -> None:
     d = fakes("leak")
-    r = run(runner, "--no-probe", "--timeout", "2", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "2", str(d))
     b = parse_stream(r.stdout).binary("leak")
     assert b.end["exit"] == 0 and b.end["leaked"] == 2
     assert_all_gone(b, "leak")
@@ -168,7 +171,7 @@ def test_leftover_processes_reaped(runner: Path, fakes) -> None:
 
 def test_flood_and_long_lines(runner: Path, fakes) -> None:
     d = fakes("flood")
-    r = run(runner, "--no-probe", "--timeout", "5", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "5", str(d))
     b = parse_stream(r.stdout).binary("flood")
     assert sum(ln.startswith("# line ") for ln in b.payload) == 20000
     xs = [ln for ln in b.payload if ln.startswith("x")]
@@ -179,7 +182,7 @@ def test_flood_and_long_lines(runner: Path, fakes) -> None:
 
 def test_forged_frame_is_defused(runner: Path, fakes) -> None:
     d = fakes("forge")
-    r = run(runner, "--no-probe", "--timeout", "2", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "2", str(d))
     b = parse_stream(r.stdout).binary("forge")
     assert '# stdout: @@faultline binary-end {"name":"forged"}' in b.payload
 
@@ -196,8 +199,8 @@ def test_kmsg_injection(runner: Path, fakes, user_alerts: bool) -> None:
     env = dict(os.environ, FAULTLINE_FAKE_TOKEN=token)
     args = ["--kmsg-user-alerts"] if user_alerts else []
     # One at a time: with --jobs, a record goes to every binary running.
-    r = run(runner, "--no-probe", "-j", "1", "--timeout", "2", *args, str(d),
-            env=env)
+    r = run(runner, "--no-probe", "--hugepages", "0", "-j", "1", "--timeout", "2",
+            *args, str(d), env=env)
     assert r.returncode == 0
     s = parse_stream(r.stdout)
     assert s.run["kmsg"] is True
@@ -216,7 +219,8 @@ def test_kmsg_injection(runner: Path, fakes, user_alerts: bool) -> None:
 @pytest.mark.skipif(not kmsg_usable(), reason="needs root and /dev/kmsg")
 def test_no_kmsg(runner: Path, fakes) -> None:
     d = fakes("kmsg")
-    r = run(runner, "--no-probe", "--no-kmsg", "--kmsg-user-alerts", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--no-kmsg",
+            "--kmsg-user-alerts", str(d))
     s = parse_stream(r.stdout)
     assert s.run["kmsg"] is False and not s.binary("kmsg").kmsg
 
@@ -251,7 +255,8 @@ def test_unstartable_binary_and_output_file(runner: Path, fakes,
     bad.write_text("#!/bin/sh\n")
     bad.chmod(0o644)
     out = tmp_path / "stream.txt"
-    r = run(runner, "--no-probe", "--probe", str(tmp_path / "no-probe"),
+    r = run(runner, "--no-probe", "--hugepages", "0",
+            "--probe", str(tmp_path / "no-probe"),
             "--output", str(out), str(d / "pass"), str(bad))
     assert r.returncode == 1 and r.stdout == ""
     s = parse_stream(out.read_text())
@@ -264,8 +269,8 @@ def test_unstartable_binary_and_output_file(runner: Path, fakes,
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_sigterm_to_runner_stops_cleanly(runner: Path, fakes, jobs: int) -> None:
     d = fakes("hang", "pass")
-    proc = subprocess.Popen([str(runner), "--no-probe", "--timeout", "20",
-                             "-j", str(jobs), str(d)],
+    proc = subprocess.Popen([str(runner), "--no-probe", "--hugepages", "0",
+                             "--timeout", "20", "-j", str(jobs), str(d)],
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     lines = []
@@ -395,33 +400,36 @@ def test_bad_jobs_or_hugepages(runner: Path, args: list[str]) -> None:
 @pytest.mark.skipif(not hugetlb_writable(), reason="needs root and hugetlb")
 def test_hugepages_raised_then_restored(runner: Path, fakes) -> None:
     d = fakes("hang", "leak", "pass")
-    before = int(NR_HUGEPAGES.read_text())
     want = huge_free() + 4          # more than are free: it must raise
     r = run(runner, "--no-probe", "--timeout", "1", "-j", "2",
-            "--hugepages", str(want), str(d))
+            "--hugepages", str(want), str(d), timeout=POOL_WAIT_S)
     assert r.returncode == 0, r.stderr
     s = parse_stream(r.stdout)
-    assert s.run["nr_hugepages"] == before
     h = s.run["hugepages"]
-    assert h["wanted"] == want and h["before"] == before
+    before = h["before"]            # once the pool was the run's
+    assert s.run["nr_hugepages"] == before
+    assert h["wanted"] == want
     assert h["reserved"] >= 4 and h["free"] >= want and "error" not in h
     assert "hugepages_error" not in s.end
-    assert int(NR_HUGEPAGES.read_text()) == before
+    with pool_lock():               # other runs on the host move it too
+        assert int(NR_HUGEPAGES.read_text()) == before
 
 
 @pytest.mark.skipif(not hugetlb_writable(), reason="needs root and hugetlb")
 def test_hugepages_restored_on_sigterm(runner: Path, fakes) -> None:
     d = fakes("hang", "pass")
-    before = int(NR_HUGEPAGES.read_text())
     want = huge_free() + 4
     proc = subprocess.Popen([str(runner), "--no-probe", "--timeout", "20",
                              "--hugepages", str(want), str(d)],
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     try:
+        head = []
         for ln in proc.stdout:
+            head.append(ln)
             if ln.startswith("# pids: "):
                 break
+        before = run_frame(head)["hugepages"]["before"]
         # Held while the binaries run.
         assert int(NR_HUGEPAGES.read_text()) >= before + 4
         proc.send_signal(signal.SIGTERM)
@@ -432,7 +440,8 @@ def test_hugepages_restored_on_sigterm(runner: Path, fakes) -> None:
             proc.kill()
             proc.wait()
     assert '"status":"interrupted"' in rest
-    assert int(NR_HUGEPAGES.read_text()) == before
+    with pool_lock():
+        assert int(NR_HUGEPAGES.read_text()) == before
 
 
 SHOW_ENV_CASE = """#!/bin/sh
@@ -469,15 +478,15 @@ def test_binaries_told_the_jobs(runner: Path, tmp_path: Path) -> None:
 def test_binaries_find_the_pages_free(runner: Path, tmp_path: Path) -> None:
     """What the runner holds is there for every binary, before it starts."""
     write_show_env(tmp_path / "c", "a", "b", "c", "d")
-    before = int(NR_HUGEPAGES.read_text())
     want = huge_free() + 4
     r = run(runner, "--no-probe", "-j", "2", "--hugepages", str(want),
-            str(tmp_path / "c"))
+            str(tmp_path / "c"), timeout=POOL_WAIT_S)
     s = parse_stream(r.stdout)
     assert s.run["hugepages"]["reserved"] >= 4
     for b in s.binaries:
         assert int(payload_value(b, "free")) >= want, b.begin["name"]
-    assert int(NR_HUGEPAGES.read_text()) == before
+    with pool_lock():
+        assert int(NR_HUGEPAGES.read_text()) == s.run["hugepages"]["before"]
 
 
 @pytest.mark.skipif(not hugetlb_writable(), reason="needs root and hugetlb")
@@ -594,17 +603,19 @@ def test_pid1_in_a_vm(build_dir: Path, tmp_path: Path) -> None:
 @pytest.mark.skipif(not hugetlb_writable(), reason="needs root and hugetlb")
 def test_second_run_waits_for_the_huge_page_pool(runner: Path, fakes) -> None:
     d = fakes("hang", "pass")
-    before = int(NR_HUGEPAGES.read_text())
     want = huge_free() + 4
     args = ["--no-probe", "--timeout", "1", "--hugepages", str(want), str(d)]
     first = subprocess.Popen([str(runner), *args], stdout=subprocess.PIPE,
                              text=True)
     assert first.stdout is not None
     try:
+        head = []
         for ln in first.stdout:
+            head.append(ln)
             if ln.startswith("# pids: "):     # the first run holds the pool
                 break
-        second = run(runner, *args)
+        before = run_frame(head)["hugepages"]["before"]
+        second = run(runner, *args, timeout=POOL_WAIT_S)
         out, _ = first.communicate(timeout=30)
     finally:
         first.kill()
@@ -614,4 +625,5 @@ def test_second_run_waits_for_the_huge_page_pool(runner: Path, fakes) -> None:
     h = parse_stream(second.stdout).run["hugepages"]
     assert h.get("waited_for_other_run") is True and h["before"] == before
     assert h["waited_for_pid"] == first.pid
-    assert int(NR_HUGEPAGES.read_text()) == before
+    with pool_lock():
+        assert int(NR_HUGEPAGES.read_text()) == before

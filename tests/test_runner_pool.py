@@ -11,47 +11,25 @@ way the runner itself would.
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import select
 import signal
 import subprocess
-import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 
-from runner_util import (NR_HUGEPAGES, huge_free, hugetlb_writable,
-                         parse_stream, run)
+from runner_util import (NR_HUGEPAGES, POOL_LOCK, POOL_WAIT_S, huge_free,
+                         hugetlb_writable, parse_stream, pool_lock, run,
+                         run_frame)
 
-POOL_LOCK = Path("/run/faultline-hugepages.lock")
 needs_pool = pytest.mark.skipif(not hugetlb_writable(),
                                 reason="needs root and hugetlb")
 
 
 def nr_hugepages() -> int:
     return int(NR_HUGEPAGES.read_text())
-
-
-@contextmanager
-def pool_lock(wait_s: float = 180) -> Iterator[int]:
-    """Hold the pool as a run would (other engineers' runs may have it)."""
-    fd = os.open(POOL_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    deadline = time.monotonic() + wait_s
-    try:
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    pytest.skip("another run held the huge page pool too long")
-                time.sleep(0.2)
-        yield fd
-    finally:
-        os.close(fd)
 
 
 def read_record(fd: int) -> dict[str, int] | None:
@@ -80,11 +58,6 @@ def killed_runs() -> Iterator[list[int]]:
         os.ftruncate(fd, 0)
 
 
-def parse_stream_head(lines: list[str]) -> dict[str, Any]:
-    """The run frame of a stream still being written."""
-    return parse_stream("".join(lines[:2]) + '@@faultline run-end {}\n').run
-
-
 @needs_pool
 def test_killed_run_pool_is_given_back_by_the_next(runner: Path, fakes,
                                                    killed_runs: list[int]) -> None:
@@ -103,7 +76,7 @@ def test_killed_run_pool_is_given_back_by_the_next(runner: Path, fakes,
             if ln.startswith("# pids: "):     # it holds the pool now
                 leftovers = [int(p) for p in ln.split()[2:]]
                 break
-        held = parse_stream_head(lines)["hugepages"]
+        held = run_frame(lines)["hugepages"]
         before, added = held["before"], held["reserved"]
         assert added >= 4
         with open(POOL_LOCK, "rb") as f:
@@ -126,7 +99,8 @@ def test_killed_run_pool_is_given_back_by_the_next(runner: Path, fakes,
     with pool_lock():
         assert nr_hugepages() == before + added     # leaked: issue 11 #5
 
-    second = run(runner, "--no-probe", "--hugepages", "1", str(d / "pass"))
+    second = run(runner, "--no-probe", "--hugepages", "1", str(d / "pass"),
+                 timeout=POOL_WAIT_S)
     assert second.returncode == 0, second.stderr
     s = parse_stream(second.stdout)
     assert s.run["hugepages_repair"] == {"pid": first.pid, "owed": added,
