@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from runner_util import (NR_HUGEPAGES, POOL_WAIT_S, Binary, Stream, huge_free,
-                         hugetlb_writable, parse_stream, pool_lock, run,
-                         run_frame)
+from runner_util import (NR_HUGEPAGES, Binary, Stream, hugetlb_writable,
+                         more_than_there_are, parse_stream, pool_lock, run,
+                         run_frame, run_pooled)
 
 
 def pids_of(b: Binary) -> list[int]:
@@ -400,9 +400,9 @@ def test_bad_jobs_or_hugepages(runner: Path, args: list[str]) -> None:
 @pytest.mark.skipif(not hugetlb_writable(), reason="needs root and hugetlb")
 def test_hugepages_raised_then_restored(runner: Path, fakes) -> None:
     d = fakes("hang", "leak", "pass")
-    want = huge_free() + 4          # more than are free: it must raise
-    r = run(runner, "--no-probe", "--timeout", "1", "-j", "2",
-            "--hugepages", str(want), str(d), timeout=POOL_WAIT_S)
+    want = more_than_there_are()
+    r = run_pooled(runner, "--no-probe", "--timeout", "1", "-j", "2",
+                   "--hugepages", str(want), str(d))
     assert r.returncode == 0, r.stderr
     s = parse_stream(r.stdout)
     h = s.run["hugepages"]
@@ -418,7 +418,7 @@ def test_hugepages_raised_then_restored(runner: Path, fakes) -> None:
 @pytest.mark.skipif(not hugetlb_writable(), reason="needs root and hugetlb")
 def test_hugepages_restored_on_sigterm(runner: Path, fakes) -> None:
     d = fakes("hang", "pass")
-    want = huge_free() + 4
+    want = more_than_there_are()
     proc = subprocess.Popen([str(runner), "--no-probe", "--timeout", "20",
                              "--hugepages", str(want), str(d)],
                             stdout=subprocess.PIPE, text=True)
@@ -429,9 +429,11 @@ def test_hugepages_restored_on_sigterm(runner: Path, fakes) -> None:
             head.append(ln)
             if ln.startswith("# pids: "):
                 break
-        before = run_frame(head)["hugepages"]["before"]
+        held = run_frame(head)["hugepages"]
+        before = held["before"]
         # Held while the binaries run.
-        assert int(NR_HUGEPAGES.read_text()) >= before + 4
+        assert held["reserved"] >= 4
+        assert int(NR_HUGEPAGES.read_text()) == before + held["reserved"]
         proc.send_signal(signal.SIGTERM)
         rest = proc.stdout.read()
         assert proc.wait(timeout=10) == 128 + signal.SIGTERM
@@ -478,9 +480,9 @@ def test_binaries_told_the_jobs(runner: Path, tmp_path: Path) -> None:
 def test_binaries_find_the_pages_free(runner: Path, tmp_path: Path) -> None:
     """What the runner holds is there for every binary, before it starts."""
     write_show_env(tmp_path / "c", "a", "b", "c", "d")
-    want = huge_free() + 4
-    r = run(runner, "--no-probe", "-j", "2", "--hugepages", str(want),
-            str(tmp_path / "c"), timeout=POOL_WAIT_S)
+    want = more_than_there_are()
+    r = run_pooled(runner, "--no-probe", "-j", "2", "--hugepages", str(want),
+                   str(tmp_path / "c"))
     s = parse_stream(r.stdout)
     assert s.run["hugepages"]["reserved"] >= 4
     for b in s.binaries:
@@ -603,7 +605,7 @@ def test_pid1_in_a_vm(build_dir: Path, tmp_path: Path) -> None:
 @pytest.mark.skipif(not hugetlb_writable(), reason="needs root and hugetlb")
 def test_second_run_waits_for_the_huge_page_pool(runner: Path, fakes) -> None:
     d = fakes("hang", "pass")
-    want = huge_free() + 4
+    want = more_than_there_are()
     args = ["--no-probe", "--timeout", "1", "--hugepages", str(want), str(d)]
     first = subprocess.Popen([str(runner), *args], stdout=subprocess.PIPE,
                              text=True)
@@ -615,7 +617,7 @@ def test_second_run_waits_for_the_huge_page_pool(runner: Path, fakes) -> None:
             if ln.startswith("# pids: "):     # the first run holds the pool
                 break
         before = run_frame(head)["hugepages"]["before"]
-        second = run(runner, *args, timeout=POOL_WAIT_S)
+        second = run_pooled(runner, *args)
         out, _ = first.communicate(timeout=30)
     finally:
         first.kill()

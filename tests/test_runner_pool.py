@@ -20,9 +20,9 @@ from typing import Iterator
 
 import pytest
 
-from runner_util import (NR_HUGEPAGES, POOL_LOCK, POOL_WAIT_S, huge_free,
-                         hugetlb_writable, parse_stream, pool_lock, run,
-                         run_frame)
+from runner_util import (NR_HUGEPAGES, POOL_LOCK, hugetlb_writable,
+                         more_than_there_are, parse_stream, pool_lock,
+                         run_frame, run_pooled)
 
 needs_pool = pytest.mark.skipif(not hugetlb_writable(),
                                 reason="needs root and hugetlb")
@@ -62,7 +62,7 @@ def killed_runs() -> Iterator[list[int]]:
 def test_killed_run_pool_is_given_back_by_the_next(runner: Path, fakes,
                                                    killed_runs: list[int]) -> None:
     d = fakes("hang", "pass")
-    want = huge_free() + 4              # more than are free: it must raise
+    want = more_than_there_are()
     first = subprocess.Popen([str(runner), "--no-probe", "--timeout", "60",
                               "--hugepages", str(want), str(d / "hang")],
                              stdout=subprocess.PIPE, text=True)
@@ -99,8 +99,7 @@ def test_killed_run_pool_is_given_back_by_the_next(runner: Path, fakes,
     with pool_lock():
         assert nr_hugepages() == before + added     # leaked: issue 11 #5
 
-    second = run(runner, "--no-probe", "--hugepages", "1", str(d / "pass"),
-                 timeout=POOL_WAIT_S)
+    second = run_pooled(runner, "--no-probe", "--hugepages", "1", str(d / "pass"))
     assert second.returncode == 0, second.stderr
     s = parse_stream(second.stdout)
     assert s.run["hugepages_repair"] == {"pid": first.pid, "owed": added,
