@@ -14,6 +14,9 @@ O	?= build
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread
 CFLAGS	+= -Iharness
+# The one version string (VERSION): every binary reports it.
+VERSION	:= $(shell cat VERSION)
+CFLAGS	+= -DFAULTLINE_VERSION="\"$(VERSION)\""
 LDLIBS	+= -lcap -lseccomp -pthread
 ifeq ($(STATIC),1)
 LDFLAGS	+= -static
@@ -25,7 +28,7 @@ KSFT_DIR ?= $(FAULTLINE_CACHE)/ksft
 # system header so warnings in kernel code do not fail our build.
 KSFT_CFLAGS := -isystem $(KSFT_DIR)
 
-HARNESS_SRC := $(filter-out harness/runner%,$(wildcard harness/*.c))
+HARNESS_SRC := $(wildcard harness/*.c)
 HARNESS_OBJ := $(HARNESS_SRC:%.c=$(O)/%.o)
 LIB	:= $(O)/libfaultline.a
 
@@ -33,7 +36,10 @@ PROBE_SRC := $(wildcard probes/*.c)
 PROBE_OBJ := $(PROBE_SRC:%.c=$(O)/%.o)
 PROBE	:= $(if $(PROBE_SRC),$(O)/uffd-probe)
 
-RUNNER	:= $(if $(wildcard harness/runner.c),$(O)/faultline-runner)
+# The runner (runner/): executes the probe and the cases, writes the stream.
+RUNNER_SRC := $(wildcard runner/*.c)
+RUNNER_OBJ := $(RUNNER_SRC:%.c=$(O)/%.o)
+RUNNER	:= $(O)/faultline-runner
 
 CASE_SRC := $(wildcard cases/*.c)
 CASES	:= $(CASE_SRC:cases/%.c=$(O)/cases/%)
@@ -47,34 +53,37 @@ all: $(PROBE) $(RUNNER) $(CASES) $(TOOLS)
 deps:
 	@scripts/deps.sh build
 
-$(O)/harness/%.o: harness/%.c $(wildcard harness/*.h) | deps
+$(O)/harness/%.o: harness/%.c $(wildcard harness/*.h) VERSION | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(HARNESS_OBJ)
 	$(AR) rcs $@ $^
 
-$(O)/probes/%.o: probes/%.c $(wildcard probes/*.h harness/*.h) | deps
+$(O)/probes/%.o: probes/%.c $(wildcard probes/*.h harness/*.h) VERSION | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iprobes -c -o $@ $<
 
 $(PROBE): $(PROBE_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(O)/faultline-runner: $(wildcard harness/runner*.c) $(LIB) | deps
+$(O)/runner/%.o: runner/%.c $(wildcard runner/*.h harness/*.h) VERSION | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) -Irunner -c -o $@ $<
+
+$(RUNNER): $(RUNNER_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The harness headers are fetched once (see scripts/fetch-ksft.sh).
 $(KSFT_DIR)/kselftest_harness.h:
 	scripts/fetch-ksft.sh $(KSFT_DIR)
 
-$(O)/cases/%: cases/%.c $(LIB) $(wildcard harness/*.h cases/*.h) \
+$(O)/cases/%: cases/%.c $(LIB) $(wildcard harness/*.h cases/*.h) VERSION \
 		$(KSFT_DIR)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KSFT_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(O)/tools/%: tools/%.c $(LIB) $(wildcard harness/*.h)
+$(O)/tools/%: tools/%.c $(LIB) $(wildcard harness/*.h) VERSION
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* faultline harness: PID 1 duties inside a VM. */
+/* faultline runner: PID 1 duties inside a VM. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
