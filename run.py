@@ -76,13 +76,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def ensure_built(args: argparse.Namespace, log: Callable[[str], None]) -> None:
     """deps.sh (installs as root, else prints the apt-get line) and make."""
-    groups = ["build", "test"] + (["vm"] if set(args.kernel) - {"host"} else [])
+    others = [s for s in args.kernel if s != "host"]
+    groups = ["build", "test"] + (["vm"] if others else [])
+    builds = [["make", "-s", "-C", str(ROOT), f"O={args.build_dir}"]]
+    if others:
+        # One static build per architecture among the kernels (a cross
+        # build beside build-static: kernels.static_build_dir).
+        kernels = import_kernels(others)
+        for arch in sorted(set(kernels.spec_arches(others).values())):
+            if arch != kernels.host_arch():
+                groups.append(arch)
+            out = kernels.static_build_dir(ROOT / "build-static", arch)
+            builds.append(["make", "-s", "-C", str(ROOT), "STATIC=1", f"ARCH={arch}",
+                           f"O={out}"])
     if subprocess.run([str(ROOT / "scripts/deps.sh"), *groups]).returncode:
         raise RunError("missing Debian packages (see the apt-get line above)")
-    builds = [["make", "-s", "-C", str(ROOT), f"O={args.build_dir}"]]
-    if set(args.kernel) - {"host"}:
-        builds.append(["make", "-s", "-C", str(ROOT), "STATIC=1",
-                       f"O={ROOT / 'build-static'}"])
     for cmd in builds:
         log("building: make " + " ".join(cmd[4:]))
         res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -269,7 +277,13 @@ def main(argv: list[str]) -> int:
                 raise RunError(f"--expectations: {e}") from e
         others = [s for s in args.kernel if s != "host"]
         if others:
-            import_kernels(others)      # bad specs fail before any work
+            kernels = import_kernels(others)    # bad specs fail before any work
+            check = getattr(kernels, "check_available", None)
+            try:                                # and so do ones the archive lacks
+                if check is not None:
+                    check(others, CACHE, log)
+            except ValueError as e:
+                raise RunError(str(e)) from e
         if "host" in args.kernel and args.no_build:
             check_runner(args)
         make_outdir(outdir)             # before the build: fail early

@@ -22,13 +22,15 @@ from pathlib import Path
 from typing import Callable
 
 from . import arch as archmod
-from . import qemu
+from . import available, qemu
+from .arch import host_arch, static_build_dir
 from .boot import boot_kernel
+from .image import image_arch
 from .initramfs import build_initramfs
 from .spec import KernelSpec, SpecError, parse_spec
 
 __all__ = ["KernelResult", "run_kernels", "parse_spec", "SpecError", "KernelSpec",
-           "initramfs_files"]
+           "initramfs_files", "check_available", "spec_arches", "static_build_dir", "host_arch"]
 
 
 @dataclass
@@ -37,6 +39,29 @@ class KernelResult:
     stream: str = ""
     error: str | None = None
     info: dict = field(default_factory=dict)
+
+
+def check_available(specs: list[str], cache_dir: Path,
+                    log: Callable[[str], None]) -> None:
+    """SpecError if the archive lacks a debian: spec's suite/flavour (the
+    message lists what it has); cached kernels need no network."""
+    available.check([parse_spec(s) for s in specs], Path(cache_dir) / "kernels", log)
+
+
+def spec_arches(specs: list[str]) -> dict[str, str]:
+    """spec -> Debian architecture: from the flavour, or read from a user's
+    image (amd64 when it says nothing we know)."""
+    out = {}
+    for text in specs:
+        spec = parse_spec(text)
+        if spec.arch is None and spec.image is not None:
+            try:
+                out[text] = image_arch(spec.image.read_bytes()) or "amd64"
+            except OSError:
+                out[text] = "amd64"
+        else:
+            out[text] = spec.arch or "amd64"
+    return out
 
 
 def _arch_of_dir(static_build_dir: Path) -> str:
