@@ -189,3 +189,51 @@ def test_deps_groups_for_architectures() -> None:
     r = subprocess.run([str(ROOT / "scripts/deps.sh"), "mips"], capture_output=True,
                        text=True)
     assert r.returncode == 2 and "arm64, riscv64" in r.stderr
+
+
+# ---- expectations scoped by architecture ---------------------------------------
+
+def test_expectation_arch_key(tmp_path: Path) -> None:
+    from reports import expectations as expect
+    from reports.model import Point, Run, Binary
+    f = tmp_path / "e.yaml"
+    f.write_text('expectations:\n'
+                 '  - id: "wp.*"\n    arch: arm64\n    kernel: "<6.10"\n'
+                 '    reason: "no uffd-wp on arm64 before 6.10"\n')
+    [e] = expect.load(f)
+    assert e.as_dict()["arch"] == "arm64"
+
+    def run(machine: str | None, release: str = "6.1.0-28-cloud-arm64") -> Run:
+        r = Run(target="debian:bookworm:cloud-arm64",
+                kernel={"release": release, "machine": machine})
+        r.binaries = [Binary(name="wp", points=[Point(id="wp.anon.x", status="fail",
+                                                      reason="EINVAL")])]
+        return r
+    assert e.matches(run("aarch64"), "wp.anon.x")
+    assert not e.matches(run("x86_64"), "wp.anon.x")
+    assert not e.matches(run(None), "wp.anon.x")        # unknown machine
+    assert not e.matches(run("aarch64", "6.12.0"), "wp.anon.x")
+    r = run("aarch64")
+    assert expect.apply(r, [e]) == 1 and r.points[0].status == "xfail"
+    f.write_text('expectations:\n  - id: x\n    arch: [1]\n    reason: r\n')
+    with pytest.raises(expect.ExpectationError, match="'arch' must be"):
+        expect.load(f)
+
+
+def test_matrix_of_several_architectures_names_them() -> None:
+    from reports.document import build_document, build_matrix
+    from reports.render_text import render_markdown
+    from reports.stream import parse_stream
+    from reports_util import DATA
+    text = (DATA / "bookworm.stream").read_text()
+    x86 = parse_stream(text, target="debian:bookworm")
+    arm = parse_stream(text.replace('"machine":"x86_64"', '"machine":"aarch64"'),
+                       target="debian:bookworm:cloud-arm64")
+    doc = build_document([x86, arm])
+    assert x86.label.endswith("[x86_64]") and arm.label.endswith("[aarch64]")
+    m = build_matrix([x86, arm])
+    seen = [v for v in m.first_seen.values() if v]
+    assert seen and all(v.startswith("x86_64: ") and ", aarch64: " in v for v in seen)
+    assert "[aarch64]" in render_markdown(doc, [x86, arm])
+    build_document([x86])
+    assert "[" not in x86.label          # one architecture: labels as before
