@@ -12,13 +12,24 @@
 
 #include "probe.h"
 
+/* Features that need write-protect itself: masked with it at run time. */
+#define WP_FAMILY (UFFD_FEATURE_WP_HUGETLBFS_SHMEM | \
+		   UFFD_FEATURE_WP_UNPOPULATED | UFFD_FEATURE_WP_ASYNC)
+
 void feature_absence(const struct probe *p, unsigned int bit, char *buf,
 		     size_t len)
 {
 	const char *cfg = feature_config(bit);
 	int on = cfg ? config_enabled(p, cfg) : -1;
 
-	if (on == 0)
+	if (((1ull << bit) & WP_FAMILY) &&
+	    !(p->features & UFFD_FEATURE_PAGEFAULT_FLAG_WP)) {
+		char base[REASON_LEN / 2];
+
+		feature_absence(p, 0, base, sizeof(base));
+		snprintf(buf, len, "needs PAGEFAULT_FLAG_WP, absent too: %s",
+			 base);
+	} else if (on == 0)
 		snprintf(buf, len, "%s; this kernel is built without %s",
 			 feature_since(bit), cfg);
 	else if (on == 1 && (1ull << bit) == UFFD_FEATURE_PAGEFAULT_FLAG_WP)
@@ -27,6 +38,8 @@ void feature_absence(const struct probe *p, unsigned int bit, char *buf,
 		snprintf(buf, len, "%s=y, masked at run time: this machine's "
 			 "page tables have no uffd-wp bit (riscv needs Svrsw60t59b)",
 			 cfg);
+	else if (on == 1)
+		snprintf(buf, len, "needs %s; %s=y here", feature_since(bit), cfg);
 	else if (cfg)
 		snprintf(buf, len, "needs %s and %s", feature_since(bit), cfg);
 	else
