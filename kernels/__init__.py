@@ -50,17 +50,19 @@ def check_available(specs: list[str], cache_dir: Path,
 
 def spec_arches(specs: list[str]) -> dict[str, str]:
     """spec -> Debian architecture: from the flavour, or read from a user's
-    image (amd64 when it says nothing we know)."""
+    image (amd64 when it says nothing). An image of an architecture we do
+    not boot is left out: its column says why."""
     out = {}
     for text in specs:
         spec = parse_spec(text)
-        if spec.arch is None and spec.image is not None:
+        a = spec.arch
+        if a is None and spec.image is not None:
             try:
-                out[text] = image_arch(spec.image.read_bytes()) or "amd64"
+                a = image_arch(spec.image.read_bytes()) or "amd64"
             except OSError:
-                out[text] = "amd64"
-        else:
-            out[text] = spec.arch or "amd64"
+                a = "amd64"
+        if (a or "amd64") in archmod.ARCHES:
+            out[text] = a or "amd64"
     return out
 
 

@@ -34,10 +34,10 @@ def local_kernel(spec: KernelSpec, cache_dir: Path) -> dict:
     out = cache_dir / "local" / digest
     out.mkdir(parents=True, exist_ok=True)
     arch = image_arch(data) or "amd64"
-    a = archmod.get(arch) if arch in archmod.ARCHES else None
-    if a is None:
-        raise ImageError(f"{spec.image}: a {arch} kernel; faultline boots "
-                         f"{', '.join(archmod.ARCHES)}")
+    if arch not in archmod.ARCHES:
+        raise ImageError(f"{spec.image}: an {arch} kernel; faultline boots "
+                         f"{', '.join(archmod.ARCHES)} kernels")
+    a = archmod.get(arch)
     vmlinux = out / ("vmlinux" if a.image == "vmlinux" else "Image")
     comp = "cached"
     if not vmlinux.is_file():

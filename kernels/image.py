@@ -234,9 +234,10 @@ _ELF_MACHINES = {62: "amd64", 183: "arm64", 243: "riscv64"}
 def image_arch(data: bytes) -> str | None:
     """The architecture of a user's kernel image: ELF machine, bzImage
     header (x86), raw Image magic, or a compressed Image inside; None if
-    none of these fits."""
+    none of these fits ("ELF machine <n>" for an ELF of another one)."""
     if data.startswith(ELF_MAGIC) and len(data) > 20:
-        return _ELF_MACHINES.get(struct.unpack_from("<H", data, 18)[0])
+        machine = struct.unpack_from("<H", data, 18)[0]
+        return _ELF_MACHINES.get(machine, f"ELF machine {machine}")
     if _bzimage_payload(data) is not None:
         return "amd64"
     raw = raw_image_arch(data)

@@ -51,6 +51,8 @@ def test_static_build_dir_per_architecture() -> None:
     (gzip.compress(ARM64_IMAGE), "arm64"),
     (b"\x7fELF\x02\x01\x01" + bytes(11) + struct.pack("<H", 183) + bytes(40), "arm64"),
     (b"\x7fELF\x02\x01\x01" + bytes(11) + struct.pack("<H", 62) + bytes(40), "amd64"),
+    (b"\x7fELF\x02\x01\x01" + bytes(11) + struct.pack("<H", 21) + bytes(40),
+     "ELF machine 21"),
     (bytes(4096), None),
 ])
 def test_image_arch(data: bytes, want: str | None) -> None:
@@ -237,3 +239,24 @@ def test_matrix_of_several_architectures_names_them() -> None:
     assert "[aarch64]" in render_markdown(doc, [x86, arm])
     build_document([x86])
     assert "[" not in x86.label          # one architecture: labels as before
+
+
+def test_user_image_of_another_architecture_is_refused(tmp_path: Path) -> None:
+    from kernels.boot import local_kernel
+    ppc = tmp_path / "vmlinux"
+    ppc.write_bytes(b"\x7fELF\x02\x01\x01" + bytes(11) + struct.pack("<H", 21) + bytes(40))
+    with pytest.raises(ImageError, match="ELF machine 21 kernel; faultline boots"):
+        local_kernel(parse_spec(str(ppc)), tmp_path / "cache")
+    mine = tmp_path / "Image"
+    mine.write_bytes(ARM64_IMAGE)
+    meta = local_kernel(parse_spec(str(mine)), tmp_path / "cache")
+    assert meta["arch"] == "arm64" and Path(meta["vmlinux"]).read_bytes() == ARM64_IMAGE
+
+
+def test_spec_arches(tmp_path: Path) -> None:
+    from kernels import spec_arches
+    mine, ppc = tmp_path / "Image", tmp_path / "vmlinux"
+    mine.write_bytes(gzip.compress(RISCV_IMAGE))
+    ppc.write_bytes(b"\x7fELF\x02\x01\x01" + bytes(11) + struct.pack("<H", 21) + bytes(40))
+    assert spec_arches(["debian:sid", "debian:trixie:cloud-arm64", str(mine), str(ppc)]) == {
+        "debian:sid": "amd64", "debian:trixie:cloud-arm64": "arm64", str(mine): "riscv64"}
