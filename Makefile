@@ -33,18 +33,24 @@ ARCH	?= $(HOST_ARCH)
 TRIPLET_amd64	:= x86_64-linux-gnu
 TRIPLET_arm64	:= aarch64-linux-gnu
 TRIPLET_riscv64	:= riscv64-linux-gnu
-ifneq ($(ARCH),$(HOST_ARCH))
-ifeq ($(TRIPLET_$(ARCH)),)
+# The kernel's names mean the same (an ARCH exported for kernel builds).
+DEBARCH_x86_64	:= amd64
+DEBARCH_x86	:= amd64
+DEBARCH_aarch64	:= arm64
+DEBARCH_riscv	:= riscv64
+FL_ARCH	:= $(or $(DEBARCH_$(ARCH)),$(ARCH))
+ifneq ($(FL_ARCH),$(HOST_ARCH))
+ifeq ($(TRIPLET_$(FL_ARCH)),)
 $(error ARCH=$(ARCH): faultline cross-builds for amd64, arm64, riscv64)
 endif
-CC	:= $(TRIPLET_$(ARCH))-gcc
-AR	:= $(TRIPLET_$(ARCH))-ar
-DEPS	:= $(ARCH)
-endif
-ifeq ($(ARCH)-$(filter $(ARCH),$(HOST_ARCH)),riscv64-)
-SYSROOT	:= $(FAULTLINE_CACHE)/sysroot/$(ARCH)
+CC	:= $(TRIPLET_$(FL_ARCH))-gcc
+AR	:= $(TRIPLET_$(FL_ARCH))-ar
+DEPS	:= $(FL_ARCH)
+ifeq ($(FL_ARCH),riscv64)
+SYSROOT	:= $(FAULTLINE_CACHE)/sysroot/$(FL_ARCH)
 CFLAGS	+= -isystem $(SYSROOT)/usr/include
-LDFLAGS	+= -L$(SYSROOT)/usr/lib/$(TRIPLET_$(ARCH))
+LDFLAGS	+= -L$(SYSROOT)/usr/lib/$(TRIPLET_$(FL_ARCH))
+endif
 endif
 KSFT_DIR ?= $(FAULTLINE_CACHE)/ksft
 # The 6.1 harness trips -Wextra (an unused parameter): include it as a
@@ -75,7 +81,7 @@ deps:
 
 ifdef SYSROOT
 $(SYSROOT)/faultline-sysroot.json:
-	$(PYTHON) -m kernels.sysroot $(ARCH) $(SYSROOT)
+	$(PYTHON) -m kernels.sysroot $(FL_ARCH) $(SYSROOT)
 
 $(HARNESS_OBJ) $(PROBE_OBJ) $(O)/faultline-runner $(CASES) $(TOOLS): \
 	| $(SYSROOT)/faultline-sysroot.json
