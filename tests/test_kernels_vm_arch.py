@@ -101,3 +101,22 @@ def test_arm64_panic_before_init_is_retried_and_reaped(arm64_kernel: dict,
     assert r.error and r.error.startswith("kernel panic before /init"), r.error
     assert r.info["attempts"] == 3 and len(r.error.splitlines()) > 2
     assert qemu_children() == []
+
+
+def test_archive_refuses_bookworm_riscv64() -> None:
+    """The real archive: bookworm carries no riscv64, trixie and sid do."""
+    from kernels import aptsrc, available
+    from kernels.spec import SpecError
+    try:
+        archive = aptsrc.find_archive(aptsrc.machine_entries())
+    except aptsrc.AptConfigError as e:
+        pytest.skip(str(e))
+    lookup = available._Lookup(CACHE / "kernels", archive, lambda m: None)
+    if lookup.flavours("trixie", "riscv64") is None:
+        pytest.skip("Debian archive unreachable")
+    with pytest.raises(SpecError) as e:
+        available.check([parse_spec("debian:bookworm:riscv64")], CACHE / "kernels",
+                        lambda m: None)
+    msg = str(e.value)
+    assert "bookworm carries no riscv64 packages" in msg, msg
+    assert "debian:trixie:riscv64" in msg and "debian:sid:riscv64" in msg
