@@ -4,7 +4,7 @@
 
     ./run.py                              host kernel -> results/<timestamp>/
     ./run.py --kernel host --kernel debian:bookworm -j 2
-    ./run.py -o out -- -k copy -x         arguments after -- go to pytest
+    ./run.py -o out -- -k copy -x         arguments after -- select with pytest
     ./run.py report merge a.json b.json -o DIR
     ./run.py report diff old.json new.json
     ./run.py report render results/x/host.stream -o DIR
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import re
 import signal
@@ -30,7 +29,12 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
+from reports import expectations as expect  # noqa: E402
+from reports.model import Run  # noqa: E402
+from reports.pipeline import apply_expectations, publish  # noqa: E402
 from reports.progress import Progress  # noqa: E402
+from reports.stream import (StreamReader, append_target_frame,  # noqa: E402
+                            parse_stream, target_frame)
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "faultline"
 
@@ -44,7 +48,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="run.py", description="Run faultline on one or more kernels "
         "and write report.json/md/html and junit.xml.",
         epilog="Also: run.py report {merge,diff,render} ... (see run.py report -h)."
-        " Arguments after -- are passed to pytest (e.g. -- -k copy -x).")
+        " Arguments after -- select points with pytest (e.g. -- -k copy -x):"
+        " the report covers the points pytest keeps.")
     ap.add_argument("--kernel", action="append", metavar="SPEC",
                     help="host (default), debian:<suite>[:flavour], or a "
                     "kernel image path; repeatable: one matrix column each")
@@ -61,7 +66,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                     "(default: expectations/ when present)")
     ap.add_argument("--no-build", action="store_true",
                     help="do not run make; use the binaries as they are")
-    ap.add_argument("--build-dir", type=Path, default=ROOT / "build")
+    ap.add_argument("--build-dir", type=Path, default=ROOT / "build",
+                    help="the host's build (default build/)")
+    ap.add_argument("--static-build-dir", type=Path, default=ROOT / "build-static",
+                    help="the static build booted in VMs (default build-static/)")
     ap.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     args.kernel = args.kernel or ["host"]
@@ -81,12 +89,12 @@ def ensure_built(args: argparse.Namespace, log: Callable[[str], None]) -> None:
     builds = [["make", "-s", "-C", str(ROOT), f"O={args.build_dir}"]]
     if others:
         # One static build per architecture among the kernels (a cross
-        # build beside build-static: kernels.static_build_dir).
+        # build beside --static-build-dir: kernels.static_build_dir).
         kernels = import_kernels(others)
         for arch in sorted(set(kernels.spec_arches(others).values())):
             if arch != kernels.host_arch():
                 groups.append(arch)
-            out = kernels.static_build_dir(ROOT / "build-static", arch)
+            out = kernels.static_build_dir(args.static_build_dir, arch)
             builds.append(["make", "-s", "-C", str(ROOT), "STATIC=1", f"ARCH={arch}",
                            f"O={out}"])
     if subprocess.run([str(ROOT / "scripts/deps.sh"), *groups]).returncode:
@@ -115,17 +123,27 @@ def check_runner(args: argparse.Namespace) -> tuple[Path, list[Path]]:
     return runner, cases
 
 
-def run_host(args: argparse.Namespace, path: Path) -> str | None:
-    """Run the runner on the host, teeing its stream to `path` with progress.
-    Returns an error string when the runner misbehaved, else None."""
+def runner_options(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """Every run.py option the runner takes, as (its long option, value),
+    built once for host and VM alike: `--timeout=60` on the host's command
+    line, `faultline.timeout=60` on a VM's kernel command line."""
+    return [("timeout", str(args.timeout))]
+
+
+def run_host(args: argparse.Namespace, path: Path) -> Run:
+    """Run the runner on the host, teeing its stream to `path` and into a
+    StreamReader (progress listens to it). The saved stream ends with our
+    target frame, so `report render` of it gives this very Run."""
     runner, cases = check_runner(args)
-    probe = args.build_dir / "uffd-probe"
-    cmd = [str(runner), "--timeout", str(args.timeout),
-           *(["--probe", str(probe)] if os.access(probe, os.X_OK)
-             else ["--no-probe"]), *map(str, cases)]
-    prog = Progress(sys.stdout, sys.stdout.isatty(), prefix="host ")
+    probe_bin = args.build_dir / "uffd-probe"
+    cmd = [str(runner), *(f"--{opt}={val}" for opt, val in runner_options(args)),
+           f"--probe={probe_bin}" if os.access(probe_bin, os.X_OK) else "--no-probe",
+           *map(str, cases)]
+    reader = StreamReader(Progress(sys.stdout, sys.stdout.isatty(), prefix="host "))
     limit = args.timeout * (len(cases) + 1) + 30
-    # Bytes in, bytes out: the saved stream is exactly what the runner wrote.
+    last = b"\n"
+    # Bytes in, bytes out: the saved stream is exactly what the runner
+    # wrote, then our target frame.
     # stderr to a file: a chatty runner must not block on a full pipe.
     with open(path, "wb") as out, tempfile.TemporaryFile() as errf, \
             subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errf,
@@ -140,7 +158,8 @@ def run_host(args: argparse.Namespace, path: Path) -> str | None:
             try:
                 for raw in proc.stdout:
                     out.write(raw)
-                    prog.feed(raw.decode("utf-8", "replace").rstrip("\n"))
+                    last = raw[-1:]
+                    reader.feed(raw.decode("utf-8", "replace").rstrip("\n"))
                 break
             except KeyboardInterrupt:
                 print("\nrun.py: interrupted, stopping the runner", flush=True)
@@ -149,107 +168,82 @@ def run_host(args: argparse.Namespace, path: Path) -> str | None:
         rc = proc.wait()
         errf.seek(0)
         err = errf.read().decode("utf-8", "replace")
-    prog.close()
+        frame = target_frame("host", runner_error(rc, err, limit),
+                             binaries=[c.name for c in cases])
+        out.write((b"" if last == b"\n" else b"\n") + frame.encode() + b"\n")
+    reader.feed(frame)
+    return reader.finish()
+
+
+def runner_error(rc: int, stderr: str, limit: int) -> str | None:
+    """Why the runner misbehaved, from its exit status, else None."""
     if rc < 0:
         return f"runner killed by signal {-rc} (overall limit {limit} s)"
     if rc > 128:
         return f"run interrupted (the runner got signal {rc - 128})"
     if rc not in (0, 1):
-        return f"runner exited {rc}: {err.strip()[-500:]}"
+        return f"runner exited {rc}: {stderr.strip()[-500:]}"
     return None
 
 
 def import_kernels(specs: list[str]) -> Any:
-    """The kernels package (imported lazily: host runs do not need it)."""
-    try:
-        import kernels  # type: ignore[import-not-found]
-    except ImportError as e:
-        raise RunError(f"--kernel {' '.join(specs)}: booting other kernels "
-                       f"needs the kernels package, which is not available "
-                       f"({e}); only --kernel host works here") from e
-    parse = getattr(kernels, "parse_spec", None)
+    """The kernels package, imported lazily (a host run does not need it),
+    after checking every spec: a bad one fails before any work."""
+    import kernels
     for spec in specs:
         try:
-            if parse is not None:
-                parse(spec)
+            kernels.parse_spec(spec)
         except ValueError as e:
             raise RunError(str(e)) from e
     return kernels
 
 
-def run_kernels_lazy(args: argparse.Namespace, specs: list[str],
-                     log: Callable[[str], None]) -> list[Any]:
+def run_vms(args: argparse.Namespace, specs: list[str], outdir: Path,
+            log: Callable[[str], None]) -> dict[str, Run]:
+    """Boot every spec, save each console stream with our target frame
+    appended, and read it back into a Run (as `report render` would)."""
     kernels = import_kernels(specs)
+    names = [c.name for c in case_binaries(args.static_build_dir)]
     try:
-        return list(kernels.run_kernels(
-            specs, build_dir=args.build_dir,
-            static_build_dir=ROOT / "build-static", cache_dir=CACHE,
-            jobs=args.jobs, timeout_s=args.kernel_timeout, log=log))
+        results = kernels.run_kernels(
+            specs, static_build_dir=args.static_build_dir, cache_dir=CACHE,
+            jobs=args.jobs, timeout_s=args.kernel_timeout, log=log,
+            runner_options=runner_options(args))
     except (ValueError, OSError) as e:
         raise RunError(f"booting {' '.join(specs)}: {e}") from e
+    runs = {}
+    for kr in results:
+        text = append_target_frame(kr.stream or "",
+                                   target_frame(kr.spec, kr.error, kr.info, names))
+        (outdir / f"{safe_name(kr.spec)}.stream").write_text(text, encoding="utf-8")
+        runs[kr.spec] = parse_stream(text)
+    return runs
 
 
 def safe_name(spec: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", spec).strip("_") or "kernel"
 
 
-def write_meta(path: Path, meta: dict[str, Any]) -> None:
-    path.with_suffix(".meta.json").write_text(
-        json.dumps(meta, indent=1, default=str) + "\n")
-
-
 def collect(args: argparse.Namespace, outdir: Path,
-            log: Callable[[str], None]) -> list[Path]:
-    """Produce one saved stream (+ meta) per kernel spec, in spec order."""
-    streams: dict[str, Path] = {}
-    names = [p.name for p in case_binaries(args.build_dir)]
+            log: Callable[[str], None]) -> dict[Path, Run]:
+    """One saved stream and its Run per kernel spec, in spec order."""
+    runs: dict[str, Run] = {}
     others = [s for s in dict.fromkeys(args.kernel) if s != "host"]
     if "host" in args.kernel:
-        path = outdir / "host.stream"
-        err = run_host(args, path)
-        write_meta(path, {"target": "host", "error": err,
-                          "expected_binaries": names})
-        streams["host"] = path
+        runs["host"] = run_host(args, outdir / "host.stream")
     if others:
-        for kr in run_kernels_lazy(args, others, log):
-            path = outdir / f"{safe_name(kr.spec)}.stream"
-            path.write_text(kr.stream or "", encoding="utf-8")
-            write_meta(path, {"target": kr.spec, "error": kr.error,
-                              "info": kr.info, "expected_binaries": names})
-            streams[kr.spec] = path
-    return [streams[s] for s in dict.fromkeys(args.kernel) if s in streams]
-
-
-def run_pytest(args: argparse.Namespace, streams: list[Path],
-               outdir: Path) -> tuple[int, Any]:
-    import pytest
-
-    from reports import plugin
-    # -c devnull: no ini file of the tree applies to this session.
-    pargs = [*map(str, streams), "-q", "--tb=no", "-rN", "-p", "no:cacheprovider",
-             "-c", os.devnull, "--rootdir", str(outdir),
-             "--faultline-report", str(outdir)]
-    if args.expectations:
-        pargs += ["--faultline-expectations", str(args.expectations)]
-    pargs += args.pytest_args
-    cfg: dict[str, Any] = {}
-
-    class Grab:
-        @staticmethod
-        def pytest_unconfigure(config: Any) -> None:
-            cfg["doc"] = config.stash.get(plugin.DOC_KEY, None)
-            cfg["summary"] = config.stash.get(plugin.SUMMARY_KEY, "")
-    rc = pytest.main(pargs, plugins=[plugin, Grab()])
-    return int(rc), cfg
+        runs.update(run_vms(args, others, outdir, log))
+    return {outdir / ("host.stream" if s == "host" else f"{safe_name(s)}.stream"):
+            runs[s] for s in dict.fromkeys(args.kernel) if s in runs}
 
 
 def make_outdir(outdir: Path) -> None:
     """Create the output directory and prove it is writable, or RunError."""
     try:
         outdir.mkdir(parents=True, exist_ok=True)
-        probe = outdir / ".faultline-write-test"
-        probe.write_text("")
-        probe.unlink()
+        marker = outdir / ".faultline-write-test"
+        marker.write_text("")
+        marker.unlink()
     except OSError as e:
         raise RunError(f"cannot write the output directory {outdir}: "
                        f"{e.strerror or e}") from e
@@ -269,19 +263,15 @@ def main(argv: list[str]) -> int:
     def log(msg: str) -> None:
         print(msg, flush=True)
     try:
-        if args.expectations is not None:
-            from reports.expectations import ExpectationError, load
-            try:
-                load(args.expectations)
-            except ExpectationError as e:
-                raise RunError(f"--expectations: {e}") from e
+        try:
+            exps = expect.load(args.expectations) if args.expectations else []
+        except expect.ExpectationError as e:
+            raise RunError(f"--expectations: {e}") from e
         others = [s for s in args.kernel if s != "host"]
         if others:
             kernels = import_kernels(others)    # bad specs fail before any work
-            check = getattr(kernels, "check_available", None)
             try:                                # and so do ones the archive lacks
-                if check is not None:
-                    check(others, CACHE, log)
+                kernels.check_available(others, CACHE, log)
             except ValueError as e:
                 raise RunError(str(e)) from e
         if "host" in args.kernel and args.no_build:
@@ -289,16 +279,22 @@ def main(argv: list[str]) -> int:
         make_outdir(outdir)             # before the build: fail early
         if not args.no_build:
             ensure_built(args, log)
-        streams = collect(args, outdir, log)
+        runs = collect(args, outdir, log)
     except RunError as e:
         print(f"run.py: the run could not be done: {e}", file=sys.stderr)
         return 2
-    rc, cfg = run_pytest(args, streams, outdir)
-    if rc in (2, 3, 4) or cfg.get("doc") is None:
-        print(f"run.py: pytest could not run (exit {rc})", file=sys.stderr)
-        return 2
-    print(cfg["summary"])
-    return int(cfg["doc"]["exit_code"])
+    every = list(runs.values())
+    apply_expectations(every, exps)
+    chosen = every
+    if args.pytest_args:
+        from reports import plugin
+        rc, chosen = plugin.select(runs, args.pytest_args, outdir)
+        if rc in (2, 3, 4):
+            print(f"run.py: pytest could not select (exit {rc})", file=sys.stderr)
+            return 2
+    report = publish(chosen, outdir, exps, all_runs=every)
+    print(report.summary())
+    return report.exit_code
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 """faultline kernels: boot other kernels under QEMU and collect the stream.
 
     from kernels import run_kernels
-    results = run_kernels(["debian:bookworm"], build_dir=..., static_build_dir=...,
-                          cache_dir=..., jobs=2, timeout_s=300, log=print)
+    results = run_kernels(["debian:bookworm"], static_build_dir=...,
+                          cache_dir=..., jobs=2, timeout_s=300, log=print,
+                          runner_options=[("timeout", "60")])
 
 static_build_dir is the host architecture's static build; another
 architecture's is beside it (build-static-arm64: arch.static_build_dir).
@@ -77,14 +78,14 @@ def _arch_of_dir(static_build_dir: Path) -> str:
 def initramfs_files(static_build_dir: Path) -> tuple[Path, dict[str, Path]]:
     """The runner (/init) and the files that go beside it, from a static build."""
     runner = static_build_dir / "faultline-runner"
-    probe = static_build_dir / "uffd-probe"
+    probe_bin = static_build_dir / "uffd-probe"
     if not runner.is_file():
         raise FileNotFoundError(f"no static runner at {runner} (build it with: make "
                                 f"{_arch_of_dir(static_build_dir)}STATIC=1 "
                                 f"O={static_build_dir})")
     files: dict[str, Path] = {}
-    if probe.is_file():
-        files["uffd-probe"] = probe
+    if probe_bin.is_file():
+        files["uffd-probe"] = probe_bin
     cases = static_build_dir / "cases"
     if cases.is_dir():
         for c in sorted(cases.iterdir()):
@@ -93,17 +94,21 @@ def initramfs_files(static_build_dir: Path) -> tuple[Path, dict[str, Path]]:
     return runner, files
 
 
-def run_kernels(specs: list[str], *, build_dir: Path, static_build_dir: Path,
+def run_kernels(specs: list[str], *, static_build_dir: Path,
                 cache_dir: Path, jobs: int, timeout_s: int,
-                log: Callable[[str], None]) -> list[KernelResult]:
+                log: Callable[[str], None],
+                runner_options: list[tuple[str, str]] | None = None
+                ) -> list[KernelResult]:
     """Boot each spec under QEMU (up to @jobs at once) and collect its stream.
+    @runner_options, (long option, value) pairs, reach the runner through the
+    kernel command line (faultline.<option>=<value>).
 
     Results come back in the order of @specs. A kernel that fails to fetch or
     boot gets .error set; the others are unaffected. Raises SpecError for a
     malformed spec before anything runs (usage error).
     """
-    del build_dir   # the VM needs the static build only
     qemu.reset()
+    qemu.kernel_cmdline(runner_options or [])    # a bad option: ValueError now
     parsed = [parse_spec(s) for s in specs]
     results = [KernelResult(spec=s) for s in specs]
     if not parsed:
@@ -132,7 +137,7 @@ def run_kernels(specs: list[str], *, build_dir: Path, static_build_dir: Path,
             spec = parsed[i]
             with locks[spec.slug]:
                 boot_kernel(spec, results[i], initrd=initrd_for, cache_dir=cache_dir,
-                            timeout_s=timeout_s, log=log)
+                            timeout_s=timeout_s, log=log, runner_options=runner_options)
 
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         try:

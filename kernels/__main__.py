@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     if args.fetch_only:
         return fetch_only(args.specs, args.cache, t0)
-    rs = run_kernels(args.specs, build_dir=ROOT / "build", static_build_dir=args.static,
+    rs = run_kernels(args.specs, static_build_dir=args.static,
                      cache_dir=args.cache, jobs=args.jobs, timeout_s=args.timeout,
                      log=lambda m: print(f"  {m}", file=sys.stderr, flush=True))
     for r in rs:

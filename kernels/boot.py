@@ -74,9 +74,6 @@ def judge(b: qemu.Boot, timeout_s: int) -> str | None:
             why = f"never reached /init: QEMU exited with {b.exit_code}"
     elif death:
         why = f"kernel panic during the run: {death}"
-    elif f"{qemu.FRAME}fatal" in b.console:
-        line = next(ln for ln in b.console.splitlines() if ln.startswith(f"{qemu.FRAME}fatal"))
-        why = f"the runner gave up: {line[len(qemu.FRAME):]}"
     elif b.timed_out:
         why = f"timeout: the run did not finish within {timeout_s} s (hang)"
     else:
@@ -87,8 +84,10 @@ def judge(b: qemu.Boot, timeout_s: int) -> str | None:
 
 def boot_kernel(spec: KernelSpec, result: "KernelResult", *,
                 initrd: Path | Callable[[str], Path],
-                cache_dir: Path, timeout_s: int, log: Callable[[str], None]) -> None:
-    """Fill @result for @spec. Never raises for a kernel's own failure.
+                cache_dir: Path, timeout_s: int, log: Callable[[str], None],
+                runner_options: list[tuple[str, str]] | None = None) -> None:
+    """Fill @result for @spec, the runner's options on the kernel command
+    line of its architecture. Never raises for a kernel's own failure.
 
     @initrd is the initramfs, or a function giving the one for an
     architecture (built from that architecture's static build)."""
@@ -136,7 +135,8 @@ def boot_kernel(spec: KernelSpec, result: "KernelResult", *,
                  "machine": machine.split(",")[0], "poweroff": a.poweroff})
     attempts: list[dict] = []
     while True:
-        argv = qemu.qemu_argv(exe, kernel, initrd, accel, pvh=pvh, arch=arch)
+        argv = qemu.qemu_argv(exe, kernel, initrd, accel, pvh=pvh, arch=arch,
+                              append=qemu.kernel_cmdline(runner_options or [], arch))
         log(f"{spec.text}: boot {len(attempts) + 1} ({accel})")
         boot_limit = qemu.KVM_BOOT_TIMEOUT_S if accel == "kvm" else BOOT_TIMEOUT_S
         b = qemu.boot(argv, timeout_s, min(timeout_s, boot_limit))

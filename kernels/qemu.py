@@ -44,6 +44,22 @@ def cmdline(arch: str = "amd64") -> str:
 
 
 CMDLINE = cmdline("amd64")
+
+
+def kernel_cmdline(runner_options: list[tuple[str, str]], arch: str = "amd64") -> str:
+    """@arch's command line plus the runner's options, each as
+    faultline.<option>=<value>: the runner (PID 1) maps them onto its long
+    options of the same name, which on the host are given as --<option>=<value>."""
+    words = [cmdline(arch)]
+    for opt, value in runner_options:
+        if not opt or any(c.isspace() or c == "=" for c in opt) or \
+                any(c.isspace() for c in value):
+            raise ValueError(f"runner option {opt}={value!r} cannot go on a "
+                             "kernel command line (no spaces allowed)")
+        words.append(f"faultline.{opt}={value}")
+    return " ".join(words)
+
+
 KVM_GET_API_VERSION = 0xAE00
 # The kernel died (oops=panic turns every oops into a panic, so this also
 # catches oopses and double faults; a WARNING or a non-fatal BUG: line is the

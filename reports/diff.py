@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model import FAILING, Run, features_summary
+from .model import FAILING, Run
+from .probe_doc import features_summary
 
 GOOD = frozenset({"pass", "xfail", "xpass", "skip"})
 

@@ -15,15 +15,8 @@ from typing import Any
 
 from . import REPORT_SCHEMA_VERSION, __version__
 from .expectations import version_tuple
-from .model import STATUSES, Run, features_summary
-
-# Known UFFDIO_API feature bits, in bit order (DESIGN.md).
-FEATURE_ORDER = ("PAGEFAULT_FLAG_WP", "EVENT_FORK", "EVENT_REMAP", "EVENT_REMOVE",
-                 "MISSING_HUGETLBFS", "MISSING_SHMEM", "EVENT_UNMAP", "SIGBUS",
-                 "THREAD_ID", "MINOR_HUGETLBFS", "MINOR_SHMEM", "EXACT_ADDRESS",
-                 "WP_HUGETLBFS_SHMEM", "WP_UNPOPULATED", "POISON", "WP_ASYNC",
-                 "MOVE")
-
+from .model import STATUSES, Run
+from .probe_doc import feature_order, features_summary, memory_types
 
 def exit_code(runs: list[Run]) -> int:
     """0 all passed/skipped/xfailed; 1 failures; 2 a run could not be done."""
@@ -76,6 +69,7 @@ def build_document(runs: list[Run]) -> dict[str, Any]:
     """The report.json document (also tags look-alike columns)."""
     disambiguate(runs)
     code = exit_code(runs)
+    mems = {m for r in runs for m in memory_types(r.probe)}
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "generator": {"name": "faultline", "version": __version__},
@@ -83,7 +77,7 @@ def build_document(runs: list[Run]) -> dict[str, Any]:
         "status": ("pass", "fail", "error")[code],
         "exit_code": code,
         "totals": totals(runs),
-        "runs": [r.to_dict() for r in runs],
+        "runs": [r.to_dict(mems) for r in runs],
     }
 
 
@@ -168,9 +162,7 @@ def _probe_tables(runs: list[Run]) -> dict[str, dict[str, list[tuple[str, str] |
 def build_matrix(runs: list[Run]) -> Matrix:
     m = Matrix(runs=runs)
     summaries = [features_summary(r.probe) for r in runs]
-    names: list[str] = list(FEATURE_ORDER)
-    for s in summaries:
-        names += [n for n in s["feature_names"] if n not in names]
+    names = feature_order(r.probe for r in runs)
     m.features = names
     by_version = sorted(range(len(runs)), key=lambda i: version_tuple(runs[i].release))
     arches = machines(runs)

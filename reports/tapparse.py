@@ -145,6 +145,23 @@ def parse_tap(lines: list[str], binary: str) -> TapResult:
     return out
 
 
+def classify_line(line: str) -> tuple[str | None, int | None]:
+    """One TAP line as it arrives, for live progress: ("plan", count),
+    ("pass" | "fail" | "skip", None) for a result line, else (None, None).
+    The verdicts come from parse_tap() over the whole payload."""
+    try:
+        parsed = _parser.parse_line(line.rstrip("\r\n"))
+    except ValueError:
+        return None, None
+    if parsed.category == "plan":
+        return "plan", parsed.expected_tests
+    if parsed.category != "test":
+        return None, None
+    if parsed.skip:
+        return "skip", None
+    return ("pass" if parsed.ok else "fail"), None
+
+
 def missing_numbers(tap: TapResult) -> list[int]:
     """Plan numbers for which no result line was seen."""
     if not tap.plan:

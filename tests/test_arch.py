@@ -228,13 +228,13 @@ def test_expectation_arch_key(tmp_path: Path) -> None:
 
 def test_matrix_of_several_architectures_names_them() -> None:
     from reports.document import build_document, build_matrix
-    from reports.render_text import render_markdown
+    from reports.render_markdown import render_markdown
     from reports.stream import parse_stream
     from reports_util import DATA
     text = (DATA / "bookworm.stream").read_text()
-    x86 = parse_stream(text, target="debian:bookworm")
-    arm = parse_stream(text.replace('"machine":"x86_64"', '"machine":"aarch64"'),
-                       target="debian:bookworm:cloud-arm64")
+    x86 = parse_stream(text)
+    arm = parse_stream(text.replace('"machine":"x86_64"', '"machine":"aarch64"'))
+    arm.target = "debian:bookworm:cloud-arm64"
     doc = build_document([x86, arm])
     assert x86.label.endswith("[x86_64]") and arm.label.endswith("[aarch64]")
     m = build_matrix([x86, arm])

@@ -63,7 +63,7 @@ def test_boot_arm64(arm64_kernel: dict, arm64_static: Path, tmp_path: Path) -> N
     # run_kernels takes the host's static dir and finds arm64's beside it.
     host_static = tmp_path / "build-static"
     (tmp_path / "build-static-arm64").symlink_to(arm64_static)
-    [r] = run_kernels([SPEC], build_dir=ROOT / "build", static_build_dir=host_static,
+    [r] = run_kernels([SPEC], static_build_dir=host_static,
                       cache_dir=CACHE, jobs=1, timeout_s=300, log=lambda m: None)
     assert r.error is None, r.error
     assert r.info["arch"] == "arm64" and r.info["accel"] == "tcg"

@@ -14,8 +14,8 @@ import pytest
 from reports_util import DATA
 
 from reports import expectations as expect
-from reports.cli import load_stream_file
-from reports.output import write_reports
+from reports.pipeline import publish
+from reports.stream import read_stream_file
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(
@@ -72,13 +72,13 @@ def png_pixels(path: Path) -> set[tuple[int, int, int]]:
 
 @pytest.fixture(scope="module")
 def html(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    runs = [load_stream_file(DATA / f"{n}.stream")
+    runs = [read_stream_file(DATA / f"{n}.stream")
             for n in ("host", "bookworm", "truncated")]
     exps = expect.load(DATA / "expectations.yaml")
     for r in runs:
         expect.apply(r, exps)
     out = tmp_path_factory.mktemp("html")
-    write_reports(runs, out)
+    publish(runs, out)
     return out / "report.html"
 
 

@@ -11,13 +11,16 @@ import pytest
 from reports_util import DATA, check_golden, validate
 
 from reports import expectations as expect
-from reports.cli import load_stream_file, report_main
+from reports.cli import report_main
 from reports.diff import diff_runs
 from reports.document import build_document, build_matrix, load_runs
 from reports.model import Run
-from reports.output import write_reports
+from reports.pipeline import publish
 from reports.render_html import render_html
-from reports.render_text import render_json, render_junit, render_markdown
+from reports.render_json import render_json
+from reports.render_junit import render_junit
+from reports.render_markdown import render_markdown
+from reports.stream import read_stream_file
 
 EXPECT = expect.load(DATA / "expectations.yaml")
 
@@ -28,7 +31,7 @@ def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def runs_of(*names: str) -> list[Run]:
-    runs = [load_stream_file(DATA / f"{n}.stream") for n in names]
+    runs = [read_stream_file(DATA / f"{n}.stream") for n in names]
     for r in runs:
         expect.apply(r, EXPECT)
     return runs
@@ -118,8 +121,8 @@ def test_matrix_feature_first_seen() -> None:
 def test_merge_and_diff_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     new = tmp_path / "new"
     old = tmp_path / "old"
-    write_reports(runs_of("host"), new)
-    write_reports(runs_of("bookworm"), old)
+    publish(runs_of("host"), new)
+    publish(runs_of("bookworm"), old)
     merged = tmp_path / "merged"
     rc = report_main(["merge", str(old / "report.json"), str(new / "report.json"),
                       "-o", str(merged)])
@@ -161,7 +164,7 @@ def test_report_cli_usage_errors(tmp_path: Path) -> None:
 
 def test_report_json_round_trips(tmp_path: Path) -> None:
     runs = runs_of("host", "splat", "truncated")
-    write_reports(runs, tmp_path)
+    publish(runs, tmp_path)
     again = load_runs(tmp_path / "report.json")
     assert [r.to_dict() for r in again] == [r.to_dict() for r in runs]
 
@@ -245,7 +248,7 @@ def test_diff_lost_coverage_is_a_regression(tmp_path: Path) -> None:
     d = diff_runs(runs_of("host", "bookworm"), runs_of("host"))
     assert any("kernel missing from the new report" in r for r in d.regressions)
     # A results directory stands for its report.json.
-    write_reports(runs_of("host"), tmp_path / "a")
+    publish(runs_of("host"), tmp_path / "a")
     assert report_main(["diff", str(tmp_path / "a"), str(tmp_path / "a")]) == 0
 
 
@@ -256,3 +259,23 @@ def test_expectations_that_match_no_point_are_reported(tmp_path: Path) -> None:
                  "  - {id: 'nosuch.*.thing', reason: typo}\n")
     unused = expect.unused(runs_of("host"), expect.load(f))
     assert [e.id for e in unused] == ["nosuch.*.thing"]
+
+
+def test_mem_is_only_ever_a_memory_type() -> None:
+    """`variant` is the id's middle part; `mem` repeats it only when a probe
+    document of the report names it as a memory type."""
+    runs = runs_of("recorded-host", "garbage")
+    doc = build_document(runs)
+    pts = {p["id"]: p for b in doc["runs"][0]["binaries"] for p in b["points"]}
+    api = next(p for i, p in pts.items() if i.startswith("api.dev."))
+    assert (api["variant"], api["mem"]) == ("dev", None)
+    copy = next(p for i, p in pts.items() if i.startswith("copy.hugetlb_private."))
+    assert (copy["variant"], copy["mem"]) == ("hugetlb_private", "hugetlb_private")
+    # a run without a probe result borrows the names of the report's others
+    (alone,) = runs_of("truncated")
+    alone.probe = None
+    solo = build_document([alone])["runs"][0]
+    mixed = build_document([runs[0], alone])["runs"][1]
+    first = solo["binaries"][0]["points"][0]
+    assert first["variant"] == "anon" and first["mem"] is None
+    assert mixed["binaries"][0]["points"][0]["mem"] == "anon"
