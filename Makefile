@@ -4,6 +4,9 @@
 #
 #   make                 probe, runner and case binaries
 #   make STATIC=1        the same, fully static (for initramfs use)
+#   make ARCH=arm64 STATIC=1 O=build-static-arm64
+#                        cross-build for arm64 or riscv64 (scripts/deps.sh
+#                        arm64|riscv64 installs the cross compiler)
 #   make check           the project's own tests (pytest)
 #   make KSFT_DIR=...    use the kselftest headers of your own kernel tree
 #                        (<linux>/tools/testing/selftests)
@@ -23,6 +26,35 @@ LDFLAGS	+= -static
 endif
 
 FAULTLINE_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/faultline
+
+# Cross builds. Triplets as in kernels/arch.py. arm64's static libcap and
+# libseccomp are Debian's arm64 packages (multiarch, scripts/deps.sh arm64);
+# bookworm has no riscv64 packages, so riscv64's are trixie's -dev packages
+# unpacked into a private directory (kernels/sysroot.py says why and how).
+HOST_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+ARCH	?= $(HOST_ARCH)
+TRIPLET_amd64	:= x86_64-linux-gnu
+TRIPLET_arm64	:= aarch64-linux-gnu
+TRIPLET_riscv64	:= riscv64-linux-gnu
+# The kernel's names mean the same (an ARCH exported for kernel builds).
+DEBARCH_x86_64	:= amd64
+DEBARCH_x86	:= amd64
+DEBARCH_aarch64	:= arm64
+DEBARCH_riscv	:= riscv64
+FL_ARCH	:= $(or $(DEBARCH_$(ARCH)),$(ARCH))
+ifneq ($(FL_ARCH),$(HOST_ARCH))
+ifeq ($(TRIPLET_$(FL_ARCH)),)
+$(error ARCH=$(ARCH): faultline cross-builds for amd64, arm64, riscv64)
+endif
+CC	:= $(TRIPLET_$(FL_ARCH))-gcc
+AR	:= $(TRIPLET_$(FL_ARCH))-ar
+DEPS	:= $(FL_ARCH)
+ifeq ($(FL_ARCH),riscv64)
+SYSROOT	:= $(FAULTLINE_CACHE)/sysroot/$(FL_ARCH)
+CFLAGS	+= -isystem $(SYSROOT)/usr/include
+LDFLAGS	+= -L$(SYSROOT)/usr/lib/$(TRIPLET_$(FL_ARCH))
+endif
+endif
 KSFT_DIR ?= $(FAULTLINE_CACHE)/ksft
 # The 6.1 harness trips -Wextra (an unused parameter): include it as a
 # system header so warnings in kernel code do not fail our build.
@@ -51,7 +83,15 @@ TOOLS	:= $(TOOL_SRC:tools/%.c=$(O)/tools/%)
 all: $(PROBE) $(RUNNER) $(CASES) $(TOOLS)
 
 deps:
-	@scripts/deps.sh build
+	@scripts/deps.sh build $(DEPS)
+
+ifdef SYSROOT
+$(SYSROOT)/faultline-sysroot.json:
+	$(PYTHON) -m kernels.sysroot $(FL_ARCH) $(SYSROOT)
+
+$(HARNESS_OBJ) $(PROBE_OBJ) $(O)/faultline-runner $(CASES) $(TOOLS): \
+	| $(SYSROOT)/faultline-sysroot.json
+endif
 
 $(O)/harness/%.o: harness/%.c $(wildcard harness/*.h) VERSION | deps
 	@mkdir -p $(dir $@)
