@@ -42,7 +42,11 @@ CASES	:= $(CASE_SRC:cases/%.c=$(O)/cases/%)
 TOOL_SRC := $(wildcard tools/*.c)
 TOOLS	:= $(TOOL_SRC:tools/%.c=$(O)/tools/%)
 
-all: $(PROBE) $(RUNNER) $(CASES) $(TOOLS)
+# The liar (tools/liar/README.md): an LD_PRELOAD library, so dynamic only.
+LIAR_SRC := $(wildcard tools/liar/*.c)
+LIAR	:= $(if $(filter 1,$(STATIC)),,$(if $(LIAR_SRC),$(O)/tools/liar.so))
+
+all: $(PROBE) $(RUNNER) $(CASES) $(TOOLS) $(LIAR)
 
 deps:
 	@scripts/deps.sh build
@@ -77,6 +81,10 @@ $(O)/cases/%: cases/%.c $(LIB) $(wildcard harness/*.h cases/*.h) \
 $(O)/tools/%: tools/%.c $(LIB) $(wildcard harness/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(O)/tools/liar.so: $(LIAR_SRC) $(wildcard tools/liar/*.h) harness/uffd_compat.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -shared -o $@ $(LIAR_SRC) -ldl
 
 check: all
 	@scripts/deps.sh test vm browser
