@@ -94,11 +94,32 @@ __attribute__((constructor)) static void liar_init(void)
 			      0644);
 }
 
+/*
+ * Say once per process, on stdout, that the lie changed something. In a
+ * kselftest child that is the test's own TAP stream, so the line lands
+ * between its "#  RUN" and its result: the driver knows in which test
+ * point the lie fired, not just in which binary.
+ */
+static void announce(const struct lie *l, const char *detail)
+{
+	static bool told;
+	char line[160];
+	int n;
+
+	if (__atomic_exchange_n(&told, true, __ATOMIC_RELAXED))
+		return;
+	n = snprintf(line, sizeof(line), "# " LIAR_FIRED "%s (%s)\n", l->name,
+		     detail);
+	if (n > 0 && write(STDOUT_FILENO, line, (size_t)n) < 0)
+		return;
+}
+
 void liar_fired(const struct lie *l, const char *detail, uint64_t value)
 {
 	char line[256];
 	int n;
 
+	announce(l, detail);
 	if (log_fd < 0 || __atomic_fetch_add(&logged, 1, __ATOMIC_RELAXED) >=
 	    LOG_LINES)
 		return;

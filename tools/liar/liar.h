@@ -77,6 +77,8 @@ int liar_real_dup(int fd);
 struct fd_state *liar_state(int fd);
 void liar_track(int fd, int kind, const struct fd_state *from);
 void liar_untrack(int fd);
+/* What liar_fired() writes on stdout once per process, before the name. */
+#define LIAR_FIRED "liar fired: "
 /* Record that the lie changed something (first few per process logged). */
 void liar_fired(const struct lie *l, const char *detail, uint64_t value);
 

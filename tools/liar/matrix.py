@@ -36,9 +36,9 @@ def _details(j: Judged) -> list[str]:
         if j.kills.get(mem):
             out.append(f"    {mem}: {_names(j.kills[mem])}")
     for mem in j.missed:
-        how = ("the lie fired on this type, no point failed"
-               if mem in j.fired_types or mem == ANY and j.fired_units
-               else "the lie never fired on this type")
+        n = sum(j.fired.values()) if mem == ANY else j.fired.get(mem, 0)
+        how = (f"the lie fired in {n} points, none failed" if n
+               else "the lie never fired here")
         out.append(f"    MISSED {mem}: {how}")
     for mem, why in j.undecided.items():
         out.append(f"    UNDECIDED {mem}: {why} (load: rerun)")
@@ -82,7 +82,7 @@ def write_json(path: Path, results: list[Judged], elapsed: float) -> None:
             "types": list(j.row.types), "status": j.status,
             "kills": j.kills, "missed": j.missed, "undecided": j.undecided,
             "breaks": j.breaks, "unstable": j.unstable,
-            "fired_units": j.fired_units, "fired_types": sorted(j.fired_types),
+            "fired": j.fired,
         } for j in results],
     }
     path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")

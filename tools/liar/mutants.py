@@ -3,12 +3,15 @@
 """make mutants: run every lie of the catalogue over the whole suite and
 print which points each one kills, by memory type.
 
-All (lie, binary) units go through one faultline-runner invocation, so the
-runner's per-binary timeout bounds every unit and its --jobs slots stay
-busy while lying units sit in their waits. Binaries whose test points all
-carry a memory type run as one unit per type (kselftest's `-v`), so a
-unit that hangs costs only its own type. Each unit is a small script that
-sets LD_PRELOAD=liar.so and FAULTLINE_LIE for the case binary alone.
+Every (lie, case binary) pair is a unit: a small script that sets
+LD_PRELOAD=liar.so and FAULTLINE_LIE for that binary alone. Units go
+through faultline-runner, whose per-binary timeout bounds each one and
+whose --jobs slots stay busy while lying units sit in their waits; a batch
+of lies per runner invocation, so that the huge page pool is free for
+other runs now and then. A unit cut by its timeout leaves the memory types
+after the hang not run: those types run again as one unit each
+(kselftest's `-v <type>`), and so do types whose points skipped for want
+of huge pages, next to a baseline unit that tells load from the lie.
 
 Exit: 0 every catch lie caught on every listed type and no tolerate lie
 broke a point; 1 otherwise; 2 the run could not be done.
@@ -30,24 +33,42 @@ sys.path[:0] = [str(HERE), str(ROOT)]
 
 import catalogue  # noqa: E402
 import matrix  # noqa: E402
-from catalogue import MEM_TYPES, Row  # noqa: E402
-from verdict import Judged, Outcome, judge, summary_line  # noqa: E402
+from catalogue import ANY, Row  # noqa: E402
+from verdict import Judged, Outcome, judge, summary_line, unsure  # noqa: E402
 
 BASELINE = "none"
 SEP = "@"
+FIRED = "liar fired: "          # LIAR_FIRED in liar.h
+# unit -> [(point id, status, reason, lie fired, TAP number)]
+Points = dict[str, list[tuple[str, str, str, bool, int | None]]]
 
 
 class Fatal(Exception):
     pass
 
 
-def stream_points(path: Path) -> dict[str, list[tuple[str, str, str]]]:
-    """unit -> [(point id, status, reason)] of a runner stream. The one use
-    of reports/: its top-level parser, so that the stream has one reader."""
+def stream_points(path: Path) -> Points:
+    """The points of every unit of a runner stream. The one use of reports/ (its top-level parser): the stream has one
+    reader. The liar announces itself in the TAP of the test it lied to,
+    which the parser keeps as that point's diagnostics."""
     from reports.stream import parse_stream
     run = parse_stream(path.read_text(encoding="utf-8", errors="replace"))
-    return {b.name: [(p.id, p.status, p.reason or "") for p in b.points]
-            for b in run.binaries}
+    return {b.name: [(p.id, p.status, p.reason or "",
+                      any(FIRED in d for d in p.diagnostics), p.number)
+                     for p in b.points] for b in run.binaries}
+
+
+def name_unreported(points: Points, base: Points) -> None:
+    """A unit cut by its timeout reports the points it never reached by
+    number only ("copy.#12"): name them after the baseline's order, which
+    kselftest keeps (the same list, filtered by type for a `-v` unit)."""
+    for unit, pts in points.items():
+        parts = unit.split(SEP)
+        order = [p[0] for p in base.get(SEP.join((BASELINE, parts[1])), [])
+                 if len(parts) < 3 or p[0].split(".")[1:2] == [parts[2]]]
+        for i, (pid, status, reason, fired, num) in enumerate(pts):
+            if ".#" in pid and num and num <= len(order):
+                pts[i] = (order[num - 1], status, reason, fired, num)
 
 
 class Build:
@@ -71,62 +92,55 @@ class Build:
         return [ln.split("\t", 1)[0] for ln in out.stdout.splitlines() if ln]
 
 
-class Work:
-    """The unit scripts, fired logs and streams of one mutants run."""
+class Runs:
+    """Unit scripts and runner invocations of one mutants run."""
 
-    def __init__(self, build: Build, root: Path) -> None:
+    def __init__(self, args: argparse.Namespace, build: Build,
+                 root: Path) -> None:
+        self.args = args
         self.build = build
         self.root = root
-        self.units = root / "units"
-        self.fired = root / "fired"
-        for d in (self.units, self.fired):
-            d.mkdir(parents=True, exist_ok=True)
+        self.count = 0
 
-    def unit(self, lie: str, binary: str, mem: str | None, tag: str) -> Path:
+    def unit(self, lie: str, binary: str, mem: str | None = None) -> Path:
         name = SEP.join(x for x in (lie, binary, mem) if x)
-        path = self.units / tag / name
-        path.parent.mkdir(exist_ok=True)
+        path = self.root / "units" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
         args = f" -v {mem}" if mem else ""
         path.write_text(
             "#!/bin/sh\n"
             f"export LD_PRELOAD='{self.build.liar}' FAULTLINE_LIE='{lie}'\n"
-            f"export FAULTLINE_LIE_LOG='{self.fired / tag / name}'\n"
             f"exec '{self.build.cases / binary}'{args}\n", encoding="utf-8")
-        (self.fired / tag).mkdir(exist_ok=True)
         path.chmod(0o755)
         return path
 
-    def fired_units(self, tag: str) -> set[str]:
-        d = self.fired / tag
-        return {p.name for p in d.iterdir() if p.stat().st_size} if d.is_dir() else set()
-
-
-def run_units(args: argparse.Namespace, work: Work, units: list[Path],
-              tag: str) -> dict[str, list[tuple[str, str, str]]]:
-    out = work.root / f"{tag}.stream"
-    cmd = [str(work.build.runner), "--jobs", str(args.jobs), "--no-probe",
-           "--no-kmsg", "--timeout", str(args.timeout), "--output", str(out),
-           *map(str, units)]
-    print(f"mutants: {tag}: {len(units)} units, {args.jobs} at a time, "
-          f"{args.timeout:g} s each at most", file=sys.stderr, flush=True)
-    done = threading.Event()
-    ticker = threading.Thread(target=_progress, args=(out, len(units), done),
-                              daemon=True)
-    ticker.start()
-    try:
-        proc = subprocess.run(cmd, check=False)
-    finally:
-        done.set()
-        ticker.join()
-    if proc.returncode not in (0, 1):
-        raise Fatal(f"faultline-runner exited {proc.returncode} ({tag})")
-    return stream_points(out)
+    def run(self, units: list[Path], what: str) -> Points:
+        self.count += 1
+        out = self.root / f"run{self.count}.stream"
+        a = self.args
+        cmd = [str(self.build.runner), "--jobs", str(a.jobs), "--no-probe",
+               "--no-kmsg", "--timeout", str(a.timeout), "--output", str(out),
+               *map(str, units)]
+        print(f"mutants: {what}: {len(units)} units, {a.jobs} at a time",
+              file=sys.stderr, flush=True)
+        done = threading.Event()
+        ticker = threading.Thread(target=_progress,
+                                  args=(out, len(units), done), daemon=True)
+        ticker.start()
+        try:
+            proc = subprocess.run(cmd, check=False)
+        finally:
+            done.set()
+            ticker.join()
+        if proc.returncode not in (0, 1):
+            raise Fatal(f"faultline-runner exited {proc.returncode} ({what})")
+        return stream_points(out)
 
 
 def _progress(path: Path, total: int, done: threading.Event) -> None:
-    """A line now and then, counting the units the stream has finished."""
+    """A line a minute, counting the units the stream has finished."""
     ended, pos = 0, 0
-    while not done.wait(30):
+    while not done.wait(60):
         try:
             with path.open("rb") as f:
                 f.seek(pos)
@@ -136,41 +150,33 @@ def _progress(path: Path, total: int, done: threading.Event) -> None:
         cut = chunk.rfind(b"\n") + 1
         ended += chunk[:cut].count(b"@@faultline binary-end ")
         pos += cut
-        print(f"mutants: {ended}/{total} units", file=sys.stderr, flush=True)
+        print(f"mutants:   {ended}/{total} units written", file=sys.stderr,
+              flush=True)
 
 
-def split_types(base: dict[str, list[tuple[str, str, str]]]) -> dict[str, list[str]]:
-    """binary -> the memory types to run it by (empty: run it whole)."""
-    out: dict[str, list[str]] = {}
-    for unit, points in base.items():
-        mems = {p.split(".")[1] if p.count(".") >= 2 else "" for p, _, _ in points}
-        binary = unit.split(SEP)[1]
-        out[binary] = ([m for m in MEM_TYPES if m in mems]
-                       if mems and mems <= set(MEM_TYPES) else [])
-    return out
-
-
-def outcomes(points: dict[str, list[tuple[str, str, str]]],
-             lie: str) -> list[Outcome]:
+def outcomes(points: Points, lie: str) -> list[Outcome]:
     res = []
     for unit, pts in points.items():
         parts = unit.split(SEP)
         if parts[0] != lie:
             continue
         mem = parts[2] if len(parts) > 2 else None
-        res.extend(Outcome(unit, p, s, r, mem) for p, s, r in pts)
+        res.extend(Outcome(unit, p, s, r, mem, f) for p, s, r, f, _ in pts)
     return res
 
 
-def unsure_units(j: Judged, outs: list[Outcome]) -> set[tuple[str, str | None]]:
-    """(binary, type) units worth a second run for the undecided types."""
-    want = set(j.undecided)
-    units = set()
-    for o in outs:
-        if o.mem in want or "any" in want:
-            parts = o.unit.split(SEP)
-            units.add((parts[1], parts[2] if len(parts) > 2 else None))
-    return units
+def _key(o: Outcome) -> tuple[str, str]:
+    """(binary, memory type or "" for a type-free binary) of a point."""
+    return o.unit.split(SEP)[1], "" if o.mem == ANY else o.mem
+
+
+def redo_units(j: Judged, outs: list[Outcome],
+               baseline: dict[str, str]) -> set[tuple[str, str]]:
+    """(binary, type) units to run again for the undecided types: those
+    holding a point that could not tell (verdict.unsure)."""
+    return {_key(o) for o in outs
+            if (o.mem in j.undecided or ANY in j.undecided)
+            and unsure(o, baseline)}
 
 
 def select(rows: list[Row], args: argparse.Namespace) -> list[Row]:
@@ -183,67 +189,74 @@ def select(rows: list[Row], args: argparse.Namespace) -> list[Row]:
     return [r for r in rows if r.quick] if args.quick else rows
 
 
+def first_pass(runs: Runs, rows: list[Row], base: Points) -> Points:
+    points: Points = {}
+    size = runs.args.batch
+    for i in range(0, len(rows), size):
+        batch = rows[i:i + size]
+        units = [runs.unit(r.lie, b) for r in batch for b in runs.build.binaries]
+        points.update(runs.run(units, f"lies {i + 1}-{i + len(batch)} of {len(rows)}"))
+    name_unreported(points, base)
+    return points
+
+
+def second_pass(runs: Runs, rows: list[Row], results: list[Judged],
+                points: Points, base: Points) -> list[Judged]:
+    """Run the types left undecided again, one unit per type, each beside
+    a baseline unit of the same binary and type (see verdict.py)."""
+    baseline = {p[0]: p[1] for pts in base.values() for p in pts}
+    todo = {j.row.lie: redo_units(j, outcomes(points, j.row.lie), baseline)
+            for j in results if j.undecided}
+    todo = {lie: us for lie, us in todo.items() if us}
+    if not todo:
+        return results
+    pairs = sorted({u for us in todo.values() for u in us})
+    units = [runs.unit(BASELINE, b, m) for b, m in pairs]
+    units += [runs.unit(lie, b, m) for lie, us in todo.items()
+              for b, m in sorted(us)]
+    again = runs.run(units, "undecided types again")
+    name_unreported(again, base)
+    load = {o.point for o in outcomes(again, BASELINE)
+            if o.status in ("notrun", "skip")}
+    out = []
+    for row, j in zip(rows, results):
+        if row.lie not in todo:
+            out.append(j)
+            continue
+        merged = [o for o in outcomes(points, row.lie)
+                  if _key(o) not in todo[row.lie]]
+        merged += outcomes(again, row.lie)
+        out.append(judge(row, merged, baseline, load))
+    return out
+
+
 def mutants(args: argparse.Namespace) -> int:
     build = Build(args.build)
     rows = select(catalogue.load(args.catalogue), args)
     known = set(build.lies())
     if missing := [r.lie for r in rows if r.lie not in known]:
         raise Fatal(f"liar.so does not know: {', '.join(missing)} (rebuild?)")
-    root = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="faultline-mutants-"))
-    work = Work(build, root)
+    root = Path(args.keep) if args.keep else Path(
+        tempfile.mkdtemp(prefix="faultline-mutants-"))
+    runs = Runs(args, build, root)
     started = time.monotonic()
     try:
-        base = run_units(args, work, [work.unit(BASELINE, b, None, "baseline")
-                                      for b in build.binaries], "baseline")
-        baseline = {p: s for pts in base.values() for p, s, _ in pts}
-        split = split_types(base)
-        units = [work.unit(r.lie, b, m, "lies") for r in rows
-                 for b in build.binaries for m in (split.get(b) or [None])]
-        points = run_units(args, work, units, "lies")
-        fired = work.fired_units("lies")
-        results = [judge(r, outcomes(points, r.lie), baseline, fired) for r in rows]
-        results = rerun_undecided(args, work, rows, results, points, split, baseline)
+        base = runs.run([runs.unit(BASELINE, b) for b in build.binaries],
+                        "baseline (liar loaded, no lie)")
+        baseline = {p[0]: p[1] for pts in base.values() for p in pts}
+        points = first_pass(runs, rows, base)
+        results = [judge(r, outcomes(points, r.lie), baseline) for r in rows]
+        results = second_pass(runs, rows, results, points, base)
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
     elapsed = time.monotonic() - started
-    failing = sorted(p for p, s in baseline.items() if s != "pass" and s != "skip")
+    failing = sorted(p for p, s in baseline.items() if s not in ("pass", "skip"))
     print(matrix.render(results, failing, elapsed))
     if args.json:
         matrix.write_json(Path(args.json), results, elapsed)
-    print(summary_line(results))
+    print(summary_line(results), flush=True)
     return 0 if all(r.ok for r in results) else 1
-
-
-def rerun_undecided(args: argparse.Namespace, work: Work, rows: list[Row],
-                    results: list[Judged], points: dict, split: dict,
-                    baseline: dict[str, str]) -> list[Judged]:
-    """Run the units of undecided types again, each beside a baseline unit
-    of the same binary and type, and judge once more (see verdict.py)."""
-    todo = {j.row.lie: unsure_units(j, outcomes(points, j.row.lie))
-            for j in results if j.undecided}
-    if not todo:
-        return results
-    pairs = sorted({u for us in todo.values() for u in us}, key=str)
-    units = [work.unit(BASELINE, b, m, "again") for b, m in pairs]
-    units += [work.unit(lie, b, m, "again") for lie, us in todo.items()
-              for b, m in sorted(us, key=str)]
-    again = run_units(args, work, units, "again")
-    load = {o.point for o in outcomes(again, BASELINE)
-            if o.status == "notrun" or o.status == "skip"}
-    fired_again = work.fired_units("again")
-    out = []
-    for row, j in zip(rows, results):
-        if row.lie not in todo:
-            out.append(j)
-            continue
-        redo = {SEP.join(x for x in (row.lie, b, m) if x)
-                for b, m in todo[row.lie]}
-        merged = [o for o in outcomes(points, row.lie) if o.unit not in redo]
-        merged += outcomes(again, row.lie)
-        fired = (work.fired_units("lies") - redo) | fired_again
-        out.append(judge(row, merged, baseline, fired, load))
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -255,16 +268,18 @@ def main(argv: list[str] | None = None) -> int:
                     help="only the lies marked quick (the make-check subset)")
     ap.add_argument("--lie", action="append", default=[],
                     help="only this lie (repeatable)")
-    ap.add_argument("-j", "--jobs", type=int, default=4,
-                    help="units at once (default 4: lying units mostly wait)")
-    ap.add_argument("--timeout", type=float, default=30,
-                    help="per-unit limit in seconds (default 30)")
+    ap.add_argument("-j", "--jobs", type=int, default=8,
+                    help="units at once (default 8: lying units mostly wait)")
+    ap.add_argument("--timeout", type=float, default=10,
+                    help="per-unit limit in seconds (default 10)")
+    ap.add_argument("--batch", type=int, default=10,
+                    help="lies per runner invocation (default 10)")
     ap.add_argument("--keep", metavar="DIR",
-                    help="keep the unit scripts, fired logs and streams here")
+                    help="keep the unit scripts and streams here")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = ap.parse_args(argv)
-    if args.jobs < 1 or args.timeout <= 0:
-        ap.error("--jobs and --timeout must be positive")
+    if args.jobs < 1 or args.timeout <= 0 or args.batch < 1:
+        ap.error("--jobs, --timeout and --batch must be positive")
     try:
         return mutants(args)
     except (Fatal, catalogue.CatalogueError) as e:

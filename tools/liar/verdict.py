@@ -3,9 +3,10 @@
 memory type, and whether that is what the catalogue asks for.
 
 A point *kills* a lie when it passed in the baseline run (the liar loaded,
-no lie) and fails under the lie (fail, timeout, error) in a unit where the
-lie actually fired: a point failing where the liar changed nothing is load
-or a flaky point, never a kill. A skip is never a kill. When a listed type
+no lie) and fails under the lie (fail, timeout, error) in a test where the
+lie actually fired (the liar says so in that test's own TAP): a point
+failing where the liar changed nothing is load or a flaky point, never a
+kill. A skip is never a kill. When a listed type
 has no kill but some of its points could not tell (not run, or skipped for
 want of huge pages while they ran in the baseline), the type is undecided
 rather than missed, and the driver runs those units once more.
@@ -31,6 +32,7 @@ class Outcome:
     status: str
     reason: str = ""
     unit_type: str | None = None   # the memory type a split unit ran
+    fired: bool = False            # the lie changed something in this point
 
     @property
     def mem(self) -> str:
@@ -48,8 +50,7 @@ class Judged:
     unstable: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
     undecided: dict[str, str] = field(default_factory=dict)
-    fired_types: set[str] = field(default_factory=set)
-    fired_units: int = 0
+    fired: dict[str, int] = field(default_factory=dict)  # type -> points
 
     @property
     def ok(self) -> bool:
@@ -71,7 +72,7 @@ class Judged:
         return self.kills.get(mem, [])
 
 
-def _unsure(o: Outcome, baseline: dict[str, str]) -> bool:
+def unsure(o: Outcome, baseline: dict[str, str]) -> bool:
     """A point that passed in the baseline but could not tell this time:
     not run, or skipped for a resource (huge pages) rather than a reason."""
     if baseline.get(o.point) != "pass":
@@ -86,27 +87,27 @@ def _why_unsure(outs: list[Outcome], baseline: dict[str, str],
     @load (after a rerun): the points that could not tell in a baseline
     run side by side with the rerun; an unsure point outside it was made
     unsure by the lie itself, which is an escape, not load."""
-    unsure = [o for o in outs if _unsure(o, baseline) and
-              (load is None or o.point in load)]
-    if not unsure:
+    could_not = [o for o in outs if unsure(o, baseline) and
+                 (load is None or o.point in load)]
+    if not could_not:
         return None
-    notrun = sum(1 for o in unsure if o.status == "notrun")
+    notrun = sum(1 for o in could_not if o.status == "notrun")
     parts = [f"{notrun} not run"] if notrun else []
-    if len(unsure) > notrun:
-        parts.append(f"{len(unsure) - notrun} skipped for want of huge pages")
+    if len(could_not) > notrun:
+        parts.append(f"{len(could_not) - notrun} skipped for want of huge pages")
     return ", ".join(parts)
 
 
 def judge(row: Row, outcomes: list[Outcome], baseline: dict[str, str],
-          fired_units: set[str], load: set[str] | None = None) -> Judged:
-    """Judge one lie from its points, the baseline's statuses and the
-    units in which the liar reported firing (see _why_unsure for @load)."""
-    j = Judged(row=row, fired_units=len(fired_units))
+          load: set[str] | None = None) -> Judged:
+    """Judge one lie from its points and the baseline's statuses (see
+    _why_unsure for @load)."""
+    j = Judged(row=row)
     by_type: dict[str, list[Outcome]] = {}
     for o in outcomes:
         by_type.setdefault(o.mem, []).append(o)
-        if o.unit in fired_units:
-            j.fired_types.add(o.mem)
+        if o.fired:
+            j.fired[o.mem] = j.fired.get(o.mem, 0) + 1
         if baseline.get(o.point) != "pass":
             continue
         if row.must_skip_matches(o.point) and (
@@ -118,7 +119,7 @@ def judge(row: Row, outcomes: list[Outcome], baseline: dict[str, str],
             continue
         if o.status not in FAILED:
             continue
-        if o.unit not in fired_units:
+        if not o.fired:
             j.unstable.append(o.point)
         elif row.catch:
             j.kills.setdefault(o.mem, []).append(o.point)
