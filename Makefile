@@ -5,6 +5,7 @@
 #   make                 probe, runner and case binaries
 #   make STATIC=1        the same, fully static (for initramfs use)
 #   make check           the project's own tests (pytest)
+#   make mutants         every lie of tools/liar over the suite (root, ~10 min)
 #   make KSFT_DIR=...    use the kselftest headers of your own kernel tree
 #                        (<linux>/tools/testing/selftests)
 
@@ -90,8 +91,16 @@ check: all
 	@scripts/deps.sh test vm browser
 	$(PYTHON) -m pytest -q tests
 
+# Every lie of tools/liar/catalogue.tsv over the whole suite (as root).
+mutants: all
+	$(PYTHON) tools/liar/mutants.py --build $(O)
+
+# The quick subset (one lie per ioctl and message field); make check runs it.
+mutants-quick: all
+	$(PYTHON) tools/liar/mutants.py --build $(O) --quick
+
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps check clean
+.PHONY: all deps check clean mutants mutants-quick
 .DELETE_ON_ERROR:

@@ -43,7 +43,11 @@ class Row:
         return self.expect == "catch"
 
     def must_skip_matches(self, point: str) -> bool:
-        return any(fnmatch.fnmatchcase(point, pat) for pat in self.must_skip)
+        """A point some pattern matches and no "!pattern" excludes."""
+        hit = any(fnmatch.fnmatchcase(point, p) for p in self.must_skip
+                  if not p.startswith("!"))
+        return hit and not any(fnmatch.fnmatchcase(point, p[1:])
+                               for p in self.must_skip if p.startswith("!"))
 
 
 def _types(text: str, where: str) -> tuple[str, ...]:

@@ -30,6 +30,11 @@ def _names(points: list[str]) -> str:
     return ", ".join(sorted(points)[:SHOW]) + more
 
 
+def _mem(point: str) -> str:
+    parts = point.split(".")
+    return parts[1] if len(parts) >= 3 and parts[1] in MEM_TYPES else ANY
+
+
 def _details(j: Judged) -> list[str]:
     out = []
     for mem in COLUMNS:
@@ -40,6 +45,10 @@ def _details(j: Judged) -> list[str]:
         how = (f"the lie fired in {n} points, none failed" if n
                else "the lie never fired here")
         out.append(f"    MISSED {mem}: {how}")
+        mine = [p for p in j.survived + j.skipped
+                if mem == ANY or _mem(p) == mem]
+        if mine:
+            out.append(f"      fired in, but passed or skipped: {_names(mine)}")
     for mem, why in j.undecided.items():
         out.append(f"    UNDECIDED {mem}: {why} (load: rerun)")
     for b in j.breaks:
@@ -63,7 +72,7 @@ def render(results: list[Judged], baseline_failing: list[str],
             f"{_cell(j, m):>9}" for m in COLUMNS) + f"  {j.status}")
     lines.append("")
     for j in results:
-        if j.row.catch and j.ok and not j.unstable:
+        if j.ok and not j.unstable:
             continue
         lines.append(f"{j.row.lie} ({j.status}):")
         lines.extend(_details(j) or ["    no point failed"])
@@ -82,6 +91,7 @@ def write_json(path: Path, results: list[Judged], elapsed: float) -> None:
             "types": list(j.row.types), "status": j.status,
             "kills": j.kills, "missed": j.missed, "undecided": j.undecided,
             "breaks": j.breaks, "unstable": j.unstable,
+            "survived": j.survived, "skipped": j.skipped,
             "fired": j.fired,
         } for j in results],
     }

@@ -48,6 +48,10 @@ class Judged:
     kills: dict[str, list[str]] = field(default_factory=dict)
     breaks: list[str] = field(default_factory=list)
     unstable: list[str] = field(default_factory=list)
+    # The lie fired in these baseline-passing points and they passed, or
+    # skipped: where a stronger check would have caught it.
+    survived: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
     undecided: dict[str, str] = field(default_factory=dict)
     fired: dict[str, int] = field(default_factory=dict)  # type -> points
@@ -118,6 +122,8 @@ def judge(row: Row, outcomes: list[Outcome], baseline: dict[str, str],
             j.breaks.append(f"{o.point} ({why}; must skip with a reason)")
             continue
         if o.status not in FAILED:
+            if o.fired and row.catch:
+                (j.survived if o.status == "pass" else j.skipped).append(o.point)
             continue
         if not o.fired:
             j.unstable.append(o.point)
