@@ -84,6 +84,12 @@ static bool mode_matches(const struct op *o, void *arg, uint64_t a,
 	return (mode & a) == a && !(mode & b);
 }
 
+/*
+ * A hook that changes the call itself says so before making it: the
+ * changed call may block its caller for good (a thread nobody wakes), and
+ * the announcement must reach the test's TAP before the test is killed.
+ */
+
 /* --- mode bits, wake ----------------------------------------------------- */
 
 /* Call with @set added to and @clear taken from the mode, then restore it. */
@@ -101,8 +107,9 @@ static int with_mode(const struct lie *l, int fd, unsigned long cmd,
 	if ((old | set) == old && !(old & clear))
 		return real(fd, cmd, arg);
 	*mode = (old | set) & ~clear;
-	ret = real(fd, cmd, arg);
+	/* Before the call: a lie may leave its caller blocked in it. */
 	liar_fired(l, "mode", *mode);
+	ret = real(fd, cmd, arg);
 	*mode = old;
 	return ret;
 }
@@ -156,9 +163,12 @@ int hook_multipage_noop(const struct lie *l, struct fd_state *st, int fd,
 			unsigned long cmd, void *arg)
 {
 	const struct op *o = op_of(cmd);
-	uint64_t start = field(arg, o->start);
+	uint64_t start;
 
 	(void)st;
+	if (!o)
+		return real(fd, cmd, arg);
+	start = field(arg, o->start);
 	if (field(arg, o->len) <= vma_page(start))
 		return real(fd, cmd, arg);
 	liar_fired(l, "multi-page no-op", start);
@@ -170,16 +180,21 @@ int hook_range_shorter(const struct lie *l, struct fd_state *st, int fd,
 		       unsigned long cmd, void *arg)
 {
 	const struct op *o = op_of(cmd);
-	uint64_t *len = U64(arg, o->len), old = *len;
-	size_t page = vma_page(field(arg, o->start));
+	uint64_t *len, old;
+	size_t page;
 	int ret;
 
 	(void)st;
+	if (!o)
+		return real(fd, cmd, arg);
+	len = U64(arg, o->len);
+	old = *len;
+	page = vma_page(field(arg, o->start));
 	if (old <= page)
 		return real(fd, cmd, arg);
 	*len = l->a == 1 ? page : old - page;
-	ret = real(fd, cmd, arg);
 	liar_fired(l, "shortened to", *len);
+	ret = real(fd, cmd, arg);
 	*len = old;
 	return ret;
 }
@@ -303,9 +318,9 @@ int hook_move_as_copy(const struct lie *l, struct fd_state *st, int fd,
 
 	(void)st;
 	(void)cmd;
+	liar_fired(l, "copied", m->dst);
 	ret = real(fd, UFFDIO_COPY, &c);
 	m->move = c.copy;
-	liar_fired(l, "copied", m->dst);
 	return ret;
 }
 
@@ -341,10 +356,10 @@ int hook_poison_as_data(const struct lie *l, struct fd_state *st, int fd,
 	if (zeros == MAP_FAILED)
 		return real(fd, cmd, arg);
 	c.src = (uintptr_t)zeros;
+	liar_fired(l, "data instead of poison", p->range.start);
 	ret = real(fd, UFFDIO_COPY, &c);
 	p->updated = c.copy;
 	munmap(zeros, p->range.len ? p->range.len : 1);
-	liar_fired(l, "data instead of poison", p->range.start);
 	return ret;
 }
 
@@ -410,11 +425,11 @@ int hook_reg_drop_mode(const struct lie *l, struct fd_state *st, int fd,
 	r->mode &= ~l->a;
 	if (!r->mode)
 		r->mode = UFFDIO_REGISTER_MODE_MISSING;
+	liar_fired(l, "mode dropped", old);
 	ret = real(fd, cmd, arg);
 	r->mode = old;
 	if (!ret)
 		r->ioctls |= (uint64_t)l->c;
-	liar_fired(l, "mode dropped", old);
 	return ret;
 }
 

@@ -78,8 +78,8 @@ int hook_api_accepts_unknown(const struct lie *l, struct fd_state *st,
 	if (!extra || !kernel_features())
 		return real(fd, cmd, arg);
 	api->features &= ~extra;
-	ret = real(fd, cmd, arg);
 	liar_fired(l, "accepted", extra);
+	ret = real(fd, cmd, arg);
 	return ret;
 }
 
@@ -139,10 +139,10 @@ int hook_api_ignores(const struct lie *l, struct fd_state *st, int fd,
 	if (!(asked & l->a))
 		return real(fd, cmd, arg);
 	api->features &= ~l->a;
+	liar_fired(l, "not enabled", asked & l->a);
 	ret = real(fd, cmd, arg);
 	if (!ret)
 		api->features |= asked & l->a;
-	liar_fired(l, "not enabled", asked & l->a);
 	return ret;
 }
 
@@ -223,10 +223,10 @@ int hook_before_api_ok(const struct lie *l, struct fd_state *st, int fd,
 
 /* --- creation ------------------------------------------------------------ */
 
-/* Creation flags a are ignored (b = 1: on the syscall only). */
+/* Creation flags a are ignored, on every path. */
 int create_strip(const struct lie *l, int flags, int devfd)
 {
-	if ((flags & (int)l->a) && !(l->b == 1 && devfd >= 0)) {
+	if (flags & (int)l->a) {
 		flags &= ~(int)l->a;
 		liar_fired(l, "flags ignored", l->a);
 	}

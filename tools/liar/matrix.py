@@ -20,9 +20,10 @@ def _cell(j: Judged, mem: str) -> str:
         return "?"
     if listed and mem in j.missed:
         return "MISS"
+    more = "+" if n and mem in j.cut else ""
     if listed:
-        return str(n)
-    return f"({n})" if n else "."
+        return f"{n}{more}"
+    return f"({n}{more})" if n else "."
 
 
 def _names(points: list[str]) -> str:
@@ -54,8 +55,8 @@ def _details(j: Judged) -> list[str]:
     for b in j.breaks:
         out.append(f"    BROKE {b}")
     if j.unstable:
-        out.append(f"    (failed where the lie never fired, not counted: "
-                   f"{_names(j.unstable)})")
+        out.append(f"    (failed before or without the lie firing: load, or "
+                   f"cut by the unit timeout; not counted: {_names(j.unstable)})")
     return out
 
 
@@ -66,7 +67,8 @@ def render(results: list[Judged], baseline_failing: list[str],
         f"{h:>9}" for h in HEADS) + "  verdict"
     lines = ["kill matrix: failing points per memory type "
              "(MISS: a listed type where none failed, ?: undecided, "
-             "(n): a type not listed)", head, "-" * len(head)]
+             "(n): a type not listed, n+: a unit timeout left some of its "
+             "points unrun)", head, "-" * len(head)]
     for j in results:
         lines.append(f"{j.row.lie:<{width}}  {j.row.expect:<8} " + " ".join(
             f"{_cell(j, m):>9}" for m in COLUMNS) + f"  {j.status}")
@@ -92,6 +94,7 @@ def write_json(path: Path, results: list[Judged], elapsed: float) -> None:
             "kills": j.kills, "missed": j.missed, "undecided": j.undecided,
             "breaks": j.breaks, "unstable": j.unstable,
             "survived": j.survived, "skipped": j.skipped,
+            "cut": sorted(j.cut),
             "fired": j.fired,
         } for j in results],
     }

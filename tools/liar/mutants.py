@@ -170,13 +170,14 @@ def _key(o: Outcome) -> tuple[str, str]:
     return o.unit.split(SEP)[1], "" if o.mem == ANY else o.mem
 
 
-def redo_units(j: Judged, outs: list[Outcome],
-               baseline: dict[str, str]) -> set[tuple[str, str]]:
-    """(binary, type) units to run again for the undecided types: those
-    holding a point that could not tell (verdict.unsure)."""
-    return {_key(o) for o in outs
-            if (o.mem in j.undecided or ANY in j.undecided)
-            and unsure(o, baseline)}
+def redo_units(j: Judged, outs: list[Outcome], baseline: dict[str, str],
+               complete: bool) -> set[tuple[str, str]]:
+    """(binary, type) units to run again: for the undecided types, those
+    holding a point that could not tell (verdict.unsure); with @complete,
+    also every one a unit timeout left partly unrun."""
+    return {_key(o) for o in outs if unsure(o, baseline) and (
+        complete and o.status == "notrun" or
+        o.mem in j.undecided or ANY in j.undecided)}
 
 
 def select(rows: list[Row], args: argparse.Namespace) -> list[Row]:
@@ -202,11 +203,14 @@ def first_pass(runs: Runs, rows: list[Row], base: Points) -> Points:
 
 def second_pass(runs: Runs, rows: list[Row], results: list[Judged],
                 points: Points, base: Points) -> list[Judged]:
-    """Run the types left undecided again, one unit per type, each beside
-    a baseline unit of the same binary and type (see verdict.py)."""
+    """Run the types left undecided (with --complete: left partly unrun)
+    again, one unit per type, each beside a baseline unit of the same
+    binary and type (see verdict.py)."""
     baseline = {p[0]: p[1] for pts in base.values() for p in pts}
-    todo = {j.row.lie: redo_units(j, outcomes(points, j.row.lie), baseline)
-            for j in results if j.undecided}
+    complete = runs.args.complete
+    todo = {j.row.lie: redo_units(j, outcomes(points, j.row.lie), baseline,
+                                  complete)
+            for j in results if j.undecided or complete and j.cut}
     todo = {lie: us for lie, us in todo.items() if us}
     if not todo:
         return results
@@ -214,7 +218,7 @@ def second_pass(runs: Runs, rows: list[Row], results: list[Judged],
     units = [runs.unit(BASELINE, b, m) for b, m in pairs]
     units += [runs.unit(lie, b, m) for lie, us in todo.items()
               for b, m in sorted(us)]
-    again = runs.run(units, "undecided types again")
+    again = runs.run(units, "types again, one unit each")
     name_unreported(again, base)
     load = {o.point for o in outcomes(again, BASELINE)
             if o.status in ("notrun", "skip")}
@@ -274,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="per-unit limit in seconds (default 10)")
     ap.add_argument("--batch", type=int, default=10,
                     help="lies per runner invocation (default 10)")
+    ap.add_argument("--complete", action="store_true",
+                    help="also run again, one unit per type, what a unit "
+                    "timeout left unrun (complete kill lists; slower)")
     ap.add_argument("--keep", metavar="DIR",
                     help="keep the unit scripts and streams here")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")

@@ -52,6 +52,9 @@ class Judged:
     # skipped: where a stronger check would have caught it.
     survived: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # Types with points a unit timeout left unrun: their kill lists are
+    # incomplete (mutants.py --complete runs them).
+    cut: set[str] = field(default_factory=set)
     missed: list[str] = field(default_factory=list)
     undecided: dict[str, str] = field(default_factory=dict)
     fired: dict[str, int] = field(default_factory=dict)  # type -> points
@@ -114,6 +117,8 @@ def judge(row: Row, outcomes: list[Outcome], baseline: dict[str, str],
             j.fired[o.mem] = j.fired.get(o.mem, 0) + 1
         if baseline.get(o.point) != "pass":
             continue
+        if o.status == "notrun":
+            j.cut.add(o.mem)
         if row.must_skip_matches(o.point) and (
                 o.status != "skip" or not o.reason.strip()):
             why = "passed" if o.status == "pass" else o.status
