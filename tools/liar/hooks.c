@@ -92,26 +92,35 @@ static bool mode_matches(const struct op *o, void *arg, uint64_t a,
 
 /* --- mode bits, wake ----------------------------------------------------- */
 
-/* Call with @set added to and @clear taken from the mode, then restore it. */
+/* Make the call with the u64 at @off set to @value, then put it back. */
+static int with_field(const struct lie *l, int fd, unsigned long cmd,
+		      void *arg, int off, uint64_t value, const char *what)
+{
+	uint64_t *f = U64(arg, off), old = *f;
+	int ret;
+
+	*f = value;
+	/* Before the call: a lie may leave its caller blocked in it. */
+	liar_fired(l, what, value);
+	ret = real(fd, cmd, arg);
+	*f = old;
+	return ret;
+}
+
+/* Call with @set added to and @clear taken from the mode. */
 static int with_mode(const struct lie *l, int fd, unsigned long cmd,
 		     void *arg, uint64_t set, uint64_t clear)
 {
 	const struct op *o = op_of(cmd);
-	uint64_t *mode, old;
-	int ret;
+	uint64_t old;
 
 	if (!o || o->mode < 0)
 		return real(fd, cmd, arg);
-	mode = U64(arg, o->mode);
-	old = *mode;
+	old = field(arg, o->mode);
 	if ((old | set) == old && !(old & clear))
 		return real(fd, cmd, arg);
-	*mode = (old | set) & ~clear;
-	/* Before the call: a lie may leave its caller blocked in it. */
-	liar_fired(l, "mode", *mode);
-	ret = real(fd, cmd, arg);
-	*mode = old;
-	return ret;
+	return with_field(l, fd, cmd, arg, o->mode, (old | set) & ~clear,
+			  "mode");
 }
 
 /* a: bits to add (0: the op's DONTWAKE); only when the mode has no bit of b. */
@@ -180,23 +189,18 @@ int hook_range_shorter(const struct lie *l, struct fd_state *st, int fd,
 		       unsigned long cmd, void *arg)
 {
 	const struct op *o = op_of(cmd);
-	uint64_t *len, old;
+	uint64_t len;
 	size_t page;
-	int ret;
 
 	(void)st;
 	if (!o)
 		return real(fd, cmd, arg);
-	len = U64(arg, o->len);
-	old = *len;
+	len = field(arg, o->len);
 	page = vma_page(field(arg, o->start));
-	if (old <= page)
+	if (len <= page)
 		return real(fd, cmd, arg);
-	*len = l->a == 1 ? page : old - page;
-	liar_fired(l, "shortened to", *len);
-	ret = real(fd, cmd, arg);
-	*len = old;
-	return ret;
+	return with_field(l, fd, cmd, arg, o->len,
+			  l->a == 1 ? page : len - page, "shortened to");
 }
 
 /* --- output fields, errnos ----------------------------------------------- */
