@@ -37,6 +37,13 @@ from catalogue import ANY, Row  # noqa: E402
 from verdict import Judged, Outcome, judge, summary_line, unsure  # noqa: E402
 
 BASELINE = "none"
+# Binaries that change a system-wide setting for a while and put it back
+# (access: vm.unprivileged_userfaultfd). Two copies side by side would
+# each record the other's temporary value as the one to restore, so
+# their units run one at a time, in a runner of their own that leaves
+# the huge page pool alone (they need none).
+SERIAL = ("access",)
+SYSCTLS = ("/proc/sys/vm/unprivileged_userfaultfd",)
 SEP = "@"
 FIRED = "liar fired: "          # LIAR_FIRED in liar.h
 # unit -> [(point id, status, reason, lie fired, TAP number)]
@@ -114,27 +121,47 @@ class Runs:
         path.chmod(0o755)
         return path
 
-    def run(self, units: list[Path], what: str) -> Points:
+    def _start(self, units: list[Path], jobs: int, extra: list[str]
+               ) -> tuple[subprocess.Popen[bytes], Path]:
         self.count += 1
         out = self.root / f"run{self.count}.stream"
         a = self.args
-        cmd = [str(self.build.runner), "--jobs", str(a.jobs), "--no-probe",
+        cmd = [str(self.build.runner), "--jobs", str(jobs), "--no-probe",
                "--no-kmsg", "--timeout", str(a.timeout), "--output", str(out),
-               *map(str, units)]
-        print(f"mutants: {what}: {len(units)} units, {a.jobs} at a time",
-              file=sys.stderr, flush=True)
+               *extra, *map(str, units)]
+        return subprocess.Popen(cmd), out
+
+    def run(self, units: list[Path], what: str) -> Points:
+        """Run @units through the runner. Units of a SERIAL binary go to a
+        second runner beside the first, one at a time: see SERIAL."""
+        serial = [u for u in units if u.name.split(SEP)[1] in SERIAL]
+        rest = [u for u in units if u not in serial]
+        print(f"mutants: {what}: {len(units)} units, {self.args.jobs} at a "
+              f"time", file=sys.stderr, flush=True)
+        started = []
+        if rest:
+            started.append(self._start(rest, self.args.jobs, []))
+        if serial:
+            started.append(self._start(serial, 1, ["--hugepages", "0"]))
         done = threading.Event()
-        ticker = threading.Thread(target=_progress,
-                                  args=(out, len(units), done), daemon=True)
+        ticker = threading.Thread(target=_progress, daemon=True,
+                                  args=(started[0][1], len(units), done))
         ticker.start()
         try:
-            proc = subprocess.run(cmd, check=False)
+            codes = [proc.wait() for proc, _ in started]
         finally:
+            for proc, _ in started:
+                if proc.poll() is None:
+                    proc.terminate()
+                    proc.wait()
             done.set()
             ticker.join()
-        if proc.returncode not in (0, 1):
-            raise Fatal(f"faultline-runner exited {proc.returncode} ({what})")
-        return stream_points(out)
+        if any(code not in (0, 1) for code in codes):
+            raise Fatal(f"faultline-runner exited {codes} ({what})")
+        points: Points = {}
+        for _, out in started:
+            points.update(stream_points(out))
+        return points
 
 
 def _progress(path: Path, total: int, done: threading.Event) -> None:
@@ -234,6 +261,29 @@ def second_pass(runs: Runs, rows: list[Row], results: list[Judged],
     return out
 
 
+def _read(path: str) -> str | None:
+    try:
+        return Path(path).read_text(encoding="ascii").strip()
+    except OSError:
+        return None
+
+
+def _put_back(before: dict[str, str | None]) -> None:
+    """A unit killed at the wrong moment may leave a sysctl it flipped:
+    put back what was there before the run, and say so."""
+    for path, old in before.items():
+        now = _read(path)
+        if old is None or now == old:
+            continue
+        print(f"mutants: {path} was {old} before the run and is {now}: "
+              f"putting {old} back", file=sys.stderr)
+        try:
+            Path(path).write_text(old + "\n", encoding="ascii")
+        except OSError as e:
+            print(f"mutants: cannot restore {path}: {e.strerror}",
+                  file=sys.stderr)
+
+
 def mutants(args: argparse.Namespace) -> int:
     build = Build(args.build)
     rows = select(catalogue.load(args.catalogue), args)
@@ -244,6 +294,7 @@ def mutants(args: argparse.Namespace) -> int:
         tempfile.mkdtemp(prefix="faultline-mutants-"))
     runs = Runs(args, build, root)
     started = time.monotonic()
+    before = {path: _read(path) for path in SYSCTLS}
     try:
         base = runs.run([runs.unit(BASELINE, b) for b in build.binaries],
                         "baseline (liar loaded, no lie)")
@@ -252,6 +303,7 @@ def mutants(args: argparse.Namespace) -> int:
         results = [judge(r, outcomes(points, r.lie), baseline) for r in rows]
         results = second_pass(runs, rows, results, points, base)
     finally:
+        _put_back(before)
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
     elapsed = time.monotonic() - started
