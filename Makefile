@@ -8,6 +8,7 @@
 #                        cross-build for arm64 or riscv64 (scripts/deps.sh
 #                        arm64|riscv64 installs the cross compiler)
 #   make check           the project's own tests (pytest)
+#   make mutants         every lie of tools/liar over the suite (root, ~10 min)
 #   make KSFT_DIR=...    use the kselftest headers of your own kernel tree
 #                        (<linux>/tools/testing/selftests)
 
@@ -80,7 +81,11 @@ CASES	:= $(CASE_SRC:cases/%.c=$(O)/cases/%)
 TOOL_SRC := $(wildcard tools/*.c)
 TOOLS	:= $(TOOL_SRC:tools/%.c=$(O)/tools/%)
 
-all: $(PROBE) $(RUNNER) $(CASES) $(TOOLS)
+# The liar (tools/liar/README.md): an LD_PRELOAD library, so dynamic only.
+LIAR_SRC := $(wildcard tools/liar/*.c)
+LIAR	:= $(if $(filter 1,$(STATIC)),,$(if $(LIAR_SRC),$(O)/tools/liar.so))
+
+all: $(PROBE) $(RUNNER) $(CASES) $(TOOLS) $(LIAR)
 
 deps:
 	@scripts/deps.sh build $(DEPS)
@@ -127,12 +132,24 @@ $(O)/tools/%: tools/%.c $(LIB) $(wildcard harness/*.h) VERSION
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+$(O)/tools/liar.so: $(LIAR_SRC) $(wildcard tools/liar/*.h) harness/uffd_compat.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -shared -o $@ $(LIAR_SRC) -ldl
+
 check: all
 	@scripts/deps.sh test vm browser
 	$(PYTHON) -m pytest -q tests
 
+# Every lie of tools/liar/catalogue.tsv over the whole suite (as root).
+mutants: all
+	$(PYTHON) tools/liar/mutants.py --build $(O)
+
+# The quick subset (one lie per ioctl and message field); make check runs it.
+mutants-quick: all
+	$(PYTHON) tools/liar/mutants.py --build $(O) --quick
+
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps check clean
+.PHONY: all deps check clean mutants mutants-quick
 .DELETE_ON_ERROR:
