@@ -33,6 +33,9 @@ class Point:
     duration_ms: int | None = None
     diagnostics: list[str] = field(default_factory=list)
     expectation: dict[str, Any] | None = None
+    # a `<binary>.kernel_log` point: the points running when its alerts
+    # were logged (kernel_log.py)
+    during: list[str] = field(default_factory=list)
 
     @property
     def area(self) -> str:
@@ -62,7 +65,8 @@ class Point:
         return cls(id=d["id"], status=d["status"], number=d.get("number"),
                    reason=d.get("reason"), duration_ms=d.get("duration_ms"),
                    diagnostics=list(d.get("diagnostics") or []),
-                   expectation=d.get("expectation"))
+                   expectation=d.get("expectation"),
+                   during=list(d.get("during") or []))
 
 
 @dataclass
