@@ -157,8 +157,8 @@ def _where(rec: dict[str, Any]) -> str:
         return "before the first point"
     if rec.get("after"):
         return f"after {rec['point']} reported its result, before the next point"
-    maybe = (f" (or at the end of {rec['or_point']}: it had printed nothing "
-             "yet)") if rec.get("or_point") else ""
+    maybe = (f", or late from {rec['or_point']} ({rec['point']} had printed "
+             "nothing yet)") if rec.get("or_point") else ""
     return f"while {rec['point']} was running{maybe}"
 
 
@@ -180,5 +180,5 @@ def kernel_log_point(b: Binary, jobs: int | None) -> Point:
         diags += [f"kmsg: {r['line']}" for r in splat]
     during = list(dict.fromkeys(s[0]["point"] for s in found if s[0].get("point")))
     return Point(id=f"{b.name}.kernel_log", status="fail",
-                 reason=f"{head['line']} ({_where(head)}){more}{shared}",
+                 reason=f"{head['line']}; {_where(head)}{more}{shared}",
                  diagnostics=diags, during=during)

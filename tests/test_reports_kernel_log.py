@@ -53,8 +53,9 @@ def test_splat_stream_one_kernel_log_point_and_verdicts_kept() -> None:
     assert "mwriteprotect_range" in log.reason
     # the records came before wp.shmem.protect_fault printed anything: the
     # point before it is named too (the runner reads output before the log)
-    assert "while wp.shmem.protect_fault was running (or at the end of " \
-        "wp.anon.protect_fault" in log.reason
+    assert log.reason.endswith("; while wp.shmem.protect_fault was running, or "
+                               "late from wp.anon.protect_fault "
+                               "(wp.shmem.protect_fault had printed nothing yet)")
     assert log.diagnostics[1:] == [
         "kmsg: WARNING: CPU: 1 PID: 4242 at mm/userfaultfd.c:1234 mwriteprotect_range+0x1a/0x200",
         "kmsg: Call Trace:", "kmsg:  <TASK>"]
@@ -71,7 +72,7 @@ def test_crafted_trixie_stream_has_its_real_failures_and_one_kernel_log() -> Non
     log = next(p for p in run.points if p.id == "wp.kernel_log")
     assert log.during == ["wp.shmem.fork_pinned_with_event"]
     assert log.reason.startswith("WARNING: CPU: 0 PID: 1207 at mm/memory.c:3571")
-    assert "(while wp.shmem.fork_pinned_with_event was running)" in log.reason
+    assert log.reason.endswith("; while wp.shmem.fork_pinned_with_event was running")
     # the whole splat, head to end marker, without the line before the head
     assert log.diagnostics[1] == "kmsg: WARNING: CPU: 0 PID: 1207 at mm/memory.c:3571 do_wp_page+0x8f1/0xd40"
     assert log.diagnostics[-1] == "kmsg: ---[ end trace 0000000000000000 ]---"
@@ -86,13 +87,13 @@ def test_alert_position_names_the_running_point() -> None:
     # after b's own output: b, no other candidate
     run = with_alert_after(4)
     log = run.points[-1]
-    assert log.during == ["wp.anon.b"] and "or at the end" not in log.reason
+    assert log.during == ["wp.anon.b"] and "or late" not in log.reason
     assert statuses(run) == {"wp.anon.a": "pass", "wp.anon.b": "pass",
                              "wp.anon.c": "pass", "wp.kernel_log": "fail"}
     # right after c's marker: c, or a late record of b
     log = with_alert_after(6).points[-1]
     assert log.during == ["wp.anon.c"]
-    assert "(or at the end of wp.anon.b: it had printed nothing yet)" in log.reason
+    assert ", or late from wp.anon.b (wp.anon.c had printed nothing yet)" in log.reason
     # between b's result and c's marker: b had ended
     log = with_alert_after(5).points[-1]
     assert log.during == ["wp.anon.b"]
