@@ -20,6 +20,7 @@ class HeatCell:
     status: str = ""        # worst status, "" when the cell has no points
     text: str = ""          # counts, for the hover
     failing: int = 0
+    partial: bool = False   # worst is skip, but some points passed
     href: str = ""          # the case table filtered to these points
     points: list[str] = field(default_factory=list)
 
@@ -79,8 +80,10 @@ def build_heatmap(runs: list[Run]) -> HeatMap:
             per_kernel = []
             for col, pts in enumerate(row.get(g) or [[] for _ in runs]):
                 kind = "no memory type" if g == NO_TYPE else g
+                status = worst(p.status for p in pts)
                 per_kernel.append(HeatCell(
-                    status=worst(p.status for p in pts),
+                    status=status,
+                    partial=status == "skip" and any(p.status == "pass" for p in pts),
                     text=(f"{area} · {kind} · {runs[col].label}: "
                           f"{count_text(pts) or 'no points'}"),
                     failing=sum(p.status in FAILING for p in pts),

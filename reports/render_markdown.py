@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .document import Matrix, build_matrix
-from .heatmap import NO_TYPE, HeatMap, build_heatmap
+from .heatmap import NO_TYPE, HeatCell, HeatMap, build_heatmap
 from .known_bugs import BugTable, bug_table
 from .model import Run
 from .triage import Problem, problems
@@ -33,8 +33,13 @@ def _code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def _mark(status: str) -> str:
-    return ICON[status].split()[0] if status else NONE_MARK
+PARTIAL_MARK = "◐"     # some points skipped, the others passed
+
+
+def _mark(cell: HeatCell) -> str:
+    if cell.partial:
+        return PARTIAL_MARK
+    return ICON[cell.status].split()[0] if cell.status else NONE_MARK
 
 
 def _run_line(r: Run) -> str:
@@ -126,14 +131,15 @@ def _md_heatmap(hm: HeatMap, runs: list[Run]) -> list[str]:
     mems = [g for g in hm.groups if g != NO_TYPE]
     out = ["## Heat map", "",
            f"One mark per memory type ({' '.join(mems) or 'none'}), the worst "
-           "status of its points; after `+`, points without a memory type "
+           f"status of its points (`{PARTIAL_MARK}`: some skipped, the others "
+           "passed); after `+`, points without a memory type "
            f"(`{NONE_MARK}`: none). Areas without memory types have one mark.",
            ""] + _header(hm.kernels, "area", [])
     typed = len(mems)
     for area, row in hm.rows.items():
         cells = []
         for col in range(len(runs)):
-            marks = [_mark(grp[col].status) for grp in row]
+            marks = [_mark(grp[col]) for grp in row]
             if any(grp[col].status for grp in row[:typed]):
                 text = "".join(marks[:typed])
                 if len(marks) > typed and row[typed][col].status:
