@@ -4,6 +4,9 @@
 #
 #   make                 probe, runner and case binaries
 #   make STATIC=1        the same, fully static (for initramfs use)
+#   make ARCH=arm64 STATIC=1 O=build-static-arm64
+#                        cross-build for arm64 or riscv64 (scripts/deps.sh
+#                        arm64|riscv64 installs the cross compiler)
 #   make check           the project's own tests (pytest)
 #   make KSFT_DIR=...    use the kselftest headers of your own kernel tree
 #                        (<linux>/tools/testing/selftests)
@@ -14,18 +17,50 @@ O	?= build
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread
 CFLAGS	+= -Iharness
+# The one version string (VERSION): every binary reports it.
+VERSION	:= $(shell cat VERSION)
+CFLAGS	+= -DFAULTLINE_VERSION="\"$(VERSION)\""
 LDLIBS	+= -lcap -lseccomp -pthread
 ifeq ($(STATIC),1)
 LDFLAGS	+= -static
 endif
 
 FAULTLINE_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/faultline
+
+# Cross builds. Triplets as in kernels/arch.py. arm64's static libcap and
+# libseccomp are Debian's arm64 packages (multiarch, scripts/deps.sh arm64);
+# bookworm has no riscv64 packages, so riscv64's are trixie's -dev packages
+# unpacked into a private directory (kernels/sysroot.py says why and how).
+HOST_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+ARCH	?= $(HOST_ARCH)
+TRIPLET_amd64	:= x86_64-linux-gnu
+TRIPLET_arm64	:= aarch64-linux-gnu
+TRIPLET_riscv64	:= riscv64-linux-gnu
+# The kernel's names mean the same (an ARCH exported for kernel builds).
+DEBARCH_x86_64	:= amd64
+DEBARCH_x86	:= amd64
+DEBARCH_aarch64	:= arm64
+DEBARCH_riscv	:= riscv64
+FL_ARCH	:= $(or $(DEBARCH_$(ARCH)),$(ARCH))
+ifneq ($(FL_ARCH),$(HOST_ARCH))
+ifeq ($(TRIPLET_$(FL_ARCH)),)
+$(error ARCH=$(ARCH): faultline cross-builds for amd64, arm64, riscv64)
+endif
+CC	:= $(TRIPLET_$(FL_ARCH))-gcc
+AR	:= $(TRIPLET_$(FL_ARCH))-ar
+DEPS	:= $(FL_ARCH)
+ifeq ($(FL_ARCH),riscv64)
+SYSROOT	:= $(FAULTLINE_CACHE)/sysroot/$(FL_ARCH)
+CFLAGS	+= -isystem $(SYSROOT)/usr/include
+LDFLAGS	+= -L$(SYSROOT)/usr/lib/$(TRIPLET_$(FL_ARCH))
+endif
+endif
 KSFT_DIR ?= $(FAULTLINE_CACHE)/ksft
 # The 6.1 harness trips -Wextra (an unused parameter): include it as a
 # system header so warnings in kernel code do not fail our build.
 KSFT_CFLAGS := -isystem $(KSFT_DIR)
 
-HARNESS_SRC := $(filter-out harness/runner%,$(wildcard harness/*.c))
+HARNESS_SRC := $(wildcard harness/*.c)
 HARNESS_OBJ := $(HARNESS_SRC:%.c=$(O)/%.o)
 LIB	:= $(O)/libfaultline.a
 
@@ -33,7 +68,10 @@ PROBE_SRC := $(wildcard probes/*.c)
 PROBE_OBJ := $(PROBE_SRC:%.c=$(O)/%.o)
 PROBE	:= $(if $(PROBE_SRC),$(O)/uffd-probe)
 
-RUNNER	:= $(if $(wildcard harness/runner.c),$(O)/faultline-runner)
+# The runner (runner/): executes the probe and the cases, writes the stream.
+RUNNER_SRC := $(wildcard runner/*.c)
+RUNNER_OBJ := $(RUNNER_SRC:%.c=$(O)/%.o)
+RUNNER	:= $(O)/faultline-runner
 
 CASE_SRC := $(wildcard cases/*.c)
 CASES	:= $(CASE_SRC:cases/%.c=$(O)/cases/%)
@@ -45,36 +83,47 @@ TOOLS	:= $(TOOL_SRC:tools/%.c=$(O)/tools/%)
 all: $(PROBE) $(RUNNER) $(CASES) $(TOOLS)
 
 deps:
-	@scripts/deps.sh build
+	@scripts/deps.sh build $(DEPS)
 
-$(O)/harness/%.o: harness/%.c $(wildcard harness/*.h) | deps
+ifdef SYSROOT
+$(SYSROOT)/faultline-sysroot.json:
+	$(PYTHON) -m kernels.sysroot $(FL_ARCH) $(SYSROOT)
+
+$(HARNESS_OBJ) $(PROBE_OBJ) $(O)/faultline-runner $(CASES) $(TOOLS): \
+	| $(SYSROOT)/faultline-sysroot.json
+endif
+
+$(O)/harness/%.o: harness/%.c $(wildcard harness/*.h) VERSION | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(HARNESS_OBJ)
 	$(AR) rcs $@ $^
 
-$(O)/probes/%.o: probes/%.c $(wildcard probes/*.h harness/*.h) | deps
+$(O)/probes/%.o: probes/%.c $(wildcard probes/*.h harness/*.h) VERSION | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iprobes -c -o $@ $<
 
 $(PROBE): $(PROBE_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(O)/faultline-runner: $(wildcard harness/runner*.c) $(LIB) | deps
+$(O)/runner/%.o: runner/%.c $(wildcard runner/*.h harness/*.h) VERSION | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) -Irunner -c -o $@ $<
+
+$(RUNNER): $(RUNNER_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The harness headers are fetched once (see scripts/fetch-ksft.sh).
 $(KSFT_DIR)/kselftest_harness.h:
 	scripts/fetch-ksft.sh $(KSFT_DIR)
 
-$(O)/cases/%: cases/%.c $(LIB) $(wildcard harness/*.h cases/*.h) \
+$(O)/cases/%: cases/%.c $(LIB) $(wildcard harness/*.h cases/*.h) VERSION \
 		$(KSFT_DIR)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KSFT_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(O)/tools/%: tools/%.c $(LIB) $(wildcard harness/*.h)
+$(O)/tools/%: tools/%.c $(LIB) $(wildcard harness/*.h) VERSION
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 

@@ -84,13 +84,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def ensure_built(args: argparse.Namespace, log: Callable[[str], None]) -> None:
     """deps.sh (installs as root, else prints the apt-get line) and make."""
-    groups = ["build", "test"] + (["vm"] if set(args.kernel) - {"host"} else [])
+    others = [s for s in args.kernel if s != "host"]
+    groups = ["build", "test"] + (["vm"] if others else [])
+    builds = [["make", "-s", "-C", str(ROOT), f"O={args.build_dir}"]]
+    if others:
+        # One static build per architecture among the kernels (a cross
+        # build beside --static-build-dir: kernels.static_build_dir).
+        kernels = import_kernels(others)
+        for arch in sorted(set(kernels.spec_arches(others).values())):
+            if arch != kernels.host_arch():
+                groups.append(arch)
+            out = kernels.static_build_dir(args.static_build_dir, arch)
+            builds.append(["make", "-s", "-C", str(ROOT), "STATIC=1", f"ARCH={arch}",
+                           f"O={out}"])
     if subprocess.run([str(ROOT / "scripts/deps.sh"), *groups]).returncode:
         raise RunError("missing Debian packages (see the apt-get line above)")
-    builds = [["make", "-s", "-C", str(ROOT), f"O={args.build_dir}"]]
-    if set(args.kernel) - {"host"}:
-        builds.append(["make", "-s", "-C", str(ROOT), "STATIC=1",
-                       f"O={args.static_build_dir}"])
     for cmd in builds:
         log("building: make " + " ".join(cmd[4:]))
         res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -261,7 +269,11 @@ def main(argv: list[str]) -> int:
             raise RunError(f"--expectations: {e}") from e
         others = [s for s in args.kernel if s != "host"]
         if others:
-            import_kernels(others)      # bad specs fail before any work
+            kernels = import_kernels(others)    # bad specs fail before any work
+            try:                                # and so do ones the archive lacks
+                kernels.check_available(others, CACHE, log)
+            except ValueError as e:
+                raise RunError(str(e)) from e
         if "host" in args.kernel and args.no_build:
             check_runner(args)
         make_outdir(outdir)             # before the build: fail early

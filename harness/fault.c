@@ -12,14 +12,6 @@
 
 #include "fault.h"
 
-uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 pid_t fl_gettid(void)
 {
 	return (pid_t)syscall(SYS_gettid);

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "clock.h"
+
 enum touch_kind {
 	TOUCH_READ,	/* load one byte; the value read is recorded */
 	TOUCH_WRITE,	/* store @value into one byte */
@@ -64,8 +66,6 @@ int sigbus_probe(volatile char *addr, enum touch_kind kind,
  */
 char proc_stat_state(const char *path);
 
-/* Monotonic milliseconds. */
-uint64_t now_ms(void);
 pid_t fl_gettid(void);
 
 #endif /* FAULTLINE_FAULT_H */

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * faultline harness: the five memory types userfaultfd is tested on, and
- * the huge page reservation they need (restored on exit).
+ * faultline harness: the five memory types userfaultfd is tested on. The
+ * huge page reservation they need (restored on exit) is in hugepages.h.
  */
 #ifndef FAULTLINE_MEM_H
 #define FAULTLINE_MEM_H
 
-#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "hugepages.h"
 
 enum mem_type {
 	MEM_ANON,		/* MAP_PRIVATE | MAP_ANONYMOUS */
@@ -36,7 +37,6 @@ bool mem_is_file(enum mem_type type);
 
 /* Base page size, or the default huge page size (0 if none). */
 size_t mem_page_size(enum mem_type type);
-size_t mem_huge_page_size(void);
 
 /*
  * Map @npages pages of @type. Returns 0, or -errno with a human reason in
@@ -52,22 +52,6 @@ char *mem_page(const struct mem_area *area, size_t n);
  * punch the page cache so the next access is a MISSING fault again.
  */
 int mem_drop(struct mem_area *area, size_t off, size_t len);
-
-/*
- * Huge pages: make sure @npages free default-size huge pages exist,
- * raising vm.nr_hugepages if needed. The original value is restored at
- * exit and on fatal signals. Returns the number of free pages now.
- */
-long hugetlb_reserve(long npages);
-/* Put vm.nr_hugepages back now (idempotent). */
-void hugetlb_restore(void);
-long hugetlb_free_pages(void);
-/*
- * HugePages_Rsvd as the kernel keeps it (an underflow reads as negative),
- * or HUGETLB_UNKNOWN when /proc/meminfo cannot tell.
- */
-#define HUGETLB_UNKNOWN LLONG_MIN
-long long hugetlb_rsvd_pages(void);
 
 /* Fill/verify a recognizable per-page pattern derived from @seed. */
 void mem_fill(void *buf, size_t len, unsigned int seed);

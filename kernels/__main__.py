@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import SpecError, parse_spec, run_kernels
+from . import SpecError, check_available, parse_spec, run_kernels
 from .aptsrc import AptConfigError
 from .debian import FetchError, fetch_debian
 from .image import ImageError
@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for s in args.specs:
             parse_spec(s)
+        check_available(args.specs, args.cache,
+                        lambda m: print(f"  {m}", file=sys.stderr, flush=True))
     except SpecError as e:
         print(f"kernels: {e}", file=sys.stderr)
         return 2

@@ -99,7 +99,7 @@ static void put(struct fact *f, const char *group, enum tri v,
 static void feature_fact(const struct probe *p, struct fact *f,
 			 unsigned int bit)
 {
-	char why[REASON_LEN];
+	char why[REASON_LEN], cause[REASON_LEN - 32];
 
 	if (p->api_v.status != TRI_YES) {
 		put(f, "feature", TRI_UNKNOWN, p->api_v.reason);
@@ -109,9 +109,8 @@ static void feature_fact(const struct probe *p, struct fact *f,
 		put(f, "feature", TRI_YES, "reported by UFFDIO_API");
 		return;
 	}
-	snprintf(why, sizeof(why), "not reported by UFFDIO_API (needs %s%s%s)",
-		 feature_since(bit), feature_config(bit) ? " and " : "",
-		 feature_config(bit) ? feature_config(bit) : "");
+	feature_absence(p, bit, cause, sizeof(cause));
+	snprintf(why, sizeof(why), "not reported by UFFDIO_API (%s)", cause);
 	put(f, "feature", TRI_NO, why);
 }
 

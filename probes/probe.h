@@ -160,6 +160,9 @@ void profile_eval(const struct probe *p, int i, struct profile_result *r);
 /* Feature metadata: kernel that introduced it and the config it needs. */
 const char *feature_since(unsigned int bit);
 const char *feature_config(unsigned int bit);
+/* Why UFFDIO_API leaves feature @bit out, from the kernel's config (absence.c). */
+void feature_absence(const struct probe *p, unsigned int bit, char *buf,
+		     size_t len);
 
 /* Renderers. */
 void render_text(const struct probe *p, bool colour);

@@ -91,10 +91,13 @@ static void explain_refusal(const struct probe *p, enum mem_type mem,
 		}
 		f = mode_feature(mem, bit);
 		if (f && !(p->features & f)) {
+			char cause[REASON_LEN - 64];
+
 			i = (unsigned int)__builtin_ctzll(f);
+			feature_absence(p, i, cause, sizeof(cause));
 			verdict_set(v, TRI_NO, err, "no_feature",
 				    "kernel does not report UFFD_FEATURE_%s (%s)",
-				    uffd_feature_name(i), feature_since(i));
+				    uffd_feature_name(i), cause);
 			return;
 		}
 	}

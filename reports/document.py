@@ -42,19 +42,28 @@ def _created() -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def machines(runs: list[Run]) -> list[str]:
+    """The distinct known machines (uname -m) of the runs, in column order."""
+    return list(dict.fromkeys(str(r.kernel["machine"]) for r in runs
+                              if r.kernel.get("machine")))
+
+
 def disambiguate(runs: list[Run]) -> None:
     """Give runs that would share a column label (the same kernel merged
-    from two reports) a tag: their start time, else their position."""
+    from two reports) a tag: their start time, else their position. In a
+    matrix of several architectures every column names its machine."""
+    mixed = len(machines(runs)) > 1
     for r in runs:
-        r.column = ""
+        r.column = f"[{r.kernel['machine']}]" if mixed and r.kernel.get("machine") else ""
+    labels = [r.label for r in runs]
+    arch_tags = [r.column for r in runs]
+    for i, r in enumerate(runs):
+        if labels.count(labels[i]) > 1:
+            r.column = " ".join(filter(None, (arch_tags[i], f"[{r.started or i + 1}]")))
     labels = [r.label for r in runs]
     for i, r in enumerate(runs):
         if labels.count(labels[i]) > 1:
-            r.column = f"[{r.started or i + 1}]"
-    labels = [r.label for r in runs]
-    for i, r in enumerate(runs):
-        if labels.count(labels[i]) > 1:
-            r.column = f"[{i + 1}]"
+            r.column = " ".join(filter(None, (arch_tags[i], f"[{i + 1}]")))
 
 
 def build_document(runs: list[Run]) -> dict[str, Any]:
@@ -207,12 +216,19 @@ def build_matrix(runs: list[Run]) -> Matrix:
     names = feature_order(r.probe for r in runs)
     m.features = names
     by_version = sorted(range(len(runs)), key=lambda i: version_tuple(runs[i].release))
+    arches = machines(runs)
     for n in names:
         row = [None if r.probe is None else n in s["feature_names"]
                for r, s in zip(runs, summaries)]
         m.has_feature[n] = row
         first = next((i for i in by_version if row[i]), None)
         m.first_seen[n] = runs[first].release if first is not None else None
+        if len(arches) > 1 and first is not None:
+            # A feature comes to each architecture in its own release.
+            per = {a: next((runs[i].release for i in by_version if row[i] and
+                            runs[i].kernel.get("machine") == a), "none")
+                   for a in arches}
+            m.first_seen[n] = ", ".join(f"{a}: {rel}" for a, rel in per.items())
     for r in runs:
         for p in r.points:
             ids = m.areas.setdefault(p.area, [])

@@ -25,17 +25,23 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # ---- specs -------------------------------------------------------------------
 
-@pytest.mark.parametrize("text,suite,flavour", [
-    ("debian:bullseye", "bullseye", "cloud-amd64"),
-    ("debian:bookworm", "bookworm", "cloud-amd64"),
-    ("debian:trixie:amd64", "trixie", "amd64"),
-    ("debian:sid:rt-amd64", "sid", "rt-amd64"),
-    ("debian:unstable", "sid", "cloud-amd64"),
+@pytest.mark.parametrize("text,suite,flavour,arch", [
+    ("debian:bullseye", "bullseye", "cloud-amd64", "amd64"),
+    ("debian:bookworm", "bookworm", "cloud-amd64", "amd64"),
+    ("debian:trixie:amd64", "trixie", "amd64", "amd64"),
+    ("debian:sid:rt-amd64", "sid", "rt-amd64", "amd64"),
+    ("debian:unstable", "sid", "cloud-amd64", "amd64"),
+    ("debian:bookworm:cloud-arm64", "bookworm", "cloud-arm64", "arm64"),
+    ("debian:trixie:arm64", "trixie", "arm64", "arm64"),
+    ("debian:sid:arm64-16k", "sid", "arm64-16k", "arm64"),
+    ("debian:stable:riscv64", "trixie", "riscv64", "riscv64"),
+    ("debian:sid:riscv64", "sid", "riscv64", "riscv64"),
 ])
-def test_debian_specs(text: str, suite: str, flavour: str) -> None:
+def test_debian_specs(text: str, suite: str, flavour: str, arch: str) -> None:
     s = parse_spec(text)
     assert (s.kind, s.suite, s.flavour, s.text) == ("debian", suite, flavour, text)
     assert s.slug == f"{suite}-{flavour}"
+    assert s.arch == arch
 
 
 @pytest.mark.parametrize("text,needle", [
@@ -45,7 +51,10 @@ def test_debian_specs(text: str, suite: str, flavour: str) -> None:
     ("debian:jessie", "unknown Debian suite 'jessie'"),
     ("debian:bookworm:cloud-amd64:x", "expected debian:<suite>"),
     ("debian:bookworm:Bad Flavour", "bad flavour"),
-    ("debian:bookworm:arm64", "not an x86-64 kernel"),
+    ("debian:bookworm:i386", "names no architecture faultline boots"),
+    ("debian:sid:cloud-arm", "names no architecture faultline boots"),
+    ("debian:trixie:riscv", "names no architecture faultline boots"),
+    ("debian:sid:ppc64el", "amd64, arm64, riscv64"),
     ("debianbookworm", "expected debian:<suite>"),
     ("/nonexistent/bzImage", "no such kernel image"),
 ])

@@ -83,7 +83,7 @@ def test_cache_hit_needs_no_network(bookworm: dict, tmp_path: Path) -> None:
 def real_static(tmp: Path) -> Path | None:
     """The real static runner, probe and two quick cases (the whole suite
     under TCG takes ~40 s; bench/kernels.sh times that)."""
-    if not (ROOT / "harness/runner.c").is_file():
+    if not (ROOT / "runner/main.c").is_file():
         return None
     built = ROOT / "build-static"
     subprocess.run(["make", "-s", "-C", str(ROOT), "STATIC=1", f"O={built}"], check=True)

@@ -54,9 +54,17 @@ def fake_kernels(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
                                   {"package": f"linux-image-{s}", "accel": "kvm",
                                    "image": Path("/cache/vmlinux")}))
         return out
+    def check_available(specs: list[str], cache_dir: Path,
+                        log: Callable[[str], None]) -> None:
+        for s in specs:
+            if s.endswith(":riscv64"):
+                raise ValueError(f"kernel spec {s!r}: the archive has no "
+                                 f"linux-image-riscv64 in bookworm")
     mod = types.ModuleType("kernels")
     mod.run_kernels = run_kernels   # type: ignore[attr-defined]
     mod.parse_spec = parse_spec     # type: ignore[attr-defined]
+    mod.check_available = check_available   # type: ignore[attr-defined]
+    streams["debian:bookworm:riscv64"] = ("bookworm", None)
     monkeypatch.setitem(sys.modules, "kernels", mod)
     return calls
 
@@ -112,4 +120,15 @@ def test_bad_spec_fails_before_any_work(tmp_path: Path, fake_kernels: dict[str, 
     rc = load_run_py().main(["--no-build", "--build-dir", str(build), "-o",
                              str(tmp_path / "out"), "--kernel", "debian:hurd"])
     assert rc == 2 and "bad kernel spec 'debian:hurd'" in capsys.readouterr().err
+    assert not fake_kernels and not (tmp_path / "out").exists()
+
+
+def test_kernel_the_archive_lacks_fails_before_any_work(
+        tmp_path: Path, fake_kernels: dict[str, Any],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    build = fake_build(tmp_path, "host")
+    rc = load_run_py().main(["--no-build", "--build-dir", str(build), "-o",
+                             str(tmp_path / "out"), "--kernel", "host",
+                             "--kernel", "debian:bookworm:riscv64"])
+    assert rc == 2 and "no linux-image-riscv64 in bookworm" in capsys.readouterr().err
     assert not fake_kernels and not (tmp_path / "out").exists()

@@ -215,6 +215,7 @@ static void write_all(struct stream *s, const char *buf, size_t len)
 				continue;
 			/* EPIPE, EIO, ...: nobody reads us any more. */
 			s->broken = true;
+			s->write_errno = errno;
 			return;
 		}
 		buf += n;

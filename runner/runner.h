@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * faultline runner: internal interfaces between runner*.c.
+ * faultline runner: internal interfaces between the files of runner/.
  *
  * The runner executes the probe, then the case binaries (one at a time, or
- * up to N at once in worker processes, runner_par.c) and writes the framed
+ * up to N at once in worker processes, par.c) and writes the framed
  * stream described in reports/STREAM.md. It is the same program on the host
  * and, as PID 1, inside a VM.
  */
@@ -12,11 +12,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
-#ifndef FAULTLINE_VERSION
-#define FAULTLINE_VERSION "0.1.0"
-#endif
+#include "clock.h"
+#include "hugepages.h"
 
 /*
  * Longest payload line; longer lines are split (never dropped). Large, so
@@ -24,7 +24,7 @@
  */
 #define RUNNER_LINE_MAX (1024 * 1024)
 
-/* ---- runner_out.c: compact JSON objects and the line-atomic stream ---- */
+/* ---- stream.c: compact JSON objects and the line-atomic stream ---- */
 
 struct jbuf {
 	char *p;
@@ -53,6 +53,7 @@ struct stream {
 	bool nl_before_frame;
 	/* A write failed for good (reader gone): stop after this binary. */
 	bool broken;
+	int write_errno;	/* why (EPIPE: the reader went away) */
 };
 
 /* "@@faultline <kw>[ <rest>]\n" in one write. */
@@ -63,7 +64,7 @@ void stream_write(struct stream *s, const char *buf, size_t len);
 void stream_line(struct stream *s, const char *prefix, const char *data,
 		 size_t len);
 
-/* ---- runner_kmsg.c: kernel log records around each binary ---- */
+/* ---- kmsg.c: kernel log records around each binary ---- */
 
 struct kmsg {
 	int fd;			/* -1: not readable */
@@ -86,7 +87,7 @@ void kmsg_drain(struct kmsg *k);
 /* true if @msg looks like a kernel splat (WARNING:, BUG:, Oops, ...). */
 bool kmsg_is_alert(const char *msg);
 
-/* ---- runner_exec.c: run one program in its own process group ---- */
+/* ---- exec.c: run one program in its own process group ---- */
 
 typedef void (*line_fn)(void *ctx, const char *line, size_t len);
 
@@ -119,18 +120,23 @@ struct spawn_res {
  */
 int spawn_init(bool pid1);
 /*
- * In a worker (runner_par.c): become the child subreaper of this subtree
+ * In a worker (par.c): become the child subreaper of this subtree
  * and sweep only our own children, never kill(-1) (other workers run).
  */
 int spawn_worker_init(void);
 /* The signalfd of spawn_init(): SIGCHLD, SIGINT, SIGTERM, SIGHUP. */
 int spawn_sigfd(void);
 int spawn_run(const struct spawn_req *req, struct spawn_res *res);
+/*
+ * Hand everything non-blocking @fd has now to @fn, chunk by chunk. true
+ * when it would block, false at EOF or on an error (the caller closes).
+ */
+bool read_ready(int fd, void (*fn)(void *ctx, const char *buf, size_t len),
+		void *ctx);
 /* Kill and reap every child still there (no program is running). */
 void spawn_reap_strays(void);
-long long now_ms(void);
 
-/* ---- runner_par.c: up to N binaries at once, blocks in order ---- */
+/* ---- par.c: up to N binaries at once, blocks in order ---- */
 
 struct par_ops {
 	/*
@@ -164,27 +170,118 @@ struct par_ops {
 int par_run(int n, int jobs, struct stream *out, const struct par_ops *ops,
 	    void *ctx, struct spawn_res *res, int *interrupted);
 
-/* ---- runner_huge.c: huge pages for the whole run ---- */
+/* ---- pool.c: the huge page pool for the whole run ---- */
 
-struct huge_state {
-	long wanted;		/* free pages asked for; 0: do nothing */
-	long before;		/* vm.nr_hugepages before, -1 unknown */
-	long set;		/* what we raised it to */
-	long added;		/* pages we added (to take back at the end) */
-	long free_after;	/* free pages once raised */
-	const char *error;	/* why nothing could be done, or NULL */
-	int restore_err;	/* -errno of a failed restore */
-	int lock_fd;		/* HUGE_LOCK held while we own pages, or -1 */
+/* What this run did for a run that died holding the pool (pid 0: none). */
+struct pool_repair {
+	long pid;		/* the dead run */
+	long owed;		/* pages it had added */
+	long found;		/* vm.nr_hugepages found */
+	long left;		/* vm.nr_hugepages after giving back */
+	int err;		/* errno of a failed give-back, or 0 */
+};
+
+struct pool {
+	long wanted;		/* free pages asked for; 0: do not raise */
+	struct hugetlb_raise raise;
+	long nr_at_start;	/* vm.nr_hugepages once ours, before raising */
+	long free_after;	/* free pages once raised, -1 unknown */
+	const char *error;	/* why nothing could be raised, or NULL */
+	int restore_err;	/* -errno of a failed give-back */
+	int record_err;		/* errno of writing the record, or 0 */
+	int lock_fd;		/* POOL_LOCK, held while we own the pool, or -1 */
+	bool recorded;		/* our record is in the lock file */
 	bool waited;		/* another run held the lock first */
+	long waited_for;	/* its pid (0: unknown) */
+	int interrupted;	/* the signal that ended the wait, or 0 */
+	struct pool_repair repair;
 };
 
 /* Default free pages for @jobs binaries at once, within a share of RAM. */
-long huge_default(int jobs);
-/* Make sure @h->wanted free huge pages exist (raising nr_hugepages). */
-void huge_reserve(struct huge_state *h);
-/* Take back what huge_reserve() added. 0 or -errno. */
-int huge_restore(struct huge_state *h);
-/* "hugepages":{...} into the run frame. */
-void huge_json(const struct huge_state *h, struct jbuf *b);
+long pool_default(int jobs);
+/*
+ * Own the pool: take the lock (waiting for another run, as long as no
+ * SIGINT/SIGTERM/SIGHUP comes: returns that signal, nothing changed), give
+ * back what a dead owner left, raise nr_hugepages until @p->wanted pages
+ * are free. With @p->wanted 0 only the repair, and only if the lock is
+ * free at once. 0 or the signal.
+ */
+int pool_take(struct pool *p);
+/* Give back what pool_take() raised and let the pool go. 0 or -errno. */
+int pool_give_back(struct pool *p);
+/* "hugepages":{...} and "hugepages_repair":{...} into the run frame. */
+void pool_json(const struct pool *p, struct jbuf *b);
+
+/* ---- options.c: one option table for argv and the kernel command line ---- */
+
+struct opts {
+	double timeout_s, term_grace_s;
+	const char *probe;		/* NULL: no probe */
+	bool no_probe;
+	const char *output;		/* NULL or "-": stdout */
+	const char *target;
+	bool kmsg, kmsg_user_alerts;
+	int jobs;			/* binaries at once */
+	long hugepages;			/* free huge pages to hold; -1: default */
+	char **paths;			/* BINARY|DIR, --cases, faultline.cases */
+	int npaths, paths_cap;
+	bool help, version;		/* host only */
+	bool pid1;
+	const char *setup_error;	/* PID 1: what did not mount */
+};
+
+/* Defaults of the mode (@pid1: inside a VM). */
+void opts_defaults(struct opts *o, bool pid1);
+/* --help */
+void opts_usage(FILE *f);
+/*
+ * Options from argv (host). -1 to go on, else the exit code: 0 after
+ * --help or --version, 2 after a usage error (the message is printed).
+ */
+int opts_from_argv(struct opts *o, int argc, char **argv);
+/*
+ * faultline.<option>[=<value>] words of a kernel command line. 0, or -1
+ * with a message naming the word in @why.
+ */
+int opts_from_cmdline(struct opts *o, const char *cmdline, char *why,
+		      size_t len);
+/* Fill in what was not given (probe, cases, PID 1 huge pages). 0 or -1. */
+int opts_finish(struct opts *o, char *why, size_t len);
+
+/* ---- run.c: one run, host or PID 1 ---- */
+
+#define PROBE_STDERR_MAX	4096
+
+struct binlist {
+	char **path;
+	int n, cap;
+};
+
+struct runner {
+	struct opts *o;
+	struct stream out;
+	struct kmsg kmsg;
+	struct binlist bins;
+	struct pool pool;
+	long nr_hugepages;		/* at start, -1 if unknown */
+	int job_kmsg;			/* the next worker's kmsg reader */
+	/* per program */
+	char probe_err[PROBE_STDERR_MAX];
+	size_t probe_err_len;
+};
+
+/* Small text file, trailing blanks and newlines removed; NULL if unreadable. */
+char *read_text(const char *path, char *buf, size_t size);
+/* Resolve BINARY|DIR arguments into @l; on error say which path in @why. */
+int run_collect(struct binlist *l, char **paths, int n, char *why,
+		size_t whylen);
+/*
+ * The whole run: the stream from its first frame to run-end. The exit
+ * code: 0 all binaries ran, 1 some could not be started (or the output
+ * broke), 2 nothing could be run, 128+N interrupted by signal N.
+ */
+int run_all(struct runner *r);
+/* A run that cannot happen: the stream's first frames and run-end error. */
+void run_fatal(struct runner *r, const char *why);
 
 #endif /* FAULTLINE_RUNNER_H */

@@ -20,7 +20,6 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "runner.h"
@@ -49,18 +48,10 @@ struct supervise {
 	const struct spawn_req *req;
 	struct spawn_res *res;
 	pid_t pid;
-	long long start, deadline;
+	uint64_t start, deadline;	/* now_ms() */
 	bool main_done, term_sent, kill_sent;
 	struct lbuf out, err;
 };
-
-long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int spawn_init(bool pid1)
 {
@@ -172,25 +163,33 @@ static void lb_close(struct lbuf *l)
 	l->cap = sizeof(l->small);
 }
 
-/* Read what is there; at EOF (or on error) flush the partial line. */
-static void lb_read(struct lbuf *l)
+bool read_ready(int fd, void (*fn)(void *ctx, const char *buf, size_t len),
+		void *ctx)
 {
-	char tmp[16384];
+	char tmp[65536];
 	ssize_t n;
 
 	for (;;) {
-		n = read(l->fd, tmp, sizeof(tmp));
-		if (n > 0) {
-			lb_feed(l, tmp, (size_t)n);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		lb_close(l);
-		return;
+		n = read(fd, tmp, sizeof(tmp));
+		if (n > 0)
+			fn(ctx, tmp, (size_t)n);
+		else if (n < 0 && errno == EAGAIN)
+			return true;
+		else if (n == 0 || errno != EINTR)
+			return false;
 	}
+}
+
+static void lb_chunk(void *ctx, const char *buf, size_t len)
+{
+	lb_feed(ctx, buf, len);
+}
+
+/* Read what is there; at EOF (or on error) flush the partial line. */
+static void lb_read(struct lbuf *l)
+{
+	if (!read_ready(l->fd, lb_chunk, l))
+		lb_close(l);
 }
 
 /* Pids of our children, from /proc (CONFIG_PROC_CHILDREN). */
@@ -247,13 +246,13 @@ static void sweep(void)
  */
 static bool escalate(struct supervise *s)
 {
-	long long now = now_ms();
+	uint64_t now = now_ms();
 
 	if (!s->term_sent && !s->kill_sent) {
 		s->term_sent = true;
 		if (s->req->term_grace_s > 0) {
 			kill(-s->pid, SIGTERM);
-			s->deadline = now + (long long)(s->req->term_grace_s * 1000);
+			s->deadline = now + (uint64_t)(s->req->term_grace_s * 1000);
 			return true;
 		}
 	}
@@ -266,7 +265,7 @@ static bool escalate(struct supervise *s)
 	}
 	/* In D state for good (a kernel bug?): leave it behind. */
 	s->res->unkillable = true;
-	s->res->duration_ms = now - s->start;
+	s->res->duration_ms = (long long)(now - s->start);
 	return false;
 }
 
@@ -297,7 +296,7 @@ static void check_main(struct supervise *s)
 	if (waitid(P_PID, (id_t)s->pid, &si, WEXITED | WNOHANG | WNOWAIT) ||
 	    si.si_pid != s->pid)
 		return;
-	s->res->duration_ms = now_ms() - s->start;
+	s->res->duration_ms = (long long)(now_ms() - s->start);
 	/* The zombie pins the group id: nothing else can own it now. */
 	kill(-s->pid, SIGKILL);
 	sweep();
@@ -332,7 +331,7 @@ static void supervise(struct supervise *s)
 
 		if (s->main_done && s->out.fd < 0 && s->err.fd < 0)
 			break;
-		wait = s->deadline - now_ms();
+		wait = (long long)(s->deadline - now_ms());
 		if (wait <= 0) {
 			if (!on_deadline(s))
 				break;
@@ -371,7 +370,7 @@ static void supervise(struct supervise *s)
 /* Kill and reap whatever is left; count it. */
 static void reap_leftovers(struct spawn_res *res, pid_t skip)
 {
-	long long end = now_ms() + SWEEP_MS;
+	uint64_t end = now_ms() + SWEEP_MS;
 	struct pollfd pfd = { .fd = sig_fd, .events = POLLIN };
 	struct signalfd_siginfo si;
 	int status;
@@ -485,7 +484,7 @@ int spawn_run(const struct spawn_req *req, struct spawn_res *res)
 	fcntl(err[0], F_SETFL, O_NONBLOCK);
 	lb_init(&s.out, out[0], req->out_line, req->ctx);
 	lb_init(&s.err, err[0], req->err_line, req->ctx);
-	s.deadline = s.start + (long long)(req->timeout_s * 1000);
+	s.deadline = s.start + (uint64_t)(req->timeout_s * 1000);
 	supervise(&s);
 	if (req->kmsg)
 		kmsg_drain(req->kmsg);

@@ -125,26 +125,20 @@ static void job_append(struct job *j, const char *data, size_t n)
 	j->len += n;
 }
 
+static void job_chunk(void *ctx, const char *buf, size_t len)
+{
+	struct job *j = ctx;
+
+	j->any = true;
+	job_append(j, buf, len);
+}
+
 static void job_read(struct job *j)
 {
-	char tmp[65536];
-	ssize_t n;
-
-	for (;;) {
-		n = read(j->fd, tmp, sizeof(tmp));
-		if (n > 0) {
-			j->any = true;
-			job_append(j, tmp, (size_t)n);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return;
-		close(j->fd);
-		j->fd = -1;
+	if (read_ready(j->fd, job_chunk, j))
 		return;
-	}
+	close(j->fd);
+	j->fd = -1;
 }
 
 static void job_check_finished(struct par *p, struct job *j)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * faultline harness: what the runner does when it is PID 1 inside a VM:
+ * faultline runner: what it does when it is PID 1 inside a VM:
  * mount the pseudo file systems, and leave the VM when done.
  */
 #ifndef FAULTLINE_PID1_H
