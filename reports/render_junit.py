@@ -31,9 +31,14 @@ def stable_id(r: Run) -> str:
     if flavour and flavour not in parts:
         parts.append(str(flavour))
     parts.append(str(r.kernel.get("machine") or "unknown-arch"))
-    if r.column:       # the same target twice in one report
-        parts.append(r.column)
     return re.sub(r"[^A-Za-z0-9_-]+", "_", "_".join(parts)).strip("_")
+
+
+def _stable_ids(runs: list[Run]) -> list[str]:
+    """stable_id() of each run; the same target twice in one report gets
+    its position after the second."""
+    ids = [stable_id(r) for r in runs]
+    return [f"{i}_{n + 1}" if ids[:n].count(i) else i for n, i in enumerate(ids)]
 
 
 def _properties(suite: ET.Element, r: Run, b: Binary) -> None:
@@ -54,9 +59,8 @@ def render_junit(runs: list[Run]) -> str:
     """One <testsuite> per (kernel, binary); one <testcase> per point."""
     root = ET.Element("testsuites", name="faultline")
     tot = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    for r in runs:
-        # CI tools read dots in classname as package levels: one level
-        kernel_id = stable_id(r)
+    # CI tools read dots in classname as package levels: one level
+    for r, kernel_id in zip(runs, _stable_ids(runs)):
         for b in r.binaries:
             suite = ET.SubElement(root, "testsuite", name=f"{kernel_id}/{b.name}",
                                   hostname=str(r.kernel.get("hostname") or r.target),
