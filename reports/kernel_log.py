@@ -68,8 +68,9 @@ def _spans(tap: TapResult) -> list[Span]:
 
 def _stamp(spans: list[Span], marks: list[tuple[int, int]]) -> None:
     """Times of the RUN and result lines from the runner's `at` marks
-    ((payload index, time_us): lines from that index on were read then)."""
-    if not marks:
+    ((payload index, time_us): lines from that index on were read then).
+    binary-begin's time alone stamps nothing: every point would share it."""
+    if len(marks) < 2:
         return
     pos = [m[0] for m in marks]
 

@@ -166,3 +166,13 @@ def test_non_alert_records_name_their_point_too() -> None:
     run = parse_stream(text)
     assert [p.id for p in run.points] == ["wp.anon.a", "wp.anon.b", "wp.anon.c"]
     assert run.binaries[0].kmsg[0]["point"] == "wp.anon.b"
+
+
+def test_binary_begin_time_alone_does_not_time_points() -> None:
+    body = "\n".join(THREE[:5]) + "\n" + kmsg("BUG: x", True, time_us=9_000_000) + \
+        "\n".join(THREE[5:]) + "\n"
+    text = stream(body).replace('binary-begin {"name":"wp"}',
+                                'binary-begin {"name":"wp","time_us":1000000}')
+    run = parse_stream(text)
+    assert run.points[-1].during == ["wp.anon.b"]      # by position
+    assert all(p.duration_ms is None for p in run.points)
