@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 """One binary's points, from its TAP payload and how it ended: a cut,
 timeout, crash or early exit turns the running point and the rest of the
-plan into error/timeout/notrun points; a kernel alert fails its points."""
+plan into error/timeout/notrun points; kernel alerts become one failing
+`<binary>.kernel_log` point (kernel_log.py)."""
 from __future__ import annotations
 
+from .kernel_log import attribute, kernel_log_point
 from .model import Binary, Point
 from .tapparse import missing_numbers, parse_tap
 
@@ -28,8 +30,12 @@ def _cut_reason(b: Binary, cut_cause: str | None) -> tuple[str, str, str]:
 
 
 def finish_binary(b: Binary, payload: list[str],
-                  cut_cause: str | None = None) -> None:
-    """Turn one binary's payload and end frame into its points."""
+                  cut_cause: str | None = None,
+                  marks: list[tuple[int, int]] | None = None,
+                  jobs: int | None = None) -> None:
+    """Turn one binary's payload and end frame into its points. `marks`:
+    the runner's read times ((payload index, time_us)) when the stream has
+    them; `jobs`: how many binaries ran at once."""
     tap = parse_tap(payload, b.name)
     b.plan = tap.plan
     b.diagnostics = tap.diagnostics
@@ -62,21 +68,6 @@ def finish_binary(b: Binary, payload: list[str],
                                   reason=b.error or "no TAP test points"
                                   + (f" ({why})" if abnormal else ""),
                                   diagnostics=tail))
+    attribute(b, tap, payload, marks or [])
     if b.kmsg_alert:
-        apply_kmsg_alert(b)
-
-
-def apply_kmsg_alert(b: Binary) -> None:
-    """A kernel warning during a binary fails that binary's points."""
-    alerts = [k["line"] for k in b.kmsg if k.get("alert")] or ["(kmsg_alert set)"]
-    reason = f"kernel log alert during this binary: {alerts[0]}"
-    hit = False
-    for p in b.points:
-        if p.status in ("pass", "xpass", "xfail"):
-            p.status, p.reason = "fail", reason
-            p.diagnostics = p.diagnostics + [f"kmsg: {a}" for a in alerts]
-            hit = True
-    if not hit:
-        b.points.append(Point(id=f"{b.name}.kernel_log", status="fail",
-                              reason=reason,
-                              diagnostics=[f"kmsg: {a}" for a in alerts]))
+        b.points.append(kernel_log_point(b, jobs))

@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import REPORT_SCHEMA_VERSION, __version__
 from .expectations import version_tuple
-from .model import STATUSES, Run
+from .model import STATUSES, Point, Run, worst
 from .probe_doc import feature_order, features_summary, memory_types
 
 def exit_code(runs: list[Run]) -> int:
@@ -115,6 +116,56 @@ class Matrix:
     area_summary: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     # finding text -> per run: the points that printed it (empty: not seen)
     findings: dict[str, list[list[str]]] = field(default_factory=dict)
+    # the findings, those that differ only in names collapsed into one
+    finding_groups: list["FindingGroup"] = field(default_factory=list)
+
+
+@dataclass
+class FindingGroup:
+    """Findings that say the same thing about different memory types,
+    ioctls or events ("UFFDIO_COPY on shmem while a FORK event ...")."""
+    texts: list[str]
+    # per run: how many of the texts it printed, and the points that did
+    seen: list[int]
+    points: list[list[str]]
+
+    @property
+    def text(self) -> str:
+        return self.texts[0]
+
+
+# What varies between findings of one group: memory type names (from the
+# probe documents) and upper-case names (ioctls, events, errnos).
+_NAME_RE = re.compile(r"\b[A-Z][A-Z0-9_]{2,}\b")
+
+
+def finding_groups(findings: dict[str, list[list[str]]],
+                   mems: list[str]) -> list[FindingGroup]:
+    mem_re = re.compile(r"\b(" + "|".join(map(re.escape, mems)) + r")\b") \
+        if mems else None
+    groups: dict[str, FindingGroup] = {}
+    for text, cols in findings.items():
+        shape = _NAME_RE.sub("*", mem_re.sub("<mem>", text) if mem_re else text)
+        g = groups.get(shape)
+        if g is None:
+            g = groups[shape] = FindingGroup([], [0] * len(cols),
+                                             [[] for _ in cols])
+        g.texts.append(text)
+        for i, pts in enumerate(cols):
+            g.seen[i] += bool(pts)
+            g.points[i] += pts
+    return list(groups.values())
+
+
+def report_memory_types(runs: list[Run]) -> list[str]:
+    """The memory types the report's probe documents name, in their order."""
+    return list(dict.fromkeys(m for r in runs for m in memory_types(r.probe)))
+
+
+def count_text(points: list[Point]) -> str:
+    """"6 pass, 2 skip": the points' statuses counted, in status order."""
+    n = {st: sum(p.status == st for p in points) for st in STATUSES}
+    return ", ".join(f"{n[k]} {k}" for k in STATUSES if n[k])
 
 
 def _word(status: Any) -> str:
@@ -187,16 +238,14 @@ def build_matrix(runs: list[Run]) -> Matrix:
         for p in r.points:
             m.cells.setdefault(p.id, [None] * len(runs))[col] = p
     m.probe_tables = _probe_tables(runs)
-    worst = ("error", "timeout", "fail", "notrun", "xpass", "xfail", "skip", "pass")
     for area, ids in m.areas.items():
         row = []
         for col in range(len(runs)):
             pts = [m.cells[i][col] for i in ids if m.cells[i][col] is not None]
-            n = {st: sum(p.status == st for p in pts) for st in worst}
-            text = ", ".join(f"{n[k]} {k}" for k in STATUSES if n[k])
-            row.append((text, next((st for st in worst if n[st]), "")))
+            row.append((count_text(pts), worst(p.status for p in pts)))
         m.area_summary[area] = row
     for col, r in enumerate(runs):
         for f in r.findings():
             m.findings.setdefault(f["text"], [[] for _ in runs])[col] = f["points"]
+    m.finding_groups = finding_groups(m.findings, report_memory_types(runs))
     return m

@@ -7,7 +7,7 @@ round-trips: merge and diff work on report files, not on streams.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Collection
+from typing import Any, Collection, Iterable
 
 from .probe_doc import features_summary
 from .probe_doc import memory_types as probe_memory_types
@@ -15,6 +15,14 @@ from .probe_doc import memory_types as probe_memory_types
 # Point statuses. FAILING ones make the run (and ./run.py) fail.
 STATUSES = ("pass", "fail", "skip", "xfail", "xpass", "timeout", "error", "notrun")
 FAILING = frozenset({"fail", "timeout", "error", "notrun"})
+# Severity, worst first: a group of points is coloured by its worst.
+WORST_FIRST = ("error", "timeout", "fail", "notrun", "xpass", "xfail", "skip", "pass")
+
+
+def worst(statuses: Iterable[str]) -> str:
+    """The worst of some statuses ("" for none)."""
+    seen = set(statuses)
+    return next((s for s in WORST_FIRST if s in seen), "")
 
 # Stream states of a run (see reports/SCHEMA.md).
 #   complete: run-end seen; truncated: frames but no run-end;
@@ -33,6 +41,9 @@ class Point:
     duration_ms: int | None = None
     diagnostics: list[str] = field(default_factory=list)
     expectation: dict[str, Any] | None = None
+    # a `<binary>.kernel_log` point: the points running when its alerts
+    # were logged (kernel_log.py)
+    during: list[str] = field(default_factory=list)
 
     @property
     def area(self) -> str:
@@ -62,7 +73,8 @@ class Point:
         return cls(id=d["id"], status=d["status"], number=d.get("number"),
                    reason=d.get("reason"), duration_ms=d.get("duration_ms"),
                    diagnostics=list(d.get("diagnostics") or []),
-                   expectation=d.get("expectation"))
+                   expectation=d.get("expectation"),
+                   during=list(d.get("during") or []))
 
 
 @dataclass

@@ -111,6 +111,7 @@ class StreamReader:
         self.section: str | None = None
         self.payload: list[str] = []
         self.current: Binary | None = None
+        self.marks: list[tuple[int, int]] = []
         self.last_frame = "none"
         self.lines = 0
         self.content = False
@@ -162,12 +163,14 @@ class StreamReader:
             d = _json(arg)
             self.current = Binary(name=str(d.get("name") or "?"),
                                   path=d.get("path"))
+            self.marks = []
+            self._mark(d)
             self.listener.binary_started(self.current.name)
         elif kw == "kmsg":
             if self.current is not None:
-                d = _json(arg)
-                self.current.kmsg.append({"line": str(d.get("line", "")),
-                                          "alert": bool(d.get("alert"))})
+                self._kmsg(_json(arg))
+        elif kw == "at":
+            self._mark(_json(arg))
         elif kw == "binary-end":
             if self.current is not None:
                 self._close_binary(_json(arg))
@@ -188,6 +191,24 @@ class StreamReader:
             elif status != "complete":
                 self.ended = False
                 self.run.cause = f"runner reported run status {status!r}"
+
+    def _kmsg(self, d: dict[str, Any]) -> None:
+        """A kernel log record, with its place among the binary's lines
+        (which point was running: kernel_log.py)."""
+        assert self.current is not None
+        rec: dict[str, Any] = {"line": str(d.get("line", "")),
+                               "alert": bool(d.get("alert"))}
+        for key in ("level", "time_us"):
+            if isinstance(d.get(key), int):
+                rec[key] = d[key]
+        rec["at"] = len(self.payload)
+        self.current.kmsg.append(rec)
+
+    def _mark(self, d: dict[str, Any]) -> None:
+        """The runner's read time of the lines that follow (`at` frame,
+        and binary-begin's own), when the stream carries it."""
+        if self.section == "binary" and isinstance(d.get("time_us"), int):
+            self.marks.append((len(self.payload), d["time_us"]))
 
     def _classify(self, line: str) -> None:
         kind, plan = classify_line(line)
@@ -235,7 +256,9 @@ class StreamReader:
         else:
             b.complete = False
             b.kmsg_alert = any(k["alert"] for k in b.kmsg)
-        finish_binary(b, self.payload, cut_cause)
+        jobs = self.run.header.get("jobs")
+        finish_binary(b, self.payload, cut_cause, self.marks,
+                      jobs if isinstance(jobs, int) else None)
         self.run.binaries.append(b)
         self.current, self.section, self.payload = None, None, []
         self.listener.binary_ended(b)

@@ -110,7 +110,8 @@ def test_matrix_of_host_and_kernels(tmp_path: Path, fake_kernels: dict[str, Any]
     again = json.loads((tmp_path / "again" / "report.json").read_text())
     assert again["runs"] == runs
     md = (out / "report.md").read_text()
-    assert "| feature | 6.1.0-28-cloud-amd64 (debian:bookworm) | 6.18.44-amd64 |" in md
+    assert "| feature | 6.1 | 6.18 | 6.12 | debian:sid | first seen |" in md
+    assert "6.1 = 6.1.0-28-cloud-amd64 (debian:bookworm); 6.18 = 6.18.44-amd64;" in md
     assert "never reached /init" in text and "booting debian:bookworm" in text
 
 
