@@ -51,15 +51,18 @@ $(O)/harness/%.o: harness/%.c $(wildcard harness/*.h) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# Rebuilt whole: a renamed or removed source must not leave its object in.
 $(LIB): $(HARNESS_OBJ)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(O)/probes/%.o: probes/%.c $(wildcard probes/*.h harness/*.h) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iprobes -c -o $@ $<
 
+# /proc/config.gz is read with zlib (libz.a is in zlib1g-dev, for STATIC=1).
 $(PROBE): $(PROBE_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lz
 
 $(O)/faultline-runner: $(wildcard harness/runner*.c) $(LIB) | deps
 	@mkdir -p $(dir $@)

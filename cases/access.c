@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <linux/capability.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "priv.h"
 #include "sysctl.h"
 
@@ -107,7 +107,7 @@ static int probe_features(void *arg, char *note, size_t len)
 static int probe_node(void *arg, char *note, size_t len)
 {
 	struct uffdio_api api = { .api = UFFD_API };
-	int fd = uffd_dev_open(arg, O_CLOEXEC), ret;
+	int fd = uffd_dev_open(arg, O_CLOEXEC, NULL), ret;
 
 	snprintf(note, len, "euid %d", (int)geteuid());
 	if (fd < 0)
@@ -497,7 +497,7 @@ static int probe_node_kernel_fault(void *arg, char *note, size_t len)
 	int fd, pfd[2], i, ret;
 	char *src;
 
-	fd = uffd_dev_open(arg, O_CLOEXEC | O_NONBLOCK);
+	fd = uffd_dev_open(arg, O_CLOEXEC | O_NONBLOCK, NULL);
 	snprintf(note, len, "node open: %s", fd < 0 ? strerror(-fd) : "ok");
 	if (fd < 0)
 		return fd;

@@ -5,7 +5,7 @@
  */
 #include <sys/mman.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 
 #define NPAGES 4
 
@@ -16,11 +16,7 @@ FIXTURE(copy) {
 	uint64_t ioctls;
 };
 
-FIXTURE_VARIANT(copy) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(copy);
+FL_MEM_VARIANTS(copy, MEM_ALL);
 
 FIXTURE_SETUP(copy)
 {

@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "bgcall.h"
 #include "vmstate.h"
 
@@ -33,11 +33,7 @@ FIXTURE(eagain) {
 	size_t resv_len;
 };
 
-FIXTURE_VARIANT(eagain) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(eagain);
+FL_MEM_VARIANTS(eagain, MEM_ALL);
 
 FIXTURE_SETUP(eagain)
 {

@@ -15,7 +15,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 
 #define NPAGES 4
 #define SENTINEL 0x5a5a5a5a5a5a5a5aLL

@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "bgcall.h"
 #include "vmstate.h"
 
@@ -41,11 +41,7 @@ FIXTURE(events) {
 	size_t resv_len;
 };
 
-FIXTURE_VARIANT(events) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(events);
+FL_MEM_VARIANTS(events, MEM_ALL);
 
 FIXTURE_SETUP(events)
 {

@@ -12,7 +12,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "pagemap.h"
 #include "vmstate.h"
 
@@ -63,11 +63,7 @@ FIXTURE(minor) {
 	bool t_started;
 };
 
-FIXTURE_VARIANT(minor) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(minor);
+FL_MEM_VARIANTS(minor, MEM_ALL);
 
 FIXTURE_SETUP(minor)
 {

@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "bgcall.h"
 #include "vmstate.h"
 
@@ -27,11 +27,7 @@ FIXTURE(move) {
 	size_t thp_maplen;
 };
 
-FIXTURE_VARIANT(move) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(move);
+FL_MEM_VARIANTS(move, MEM_ALL);
 
 FIXTURE_SETUP(move)
 {

@@ -10,7 +10,7 @@
  */
 #include <sys/mman.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "pagemap.h"
 #include "vmstate.h"
 
@@ -45,11 +45,7 @@ FIXTURE(poison) {
 	bool t_started;
 };
 
-FIXTURE_VARIANT(poison) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(poison);
+FL_MEM_VARIANTS(poison, MEM_ALL);
 
 FIXTURE_SETUP(poison)
 {

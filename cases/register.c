@@ -8,7 +8,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "vmstate.h"
 
 #define NPAGES 4
@@ -17,8 +17,6 @@
 #define MODE_W	UFFDIO_REGISTER_MODE_WP
 #define MODE_N	UFFDIO_REGISTER_MODE_MINOR
 
-/* Every ioctl a range can be offered: WAKE (0x02) .. POISON (0x08). */
-#define RANGE_IOCTL_BITS	0x1fcULL
 #define BIT(n)			(1ULL << (n))
 
 FIXTURE(register) {
@@ -28,11 +26,7 @@ FIXTURE(register) {
 	int uffd;
 };
 
-FIXTURE_VARIANT(register) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(register);
+FL_MEM_VARIANTS(register, MEM_ALL);
 
 FIXTURE_SETUP(register)
 {
@@ -124,7 +118,7 @@ static void check_mask(struct __test_metadata *_metadata, enum mem_type type,
 	/* Everything the mode promises is offered. */
 	EXPECT_EQ(want, got & want);
 	/* Only range ioctls, never REGISTER/UNREGISTER/API or unknown bits. */
-	EXPECT_EQ(0, got & ~RANGE_IOCTL_BITS);
+	EXPECT_EQ(0, got & ~uffd_ioctl_mask(true));
 	/* CONTINUE only on MINOR ranges (it exists only since MINOR did). */
 	if (!(mode & MODE_N))
 		EXPECT_EQ(0, got & BIT(_UFFDIO_CONTINUE));

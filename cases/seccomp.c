@@ -13,7 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "priv.h"
 #include "sysctl.h"
 
@@ -90,7 +90,7 @@ static int probe_dev_reachable(void *arg, char *note, size_t len)
 	}
 	sys = uffd_syscall(O_CLOEXEC);
 	umo = uffd_syscall(O_CLOEXEC | UFFD_USER_MODE_ONLY);
-	fd = uffd_dev_open(NULL, O_CLOEXEC);
+	fd = uffd_dev_open(NULL, O_CLOEXEC, NULL);
 	snprintf(note, len, "syscall %d, user-mode-only %d, /dev/userfaultfd %d",
 		 sys, umo, fd < 0 ? fd : 0);
 	if (sys != -p->err || umo != -p->err)

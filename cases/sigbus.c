@@ -7,7 +7,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "bgcall.h"
 #include "vmstate.h"
 
@@ -25,11 +25,7 @@ FIXTURE(sigbus) {
 	int child_ufd;
 };
 
-FIXTURE_VARIANT(sigbus) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(sigbus);
+FL_MEM_VARIANTS(sigbus, MEM_ALL);
 
 FIXTURE_SETUP(sigbus)
 {

@@ -11,7 +11,7 @@
 #include <poll.h>
 #include <signal.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "pagemap.h"
 
 #define NTHREADS	4
@@ -62,11 +62,7 @@ FIXTURE(stress) {
 	struct stress_ctx ctx;
 };
 
-FIXTURE_VARIANT(stress) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(stress);
+FL_MEM_VARIANTS(stress, MEM_ALL);
 
 FIXTURE_SETUP(stress)
 {

@@ -5,7 +5,7 @@
  * (0 without it); UFFD_FEATURE_EXACT_ADDRESS reports the faulting address
  * itself instead of the start of its page (the huge page for hugetlb).
  */
-#include "fl_test.h"
+#include "ksft_case.h"
 
 #define NPAGES 4
 #define NTOUCH 2
@@ -16,11 +16,7 @@ FIXTURE(threadid) {
 	int uffd;
 };
 
-FIXTURE_VARIANT(threadid) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(threadid);
+FL_MEM_VARIANTS(threadid, MEM_ALL);
 
 FIXTURE_SETUP(threadid)
 {

@@ -5,7 +5,7 @@
  * wakes exactly the waiters inside its range, a WAKE without resolving
  * makes the fault come back, and close() of the uffd wakes everyone.
  */
-#include "fl_test.h"
+#include "ksft_case.h"
 
 #define NPAGES 4
 /* Long enough for a wrongly woken thread to finish, short for the suite. */
@@ -17,11 +17,7 @@ FIXTURE(wake) {
 	int uffd;
 };
 
-FIXTURE_VARIANT(wake) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(wake);
+FL_MEM_VARIANTS(wake, MEM_ALL);
 
 FIXTURE_SETUP(wake)
 {

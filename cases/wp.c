@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "pagemap.h"
 #include "vmstate.h"
 #include "pin.h"
@@ -62,11 +62,7 @@ FIXTURE(wp) {
 	bool t_started;
 };
 
-FIXTURE_VARIANT(wp) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(wp);
+FL_MEM_VARIANTS(wp, MEM_ALL);
 
 FIXTURE_SETUP(wp)
 {

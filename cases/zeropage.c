@@ -6,7 +6,7 @@
  */
 #include <sys/mman.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 
 #define NPAGES 4
 
@@ -17,11 +17,7 @@ FIXTURE(zeropage) {
 	uint64_t ioctls;
 };
 
-FIXTURE_VARIANT(zeropage) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(zeropage);
+FL_MEM_VARIANTS(zeropage, MEM_ALL);
 
 FIXTURE_SETUP(zeropage)
 {

@@ -4,8 +4,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
-#include <string.h>
-#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -16,17 +14,6 @@
 #define __NR_userfaultfd 323
 #endif
 
-static const char *const path_names[UFFD_PATH_NR] = {
-	[UFFD_PATH_SYSCALL]		= "syscall",
-	[UFFD_PATH_SYSCALL_USER_ONLY]	= "syscall-user-mode-only",
-	[UFFD_PATH_DEV]			= "dev-userfaultfd",
-};
-
-const char *uffd_path_name(enum uffd_path path)
-{
-	return path < UFFD_PATH_NR ? path_names[path] : "?";
-}
-
 int uffd_syscall(int flags)
 {
 	long fd = syscall(__NR_userfaultfd, flags);
@@ -34,13 +21,17 @@ int uffd_syscall(int flags)
 	return fd < 0 ? -errno : (int)fd;
 }
 
-int uffd_dev_open(const char *node, int flags)
+int uffd_dev_open(const char *node, int flags, const char **step)
 {
 	int dev, fd;
 
+	if (step)
+		*step = "open";
 	dev = open(node ? node : "/dev/userfaultfd", O_RDWR | O_CLOEXEC);
 	if (dev < 0)
 		return -errno;
+	if (step)
+		*step = "ioctl";
 	fd = ioctl(dev, USERFAULTFD_IOC_NEW, flags);
 	if (fd < 0)
 		fd = -errno;
@@ -48,7 +39,7 @@ int uffd_dev_open(const char *node, int flags)
 	return fd;
 }
 
-int uffd_create_exact(enum uffd_path path, int flags)
+int uffd_create_node(enum uffd_path path, const char *node, int flags)
 {
 	switch (path) {
 	case UFFD_PATH_SYSCALL:
@@ -56,10 +47,15 @@ int uffd_create_exact(enum uffd_path path, int flags)
 	case UFFD_PATH_SYSCALL_USER_ONLY:
 		return uffd_syscall(flags | UFFD_USER_MODE_ONLY);
 	case UFFD_PATH_DEV:
-		return uffd_dev_open(NULL, flags);
+		return uffd_dev_open(node, flags, NULL);
 	default:
 		return -EINVAL;
 	}
+}
+
+int uffd_create_exact(enum uffd_path path, int flags)
+{
+	return uffd_create_node(path, NULL, flags);
 }
 
 int uffd_create(enum uffd_path path, int flags)
@@ -327,48 +323,4 @@ int uffd_wait_msg(int fd, struct uffd_msg *msg, int timeout_ms)
 			continue;
 		return ret;
 	}
-}
-
-static const char *const feature_names[FL_KNOWN_FEATURE_BITS] = {
-	"PAGEFAULT_FLAG_WP", "EVENT_FORK", "EVENT_REMAP", "EVENT_REMOVE",
-	"MISSING_HUGETLBFS", "MISSING_SHMEM", "EVENT_UNMAP", "SIGBUS",
-	"THREAD_ID", "MINOR_HUGETLBFS", "MINOR_SHMEM", "EXACT_ADDRESS",
-	"WP_HUGETLBFS_SHMEM", "WP_UNPOPULATED", "POISON", "WP_ASYNC", "MOVE",
-};
-
-const char *uffd_feature_name(unsigned int bit)
-{
-	return bit < FL_KNOWN_FEATURE_BITS ? feature_names[bit] : NULL;
-}
-
-const char *uffd_ioctl_name(unsigned int bit)
-{
-	switch (bit) {
-	case _UFFDIO_REGISTER:		return "REGISTER";
-	case _UFFDIO_UNREGISTER:	return "UNREGISTER";
-	case _UFFDIO_WAKE:		return "WAKE";
-	case _UFFDIO_COPY:		return "COPY";
-	case _UFFDIO_ZEROPAGE:		return "ZEROPAGE";
-	case _UFFDIO_MOVE:		return "MOVE";
-	case _UFFDIO_WRITEPROTECT:	return "WRITEPROTECT";
-	case _UFFDIO_CONTINUE:		return "CONTINUE";
-	case _UFFDIO_POISON:		return "POISON";
-	case _UFFDIO_API:		return "API";
-	default:			return NULL;
-	}
-}
-
-bool uffd_feature_by_name(const char *name, uint64_t *mask)
-{
-	unsigned int bit;
-
-	if (!strncasecmp(name, "UFFD_FEATURE_", 13))
-		name += 13;
-	for (bit = 0; bit < FL_KNOWN_FEATURE_BITS; bit++) {
-		if (!strcasecmp(name, feature_names[bit])) {
-			*mask = 1ULL << bit;
-			return true;
-		}
-	}
-	return false;
 }

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * faultline harness: glue between the kselftest harness and our library.
+ * faultline harness: the glue between a case binary, the kselftest
+ * harness and our library. Not a test itself.
  *
- * A case file includes this, declares a FIXTURE, adds the memory-type
- * variants with FL_MEM_VARIANTS() and ends with FL_TEST_MAIN(n_huge).
- * Requirements are declared with FL_REQUIRE_*(): the library decides the
- * skip and names what was missing, from what the kernel reports.
+ * A case file includes this, declares a FIXTURE, declares the memory types
+ * it covers with FL_MEM_VARIANTS(fixture, targets) and ends with
+ * FL_TEST_MAIN(n_huge). Requirements are declared with FL_REQUIRE_*(): the
+ * library decides the skip and names what was missing, from what the
+ * kernel reports (require.h).
  */
-#ifndef FAULTLINE_FL_TEST_H
-#define FAULTLINE_FL_TEST_H
+#ifndef FAULTLINE_KSFT_CASE_H
+#define FAULTLINE_KSFT_CASE_H
 
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "require.h"
 #include "uffd.h"
 #include "mem.h"
 #include "fault.h"
@@ -39,17 +42,6 @@
 	fflush(NULL);							\
 	_exit(FL_SKIP_EXIT);						\
 } while (0)
-
-/* Features the kernel offers on a fresh fd (cached per process). */
-int fl_kernel_features(uint64_t *features, uint64_t *ioctls);
-/* "EVENT_FORK, MOVE" for the bits of @mask; static buffer. */
-const char *fl_feature_list(uint64_t mask);
-/* Names of the ioctl bits of @mask; static buffer. */
-const char *fl_ioctl_list(uint64_t mask);
-/* Why no uffd can be had here, for a skip reason. */
-const char *fl_no_uffd_reason(int err);
-/* Why no UFFD_USER_MODE_ONLY uffd (creation error @err), for a skip reason. */
-const char *fl_user_mode_only_reason(int err);
 
 /* Skip unless the kernel reports every feature in @mask. */
 #define FL_REQUIRE_FEATURES(mask) do {					\
@@ -83,11 +75,13 @@ const char *fl_user_mode_only_reason(int err);
  */
 #define FL_UFFD_OPEN(features) ({					\
 	uint64_t __f = (features);					\
+	const char *__why;						\
 	int __fd;							\
 	FL_REQUIRE_FEATURES(__f);					\
 	__fd = uffd_open(__f, NULL);					\
-	if (__fd == -EPERM && (__f & UFFD_FEATURE_EVENT_FORK))		\
-		FL_SKIP("UFFD_FEATURE_EVENT_FORK refused with EPERM (needs CAP_SYS_PTRACE)"); \
+	__why = __fd < 0 ? fl_api_refusal_reason(__f, __fd) : NULL;	\
+	if (__why)							\
+		FL_SKIP("%s", __why);					\
 	ASSERT_LE(0, __fd) {						\
 		TH_LOG("UFFDIO_API with reported features %s: %s",	\
 		       fl_feature_list(__f), strerror(-__fd));		\
@@ -103,25 +97,56 @@ const char *fl_user_mode_only_reason(int err);
 } while (0)
 
 /*
- * The memory-type variants. The fixture's variant struct must have an
- * `enum mem_type mem;` member.
+ * The memory-type variants of @fixture: one for each type in @targets
+ * (MEM_ALL, or MEM_BIT(MEM_ANON) | ...), named and ordered as the domain
+ * table lists them. This also defines the fixture's variant struct: the
+ * type is `variant->mem`. Which types a case covers is data here, so a
+ * new memory type reaches every case that lists it and no other.
  */
-#define FL_MEM_VARIANT(fixture, name, type)				\
-	FIXTURE_VARIANT_ADD(fixture, name) { .mem = (type) }
+#define FL_MEM_VARIANTS(fixture, targets)				\
+	FIXTURE_VARIANT(fixture) {					\
+		enum mem_type mem;					\
+	};								\
+	static FIXTURE_VARIANT(fixture) _fl_##fixture##_mem[MEM_TYPE_NR]; \
+	static struct __fixture_variant_metadata			\
+		_fl_##fixture##_meta[MEM_TYPE_NR];			\
+	static void __attribute__((constructor))			\
+	_fl_register_##fixture##_mem(void)				\
+	{								\
+		int t;							\
+									\
+		for (t = 0; t < MEM_TYPE_NR; t++) {			\
+			if (!((targets) & MEM_BIT(t)))			\
+				continue;				\
+			_fl_##fixture##_mem[t].mem = t;			\
+			fl_variant_append(&_##fixture##_fixture_object,	\
+					  &_fl_##fixture##_meta[t],	\
+					  mem_type_name(t),		\
+					  &_fl_##fixture##_mem[t]);	\
+		}							\
+	}
 
-#define FL_MEM_VARIANTS(fixture)					\
-	FL_MEM_VARIANT(fixture, anon, MEM_ANON);			\
-	FL_MEM_VARIANT(fixture, shmem, MEM_SHMEM);			\
-	FL_MEM_VARIANT(fixture, shmem_private, MEM_SHMEM_PRIVATE);	\
-	FL_MEM_VARIANT(fixture, hugetlb, MEM_HUGETLB);			\
-	FL_MEM_VARIANT(fixture, hugetlb_private, MEM_HUGETLB_PRIVATE)
-
-/* The MISSING-mode feature a memory type needs. */
-uint64_t fl_missing_feature(enum mem_type type);
-/* The WP feature a memory type needs (PAGEFAULT_FLAG_WP, + HUGETLBFS_SHMEM). */
-uint64_t fl_wp_features(enum mem_type type);
-/* The MINOR feature a memory type needs (0: MINOR not possible). */
-uint64_t fl_minor_feature(enum mem_type type);
+/*
+ * Append a variant to a fixture in the harness's own list shape (next
+ * links forward, the head's prev is the tail), so the variants run in
+ * table order whatever order the constructors ran in.
+ */
+static inline void fl_variant_append(struct __fixture_metadata *f,
+				     struct __fixture_variant_metadata *v,
+				     const char *name, const void *data)
+{
+	v->name = name;
+	v->data = data;
+	v->next = NULL;
+	if (!f->variant) {
+		v->prev = v;
+		f->variant = v;
+		return;
+	}
+	v->prev = f->variant->prev;
+	v->prev->next = v;
+	f->variant->prev = v;
+}
 
 /*
  * Whether a check of the pagemap uffd-wp bit (57) means anything here.
@@ -155,4 +180,4 @@ static inline bool fl_wp_bit_checkable(void)
 		return test_harness_run(argc, argv);			\
 	}
 
-#endif /* FAULTLINE_FL_TEST_H */
+#endif /* FAULTLINE_KSFT_CASE_H */
