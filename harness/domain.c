@@ -4,6 +4,7 @@
  * rows say what the kernel source says (fs/userfaultfd.c,
  * include/linux/userfaultfd_k.h); the functions below only read them.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -70,10 +71,11 @@ const struct uffd_ioctl_info uffd_ioctls[] = {
 };
 const size_t uffd_ioctl_count = ARRAY_LEN(uffd_ioctls);
 
+/* UFFDIO_REGISTER_MODE_* is 1 << bit. */
 const struct uffd_mode_info uffd_modes[] = {
-	{ UFFDIO_REGISTER_MODE_MISSING,	"MISSING" },
-	{ UFFDIO_REGISTER_MODE_WP,	"WP" },
-	{ UFFDIO_REGISTER_MODE_MINOR,	"MINOR" },
+	{ 0, "MISSING" },
+	{ 1, "WP" },
+	{ 2, "MINOR" },
 };
 const size_t uffd_mode_count = ARRAY_LEN(uffd_modes);
 
@@ -133,43 +135,86 @@ const struct mem_type_info mem_types[MEM_TYPE_NR] = {
 	},
 };
 
-const struct uffd_feature_info *uffd_feature_info(unsigned int bit)
+/*
+ * The three bit tables seen alike: where the rows are, and where a row
+ * keeps its bit and its name.
+ */
+struct bit_table {
+	const void *rows;
+	const size_t *count;
+	size_t size, bit_at, name_at;
+};
+
+#define BIT_TABLE(rows, count, type)					\
+	{ rows, &count, sizeof(type), offsetof(type, bit), offsetof(type, name) }
+
+static const struct bit_table bit_tables[] = {
+	[MASK_FEATURES]	= BIT_TABLE(uffd_features, uffd_feature_count,
+				    struct uffd_feature_info),
+	[MASK_IOCTLS]	= BIT_TABLE(uffd_ioctls, uffd_ioctl_count,
+				    struct uffd_ioctl_info),
+	[MASK_MODES]	= BIT_TABLE(uffd_modes, uffd_mode_count,
+				    struct uffd_mode_info),
+};
+
+static const char *row_at(const struct bit_table *t, size_t i)
 {
+	return (const char *)t->rows + i * t->size;
+}
+
+static unsigned int row_bit(const struct bit_table *t, size_t i)
+{
+	unsigned int bit;
+
+	memcpy(&bit, row_at(t, i) + t->bit_at, sizeof(bit));
+	return bit;
+}
+
+/* The row of @bit in the @kind table, NULL when it has none. */
+static const void *find_row(enum uffd_mask_kind kind, unsigned int bit)
+{
+	const struct bit_table *t = &bit_tables[kind];
 	size_t i;
 
-	for (i = 0; i < uffd_feature_count; i++)
-		if (uffd_features[i].bit == bit)
-			return &uffd_features[i];
+	for (i = 0; i < *t->count; i++)
+		if (row_bit(t, i) == bit)
+			return row_at(t, i);
 	return NULL;
+}
+
+static const char *bit_name(enum uffd_mask_kind kind, unsigned int bit)
+{
+	const char *row = find_row(kind, bit);
+	const char *name = NULL;
+
+	if (row)
+		memcpy(&name, row + bit_tables[kind].name_at, sizeof(name));
+	return name;
+}
+
+const struct uffd_feature_info *uffd_feature_info(unsigned int bit)
+{
+	return find_row(MASK_FEATURES, bit);
 }
 
 const struct uffd_ioctl_info *uffd_ioctl_info(unsigned int bit)
 {
-	size_t i;
-
-	for (i = 0; i < uffd_ioctl_count; i++)
-		if (uffd_ioctls[i].bit == bit)
-			return &uffd_ioctls[i];
-	return NULL;
+	return find_row(MASK_IOCTLS, bit);
 }
 
 const struct uffd_mode_info *uffd_mode_info(unsigned int bit)
 {
-	size_t i;
-
-	for (i = 0; i < uffd_mode_count; i++)
-		if (uffd_modes[i].mask == UFFD_BIT(bit))
-			return &uffd_modes[i];
-	return NULL;
+	return find_row(MASK_MODES, bit);
 }
 
-uint64_t uffd_known_features(void)
+uint64_t uffd_known_mask(enum uffd_mask_kind kind)
 {
+	const struct bit_table *t = &bit_tables[kind];
 	uint64_t mask = 0;
 	size_t i;
 
-	for (i = 0; i < uffd_feature_count; i++)
-		mask |= UFFD_BIT(uffd_features[i].bit);
+	for (i = 0; i < *t->count; i++)
+		mask |= UFFD_BIT(row_bit(t, i));
 	return mask;
 }
 
@@ -184,28 +229,14 @@ uint64_t uffd_ioctl_mask(bool range)
 	return mask;
 }
 
-uint64_t uffd_known_modes(void)
-{
-	uint64_t mask = 0;
-	size_t i;
-
-	for (i = 0; i < uffd_mode_count; i++)
-		mask |= uffd_modes[i].mask;
-	return mask;
-}
-
 const char *uffd_feature_name(unsigned int bit)
 {
-	const struct uffd_feature_info *f = uffd_feature_info(bit);
-
-	return f ? f->name : NULL;
+	return bit_name(MASK_FEATURES, bit);
 }
 
 const char *uffd_ioctl_name(unsigned int bit)
 {
-	const struct uffd_ioctl_info *io = uffd_ioctl_info(bit);
-
-	return io ? io->name : NULL;
+	return bit_name(MASK_IOCTLS, bit);
 }
 
 bool uffd_feature_by_name(const char *name, uint64_t *mask)
@@ -240,22 +271,6 @@ const char *uffd_feature_config(unsigned int bit)
 	const struct uffd_feature_info *f = uffd_feature_info(bit);
 
 	return f ? f->config : NULL;
-}
-
-static const char *bit_name(enum uffd_mask_kind kind, unsigned int bit)
-{
-	const struct uffd_mode_info *m;
-
-	switch (kind) {
-	case MASK_FEATURES:
-		return uffd_feature_name(bit);
-	case MASK_IOCTLS:
-		return uffd_ioctl_name(bit);
-	case MASK_MODES:
-		m = uffd_mode_info(bit);
-		return m ? m->name : NULL;
-	}
-	return NULL;
 }
 
 unsigned int uffd_mask_split(enum uffd_mask_kind kind, uint64_t mask,

@@ -38,9 +38,9 @@ struct uffd_ioctl_info {
 	bool range;		/* offered by REGISTER (else by UFFDIO_API) */
 };
 
-/* A UFFDIO_REGISTER mode bit. */
+/* A UFFDIO_REGISTER mode bit (the mode is 1 << bit). */
 struct uffd_mode_info {
-	uint64_t mask;
+	unsigned int bit;
 	const char *name;	/* "MISSING" */
 };
 
@@ -97,14 +97,18 @@ extern const struct mem_type_info mem_types[MEM_TYPE_NR];
 /* A bit of a mask and its bit number. */
 #define UFFD_BIT(n)	(1ULL << (n))
 
+/* The kinds of bit mask the tables name. */
+enum uffd_mask_kind { MASK_FEATURES, MASK_IOCTLS, MASK_MODES };
+
 /* Row lookups: NULL when the table has no such bit. */
 const struct uffd_feature_info *uffd_feature_info(unsigned int bit);
 const struct uffd_ioctl_info *uffd_ioctl_info(unsigned int bit);
 const struct uffd_mode_info *uffd_mode_info(unsigned int bit);
 
-/* Every feature / register mode bit the table names. */
-uint64_t uffd_known_features(void);
-uint64_t uffd_known_modes(void);
+/* Every bit of a @kind mask the table names. */
+uint64_t uffd_known_mask(enum uffd_mask_kind kind);
+#define uffd_known_features()	uffd_known_mask(MASK_FEATURES)
+#define uffd_known_modes()	uffd_known_mask(MASK_MODES)
 /* The ioctls REGISTER offers on a range (@range) or UFFDIO_API on the fd. */
 uint64_t uffd_ioctl_mask(bool range);
 
@@ -119,9 +123,6 @@ bool uffd_feature_by_name(const char *name, uint64_t *mask);
 const char *uffd_feature_since(unsigned int bit);
 /* The config option a feature needs (NULL: CONFIG_USERFAULTFD is enough). */
 const char *uffd_feature_config(unsigned int bit);
-
-/* The kinds of bit mask the names below are for. */
-enum uffd_mask_kind { MASK_FEATURES, MASK_IOCTLS, MASK_MODES };
 
 /* The names of the set bits of a mask, in bit order. */
 struct uffd_mask_names {

@@ -330,7 +330,7 @@ static void json_domain(void)
 	printf("],\"register_modes\":[");
 	for (i = 0; i < uffd_mode_count; i++) {
 		printf("%s{\"mask\":%llu,\"name\":", i ? "," : "",
-		       (unsigned long long)uffd_modes[i].mask);
+		       (unsigned long long)UFFD_BIT(uffd_modes[i].bit));
 		jstr(uffd_modes[i].name);
 		putchar('}');
 	}
