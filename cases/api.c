@@ -255,8 +255,7 @@ TEST_F_TIMEOUT(api, api_twice_keeps_features, 5)
 	struct uffd_msg msg;
 	struct toucher t;
 
-	if (!(self->kfeatures & UFFD_FEATURE_THREAD_ID))
-		FL_SKIP("kernel does not report UFFD_FEATURE_THREAD_ID");
+	FL_REQUIRE_REPORTED(self->kfeatures, UFFD_FEATURE_THREAD_ID);
 	ASSERT_EQ(0, do_api(self->fd, 0, &api));
 	EXPECT_EQ(-EINVAL, do_api(self->fd, UFFD_FEATURE_THREAD_ID, &api));
 	ASSERT_EQ(0, uffd_register_range(self->fd, self->mem, self->page,
@@ -351,11 +350,11 @@ TEST_F_TIMEOUT(api, features_as_requested, 5)
 	pid_t ptid = -1, tid = 0;
 	int fd2;
 
-	if (!(self->kfeatures & UFFD_FEATURE_THREAD_ID))
-		FL_SKIP("kernel does not report UFFD_FEATURE_THREAD_ID");
+	FL_REQUIRE_REPORTED(self->kfeatures, UFFD_FEATURE_THREAD_ID);
 	ASSERT_EQ(0, do_api(self->fd, 0, &api));
 	ASSERT_EQ(0, fault_ptid(self->fd, self->mem, self->page, &ptid, &tid));
-	EXPECT_EQ(0, ptid) TH_LOG("ptid filled without THREAD_ID");
+	EXPECT_EQ(0, ptid) TH_LOG("ptid filled without %s",
+				  UFFD_FEATURE_NAME(UFFD_FEATURE_THREAD_ID));
 
 	fd2 = uffd_create_exact(variant->path, O_CLOEXEC | O_NONBLOCK);
 	ASSERT_LE(0, fd2);

@@ -22,62 +22,22 @@
 #define HELD_MS	10
 
 FIXTURE(eagain) {
-	struct mem_area mem;
-	size_t page;
-	char *src;
-	int uffd;
-	uint64_t ioctls;
-	struct bg_call bg;
+	FL_CASE_HOLDS;
 	struct bg_mm_args bg_args;
-	void *resv;
-	size_t resv_len;
 };
 
 FL_MEM_VARIANTS(eagain, MEM_ALL);
 
 FIXTURE_SETUP(eagain)
 {
-	self->uffd = -1;
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
-	self->page = self->mem.page;
-	self->src = malloc(self->mem.len);
-	ASSERT_NE(NULL, self->src);
-	mem_fill(self->src, self->mem.len, SEED);
+	FL_CASE_SETUP(NPAGES);
+	self->src = FL_PATTERN(self->mem.len, SEED);
 	sigbus_catch();
 }
 
 FIXTURE_TEARDOWN(eagain)
 {
-	if (self->uffd >= 0)
-		close(self->uffd);
-	if (self->bg.started && bg_wait(&self->bg, 1000))
-		bg_join(&self->bg);
-	mem_free(&self->mem);
-	if (self->resv)
-		munmap(self->resv, self->resv_len);
-	free(self->src);
-}
-
-static char *pg(FIXTURE_DATA(eagain) *self, size_t n)
-{
-	return mem_page(&self->mem, n);
-}
-
-static void setup_uffd(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(eagain) *self, uint64_t features,
-		       uint64_t mode)
-{
-	FL_REQUIRE_FEATURES(features);
-	self->uffd = uffd_open(features, NULL);
-	if (self->uffd == -EPERM && (features & UFFD_FEATURE_EVENT_FORK))
-		FL_SKIP("UFFD_FEATURE_EVENT_FORK refused with EPERM (needs CAP_SYS_PTRACE)");
-	/* Every bit is reported: UFFDIO_API refusing them is a failure. */
-	ASSERT_LE(0, self->uffd) {
-		TH_LOG("UFFDIO_API with reported features %s: %s",
-		       fl_feature_list(features), strerror(-self->uffd));
-	}
-	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
-					 self->mem.len, mode, &self->ioctls));
+	FL_CASE_TEARDOWN();
 }
 
 static uint64_t remove_features(enum mem_type type)
@@ -109,7 +69,7 @@ static int held_or_skip(struct __test_metadata *_metadata,
 static void hold_remove(struct __test_metadata *_metadata,
 			FIXTURE_DATA(eagain) *self)
 {
-	self->bg_args = (struct bg_mm_args){ .addr = pg(self, 0),
+	self->bg_args = (struct bg_mm_args){ .addr = fl_page(self, 0),
 					     .len = self->page,
 					     .advice = MADV_DONTNEED };
 	ASSERT_EQ(0, bg_start(&self->bg, bg_madvise, &self->bg_args));
@@ -134,9 +94,11 @@ static void release(struct __test_metadata *_metadata,
  * The output field of a refused call: -EAGAIN (6.15+) or untouched (0 as
  * we set it). Report which; anything else claims work that was not done.
  */
-static void check_field(struct __test_metadata *_metadata, const char *op,
+static void check_field(struct __test_metadata *_metadata, unsigned int ioctl,
 			const char *event, enum mem_type type, int64_t field)
 {
+	const char *op = uffd_ioctl_name(ioctl);
+
 	ksft_print_msg("finding: UFFDIO_%s on %s while a %s event is unread: EAGAIN, output field %lld (%s)\n",
 		       op, mem_type_name(type), event, (long long)field,
 		       field == -EAGAIN ? "-EAGAIN: 6.15+ behaviour" :
@@ -151,47 +113,47 @@ static void check_field(struct __test_metadata *_metadata, const char *op,
 TEST_F_TIMEOUT(eagain, copy, 5)
 {
 	size_t len = 2 * self->page;
-	struct uffdio_copy c = { .dst = (uintptr_t)pg(self, 1),
+	struct uffdio_copy c = { .dst = (uintptr_t)fl_page(self, 1),
 				 .src = (uintptr_t)self->src, .len = len };
 
-	setup_uffd(_metadata, self, remove_features(variant->mem),
-		   UFFDIO_REGISTER_MODE_MISSING);
+	FL_CASE_REGISTER(remove_features(variant->mem),
+			 UFFDIO_REGISTER_MODE_MISSING);
 	hold_remove(_metadata, self);
 	EXPECT_EQ(-EAGAIN, uffd_copy(self->uffd, &c));
-	check_field(_metadata, "COPY", "REMOVE", variant->mem, c.copy);
-	EXPECT_EQ(0, vm_present_count(pg(self, 1), len));
+	check_field(_metadata, _UFFDIO_COPY, "REMOVE", variant->mem, c.copy);
+	EXPECT_EQ(0, vm_present_count(fl_page(self, 1), len));
 	release(_metadata, self, UFFD_EVENT_REMOVE);
 
 	c.copy = 0;
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 	EXPECT_EQ((int64_t)len, c.copy);
-	EXPECT_EQ(0, memcmp(pg(self, 1), self->src, len));
+	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, len));
 }
 
 TEST_F_TIMEOUT(eagain, zeropage, 5)
 {
 	size_t len = 2 * self->page;
-	struct uffdio_zeropage z = { .range = { (uintptr_t)pg(self, 1), len } };
+	struct uffdio_zeropage z = { .range = { (uintptr_t)fl_page(self, 1), len } };
 
-	setup_uffd(_metadata, self, remove_features(variant->mem),
-		   UFFDIO_REGISTER_MODE_MISSING);
+	FL_CASE_REGISTER(remove_features(variant->mem),
+			 UFFDIO_REGISTER_MODE_MISSING);
 	if (mem_is_hugetlb(variant->mem)) {
 		/* No zero page for hugetlb: the documented refusal. */
 		EXPECT_EQ(-EINVAL, uffd_zeropage(self->uffd, &z));
 		EXPECT_EQ(-EINVAL, z.zeropage);
-		EXPECT_EQ(0, vm_present_count(pg(self, 1), len));
+		EXPECT_EQ(0, vm_present_count(fl_page(self, 1), len));
 		return;
 	}
 	hold_remove(_metadata, self);
 	EXPECT_EQ(-EAGAIN, uffd_zeropage(self->uffd, &z));
-	check_field(_metadata, "ZEROPAGE", "REMOVE", variant->mem, z.zeropage);
-	EXPECT_EQ(0, vm_present_count(pg(self, 1), len));
+	check_field(_metadata, _UFFDIO_ZEROPAGE, "REMOVE", variant->mem, z.zeropage);
+	EXPECT_EQ(0, vm_present_count(fl_page(self, 1), len));
 	release(_metadata, self, UFFD_EVENT_REMOVE);
 
 	z.zeropage = 0;
 	ASSERT_EQ(0, uffd_zeropage(self->uffd, &z));
 	EXPECT_EQ((int64_t)len, z.zeropage);
-	EXPECT_EQ(-1, mem_check_zero(pg(self, 1), len));
+	EXPECT_EQ(-1, mem_check_zero(fl_page(self, 1), len));
 }
 
 /* The kernel reports a MINOR feature (and so knows UFFDIO_CONTINUE). */
@@ -207,94 +169,92 @@ static bool kernel_has_minor(void)
 TEST_F_TIMEOUT(eagain, continue, 5)
 {
 	size_t len = 2 * self->page;
-	struct uffdio_continue c = { .range = { (uintptr_t)pg(self, 1), len } };
+	struct uffdio_continue c = { .range = { (uintptr_t)fl_page(self, 1), len } };
 	uint64_t minor = fl_minor_feature(variant->mem);
 
-	if (!minor) {
+	if (!mem_mode_applies(variant->mem, UFFDIO_REGISTER_MODE_MINOR)) {
 		/* Anon has no page cache: MINOR and CONTINUE are refused. */
-		setup_uffd(_metadata, self, remove_features(variant->mem),
-			   UFFDIO_REGISTER_MODE_MISSING);
+		FL_CASE_REGISTER(remove_features(variant->mem),
+				 UFFDIO_REGISTER_MODE_MISSING);
 		EXPECT_EQ(-EINVAL, uffd_register_range(self->uffd,
-				pg(self, 1), len, UFFDIO_REGISTER_MODE_MINOR,
+				fl_page(self, 1), len, UFFDIO_REGISTER_MODE_MINOR,
 				NULL));
 		EXPECT_EQ(-EINVAL, uffd_continue(self->uffd, &c));
 		/* Only a kernel that knows CONTINUE writes the field. */
 		if (kernel_has_minor())
 			EXPECT_EQ(-EINVAL, c.mapped);
-		EXPECT_EQ(0, vm_present_count(pg(self, 1), len));
+		EXPECT_EQ(0, vm_present_count(fl_page(self, 1), len));
 		return;
 	}
-	setup_uffd(_metadata, self, UFFD_FEATURE_EVENT_REMOVE | minor,
-		   UFFDIO_REGISTER_MODE_MINOR);
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMOVE | minor,
+			 UFFDIO_REGISTER_MODE_MINOR);
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_CONTINUE);
 	/* The page cache has the data; our mapping does not map it yet. */
 	memcpy(self->mem.alias + self->page, self->src, len);
 	hold_remove(_metadata, self);
 	EXPECT_EQ(-EAGAIN, uffd_continue(self->uffd, &c));
-	check_field(_metadata, "CONTINUE", "REMOVE", variant->mem, c.mapped);
-	EXPECT_EQ(0, vm_present_count(pg(self, 1), len));
+	check_field(_metadata, _UFFDIO_CONTINUE, "REMOVE", variant->mem, c.mapped);
+	EXPECT_EQ(0, vm_present_count(fl_page(self, 1), len));
 	release(_metadata, self, UFFD_EVENT_REMOVE);
 
 	c.mapped = 0;
 	ASSERT_EQ(0, uffd_continue(self->uffd, &c));
 	EXPECT_EQ((int64_t)len, c.mapped);
-	EXPECT_EQ(0, memcmp(pg(self, 1), self->src, len));
+	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, len));
 }
 
 TEST_F_TIMEOUT(eagain, poison, 5)
 {
 	size_t len = 2 * self->page;
-	struct uffdio_poison p = { .range = { (uintptr_t)pg(self, 1), len } };
+	struct uffdio_poison p = { .range = { (uintptr_t)fl_page(self, 1), len } };
 	unsigned char v;
 
-	setup_uffd(_metadata, self,
-		   UFFD_FEATURE_POISON | remove_features(variant->mem),
-		   UFFDIO_REGISTER_MODE_MISSING);
+	FL_CASE_REGISTER(UFFD_FEATURE_POISON | remove_features(variant->mem),
+			 UFFDIO_REGISTER_MODE_MISSING);
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_POISON);
 	hold_remove(_metadata, self);
 	EXPECT_EQ(-EAGAIN, uffd_poison(self->uffd, &p));
-	check_field(_metadata, "POISON", "REMOVE", variant->mem, p.updated);
+	check_field(_metadata, _UFFDIO_POISON, "REMOVE", variant->mem, p.updated);
 	release(_metadata, self, UFFD_EVENT_REMOVE);
 
 	/* Had the first call poisoned anything, this would be EEXIST. */
 	p.updated = 0;
 	ASSERT_EQ(0, uffd_poison(self->uffd, &p));
 	EXPECT_EQ((int64_t)len, p.updated);
-	EXPECT_EQ(1, sigbus_probe(pg(self, 2), TOUCH_READ, &v));
+	EXPECT_EQ(1, sigbus_probe(fl_page(self, 2), TOUCH_READ, &v));
 }
 
 TEST_F_TIMEOUT(eagain, move, 5)
 {
 	size_t page = self->page;
-	struct uffdio_move m = { .dst = (uintptr_t)pg(self, 1),
-				 .src = (uintptr_t)pg(self, 3), .len = page };
+	struct uffdio_move m = { .dst = (uintptr_t)fl_page(self, 1),
+				 .src = (uintptr_t)fl_page(self, 3), .len = page };
 
-	setup_uffd(_metadata, self,
-		   UFFD_FEATURE_MOVE | remove_features(variant->mem),
-		   UFFDIO_REGISTER_MODE_MISSING);
-	ASSERT_EQ(0, uffd_copy_all(self->uffd, pg(self, 3), self->src, page,
+	FL_CASE_REGISTER(UFFD_FEATURE_MOVE | remove_features(variant->mem),
+			 UFFDIO_REGISTER_MODE_MISSING);
+	ASSERT_EQ(0, uffd_copy_all(self->uffd, fl_page(self, 3), self->src, page,
 				   0, NULL));
-	if (variant->mem != MEM_ANON) {
+	if (mem_is_file(variant->mem)) {
 		/* MOVE is for anonymous private memory only. */
 		EXPECT_EQ(-EINVAL, uffd_move(self->uffd, &m));
 		EXPECT_LE(m.move, 0);
-		EXPECT_EQ(0, vm_present(pg(self, 1)));
-		EXPECT_EQ(0, memcmp(pg(self, 3), self->src, page));
+		EXPECT_EQ(0, vm_present(fl_page(self, 1)));
+		EXPECT_EQ(0, memcmp(fl_page(self, 3), self->src, page));
 		return;
 	}
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_MOVE);
 	hold_remove(_metadata, self);
 	EXPECT_EQ(-EAGAIN, uffd_move(self->uffd, &m));
-	check_field(_metadata, "MOVE", "REMOVE", variant->mem, m.move);
-	EXPECT_EQ(0, vm_present(pg(self, 1)));
-	EXPECT_EQ(0, memcmp(pg(self, 3), self->src, page));
+	check_field(_metadata, _UFFDIO_MOVE, "REMOVE", variant->mem, m.move);
+	EXPECT_EQ(0, vm_present(fl_page(self, 1)));
+	EXPECT_EQ(0, memcmp(fl_page(self, 3), self->src, page));
 	release(_metadata, self, UFFD_EVENT_REMOVE);
 
 	m.move = 0;
 	ASSERT_EQ(0, uffd_move(self->uffd, &m));
 	EXPECT_EQ((int64_t)page, m.move);
-	EXPECT_EQ(0, memcmp(pg(self, 1), self->src, page));
-	EXPECT_EQ(0, vm_present(pg(self, 3)));
+	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, page));
+	EXPECT_EQ(0, vm_present(fl_page(self, 3)));
 }
 
 /*
@@ -307,9 +267,8 @@ TEST_F_TIMEOUT(eagain, copy_during_remap, 5)
 	struct uffdio_copy c = { .src = (uintptr_t)self->src, .len = page };
 	char *to;
 
-	setup_uffd(_metadata, self,
-		   UFFD_FEATURE_EVENT_REMAP | fl_missing_feature(variant->mem),
-		   UFFDIO_REGISTER_MODE_MISSING);
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMAP | fl_missing_feature(variant->mem),
+			 UFFDIO_REGISTER_MODE_MISSING);
 	self->resv_len = len + page;
 	self->resv = mmap(NULL, self->resv_len, PROT_NONE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -320,40 +279,39 @@ TEST_F_TIMEOUT(eagain, copy_during_remap, 5)
 	ASSERT_EQ(0, bg_start(&self->bg, bg_mremap_fixed, &self->bg_args));
 	ASSERT_EQ(1, held_or_skip(_metadata, self, "mremap"));
 	self->mem.addr = to;
-	c.dst = (uintptr_t)pg(self, 1);
+	c.dst = (uintptr_t)fl_page(self, 1);
 	EXPECT_EQ(-EAGAIN, uffd_copy(self->uffd, &c));
-	check_field(_metadata, "COPY", "REMAP", variant->mem, c.copy);
-	EXPECT_EQ(0, vm_present(pg(self, 1)));
+	check_field(_metadata, _UFFDIO_COPY, "REMAP", variant->mem, c.copy);
+	EXPECT_EQ(0, vm_present(fl_page(self, 1)));
 	release(_metadata, self, UFFD_EVENT_REMAP);
 
 	c.copy = 0;
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 	EXPECT_EQ((int64_t)page, c.copy);
-	EXPECT_EQ(0, memcmp(pg(self, 1), self->src, page));
+	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, page));
 }
 
 /* While an UNMAP of another part of the area is unread: the same. */
 TEST_F_TIMEOUT(eagain, copy_during_unmap, 5)
 {
 	size_t page = self->page;
-	struct uffdio_copy c = { .dst = (uintptr_t)pg(self, 1),
+	struct uffdio_copy c = { .dst = (uintptr_t)fl_page(self, 1),
 				 .src = (uintptr_t)self->src, .len = page };
 
-	setup_uffd(_metadata, self,
-		   UFFD_FEATURE_EVENT_UNMAP | fl_missing_feature(variant->mem),
-		   UFFDIO_REGISTER_MODE_MISSING);
-	self->bg_args = (struct bg_mm_args){ .addr = pg(self, 3), .len = page };
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_UNMAP | fl_missing_feature(variant->mem),
+			 UFFDIO_REGISTER_MODE_MISSING);
+	self->bg_args = (struct bg_mm_args){ .addr = fl_page(self, 3), .len = page };
 	ASSERT_EQ(0, bg_start(&self->bg, bg_munmap, &self->bg_args));
 	ASSERT_EQ(1, bg_held_by_event(&self->bg, self->uffd, 2000, HELD_MS));
 	EXPECT_EQ(-EAGAIN, uffd_copy(self->uffd, &c));
-	check_field(_metadata, "COPY", "UNMAP", variant->mem, c.copy);
-	EXPECT_EQ(0, vm_present(pg(self, 1)));
+	check_field(_metadata, _UFFDIO_COPY, "UNMAP", variant->mem, c.copy);
+	EXPECT_EQ(0, vm_present(fl_page(self, 1)));
 	release(_metadata, self, UFFD_EVENT_UNMAP);
 
 	c.copy = 0;
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 	EXPECT_EQ((int64_t)page, c.copy);
-	EXPECT_EQ(0, memcmp(pg(self, 1), self->src, page));
+	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, page));
 }
 
 static long bg_fork_exit(void *arg)
@@ -371,12 +329,12 @@ TEST_F_TIMEOUT(eagain, copy_during_fork, 5)
 {
 	uint64_t f = UFFD_FEATURE_EVENT_FORK | fl_missing_feature(variant->mem);
 	size_t page = self->page;
-	struct uffdio_copy c = { .dst = (uintptr_t)pg(self, 1),
+	struct uffdio_copy c = { .dst = (uintptr_t)fl_page(self, 1),
 				 .src = (uintptr_t)self->src, .len = page };
 	struct uffd_msg msg;
 	int status = -1, held, ret, present;
 
-	setup_uffd(_metadata, self, f, UFFDIO_REGISTER_MODE_MISSING);
+	FL_CASE_REGISTER(f, UFFDIO_REGISTER_MODE_MISSING);
 	/*
 	 * glibc's fork() holds the malloc and stdio locks while the kernel
 	 * holds it for the FORK event: until the event is read, this thread
@@ -385,7 +343,7 @@ TEST_F_TIMEOUT(eagain, copy_during_fork, 5)
 	ASSERT_EQ(0, bg_start(&self->bg, bg_fork_exit, NULL));
 	held = bg_held_by_event(&self->bg, self->uffd, 2000, HELD_MS);
 	ret = uffd_copy(self->uffd, &c);
-	present = vm_present(pg(self, 1));
+	present = vm_present(fl_page(self, 1));
 	if (uffd_wait_msg(self->uffd, &msg, 2000) == 0 &&
 	    msg.event == UFFD_EVENT_FORK)
 		close((int)msg.arg.fork.ufd);
@@ -394,7 +352,7 @@ TEST_F_TIMEOUT(eagain, copy_during_fork, 5)
 
 	ASSERT_EQ(1, held);
 	EXPECT_EQ(-EAGAIN, ret);
-	check_field(_metadata, "COPY", "FORK", variant->mem, c.copy);
+	check_field(_metadata, _UFFDIO_COPY, "FORK", variant->mem, c.copy);
 	EXPECT_EQ(0, present);
 	ASSERT_EQ(UFFD_EVENT_FORK, msg.event);
 	ASSERT_TRUE(bg_wait(&self->bg, 2000));
@@ -406,7 +364,7 @@ TEST_F_TIMEOUT(eagain, copy_during_fork, 5)
 	c.copy = 0;
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 	EXPECT_EQ((int64_t)page, c.copy);
-	EXPECT_EQ(0, memcmp(pg(self, 1), self->src, page));
+	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, page));
 }
 
 FL_TEST_MAIN(16)

@@ -20,14 +20,17 @@
 #define NPAGES 4
 #define SENTINEL 0x5a5a5a5a5a5a5a5aLL
 
+/* The ioctl a row issues; its name comes from the domain table. */
 enum op {
-	OP_REGISTER, OP_UNREGISTER, OP_WAKE, OP_COPY, OP_ZEROPAGE,
-	OP_WP, OP_CONTINUE, OP_POISON, OP_MOVE,
-};
-
-static const char *const op_names[] = {
-	"REGISTER", "UNREGISTER", "WAKE", "COPY", "ZEROPAGE",
-	"WRITEPROTECT", "CONTINUE", "POISON", "MOVE",
+	OP_REGISTER = _UFFDIO_REGISTER,
+	OP_UNREGISTER = _UFFDIO_UNREGISTER,
+	OP_WAKE = _UFFDIO_WAKE,
+	OP_COPY = _UFFDIO_COPY,
+	OP_ZEROPAGE = _UFFDIO_ZEROPAGE,
+	OP_WP = _UFFDIO_WRITEPROTECT,
+	OP_CONTINUE = _UFFDIO_CONTINUE,
+	OP_POISON = _UFFDIO_POISON,
+	OP_MOVE = _UFFDIO_MOVE,
 };
 
 /* Where an address argument points. */
@@ -646,7 +649,7 @@ TEST_F(errnos, check)
 		alt = ret == r->alt_err && out_matches(r->alt_out, out, len);
 	if (r->finding)
 		ksft_print_msg("finding: errnos.%s: %s: UFFDIO_%s -> %s, output %s (%s)\n",
-			       r->name, r->finding, op_names[r->op],
+			       r->name, r->finding, uffd_ioctl_name(r->op),
 			       ret ? strerror(-ret) : "success",
 			       out_str(r->out == OUT_NA ? OUT_NA : out, b1,
 				       sizeof(b1)),
@@ -654,7 +657,7 @@ TEST_F(errnos, check)
 			       alt ? "the earlier behaviour" : "neither");
 	EXPECT_TRUE(primary || alt)
 		TH_LOG("UFFDIO_%s: got %d (%s) output %s; expected %d output %s",
-		       op_names[r->op], ret, strerror(-ret),
+		       uffd_ioctl_name(r->op), ret, strerror(-ret),
 		       out_str(r->out == OUT_NA ? OUT_NA : out, b1, sizeof(b1)),
 		       r->err, out_str(r->out, b2, sizeof(b2)));
 
@@ -663,7 +666,7 @@ TEST_F(errnos, check)
 	    r->op != OP_REGISTER) {
 		EXPECT_EQ(0, memcmp(before, after, sizeof(before)))
 			TH_LOG("a refused UFFDIO_%s changed page residency",
-			       op_names[r->op]);
+			       uffd_ioctl_name(r->op));
 	}
 
 	/* A fill that succeeded left a present page at the destination. */
@@ -673,7 +676,7 @@ TEST_F(errnos, check)
 
 		EXPECT_TRUE(i < NPAGES && (after[i] & 1))
 			TH_LOG("UFFDIO_%s succeeded but page %zu is not present",
-			       op_names[r->op], i);
+			       uffd_ioctl_name(r->op), i);
 	}
 
 	if (r->post == POST_OWNER) {

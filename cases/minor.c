@@ -110,7 +110,7 @@ static int do_continue(int fd, void *addr, size_t len, uint64_t mode,
  * maps nothing. The MINOR features are requested when the kernel has
  * them, so the refusal is about the memory type, not a missing feature.
  */
-static void expect_anon_refusal(struct __test_metadata *_metadata,
+static void expect_minor_refusal(struct __test_metadata *_metadata,
 				FIXTURE_DATA(minor) *self)
 {
 	uint64_t have = 0, want;
@@ -151,8 +151,8 @@ static bool minor_open(struct __test_metadata *_metadata,
 {
 	uint64_t ioctls = 0;
 
-	if (variant->mem == MEM_ANON) {
-		expect_anon_refusal(_metadata, self);
+	if (!mem_mode_applies(variant->mem, UFFDIO_REGISTER_MODE_MINOR)) {
+		expect_minor_refusal(_metadata, self);
 		return false;
 	}
 	self->uffd = FL_UFFD_OPEN(fl_minor_feature(variant->mem) | extra);
@@ -467,7 +467,8 @@ TEST_F_TIMEOUT(minor, continue_mode_wp, 5)
 	 */
 	if (ret == -EINVAL && !vm_present(p) &&
 	    !kernel_reports(UFFD_FEATURE_WP_UNPOPULATED))
-		FL_SKIP("kernel refuses UFFDIO_CONTINUE_MODE_WP (EINVAL) and does not report UFFD_FEATURE_WP_UNPOPULATED");
+		FL_SKIP("kernel refuses UFFDIO_CONTINUE_MODE_WP (EINVAL) and does not report UFFD_FEATURE_%s",
+			UFFD_FEATURE_NAME(UFFD_FEATURE_WP_UNPOPULATED));
 	ASSERT_EQ(0, ret);
 	EXPECT_EQ((int64_t)page, mapped);
 	EXPECT_EQ(1, pagemap_uffd_wp(p));
@@ -583,8 +584,8 @@ TEST_F_TIMEOUT(minor, collapse, 5)
 	size_t page = self->mem.page;
 	int64_t mapped = 0;
 
-	if (variant->mem == MEM_ANON) {
-		expect_anon_refusal(_metadata, self);
+	if (!mem_mode_applies(variant->mem, UFFDIO_REGISTER_MODE_MINOR)) {
+		expect_minor_refusal(_metadata, self);
 		return;
 	}
 	if (!mem_is_hugetlb(variant->mem)) {

@@ -85,8 +85,9 @@ static void poison_open(struct __test_metadata *_metadata,
 					 UFFDIO_REGISTER_MODE_MISSING,
 					 &ioctls));
 	ASSERT_TRUE(ioctls & (1ULL << _UFFDIO_POISON)) {
-		TH_LOG("REGISTER ioctls 0x%llx lack POISON",
-		       (unsigned long long)ioctls);
+		TH_LOG("REGISTER ioctls 0x%llx lack %s",
+		       (unsigned long long)ioctls,
+		       uffd_ioctl_name(_UFFDIO_POISON));
 	}
 }
 

@@ -52,8 +52,7 @@ FIXTURE_TEARDOWN(register)
 /* The features a monitor of this memory type would ask for, if reported. */
 static uint64_t wanted_features(enum mem_type type, uint64_t have)
 {
-	return have & (fl_missing_feature(type) | fl_wp_features(type) |
-		       fl_minor_feature(type));
+	return have & mem_mode_needs(type, uffd_known_modes());
 }
 
 /* Open a uffd with every reported feature this memory type can use. */
@@ -73,22 +72,13 @@ static int open_uffd(struct __test_metadata *_metadata, enum mem_type type,
 
 /*
  * Whether the kernel promises @mode on @type, judged only from the features
- * it reports. MINOR never applies to anonymous memory.
+ * it reports (domain table). MINOR never applies to anonymous memory.
  */
 static bool mode_promised(enum mem_type type, uint64_t mode, uint64_t have)
 {
-	uint64_t need = 0;
+	uint64_t need = mem_mode_needs(type, mode);
 
-	if (mode & MODE_M)
-		need |= fl_missing_feature(type);
-	if (mode & MODE_W)
-		need |= fl_wp_features(type);
-	if (mode & MODE_N) {
-		if (!fl_minor_feature(type))
-			return false;
-		need |= fl_minor_feature(type);
-	}
-	return (have & need) == need;
+	return mem_mode_applies(type, mode) && (have & need) == need;
 }
 
 /* The ioctls a registration in @mode must offer on @type. */
@@ -130,12 +120,14 @@ static void check_mask(struct __test_metadata *_metadata, enum mem_type type,
 		  !!(got & BIT(_UFFDIO_POISON)));
 	if (got & BIT(_UFFDIO_MOVE))
 		EXPECT_TRUE(have & UFFD_FEATURE_MOVE);
-	if (type == MEM_ANON && (have & UFFD_FEATURE_MOVE))
+	if (!mem_is_file(type) && (have & UFFD_FEATURE_MOVE))
 		EXPECT_TRUE(got & BIT(_UFFDIO_MOVE));
 	/* MOVE only works on anonymous memory, yet may be offered more widely. */
-	if (type != MEM_ANON && (got & BIT(_UFFDIO_MOVE)) && mode == MODE_M) {
-		ksft_print_msg("finding: REGISTER offers UFFDIO_MOVE on %s, where MOVE is refused\n",
-			       mem_type_name(type));
+	if (mem_is_file(type) && (got & BIT(_UFFDIO_MOVE)) && mode == MODE_M) {
+		const char *move = uffd_ioctl_name(_UFFDIO_MOVE);
+
+		ksft_print_msg("finding: REGISTER offers UFFDIO_%s on %s, where %s is refused\n",
+			       move, mem_type_name(type), move);
 		fflush(stdout);
 	}
 	if (!(mode & MODE_W) && (got & BIT(_UFFDIO_WRITEPROTECT))) {
@@ -284,7 +276,7 @@ static char *map_readonly(struct __test_metadata *_metadata,
 	char *p;
 	int fd;
 
-	if (type == MEM_ANON) {
+	if (!mem_is_file(type)) {
 		p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
 			 -1, 0);
 		EXPECT_NE(MAP_FAILED, p);

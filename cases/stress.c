@@ -443,7 +443,7 @@ static bool minor_setup(struct __test_metadata *_metadata,
 {
 	uint64_t minor = fl_minor_feature(type);
 
-	if (!minor) {
+	if (!mem_mode_applies(type, UFFDIO_REGISTER_MODE_MINOR)) {
 		self->uffd = FL_UFFD_OPEN(0);
 		EXPECT_EQ(-EINVAL, uffd_register_range(self->uffd,
 				self->mem.addr, self->mem.len,

@@ -349,7 +349,7 @@ TEST_F_TIMEOUT(wp, unpopulated_without_feature, 5)
 	char *p = mem_page(&self->mem, 3);
 
 	wp_open(_metadata, self, variant, 0);
-	if (variant->mem != MEM_ANON) {
+	if (mem_is_file(variant->mem)) {
 		expect_unpopulated_trap(_metadata, self);
 		return;
 	}
@@ -442,7 +442,7 @@ TEST_F_TIMEOUT(wp, zap_keeps_protection, 5)
 				   true));
 	ASSERT_EQ(0, madvise(p, page, MADV_DONTNEED));
 	EXPECT_EQ(0, vm_present(p));
-	if (variant->mem == MEM_ANON) {
+	if (!mem_is_file(variant->mem)) {
 		EXPECT_EQ(0, pagemap_uffd_wp(p));
 		EXPECT_EQ(-1, mem_check_zero(p, page));
 		expect_write_passes(_metadata, self, p);
@@ -612,17 +612,13 @@ static void fork_check(struct __test_metadata *_metadata,
 	bool bit = fl_wp_bit_checkable();
 
 	populate(&self->mem, self->mem.len);
-	FL_REQUIRE_FEATURES(features);
+	self->uffd = FL_UFFD_OPEN(features);
 	/* Pin before protecting: a write pin of a protected page would trap. */
 	if (pin) {
 		pinned = pin_range(f.page, self->mem.page, why, sizeof(why));
 		if (pinned < 0)
 			FL_SKIP("%s", why);
 	}
-	self->uffd = uffd_open(features, NULL);
-	if (self->uffd == -EPERM && event)
-		FL_SKIP("UFFD_FEATURE_EVENT_FORK needs CAP_SYS_PTRACE (UFFDIO_API: EPERM)");
-	ASSERT_LE(0, self->uffd);
 	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
 					 self->mem.len,
 					 UFFDIO_REGISTER_MODE_WP, NULL));
@@ -631,7 +627,7 @@ static void fork_check(struct __test_metadata *_metadata,
 	if (bit)
 		ASSERT_EQ(1, pagemap_uffd_wp(f.page));
 	/* The child's write copies a private huge page from the free pool. */
-	if (mem_is_hugetlb(variant->mem) && !mem_is_shared(variant->mem) &&
+	if (mem_cow_takes_huge_page(variant->mem) &&
 	    hugetlb_free_pages() < 2)
 		FL_SKIP("the child's copy of a private hugetlb page needs free huge pages (%ld free)",
 			hugetlb_free_pages());

@@ -24,31 +24,15 @@ static void *bg_main(void *arg)
 
 int bg_start(struct bg_call *c, long (*fn)(void *), void *arg)
 {
-	int ret;
-
 	memset(c, 0, sizeof(*c));
 	c->fn = fn;
 	c->arg = arg;
-	ret = pthread_create(&c->thread, NULL, bg_main, c);
-	if (ret)
-		return -ret;
-	while (!__atomic_load_n(&c->started, __ATOMIC_SEQ_CST))
-		sched_yield();
-	return 0;
+	return fl_thread_start(&c->thread, bg_main, c, &c->started);
 }
 
 bool bg_wait(struct bg_call *c, int timeout_ms)
 {
-	uint64_t end = now_ms() + timeout_ms;
-	struct timespec ts = { 0, 1000000 };
-
-	for (;;) {
-		if (__atomic_load_n(&c->done, __ATOMIC_SEQ_CST))
-			return true;
-		if (now_ms() >= end)
-			return false;
-		nanosleep(&ts, NULL);
-	}
+	return fl_flag_wait(&c->done, timeout_ms);
 }
 
 void bg_join(struct bg_call *c)
@@ -57,6 +41,16 @@ void bg_join(struct bg_call *c)
 		pthread_join(c->thread, NULL);
 		c->joined = true;
 	}
+}
+
+bool bg_finish(struct bg_call *c)
+{
+	if (!c->started || c->joined)
+		return true;
+	if (!bg_wait(c, 1000))
+		return false;
+	bg_join(c);
+	return true;
 }
 
 int bg_held_by_event(struct bg_call *c, int uffd, int timeout_ms,

@@ -27,6 +27,11 @@ int bg_start(struct bg_call *c, long (*fn)(void *), void *arg);
 bool bg_wait(struct bg_call *c, int timeout_ms);
 /* Join a call that has returned. Never call on one that is still blocked. */
 void bg_join(struct bg_call *c);
+/*
+ * Teardown: join a started call once it returns (within a second); false
+ * when it is still blocked and was left alone. A zeroed bg_call is fine.
+ */
+bool bg_finish(struct bg_call *c);
 
 /*
  * Wait up to @timeout_ms for a message to become readable on @uffd (without

@@ -370,6 +370,11 @@ bool mem_is_file(enum mem_type type)
 	return type < MEM_TYPE_NR && mem_types[type].file;
 }
 
+bool mem_cow_takes_huge_page(enum mem_type type)
+{
+	return mem_is_hugetlb(type) && !mem_is_shared(type);
+}
+
 bool mem_mode_applies(enum mem_type type, uint64_t mode)
 {
 	return type < MEM_TYPE_NR && mode &&

@@ -158,6 +158,12 @@ bool mem_is_shared(enum mem_type type);
 bool mem_is_file(enum mem_type type);
 
 /*
+ * A private hugetlb mapping: a write (or a forked child's fault) copies
+ * the page into a new huge page from the pool, which can run dry.
+ */
+bool mem_cow_takes_huge_page(enum mem_type type);
+
+/*
  * Whether register @mode (one or more mode bits) is defined on @type, and
  * the features UFFDIO_API must report for it to work there.
  */

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
@@ -82,35 +83,55 @@ static void *toucher_main(void *arg)
 	return NULL;
 }
 
-int toucher_start(struct toucher *t, void *addr, enum touch_kind kind,
-		  unsigned char value)
+int fl_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg,
+		    volatile int *started)
 {
-	int ret;
+	int ret = pthread_create(thread, NULL, fn, arg);
 
-	memset(t, 0, sizeof(*t));
-	t->addr = addr;
-	t->kind = kind;
-	t->value = value;
-	ret = pthread_create(&t->thread, NULL, toucher_main, t);
 	if (ret)
 		return -ret;
-	while (!__atomic_load_n(&t->started, __ATOMIC_SEQ_CST))
+	while (!__atomic_load_n(started, __ATOMIC_SEQ_CST))
 		sched_yield();
 	return 0;
 }
 
-bool toucher_wait(struct toucher *t, int timeout_ms)
+bool fl_flag_wait(volatile int *flag, int timeout_ms)
 {
 	uint64_t end = now_ms() + timeout_ms;
 	struct timespec ts = { 0, 1000000 };
 
 	for (;;) {
-		if (__atomic_load_n(&t->done, __ATOMIC_SEQ_CST))
+		if (__atomic_load_n(flag, __ATOMIC_SEQ_CST))
 			return true;
 		if (now_ms() >= end)
 			return false;
 		nanosleep(&ts, NULL);
 	}
+}
+
+int toucher_start(struct toucher *t, void *addr, enum touch_kind kind,
+		  unsigned char value)
+{
+	memset(t, 0, sizeof(*t));
+	t->addr = addr;
+	t->kind = kind;
+	t->value = value;
+	return fl_thread_start(&t->thread, toucher_main, t, &t->started);
+}
+
+bool toucher_wait(struct toucher *t, int timeout_ms)
+{
+	return fl_flag_wait(&t->done, timeout_ms);
+}
+
+bool toucher_finish(struct toucher *t)
+{
+	if (!t->started || t->joined)
+		return true;
+	if (!toucher_wait(t, 1000))
+		return false;
+	toucher_join(t);
+	return true;
 }
 
 char proc_stat_state(const char *path)

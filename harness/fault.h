@@ -44,6 +44,21 @@ bool toucher_wait(struct toucher *t, int timeout_ms);
 bool toucher_blocked(struct toucher *t, int settle_ms);
 /* Join a finished toucher. Never call on a blocked one. */
 void toucher_join(struct toucher *t);
+/*
+ * Teardown: join a started toucher once it finishes (within a second);
+ * false when it is still blocked and was left alone. A toucher that was
+ * never started (zeroed) is fine.
+ */
+bool toucher_finish(struct toucher *t);
+
+/*
+ * Start @fn(@arg) on @thread and return once it has set *@started (so a
+ * caller's next step races nothing). 0 or -errno.
+ */
+int fl_thread_start(pthread_t *thread, void *(*fn)(void *), void *arg,
+		    volatile int *started);
+/* Wait up to @timeout_ms for *@flag to be set by another thread. */
+bool fl_flag_wait(volatile int *flag, int timeout_ms);
 
 /*
  * Install a SIGBUS handler that turns a fault in a toucher (or in the

@@ -13,15 +13,19 @@
 #define FAULTLINE_KSFT_CASE_H
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "require.h"
 #include "uffd.h"
 #include "mem.h"
+#include "bgcall.h"
 #include "fault.h"
 #include "pagemap.h"
 
@@ -43,15 +47,20 @@
 	_exit(FL_SKIP_EXIT);						\
 } while (0)
 
+/* Skip unless the feature mask @have (as reported) holds all of @mask. */
+#define FL_REQUIRE_REPORTED(have, mask) do {				\
+	if (((mask) & (have)) != (mask))				\
+		FL_SKIP("kernel does not report UFFD_FEATURE_%s",	\
+			fl_feature_list((mask) & ~(have)));		\
+} while (0)
+
 /* Skip unless the kernel reports every feature in @mask. */
 #define FL_REQUIRE_FEATURES(mask) do {					\
 	uint64_t __have = 0;						\
 	int __err = fl_kernel_features(&__have, NULL);			\
 	if (__err)							\
 		FL_SKIP("%s", fl_no_uffd_reason(__err));		\
-	if (((mask) & __have) != (mask))				\
-		FL_SKIP("kernel does not report UFFD_FEATURE_%s",	\
-			fl_feature_list((mask) & ~__have));		\
+	FL_REQUIRE_REPORTED(__have, (mask));				\
 } while (0)
 
 /* Skip unless REGISTER returned every ioctl bit of @want in @got. */
@@ -147,6 +156,100 @@ static inline void fl_variant_append(struct __fixture_metadata *f,
 	v->prev->next = v;
 	f->variant->prev = v;
 }
+
+/*
+ * What a memory-type test point may hold, declared once for every fixture:
+ * FIXTURE(x) { FL_CASE_HOLDS; ...its own members... }. FL_CASE_SETUP()
+ * maps the variant's memory; FL_CASE_TEARDOWN() releases whatever a test
+ * point left set. Members a case does not use stay zero (or -1) and cost
+ * nothing at teardown.
+ */
+#define FL_CASE_HOLDS							\
+	struct mem_area mem;	/* the memory under test */		\
+	size_t page;		/* its page size */			\
+	char *src;		/* reference bytes (malloc), or NULL */	\
+	int uffd;		/* the uffd under test, or -1 */	\
+	uint64_t ioctls;	/* what REGISTER offered it */		\
+	int child_ufd;		/* a forked child's uffd, or -1 */	\
+	pid_t child;		/* a child, killed at teardown */	\
+	struct bg_call bg;	/* a call held on a helper thread */	\
+	struct toucher t;	/* a thread that faults */		\
+	void *resv;		/* an extra mapping of resv_len bytes */\
+	size_t resv_len
+
+/* Map @npages of the variant's memory type (or skip, saying why). */
+#define FL_CASE_SETUP(npages) do {					\
+	self->uffd = -1;						\
+	self->child_ufd = -1;						\
+	FL_MEM_ALLOC(&self->mem, variant->mem, (npages));		\
+	self->page = self->mem.page;					\
+} while (0)
+
+/* A malloc'd copy of the mem_fill() pattern of @seed, @len bytes long. */
+#define FL_PATTERN(len, seed) ({					\
+	size_t __len = (len);						\
+	char *__p = malloc(__len);					\
+	ASSERT_NE(NULL, __p);						\
+	mem_fill(__p, __len, (seed));					\
+	__p;								\
+})
+
+/*
+ * Open the uffd under test with @features plus MISSING on the variant's
+ * memory type (every such case resolves its faults with COPY), and
+ * register the whole area in @mode.
+ */
+#define FL_CASE_REGISTER(features, mode) do {				\
+	self->uffd = FL_UFFD_OPEN((features) |				\
+				  fl_missing_feature(variant->mem));	\
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,	\
+					 self->mem.len, (mode),		\
+					 &self->ioctls));		\
+} while (0)
+
+/* Page @n of the memory under test of fixture data @self. */
+#define fl_page(self, n)	mem_page(&(self)->mem, (n))
+
+/* COPY page @n of @self's reference bytes into place through @uffd. */
+#define fl_fill_page(self, uffd, n, mode)				\
+	uffd_copy_all((uffd), fl_page(self, n),				\
+		      (self)->src + (n) * (self)->page, (self)->page,	\
+		      (mode), NULL)
+
+/* Close *@fd when it is open, and mark it closed. */
+static inline void fl_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Kill and reap the child *@pid when there is one. */
+static inline void fl_reap(pid_t *pid)
+{
+	if (*pid > 0) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, NULL, 0);
+	}
+	*pid = 0;
+}
+
+/*
+ * Release what FL_CASE_HOLDS holds. The uffds go first: closing them
+ * wakes a thread that a failed check left blocked in a fault or held by an
+ * event, so the threads can then be joined.
+ */
+#define FL_CASE_TEARDOWN() do {						\
+	fl_close(&self->uffd);						\
+	fl_close(&self->child_ufd);					\
+	bg_finish(&self->bg);						\
+	toucher_finish(&self->t);					\
+	fl_reap(&self->child);						\
+	mem_free(&self->mem);						\
+	if (self->resv)							\
+		munmap(self->resv, self->resv_len);			\
+	free(self->src);						\
+} while (0)
 
 /*
  * Whether a check of the pagemap uffd-wp bit (57) means anything here.
