@@ -733,7 +733,7 @@ TEST_F_TIMEOUT(access, scm_rights_operates_on_creator_mm, 10)
 	/* ...and our RB is not registered: touching it does not block. */
 	ASSERT_EQ(0, toucher_start(&t, rb, TOUCH_WRITE, 7));
 	EXPECT_TRUE(toucher_wait(&t, 1000));
-	if (t.done)
+	if (t.th.done)
 		toucher_join(&t);
 
 	/* The creator faults on RA; the message comes to us. */

@@ -10,34 +10,22 @@
 #define NPAGES 4
 
 FIXTURE(copy) {
-	struct mem_area mem;
-	char *src;
-	int uffd;
-	uint64_t ioctls;
+	FL_CASE_HOLDS;
 };
 
 FL_MEM_VARIANTS(copy, MEM_ALL);
 
 FIXTURE_SETUP(copy)
 {
-	self->uffd = FL_UFFD_OPEN(fl_missing_feature(variant->mem));
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
-	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
-					 self->mem.len,
-					 UFFDIO_REGISTER_MODE_MISSING,
-					 &self->ioctls));
+	FL_CASE_SETUP(NPAGES);
+	FL_CASE_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_COPY);
-	self->src = malloc(self->mem.len);
-	ASSERT_NE(NULL, self->src);
-	mem_fill(self->src, self->mem.len, 7);
+	self->src = FL_PATTERN(self->mem.len, 7);
 }
 
 FIXTURE_TEARDOWN(copy)
 {
-	if (self->uffd > 0)
-		close(self->uffd);
-	mem_free(&self->mem);
-	free(self->src);
+	FL_CASE_TEARDOWN();
 }
 
 /* A thread reads a hole; the monitor sees the fault and resolves it. */

@@ -56,7 +56,7 @@ static int held_or_skip(struct __test_metadata *_metadata,
 	int held = bg_held_by_event(&self->bg, self->uffd, 2000, HELD_MS);
 
 	if (held == -ENOMSG) {
-		bg_join(&self->bg);
+		fl_thread_join(&self->bg.th);
 		/* Only hugetlb had kernels without these calls. */
 		if (self->bg.ret == -EINVAL && mem_is_hugetlb(self->mem.type))
 			FL_SKIP("%s of a %s mapping: EINVAL", op,
@@ -85,8 +85,8 @@ static void release(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	ASSERT_EQ(event, msg.event);
 	/* mmap_changing drops when the caller resumes, not at the read. */
-	ASSERT_TRUE(bg_wait(&self->bg, 2000));
-	bg_join(&self->bg);
+	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 2000));
+	fl_thread_join(&self->bg.th);
 	ASSERT_EQ(0, self->bg.ret);
 }
 
@@ -355,8 +355,8 @@ TEST_F_TIMEOUT(eagain, copy_during_fork, 5)
 	check_field(_metadata, _UFFDIO_COPY, "FORK", variant->mem, c.copy);
 	EXPECT_EQ(0, present);
 	ASSERT_EQ(UFFD_EVENT_FORK, msg.event);
-	ASSERT_TRUE(bg_wait(&self->bg, 2000));
-	bg_join(&self->bg);
+	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 2000));
+	fl_thread_join(&self->bg.th);
 	ASSERT_GT(self->bg.ret, 0);
 	EXPECT_EQ(self->bg.ret, waitpid((pid_t)self->bg.ret, &status, 0));
 	EXPECT_EQ(0, status);

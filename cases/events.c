@@ -152,7 +152,7 @@ static void skip_if_refused(struct __test_metadata *_metadata,
 			    const FIXTURE_VARIANT(events) *variant,
 			    const char *op)
 {
-	bg_join(&self->bg);
+	fl_thread_join(&self->bg.th);
 	/* Only hugetlb had kernels without these; elsewhere it is a failure. */
 	if (self->bg.ret == -EINVAL && mem_is_hugetlb(variant->mem))
 		FL_SKIP("%s of a %s mapping: EINVAL", op,
@@ -233,8 +233,8 @@ static void fork_event(struct __test_metadata *_metadata,
 	ASSERT_EQ(UFFD_EVENT_FORK, msg.event);
 	self->child_ufd = (int)msg.arg.fork.ufd;
 	ASSERT_GE(self->child_ufd, 0);
-	ASSERT_TRUE(bg_wait(&self->bg, 2000));
-	bg_join(&self->bg);
+	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 2000));
+	fl_thread_join(&self->bg.th);
 	ASSERT_GT(self->bg.ret, 0);
 	self->child = (pid_t)self->bg.ret;
 
@@ -394,8 +394,8 @@ TEST_F_TIMEOUT(events, remap, 5)
 	EXPECT_EQ((uintptr_t)self->mem.addr, msg.arg.remap.from);
 	EXPECT_EQ((uintptr_t)to, msg.arg.remap.to);
 	EXPECT_EQ(len, msg.arg.remap.len);
-	ASSERT_TRUE(bg_wait(&self->bg, 2000));
-	bg_join(&self->bg);
+	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 2000));
+	fl_thread_join(&self->bg.th);
 	ASSERT_EQ(0, self->bg.ret);
 	ASSERT_EQ(to, a.result);
 	self->mem.addr = to;
@@ -430,7 +430,7 @@ TEST_F_TIMEOUT(events, remap_without_feature, 5)
 	to = (char *)(((uintptr_t)self->resv + page - 1) & ~(page - 1));
 	a.new_addr = to;
 	ASSERT_EQ(0, bg_start(&self->bg, bg_mremap_fixed, &a));
-	ASSERT_TRUE(bg_wait(&self->bg, 1000));
+	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 1000));
 	skip_if_refused(_metadata, self, variant, "mremap");
 	ASSERT_EQ(0, self->bg.ret);
 	self->mem.addr = to;
@@ -501,8 +501,8 @@ static void remove_event(struct __test_metadata *_metadata,
 	ASSERT_EQ(UFFD_EVENT_REMOVE, msg.event);
 	EXPECT_EQ((uintptr_t)fl_page(self, 1), msg.arg.remove.start);
 	EXPECT_EQ((uintptr_t)fl_page(self, 3), msg.arg.remove.end);
-	ASSERT_TRUE(bg_wait(&self->bg, 2000));
-	bg_join(&self->bg);
+	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 2000));
+	fl_thread_join(&self->bg.th);
 	ASSERT_EQ(0, self->bg.ret);
 	EXPECT_EQ(0, vm_present_count(fl_page(self, 1), 2 * page));
 }
@@ -548,7 +548,7 @@ TEST_F_TIMEOUT(events, remove_without_feature, 5)
 	FL_CASE_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, 0));
 	ASSERT_EQ(0, bg_start(&self->bg, bg_madvise, &a));
-	ASSERT_TRUE(bg_wait(&self->bg, 1000));
+	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 1000));
 	skip_if_refused(_metadata, self, variant, "MADV_DONTNEED");
 	EXPECT_EQ(0, self->bg.ret);
 	EXPECT_TRUE(queue_empty(self->uffd));
@@ -574,8 +574,8 @@ TEST_F_TIMEOUT(events, unmap, 5)
 	ASSERT_EQ(UFFD_EVENT_UNMAP, msg.event);
 	EXPECT_EQ((uintptr_t)fl_page(self, 1), msg.arg.remove.start);
 	EXPECT_EQ((uintptr_t)fl_page(self, 3), msg.arg.remove.end);
-	ASSERT_TRUE(bg_wait(&self->bg, 2000));
-	bg_join(&self->bg);
+	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 2000));
+	fl_thread_join(&self->bg.th);
 	ASSERT_EQ(0, self->bg.ret);
 	/* The range is really gone; its neighbours are not. */
 	EXPECT_EQ(-1, mincore(fl_page(self, 1), getpagesize(), vec));

@@ -57,30 +57,20 @@ static bool pattern_at(const char *p, size_t len, size_t off)
 }
 
 FIXTURE(minor) {
-	struct mem_area mem;
-	int uffd;
-	struct toucher t;
-	bool t_started;
+	FL_CASE_HOLDS;
 };
 
 FL_MEM_VARIANTS(minor, MEM_ALL);
 
 FIXTURE_SETUP(minor)
 {
-	self->uffd = -1;
-	self->t_started = false;
 	ASSERT_NE(NULL, ref);
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
+	FL_CASE_SETUP(NPAGES);
 }
 
 FIXTURE_TEARDOWN(minor)
 {
-	/* Closing the uffd wakes a toucher a failed check left blocked. */
-	if (self->uffd >= 0)
-		close(self->uffd);
-	if (self->t_started && toucher_wait(&self->t, 1000))
-		toucher_join(&self->t);
-	mem_free(&self->mem);
+	FL_CASE_TEARDOWN();
 }
 
 /* The kernel's UFFDIO_API answer has every bit of @f. */
@@ -214,7 +204,6 @@ TEST_F_TIMEOUT(minor, read_fault_continue, 5)
 		return;
 	memcpy(self->mem.alias, ref, self->mem.len);
 	ASSERT_EQ(0, toucher_start(&self->t, p + 5, TOUCH_READ, 0));
-	self->t_started = true;
 	expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 
@@ -247,7 +236,6 @@ TEST_F_TIMEOUT(minor, write_fault_continue, 5)
 		return;
 	memcpy(self->mem.alias, ref, self->mem.len);
 	ASSERT_EQ(0, toucher_start(&self->t, p + 9, TOUCH_WRITE, WVAL));
-	self->t_started = true;
 	expect_fault(_metadata, self->uffd, p,
 		     UFFD_PAGEFAULT_FLAG_MINOR | UFFD_PAGEFAULT_FLAG_WRITE);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
@@ -283,7 +271,6 @@ TEST_F_TIMEOUT(minor, continue_dontwake, 5)
 		return;
 	memcpy(self->mem.alias, ref, self->mem.len);
 	ASSERT_EQ(0, toucher_start(&self->t, p + 4, TOUCH_READ, 0));
-	self->t_started = true;
 	expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
 	ASSERT_EQ(0, do_continue(self->uffd, p, page,
 				 UFFDIO_CONTINUE_MODE_DONTWAKE, &mapped));
@@ -310,7 +297,6 @@ TEST_F_TIMEOUT(minor, hole_not_trapped, 5)
 	if (!minor_open(_metadata, self, variant, 0, 0))
 		return;
 	ASSERT_EQ(0, toucher_start(&self->t, hole + 1, TOUCH_READ, 0xff));
-	self->t_started = true;
 	ASSERT_TRUE(toucher_wait(&self->t, 2000)) {
 		TH_LOG("a read of a hole blocked under MINOR-only registration");
 	}
@@ -340,7 +326,6 @@ TEST_F_TIMEOUT(minor, with_missing, 5)
 	memcpy(self->mem.alias, ref, 2 * page);
 
 	ASSERT_EQ(0, toucher_start(&self->t, hole, TOUCH_READ, 0));
-	self->t_started = true;
 	expect_fault(_metadata, self->uffd, hole, 0);
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 	EXPECT_EQ((int64_t)page, c.copy);
@@ -475,7 +460,6 @@ TEST_F_TIMEOUT(minor, continue_mode_wp, 5)
 	EXPECT_TRUE(pattern_at(p, page, page));
 
 	ASSERT_EQ(0, toucher_start(&self->t, p + 3, TOUCH_WRITE, WVAL));
-	self->t_started = true;
 	expect_fault(_metadata, self->uffd, p,
 		     UFFD_PAGEFAULT_FLAG_WP | UFFD_PAGEFAULT_FLAG_WRITE);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
@@ -559,7 +543,6 @@ static void shmem_collapse(struct __test_metadata *_metadata,
 
 	p = reg + 3 * page;
 	ASSERT_EQ(0, toucher_start(&self->t, p + 1, TOUCH_READ, 0));
-	self->t_started = true;
 	expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
 	ASSERT_EQ(0, do_continue(self->uffd, p, page, 0, &mapped));
 	EXPECT_EQ((int64_t)page, mapped);
@@ -598,7 +581,6 @@ TEST_F_TIMEOUT(minor, collapse, 5)
 	EXPECT_EQ(-1, madvise(self->mem.alias, self->mem.len, MADV_COLLAPSE));
 	EXPECT_EQ(EINVAL, errno);
 	ASSERT_EQ(0, toucher_start(&self->t, self->mem.addr, TOUCH_READ, 0));
-	self->t_started = true;
 	expect_fault(_metadata, self->uffd, self->mem.addr,
 		     UFFD_PAGEFAULT_FLAG_MINOR);
 	ASSERT_EQ(0, do_continue(self->uffd, self->mem.addr, page, 0,

@@ -38,34 +38,21 @@ __attribute__((constructor)) static void ref_init(void)
 }
 
 FIXTURE(poison) {
-	struct mem_area mem;
-	const char *src;
-	int uffd;
-	struct toucher t;
-	bool t_started;
+	FL_CASE_HOLDS;
 };
 
 FL_MEM_VARIANTS(poison, MEM_ALL);
 
 FIXTURE_SETUP(poison)
 {
-	self->uffd = -1;
-	self->t_started = false;
-	self->src = NULL;
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
-	self->src = ref;
-	ASSERT_NE(NULL, self->src);
+	ASSERT_NE(NULL, ref);
+	FL_CASE_SETUP(NPAGES);
 	sigbus_catch();
 }
 
 FIXTURE_TEARDOWN(poison)
 {
-	/* Closing the uffd wakes a toucher a failed check left blocked. */
-	if (self->uffd >= 0)
-		close(self->uffd);
-	if (self->t_started && toucher_wait(&self->t, 1000))
-		toucher_join(&self->t);
-	mem_free(&self->mem);
+	FL_CASE_TEARDOWN();
 }
 
 /*
@@ -111,7 +98,7 @@ static void copy_page(struct __test_metadata *_metadata,
 	size_t page = self->mem.page;
 	struct uffdio_copy c = {
 		.dst = (uintptr_t)mem_page(&self->mem, n),
-		.src = (uintptr_t)self->src + n * page,
+		.src = (uintptr_t)ref + n * page,
 		.len = page,
 	};
 
@@ -130,7 +117,7 @@ static void expect_page_ok(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, sigbus_probe(p, TOUCH_READ, &v)) {
 		TH_LOG("SIGBUS reading page %zu, a neighbour of the poison", n);
 	}
-	EXPECT_EQ(0, memcmp(p, self->src + n * page, page));
+	EXPECT_EQ(0, memcmp(p, ref + n * page, page));
 	v = (unsigned char)p[page - 1];
 	EXPECT_EQ(0, sigbus_probe(p + page - 1, TOUCH_WRITE, &v));
 }
@@ -199,7 +186,6 @@ TEST_F_TIMEOUT(poison, sigbus_neighbours, 5)
 	expect_page_ok(_metadata, self, 2);
 
 	ASSERT_EQ(0, toucher_start(&self->t, hole, TOUCH_READ, 0));
-	self->t_started = true;
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_EQ((uintptr_t)hole, msg.arg.pagefault.address);
@@ -207,7 +193,7 @@ TEST_F_TIMEOUT(poison, sigbus_neighbours, 5)
 	ASSERT_TRUE(toucher_wait(&self->t, 2000));
 	toucher_join(&self->t);
 	EXPECT_FALSE(self->t.got_sigbus);
-	EXPECT_EQ((unsigned char)self->src[3 * page], self->t.value);
+	EXPECT_EQ((unsigned char)ref[3 * page], self->t.value);
 
 	if (mem_is_file(variant->mem)) {
 		/* The alias has no marker: its page 1 is an ordinary hole. */
@@ -258,7 +244,7 @@ TEST_F(poison, unmapped_data)
 
 	poison_open(_metadata, self, variant);
 	if (mem_is_file(variant->mem)) {
-		memcpy(self->mem.alias + 2 * page, self->src + 2 * page, page);
+		memcpy(self->mem.alias + 2 * page, ref + 2 * page, page);
 	} else {
 		copy_page(_metadata, self, 2);
 		ASSERT_EQ(0, madvise(p, page, MADV_DONTNEED));
@@ -269,7 +255,7 @@ TEST_F(poison, unmapped_data)
 	expect_page_poisoned(_metadata, self, 2);
 	if (mem_is_file(variant->mem))
 		EXPECT_EQ(0, memcmp(self->mem.alias + 2 * page,
-				    self->src + 2 * page, page));
+				    ref + 2 * page, page));
 }
 
 /*
@@ -325,7 +311,7 @@ TEST_F(poison, unregistered_enoent)
 	EXPECT_EQ(-ENOENT, do_poison(self->uffd, p, page, 0, &updated));
 	EXPECT_EQ(-ENOENT, updated);
 	/* Unregistered: the access just faults the page in. */
-	memcpy(p, self->src + 2 * page, page);
+	memcpy(p, ref + 2 * page, page);
 	expect_page_ok(_metadata, self, 2);
 }
 
@@ -339,7 +325,6 @@ TEST_F_TIMEOUT(poison, wakes_with_sigbus, 5)
 
 	poison_open(_metadata, self, variant);
 	ASSERT_EQ(0, toucher_start(&self->t, p + 2, TOUCH_READ, 0));
-	self->t_started = true;
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	EXPECT_EQ((uintptr_t)p, msg.arg.pagefault.address);
 	ASSERT_EQ(0, do_poison(self->uffd, p, page, 0, &updated));
@@ -359,7 +344,6 @@ TEST_F_TIMEOUT(poison, dontwake, 5)
 
 	poison_open(_metadata, self, variant);
 	ASSERT_EQ(0, toucher_start(&self->t, p, TOUCH_WRITE, WVAL));
-	self->t_started = true;
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	ASSERT_EQ(0, do_poison(self->uffd, p, page,
 			       UFFDIO_POISON_MODE_DONTWAKE, &updated));

@@ -20,10 +20,8 @@
 #define BIT(n)			(1ULL << (n))
 
 FIXTURE(register) {
-	struct mem_area mem;
+	FL_CASE_HOLDS;
 	uint64_t features;	/* what the kernel reports */
-	char *src;
-	int uffd;
 };
 
 FL_MEM_VARIANTS(register, MEM_ALL);
@@ -32,21 +30,15 @@ FIXTURE_SETUP(register)
 {
 	int err = fl_kernel_features(&self->features, NULL);
 
-	self->uffd = -1;
 	if (err)
 		FL_SKIP("%s", fl_no_uffd_reason(err));
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
-	self->src = malloc(self->mem.page);
-	ASSERT_NE(NULL, self->src);
-	mem_fill(self->src, self->mem.page, 3);
+	FL_CASE_SETUP(NPAGES);
+	self->src = FL_PATTERN(self->mem.page, 3);
 }
 
 FIXTURE_TEARDOWN(register)
 {
-	if (self->uffd >= 0)
-		close(self->uffd);
-	mem_free(&self->mem);
-	free(self->src);
+	FL_CASE_TEARDOWN();
 }
 
 /* The features a monitor of this memory type would ask for, if reported. */

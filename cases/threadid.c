@@ -11,17 +11,14 @@
 #define NTOUCH 2
 
 FIXTURE(threadid) {
-	struct mem_area mem;
-	char *src;
-	int uffd;
+	FL_CASE_HOLDS;
 };
 
 FL_MEM_VARIANTS(threadid, MEM_ALL);
 
 FIXTURE_SETUP(threadid)
 {
-	self->uffd = -1;
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
+	FL_CASE_SETUP(NPAGES);
 	self->src = malloc(self->mem.page);
 	ASSERT_NE(NULL, self->src);
 	memset(self->src, 0x6b, self->mem.page);
@@ -29,10 +26,7 @@ FIXTURE_SETUP(threadid)
 
 FIXTURE_TEARDOWN(threadid)
 {
-	if (self->uffd >= 0)
-		close(self->uffd);
-	mem_free(&self->mem);
-	free(self->src);
+	FL_CASE_TEARDOWN();
 }
 
 /* One faulting access and what it must produce. */

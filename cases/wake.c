@@ -12,23 +12,17 @@
 #define BLOCKED_MS 20
 
 FIXTURE(wake) {
-	struct mem_area mem;
-	char *src;
-	int uffd;
+	FL_CASE_HOLDS;
 };
 
 FL_MEM_VARIANTS(wake, MEM_ALL);
 
 FIXTURE_SETUP(wake)
 {
-	uint64_t ioctls = 0;
-
-	self->uffd = FL_UFFD_OPEN(fl_missing_feature(variant->mem));
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
-	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
-					 self->mem.len,
-					 UFFDIO_REGISTER_MODE_MISSING, &ioctls));
-	FL_REQUIRE_IOCTLS(ioctls, 1ULL << _UFFDIO_WAKE | 1ULL << _UFFDIO_COPY);
+	FL_CASE_SETUP(NPAGES);
+	FL_CASE_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
+	FL_REQUIRE_IOCTLS(self->ioctls,
+			  1ULL << _UFFDIO_WAKE | 1ULL << _UFFDIO_COPY);
 	self->src = malloc(self->mem.len);
 	ASSERT_NE(NULL, self->src);
 	/* One distinct non-zero byte per page: cheap even for huge pages. */
@@ -39,10 +33,7 @@ FIXTURE_SETUP(wake)
 
 FIXTURE_TEARDOWN(wake)
 {
-	if (self->uffd >= 0)
-		close(self->uffd);
-	mem_free(&self->mem);
-	free(self->src);
+	FL_CASE_TEARDOWN();
 }
 
 /* Start a reader of page @n (+@off) and wait until its fault is queued. */

@@ -56,30 +56,20 @@ static void populate(struct mem_area *m, size_t len)
 }
 
 FIXTURE(wp) {
-	struct mem_area mem;
-	int uffd;
-	struct toucher t;
-	bool t_started;
+	FL_CASE_HOLDS;
 };
 
 FL_MEM_VARIANTS(wp, MEM_ALL);
 
 FIXTURE_SETUP(wp)
 {
-	self->uffd = -1;
-	self->t_started = false;
 	ASSERT_NE(NULL, ref);
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
+	FL_CASE_SETUP(NPAGES);
 }
 
 FIXTURE_TEARDOWN(wp)
 {
-	/* Closing the uffd wakes a toucher a failed check left blocked. */
-	if (self->uffd >= 0)
-		close(self->uffd);
-	if (self->t_started && toucher_wait(&self->t, 1000))
-		toucher_join(&self->t);
-	mem_free(&self->mem);
+	FL_CASE_TEARDOWN();
 }
 
 /*
@@ -106,7 +96,6 @@ static void start_writer(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(wp) *self, char *addr)
 {
 	ASSERT_EQ(0, toucher_start(&self->t, addr, TOUCH_WRITE, WVAL));
-	self->t_started = true;
 }
 
 /*

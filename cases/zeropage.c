@@ -11,36 +11,24 @@
 #define NPAGES 4
 
 FIXTURE(zeropage) {
-	struct mem_area mem;
-	char *src;
-	int uffd;
-	uint64_t ioctls;
+	FL_CASE_HOLDS;
 };
 
 FL_MEM_VARIANTS(zeropage, MEM_ALL);
 
 FIXTURE_SETUP(zeropage)
 {
-	self->uffd = FL_UFFD_OPEN(fl_missing_feature(variant->mem));
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
-	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
-					 self->mem.len,
-					 UFFDIO_REGISTER_MODE_MISSING,
-					 &self->ioctls));
+	FL_CASE_SETUP(NPAGES);
+	FL_CASE_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
 	/* Offered with MISSING on everything but hugetlb since 4.3. */
 	EXPECT_EQ(!mem_is_hugetlb(variant->mem),
 		  !!(self->ioctls & (1ULL << _UFFDIO_ZEROPAGE)));
-	self->src = malloc(self->mem.len);
-	ASSERT_NE(NULL, self->src);
-	mem_fill(self->src, self->mem.len, 5);
+	self->src = FL_PATTERN(self->mem.len, 5);
 }
 
 FIXTURE_TEARDOWN(zeropage)
 {
-	if (self->uffd >= 0)
-		close(self->uffd);
-	mem_free(&self->mem);
-	free(self->src);
+	FL_CASE_TEARDOWN();
 }
 
 static int zeropage(FIXTURE_DATA(zeropage) *self, size_t first, size_t n,

@@ -242,7 +242,7 @@ static inline void fl_reap(pid_t *pid)
 #define FL_CASE_TEARDOWN() do {						\
 	fl_close(&self->uffd);						\
 	fl_close(&self->child_ufd);					\
-	bg_finish(&self->bg);						\
+	fl_thread_finish(&self->bg.th);					\
 	toucher_finish(&self->t);					\
 	fl_reap(&self->child);						\
 	mem_free(&self->mem);						\
