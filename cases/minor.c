@@ -27,28 +27,8 @@
 /* A woken thread finishes in microseconds; toucher_blocked() also checks it sleeps. */
 #define SETTLE_MS	30
 
-/*
- * The SEED_A pattern of the largest area a test maps, built once in the
- * parent (every test point is a fork of it), so tests copy and compare it
- * instead of regenerating megabytes of hugetlb pattern.
- */
-static char *ref;
-static size_t thp_pmd_size(void);
-
-__attribute__((constructor)) static void ref_init(void)
-{
-	size_t base = (size_t)sysconf(_SC_PAGESIZE);
-	size_t huge = mem_huge_page_size();
-	size_t len = NPAGES * (huge > base ? huge : base);
-
-	/* The collapse test maps one THP-sized range. */
-	if (thp_pmd_size() > len)
-		len = thp_pmd_size();
-
-	ref = malloc(len);
-	if (ref)
-		mem_fill(ref, len, SEED_A);
-}
+/* The SEED_A pattern; the collapse test maps one THP-sized range. */
+FL_REFERENCE_PATTERN(ref, NPAGES, vm_thp_size(), SEED_A)
 
 /* Bytes at @p equal the SEED_A pattern at offset @off of an area. */
 static bool pattern_at(const char *p, size_t len, size_t off)
@@ -476,21 +456,6 @@ TEST_F_TIMEOUT(minor, continue_mode_wp, 5)
 	}
 }
 
-/* The PMD size THP would use, or 0 when THP is not built in. */
-static size_t thp_pmd_size(void)
-{
-	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size",
-			"re");
-	unsigned long sz = 0;
-
-	if (!f)
-		return 0;
-	if (fscanf(f, "%lu", &sz) != 1)
-		sz = 0;
-	fclose(f);
-	return sz;
-}
-
 /* Map @fd at an address aligned to @len, so a PMD could map it. */
 static char *map_aligned(int fd, size_t len, int flags)
 {
@@ -517,7 +482,7 @@ static void shmem_collapse(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(minor) *self,
 			   const FIXTURE_VARIANT(minor) *variant)
 {
-	size_t hp = thp_pmd_size(), page = self->mem.page;
+	size_t hp = vm_thp_size(), page = self->mem.page;
 	char *alias, *reg, *p;
 	int64_t mapped = 0;
 	int fd;

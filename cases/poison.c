@@ -20,22 +20,8 @@
 /* A woken thread finishes in microseconds; toucher_blocked() also checks it sleeps. */
 #define SETTLE_MS	30
 
-/*
- * The source bytes for COPY: the pattern of the largest area a test maps,
- * built once in the parent (every test point is a fork of it).
- */
-static char *ref;
-
-__attribute__((constructor)) static void ref_init(void)
-{
-	size_t base = (size_t)sysconf(_SC_PAGESIZE);
-	size_t huge = mem_huge_page_size();
-	size_t len = NPAGES * (huge > base ? huge : base);
-
-	ref = malloc(len);
-	if (ref)
-		mem_fill(ref, len, SEED);
-}
+/* The source bytes for COPY. */
+FL_REFERENCE_PATTERN(ref, NPAGES, 0, SEED)
 
 FIXTURE(poison) {
 	FL_CASE_HOLDS;

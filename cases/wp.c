@@ -25,23 +25,8 @@
 /* A woken thread finishes in microseconds; toucher_blocked() also checks it sleeps. */
 #define SETTLE_MS	30
 
-/*
- * The pattern of the largest area a test maps, built once in the parent
- * (every test point is a fork of it): tests copy and compare it instead of
- * regenerating megabytes of hugetlb pattern each time.
- */
-static char *ref;
-
-__attribute__((constructor)) static void ref_init(void)
-{
-	size_t base = (size_t)sysconf(_SC_PAGESIZE);
-	size_t huge = mem_huge_page_size();
-	size_t len = NPAGES * (huge > base ? huge : base);
-
-	ref = malloc(len);
-	if (ref)
-		mem_fill(ref, len, SEED);
-}
+/* What populate() writes and the checks compare against. */
+FL_REFERENCE_PATTERN(ref, NPAGES, 0, SEED)
 
 /* Bytes at @p equal the pattern at offset @off of an area. */
 static bool pattern_at(const char *p, size_t len, size_t off)

@@ -47,12 +47,16 @@
 	_exit(FL_SKIP_EXIT);						\
 } while (0)
 
-/* Skip unless the feature mask @have (as reported) holds all of @mask. */
-#define FL_REQUIRE_REPORTED(have, mask) do {				\
-	if (((mask) & (have)) != (mask))				\
-		FL_SKIP("kernel does not report UFFD_FEATURE_%s",	\
-			fl_feature_list((mask) & ~(have)));		\
+/* Skip with reason @why unless it is NULL. */
+#define FL_SKIP_IF(why) do {						\
+	const char *__why = (why);					\
+	if (__why)							\
+		FL_SKIP("%s", __why);					\
 } while (0)
+
+/* Skip unless the feature mask @have (as reported) holds all of @mask. */
+#define FL_REQUIRE_REPORTED(have, mask)					\
+	FL_SKIP_IF(fl_lack_reason(MASK_FEATURES, (have), (mask)))
 
 /* Skip unless the kernel reports every feature in @mask. */
 #define FL_REQUIRE_FEATURES(mask) do {					\
@@ -64,11 +68,8 @@
 } while (0)
 
 /* Skip unless REGISTER returned every ioctl bit of @want in @got. */
-#define FL_REQUIRE_IOCTLS(got, want) do {				\
-	if (((got) & (want)) != (want))					\
-		FL_SKIP("REGISTER did not offer UFFDIO_%s",		\
-			fl_ioctl_list((want) & ~(got)));		\
-} while (0)
+#define FL_REQUIRE_IOCTLS(got, want)					\
+	FL_SKIP_IF(fl_lack_reason(MASK_IOCTLS, (got), (want)))
 
 /* Skip unless running with CAP_SYS_ADMIN-level root (sysctl writes...). */
 #define FL_REQUIRE_ROOT() do {						\
@@ -84,13 +85,10 @@
  */
 #define FL_UFFD_OPEN(features) ({					\
 	uint64_t __f = (features);					\
-	const char *__why;						\
 	int __fd;							\
 	FL_REQUIRE_FEATURES(__f);					\
 	__fd = uffd_open(__f, NULL);					\
-	__why = __fd < 0 ? fl_api_refusal_reason(__f, __fd) : NULL;	\
-	if (__why)							\
-		FL_SKIP("%s", __why);					\
+	FL_SKIP_IF(fl_api_refusal_reason(__f, __fd));			\
 	ASSERT_LE(0, __fd) {						\
 		TH_LOG("UFFDIO_API with reported features %s: %s",	\
 		       fl_feature_list(__f), strerror(-__fd));		\
@@ -206,6 +204,19 @@ static inline void fl_variant_append(struct __fixture_metadata *f,
 					 self->mem.len, (mode),		\
 					 &self->ioctls));		\
 } while (0)
+
+/*
+ * static char *@name: the @seed pattern of the largest area of @npages
+ * pages (and at least @at_least bytes), built once in the parent before
+ * any test point forks, so points copy and compare it instead of
+ * regenerating megabytes of hugetlb pattern each.
+ */
+#define FL_REFERENCE_PATTERN(name, npages, at_least, seed)		\
+	static char *name;						\
+	__attribute__((constructor)) static void name##_init(void)	\
+	{								\
+		name = mem_pattern_largest((npages), (at_least), (seed)); \
+	}
 
 /* Page @n of the memory under test of fixture data @self. */
 #define fl_page(self, n)	mem_page(&(self)->mem, (n))

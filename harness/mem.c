@@ -320,6 +320,21 @@ int mem_drop(struct mem_area *a, size_t off, size_t len)
 	return 0;
 }
 
+char *mem_pattern_largest(size_t npages, size_t at_least, unsigned int seed)
+{
+	size_t base = (size_t)sysconf(_SC_PAGESIZE);
+	size_t huge = mem_huge_page_size();
+	size_t len = npages * (huge > base ? huge : base);
+	char *buf;
+
+	if (len < at_least)
+		len = at_least;
+	buf = malloc(len);
+	if (buf)
+		mem_fill(buf, len, seed);
+	return buf;
+}
+
 void mem_fill(void *buf, size_t len, unsigned int seed)
 {
 	unsigned char *p = buf;

@@ -67,6 +67,13 @@ long hugetlb_free_pages(void);
 #define HUGETLB_UNKNOWN LLONG_MIN
 long long hugetlb_rsvd_pages(void);
 
+/*
+ * A malloc'd buffer with the @seed pattern for the largest area of
+ * @npages pages of any memory type, and at least @at_least bytes long;
+ * NULL when out of memory.
+ */
+char *mem_pattern_largest(size_t npages, size_t at_least, unsigned int seed);
+
 /* Fill/verify a recognizable per-page pattern derived from @seed. */
 void mem_fill(void *buf, size_t len, unsigned int seed);
 /* Returns the offset of the first mismatch, or -1 if all bytes match. */

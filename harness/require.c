@@ -41,6 +41,21 @@ const char *fl_ioctl_list(uint64_t mask)
 	return uffd_mask_join(MASK_IOCTLS, mask, ", ", buf, sizeof(buf));
 }
 
+const char *fl_lack_reason(enum uffd_mask_kind kind, uint64_t have,
+			   uint64_t want)
+{
+	static char buf[600];
+	char names[512];
+
+	if ((have & want) == want)
+		return NULL;
+	uffd_mask_join(kind, want & ~have, ", ", names, sizeof(names));
+	snprintf(buf, sizeof(buf), kind == MASK_IOCTLS ?
+		 "REGISTER did not offer UFFDIO_%s" :
+		 "kernel does not report UFFD_FEATURE_%s", names);
+	return buf;
+}
+
 /* The Seccomp: field of /proc/self/status (0 none, 1 strict, 2 filter). */
 static int seccomp_mode(void)
 {

@@ -18,6 +18,12 @@ int fl_kernel_features(uint64_t *features, uint64_t *ioctls);
 const char *fl_feature_list(uint64_t mask);
 /* Names of the ioctl bits of @mask; static buffer. */
 const char *fl_ioctl_list(uint64_t mask);
+/*
+ * The skip reason when the mask @have lacks bits of @want (features the
+ * kernel reports, or ioctls REGISTER offered), NULL when it has them all.
+ */
+const char *fl_lack_reason(enum uffd_mask_kind kind, uint64_t have,
+			   uint64_t want);
 /* Why no uffd can be had here, for a skip reason. */
 const char *fl_no_uffd_reason(int err);
 /* Why no UFFD_USER_MODE_ONLY uffd (creation error @err), for a skip reason. */
@@ -25,7 +31,7 @@ const char *fl_user_mode_only_reason(int err);
 /*
  * Why UFFDIO_API refused @features with @err although the kernel reports
  * every bit, when that refusal is documented (EVENT_FORK without
- * CAP_SYS_PTRACE: a skip); NULL when it is a failure.
+ * CAP_SYS_PTRACE: a skip); NULL when it is a failure or @err is an fd.
  */
 const char *fl_api_refusal_reason(uint64_t features, int err);
 
