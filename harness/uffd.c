@@ -126,50 +126,22 @@ int uffd_query(uint64_t *features, uint64_t *ioctls)
 	return 0;
 }
 
-int uffd_register(int fd, struct uffdio_register *reg)
-{
-	return xioctl(fd, UFFDIO_REGISTER, reg);
-}
+/* The thin wrappers (uffd.h): one ioctl, 0 or -errno, @arg keeps the rest. */
+#define UFFD_IOCTL_WRAPPER(name, req, type)				\
+	int uffd_##name(int fd, type *arg)				\
+	{								\
+		return xioctl(fd, req, arg);				\
+	}
 
-int uffd_unregister(int fd, struct uffdio_range *range)
-{
-	return xioctl(fd, UFFDIO_UNREGISTER, range);
-}
-
-int uffd_wake(int fd, struct uffdio_range *range)
-{
-	return xioctl(fd, UFFDIO_WAKE, range);
-}
-
-int uffd_copy(int fd, struct uffdio_copy *copy)
-{
-	return xioctl(fd, UFFDIO_COPY, copy);
-}
-
-int uffd_zeropage(int fd, struct uffdio_zeropage *zp)
-{
-	return xioctl(fd, UFFDIO_ZEROPAGE, zp);
-}
-
-int uffd_writeprotect(int fd, struct uffdio_writeprotect *wp)
-{
-	return xioctl(fd, UFFDIO_WRITEPROTECT, wp);
-}
-
-int uffd_continue(int fd, struct uffdio_continue *cont)
-{
-	return xioctl(fd, UFFDIO_CONTINUE, cont);
-}
-
-int uffd_poison(int fd, struct uffdio_poison *poison)
-{
-	return xioctl(fd, UFFDIO_POISON, poison);
-}
-
-int uffd_move(int fd, struct uffdio_move *move)
-{
-	return xioctl(fd, UFFDIO_MOVE, move);
-}
+UFFD_IOCTL_WRAPPER(register, UFFDIO_REGISTER, struct uffdio_register)
+UFFD_IOCTL_WRAPPER(unregister, UFFDIO_UNREGISTER, struct uffdio_range)
+UFFD_IOCTL_WRAPPER(wake, UFFDIO_WAKE, struct uffdio_range)
+UFFD_IOCTL_WRAPPER(copy, UFFDIO_COPY, struct uffdio_copy)
+UFFD_IOCTL_WRAPPER(zeropage, UFFDIO_ZEROPAGE, struct uffdio_zeropage)
+UFFD_IOCTL_WRAPPER(writeprotect, UFFDIO_WRITEPROTECT, struct uffdio_writeprotect)
+UFFD_IOCTL_WRAPPER(continue, UFFDIO_CONTINUE, struct uffdio_continue)
+UFFD_IOCTL_WRAPPER(poison, UFFDIO_POISON, struct uffdio_poison)
+UFFD_IOCTL_WRAPPER(move, UFFDIO_MOVE, struct uffdio_move)
 
 int uffd_register_range(int fd, void *addr, size_t len, uint64_t mode,
 			uint64_t *ioctls)
@@ -210,14 +182,40 @@ int uffd_wp_range(int fd, void *addr, size_t len, bool protect)
 }
 
 /*
- * One step of a resumable operation: @op fills @progress with the output
- * field. The kernel reports bytes done (> 0) even when it then fails, so
- * progress decides whether to go on, not the errno.
+ * One step of a resumable COPY, ZEROPAGE or CONTINUE (@ioctl): @progress
+ * gets the output field, the bytes done. The kernel reports bytes done
+ * (> 0) even when it then fails, so progress decides whether to go on,
+ * not the errno.
  */
-typedef int (*range_op)(int fd, uint64_t dst, uint64_t src, uint64_t len,
-			uint64_t mode, int64_t *progress);
+static int range_step(unsigned int ioctl, int fd, uint64_t dst, uint64_t src,
+		      uint64_t len, uint64_t mode, int64_t *progress)
+{
+	struct uffdio_copy c = { .dst = dst, .src = src, .len = len,
+				 .mode = mode };
+	struct uffdio_zeropage z = { .range = { dst, len }, .mode = mode };
+	struct uffdio_continue k = { .range = { dst, len }, .mode = mode };
+	int64_t out;
+	int ret;
 
-static int resume_loop(range_op op, int fd, uint64_t dst, uint64_t src,
+	switch (ioctl) {
+	case _UFFDIO_COPY:
+		ret = uffd_copy(fd, &c);
+		out = c.copy;
+		break;
+	case _UFFDIO_ZEROPAGE:
+		ret = uffd_zeropage(fd, &z);
+		out = z.zeropage;
+		break;
+	default:
+		ret = uffd_continue(fd, &k);
+		out = k.mapped;
+		break;
+	}
+	*progress = ret ? out : (int64_t)len;
+	return ret;
+}
+
+static int resume_loop(unsigned int ioctl, int fd, uint64_t dst, uint64_t src,
 		       size_t len, uint64_t mode, size_t *done)
 {
 	size_t total = 0;
@@ -226,8 +224,8 @@ static int resume_loop(range_op op, int fd, uint64_t dst, uint64_t src,
 	while (total < len) {
 		int64_t progress = 0;
 
-		ret = op(fd, dst + total, src ? src + total : 0, len - total,
-			 mode, &progress);
+		ret = range_step(ioctl, fd, dst + total, src ? src + total : 0,
+				 len - total, mode, &progress);
 		if (progress > 0)
 			total += (size_t)progress;
 		if (!ret)
@@ -241,57 +239,24 @@ static int resume_loop(range_op op, int fd, uint64_t dst, uint64_t src,
 	return total == len ? 0 : ret;
 }
 
-static int copy_op(int fd, uint64_t dst, uint64_t src, uint64_t len,
-		   uint64_t mode, int64_t *progress)
-{
-	struct uffdio_copy c = { .dst = dst, .src = src, .len = len,
-				 .mode = mode };
-	int ret = uffd_copy(fd, &c);
-
-	*progress = ret ? c.copy : (int64_t)len;
-	return ret;
-}
-
-static int zeropage_op(int fd, uint64_t dst, uint64_t src, uint64_t len,
-		       uint64_t mode, int64_t *progress)
-{
-	struct uffdio_zeropage z = { .range = { dst, len }, .mode = mode };
-	int ret = uffd_zeropage(fd, &z);
-
-	(void)src;
-	*progress = ret ? z.zeropage : (int64_t)len;
-	return ret;
-}
-
-static int continue_op(int fd, uint64_t dst, uint64_t src, uint64_t len,
-		       uint64_t mode, int64_t *progress)
-{
-	struct uffdio_continue c = { .range = { dst, len }, .mode = mode };
-	int ret = uffd_continue(fd, &c);
-
-	(void)src;
-	*progress = ret ? c.mapped : (int64_t)len;
-	return ret;
-}
-
 int uffd_copy_all(int fd, void *dst, const void *src, size_t len,
 		  uint64_t mode, size_t *done)
 {
-	return resume_loop(copy_op, fd, (uintptr_t)dst, (uintptr_t)src, len,
-			   mode, done);
+	return resume_loop(_UFFDIO_COPY, fd, (uintptr_t)dst, (uintptr_t)src,
+			   len, mode, done);
 }
 
 int uffd_zeropage_all(int fd, void *dst, size_t len, uint64_t mode,
 		      size_t *done)
 {
-	return resume_loop(zeropage_op, fd, (uintptr_t)dst, 0, len, mode,
+	return resume_loop(_UFFDIO_ZEROPAGE, fd, (uintptr_t)dst, 0, len, mode,
 			   done);
 }
 
 int uffd_continue_all(int fd, void *dst, size_t len, uint64_t mode,
 		      size_t *done)
 {
-	return resume_loop(continue_op, fd, (uintptr_t)dst, 0, len, mode,
+	return resume_loop(_UFFDIO_CONTINUE, fd, (uintptr_t)dst, 0, len, mode,
 			   done);
 }
 

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "priv.h"
 #include "probe.h"
 
 /* Read a small file into @buf (NUL-terminated); bytes or -errno. */
@@ -69,23 +70,14 @@ static enum tri read_cap_ptrace(void)
 
 int probe_drop_ptrace(struct probe *p)
 {
-	cap_value_t v = CAP_SYS_PTRACE;
-	cap_t caps = cap_get_proc();
-	int ret = -1;
+	int ret = priv_drop_cap(CAP_SYS_PTRACE, false);
 
-	if (caps &&
-	    !cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_CLEAR) &&
-	    !cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_CLEAR) &&
-	    !cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_CLEAR))
-		ret = cap_set_proc(caps);
 	if (ret)
-		verdict_set(&p->unpriv_drop, TRI_NO, errno, "error",
-			    "could not drop CAP_SYS_PTRACE: %s", strerror(errno));
+		verdict_set(&p->unpriv_drop, TRI_NO, -ret, "error",
+			    "could not drop CAP_SYS_PTRACE: %s", strerror(-ret));
 	else
 		verdict_set(&p->unpriv_drop, TRI_YES, 0, "ok",
 			    "CAP_SYS_PTRACE dropped from all sets before probing");
-	if (caps)
-		cap_free(caps);
 	p->unprivileged = !ret;
 	return ret;
 }
