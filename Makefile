@@ -77,7 +77,7 @@ $(O)/cases/%: cases/%.c $(LIB) $(wildcard harness/*.h cases/*.h) \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KSFT_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(O)/tools/%: tools/%.c $(LIB) $(wildcard harness/*.h)
+$(O)/tools/%: tools/%.c $(LIB) $(wildcard harness/*.h tools/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
