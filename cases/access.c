@@ -158,6 +158,20 @@ static int probe_node(void *arg, char *note, size_t len)
 	(res)->value;							\
 })
 
+/* @fn(@arg) run at @level must return @want. */
+#define EXPECT_PROBE(level, fn, arg, want) do {				\
+	struct priv_result __res;					\
+	int __v = PROBE((level), (fn), (void *)(uintptr_t)(arg), &__res); \
+	EXPECT_EQ((want), __v) TH_LOG("%s", __res.note);		\
+} while (0)
+
+/* The same with vm.unprivileged_userfaultfd at @val (then put back). */
+#define EXPECT_PROBE_AT(val, level, fn, arg, want) do {			\
+	NEED_SYSCTL(val);						\
+	EXPECT_PROBE((level), (fn), (arg), (want));			\
+	RESTORE_SYSCTL();						\
+} while (0)
+
 /* True when the kernel refuses UFFD_USER_MODE_ONLY itself (EINVAL). */
 static bool user_mode_only_rejected(void)
 {
@@ -196,113 +210,76 @@ static void require_user_mode_only(struct __test_metadata *_metadata)
 /* sysctl=0: no CAP_SYS_PTRACE, no user-mode-only flag -> EPERM. */
 TEST_F(access, sysctl0_unprivileged_denied)
 {
-	struct priv_result res;
-	int v;
-
 	require_syscall(_metadata);
-	NEED_SYSCTL(0);
-	v = PROBE(PRIV_NOBODY, probe_create, (void *)0, &res);
-	RESTORE_SYSCTL();
-	EXPECT_EQ(-EPERM, v) TH_LOG("%s", res.note);
+	EXPECT_PROBE_AT(0, PRIV_NOBODY, probe_create, 0, -EPERM);
 }
 
 /* sysctl=0: UFFD_USER_MODE_ONLY is always allowed. */
 TEST_F(access, sysctl0_user_mode_only_allowed)
 {
-	struct priv_result res;
-	int v;
-
 	require_syscall(_metadata);
 	require_user_mode_only(_metadata);
-	NEED_SYSCTL(0);
-	v = PROBE(PRIV_NOBODY, probe_create,
-		  (void *)(intptr_t)UFFD_USER_MODE_ONLY, &res);
-	RESTORE_SYSCTL();
-	EXPECT_EQ(0, v) TH_LOG("%s", res.note);
+	EXPECT_PROBE_AT(0, PRIV_NOBODY, probe_create, UFFD_USER_MODE_ONLY, 0);
 }
 
 /* sysctl=0: CAP_SYS_PTRACE alone (uid nobody) is enough. */
 TEST_F(access, sysctl0_cap_sys_ptrace_allowed)
 {
-	struct priv_result res;
-	int v;
-
 	require_syscall(_metadata);
 	FL_REQUIRE_ROOT();
-	NEED_SYSCTL(0);
-	v = PROBE(PRIV_NOBODY_PTRACE, probe_create, (void *)0, &res);
-	RESTORE_SYSCTL();
-	EXPECT_EQ(0, v) TH_LOG("%s", res.note);
+	EXPECT_PROBE_AT(0, PRIV_NOBODY_PTRACE, probe_create, 0, 0);
 }
 
 /* sysctl=0: uid 0 without CAP_SYS_PTRACE is refused: the cap decides. */
 TEST_F(access, sysctl0_root_without_cap_denied)
 {
-	struct priv_result res;
-	int v;
-
 	require_syscall(_metadata);
 	FL_REQUIRE_ROOT();
-	NEED_SYSCTL(0);
-	v = PROBE(PRIV_ROOT_NO_PTRACE, probe_create, (void *)0, &res);
-	RESTORE_SYSCTL();
-	EXPECT_EQ(-EPERM, v) TH_LOG("%s", res.note);
+	EXPECT_PROBE_AT(0, PRIV_ROOT_NO_PTRACE, probe_create, 0, -EPERM);
 }
 
 /* sysctl=1: anyone may create a full uffd. */
 TEST_F(access, sysctl1_unprivileged_allowed)
 {
 	const char *hold = getenv("FAULTLINE_TEST_HOLD_MS");
-	struct priv_result res;
-	int v;
 
 	require_syscall(_metadata);
 	NEED_SYSCTL(1);
-	v = PROBE(PRIV_NOBODY, probe_create, (void *)0, &res);
+	EXPECT_PROBE(PRIV_NOBODY, probe_create, 0, 0);
 	/* Lets tests/test_access.py signal us while the sysctl is changed. */
 	if (hold)
 		usleep(atoi(hold) * 1000);
 	RESTORE_SYSCTL();
-	EXPECT_EQ(0, v) TH_LOG("%s", res.note);
 }
 
 /* EVENT_FORK without CAP_SYS_PTRACE: EPERM; other features still fine. */
 TEST_F(access, event_fork_denied_without_ptrace)
 {
-	struct priv_result res;
-	int v;
-
 	require_syscall(_metadata);
 	FL_REQUIRE_FEATURES(UFFD_FEATURE_EVENT_FORK);
 	/* Without user-mode-only fds, nobody needs the sysctl to get one. */
 	if (user_mode_only_rejected())
 		NEED_SYSCTL(1);
-	v = PROBE(PRIV_NOBODY, probe_features,
-		  (void *)(uintptr_t)UFFD_FEATURE_EVENT_FORK, &res);
-	EXPECT_EQ(-EPERM, v) TH_LOG("%s", res.note);
-	v = PROBE(PRIV_NOBODY, probe_features,
-		  (void *)(uintptr_t)UFFD_FEATURE_EVENT_REMAP, &res);
+	EXPECT_PROBE(PRIV_NOBODY, probe_features, UFFD_FEATURE_EVENT_FORK,
+		     -EPERM);
+	EXPECT_PROBE(PRIV_NOBODY, probe_features, UFFD_FEATURE_EVENT_REMAP,
+		     0);
 	RESTORE_SYSCTL();
-	EXPECT_EQ(0, v) TH_LOG("%s", res.note);
 }
 
 /* EVENT_FORK with CAP_SYS_PTRACE (and nothing else): accepted. */
 TEST_F(access, event_fork_allowed_with_ptrace)
 {
-	struct priv_result res;
-	int v;
-
 	require_syscall(_metadata);
 	FL_REQUIRE_FEATURES(UFFD_FEATURE_EVENT_FORK);
 	if (user_mode_only_rejected())
 		NEED_SYSCTL(1);
-	v = PROBE(PRIV_NOBODY_PTRACE, probe_features,
-		  (void *)(uintptr_t)UFFD_FEATURE_EVENT_FORK, &res);
-	EXPECT_EQ(0, v) TH_LOG("%s", res.note);
-	v = PROBE(PRIV_ROOT_NO_PTRACE, probe_features,
-		  (void *)(uintptr_t)UFFD_FEATURE_EVENT_FORK, &res);
+	EXPECT_PROBE(PRIV_NOBODY_PTRACE, probe_features,
+		     UFFD_FEATURE_EVENT_FORK, 0);
+	/* uid 0 without the cap. */
+	EXPECT_PROBE(PRIV_ROOT_NO_PTRACE, probe_features,
+		     UFFD_FEATURE_EVENT_FORK, -EPERM);
 	RESTORE_SYSCTL();
-	EXPECT_EQ(-EPERM, v) TH_LOG("uid 0 without the cap: %s", res.note);
 }
 
 /* ------------------------------------------------- kernel-mode faults */
