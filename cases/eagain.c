@@ -40,11 +40,6 @@ FIXTURE_TEARDOWN(eagain)
 	FL_CASE_TEARDOWN();
 }
 
-static uint64_t remove_features(enum mem_type type)
-{
-	return UFFD_FEATURE_EVENT_REMOVE | fl_missing_feature(type);
-}
-
 /*
  * bg_held_by_event() for the call that raises the event; a call the kernel
  * refused with EINVAL (mremap or MADV_DONTNEED of hugetlb on kernels
@@ -116,7 +111,7 @@ TEST_F_TIMEOUT(eagain, copy, 5)
 	struct uffdio_copy c = { .dst = (uintptr_t)fl_page(self, 1),
 				 .src = (uintptr_t)self->src, .len = len };
 
-	FL_CASE_REGISTER(remove_features(variant->mem),
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMOVE,
 			 UFFDIO_REGISTER_MODE_MISSING);
 	hold_remove(_metadata, self);
 	EXPECT_EQ(-EAGAIN, uffd_copy(self->uffd, &c));
@@ -135,7 +130,7 @@ TEST_F_TIMEOUT(eagain, zeropage, 5)
 	size_t len = 2 * self->page;
 	struct uffdio_zeropage z = { .range = { (uintptr_t)fl_page(self, 1), len } };
 
-	FL_CASE_REGISTER(remove_features(variant->mem),
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMOVE,
 			 UFFDIO_REGISTER_MODE_MISSING);
 	if (mem_is_hugetlb(variant->mem)) {
 		/* No zero page for hugetlb: the documented refusal. */
@@ -174,7 +169,7 @@ TEST_F_TIMEOUT(eagain, continue, 5)
 
 	if (!mem_mode_applies(variant->mem, UFFDIO_REGISTER_MODE_MINOR)) {
 		/* Anon has no page cache: MINOR and CONTINUE are refused. */
-		FL_CASE_REGISTER(remove_features(variant->mem),
+		FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMOVE,
 				 UFFDIO_REGISTER_MODE_MISSING);
 		EXPECT_EQ(-EINVAL, uffd_register_range(self->uffd,
 				fl_page(self, 1), len, UFFDIO_REGISTER_MODE_MINOR,
@@ -209,7 +204,7 @@ TEST_F_TIMEOUT(eagain, poison, 5)
 	struct uffdio_poison p = { .range = { (uintptr_t)fl_page(self, 1), len } };
 	unsigned char v;
 
-	FL_CASE_REGISTER(UFFD_FEATURE_POISON | remove_features(variant->mem),
+	FL_CASE_REGISTER(UFFD_FEATURE_POISON | UFFD_FEATURE_EVENT_REMOVE,
 			 UFFDIO_REGISTER_MODE_MISSING);
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_POISON);
 	hold_remove(_metadata, self);
@@ -230,7 +225,7 @@ TEST_F_TIMEOUT(eagain, move, 5)
 	struct uffdio_move m = { .dst = (uintptr_t)fl_page(self, 1),
 				 .src = (uintptr_t)fl_page(self, 3), .len = page };
 
-	FL_CASE_REGISTER(UFFD_FEATURE_MOVE | remove_features(variant->mem),
+	FL_CASE_REGISTER(UFFD_FEATURE_MOVE | UFFD_FEATURE_EVENT_REMOVE,
 			 UFFDIO_REGISTER_MODE_MISSING);
 	ASSERT_EQ(0, uffd_copy_all(self->uffd, fl_page(self, 3), self->src, page,
 				   0, NULL));
@@ -267,13 +262,9 @@ TEST_F_TIMEOUT(eagain, copy_during_remap, 5)
 	struct uffdio_copy c = { .src = (uintptr_t)self->src, .len = page };
 	char *to;
 
-	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMAP | fl_missing_feature(variant->mem),
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMAP,
 			 UFFDIO_REGISTER_MODE_MISSING);
-	self->resv_len = len + page;
-	self->resv = mmap(NULL, self->resv_len, PROT_NONE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->resv);
-	to = (char *)(((uintptr_t)self->resv + page - 1) & ~(page - 1));
+	to = FL_MREMAP_TARGET();
 	self->bg_args = (struct bg_mm_args){ .addr = self->mem.addr,
 					     .len = len, .new_addr = to };
 	ASSERT_EQ(0, bg_start(&self->bg, bg_mremap_fixed, &self->bg_args));
@@ -298,7 +289,7 @@ TEST_F_TIMEOUT(eagain, copy_during_unmap, 5)
 	struct uffdio_copy c = { .dst = (uintptr_t)fl_page(self, 1),
 				 .src = (uintptr_t)self->src, .len = page };
 
-	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_UNMAP | fl_missing_feature(variant->mem),
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_UNMAP,
 			 UFFDIO_REGISTER_MODE_MISSING);
 	self->bg_args = (struct bg_mm_args){ .addr = fl_page(self, 3), .len = page };
 	ASSERT_EQ(0, bg_start(&self->bg, bg_munmap, &self->bg_args));
@@ -327,7 +318,7 @@ static long bg_fork_exit(void *arg)
 /* While a FORK is unread, the parent's uffd refuses COPY too. */
 TEST_F_TIMEOUT(eagain, copy_during_fork, 5)
 {
-	uint64_t f = UFFD_FEATURE_EVENT_FORK | fl_missing_feature(variant->mem);
+	uint64_t f = UFFD_FEATURE_EVENT_FORK;
 	size_t page = self->page;
 	struct uffdio_copy c = { .dst = (uintptr_t)fl_page(self, 1),
 				 .src = (uintptr_t)self->src, .len = page };

@@ -378,11 +378,7 @@ TEST_F_TIMEOUT(events, remap, 5)
 
 	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMAP,
 			 UFFDIO_REGISTER_MODE_MISSING);
-	self->resv_len = len + page;
-	self->resv = mmap(NULL, self->resv_len, PROT_NONE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->resv);
-	to = (char *)(((uintptr_t)self->resv + page - 1) & ~(page - 1));
+	to = FL_MREMAP_TARGET();
 	a.new_addr = to;
 
 	ASSERT_EQ(0, bg_start(&self->bg, bg_mremap_fixed, &a));
@@ -423,11 +419,7 @@ TEST_F_TIMEOUT(events, remap_without_feature, 5)
 	char *to;
 
 	FL_CASE_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
-	self->resv_len = len + page;
-	self->resv = mmap(NULL, self->resv_len, PROT_NONE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->resv);
-	to = (char *)(((uintptr_t)self->resv + page - 1) & ~(page - 1));
+	to = FL_MREMAP_TARGET();
 	a.new_addr = to;
 	ASSERT_EQ(0, bg_start(&self->bg, bg_mremap_fixed, &a));
 	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 1000));

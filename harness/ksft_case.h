@@ -218,6 +218,19 @@ static inline void fl_variant_append(struct __fixture_metadata *f,
 		name = mem_pattern_largest((npages), (at_least), (seed)); \
 	}
 
+/*
+ * Where the area can be mremap()ed to: an address aligned to its page
+ * size, inside a PROT_NONE reservation held in resv.
+ */
+#define FL_MREMAP_TARGET() ({						\
+	self->resv_len = self->mem.len + self->page;			\
+	self->resv = mmap(NULL, self->resv_len, PROT_NONE,		\
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);		\
+	ASSERT_NE(MAP_FAILED, self->resv);				\
+	(char *)(((uintptr_t)self->resv + self->page - 1) &		\
+		 ~(self->page - 1));					\
+})
+
 /* Page @n of the memory under test of fixture data @self. */
 #define fl_page(self, n)	mem_page(&(self)->mem, (n))
 
