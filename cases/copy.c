@@ -81,33 +81,6 @@ static bool same_page(FIXTURE_DATA(copy) *self, size_t n, const char *src)
 	return !memcmp(mem_page(&self->mem, n), src + n * page, page);
 }
 
-/* Page @n is a hole: a COPY there succeeds (EEXIST otherwise). */
-static void expect_hole(struct __test_metadata *_metadata,
-			FIXTURE_DATA(copy) *self, size_t n)
-{
-	size_t page = self->mem.page;
-	struct uffdio_copy c = { .dst = (uintptr_t)mem_page(&self->mem, n),
-				 .src = (uintptr_t)self->src + n * page,
-				 .len = page };
-
-	EXPECT_EQ(0, uffd_copy(self->uffd, &c)) {
-		TH_LOG("page %zu was not a hole", n);
-	}
-	EXPECT_EQ((int64_t)page, c.copy);
-}
-
-/* Fault on page @n from another thread; returns once it is delivered. */
-static void fault_on(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(copy) *self, struct toucher *t, size_t n)
-{
-	char *dst = mem_page(&self->mem, n);
-	struct uffd_msg msg;
-
-	ASSERT_EQ(0, toucher_start(t, dst, TOUCH_READ, 0));
-	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
-	ASSERT_EQ((uintptr_t)dst, msg.arg.pagefault.address);
-}
-
 /*
  * One COPY of the whole range: .copy is the full length, every page holds
  * its bytes, and a thread waiting on a page in the middle is woken.
@@ -120,7 +93,7 @@ TEST_F_TIMEOUT(copy, multi_page, 5)
 	struct toucher t;
 	size_t n;
 
-	fault_on(_metadata, self, &t, 2);
+	fl_fault_on(_metadata, self->uffd, &t, fl_page(self, 2), 0);
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 	EXPECT_EQ((int64_t)self->mem.len, c.copy);
 	ASSERT_TRUE(toucher_wait(&t, 2000));
@@ -161,7 +134,7 @@ TEST_F(copy, efault_source)
 				  .src = (uintptr_t)bad, .len = page };
 	EXPECT_EQ(-EFAULT, uffd_copy(self->uffd, &c));
 	EXPECT_EQ(-EFAULT, c.copy);
-	expect_hole(_metadata, self, 0);
+	fl_expect_hole(_metadata, self->uffd, &self->mem, self->src, 0);
 	EXPECT_TRUE(same_page(self, 0, self->src));
 }
 
@@ -245,7 +218,7 @@ TEST_F_TIMEOUT(copy, partial_dst_present, 5)
 	mem_fill(other, page, 11);
 	ASSERT_EQ(0, uffd_copy_all(self->uffd, mem_page(&self->mem, 1), other,
 				   page, 0, &done));
-	fault_on(_metadata, self, &t, 0);
+	fl_fault_on(_metadata, self->uffd, &t, fl_page(self, 0), 0);
 
 	c = (struct uffdio_copy){ .dst = (uintptr_t)self->mem.addr,
 				  .src = (uintptr_t)self->src,

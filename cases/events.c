@@ -46,14 +46,6 @@ FIXTURE_TEARDOWN(events)
 	FL_CASE_TEARDOWN();
 }
 
-/* True when no message is queued on @fd (non-blocking read: EAGAIN). */
-static bool queue_empty(int fd)
-{
-	struct uffd_msg msg;
-
-	return uffd_read_msg(fd, &msg) == -EAGAIN;
-}
-
 /* Wait for @pid to exit within @ms; its exit status, or -1. */
 static int wait_child(pid_t pid, int ms)
 {
@@ -242,7 +234,7 @@ static void fork_event(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, uffd_wait_msg(self->child_ufd, fault, 2000));
 	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, fault->event);
 	EXPECT_EQ((uintptr_t)fl_page(self, 1), fault->arg.pagefault.address);
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
 /*
@@ -294,7 +286,7 @@ TEST_F_TIMEOUT(events, fork, 5)
 	self->child = 0;
 	/* The child's COPY went into the child's page tables, not ours. */
 	EXPECT_EQ(0, vm_present(fl_page(self, 1)));
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
 /*
@@ -326,7 +318,7 @@ TEST_F_TIMEOUT(events, fork_wp, 5)
 				   false));
 	EXPECT_EQ(0, wait_child(self->child, 2000));
 	self->child = 0;
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
 /*
@@ -361,7 +353,7 @@ TEST_F_TIMEOUT(events, fork_without_event, 5)
 		FL_SKIP("no huge page available for the child's fault (%ld free, unreserved)",
 			hugetlb_free_pages());
 	EXPECT_EQ(0, status);
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
 /* --- REMAP ------------------------------------------------------------ */
@@ -426,14 +418,14 @@ TEST_F_TIMEOUT(events, remap_without_feature, 5)
 	skip_if_refused(_metadata, self, variant, "mremap");
 	ASSERT_EQ(0, self->bg.ret);
 	self->mem.addr = to;
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 
 	ASSERT_EQ(0, toucher_start(&t, to + page + 3, TOUCH_READ, 1));
 	ASSERT_TRUE(toucher_wait(&t, 1000));
 	toucher_join(&t);
 	EXPECT_FALSE(t.got_sigbus);
 	EXPECT_EQ(0, t.value);
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
 /* --- REMOVE ----------------------------------------------------------- */
@@ -453,7 +445,7 @@ static void check_after_remove(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, toucher_start(&t, fl_page(self, 1) + 5, TOUCH_READ, 0));
 	if (cache_kept) {
 		ASSERT_TRUE(toucher_wait(&t, 1000));
-		EXPECT_TRUE(queue_empty(self->uffd));
+		EXPECT_TRUE(fl_queue_empty(self->uffd));
 	} else {
 		ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 		ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
@@ -523,7 +515,7 @@ TEST_F_TIMEOUT(events, remove_madv_remove, 5)
 		errno = 0;
 		EXPECT_EQ(-1, madvise(fl_page(self, 1), self->page, MADV_REMOVE));
 		EXPECT_EQ(want, errno);
-		EXPECT_TRUE(queue_empty(self->uffd));
+		EXPECT_TRUE(fl_queue_empty(self->uffd));
 		EXPECT_EQ(1, vm_present(fl_page(self, 1)));
 		return;
 	}
@@ -543,7 +535,7 @@ TEST_F_TIMEOUT(events, remove_without_feature, 5)
 	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 1000));
 	skip_if_refused(_metadata, self, variant, "MADV_DONTNEED");
 	EXPECT_EQ(0, self->bg.ret);
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 	EXPECT_EQ(0, vm_present(fl_page(self, 1)));
 }
 
@@ -573,7 +565,7 @@ TEST_F_TIMEOUT(events, unmap, 5)
 	EXPECT_EQ(-1, mincore(fl_page(self, 1), getpagesize(), vec));
 	EXPECT_EQ(ENOMEM, errno);
 	EXPECT_EQ(0, mincore(fl_page(self, 3), getpagesize(), vec));
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
 FL_TEST_MAIN(16)

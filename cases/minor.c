@@ -138,27 +138,6 @@ static bool minor_open(struct __test_metadata *_metadata,
 	return true;
 }
 
-static void expect_fault(struct __test_metadata *_metadata, int uffd,
-			 void *page_addr, uint64_t flags)
-{
-	struct uffd_msg msg;
-
-	ASSERT_EQ(0, uffd_wait_msg(uffd, &msg, 2000)) {
-		TH_LOG("no fault message (want flags 0x%llx)",
-		       (unsigned long long)flags);
-	}
-	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-	EXPECT_EQ(flags, msg.arg.pagefault.flags);
-	EXPECT_EQ((uintptr_t)page_addr, msg.arg.pagefault.address);
-}
-
-static void expect_no_msg(struct __test_metadata *_metadata, int uffd)
-{
-	struct uffd_msg msg;
-
-	EXPECT_EQ(-EAGAIN, uffd_read_msg(uffd, &msg));
-}
-
 /* REGISTER(MINOR) works on file memory and offers CONTINUE; anon refuses. */
 TEST_F(minor, register)
 {
@@ -166,7 +145,7 @@ TEST_F(minor, register)
 		return;
 	/* Registering MINOR does not map or fault anything by itself. */
 	EXPECT_EQ(0, vm_present(self->mem.addr));
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 }
 
 /*
@@ -184,7 +163,7 @@ TEST_F_TIMEOUT(minor, read_fault_continue, 5)
 		return;
 	memcpy(self->mem.alias, ref, self->mem.len);
 	ASSERT_EQ(0, toucher_start(&self->t, p + 5, TOUCH_READ, 0));
-	expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
+	fl_expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 
 	mem_fill(self->mem.alias + page, page, SEED_B);
@@ -197,7 +176,7 @@ TEST_F_TIMEOUT(minor, read_fault_continue, 5)
 	EXPECT_EQ(-1, mem_check(p, page, SEED_B));
 	EXPECT_EQ(1, vm_present(p));
 	EXPECT_EQ(0, vm_present(mem_page(&self->mem, 2)));
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 }
 
 /*
@@ -216,7 +195,7 @@ TEST_F_TIMEOUT(minor, write_fault_continue, 5)
 		return;
 	memcpy(self->mem.alias, ref, self->mem.len);
 	ASSERT_EQ(0, toucher_start(&self->t, p + 9, TOUCH_WRITE, WVAL));
-	expect_fault(_metadata, self->uffd, p,
+	fl_expect_fault(_metadata, self->uffd, p,
 		     UFFD_PAGEFAULT_FLAG_MINOR | UFFD_PAGEFAULT_FLAG_WRITE);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	EXPECT_TRUE(pattern_at(self->mem.alias, self->mem.len, 0));
@@ -234,7 +213,7 @@ TEST_F_TIMEOUT(minor, write_fault_continue, 5)
 		/* Private: CONTINUE mapped the cache page read-only; COW. */
 		EXPECT_TRUE(pattern_at(self->mem.alias, self->mem.len, 0));
 	}
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 }
 
 /*
@@ -251,7 +230,7 @@ TEST_F_TIMEOUT(minor, continue_dontwake, 5)
 		return;
 	memcpy(self->mem.alias, ref, self->mem.len);
 	ASSERT_EQ(0, toucher_start(&self->t, p + 4, TOUCH_READ, 0));
-	expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
+	fl_expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
 	ASSERT_EQ(0, do_continue(self->uffd, p, page,
 				 UFFDIO_CONTINUE_MODE_DONTWAKE, &mapped));
 	EXPECT_EQ((int64_t)page, mapped);
@@ -283,7 +262,7 @@ TEST_F_TIMEOUT(minor, hole_not_trapped, 5)
 	toucher_join(&self->t);
 	EXPECT_EQ(0, self->t.value);
 	EXPECT_EQ(-1, mem_check_zero(hole, page));
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 }
 
 /*
@@ -306,7 +285,7 @@ TEST_F_TIMEOUT(minor, with_missing, 5)
 	memcpy(self->mem.alias, ref, 2 * page);
 
 	ASSERT_EQ(0, toucher_start(&self->t, hole, TOUCH_READ, 0));
-	expect_fault(_metadata, self->uffd, hole, 0);
+	fl_expect_fault(_metadata, self->uffd, hole, 0);
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 	EXPECT_EQ((int64_t)page, c.copy);
 	ASSERT_TRUE(toucher_wait(&self->t, 2000));
@@ -314,13 +293,13 @@ TEST_F_TIMEOUT(minor, with_missing, 5)
 	EXPECT_TRUE(pattern_at(hole, page, 3 * page));
 
 	ASSERT_EQ(0, toucher_start(&self->t, cached, TOUCH_READ, 0));
-	expect_fault(_metadata, self->uffd, cached, UFFD_PAGEFAULT_FLAG_MINOR);
+	fl_expect_fault(_metadata, self->uffd, cached, UFFD_PAGEFAULT_FLAG_MINOR);
 	ASSERT_EQ(0, do_continue(self->uffd, cached, page, 0, &mapped));
 	EXPECT_EQ((int64_t)page, mapped);
 	ASSERT_TRUE(toucher_wait(&self->t, 2000));
 	toucher_join(&self->t);
 	EXPECT_TRUE(pattern_at(cached, page, page));
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 }
 
 /*
@@ -341,7 +320,7 @@ TEST_F(minor, continue_eexist)
 	EXPECT_EQ(1, vm_present(self->mem.addr));
 	/* Mapped now: reading it raises no fault. */
 	EXPECT_TRUE(pattern_at(self->mem.addr, page, 0));
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 
 	mapped = 0;
 	EXPECT_EQ(-EEXIST, do_continue(self->uffd, self->mem.addr, page, 0,
@@ -440,7 +419,7 @@ TEST_F_TIMEOUT(minor, continue_mode_wp, 5)
 	EXPECT_TRUE(pattern_at(p, page, page));
 
 	ASSERT_EQ(0, toucher_start(&self->t, p + 3, TOUCH_WRITE, WVAL));
-	expect_fault(_metadata, self->uffd, p,
+	fl_expect_fault(_metadata, self->uffd, p,
 		     UFFD_PAGEFAULT_FLAG_WP | UFFD_PAGEFAULT_FLAG_WRITE);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	EXPECT_TRUE(pattern_at(p, page, page));
@@ -508,7 +487,7 @@ static void shmem_collapse(struct __test_metadata *_metadata,
 
 	p = reg + 3 * page;
 	ASSERT_EQ(0, toucher_start(&self->t, p + 1, TOUCH_READ, 0));
-	expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
+	fl_expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
 	ASSERT_EQ(0, do_continue(self->uffd, p, page, 0, &mapped));
 	EXPECT_EQ((int64_t)page, mapped);
 	ASSERT_TRUE(toucher_wait(&self->t, 2000));
@@ -517,7 +496,7 @@ static void shmem_collapse(struct __test_metadata *_metadata,
 	/* Only the continued page is mapped, not the whole huge page. */
 	EXPECT_EQ(0, vm_present(reg));
 	EXPECT_EQ(0, vm_present(reg + hp - page));
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 	munmap(alias, hp);
 	munmap(reg, hp);
 	close(fd);
@@ -546,7 +525,7 @@ TEST_F_TIMEOUT(minor, collapse, 5)
 	EXPECT_EQ(-1, madvise(self->mem.alias, self->mem.len, MADV_COLLAPSE));
 	EXPECT_EQ(EINVAL, errno);
 	ASSERT_EQ(0, toucher_start(&self->t, self->mem.addr, TOUCH_READ, 0));
-	expect_fault(_metadata, self->uffd, self->mem.addr,
+	fl_expect_fault(_metadata, self->uffd, self->mem.addr,
 		     UFFD_PAGEFAULT_FLAG_MINOR);
 	ASSERT_EQ(0, do_continue(self->uffd, self->mem.addr, page, 0,
 				 &mapped));

@@ -120,13 +120,6 @@ static void expect_page_poisoned(struct __test_metadata *_metadata,
 	EXPECT_EQ(1, sigbus_probe(p + self->mem.page - 1, TOUCH_WRITE, &v));
 }
 
-static void expect_no_msg(struct __test_metadata *_metadata, int uffd)
-{
-	struct uffd_msg msg;
-
-	EXPECT_EQ(-EAGAIN, uffd_read_msg(uffd, &msg));
-}
-
 /* REGISTER offers POISON exactly when the kernel reports the feature. */
 TEST_F(poison, register_mask)
 {
@@ -167,7 +160,7 @@ TEST_F_TIMEOUT(poison, sigbus_neighbours, 5)
 	EXPECT_EQ((int64_t)page, updated);
 
 	expect_page_poisoned(_metadata, self, 1);
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 	expect_page_ok(_metadata, self, 0);
 	expect_page_ok(_metadata, self, 2);
 

@@ -35,10 +35,6 @@ FIXTURE_TEARDOWN(sigbus)
 /* Every uffd here has SIGBUS: a fault is a signal, never a message. */
 #define SIGBUS_REGISTER(features, mode)					\
 	FL_CASE_REGISTER(UFFD_FEATURE_SIGBUS | (features), (mode))
-			 static bool queue_empty(int fd) { struct uffd_msg msg;
-
-	return uffd_read_msg(fd, &msg) == -EAGAIN;
-}
 
 /* Read a hole: SIGBUS, no message, still a hole; after COPY the bytes. */
 TEST_F_TIMEOUT(sigbus, read_hole, 5)
@@ -47,11 +43,11 @@ TEST_F_TIMEOUT(sigbus, read_hole, 5)
 
 	SIGBUS_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
 	EXPECT_EQ(1, sigbus_probe(fl_page(self, 1) + 7, TOUCH_READ, &v));
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 	EXPECT_EQ(0, vm_present(fl_page(self, 1)));
 	/* Every attempt is refused the same way, not just the first. */
 	EXPECT_EQ(1, sigbus_probe(fl_page(self, 1), TOUCH_READ, &v));
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, 0));
 	EXPECT_EQ(0, sigbus_probe(fl_page(self, 1) + 7, TOUCH_READ, &v));
@@ -69,7 +65,7 @@ TEST_F_TIMEOUT(sigbus, write_hole, 5)
 
 	SIGBUS_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
 	EXPECT_EQ(1, sigbus_probe(fl_page(self, 2) + 1, TOUCH_WRITE, &v));
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 	EXPECT_EQ(0, vm_present(fl_page(self, 2)));
 
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 2, 0));
@@ -89,7 +85,7 @@ TEST_F_TIMEOUT(sigbus, thread_not_blocked, 5)
 	ASSERT_TRUE(toucher_wait(&t, 2000));
 	toucher_join(&t);
 	EXPECT_TRUE(t.got_sigbus);
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
 /*
@@ -106,7 +102,7 @@ TEST_F_TIMEOUT(sigbus, kernel_access_efault, 5)
 	errno = 0;
 	EXPECT_EQ(-1, read(pfd[0], fl_page(self, 1), 4));
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 	close(pfd[0]);
 	close(pfd[1]);
 }
@@ -155,7 +151,7 @@ TEST_F_TIMEOUT(sigbus, wp, 5)
 	EXPECT_EQ((unsigned char)self->src[page + 4], v);
 	v = 0x3c;
 	EXPECT_EQ(1, sigbus_probe(fl_page(self, 1) + 4, TOUCH_WRITE, &v));
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src + page, page));
 
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, fl_page(self, 1), page, false));
@@ -163,7 +159,7 @@ TEST_F_TIMEOUT(sigbus, wp, 5)
 	EXPECT_EQ(0x3c, (unsigned char)fl_page(self, 1)[4]);
 	/* The hole next to it still raises SIGBUS on write. */
 	EXPECT_EQ(1, sigbus_probe(fl_page(self, 2), TOUCH_WRITE, &v));
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
 /*
@@ -191,7 +187,7 @@ TEST_F_TIMEOUT(sigbus, minor, 5)
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_CONTINUE);
 	memcpy(self->mem.alias + page, self->src + page, page);
 	EXPECT_EQ(1, sigbus_probe(fl_page(self, 1) + 2, TOUCH_READ, &v));
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 	ASSERT_EQ(0, uffd_continue(self->uffd, &c));
 	EXPECT_EQ((int64_t)page, c.mapped);
 	EXPECT_EQ(0, sigbus_probe(fl_page(self, 1) + 2, TOUCH_READ, &v));
@@ -237,8 +233,8 @@ TEST_F_TIMEOUT(sigbus, fork_child_sigbus, 5)
 	self->child = 0;
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
-	EXPECT_TRUE(queue_empty(self->child_ufd));
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->child_ufd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
 FL_TEST_MAIN(16)

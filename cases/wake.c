@@ -36,20 +36,6 @@ FIXTURE_TEARDOWN(wake)
 	FL_CASE_TEARDOWN();
 }
 
-/* Start a reader of page @n (+@off) and wait until its fault is queued. */
-static void fault_on(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(wake) *self, struct toucher *t, size_t n,
-		     size_t off)
-{
-	char *page = mem_page(&self->mem, n);
-	struct uffd_msg msg;
-
-	ASSERT_EQ(0, toucher_start(t, page + off, TOUCH_READ, 0xff));
-	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
-	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-	ASSERT_EQ((uintptr_t)page, msg.arg.pagefault.address);
-}
-
 /* COPY page @n from src with @mode; .copy must be one page. */
 static void copy_page(struct __test_metadata *_metadata,
 		      FIXTURE_DATA(wake) *self, size_t n, uint64_t mode)
@@ -89,7 +75,7 @@ TEST_F_TIMEOUT(wake, copy_dontwake, 5)
 {
 	struct toucher t;
 
-	fault_on(_metadata, self, &t, 1, 5);
+	fl_fault_on(_metadata, self->uffd, &t, fl_page(self, 1), 5);
 	copy_page(_metadata, self, 1, UFFDIO_COPY_MODE_DONTWAKE);
 	EXPECT_TRUE(toucher_blocked(&t, BLOCKED_MS));
 	/* The page is there already, only the thread was not told. */
@@ -113,7 +99,7 @@ TEST_F_TIMEOUT(wake, zeropage_dontwake, 5)
 	struct toucher t;
 	int ret;
 
-	fault_on(_metadata, self, &t, 2, 7);
+	fl_fault_on(_metadata, self->uffd, &t, fl_page(self, 2), 7);
 	ret = uffd_zeropage(self->uffd, &z);
 	if (mem_is_hugetlb(variant->mem)) {
 		EXPECT_EQ(-EINVAL, ret);
@@ -140,8 +126,8 @@ TEST_F_TIMEOUT(wake, wake_unrelated, 5)
 {
 	struct toucher t1, t3;
 
-	fault_on(_metadata, self, &t1, 1, 0);
-	fault_on(_metadata, self, &t3, 3, 0);
+	fl_fault_on(_metadata, self->uffd, &t1, fl_page(self, 1), 0);
+	fl_fault_on(_metadata, self->uffd, &t3, fl_page(self, 3), 0);
 	copy_page(_metadata, self, 1, UFFDIO_COPY_MODE_DONTWAKE);
 	copy_page(_metadata, self, 3, UFFDIO_COPY_MODE_DONTWAKE);
 
@@ -163,8 +149,8 @@ TEST_F_TIMEOUT(wake, wake_range, 5)
 {
 	struct toucher t0, t2;
 
-	fault_on(_metadata, self, &t0, 0, 1);
-	fault_on(_metadata, self, &t2, 2, 1);
+	fl_fault_on(_metadata, self->uffd, &t0, fl_page(self, 0), 1);
+	fl_fault_on(_metadata, self->uffd, &t2, fl_page(self, 2), 1);
 	copy_page(_metadata, self, 0, UFFDIO_COPY_MODE_DONTWAKE);
 	copy_page(_metadata, self, 2, UFFDIO_COPY_MODE_DONTWAKE);
 	ASSERT_EQ(0, wake_pages(self, 0, NPAGES));
@@ -182,7 +168,7 @@ TEST_F_TIMEOUT(wake, wake_refaults, 5)
 	struct uffd_msg msg;
 	struct toucher t;
 
-	fault_on(_metadata, self, &t, 1, 3);
+	fl_fault_on(_metadata, self->uffd, &t, fl_page(self, 1), 3);
 	ASSERT_EQ(0, wake_pages(self, 1, 1));
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
@@ -210,8 +196,8 @@ TEST_F_TIMEOUT(wake, close_wakes, 5)
 {
 	struct toucher t1, t2;
 
-	fault_on(_metadata, self, &t1, 1, 0);
-	fault_on(_metadata, self, &t2, 2, 9);
+	fl_fault_on(_metadata, self->uffd, &t1, fl_page(self, 1), 0);
+	fl_fault_on(_metadata, self->uffd, &t2, fl_page(self, 2), 9);
 	EXPECT_TRUE(toucher_blocked(&t1, 0));
 	ASSERT_EQ(0, close(self->uffd));
 	self->uffd = -1;

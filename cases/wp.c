@@ -93,36 +93,6 @@ static void start_writer(struct __test_metadata *_metadata,
 		EXPECT_EQ((want), pagemap_uffd_wp(addr));		\
 } while (0)
 
-/* Wait for the WP fault a write to @page_addr must raise. */
-static void expect_wp_fault(struct __test_metadata *_metadata, int uffd,
-			    char *page_addr)
-{
-	struct uffd_msg msg;
-
-	ASSERT_EQ(0, uffd_wait_msg(uffd, &msg, 2000)) {
-		TH_LOG("no WP fault message for a write to a protected page");
-	}
-	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP,
-		  msg.arg.pagefault.flags);
-	EXPECT_EQ((uintptr_t)page_addr, msg.arg.pagefault.address);
-}
-
-/* No message may be queued (e.g. a write to an unprotected page). */
-static void expect_no_msg(struct __test_metadata *_metadata, int uffd)
-{
-	struct uffd_msg msg;
-	int ret = uffd_read_msg(uffd, &msg);
-
-	EXPECT_EQ(-EAGAIN, ret) {
-		if (!ret)
-			TH_LOG("unexpected message: event 0x%x flags 0x%llx addr 0x%llx",
-			       msg.event,
-			       (unsigned long long)msg.arg.pagefault.flags,
-			       (unsigned long long)msg.arg.pagefault.address);
-	}
-}
-
 /* A write that must not trap: it completes on its own and queues nothing. */
 static void expect_write_passes(struct __test_metadata *_metadata,
 				FIXTURE_DATA(wp) *self, char *addr)
@@ -134,7 +104,7 @@ static void expect_write_passes(struct __test_metadata *_metadata,
 	toucher_join(&self->t);
 	EXPECT_FALSE(self->t.got_sigbus);
 	EXPECT_EQ(WVAL, (unsigned char)*addr);
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 }
 
 /* The old contents are still there, seen through every view we have. */
@@ -163,7 +133,8 @@ TEST_F_TIMEOUT(wp, fault_blocks_until_unprotect, 5)
 	EXPECT_WP_BIT(1, p);
 
 	start_writer(_metadata, self, p + 5);
-	expect_wp_fault(_metadata, self->uffd, p);
+	fl_expect_fault(_metadata, self->uffd, p,
+			UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	expect_old_bytes(_metadata, &self->mem);
 
@@ -177,7 +148,7 @@ TEST_F_TIMEOUT(wp, fault_blocks_until_unprotect, 5)
 	EXPECT_WP_BIT(0, p);
 	EXPECT_WP_BIT(1, mem_page(&self->mem, 0));
 	EXPECT_WP_BIT(1, mem_page(&self->mem, 2));
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 }
 
 /*
@@ -198,7 +169,8 @@ TEST_F_TIMEOUT(wp, unprotect_dontwake, 5)
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
 				   true));
 	start_writer(_metadata, self, p);
-	expect_wp_fault(_metadata, self->uffd, p);
+	fl_expect_fault(_metadata, self->uffd, p,
+			UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP);
 
 	ASSERT_EQ(0, uffd_writeprotect(self->uffd, &wp));
 	EXPECT_EQ(0, pagemap_uffd_wp(p));
@@ -293,7 +265,8 @@ static void expect_unpopulated_trap(struct __test_metadata *_metadata,
 		TH_LOG("no uffd-wp marker on a protected never-touched page");
 	}
 	start_writer(_metadata, self, p + 7);
-	expect_wp_fault(_metadata, self->uffd, p);
+	fl_expect_fault(_metadata, self->uffd, p,
+			UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP);
 	/* A message alone is not protection: the write must be held. */
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	if (mem_is_shared(self->mem.type))
@@ -379,7 +352,7 @@ TEST_F_TIMEOUT(wp, async_pagemap_scan, 5)
 		}
 		toucher_join(&self->t);
 	}
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 	EXPECT_EQ(WVAL, (unsigned char)*mem_page(&self->mem, 1));
 	EXPECT_EQ(WVAL, (unsigned char)*mem_page(&self->mem, 3));
 	EXPECT_TRUE(pattern_at(self->mem.addr, page, 0));
@@ -426,7 +399,8 @@ TEST_F_TIMEOUT(wp, zap_keeps_protection, 5)
 		TH_LOG("zap dropped the uffd-wp protection of a file page");
 	}
 	start_writer(_metadata, self, p + 5);
-	expect_wp_fault(_metadata, self->uffd, p);
+	fl_expect_fault(_metadata, self->uffd, p,
+			UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	if (mem_is_shared(variant->mem))
 		EXPECT_TRUE(pattern_at(self->mem.alias + page, page, page));
@@ -552,8 +526,9 @@ static void fork_with_event(struct __test_metadata *_metadata,
 	pthread_join(thr, NULL);
 	ASSERT_LT(0, f->pid);
 
-	expect_wp_fault(_metadata, cfd, f->page);
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_fault(_metadata, cfd, f->page,
+			UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP);
+	fl_expect_no_msg(_metadata, self->uffd);
 	/*
 	 * The child is alive and blocked: a private page it shares with us
 	 * is not exclusively ours, unless the pin made fork() copy it.
@@ -621,7 +596,7 @@ static void fork_check(struct __test_metadata *_metadata,
 	/* The parent's page stays protected, and no fault reached us. */
 	if (bit)
 		EXPECT_EQ(1, pagemap_uffd_wp(f.page));
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 	/* The child's write reaches us only through shared memory. */
 	if (mem_is_shared(variant->mem)) {
 		EXPECT_EQ(WVAL, (unsigned char)*f.page);
@@ -632,7 +607,8 @@ static void fork_check(struct __test_metadata *_metadata,
 	/* No bit to read: show the parent's protection by a trapping write. */
 	if (!bit) {
 		start_writer(_metadata, self, f.page);
-		expect_wp_fault(_metadata, self->uffd, f.page);
+		fl_expect_fault(_metadata, self->uffd, f.page,
+			UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP);
 		ASSERT_EQ(0, uffd_wp_range(self->uffd, f.page, self->mem.page,
 					   false));
 		ASSERT_TRUE(toucher_wait(&self->t, 2000));

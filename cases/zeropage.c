@@ -44,21 +44,6 @@ static int zeropage(FIXTURE_DATA(zeropage) *self, size_t first, size_t n,
 	return ret;
 }
 
-/* COPY page @n from src; EEXIST here means ZEROPAGE had mapped something. */
-static void expect_hole(struct __test_metadata *_metadata,
-			FIXTURE_DATA(zeropage) *self, size_t n)
-{
-	size_t page = self->mem.page;
-	struct uffdio_copy c = { .dst = (uintptr_t)mem_page(&self->mem, n),
-				 .src = (uintptr_t)self->src + n * page,
-				 .len = page };
-
-	EXPECT_EQ(0, uffd_copy(self->uffd, &c)) {
-		TH_LOG("page %zu is not a hole", n);
-	}
-	EXPECT_EQ((int64_t)page, c.copy);
-}
-
 /*
  * hugetlb: ZEROPAGE over [first, first+n) is EINVAL with .zeropage =
  * -EINVAL and leaves the holes as holes.
@@ -72,20 +57,8 @@ static void expect_refused(struct __test_metadata *_metadata,
 	EXPECT_EQ(-EINVAL, zeropage(self, first, n, &out));
 	EXPECT_EQ(-EINVAL, out);
 	for (i = first; i < first + n; i++)
-		expect_hole(_metadata, self, i);
-}
-
-/* Fault on page @n from another thread; returns once it is delivered. */
-static void fault_on(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(zeropage) *self, struct toucher *t, size_t n,
-		     size_t off)
-{
-	char *dst = mem_page(&self->mem, n);
-	struct uffd_msg msg;
-
-	ASSERT_EQ(0, toucher_start(t, dst + off, TOUCH_READ, 0xff));
-	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
-	ASSERT_EQ((uintptr_t)dst, msg.arg.pagefault.address);
+		fl_expect_hole(_metadata, self->uffd, &self->mem, self->src,
+			       i);
 }
 
 /*
@@ -100,14 +73,15 @@ TEST_F_TIMEOUT(zeropage, fault_round_trip, 5)
 	int64_t out = 0;
 	int ret;
 
-	fault_on(_metadata, self, &t, 1, 17);
+	fl_fault_on(_metadata, self->uffd, &t, fl_page(self, 1), 17);
 	ret = zeropage(self, 1, 1, &out);
 	if (mem_is_hugetlb(variant->mem)) {
 		EXPECT_EQ(-EINVAL, ret);
 		EXPECT_EQ(-EINVAL, out);
 		/* Nothing was mapped: the thread still waits; COPY frees it. */
 		EXPECT_TRUE(toucher_blocked(&t, 20));
-		expect_hole(_metadata, self, 1);
+		fl_expect_hole(_metadata, self->uffd, &self->mem, self->src,
+			       1);
 		ASSERT_TRUE(toucher_wait(&t, 2000));
 		toucher_join(&t);
 		EXPECT_EQ((unsigned char)self->src[page + 17], t.value);
@@ -206,10 +180,10 @@ TEST_F_TIMEOUT(zeropage, partial, 5)
 						     self->mem.addr,
 						     self->mem.len, 0, &done));
 		EXPECT_EQ(0, done);
-		expect_hole(_metadata, self, 0);
+		fl_expect_hole(_metadata, self->uffd, &self->mem, self->src, 0);
 		return;
 	}
-	fault_on(_metadata, self, &t, 0, 0);
+	fl_fault_on(_metadata, self->uffd, &t, fl_page(self, 0), 0);
 	ret = zeropage(self, 0, NPAGES, &out);
 	TH_LOG("ZEROPAGE over hole+present: %s, .zeropage = %lld",
 	       strerror(-ret), (long long)out);

@@ -240,6 +240,77 @@ static inline void fl_variant_append(struct __fixture_metadata *f,
 		      (self)->src + (n) * (self)->page, (self)->page,	\
 		      (mode), NULL)
 
+/* True when no message is queued on @uffd (a non-blocking read: EAGAIN). */
+static inline bool fl_queue_empty(int uffd)
+{
+	struct uffd_msg msg;
+
+	return uffd_read_msg(uffd, &msg) == -EAGAIN;
+}
+
+/* No message may be queued on @uffd; one that is gets logged. */
+static inline void fl_expect_no_msg(struct __test_metadata *_metadata,
+				    int uffd)
+{
+	struct uffd_msg msg;
+	int ret = uffd_read_msg(uffd, &msg);
+
+	EXPECT_EQ(-EAGAIN, ret) {
+		if (!ret)
+			TH_LOG("unexpected message: event 0x%x flags 0x%llx addr 0x%llx",
+			       msg.event,
+			       (unsigned long long)msg.arg.pagefault.flags,
+			       (unsigned long long)msg.arg.pagefault.address);
+	}
+}
+
+/*
+ * The next message on @uffd (within 2 s) is a page fault on the page at
+ * @page_addr with exactly @flags (UFFD_PAGEFAULT_FLAG_*).
+ */
+static inline void fl_expect_fault(struct __test_metadata *_metadata,
+				   int uffd, void *page_addr, uint64_t flags)
+{
+	struct uffd_msg msg;
+
+	ASSERT_EQ(0, uffd_wait_msg(uffd, &msg, 2000)) {
+		TH_LOG("no fault message (want flags 0x%llx)",
+		       (unsigned long long)flags);
+	}
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	EXPECT_EQ(flags, msg.arg.pagefault.flags);
+	EXPECT_EQ((uintptr_t)page_addr, msg.arg.pagefault.address);
+}
+
+/*
+ * Start @t reading @page_addr + @off (in a MISSING-registered hole) and
+ * return once its read fault on that page is queued on @uffd.
+ */
+static inline void fl_fault_on(struct __test_metadata *_metadata, int uffd,
+			       struct toucher *t, char *page_addr, size_t off)
+{
+	ASSERT_EQ(0, toucher_start(t, page_addr + off, TOUCH_READ, 0xff));
+	fl_expect_fault(_metadata, uffd, page_addr, 0);
+}
+
+/*
+ * Page @n of @m is a hole: a COPY of its reference bytes (@src, laid out
+ * like the area) fills the whole page there.
+ */
+static inline void fl_expect_hole(struct __test_metadata *_metadata, int uffd,
+				  const struct mem_area *m, const char *src,
+				  size_t n)
+{
+	struct uffdio_copy c = { .dst = (uintptr_t)mem_page(m, n),
+				 .src = (uintptr_t)src + n * m->page,
+				 .len = m->page };
+
+	EXPECT_EQ(0, uffd_copy(uffd, &c)) {
+		TH_LOG("page %zu is not a hole", n);
+	}
+	EXPECT_EQ((int64_t)m->page, c.copy);
+}
+
 /* Close *@fd when it is open, and mark it closed. */
 static inline void fl_close(int *fd)
 {
