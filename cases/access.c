@@ -425,10 +425,13 @@ TEST_F_TIMEOUT(access, kernel_mode_fault_delivered, 5)
  * @mode; the real /dev/userfaultfd is only stat()ed.
  */
 static void make_node(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(access) *self, mode_t mode)
+		      FIXTURE_DATA(access) *self, mode_t mode,
+		      struct stat *real_out)
 {
 	const char *tmp = getenv("TMPDIR");
+	char note[PRIV_NOTE_LEN];
 	struct stat real;
+	int v;
 
 	FL_REQUIRE_ROOT();
 	if (stat("/dev/userfaultfd", &real))
@@ -446,6 +449,13 @@ static void make_node(struct __test_metadata *_metadata,
 		 self->tmpdir);
 	ASSERT_EQ(0, mknod(self->node, S_IFCHR | 0600, real.st_rdev));
 	ASSERT_EQ(0, chmod(self->node, mode));
+	*real_out = real;
+	/* The control: root opens the private node, unless it cannot. */
+	v = probe_node(self->node, note, sizeof(note));
+	if (v == -EACCES)
+		FL_SKIP("%s is on a nodev mount: root cannot open the node",
+			self->tmpdir);
+	EXPECT_EQ(0, v) TH_LOG("root on the private node");
 }
 
 /* Check the real node kept its mode and owner. */
@@ -510,45 +520,25 @@ static int probe_node_kernel_fault(void *arg, char *note, size_t len)
 /* Mode 0600: root opens it (control), nobody gets EACCES. */
 TEST_F(access, devnode_0600_denies_nobody)
 {
-	struct priv_result res;
 	struct stat real;
-	int v;
 
-	make_node(_metadata, self, 0600);
-	ASSERT_EQ(0, stat("/dev/userfaultfd", &real));
-	v = probe_node(self->node, res.note, sizeof(res.note));
-	if (v == -EACCES)
-		FL_SKIP("%s is on a nodev mount: root cannot open the node",
-			self->tmpdir);
-	EXPECT_EQ(0, v) TH_LOG("root on the private node");
-	v = PROBE(PRIV_NOBODY, probe_node, self->node, &res);
-	EXPECT_EQ(-EACCES, v) TH_LOG("%s", res.note);
+	make_node(_metadata, self, 0600, &real);
+	EXPECT_PROBE(PRIV_NOBODY, probe_node, self->node, -EACCES);
 	check_real_node(_metadata, &real);
 }
 
 /* Mode 0666: nobody gets a uffd, whatever the sysctl says. */
 TEST_F(access, devnode_0666_allows_nobody)
 {
-	struct priv_result res;
 	struct stat real;
-	int v;
 
-	make_node(_metadata, self, 0666);
-	ASSERT_EQ(0, stat("/dev/userfaultfd", &real));
-	v = PROBE(PRIV_NOBODY, probe_node, self->node, &res);
-	if (v == -EACCES && probe_node(self->node, res.note,
-				       sizeof(res.note)) == -EACCES)
-		FL_SKIP("%s is on a nodev mount: root cannot open the node",
-			self->tmpdir);
-	EXPECT_EQ(0, v) TH_LOG("%s", res.note);
+	make_node(_metadata, self, 0666, &real);
+	EXPECT_PROBE(PRIV_NOBODY, probe_node, self->node, 0);
 	/* It ignores the sysctl: kernel-mode faults are delivered too. */
-	v = PROBE(PRIV_NOBODY, probe_node_kernel_fault, self->node, &res);
-	EXPECT_EQ(0, v) TH_LOG("%s", res.note);
+	EXPECT_PROBE(PRIV_NOBODY, probe_node_kernel_fault, self->node, 0);
 	/* The same user is refused by the syscall when the sysctl is 0. */
-	if (sysctl_read(FL_SYSCTL_UNPRIV_UFFD) == 0) {
-		v = PROBE(PRIV_NOBODY, probe_create, (void *)0, &res);
-		EXPECT_EQ(-EPERM, v) TH_LOG("%s", res.note);
-	}
+	if (sysctl_read(FL_SYSCTL_UNPRIV_UFFD) == 0)
+		EXPECT_PROBE(PRIV_NOBODY, probe_create, 0, -EPERM);
 	check_real_node(_metadata, &real);
 }
 
