@@ -77,13 +77,31 @@ static int do_poison(int fd, void *addr, size_t len, uint64_t mode,
 	return ret;
 }
 
+/*
+ * POISON [@addr, @addr+@len) in @mode: the ioctl returns @want and the
+ * output field says @updated. A POISON that must work ends the test if
+ * it does not.
+ */
+static void expect_poison(struct __test_metadata *_metadata, int uffd,
+			  void *addr, size_t len, uint64_t mode, int want,
+			  int64_t updated)
+{
+	int64_t out = 0;
+	int ret = do_poison(uffd, addr, len, mode, &out);
+
+	if (!want)
+		ASSERT_EQ(0, ret);
+	EXPECT_EQ(want, ret);
+	EXPECT_EQ(updated, out);
+}
+
 /* Fill page @n with the source bytes through COPY. */
 static void copy_page(struct __test_metadata *_metadata,
 		      FIXTURE_DATA(poison) *self, size_t n)
 {
 	size_t page = self->mem.page;
 	struct uffdio_copy c = {
-		.dst = (uintptr_t)mem_page(&self->mem, n),
+		.dst = (uintptr_t)fl_page(self, n),
 		.src = (uintptr_t)ref + n * page,
 		.len = page,
 	};
@@ -97,7 +115,7 @@ static void expect_page_ok(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(poison) *self, size_t n)
 {
 	size_t page = self->mem.page;
-	char *p = mem_page(&self->mem, n);
+	char *p = fl_page(self, n);
 	unsigned char v = 0;
 
 	ASSERT_EQ(0, sigbus_probe(p, TOUCH_READ, &v)) {
@@ -112,7 +130,7 @@ static void expect_page_ok(struct __test_metadata *_metadata,
 static void expect_page_poisoned(struct __test_metadata *_metadata,
 				 FIXTURE_DATA(poison) *self, size_t n)
 {
-	char *p = mem_page(&self->mem, n);
+	char *p = fl_page(self, n);
 	unsigned char v = WVAL;
 
 	EXPECT_EQ(1, sigbus_probe(p + 1, TOUCH_READ, &v));
@@ -147,17 +165,15 @@ TEST_F(poison, register_mask)
 TEST_F_TIMEOUT(poison, sigbus_neighbours, 5)
 {
 	size_t page = self->mem.page;
-	char *hole = mem_page(&self->mem, 3);
+	char *hole = fl_page(self, 3);
 	struct uffd_msg msg;
-	int64_t updated = 0;
 	unsigned char v = WVAL;
 
 	poison_open(_metadata, self, variant);
 	copy_page(_metadata, self, 0);
 	copy_page(_metadata, self, 2);
-	ASSERT_EQ(0, do_poison(self->uffd, mem_page(&self->mem, 1), page, 0,
-			       &updated));
-	EXPECT_EQ((int64_t)page, updated);
+	expect_poison(_metadata, self->uffd, fl_page(self, 1), page, 0, 0,
+		      (int64_t)page);
 
 	expect_page_poisoned(_metadata, self, 1);
 	fl_expect_no_msg(_metadata, self->uffd);
@@ -191,22 +207,17 @@ TEST_F_TIMEOUT(poison, sigbus_neighbours, 5)
 TEST_F(poison, eexist)
 {
 	size_t page = self->mem.page;
-	int64_t updated = 0;
 
 	poison_open(_metadata, self, variant);
 	copy_page(_metadata, self, 0);
-	EXPECT_EQ(-EEXIST, do_poison(self->uffd, self->mem.addr, page, 0,
-				     &updated));
-	EXPECT_EQ(-EEXIST, updated);
+	expect_poison(
+		      _metadata, self->uffd, self->mem.addr, page, 0, -EEXIST, -EEXIST);
 	expect_page_ok(_metadata, self, 0);
 
-	ASSERT_EQ(0, do_poison(self->uffd, mem_page(&self->mem, 1), page, 0,
-			       &updated));
-	EXPECT_EQ((int64_t)page, updated);
-	updated = 0;
-	EXPECT_EQ(-EEXIST, do_poison(self->uffd, mem_page(&self->mem, 1), page,
-				     0, &updated));
-	EXPECT_EQ(-EEXIST, updated);
+	expect_poison(_metadata, self->uffd, fl_page(self, 1), page, 0, 0,
+		      (int64_t)page);
+	expect_poison(_metadata, self->uffd, fl_page(self, 1), page, 0,
+		      -EEXIST, -EEXIST);
 	expect_page_poisoned(_metadata, self, 1);
 }
 
@@ -218,8 +229,7 @@ TEST_F(poison, eexist)
 TEST_F(poison, unmapped_data)
 {
 	size_t page = self->mem.page;
-	char *p = mem_page(&self->mem, 2);
-	int64_t updated = 0;
+	char *p = fl_page(self, 2);
 
 	poison_open(_metadata, self, variant);
 	if (mem_is_file(variant->mem)) {
@@ -229,8 +239,7 @@ TEST_F(poison, unmapped_data)
 		ASSERT_EQ(0, madvise(p, page, MADV_DONTNEED));
 	}
 	EXPECT_EQ(0, vm_present(p));
-	ASSERT_EQ(0, do_poison(self->uffd, p, page, 0, &updated));
-	EXPECT_EQ((int64_t)page, updated);
+	expect_poison(_metadata, self->uffd, p, page, 0, 0, (int64_t)page);
 	expect_page_poisoned(_metadata, self, 2);
 	if (mem_is_file(variant->mem))
 		EXPECT_EQ(0, memcmp(self->mem.alias + 2 * page,
@@ -244,13 +253,11 @@ TEST_F(poison, unmapped_data)
 TEST_F(poison, partial_eagain)
 {
 	size_t page = self->mem.page;
-	int64_t updated = 0;
 
 	poison_open(_metadata, self, variant);
 	copy_page(_metadata, self, 2);
-	EXPECT_EQ(-EAGAIN, do_poison(self->uffd, mem_page(&self->mem, 1),
-				     2 * page, 0, &updated));
-	EXPECT_EQ((int64_t)page, updated);
+	expect_poison(_metadata, self->uffd, fl_page(self, 1), 2 * page, 0,
+		      -EAGAIN, (int64_t)page);
 	expect_page_poisoned(_metadata, self, 1);
 	expect_page_ok(_metadata, self, 2);
 }
@@ -264,7 +271,7 @@ TEST_F(poison, unaligned_einval)
 	size_t page = self->mem.page;
 	size_t bad = mem_is_hugetlb(variant->mem) ?
 		     (size_t)sysconf(_SC_PAGESIZE) : 1;
-	char *p = mem_page(&self->mem, 1);
+	char *p = fl_page(self, 1);
 	int64_t updated = 0;
 
 	poison_open(_metadata, self, variant);
@@ -282,13 +289,11 @@ TEST_F(poison, unaligned_einval)
 TEST_F(poison, unregistered_enoent)
 {
 	size_t page = self->mem.page;
-	char *p = mem_page(&self->mem, 2);
-	int64_t updated = 0;
+	char *p = fl_page(self, 2);
 
 	poison_open(_metadata, self, variant);
 	ASSERT_EQ(0, uffd_unregister_range(self->uffd, p, page));
-	EXPECT_EQ(-ENOENT, do_poison(self->uffd, p, page, 0, &updated));
-	EXPECT_EQ(-ENOENT, updated);
+	expect_poison(_metadata, self->uffd, p, page, 0, -ENOENT, -ENOENT);
 	/* Unregistered: the access just faults the page in. */
 	memcpy(p, ref + 2 * page, page);
 	expect_page_ok(_metadata, self, 2);
@@ -298,16 +303,14 @@ TEST_F(poison, unregistered_enoent)
 TEST_F_TIMEOUT(poison, wakes_with_sigbus, 5)
 {
 	size_t page = self->mem.page;
-	char *p = mem_page(&self->mem, 1);
+	char *p = fl_page(self, 1);
 	struct uffd_msg msg;
-	int64_t updated = 0;
 
 	poison_open(_metadata, self, variant);
 	ASSERT_EQ(0, toucher_start(&self->t, p + 2, TOUCH_READ, 0));
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	EXPECT_EQ((uintptr_t)p, msg.arg.pagefault.address);
-	ASSERT_EQ(0, do_poison(self->uffd, p, page, 0, &updated));
-	EXPECT_EQ((int64_t)page, updated);
+	expect_poison(_metadata, self->uffd, p, page, 0, 0, (int64_t)page);
 	ASSERT_TRUE(toucher_wait(&self->t, 2000));
 	toucher_join(&self->t);
 	EXPECT_TRUE(self->t.got_sigbus);
@@ -317,16 +320,14 @@ TEST_F_TIMEOUT(poison, wakes_with_sigbus, 5)
 TEST_F_TIMEOUT(poison, dontwake, 5)
 {
 	size_t page = self->mem.page;
-	char *p = mem_page(&self->mem, 1);
+	char *p = fl_page(self, 1);
 	struct uffd_msg msg;
-	int64_t updated = 0;
 
 	poison_open(_metadata, self, variant);
 	ASSERT_EQ(0, toucher_start(&self->t, p, TOUCH_WRITE, WVAL));
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
-	ASSERT_EQ(0, do_poison(self->uffd, p, page,
-			       UFFDIO_POISON_MODE_DONTWAKE, &updated));
-	EXPECT_EQ((int64_t)page, updated);
+	expect_poison(_metadata, self->uffd, p, page,
+		      UFFDIO_POISON_MODE_DONTWAKE, 0, (int64_t)page);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	ASSERT_EQ(0, uffd_wake_range(self->uffd, p, page));
 	ASSERT_TRUE(toucher_wait(&self->t, 2000));

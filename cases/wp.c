@@ -77,6 +77,17 @@ static void wp_open(struct __test_metadata *_metadata, FIXTURE_DATA(wp) *self,
 	}
 }
 
+/* Populate the whole area, register it for WP and protect all of it. */
+static void protect_all(struct __test_metadata *_metadata,
+			FIXTURE_DATA(wp) *self,
+			const FIXTURE_VARIANT(wp) *variant)
+{
+	populate(&self->mem, self->mem.len);
+	wp_open(_metadata, self, variant, 0);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
+				   true));
+}
+
 static void start_writer(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(wp) *self, char *addr)
 {
@@ -126,10 +137,7 @@ TEST_F_TIMEOUT(wp, fault_blocks_until_unprotect, 5)
 	size_t page = self->mem.page;
 	char *p = mem_page(&self->mem, 1);
 
-	populate(&self->mem, self->mem.len);
-	wp_open(_metadata, self, variant, 0);
-	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
-				   true));
+	protect_all(_metadata, self, variant);
 	EXPECT_WP_BIT(1, p);
 
 	start_writer(_metadata, self, p + 5);
@@ -164,10 +172,7 @@ TEST_F_TIMEOUT(wp, unprotect_dontwake, 5)
 		.mode = UFFDIO_WRITEPROTECT_MODE_DONTWAKE,
 	};
 
-	populate(&self->mem, self->mem.len);
-	wp_open(_metadata, self, variant, 0);
-	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
-				   true));
+	protect_all(_metadata, self, variant);
 	start_writer(_metadata, self, p);
 	fl_expect_fault(_metadata, self->uffd, p,
 			UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP);
@@ -383,10 +388,7 @@ TEST_F_TIMEOUT(wp, zap_keeps_protection, 5)
 	size_t page = self->mem.page;
 	char *p = mem_page(&self->mem, 1);
 
-	populate(&self->mem, self->mem.len);
-	wp_open(_metadata, self, variant, 0);
-	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
-				   true));
+	protect_all(_metadata, self, variant);
 	ASSERT_EQ(0, madvise(p, page, MADV_DONTNEED));
 	EXPECT_EQ(0, vm_present(p));
 	if (!mem_is_file(variant->mem)) {
