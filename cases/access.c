@@ -544,46 +544,53 @@ TEST_F(access, devnode_0666_allows_nobody)
 
 /* ------------------------------------------------- SCM_RIGHTS transfer */
 
-static int send_fd(int sock, int fd)
-{
-	char byte = 'F';
-	struct iovec iov = { &byte, 1 };
+/* One byte of data with room for one passed fd (SCM_RIGHTS). */
+struct fd_msg {
+	char byte;
+	struct iovec iov;
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} c;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = c.buf,
-			    .msg_controllen = sizeof(c.buf) };
-	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	struct msghdr m;
+};
 
-	memset(&c, 0, sizeof(c));
+static struct msghdr *fd_msg_init(struct fd_msg *f, char byte)
+{
+	memset(f, 0, sizeof(*f));
+	f->byte = byte;
+	f->iov = (struct iovec){ &f->byte, 1 };
+	f->m = (struct msghdr){ .msg_iov = &f->iov, .msg_iovlen = 1,
+				.msg_control = f->c.buf,
+				.msg_controllen = sizeof(f->c.buf) };
+	return &f->m;
+}
+
+static int send_fd(int sock, int fd)
+{
+	struct fd_msg f;
+	struct msghdr *m = fd_msg_init(&f, 'F');
+	struct cmsghdr *h = CMSG_FIRSTHDR(m);
+
 	h->cmsg_level = SOL_SOCKET;
 	h->cmsg_type = SCM_RIGHTS;
 	h->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(h), &fd, sizeof(int));
-	return sendmsg(sock, &m, 0) == 1 ? 0 : -errno;
+	return sendmsg(sock, m, 0) == 1 ? 0 : -errno;
 }
 
 static int recv_fd(int sock)
 {
-	char byte;
-	struct iovec iov = { &byte, 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} c;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = c.buf,
-			    .msg_controllen = sizeof(c.buf) };
+	struct fd_msg f;
+	struct msghdr *m = fd_msg_init(&f, 0);
 	struct cmsghdr *h;
 	int fd;
 
-	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1)
+	if (recvmsg(sock, m, MSG_CMSG_CLOEXEC) != 1)
 		return -EPROTO;
-	if (byte != 'F')
-		return -(int)(unsigned char)byte;	/* creator's error */
-	h = CMSG_FIRSTHDR(&m);
+	if (f.byte != 'F')
+		return -(int)(unsigned char)f.byte;	/* creator's error */
+	h = CMSG_FIRSTHDR(m);
 	if (!h || h->cmsg_type != SCM_RIGHTS)
 		return -EPROTO;
 	memcpy(&fd, CMSG_DATA(h), sizeof(int));

@@ -185,11 +185,7 @@ TEST_F_TIMEOUT(copy, mode_wp, 5)
 	/* Protected page: readable, the write faults. */
 	EXPECT_TRUE(same_page(self, 1, self->src));
 	ASSERT_EQ(0, toucher_start(&t, p1 + 3, TOUCH_WRITE, v));
-	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
-	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP,
-		  msg.arg.pagefault.flags);
-	EXPECT_EQ((uintptr_t)p1, msg.arg.pagefault.address);
+	fl_expect_fault(_metadata, self->uffd, p1, FL_WP_WRITE_FAULT);
 	EXPECT_TRUE(toucher_blocked(&t, 20));
 	EXPECT_EQ(old, (unsigned char)p1[3]);
 

@@ -474,7 +474,6 @@ TEST_F_TIMEOUT(register, reregister_mode, 5)
 	char *p1 = mem_page(&self->mem, 1);
 	struct uffdio_copy c = { .dst = (uintptr_t)p1,
 				 .src = (uintptr_t)self->src, .len = page };
-	struct uffd_msg msg;
 	struct toucher t;
 	uint64_t ioctls = 0;
 	int ret;
@@ -494,11 +493,7 @@ TEST_F_TIMEOUT(register, reregister_mode, 5)
 		/* The protection is real: a write traps until unprotect. */
 		ASSERT_EQ(0, uffd_wp_range(self->uffd, p1, page, true));
 		ASSERT_EQ(0, toucher_start(&t, p1 + 1, TOUCH_WRITE, 0x42));
-		ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
-		EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-		EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP,
-			  msg.arg.pagefault.flags);
-		EXPECT_EQ((uintptr_t)p1, msg.arg.pagefault.address);
+		fl_expect_fault(_metadata, self->uffd, p1, FL_WP_WRITE_FAULT);
 		EXPECT_TRUE(toucher_blocked(&t, 20));
 		EXPECT_EQ(self->src[1], p1[1]);
 		EXPECT_EQ(0, uffd_wp_range(self->uffd, p1, page, false));

@@ -141,8 +141,7 @@ TEST_F_TIMEOUT(wp, fault_blocks_until_unprotect, 5)
 	EXPECT_WP_BIT(1, p);
 
 	start_writer(_metadata, self, p + 5);
-	fl_expect_fault(_metadata, self->uffd, p,
-			UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP);
+	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	expect_old_bytes(_metadata, &self->mem);
 
@@ -174,8 +173,7 @@ TEST_F_TIMEOUT(wp, unprotect_dontwake, 5)
 
 	protect_all(_metadata, self, variant);
 	start_writer(_metadata, self, p);
-	fl_expect_fault(_metadata, self->uffd, p,
-			UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP);
+	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
 
 	ASSERT_EQ(0, uffd_writeprotect(self->uffd, &wp));
 	EXPECT_EQ(0, pagemap_uffd_wp(p));
@@ -270,8 +268,7 @@ static void expect_unpopulated_trap(struct __test_metadata *_metadata,
 		TH_LOG("no uffd-wp marker on a protected never-touched page");
 	}
 	start_writer(_metadata, self, p + 7);
-	fl_expect_fault(_metadata, self->uffd, p,
-			UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP);
+	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
 	/* A message alone is not protection: the write must be held. */
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	if (mem_is_shared(self->mem.type))
@@ -401,8 +398,7 @@ TEST_F_TIMEOUT(wp, zap_keeps_protection, 5)
 		TH_LOG("zap dropped the uffd-wp protection of a file page");
 	}
 	start_writer(_metadata, self, p + 5);
-	fl_expect_fault(_metadata, self->uffd, p,
-			UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP);
+	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	if (mem_is_shared(variant->mem))
 		EXPECT_TRUE(pattern_at(self->mem.alias + page, page, page));
@@ -528,8 +524,7 @@ static void fork_with_event(struct __test_metadata *_metadata,
 	pthread_join(thr, NULL);
 	ASSERT_LT(0, f->pid);
 
-	fl_expect_fault(_metadata, cfd, f->page,
-			UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP);
+	fl_expect_fault(_metadata, cfd, f->page, FL_WP_WRITE_FAULT);
 	fl_expect_no_msg(_metadata, self->uffd);
 	/*
 	 * The child is alive and blocked: a private page it shares with us
@@ -609,8 +604,7 @@ static void fork_check(struct __test_metadata *_metadata,
 	/* No bit to read: show the parent's protection by a trapping write. */
 	if (!bit) {
 		start_writer(_metadata, self, f.page);
-		fl_expect_fault(_metadata, self->uffd, f.page,
-			UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP);
+		fl_expect_fault(_metadata, self->uffd, f.page, FL_WP_WRITE_FAULT);
 		ASSERT_EQ(0, uffd_wp_range(self->uffd, f.page, self->mem.page,
 					   false));
 		ASSERT_TRUE(toucher_wait(&self->t, 2000));

@@ -264,6 +264,9 @@ static inline void fl_expect_no_msg(struct __test_metadata *_metadata,
 	}
 }
 
+/* The flags of the fault a write to a write-protected page raises. */
+#define FL_WP_WRITE_FAULT (UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP)
+
 /*
  * The next message on @uffd (within 2 s) is a page fault on the page at
  * @page_addr with exactly @flags (UFFD_PAGEFAULT_FLAG_*).
