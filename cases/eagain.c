@@ -105,23 +105,43 @@ static void check_field(struct __test_metadata *_metadata, unsigned int ioctl,
 	}
 }
 
+/*
+ * With a REMOVE event held, @ioctl over [@dst, @dst+@len) is refused with
+ * EAGAIN (its output field checked) and maps nothing there; once the event
+ * is read, the same call does the whole range.
+ */
+static void refused_while_held(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(eagain) *self,
+			       const FIXTURE_VARIANT(eagain) *variant,
+			       unsigned int ioctl, char *dst, const char *src,
+			       size_t len)
+{
+	int64_t out = 0;
+
+	hold_remove(_metadata, self);
+	EXPECT_EQ(-EAGAIN, uffd_range_ioctl(ioctl, self->uffd, dst, src, len,
+					    0, &out));
+	check_field(_metadata, ioctl, "REMOVE", variant->mem, out);
+	EXPECT_EQ(0, vm_present_count(dst, len));
+	/* A refused MOVE left its source (filled from self->src) alone. */
+	if (ioctl == _UFFDIO_MOVE)
+		EXPECT_EQ(0, memcmp(src, self->src, len));
+	release(_metadata, self, UFFD_EVENT_REMOVE);
+
+	out = 0;
+	ASSERT_EQ(0, uffd_range_ioctl(ioctl, self->uffd, dst, src, len, 0,
+				      &out));
+	EXPECT_EQ((int64_t)len, out);
+}
+
 TEST_F_TIMEOUT(eagain, copy, 5)
 {
 	size_t len = 2 * self->page;
-	struct uffdio_copy c = { .dst = (uintptr_t)fl_page(self, 1),
-				 .src = (uintptr_t)self->src, .len = len };
 
 	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMOVE,
 			 UFFDIO_REGISTER_MODE_MISSING);
-	hold_remove(_metadata, self);
-	EXPECT_EQ(-EAGAIN, uffd_copy(self->uffd, &c));
-	check_field(_metadata, _UFFDIO_COPY, "REMOVE", variant->mem, c.copy);
-	EXPECT_EQ(0, vm_present_count(fl_page(self, 1), len));
-	release(_metadata, self, UFFD_EVENT_REMOVE);
-
-	c.copy = 0;
-	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
-	EXPECT_EQ((int64_t)len, c.copy);
+	refused_while_held(_metadata, self, variant, _UFFDIO_COPY,
+			   fl_page(self, 1), self->src, len);
 	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, len));
 }
 
@@ -139,15 +159,8 @@ TEST_F_TIMEOUT(eagain, zeropage, 5)
 		EXPECT_EQ(0, vm_present_count(fl_page(self, 1), len));
 		return;
 	}
-	hold_remove(_metadata, self);
-	EXPECT_EQ(-EAGAIN, uffd_zeropage(self->uffd, &z));
-	check_field(_metadata, _UFFDIO_ZEROPAGE, "REMOVE", variant->mem, z.zeropage);
-	EXPECT_EQ(0, vm_present_count(fl_page(self, 1), len));
-	release(_metadata, self, UFFD_EVENT_REMOVE);
-
-	z.zeropage = 0;
-	ASSERT_EQ(0, uffd_zeropage(self->uffd, &z));
-	EXPECT_EQ((int64_t)len, z.zeropage);
+	refused_while_held(_metadata, self, variant, _UFFDIO_ZEROPAGE,
+			   fl_page(self, 1), NULL, len);
 	EXPECT_EQ(-1, mem_check_zero(fl_page(self, 1), len));
 }
 
@@ -186,36 +199,22 @@ TEST_F_TIMEOUT(eagain, continue, 5)
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_CONTINUE);
 	/* The page cache has the data; our mapping does not map it yet. */
 	memcpy(self->mem.alias + self->page, self->src, len);
-	hold_remove(_metadata, self);
-	EXPECT_EQ(-EAGAIN, uffd_continue(self->uffd, &c));
-	check_field(_metadata, _UFFDIO_CONTINUE, "REMOVE", variant->mem, c.mapped);
-	EXPECT_EQ(0, vm_present_count(fl_page(self, 1), len));
-	release(_metadata, self, UFFD_EVENT_REMOVE);
-
-	c.mapped = 0;
-	ASSERT_EQ(0, uffd_continue(self->uffd, &c));
-	EXPECT_EQ((int64_t)len, c.mapped);
+	refused_while_held(_metadata, self, variant, _UFFDIO_CONTINUE,
+			   fl_page(self, 1), NULL, len);
 	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, len));
 }
 
 TEST_F_TIMEOUT(eagain, poison, 5)
 {
 	size_t len = 2 * self->page;
-	struct uffdio_poison p = { .range = { (uintptr_t)fl_page(self, 1), len } };
 	unsigned char v;
 
 	FL_CASE_REGISTER(UFFD_FEATURE_POISON | UFFD_FEATURE_EVENT_REMOVE,
 			 UFFDIO_REGISTER_MODE_MISSING);
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_POISON);
-	hold_remove(_metadata, self);
-	EXPECT_EQ(-EAGAIN, uffd_poison(self->uffd, &p));
-	check_field(_metadata, _UFFDIO_POISON, "REMOVE", variant->mem, p.updated);
-	release(_metadata, self, UFFD_EVENT_REMOVE);
-
-	/* Had the first call poisoned anything, this would be EEXIST. */
-	p.updated = 0;
-	ASSERT_EQ(0, uffd_poison(self->uffd, &p));
-	EXPECT_EQ((int64_t)len, p.updated);
+	/* Had the refused call poisoned anything, the second would be EEXIST. */
+	refused_while_held(_metadata, self, variant, _UFFDIO_POISON,
+			   fl_page(self, 1), NULL, len);
 	EXPECT_EQ(1, sigbus_probe(fl_page(self, 2), TOUCH_READ, &v));
 }
 
@@ -238,16 +237,8 @@ TEST_F_TIMEOUT(eagain, move, 5)
 		return;
 	}
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_MOVE);
-	hold_remove(_metadata, self);
-	EXPECT_EQ(-EAGAIN, uffd_move(self->uffd, &m));
-	check_field(_metadata, _UFFDIO_MOVE, "REMOVE", variant->mem, m.move);
-	EXPECT_EQ(0, vm_present(fl_page(self, 1)));
-	EXPECT_EQ(0, memcmp(fl_page(self, 3), self->src, page));
-	release(_metadata, self, UFFD_EVENT_REMOVE);
-
-	m.move = 0;
-	ASSERT_EQ(0, uffd_move(self->uffd, &m));
-	EXPECT_EQ((int64_t)page, m.move);
+	refused_while_held(_metadata, self, variant, _UFFDIO_MOVE,
+			   fl_page(self, 1), fl_page(self, 3), page);
 	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, page));
 	EXPECT_EQ(0, vm_present(fl_page(self, 3)));
 }

@@ -181,41 +181,49 @@ int uffd_wp_range(int fd, void *addr, size_t len, bool protect)
 	return uffd_writeprotect(fd, &wp);
 }
 
-/*
- * One step of a resumable COPY, ZEROPAGE or CONTINUE (@ioctl): @progress
- * gets the output field, the bytes done. The kernel reports bytes done
- * (> 0) even when it then fails, so progress decides whether to go on,
- * not the errno.
- */
-static int range_step(unsigned int ioctl, int fd, uint64_t dst, uint64_t src,
-		      uint64_t len, uint64_t mode, int64_t *progress)
+int uffd_range_ioctl(unsigned int ioctl, int fd, void *dst, const void *src,
+		     size_t len, uint64_t mode, int64_t *out)
 {
-	struct uffdio_copy c = { .dst = dst, .src = src, .len = len,
-				 .mode = mode };
-	struct uffdio_zeropage z = { .range = { dst, len }, .mode = mode };
-	struct uffdio_continue k = { .range = { dst, len }, .mode = mode };
-	int64_t out;
+	uint64_t d = (uintptr_t)dst, s = (uintptr_t)src;
+	struct uffdio_copy c = { .dst = d, .src = s, .len = len, .mode = mode };
+	struct uffdio_zeropage z = { .range = { d, len }, .mode = mode };
+	struct uffdio_continue k = { .range = { d, len }, .mode = mode };
+	struct uffdio_poison p = { .range = { d, len }, .mode = mode };
+	struct uffdio_move m = { .dst = d, .src = s, .len = len, .mode = mode };
 	int ret;
 
 	switch (ioctl) {
 	case _UFFDIO_COPY:
 		ret = uffd_copy(fd, &c);
-		out = c.copy;
+		*out = c.copy;
 		break;
 	case _UFFDIO_ZEROPAGE:
 		ret = uffd_zeropage(fd, &z);
-		out = z.zeropage;
+		*out = z.zeropage;
+		break;
+	case _UFFDIO_CONTINUE:
+		ret = uffd_continue(fd, &k);
+		*out = k.mapped;
+		break;
+	case _UFFDIO_POISON:
+		ret = uffd_poison(fd, &p);
+		*out = p.updated;
+		break;
+	case _UFFDIO_MOVE:
+		ret = uffd_move(fd, &m);
+		*out = m.move;
 		break;
 	default:
-		ret = uffd_continue(fd, &k);
-		out = k.mapped;
-		break;
+		return -EINVAL;
 	}
-	*progress = ret ? out : (int64_t)len;
 	return ret;
 }
 
-static int resume_loop(unsigned int ioctl, int fd, uint64_t dst, uint64_t src,
+/*
+ * The kernel reports bytes done (> 0) in the output field even when it
+ * then fails, so progress decides whether to go on, not the errno.
+ */
+static int resume_loop(unsigned int ioctl, int fd, char *dst, const char *src,
 		       size_t len, uint64_t mode, size_t *done)
 {
 	size_t total = 0;
@@ -224,8 +232,11 @@ static int resume_loop(unsigned int ioctl, int fd, uint64_t dst, uint64_t src,
 	while (total < len) {
 		int64_t progress = 0;
 
-		ret = range_step(ioctl, fd, dst + total, src ? src + total : 0,
-				 len - total, mode, &progress);
+		ret = uffd_range_ioctl(ioctl, fd, dst + total,
+				       src ? src + total : NULL, len - total,
+				       mode, &progress);
+		if (!ret)
+			progress = (int64_t)(len - total);
 		if (progress > 0)
 			total += (size_t)progress;
 		if (!ret)
@@ -242,22 +253,19 @@ static int resume_loop(unsigned int ioctl, int fd, uint64_t dst, uint64_t src,
 int uffd_copy_all(int fd, void *dst, const void *src, size_t len,
 		  uint64_t mode, size_t *done)
 {
-	return resume_loop(_UFFDIO_COPY, fd, (uintptr_t)dst, (uintptr_t)src,
-			   len, mode, done);
+	return resume_loop(_UFFDIO_COPY, fd, dst, src, len, mode, done);
 }
 
 int uffd_zeropage_all(int fd, void *dst, size_t len, uint64_t mode,
 		      size_t *done)
 {
-	return resume_loop(_UFFDIO_ZEROPAGE, fd, (uintptr_t)dst, 0, len, mode,
-			   done);
+	return resume_loop(_UFFDIO_ZEROPAGE, fd, dst, NULL, len, mode, done);
 }
 
 int uffd_continue_all(int fd, void *dst, size_t len, uint64_t mode,
 		      size_t *done)
 {
-	return resume_loop(_UFFDIO_CONTINUE, fd, (uintptr_t)dst, 0, len, mode,
-			   done);
+	return resume_loop(_UFFDIO_CONTINUE, fd, dst, NULL, len, mode, done);
 }
 
 int uffd_read_msg(int fd, struct uffd_msg *msg)

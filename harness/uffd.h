@@ -49,6 +49,14 @@ int uffd_continue(int fd, struct uffdio_continue *cont);
 int uffd_poison(int fd, struct uffdio_poison *poison);
 int uffd_move(int fd, struct uffdio_move *move);
 
+/*
+ * The range ioctl @ioctl (_UFFDIO_COPY, _ZEROPAGE, _CONTINUE, _POISON or
+ * _MOVE) over [@dst, @dst+@len) (from @src for COPY and MOVE) in @mode;
+ * *@out gets its output field. 0 or -errno (-EINVAL for another @ioctl).
+ */
+int uffd_range_ioctl(unsigned int ioctl, int fd, void *dst, const void *src,
+		     size_t len, uint64_t mode, int64_t *out);
+
 /* Convenience forms for the common argument shapes. */
 int uffd_register_range(int fd, void *addr, size_t len, uint64_t mode,
 			uint64_t *ioctls);
