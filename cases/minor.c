@@ -64,14 +64,8 @@ static bool kernel_reports(uint64_t f)
 static int do_continue(int fd, void *addr, size_t len, uint64_t mode,
 		       int64_t *mapped)
 {
-	struct uffdio_continue c = {
-		.range = { (uintptr_t)addr, len },
-		.mode = mode,
-	};
-	int ret = uffd_continue(fd, &c);
-
-	*mapped = c.mapped;
-	return ret;
+	return uffd_range_ioctl(_UFFDIO_CONTINUE, fd, addr, NULL, len, mode,
+				mapped);
 }
 
 /*

@@ -45,12 +45,7 @@ FIXTURE_TEARDOWN(move)
 static int do_move(int uffd, void *dst, void *src, size_t len, uint64_t mode,
 		   int64_t *moved)
 {
-	struct uffdio_move m = { .dst = (uintptr_t)dst, .src = (uintptr_t)src,
-				 .len = len, .mode = mode };
-	int ret = uffd_move(uffd, &m);
-
-	*moved = m.move;
-	return ret;
+	return uffd_range_ioctl(_UFFDIO_MOVE, uffd, dst, src, len, mode, moved);
 }
 
 /*

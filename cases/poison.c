@@ -67,14 +67,8 @@ static void poison_open(struct __test_metadata *_metadata,
 static int do_poison(int fd, void *addr, size_t len, uint64_t mode,
 		     int64_t *updated)
 {
-	struct uffdio_poison p = {
-		.range = { (uintptr_t)addr, len },
-		.mode = mode,
-	};
-	int ret = uffd_poison(fd, &p);
-
-	*updated = p.updated;
-	return ret;
+	return uffd_range_ioctl(_UFFDIO_POISON, fd, addr, NULL, len, mode,
+				updated);
 }
 
 /*

@@ -34,14 +34,9 @@ FIXTURE_TEARDOWN(zeropage)
 static int zeropage(FIXTURE_DATA(zeropage) *self, size_t first, size_t n,
 		    int64_t *out)
 {
-	struct uffdio_zeropage z = {
-		.range = { .start = (uintptr_t)mem_page(&self->mem, first),
-			   .len = n * self->mem.page },
-	};
-	int ret = uffd_zeropage(self->uffd, &z);
-
-	*out = z.zeropage;
-	return ret;
+	return uffd_range_ioctl(_UFFDIO_ZEROPAGE, self->uffd,
+				fl_page(self, first), NULL,
+				n * self->mem.page, 0, out);
 }
 
 /*
