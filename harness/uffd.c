@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -181,42 +182,65 @@ int uffd_wp_range(int fd, void *addr, size_t len, bool protect)
 	return uffd_writeprotect(fd, &wp);
 }
 
+/*
+ * The range ioctls take one of two argument layouts, each ending with the
+ * output field: (dst, src, len, mode, out) for COPY and MOVE, (start, len,
+ * mode, out) for the others. The asserts pin the UAPI structs to them.
+ */
+struct arg_from_src {
+	__u64 dst, src, len, mode;
+	__s64 out;
+};
+
+struct arg_in_place {
+	__u64 start, len, mode;
+	__s64 out;
+};
+
+_Static_assert(offsetof(struct uffdio_copy, copy) ==
+	       offsetof(struct arg_from_src, out), "uffdio_copy layout");
+_Static_assert(offsetof(struct uffdio_move, move) ==
+	       offsetof(struct arg_from_src, out), "uffdio_move layout");
+_Static_assert(offsetof(struct uffdio_zeropage, zeropage) ==
+	       offsetof(struct arg_in_place, out), "uffdio_zeropage layout");
+_Static_assert(offsetof(struct uffdio_continue, mapped) ==
+	       offsetof(struct arg_in_place, out), "uffdio_continue layout");
+_Static_assert(offsetof(struct uffdio_poison, updated) ==
+	       offsetof(struct arg_in_place, out), "uffdio_poison layout");
+
+static const struct {
+	unsigned int nr;	/* the ioctl bit, _UFFDIO_* */
+	unsigned long req;	/* the request, UFFDIO_* */
+	bool from_src;		/* struct arg_from_src, else arg_in_place */
+} range_ioctls[] = {
+	{ _UFFDIO_COPY, UFFDIO_COPY, true },
+	{ _UFFDIO_ZEROPAGE, UFFDIO_ZEROPAGE, false },
+	{ _UFFDIO_MOVE, UFFDIO_MOVE, true },
+	{ _UFFDIO_CONTINUE, UFFDIO_CONTINUE, false },
+	{ _UFFDIO_POISON, UFFDIO_POISON, false },
+};
+
 int uffd_range_ioctl(unsigned int ioctl, int fd, void *dst, const void *src,
 		     size_t len, uint64_t mode, int64_t *out)
 {
-	uint64_t d = (uintptr_t)dst, s = (uintptr_t)src;
-	struct uffdio_copy c = { .dst = d, .src = s, .len = len, .mode = mode };
-	struct uffdio_zeropage z = { .range = { d, len }, .mode = mode };
-	struct uffdio_continue k = { .range = { d, len }, .mode = mode };
-	struct uffdio_poison p = { .range = { d, len }, .mode = mode };
-	struct uffdio_move m = { .dst = d, .src = s, .len = len, .mode = mode };
+	struct arg_from_src a = { (uintptr_t)dst, (uintptr_t)src, len, mode, 0 };
+	struct arg_in_place b = { (uintptr_t)dst, len, mode, 0 };
+	size_t i;
 	int ret;
 
-	switch (ioctl) {
-	case _UFFDIO_COPY:
-		ret = uffd_copy(fd, &c);
-		*out = c.copy;
-		break;
-	case _UFFDIO_ZEROPAGE:
-		ret = uffd_zeropage(fd, &z);
-		*out = z.zeropage;
-		break;
-	case _UFFDIO_CONTINUE:
-		ret = uffd_continue(fd, &k);
-		*out = k.mapped;
-		break;
-	case _UFFDIO_POISON:
-		ret = uffd_poison(fd, &p);
-		*out = p.updated;
-		break;
-	case _UFFDIO_MOVE:
-		ret = uffd_move(fd, &m);
-		*out = m.move;
-		break;
-	default:
-		return -EINVAL;
+	for (i = 0; i < sizeof(range_ioctls) / sizeof(range_ioctls[0]); i++) {
+		if (range_ioctls[i].nr != ioctl)
+			continue;
+		if (range_ioctls[i].from_src) {
+			ret = xioctl(fd, range_ioctls[i].req, &a);
+			*out = a.out;
+		} else {
+			ret = xioctl(fd, range_ioctls[i].req, &b);
+			*out = b.out;
+		}
+		return ret;
 	}
-	return ret;
+	return -EINVAL;
 }
 
 /*
