@@ -677,6 +677,18 @@ static int start_creator(struct __test_metadata *_metadata,
 	return fd;
 }
 
+/* start_creator(), then REGISTER the creator's RA (MISSING) through it. */
+static int start_registered_creator(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(access) *self, char **ra,
+				    char **rb, size_t len)
+{
+	int fd = start_creator(_metadata, self, ra, rb, len);
+
+	ASSERT_EQ(0, uffd_register_range(fd, *ra, len,
+					 UFFDIO_REGISTER_MODE_MISSING, NULL));
+	return fd;
+}
+
 /*
  * A uffd received over SCM_RIGHTS works on its creator's mm: REGISTER of
  * an address mapped only in the creator succeeds and one mapped only here
@@ -692,14 +704,12 @@ TEST_F_TIMEOUT(access, scm_rights_operates_on_creator_mm, 10)
 	unsigned char v;
 	int fd;
 
-	fd = start_creator(_metadata, self, &ra, &rb, len);
+	/* RA exists only in the creator: registering it works. */
+	fd = start_registered_creator(_metadata, self, &ra, &rb, len);
 	v = 0;
 	EXPECT_EQ(-1, mincore(ra, page, &v)) TH_LOG("RA is mapped here too");
 	EXPECT_EQ(ENOMEM, errno);
 
-	/* RA exists only in the creator: registering it works. */
-	ASSERT_EQ(0, uffd_register_range(fd, ra, len,
-					 UFFDIO_REGISTER_MODE_MISSING, NULL));
 	/* RB exists only here: the creator's mm has no VMA there. */
 	EXPECT_EQ(-EINVAL, uffd_register_range(fd, rb, len,
 					       UFFDIO_REGISTER_MODE_MISSING,
@@ -744,9 +754,7 @@ TEST_F_TIMEOUT(access, scm_rights_after_creator_exit, 10)
 	char *ra, *rb, *src;
 	int fd, status, reg, unreg, wake, rd;
 
-	fd = start_creator(_metadata, self, &ra, &rb, len);
-	ASSERT_EQ(0, uffd_register_range(fd, ra, len,
-					 UFFDIO_REGISTER_MODE_MISSING, NULL));
+	fd = start_registered_creator(_metadata, self, &ra, &rb, len);
 	ASSERT_EQ(1, write(self->sock, "X", 1));
 	ASSERT_EQ(self->creator, waitpid(self->creator, &status, 0));
 	self->creator = 0;
