@@ -360,8 +360,7 @@ TEST_F_TIMEOUT(access, user_mode_only_kernel_fault_efault, 5)
 	ASSERT_EQ(0, uffd_wait_msg(fd, &msg, 2000));
 	EXPECT_EQ((uintptr_t)hole, msg.arg.pagefault.address);
 	ASSERT_EQ(0, uffd_zeropage_all(fd, hole, page, 0, NULL));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	close(pfd[0]);
 	close(pfd[1]);
 	close(fd);

@@ -266,8 +266,7 @@ TEST_F_TIMEOUT(api, api_twice_keeps_features, 5)
 	EXPECT_EQ(0, msg.arg.pagefault.feat.ptid);
 	ASSERT_EQ(0, uffd_zeropage_all(self->fd, self->mem, self->page, 0,
 				       NULL));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 }
 
 /* Wrong api number: EINVAL, reply zeroed, the fd still uninitialized. */
@@ -395,8 +394,7 @@ TEST_F_TIMEOUT(api, short_read, 5)
 	EXPECT_EQ((uintptr_t)self->mem, msg.arg.pagefault.address);
 	ASSERT_EQ(0, uffd_zeropage_all(self->fd, self->mem, self->page, 0,
 				       NULL));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	/* Queue empty again: a non-blocking read is EAGAIN. */
 	EXPECT_EQ(-EAGAIN, uffd_read_msg(self->fd, &msg));
 }
@@ -472,8 +470,7 @@ TEST_F_TIMEOUT(api, blocking_read_waits, 5)
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_EQ((uintptr_t)self->mem, msg.arg.pagefault.address);
 	ASSERT_EQ(0, uffd_zeropage_all(fd, self->mem, self->page, 0, NULL));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	close(fd);
 }
 

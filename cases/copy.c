@@ -50,8 +50,7 @@ TEST_F(copy, fault_round_trip)
 				  .src = (uintptr_t)self->src, .len = page };
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 	EXPECT_EQ((int64_t)page, c.copy);
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ((unsigned char)self->src[5], t.value);
 	EXPECT_EQ(-1, mem_check(dst, page, 7));
 }
@@ -96,8 +95,7 @@ TEST_F_TIMEOUT(copy, multi_page, 5)
 	fl_fault_on(_metadata, self->uffd, &t, fl_page(self, 2), 0);
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 	EXPECT_EQ((int64_t)self->mem.len, c.copy);
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ((unsigned char)self->src[2 * self->mem.page], t.value);
 	for (n = 0; n < NPAGES; n++)
 		EXPECT_TRUE(same_page(self, n, self->src)) {
@@ -177,8 +175,7 @@ TEST_F_TIMEOUT(copy, mode_wp, 5)
 
 	/* Unprotected neighbour: the write just happens. */
 	ASSERT_EQ(0, toucher_start(&t, p2, TOUCH_WRITE, v));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ(v, (unsigned char)p2[0]);
 	EXPECT_EQ(-ETIMEDOUT, uffd_wait_msg(self->uffd, &msg, 0));
 
@@ -190,8 +187,7 @@ TEST_F_TIMEOUT(copy, mode_wp, 5)
 	EXPECT_EQ(old, (unsigned char)p1[3]);
 
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p1, page, false));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ(v, (unsigned char)p1[3]);
 }
 
@@ -224,8 +220,7 @@ TEST_F_TIMEOUT(copy, partial_dst_present, 5)
 	       (long long)c.copy);
 	EXPECT_EQ(-EAGAIN, ret);
 	EXPECT_EQ((int64_t)page, c.copy);
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ((unsigned char)self->src[0], t.value);
 	EXPECT_TRUE(same_page(self, 0, self->src));
 	EXPECT_EQ(-1, mem_check(mem_page(&self->mem, 1), page, 11));

@@ -394,8 +394,7 @@ TEST_F_TIMEOUT(events, remap, 5)
 	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_EQ((uintptr_t)(to + page), msg.arg.pagefault.address);
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, 0));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ((unsigned char)self->src[page + 3], t.value);
 }
 

@@ -163,8 +163,7 @@ TEST_F_TIMEOUT(minor, read_fault_continue, 5)
 	mem_fill(self->mem.alias + page, page, SEED_B);
 	ASSERT_EQ(0, do_continue(self->uffd, p, page, 0, &mapped));
 	EXPECT_EQ((int64_t)page, mapped);
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_FALSE(self->t.got_sigbus);
 	EXPECT_EQ((unsigned char)self->mem.alias[page + 5], self->t.value);
 	EXPECT_EQ(-1, mem_check(p, page, SEED_B));
@@ -196,8 +195,7 @@ TEST_F_TIMEOUT(minor, write_fault_continue, 5)
 
 	ASSERT_EQ(0, do_continue(self->uffd, p, page, 0, &mapped));
 	EXPECT_EQ((int64_t)page, mapped);
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ(WVAL, (unsigned char)p[9]);
 	EXPECT_EQ(0, memcmp(p, a, 9));
 	EXPECT_EQ(0, memcmp(p + 10, a + 10, page - 10));
@@ -233,8 +231,7 @@ TEST_F_TIMEOUT(minor, continue_dontwake, 5)
 		TH_LOG("CONTINUE with DONTWAKE woke the reader");
 	}
 	ASSERT_EQ(0, uffd_wake_range(self->uffd, p, page));
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ((unsigned char)ref[3 * page + 4], self->t.value);
 }
 
@@ -282,16 +279,14 @@ TEST_F_TIMEOUT(minor, with_missing, 5)
 	fl_expect_fault(_metadata, self->uffd, hole, 0);
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 	EXPECT_EQ((int64_t)page, c.copy);
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_TRUE(pattern_at(hole, page, 3 * page));
 
 	ASSERT_EQ(0, toucher_start(&self->t, cached, TOUCH_READ, 0));
 	fl_expect_fault(_metadata, self->uffd, cached, UFFD_PAGEFAULT_FLAG_MINOR);
 	ASSERT_EQ(0, do_continue(self->uffd, cached, page, 0, &mapped));
 	EXPECT_EQ((int64_t)page, mapped);
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_TRUE(pattern_at(cached, page, page));
 	fl_expect_no_msg(_metadata, self->uffd);
 }
@@ -419,8 +414,7 @@ TEST_F_TIMEOUT(minor, continue_mode_wp, 5)
 	EXPECT_TRUE(pattern_at(p, page, page));
 
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ(WVAL, (unsigned char)p[3]);
 	if (mem_is_shared(variant->mem)) {
 		EXPECT_EQ(WVAL, (unsigned char)a[3]);
@@ -484,8 +478,7 @@ static void shmem_collapse(struct __test_metadata *_metadata,
 	fl_expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
 	ASSERT_EQ(0, do_continue(self->uffd, p, page, 0, &mapped));
 	EXPECT_EQ((int64_t)page, mapped);
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ((unsigned char)alias[3 * page + 1], self->t.value);
 	/* Only the continued page is mapped, not the whole huge page. */
 	EXPECT_EQ(0, vm_present(reg));
@@ -524,8 +517,7 @@ TEST_F_TIMEOUT(minor, collapse, 5)
 	ASSERT_EQ(0, do_continue(self->uffd, self->mem.addr, page, 0,
 				 &mapped));
 	EXPECT_EQ((int64_t)page, mapped);
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ((unsigned char)self->mem.alias[0], self->t.value);
 }
 

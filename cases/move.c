@@ -100,8 +100,7 @@ TEST_F_TIMEOUT(move, pages, 5)
 	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0), len, 0,
 			     &moved));
 	EXPECT_EQ((int64_t)len, moved);
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_FALSE(t.got_sigbus);
 	EXPECT_EQ((unsigned char)self->src[page + 9], t.value);
 	/* The destination holds what the source held, page for page. */
@@ -116,8 +115,7 @@ TEST_F_TIMEOUT(move, pages, 5)
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_EQ((uintptr_t)fl_page(self, 2), msg.arg.pagefault.address);
 	ASSERT_EQ(0, uffd_zeropage_all(self->uffd, fl_page(self, 2), page, 0, NULL));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_FALSE(t.got_sigbus);
 	EXPECT_EQ(0, t.value);
 }
@@ -141,8 +139,7 @@ TEST_F_TIMEOUT(move, dontwake, 5)
 	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, page));
 	EXPECT_TRUE(toucher_blocked(&t, 20));
 	ASSERT_EQ(0, uffd_wake_range(self->uffd, fl_page(self, HALF), page));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ((unsigned char)self->src[1], t.value);
 }
 

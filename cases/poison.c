@@ -179,8 +179,7 @@ TEST_F_TIMEOUT(poison, sigbus_neighbours, 5)
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_EQ((uintptr_t)hole, msg.arg.pagefault.address);
 	copy_page(_metadata, self, 3);
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_FALSE(self->t.got_sigbus);
 	EXPECT_EQ((unsigned char)ref[3 * page], self->t.value);
 
@@ -305,8 +304,7 @@ TEST_F_TIMEOUT(poison, wakes_with_sigbus, 5)
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	EXPECT_EQ((uintptr_t)p, msg.arg.pagefault.address);
 	expect_poison(_metadata, self->uffd, p, page, 0, 0, (int64_t)page);
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_TRUE(self->t.got_sigbus);
 }
 
@@ -324,8 +322,7 @@ TEST_F_TIMEOUT(poison, dontwake, 5)
 		      UFFDIO_POISON_MODE_DONTWAKE, 0, (int64_t)page);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	ASSERT_EQ(0, uffd_wake_range(self->uffd, p, page));
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_TRUE(self->t.got_sigbus);
 }
 

@@ -370,8 +370,7 @@ TEST_F_TIMEOUT(register, ebusy, 5)
 		ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 		EXPECT_EQ((int64_t)page, c.copy);
 	}
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ((unsigned char)self->src[0], t.value);
 	close(other);
 }
@@ -386,8 +385,7 @@ static void expect_no_fault(struct __test_metadata *_metadata, int fd,
 	/* Start from ~expect: only a completed read can produce @expect. */
 	ASSERT_EQ(0, toucher_start(&t, addr, TOUCH_READ,
 				   (unsigned char)~expect));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_FALSE(t.got_sigbus);
 	EXPECT_EQ(expect, t.value);
 	EXPECT_EQ(-ETIMEDOUT, uffd_wait_msg(fd, &msg, 0));
@@ -408,8 +406,7 @@ static void expect_fault(struct __test_metadata *_metadata, int fd,
 	EXPECT_EQ((uintptr_t)addr, msg.arg.pagefault.address);
 	ASSERT_EQ(0, uffd_copy(fd, &c));
 	EXPECT_EQ((int64_t)page, c.copy);
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ((unsigned char)src[0], t.value);
 }
 
@@ -497,8 +494,7 @@ TEST_F_TIMEOUT(register, reregister_mode, 5)
 		EXPECT_TRUE(toucher_blocked(&t, 20));
 		EXPECT_EQ(self->src[1], p1[1]);
 		EXPECT_EQ(0, uffd_wp_range(self->uffd, p1, page, false));
-		ASSERT_TRUE(toucher_wait(&t, 2000));
-		toucher_join(&t);
+		FL_TOUCHER_DONE(&t);
 		EXPECT_EQ(0x42, p1[1]);
 		EXPECT_EQ(-ENOENT, uffd_wp_range(self->uffd,
 						 mem_page(&self->mem, 2),
@@ -529,8 +525,7 @@ TEST_F_TIMEOUT(register, unregister_wakes, 5)
 	ASSERT_TRUE(toucher_blocked(&t, 20));
 	ASSERT_EQ(0, uffd_unregister_range(self->uffd, self->mem.addr,
 					   self->mem.len));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_FALSE(t.got_sigbus);
 	EXPECT_EQ(0, t.value);
 	EXPECT_EQ(-1, mem_check_zero(p1, self->mem.page));

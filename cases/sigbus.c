@@ -82,8 +82,7 @@ TEST_F_TIMEOUT(sigbus, thread_not_blocked, 5)
 
 	SIGBUS_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
 	ASSERT_EQ(0, toucher_start(&t, fl_page(self, 3), TOUCH_READ, 0));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_TRUE(t.got_sigbus);
 	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }

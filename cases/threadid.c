@@ -89,8 +89,7 @@ static void run_probes(struct __test_metadata *_metadata,
 		};
 
 		ASSERT_EQ(0, uffd_copy(self->uffd, &c));
-		ASSERT_TRUE(toucher_wait(&p[i].t, 2000));
-		toucher_join(&p[i].t);
+		FL_TOUCHER_DONE(&p[i].t);
 	}
 }
 
@@ -220,8 +219,7 @@ TEST_F_TIMEOUT(threadid, ptid_wp, 5)
 	EXPECT_EQ((uintptr_t)p1, msg.arg.pagefault.address);
 	EXPECT_EQ((uint32_t)t.tid, msg.arg.pagefault.feat.ptid);
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p1, page, false));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ(0x11, p1[40]);
 }
 

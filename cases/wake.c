@@ -60,8 +60,7 @@ static void expect_done(struct __test_metadata *_metadata,
 			FIXTURE_DATA(wake) *self, struct toucher *t, size_t n,
 			size_t off)
 {
-	ASSERT_TRUE(toucher_wait(t, 2000));
-	toucher_join(t);
+	FL_TOUCHER_DONE(t);
 	EXPECT_FALSE(t->got_sigbus);
 	EXPECT_EQ((unsigned char)self->src[n * self->mem.page + off],
 		  t->value);
@@ -113,8 +112,7 @@ TEST_F_TIMEOUT(wake, zeropage_dontwake, 5)
 	EXPECT_EQ((int64_t)page, z.zeropage);
 	EXPECT_TRUE(toucher_blocked(&t, BLOCKED_MS));
 	ASSERT_EQ(0, wake_pages(self, 2, 1));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ(0, t.value);
 }
 

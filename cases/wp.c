@@ -147,8 +147,7 @@ TEST_F_TIMEOUT(wp, fault_blocks_until_unprotect, 5)
 
 	/* Unprotect only the faulting page: that alone resolves the fault. */
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ(WVAL, (unsigned char)p[5]);
 	if (mem_is_shared(variant->mem))
 		EXPECT_EQ(WVAL, (unsigned char)self->mem.alias[page + 5]);
@@ -183,8 +182,7 @@ TEST_F_TIMEOUT(wp, unprotect_dontwake, 5)
 	expect_old_bytes(_metadata, &self->mem);
 
 	ASSERT_EQ(0, uffd_wake_range(self->uffd, p, page));
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ(WVAL, (unsigned char)*p);
 }
 
@@ -274,8 +272,7 @@ static void expect_unpopulated_trap(struct __test_metadata *_metadata,
 	if (mem_is_shared(self->mem.type))
 		EXPECT_EQ(-1, mem_check_zero(self->mem.alias + 3 * page, page));
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ(WVAL, (unsigned char)p[7]);
 	EXPECT_EQ(-1, mem_check_zero(p, 7));
 	EXPECT_EQ(-1, mem_check_zero(p + 8, page - 8));
@@ -403,8 +400,7 @@ TEST_F_TIMEOUT(wp, zap_keeps_protection, 5)
 	if (mem_is_shared(variant->mem))
 		EXPECT_TRUE(pattern_at(self->mem.alias + page, page, page));
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ(WVAL, (unsigned char)p[5]);
 	if (mem_is_shared(variant->mem)) {
 		/* The page cache kept the data the zap took off our pte. */
@@ -607,8 +603,7 @@ static void fork_check(struct __test_metadata *_metadata,
 		fl_expect_fault(_metadata, self->uffd, f.page, FL_WP_WRITE_FAULT);
 		ASSERT_EQ(0, uffd_wp_range(self->uffd, f.page, self->mem.page,
 					   false));
-		ASSERT_TRUE(toucher_wait(&self->t, 2000));
-		toucher_join(&self->t);
+		FL_TOUCHER_DONE(&self->t);
 		EXPECT_EQ(WVAL, (unsigned char)*f.page);
 	}
 }

@@ -77,15 +77,13 @@ TEST_F_TIMEOUT(zeropage, fault_round_trip, 5)
 		EXPECT_TRUE(toucher_blocked(&t, 20));
 		fl_expect_hole(_metadata, self->uffd, &self->mem, self->src,
 			       1);
-		ASSERT_TRUE(toucher_wait(&t, 2000));
-		toucher_join(&t);
+		FL_TOUCHER_DONE(&t);
 		EXPECT_EQ((unsigned char)self->src[page + 17], t.value);
 		return;
 	}
 	ASSERT_EQ(0, ret);
 	EXPECT_EQ((int64_t)page, out);
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ(0, t.value);
 	EXPECT_EQ(-1, mem_check_zero(mem_page(&self->mem, 1), page));
 	EXPECT_EQ(-ETIMEDOUT, uffd_wait_msg(self->uffd, &msg, 0));
@@ -112,8 +110,7 @@ TEST_F_TIMEOUT(zeropage, multi_page, 5)
 	EXPECT_EQ(-1, mem_check_zero(self->mem.addr, self->mem.len));
 
 	ASSERT_EQ(0, toucher_start(&t, p2 + 100, TOUCH_WRITE, 0x42));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ(0x42, p2[100]);
 	p2[100] = 0;
 	EXPECT_EQ(-1, mem_check_zero(self->mem.addr, self->mem.len));
@@ -184,8 +181,7 @@ TEST_F_TIMEOUT(zeropage, partial, 5)
 	       strerror(-ret), (long long)out);
 	EXPECT_EQ(-EAGAIN, ret);
 	EXPECT_EQ((int64_t)page, out);
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ(0, t.value);
 	EXPECT_EQ(-1, mem_check_zero(self->mem.addr, page));
 	EXPECT_EQ(-1, mem_check(p1, page, 5));

@@ -314,6 +314,12 @@ static inline void fl_expect_hole(struct __test_metadata *_metadata, int uffd,
 	EXPECT_EQ((int64_t)m->page, c.copy);
 }
 
+/* The access of toucher @t completes within 2 s (it was woken); join it. */
+#define FL_TOUCHER_DONE(t) do {						\
+	ASSERT_TRUE(toucher_wait((t), 2000));				\
+	toucher_join(t);						\
+} while (0)
+
 /* Close *@fd when it is open, and mark it closed. */
 static inline void fl_close(int *fd)
 {
