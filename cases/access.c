@@ -35,6 +35,8 @@ FIXTURE(access) {
 	char node[96];
 	pid_t creator;
 	int sock;
+	int ufd;	/* the creator's uffd, received here */
+	char *src;	/* one page of SEED pattern to COPY from */
 };
 
 FIXTURE_SETUP(access)
@@ -42,6 +44,7 @@ FIXTURE_SETUP(access)
 	self->tmpdir[0] = self->node[0] = 0;
 	self->creator = 0;
 	self->sock = -1;
+	self->ufd = -1;
 }
 
 FIXTURE_TEARDOWN(access)
@@ -53,12 +56,10 @@ FIXTURE_TEARDOWN(access)
 		unlink(self->node);
 	if (self->tmpdir[0])
 		rmdir(self->tmpdir);
-	if (self->sock >= 0)
-		close(self->sock);
-	if (self->creator > 0) {
-		kill(self->creator, SIGKILL);
-		waitpid(self->creator, NULL, 0);
-	}
+	fl_close(&self->ufd);
+	fl_close(&self->sock);
+	fl_reap(&self->creator);
+	free(self->src);
 }
 
 /* ------------------------------------------------------------ probes */
@@ -676,16 +677,20 @@ static int start_creator(struct __test_metadata *_metadata,
 	return fd;
 }
 
-/* start_creator(), then REGISTER the creator's RA (MISSING) through it. */
+/*
+ * start_creator(), then REGISTER the creator's RA (MISSING) through its
+ * uffd; self->ufd and a page of pattern in self->src are closed and freed
+ * at teardown.
+ */
 static int start_registered_creator(struct __test_metadata *_metadata,
 				    FIXTURE_DATA(access) *self, char **ra,
 				    char **rb, size_t len)
 {
-	int fd = start_creator(_metadata, self, ra, rb, len);
-
-	ASSERT_EQ(0, uffd_register_range(fd, *ra, len,
+	self->ufd = start_creator(_metadata, self, ra, rb, len);
+	self->src = FL_PATTERN((size_t)sysconf(_SC_PAGESIZE), SEED);
+	ASSERT_EQ(0, uffd_register_range(self->ufd, *ra, len,
 					 UFFDIO_REGISTER_MODE_MISSING, NULL));
-	return fd;
+	return self->ufd;
 }
 
 /*
@@ -699,7 +704,7 @@ TEST_F_TIMEOUT(access, scm_rights_operates_on_creator_mm, 10)
 	struct uffdio_copy c;
 	struct uffd_msg msg;
 	struct toucher t;
-	char *ra, *rb, *src;
+	char *ra, *rb;
 	unsigned char v;
 	int fd;
 
@@ -724,11 +729,8 @@ TEST_F_TIMEOUT(access, scm_rights_operates_on_creator_mm, 10)
 	ASSERT_EQ(0, uffd_wait_msg(fd, &msg, 3000));
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_EQ((uintptr_t)ra, msg.arg.pagefault.address);
-	src = malloc(page);
-	ASSERT_NE(NULL, src);
-	mem_fill(src, page, SEED);
 	c = (struct uffdio_copy){ .dst = (uintptr_t)ra,
-				  .src = (uintptr_t)src, .len = page };
+				  .src = (uintptr_t)self->src, .len = page };
 	ASSERT_EQ(0, uffd_copy(fd, &c));
 	EXPECT_EQ((int64_t)page, c.copy);
 	{
@@ -739,8 +741,6 @@ TEST_F_TIMEOUT(access, scm_rights_operates_on_creator_mm, 10)
 		ASSERT_EQ(1, read(self->sock, &ans, 1));
 		EXPECT_EQ('Y', ans) TH_LOG("the creator read other bytes");
 	}
-	free(src);
-	close(fd);
 }
 
 /* After the creator exits, the fd's operations fail (ESRCH for fills). */
@@ -750,7 +750,7 @@ TEST_F_TIMEOUT(access, scm_rights_after_creator_exit, 10)
 	struct uffdio_copy c;
 	struct uffdio_zeropage z;
 	struct uffd_msg msg;
-	char *ra, *rb, *src;
+	char *ra, *rb;
 	int fd, status, reg, unreg, wake, rd;
 
 	fd = start_registered_creator(_metadata, self, &ra, &rb, len);
@@ -759,10 +759,9 @@ TEST_F_TIMEOUT(access, scm_rights_after_creator_exit, 10)
 	self->creator = 0;
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
-	src = calloc(1, page);
-	ASSERT_NE(NULL, src);
-	c = (struct uffdio_copy){ .dst = (uintptr_t)ra, .src = (uintptr_t)src,
-				  .len = page, .copy = SENTINEL_COPY };
+	c = (struct uffdio_copy){ .dst = (uintptr_t)ra,
+				  .src = (uintptr_t)self->src, .len = page,
+				  .copy = SENTINEL_COPY };
 	EXPECT_EQ(-ESRCH, uffd_copy(fd, &c));
 	EXPECT_EQ(SENTINEL_COPY, c.copy);
 	z = (struct uffdio_zeropage){ .range = { (uintptr_t)ra, page },
@@ -782,8 +781,6 @@ TEST_F_TIMEOUT(access, scm_rights_after_creator_exit, 10)
 	/* No address space any more: nothing may be registered. */
 	EXPECT_NE(0, reg);
 	EXPECT_NE(0, unreg);
-	free(src);
-	close(fd);
 }
 
 int main(int argc, char **argv)
