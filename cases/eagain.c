@@ -90,9 +90,12 @@ static void release(struct __test_metadata *_metadata,
  * we set it). Report which; anything else claims work that was not done.
  */
 static void check_field(struct __test_metadata *_metadata, unsigned int ioctl,
-			const char *event, enum mem_type type, int64_t field)
+			__u8 event_code, enum mem_type type, int64_t field)
 {
 	const char *op = uffd_ioctl_name(ioctl);
+	const char *event = event_code == UFFD_EVENT_REMOVE ? "REMOVE" :
+			    event_code == UFFD_EVENT_REMAP ? "REMAP" :
+			    event_code == UFFD_EVENT_UNMAP ? "UNMAP" : "FORK";
 
 	ksft_print_msg("finding: UFFDIO_%s on %s while a %s event is unread: EAGAIN, output field %lld (%s)\n",
 		       op, mem_type_name(type), event, (long long)field,
@@ -106,27 +109,26 @@ static void check_field(struct __test_metadata *_metadata, unsigned int ioctl,
 }
 
 /*
- * With a REMOVE event held, @ioctl over [@dst, @dst+@len) is refused with
+ * While @event is unread, @ioctl over [@dst, @dst+@len) is refused with
  * EAGAIN (its output field checked) and maps nothing there; once the event
  * is read, the same call does the whole range.
  */
-static void refused_while_held(struct __test_metadata *_metadata,
+static void refused_until_read(struct __test_metadata *_metadata,
 			       FIXTURE_DATA(eagain) *self,
 			       const FIXTURE_VARIANT(eagain) *variant,
-			       unsigned int ioctl, char *dst, const char *src,
-			       size_t len)
+			       __u8 event, unsigned int ioctl, char *dst,
+			       const char *src, size_t len)
 {
 	int64_t out = 0;
 
-	hold_remove(_metadata, self);
 	EXPECT_EQ(-EAGAIN, uffd_range_ioctl(ioctl, self->uffd, dst, src, len,
 					    0, &out));
-	check_field(_metadata, ioctl, "REMOVE", variant->mem, out);
+	check_field(_metadata, ioctl, event, variant->mem, out);
 	EXPECT_EQ(0, vm_present_count(dst, len));
 	/* A refused MOVE left its source (filled from self->src) alone. */
 	if (ioctl == _UFFDIO_MOVE)
 		EXPECT_EQ(0, memcmp(src, self->src, len));
-	release(_metadata, self, UFFD_EVENT_REMOVE);
+	release(_metadata, self, event);
 
 	out = 0;
 	ASSERT_EQ(0, uffd_range_ioctl(ioctl, self->uffd, dst, src, len, 0,
@@ -140,8 +142,9 @@ TEST_F_TIMEOUT(eagain, copy, 5)
 
 	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMOVE,
 			 UFFDIO_REGISTER_MODE_MISSING);
-	refused_while_held(_metadata, self, variant, _UFFDIO_COPY,
-			   fl_page(self, 1), self->src, len);
+	hold_remove(_metadata, self);
+	refused_until_read(_metadata, self, variant, UFFD_EVENT_REMOVE,
+			   _UFFDIO_COPY, fl_page(self, 1), self->src, len);
 	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, len));
 }
 
@@ -159,8 +162,9 @@ TEST_F_TIMEOUT(eagain, zeropage, 5)
 		EXPECT_EQ(0, vm_present_count(fl_page(self, 1), len));
 		return;
 	}
-	refused_while_held(_metadata, self, variant, _UFFDIO_ZEROPAGE,
-			   fl_page(self, 1), NULL, len);
+	hold_remove(_metadata, self);
+	refused_until_read(_metadata, self, variant, UFFD_EVENT_REMOVE,
+			   _UFFDIO_ZEROPAGE, fl_page(self, 1), NULL, len);
 	EXPECT_EQ(-1, mem_check_zero(fl_page(self, 1), len));
 }
 
@@ -199,8 +203,9 @@ TEST_F_TIMEOUT(eagain, continue, 5)
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_CONTINUE);
 	/* The page cache has the data; our mapping does not map it yet. */
 	memcpy(self->mem.alias + self->page, self->src, len);
-	refused_while_held(_metadata, self, variant, _UFFDIO_CONTINUE,
-			   fl_page(self, 1), NULL, len);
+	hold_remove(_metadata, self);
+	refused_until_read(_metadata, self, variant, UFFD_EVENT_REMOVE,
+			   _UFFDIO_CONTINUE, fl_page(self, 1), NULL, len);
 	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, len));
 }
 
@@ -213,8 +218,9 @@ TEST_F_TIMEOUT(eagain, poison, 5)
 			 UFFDIO_REGISTER_MODE_MISSING);
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_POISON);
 	/* Had the refused call poisoned anything, the second would be EEXIST. */
-	refused_while_held(_metadata, self, variant, _UFFDIO_POISON,
-			   fl_page(self, 1), NULL, len);
+	hold_remove(_metadata, self);
+	refused_until_read(_metadata, self, variant, UFFD_EVENT_REMOVE,
+			   _UFFDIO_POISON, fl_page(self, 1), NULL, len);
 	EXPECT_EQ(1, sigbus_probe(fl_page(self, 2), TOUCH_READ, &v));
 }
 
@@ -237,8 +243,9 @@ TEST_F_TIMEOUT(eagain, move, 5)
 		return;
 	}
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_MOVE);
-	refused_while_held(_metadata, self, variant, _UFFDIO_MOVE,
-			   fl_page(self, 1), fl_page(self, 3), page);
+	hold_remove(_metadata, self);
+	refused_until_read(_metadata, self, variant, UFFD_EVENT_REMOVE,
+			   _UFFDIO_MOVE, fl_page(self, 1), fl_page(self, 3), page);
 	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, page));
 	EXPECT_EQ(0, vm_present(fl_page(self, 3)));
 }
@@ -250,7 +257,6 @@ TEST_F_TIMEOUT(eagain, move, 5)
 TEST_F_TIMEOUT(eagain, copy_during_remap, 5)
 {
 	size_t len = self->mem.len, page = self->page;
-	struct uffdio_copy c = { .src = (uintptr_t)self->src, .len = page };
 	char *to;
 
 	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMAP,
@@ -261,15 +267,8 @@ TEST_F_TIMEOUT(eagain, copy_during_remap, 5)
 	ASSERT_EQ(0, bg_start(&self->bg, bg_mremap_fixed, &self->bg_args));
 	ASSERT_EQ(1, held_or_skip(_metadata, self, "mremap"));
 	self->mem.addr = to;
-	c.dst = (uintptr_t)fl_page(self, 1);
-	EXPECT_EQ(-EAGAIN, uffd_copy(self->uffd, &c));
-	check_field(_metadata, _UFFDIO_COPY, "REMAP", variant->mem, c.copy);
-	EXPECT_EQ(0, vm_present(fl_page(self, 1)));
-	release(_metadata, self, UFFD_EVENT_REMAP);
-
-	c.copy = 0;
-	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
-	EXPECT_EQ((int64_t)page, c.copy);
+	refused_until_read(_metadata, self, variant, UFFD_EVENT_REMAP,
+			   _UFFDIO_COPY, fl_page(self, 1), self->src, page);
 	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, page));
 }
 
@@ -277,22 +276,15 @@ TEST_F_TIMEOUT(eagain, copy_during_remap, 5)
 TEST_F_TIMEOUT(eagain, copy_during_unmap, 5)
 {
 	size_t page = self->page;
-	struct uffdio_copy c = { .dst = (uintptr_t)fl_page(self, 1),
-				 .src = (uintptr_t)self->src, .len = page };
 
 	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_UNMAP,
 			 UFFDIO_REGISTER_MODE_MISSING);
-	self->bg_args = (struct bg_mm_args){ .addr = fl_page(self, 3), .len = page };
+	self->bg_args = (struct bg_mm_args){ .addr = fl_page(self, 3),
+					     .len = page };
 	ASSERT_EQ(0, bg_start(&self->bg, bg_munmap, &self->bg_args));
 	ASSERT_EQ(1, bg_held_by_event(&self->bg, self->uffd, 2000, HELD_MS));
-	EXPECT_EQ(-EAGAIN, uffd_copy(self->uffd, &c));
-	check_field(_metadata, _UFFDIO_COPY, "UNMAP", variant->mem, c.copy);
-	EXPECT_EQ(0, vm_present(fl_page(self, 1)));
-	release(_metadata, self, UFFD_EVENT_UNMAP);
-
-	c.copy = 0;
-	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
-	EXPECT_EQ((int64_t)page, c.copy);
+	refused_until_read(_metadata, self, variant, UFFD_EVENT_UNMAP,
+			   _UFFDIO_COPY, fl_page(self, 1), self->src, page);
 	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, page));
 }
 
@@ -334,7 +326,8 @@ TEST_F_TIMEOUT(eagain, copy_during_fork, 5)
 
 	ASSERT_EQ(1, held);
 	EXPECT_EQ(-EAGAIN, ret);
-	check_field(_metadata, _UFFDIO_COPY, "FORK", variant->mem, c.copy);
+	check_field(_metadata, _UFFDIO_COPY, UFFD_EVENT_FORK, variant->mem,
+		    c.copy);
 	EXPECT_EQ(0, present);
 	ASSERT_EQ(UFFD_EVENT_FORK, msg.event);
 	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 2000));
