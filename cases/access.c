@@ -37,6 +37,8 @@ FIXTURE(access) {
 	int sock;
 	int ufd;	/* the creator's uffd, received here */
 	char *src;	/* one page of SEED pattern to COPY from */
+	char *ra, *rb;	/* mapped only in the creator / only here */
+	size_t len;	/* of each */
 };
 
 FIXTURE_SETUP(access)
@@ -678,17 +680,18 @@ static int start_creator(struct __test_metadata *_metadata,
 }
 
 /*
- * start_creator(), then REGISTER the creator's RA (MISSING) through its
- * uffd; self->ufd and a page of pattern in self->src are closed and freed
- * at teardown.
+ * start_creator() with NPAGES pages each for RA and RB, then REGISTER the
+ * creator's RA (MISSING) through its uffd; self->ufd and a page of
+ * pattern in self->src are closed and freed at teardown.
  */
 static int start_registered_creator(struct __test_metadata *_metadata,
-				    FIXTURE_DATA(access) *self, char **ra,
-				    char **rb, size_t len)
+				    FIXTURE_DATA(access) *self)
 {
-	self->ufd = start_creator(_metadata, self, ra, rb, len);
+	self->len = NPAGES * (size_t)sysconf(_SC_PAGESIZE);
+	self->ufd = start_creator(_metadata, self, &self->ra, &self->rb,
+				  self->len);
 	self->src = FL_PATTERN((size_t)sysconf(_SC_PAGESIZE), SEED);
-	ASSERT_EQ(0, uffd_register_range(self->ufd, *ra, len,
+	ASSERT_EQ(0, uffd_register_range(self->ufd, self->ra, self->len,
 					 UFFDIO_REGISTER_MODE_MISSING, NULL));
 	return self->ufd;
 }
@@ -700,16 +703,15 @@ static int start_registered_creator(struct __test_metadata *_metadata,
  */
 TEST_F_TIMEOUT(access, scm_rights_operates_on_creator_mm, 10)
 {
-	size_t page = sysconf(_SC_PAGESIZE), len = NPAGES * page;
+	/* RA exists only in the creator: registering it works. */
+	int fd = start_registered_creator(_metadata, self);
+	size_t page = sysconf(_SC_PAGESIZE), len = self->len;
+	char *ra = self->ra, *rb = self->rb;
 	struct uffdio_copy c;
 	struct uffd_msg msg;
 	struct toucher t;
-	char *ra, *rb;
 	unsigned char v;
-	int fd;
 
-	/* RA exists only in the creator: registering it works. */
-	fd = start_registered_creator(_metadata, self, &ra, &rb, len);
 	v = 0;
 	EXPECT_EQ(-1, mincore(ra, page, &v)) TH_LOG("RA is mapped here too");
 	EXPECT_EQ(ENOMEM, errno);
@@ -746,14 +748,14 @@ TEST_F_TIMEOUT(access, scm_rights_operates_on_creator_mm, 10)
 /* After the creator exits, the fd's operations fail (ESRCH for fills). */
 TEST_F_TIMEOUT(access, scm_rights_after_creator_exit, 10)
 {
-	size_t page = sysconf(_SC_PAGESIZE), len = NPAGES * page;
+	int fd = start_registered_creator(_metadata, self);
+	size_t page = sysconf(_SC_PAGESIZE), len = self->len;
+	char *ra = self->ra;
 	struct uffdio_copy c;
 	struct uffdio_zeropage z;
 	struct uffd_msg msg;
-	char *ra, *rb;
-	int fd, status, reg, unreg, wake, rd;
+	int status, reg, unreg, wake, rd;
 
-	fd = start_registered_creator(_metadata, self, &ra, &rb, len);
 	ASSERT_EQ(1, write(self->sock, "X", 1));
 	ASSERT_EQ(self->creator, waitpid(self->creator, &status, 0));
 	self->creator = 0;
