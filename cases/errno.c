@@ -527,63 +527,27 @@ static int issue(int fd, enum op op, uint64_t dst, uint64_t src, uint64_t len,
 		 uint64_t mode, int64_t *out)
 {
 	struct uffdio_range range = { dst, len };
+	struct uffdio_register reg = { range, mode, SENTINEL };
+	struct uffdio_writeprotect wp = { range, mode };
 	int ret;
 
 	*out = SENTINEL;
 	switch (op) {
-	case OP_REGISTER: {
-		struct uffdio_register a = { range, mode, SENTINEL };
-
-		ret = uffd_register(fd, &a);
-		*out = (int64_t)a.ioctls;
+	case OP_REGISTER:
+		ret = uffd_register(fd, &reg);
+		*out = (int64_t)reg.ioctls;
 		return ret;
-	}
 	case OP_UNREGISTER:
 		return uffd_unregister(fd, &range);
 	case OP_WAKE:
 		return uffd_wake(fd, &range);
-	case OP_COPY: {
-		struct uffdio_copy a = { dst, src, len, mode, SENTINEL };
-
-		ret = uffd_copy(fd, &a);
-		*out = a.copy;
-		return ret;
+	case OP_WP:
+		return uffd_writeprotect(fd, &wp);
+	default:
+		/* The range ioctls with an output field. */
+		return uffd_range_ioctl(op, fd, (void *)(uintptr_t)dst,
+					(void *)(uintptr_t)src, len, mode, out);
 	}
-	case OP_ZEROPAGE: {
-		struct uffdio_zeropage a = { range, mode, SENTINEL };
-
-		ret = uffd_zeropage(fd, &a);
-		*out = a.zeropage;
-		return ret;
-	}
-	case OP_WP: {
-		struct uffdio_writeprotect a = { range, mode };
-
-		return uffd_writeprotect(fd, &a);
-	}
-	case OP_CONTINUE: {
-		struct uffdio_continue a = { range, mode, SENTINEL };
-
-		ret = uffd_continue(fd, &a);
-		*out = a.mapped;
-		return ret;
-	}
-	case OP_POISON: {
-		struct uffdio_poison a = { range, mode, SENTINEL };
-
-		ret = uffd_poison(fd, &a);
-		*out = a.updated;
-		return ret;
-	}
-	case OP_MOVE: {
-		struct uffdio_move a = { dst, src, len, mode, SENTINEL };
-
-		ret = uffd_move(fd, &a);
-		*out = a.move;
-		return ret;
-	}
-	}
-	return -ENOTTY;
 }
 
 static bool out_matches(int64_t want, int64_t got, uint64_t len)

@@ -64,6 +64,7 @@ static bool kernel_reports(uint64_t f)
 static int do_continue(int fd, void *addr, size_t len, uint64_t mode,
 		       int64_t *mapped)
 {
+	*mapped = 0;
 	return uffd_range_ioctl(_UFFDIO_CONTINUE, fd, addr, NULL, len, mode,
 				mapped);
 }

@@ -45,6 +45,7 @@ FIXTURE_TEARDOWN(move)
 static int do_move(int uffd, void *dst, void *src, size_t len, uint64_t mode,
 		   int64_t *moved)
 {
+	*moved = 0;
 	return uffd_range_ioctl(_UFFDIO_MOVE, uffd, dst, src, len, mode, moved);
 }
 

@@ -67,6 +67,7 @@ static void poison_open(struct __test_metadata *_metadata,
 static int do_poison(int fd, void *addr, size_t len, uint64_t mode,
 		     int64_t *updated)
 {
+	*updated = 0;
 	return uffd_range_ioctl(_UFFDIO_POISON, fd, addr, NULL, len, mode,
 				updated);
 }

@@ -34,6 +34,7 @@ FIXTURE_TEARDOWN(zeropage)
 static int zeropage(FIXTURE_DATA(zeropage) *self, size_t first, size_t n,
 		    int64_t *out)
 {
+	*out = 0;
 	return uffd_range_ioctl(_UFFDIO_ZEROPAGE, self->uffd,
 				fl_page(self, first), NULL,
 				n * self->mem.page, 0, out);

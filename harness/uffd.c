@@ -223,8 +223,9 @@ static const struct {
 int uffd_range_ioctl(unsigned int ioctl, int fd, void *dst, const void *src,
 		     size_t len, uint64_t mode, int64_t *out)
 {
-	struct arg_from_src a = { (uintptr_t)dst, (uintptr_t)src, len, mode, 0 };
-	struct arg_in_place b = { (uintptr_t)dst, len, mode, 0 };
+	struct arg_from_src a = { (uintptr_t)dst, (uintptr_t)src, len, mode,
+				  *out };
+	struct arg_in_place b = { (uintptr_t)dst, len, mode, *out };
 	size_t i;
 	int ret;
 

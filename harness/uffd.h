@@ -51,8 +51,10 @@ int uffd_move(int fd, struct uffdio_move *move);
 
 /*
  * The range ioctl @ioctl (_UFFDIO_COPY, _ZEROPAGE, _CONTINUE, _POISON or
- * _MOVE) over [@dst, @dst+@len) (from @src for COPY and MOVE) in @mode;
- * *@out gets its output field. 0 or -errno (-EINVAL for another @ioctl).
+ * _MOVE) over [@dst, @dst+@len) (from @src for COPY and MOVE) in @mode.
+ * The output field starts as *@out (0, or a sentinel that shows whether
+ * the kernel wrote it) and ends up in *@out. 0 or -errno (-EINVAL for
+ * another @ioctl).
  */
 int uffd_range_ioctl(unsigned int ioctl, int fd, void *dst, const void *src,
 		     size_t len, uint64_t mode, int64_t *out);
