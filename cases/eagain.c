@@ -80,8 +80,7 @@ static void release(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	ASSERT_EQ(event, msg.event);
 	/* mmap_changing drops when the caller resumes, not at the read. */
-	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 2000));
-	fl_thread_join(&self->bg.th);
+	FL_THREAD_DONE(&self->bg.th);
 	ASSERT_EQ(0, self->bg.ret);
 }
 
@@ -330,8 +329,7 @@ TEST_F_TIMEOUT(eagain, copy_during_fork, 5)
 		    c.copy);
 	EXPECT_EQ(0, present);
 	ASSERT_EQ(UFFD_EVENT_FORK, msg.event);
-	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 2000));
-	fl_thread_join(&self->bg.th);
+	FL_THREAD_DONE(&self->bg.th);
 	ASSERT_GT(self->bg.ret, 0);
 	EXPECT_EQ(self->bg.ret, waitpid((pid_t)self->bg.ret, &status, 0));
 	EXPECT_EQ(0, status);

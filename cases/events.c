@@ -46,6 +46,24 @@ FIXTURE_TEARDOWN(events)
 	FL_CASE_TEARDOWN();
 }
 
+/*
+ * The held call's event: @event (REMOVE or UNMAP) for pages [@first,
+ * @end) of the area; once it is read, the call returns 0.
+ */
+static void expect_range_event(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(events) *self, __u8 event,
+			       size_t first, size_t end)
+{
+	struct uffd_msg msg;
+
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	ASSERT_EQ(event, msg.event);
+	EXPECT_EQ((uintptr_t)fl_page(self, first), msg.arg.remove.start);
+	EXPECT_EQ((uintptr_t)fl_page(self, end), msg.arg.remove.end);
+	FL_THREAD_DONE(&self->bg.th);
+	ASSERT_EQ(0, self->bg.ret);
+}
+
 /* Wait for @pid to exit within @ms; its exit status, or -1. */
 static int wait_child(pid_t pid, int ms)
 {
@@ -225,8 +243,7 @@ static void fork_event(struct __test_metadata *_metadata,
 	ASSERT_EQ(UFFD_EVENT_FORK, msg.event);
 	self->child_ufd = (int)msg.arg.fork.ufd;
 	ASSERT_GE(self->child_ufd, 0);
-	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 2000));
-	fl_thread_join(&self->bg.th);
+	FL_THREAD_DONE(&self->bg.th);
 	ASSERT_GT(self->bg.ret, 0);
 	self->child = (pid_t)self->bg.ret;
 
@@ -382,8 +399,7 @@ TEST_F_TIMEOUT(events, remap, 5)
 	EXPECT_EQ((uintptr_t)self->mem.addr, msg.arg.remap.from);
 	EXPECT_EQ((uintptr_t)to, msg.arg.remap.to);
 	EXPECT_EQ(len, msg.arg.remap.len);
-	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 2000));
-	fl_thread_join(&self->bg.th);
+	FL_THREAD_DONE(&self->bg.th);
 	ASSERT_EQ(0, self->bg.ret);
 	ASSERT_EQ(to, a.result);
 	self->mem.addr = to;
@@ -468,7 +484,6 @@ static void remove_event(struct __test_metadata *_metadata,
 	size_t page = self->page;
 	struct bg_mm_args a = { .addr = fl_page(self, 1), .len = 2 * page,
 				.advice = advice };
-	struct uffd_msg msg;
 
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, 0));
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 2, 0));
@@ -480,13 +495,7 @@ static void remove_event(struct __test_metadata *_metadata,
 	}
 	EXPECT_EQ(2 * (page / getpagesize()),
 		  vm_present_count(fl_page(self, 1), 2 * page));
-	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
-	ASSERT_EQ(UFFD_EVENT_REMOVE, msg.event);
-	EXPECT_EQ((uintptr_t)fl_page(self, 1), msg.arg.remove.start);
-	EXPECT_EQ((uintptr_t)fl_page(self, 3), msg.arg.remove.end);
-	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 2000));
-	fl_thread_join(&self->bg.th);
-	ASSERT_EQ(0, self->bg.ret);
+	expect_range_event(_metadata, self, UFFD_EVENT_REMOVE, 1, 3);
 	EXPECT_EQ(0, vm_present_count(fl_page(self, 1), 2 * page));
 }
 
@@ -545,7 +554,6 @@ TEST_F_TIMEOUT(events, unmap, 5)
 	size_t page = self->page;
 	struct bg_mm_args a = { .addr = fl_page(self, 1), .len = 2 * page };
 	unsigned char vec[1];
-	struct uffd_msg msg;
 
 	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_UNMAP,
 			 UFFDIO_REGISTER_MODE_MISSING);
@@ -553,13 +561,7 @@ TEST_F_TIMEOUT(events, unmap, 5)
 	EXPECT_EQ(1, held_by_event(&self->bg, self->uffd)) {
 		TH_LOG("munmap() not held by the unread UNMAP event");
 	}
-	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
-	ASSERT_EQ(UFFD_EVENT_UNMAP, msg.event);
-	EXPECT_EQ((uintptr_t)fl_page(self, 1), msg.arg.remove.start);
-	EXPECT_EQ((uintptr_t)fl_page(self, 3), msg.arg.remove.end);
-	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 2000));
-	fl_thread_join(&self->bg.th);
-	ASSERT_EQ(0, self->bg.ret);
+	expect_range_event(_metadata, self, UFFD_EVENT_UNMAP, 1, 3);
 	/* The range is really gone; its neighbours are not. */
 	EXPECT_EQ(-1, mincore(fl_page(self, 1), getpagesize(), vec));
 	EXPECT_EQ(ENOMEM, errno);

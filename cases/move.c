@@ -364,8 +364,7 @@ TEST_F_TIMEOUT(move, cross_mm_einval, 5)
 	ASSERT_EQ(0, bg_start(&bg, bg_fork_pause, NULL));
 	if (uffd_wait_msg(fd, &msg, 2000) == 0 && msg.event == UFFD_EVENT_FORK)
 		child_fd = (int)msg.arg.fork.ufd;
-	ASSERT_TRUE(fl_thread_wait(&bg.th, 2000));
-	fl_thread_join(&bg.th);
+	FL_THREAD_DONE(&bg.th);
 	pid = (pid_t)bg.ret;
 	ASSERT_GT(pid, 0);
 	if (child_fd >= 0)

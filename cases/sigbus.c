@@ -224,8 +224,7 @@ TEST_F_TIMEOUT(sigbus, fork_child_sigbus, 5)
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	ASSERT_EQ(UFFD_EVENT_FORK, msg.event);
 	self->child_ufd = (int)msg.arg.fork.ufd;
-	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 2000));
-	fl_thread_join(&self->bg.th);
+	FL_THREAD_DONE(&self->bg.th);
 	ASSERT_GT(self->bg.ret, 0);
 	self->child = (pid_t)self->bg.ret;
 	ASSERT_EQ(self->child, waitpid(self->child, &status, 0));

@@ -314,11 +314,14 @@ static inline void fl_expect_hole(struct __test_metadata *_metadata, int uffd,
 	EXPECT_EQ((int64_t)m->page, c.copy);
 }
 
-/* The access of toucher @t completes within 2 s (it was woken); join it. */
-#define FL_TOUCHER_DONE(t) do {						\
-	ASSERT_TRUE(toucher_wait((t), 2000));				\
-	toucher_join(t);						\
+/* Helper thread @th finishes its step within 2 s (it was let go); join it. */
+#define FL_THREAD_DONE(th) do {						\
+	ASSERT_TRUE(fl_thread_wait((th), 2000));			\
+	fl_thread_join(th);						\
 } while (0)
+
+/* The same for toucher @t: its access completes (it was woken). */
+#define FL_TOUCHER_DONE(t)	FL_THREAD_DONE(&(t)->th)
 
 /* Close *@fd when it is open, and mark it closed. */
 static inline void fl_close(int *fd)
