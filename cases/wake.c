@@ -117,6 +117,20 @@ TEST_F_TIMEOUT(wake, zeropage_dontwake, 5)
 }
 
 /*
+ * Threads @ta and @tb read pages @a and @b (at @off) and wait in their
+ * faults; both pages are then filled with DONTWAKE, so both stay asleep.
+ */
+static void filled_sleepers(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(wake) *self, struct toucher *ta,
+			    size_t a, struct toucher *tb, size_t b, size_t off)
+{
+	fl_fault_on(_metadata, self->uffd, ta, fl_page(self, a), off);
+	fl_fault_on(_metadata, self->uffd, tb, fl_page(self, b), off);
+	copy_page(_metadata, self, a, UFFDIO_COPY_MODE_DONTWAKE);
+	copy_page(_metadata, self, b, UFFDIO_COPY_MODE_DONTWAKE);
+}
+
+/*
  * WAKE wakes only the waiters inside its range: a neighbouring page's
  * WAKE wakes nobody, waking page 3 leaves page 1's thread asleep.
  */
@@ -124,10 +138,7 @@ TEST_F_TIMEOUT(wake, wake_unrelated, 5)
 {
 	struct toucher t1, t3;
 
-	fl_fault_on(_metadata, self->uffd, &t1, fl_page(self, 1), 0);
-	fl_fault_on(_metadata, self->uffd, &t3, fl_page(self, 3), 0);
-	copy_page(_metadata, self, 1, UFFDIO_COPY_MODE_DONTWAKE);
-	copy_page(_metadata, self, 3, UFFDIO_COPY_MODE_DONTWAKE);
+	filled_sleepers(_metadata, self, &t1, 1, &t3, 3, 0);
 
 	ASSERT_EQ(0, wake_pages(self, 2, 1));
 	ASSERT_EQ(0, wake_pages(self, 0, 1));
@@ -147,10 +158,7 @@ TEST_F_TIMEOUT(wake, wake_range, 5)
 {
 	struct toucher t0, t2;
 
-	fl_fault_on(_metadata, self->uffd, &t0, fl_page(self, 0), 1);
-	fl_fault_on(_metadata, self->uffd, &t2, fl_page(self, 2), 1);
-	copy_page(_metadata, self, 0, UFFDIO_COPY_MODE_DONTWAKE);
-	copy_page(_metadata, self, 2, UFFDIO_COPY_MODE_DONTWAKE);
+	filled_sleepers(_metadata, self, &t0, 0, &t2, 2, 1);
 	ASSERT_EQ(0, wake_pages(self, 0, NPAGES));
 	expect_done(_metadata, self, &t0, 0, 1);
 	expect_done(_metadata, self, &t2, 2, 1);
