@@ -133,6 +133,36 @@ static bool minor_open(struct __test_metadata *_metadata,
 	return true;
 }
 
+/*
+ * With the page cache filled from ref (through the alias), toucher t
+ * accesses @p + @off (@kind, @val) and waits in the MINOR fault it raised
+ * on @p (a write's carries WRITE too). False, after checking the refusal,
+ * where MINOR is not defined.
+ */
+static bool minor_fault(struct __test_metadata *_metadata,
+			FIXTURE_DATA(minor) *self,
+			const FIXTURE_VARIANT(minor) *variant, char *p,
+			size_t off, enum touch_kind kind, unsigned char val)
+{
+	if (!minor_open(_metadata, self, variant, 0, 0))
+		return false;
+	memcpy(self->mem.alias, ref, self->mem.len);
+	ASSERT_EQ(0, toucher_start(&self->t, p + off, kind, val));
+	fl_expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR |
+			(kind == TOUCH_WRITE ? UFFD_PAGEFAULT_FLAG_WRITE : 0));
+	return true;
+}
+
+/* CONTINUE page @p in @mode: it maps the whole page. */
+static void continue_page(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(minor) *self, char *p, uint64_t mode)
+{
+	int64_t mapped = 0;
+
+	ASSERT_EQ(0, do_continue(self->uffd, p, self->page, mode, &mapped));
+	EXPECT_EQ((int64_t)self->page, mapped);
+}
+
 /* REGISTER(MINOR) works on file memory and offers CONTINUE; anon refuses. */
 TEST_F(minor, register)
 {
@@ -152,18 +182,13 @@ TEST_F_TIMEOUT(minor, read_fault_continue, 5)
 {
 	size_t page = self->mem.page;
 	char *p = mem_page(&self->mem, 1);
-	int64_t mapped = 0;
 
-	if (!minor_open(_metadata, self, variant, 0, 0))
+	if (!minor_fault(_metadata, self, variant, p, 5, TOUCH_READ, 0))
 		return;
-	memcpy(self->mem.alias, ref, self->mem.len);
-	ASSERT_EQ(0, toucher_start(&self->t, p + 5, TOUCH_READ, 0));
-	fl_expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 
 	mem_fill(self->mem.alias + page, page, SEED_B);
-	ASSERT_EQ(0, do_continue(self->uffd, p, page, 0, &mapped));
-	EXPECT_EQ((int64_t)page, mapped);
+	continue_page(_metadata, self, p, 0);
 	FL_TOUCHER_DONE(&self->t);
 	EXPECT_FALSE(self->t.got_sigbus);
 	EXPECT_EQ((unsigned char)self->mem.alias[page + 5], self->t.value);
@@ -183,19 +208,13 @@ TEST_F_TIMEOUT(minor, write_fault_continue, 5)
 	size_t page = self->mem.page;
 	char *p = mem_page(&self->mem, 2);
 	char *a = self->mem.alias + 2 * page;
-	int64_t mapped = 0;
 
-	if (!minor_open(_metadata, self, variant, 0, 0))
+	if (!minor_fault(_metadata, self, variant, p, 9, TOUCH_WRITE, WVAL))
 		return;
-	memcpy(self->mem.alias, ref, self->mem.len);
-	ASSERT_EQ(0, toucher_start(&self->t, p + 9, TOUCH_WRITE, WVAL));
-	fl_expect_fault(_metadata, self->uffd, p,
-		     UFFD_PAGEFAULT_FLAG_MINOR | UFFD_PAGEFAULT_FLAG_WRITE);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	EXPECT_TRUE(pattern_at(self->mem.alias, self->mem.len, 0));
 
-	ASSERT_EQ(0, do_continue(self->uffd, p, page, 0, &mapped));
-	EXPECT_EQ((int64_t)page, mapped);
+	continue_page(_metadata, self, p, 0);
 	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ(WVAL, (unsigned char)p[9]);
 	EXPECT_EQ(0, memcmp(p, a, 9));
@@ -217,16 +236,10 @@ TEST_F_TIMEOUT(minor, continue_dontwake, 5)
 {
 	size_t page = self->mem.page;
 	char *p = mem_page(&self->mem, 3);
-	int64_t mapped = 0;
 
-	if (!minor_open(_metadata, self, variant, 0, 0))
+	if (!minor_fault(_metadata, self, variant, p, 4, TOUCH_READ, 0))
 		return;
-	memcpy(self->mem.alias, ref, self->mem.len);
-	ASSERT_EQ(0, toucher_start(&self->t, p + 4, TOUCH_READ, 0));
-	fl_expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
-	ASSERT_EQ(0, do_continue(self->uffd, p, page,
-				 UFFDIO_CONTINUE_MODE_DONTWAKE, &mapped));
-	EXPECT_EQ((int64_t)page, mapped);
+	continue_page(_metadata, self, p, UFFDIO_CONTINUE_MODE_DONTWAKE);
 	EXPECT_EQ(1, vm_present(p));
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS)) {
 		TH_LOG("CONTINUE with DONTWAKE woke the reader");
@@ -268,7 +281,6 @@ TEST_F_TIMEOUT(minor, with_missing, 5)
 	char *hole = mem_page(&self->mem, 3), *cached = mem_page(&self->mem, 1);
 	struct uffdio_copy c = { .dst = (uintptr_t)hole,
 				 .src = (uintptr_t)ref + 3 * page, .len = page };
-	int64_t mapped = 0;
 
 	if (!minor_open(_metadata, self, variant,
 			fl_missing_feature(variant->mem),
@@ -285,8 +297,7 @@ TEST_F_TIMEOUT(minor, with_missing, 5)
 
 	ASSERT_EQ(0, toucher_start(&self->t, cached, TOUCH_READ, 0));
 	fl_expect_fault(_metadata, self->uffd, cached, UFFD_PAGEFAULT_FLAG_MINOR);
-	ASSERT_EQ(0, do_continue(self->uffd, cached, page, 0, &mapped));
-	EXPECT_EQ((int64_t)page, mapped);
+	continue_page(_metadata, self, cached, 0);
 	FL_TOUCHER_DONE(&self->t);
 	EXPECT_TRUE(pattern_at(cached, page, page));
 	fl_expect_no_msg(_metadata, self->uffd);
@@ -452,7 +463,6 @@ static void shmem_collapse(struct __test_metadata *_metadata,
 {
 	size_t hp = vm_thp_size(), page = self->mem.page;
 	char *alias, *reg, *p;
-	int64_t mapped = 0;
 	int fd;
 
 	if (!hp)
@@ -477,8 +487,7 @@ static void shmem_collapse(struct __test_metadata *_metadata,
 	p = reg + 3 * page;
 	ASSERT_EQ(0, toucher_start(&self->t, p + 1, TOUCH_READ, 0));
 	fl_expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
-	ASSERT_EQ(0, do_continue(self->uffd, p, page, 0, &mapped));
-	EXPECT_EQ((int64_t)page, mapped);
+	continue_page(_metadata, self, p, 0);
 	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ((unsigned char)alias[3 * page + 1], self->t.value);
 	/* Only the continued page is mapped, not the whole huge page. */
