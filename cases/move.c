@@ -68,6 +68,14 @@ static void check_refused(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, vm_present(fl_page(self, 1)));
 }
 
+/* MOVE @len bytes from page 0 (the source) to page HALF (the destination). */
+static int move_to_dst(FIXTURE_DATA(move) *self, size_t len, uint64_t mode,
+		       int64_t *moved)
+{
+	return do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0), len,
+		       mode, moved);
+}
+
 #define ANON_ONLY() do {						\
 	if (!moves_pages(variant->mem)) {				\
 		check_refused(_metadata, self);				\
@@ -187,8 +195,7 @@ TEST_F_TIMEOUT(move, src_hole_enoent, 5)
 	int64_t moved = 0;
 
 	ANON_ONLY();
-	EXPECT_EQ(-ENOENT, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
-				   self->page, 0, &moved));
+	EXPECT_EQ(-ENOENT, move_to_dst(self, self->page, 0, &moved));
 	EXPECT_EQ(-ENOENT, moved);
 	EXPECT_EQ(0, vm_present(fl_page(self, HALF)));
 }
@@ -204,8 +211,7 @@ TEST_F_TIMEOUT(move, partial_stops_at_hole, 5)
 
 	ANON_ONLY();
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
-	EXPECT_EQ(-EAGAIN, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
-				   2 * page, 0, &moved));
+	EXPECT_EQ(-EAGAIN, move_to_dst(self, 2 * page, 0, &moved));
 	EXPECT_EQ((int64_t)page, moved);
 	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, page));
 	EXPECT_EQ(0, vm_present(fl_page(self, HALF + 1)));
@@ -221,8 +227,7 @@ TEST_F_TIMEOUT(move, dst_populated_eexist, 5)
 	ANON_ONLY();
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, HALF, 0));
-	EXPECT_EQ(-EEXIST, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
-				   page, 0, &moved));
+	EXPECT_EQ(-EEXIST, move_to_dst(self, page, 0, &moved));
 	EXPECT_EQ(-EEXIST, moved);
 	EXPECT_EQ(0, memcmp(fl_page(self, 0), self->src, page));
 	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src + HALF * page, page));
@@ -237,8 +242,7 @@ TEST_F_TIMEOUT(move, dst_unregistered_einval, 5)
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
 	ASSERT_EQ(0, uffd_unregister_range(self->uffd, fl_page(self, HALF),
 					   HALF * self->page));
-	EXPECT_EQ(-EINVAL, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
-				   self->page, 0, &moved));
+	EXPECT_EQ(-EINVAL, move_to_dst(self, self->page, 0, &moved));
 	EXPECT_LE(moved, 0);
 	EXPECT_EQ(1, vm_present(fl_page(self, 0)));
 	EXPECT_EQ(0, vm_present(fl_page(self, HALF)));
@@ -252,10 +256,8 @@ TEST_F_TIMEOUT(move, bad_args_einval, 5)
 
 	ANON_ONLY();
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
-	EXPECT_EQ(-EINVAL, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
-				   page / 2, 0, &moved));
-	EXPECT_EQ(-EINVAL, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
-				   page, 1ULL << 40, &moved));
+	EXPECT_EQ(-EINVAL, move_to_dst(self, page / 2, 0, &moved));
+	EXPECT_EQ(-EINVAL, move_to_dst(self, page, 1ULL << 40, &moved));
 	EXPECT_EQ(0, memcmp(fl_page(self, 0), self->src, page));
 	EXPECT_EQ(0, vm_present(fl_page(self, HALF)));
 }
@@ -313,8 +315,7 @@ TEST_F_TIMEOUT(move, shared_page_ebusy, 5)
 		pause();
 		_exit(0);
 	}
-	EXPECT_EQ(-EBUSY, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
-				  page, 0, &moved));
+	EXPECT_EQ(-EBUSY, move_to_dst(self, page, 0, &moved));
 	EXPECT_EQ(-EBUSY, moved);
 	EXPECT_EQ(0, vm_present(fl_page(self, HALF)));
 	kill(pid, SIGKILL);
