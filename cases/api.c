@@ -438,7 +438,8 @@ TEST_F(api, fd_flags)
 		int fd = uffd_create_exact(variant->path, fc->flags);
 
 		ASSERT_LE(0, fd) TH_LOG("flags 0x%x", fc->flags);
-		check_fd_flags(_metadata, fd, fc, uffd_path_name(variant->path));
+		check_fd_flags(_metadata, fd, fc,
+			       uffd_path_name(variant->path));
 		close(fd);
 	}
 }

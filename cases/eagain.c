@@ -150,7 +150,9 @@ TEST_F_TIMEOUT(eagain, copy, 5)
 TEST_F_TIMEOUT(eagain, zeropage, 5)
 {
 	size_t len = 2 * self->page;
-	struct uffdio_zeropage z = { .range = { (uintptr_t)fl_page(self, 1), len } };
+	struct uffdio_zeropage z = {
+		.range = { (uintptr_t)fl_page(self, 1), len },
+	};
 
 	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMOVE,
 			 UFFDIO_REGISTER_MODE_MISSING);
@@ -180,7 +182,9 @@ static bool kernel_has_minor(void)
 TEST_F_TIMEOUT(eagain, continue, 5)
 {
 	size_t len = 2 * self->page;
-	struct uffdio_continue c = { .range = { (uintptr_t)fl_page(self, 1), len } };
+	struct uffdio_continue c = {
+		.range = { (uintptr_t)fl_page(self, 1), len },
+	};
 	uint64_t minor = fl_minor_feature(variant->mem);
 
 	if (!mem_mode_applies(variant->mem, UFFDIO_REGISTER_MODE_MINOR)) {
@@ -188,8 +192,8 @@ TEST_F_TIMEOUT(eagain, continue, 5)
 		FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMOVE,
 				 UFFDIO_REGISTER_MODE_MISSING);
 		EXPECT_EQ(-EINVAL, uffd_register_range(self->uffd,
-				fl_page(self, 1), len, UFFDIO_REGISTER_MODE_MINOR,
-				NULL));
+				fl_page(self, 1), len,
+				UFFDIO_REGISTER_MODE_MINOR, NULL));
 		EXPECT_EQ(-EINVAL, uffd_continue(self->uffd, &c));
 		/* Only a kernel that knows CONTINUE writes the field. */
 		if (kernel_has_minor())
@@ -216,7 +220,7 @@ TEST_F_TIMEOUT(eagain, poison, 5)
 	FL_CASE_REGISTER(UFFD_FEATURE_POISON | UFFD_FEATURE_EVENT_REMOVE,
 			 UFFDIO_REGISTER_MODE_MISSING);
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_POISON);
-	/* Had the refused call poisoned anything, the second would be EEXIST. */
+	/* Had the refused call poisoned anything, the next would be EEXIST. */
 	hold_remove(_metadata, self);
 	refused_until_read(_metadata, self, variant, UFFD_EVENT_REMOVE,
 			   _UFFDIO_POISON, fl_page(self, 1), NULL, len);
@@ -227,12 +231,13 @@ TEST_F_TIMEOUT(eagain, move, 5)
 {
 	size_t page = self->page;
 	struct uffdio_move m = { .dst = (uintptr_t)fl_page(self, 1),
-				 .src = (uintptr_t)fl_page(self, 3), .len = page };
+				 .src = (uintptr_t)fl_page(self, 3),
+				 .len = page };
 
 	FL_CASE_REGISTER(UFFD_FEATURE_MOVE | UFFD_FEATURE_EVENT_REMOVE,
 			 UFFDIO_REGISTER_MODE_MISSING);
-	ASSERT_EQ(0, uffd_copy_all(self->uffd, fl_page(self, 3), self->src, page,
-				   0, NULL));
+	ASSERT_EQ(0, uffd_copy_all(self->uffd, fl_page(self, 3), self->src,
+				   page, 0, NULL));
 	if (mem_is_file(variant->mem)) {
 		/* MOVE is for anonymous private memory only. */
 		EXPECT_EQ(-EINVAL, uffd_move(self->uffd, &m));
@@ -244,7 +249,8 @@ TEST_F_TIMEOUT(eagain, move, 5)
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_MOVE);
 	hold_remove(_metadata, self);
 	refused_until_read(_metadata, self, variant, UFFD_EVENT_REMOVE,
-			   _UFFDIO_MOVE, fl_page(self, 1), fl_page(self, 3), page);
+			   _UFFDIO_MOVE, fl_page(self, 1), fl_page(self, 3),
+			   page);
 	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, page));
 	EXPECT_EQ(0, vm_present(fl_page(self, 3)));
 }

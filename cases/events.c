@@ -316,8 +316,10 @@ TEST_F_TIMEOUT(events, fork_wp, 5)
 	struct fork_args fa = { .self = self, .write = true };
 	struct uffd_msg msg;
 
-	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_FORK | fl_wp_features(variant->mem),
-			 UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP);
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_FORK |
+			 fl_wp_features(variant->mem),
+			 UFFDIO_REGISTER_MODE_MISSING |
+			 UFFDIO_REGISTER_MODE_WP);
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
 	fork_event(_metadata, self, &fa, &msg);
 	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE, msg.arg.pagefault.flags &
@@ -331,8 +333,8 @@ TEST_F_TIMEOUT(events, fork_wp, 5)
 	/* Still held by the write protection. */
 	EXPECT_EQ(-1, wait_child(self->child, HELD_MS));
 	EXPECT_TRUE(child_blocked(self->child));
-	ASSERT_EQ(0, uffd_wp_range(self->child_ufd, fl_page(self, 1), self->page,
-				   false));
+	ASSERT_EQ(0, uffd_wp_range(self->child_ufd, fl_page(self, 1),
+				   self->page, false));
 	EXPECT_EQ(0, wait_child(self->child, 2000));
 	self->child = 0;
 	EXPECT_TRUE(fl_queue_empty(self->uffd));
@@ -464,7 +466,8 @@ static void check_after_remove(struct __test_metadata *_metadata,
 	} else {
 		ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 		ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-		EXPECT_EQ((uintptr_t)fl_page(self, 1), msg.arg.pagefault.address);
+		EXPECT_EQ((uintptr_t)fl_page(self, 1),
+			  msg.arg.pagefault.address);
 		EXPECT_TRUE(toucher_blocked(&t, 20));
 		ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, 0));
 		ASSERT_TRUE(toucher_wait(&t, 2000));
@@ -521,7 +524,8 @@ TEST_F_TIMEOUT(events, remove_madv_remove, 5)
 
 		ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, 0));
 		errno = 0;
-		EXPECT_EQ(-1, madvise(fl_page(self, 1), self->page, MADV_REMOVE));
+		EXPECT_EQ(-1, madvise(fl_page(self, 1), self->page,
+				      MADV_REMOVE));
 		EXPECT_EQ(want, errno);
 		EXPECT_TRUE(fl_queue_empty(self->uffd));
 		EXPECT_EQ(1, vm_present(fl_page(self, 1)));

@@ -296,7 +296,8 @@ TEST_F_TIMEOUT(minor, with_missing, 5)
 	EXPECT_TRUE(pattern_at(hole, page, 3 * page));
 
 	ASSERT_EQ(0, toucher_start(&self->t, cached, TOUCH_READ, 0));
-	fl_expect_fault(_metadata, self->uffd, cached, UFFD_PAGEFAULT_FLAG_MINOR);
+	fl_expect_fault(_metadata, self->uffd, cached,
+			UFFD_PAGEFAULT_FLAG_MINOR);
 	continue_page(_metadata, self, cached, 0);
 	FL_TOUCHER_DONE(&self->t);
 	EXPECT_TRUE(pattern_at(cached, page, page));

@@ -59,8 +59,8 @@ static void check_refused(struct __test_metadata *_metadata,
 	int64_t moved = 0;
 
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
-	EXPECT_EQ(-EINVAL, do_move(self->uffd, fl_page(self, 1), fl_page(self, 0),
-				   self->page, 0, &moved));
+	EXPECT_EQ(-EINVAL, do_move(self->uffd, fl_page(self, 1),
+				   fl_page(self, 0), self->page, 0, &moved));
 	/* Never a byte count for work that was refused. */
 	EXPECT_LE(moved, 0);
 	EXPECT_EQ(1, vm_present(fl_page(self, 0)));
@@ -100,14 +100,16 @@ TEST_F_TIMEOUT(move, pages, 5)
 	for (i = 0; i < HALF; i++)
 		ASSERT_EQ(0, fl_fill_page(self, self->uffd, i, 0));
 
-	ASSERT_EQ(0, toucher_start(&t, fl_page(self, HALF + 1) + 9, TOUCH_READ, 0));
+	ASSERT_EQ(0, toucher_start(&t, fl_page(self, HALF + 1) + 9, TOUCH_READ,
+				   0));
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-	EXPECT_EQ((uintptr_t)fl_page(self, HALF + 1), msg.arg.pagefault.address);
+	EXPECT_EQ((uintptr_t)fl_page(self, HALF + 1),
+		  msg.arg.pagefault.address);
 	EXPECT_TRUE(toucher_blocked(&t, 20));
 
-	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0), len, 0,
-			     &moved));
+	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
+			     len, 0, &moved));
 	EXPECT_EQ((int64_t)len, moved);
 	FL_TOUCHER_DONE(&t);
 	EXPECT_FALSE(t.got_sigbus);
@@ -123,7 +125,8 @@ TEST_F_TIMEOUT(move, pages, 5)
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_EQ((uintptr_t)fl_page(self, 2), msg.arg.pagefault.address);
-	ASSERT_EQ(0, uffd_zeropage_all(self->uffd, fl_page(self, 2), page, 0, NULL));
+	ASSERT_EQ(0, uffd_zeropage_all(self->uffd, fl_page(self, 2), page, 0,
+				       NULL));
 	FL_TOUCHER_DONE(&t);
 	EXPECT_FALSE(t.got_sigbus);
 	EXPECT_EQ(0, t.value);
@@ -142,8 +145,8 @@ TEST_F_TIMEOUT(move, dontwake, 5)
 	ASSERT_EQ(0, toucher_start(&t, fl_page(self, HALF) + 1, TOUCH_READ, 0));
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0), page,
-			     UFFDIO_MOVE_MODE_DONTWAKE, &moved));
+	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
+			     page, UFFDIO_MOVE_MODE_DONTWAKE, &moved));
 	EXPECT_EQ((int64_t)page, moved);
 	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, page));
 	EXPECT_TRUE(toucher_blocked(&t, 20));
@@ -161,8 +164,8 @@ TEST_F_TIMEOUT(move, unregistered_source_reads_zero, 5)
 	ANON_ONLY();
 	ASSERT_EQ(0, uffd_unregister_range(self->uffd, fl_page(self, 0), len));
 	memcpy(fl_page(self, 0), self->src, len);
-	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0), len, 0,
-			     &moved));
+	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
+			     len, 0, &moved));
 	EXPECT_EQ((int64_t)len, moved);
 	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, len));
 	EXPECT_EQ(0, vm_present_count(fl_page(self, 0), len));
@@ -178,11 +181,12 @@ TEST_F_TIMEOUT(move, allow_src_holes, 5)
 	ANON_ONLY();
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 2, 0));
-	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0), len,
-			     UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES, &moved));
+	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
+			     len, UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES, &moved));
 	EXPECT_EQ((int64_t)len, moved);
 	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, page));
-	EXPECT_EQ(0, memcmp(fl_page(self, HALF + 2), self->src + 2 * page, page));
+	EXPECT_EQ(0, memcmp(fl_page(self, HALF + 2), self->src + 2 * page,
+			    page));
 	/* Holes stay holes at the destination, nothing is left at the source. */
 	EXPECT_EQ(0, vm_present(fl_page(self, HALF + 1)));
 	EXPECT_EQ(0, vm_present(fl_page(self, HALF + 3)));
@@ -230,7 +234,8 @@ TEST_F_TIMEOUT(move, dst_populated_eexist, 5)
 	EXPECT_EQ(-EEXIST, move_to_dst(self, page, 0, &moved));
 	EXPECT_EQ(-EEXIST, moved);
 	EXPECT_EQ(0, memcmp(fl_page(self, 0), self->src, page));
-	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src + HALF * page, page));
+	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src + HALF * page,
+			    page));
 }
 
 /* The destination must be registered on this uffd: EINVAL otherwise. */
@@ -277,8 +282,8 @@ TEST_F_TIMEOUT(move, overlap, 5)
 
 	ANON_ONLY();
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
-	ret = do_move(self->uffd, fl_page(self, 1), fl_page(self, 0), 2 * page, 0,
-		      &moved);
+	ret = do_move(self->uffd, fl_page(self, 1), fl_page(self, 0), 2 * page,
+		      0, &moved);
 	present = vm_present_count(fl_page(self, 0), 3 * page);
 	ksft_print_msg("finding: UFFDIO_MOVE with overlapping ranges: %s, .move %lld, populated pages %ld\n",
 		       ret ? strerror(-ret) : "accepted", (long long)moved,
@@ -322,8 +327,8 @@ TEST_F_TIMEOUT(move, shared_page_ebusy, 5)
 	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
 
 	fl_page(self, 0)[0] = self->src[0];
-	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0), page, 0,
-			     &moved));
+	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
+			     page, 0, &moved));
 	EXPECT_EQ((int64_t)page, moved);
 	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, page));
 }
@@ -359,8 +364,8 @@ TEST_F_TIMEOUT(move, cross_mm_einval, 5)
 					   self->mem.len));
 	ASSERT_EQ(0, uffd_register_range(fd, self->mem.addr, self->mem.len,
 					 UFFDIO_REGISTER_MODE_MISSING, NULL));
-	ASSERT_EQ(0, uffd_copy_all(fd, fl_page(self, 0), self->src, self->page, 0,
-				   NULL));
+	ASSERT_EQ(0, uffd_copy_all(fd, fl_page(self, 0), self->src, self->page,
+				   0, NULL));
 	/* fork() is held until the event is read: no stdio/malloc here. */
 	ASSERT_EQ(0, bg_start(&bg, bg_fork_pause, NULL));
 	if (uffd_wait_msg(fd, &msg, 2000) == 0 && msg.event == UFFD_EVENT_FORK)

@@ -204,8 +204,8 @@ TEST_F(poison, eexist)
 
 	poison_open(_metadata, self, variant);
 	copy_page(_metadata, self, 0);
-	expect_poison(
-		      _metadata, self->uffd, self->mem.addr, page, 0, -EEXIST, -EEXIST);
+	expect_poison(_metadata, self->uffd, self->mem.addr, page, 0, -EEXIST,
+		      -EEXIST);
 	expect_page_ok(_metadata, self, 0);
 
 	expect_poison(_metadata, self->uffd, fl_page(self, 1), page, 0, 0,

@@ -52,7 +52,8 @@ TEST_F_TIMEOUT(sigbus, read_hole, 5)
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, 0));
 	EXPECT_EQ(0, sigbus_probe(fl_page(self, 1) + 7, TOUCH_READ, &v));
 	EXPECT_EQ((unsigned char)self->src[self->page + 7], v);
-	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src + self->page, self->page));
+	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src + self->page,
+			    self->page));
 	/* Only the resolved page changed. */
 	EXPECT_EQ(1, sigbus_probe(fl_page(self, 2), TOUCH_READ, &v));
 }

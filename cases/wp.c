@@ -600,7 +600,8 @@ static void fork_check(struct __test_metadata *_metadata,
 	/* No bit to read: show the parent's protection by a trapping write. */
 	if (!bit) {
 		start_writer(_metadata, self, f.page);
-		fl_expect_fault(_metadata, self->uffd, f.page, FL_WP_WRITE_FAULT);
+		fl_expect_fault(_metadata, self->uffd, f.page,
+				FL_WP_WRITE_FAULT);
 		ASSERT_EQ(0, uffd_wp_range(self->uffd, f.page, self->mem.page,
 					   false));
 		FL_TOUCHER_DONE(&self->t);

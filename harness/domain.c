@@ -20,7 +20,7 @@ const struct uffd_feature_info uffd_features[] = {
 	  "CONFIG_HAVE_ARCH_USERFAULTFD_WP",
 	  "write-protect mode (REGISTER MODE_WP, UFFDIO_WRITEPROTECT)" },
 	{ 1, "EVENT_FORK", "4.11", NULL, NULL,
-	  "fork(2) hands the child's uffd to the monitor (CAP_SYS_PTRACE since 5.5)" },
+	  "fork(2) hands the child's uffd to the monitor (needs CAP_SYS_PTRACE)" },
 	{ 2, "EVENT_REMAP", "4.11", NULL, NULL,
 	  "mremap(2) of a registered range is reported" },
 	{ 3, "EVENT_REMOVE", "4.11", NULL, NULL,
@@ -97,8 +97,8 @@ const struct uffd_path_info uffd_paths[UFFD_PATH_NR] = {
  * WP_HUGETLBFS_SHMEM). Both bits must be reported.
  */
 #define WP_FILE		(F(PAGEFAULT_FLAG_WP) | F(WP_HUGETLBFS_SHMEM))
-#define ALL_MODES	(UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP | \
-			 UFFDIO_REGISTER_MODE_MINOR)
+#define ALL_MODES	(UFFDIO_REGISTER_MODE_MISSING |			\
+			 UFFDIO_REGISTER_MODE_WP | UFFDIO_REGISTER_MODE_MINOR)
 
 const struct mem_type_info mem_types[MEM_TYPE_NR] = {
 	/* MINOR needs a page cache: vma_can_userfault() refuses anon. */
@@ -146,7 +146,8 @@ struct bit_table {
 };
 
 #define BIT_TABLE(rows, count, type)					\
-	{ rows, &count, sizeof(type), offsetof(type, bit), offsetof(type, name) }
+	{ rows, &count, sizeof(type), offsetof(type, bit),		\
+	  offsetof(type, name) }
 
 static const struct bit_table bit_tables[] = {
 	[MASK_FEATURES]	= BIT_TABLE(uffd_features, uffd_feature_count,

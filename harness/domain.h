@@ -47,8 +47,8 @@ struct uffd_mode_info {
 /* The ways to obtain a userfaultfd. */
 enum uffd_path {
 	UFFD_PATH_SYSCALL,		/* userfaultfd(2) */
-	UFFD_PATH_SYSCALL_USER_ONLY,	/* userfaultfd(2) | UFFD_USER_MODE_ONLY */
-	UFFD_PATH_DEV,			/* /dev/userfaultfd + USERFAULTFD_IOC_NEW */
+	UFFD_PATH_SYSCALL_USER_ONLY,	/* ... | UFFD_USER_MODE_ONLY */
+	UFFD_PATH_DEV,			/* /dev/userfaultfd, IOC_NEW */
 	UFFD_PATH_NR,
 };
 

@@ -47,7 +47,7 @@ static inline uint64_t fl_missing_feature(enum mem_type type)
 	return mem_mode_needs(type, UFFDIO_REGISTER_MODE_MISSING);
 }
 
-/* The WP features a memory type needs (PAGEFAULT_FLAG_WP, + HUGETLBFS_SHMEM). */
+/* The WP features a memory type needs (PAGEFAULT_FLAG_WP, + on files). */
 static inline uint64_t fl_wp_features(enum mem_type type)
 {
 	return mem_mode_needs(type, UFFDIO_REGISTER_MODE_WP);

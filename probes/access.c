@@ -74,7 +74,8 @@ int probe_drop_ptrace(struct probe *p)
 
 	if (ret)
 		verdict_set(&p->unpriv_drop, TRI_NO, -ret, "error",
-			    "could not drop CAP_SYS_PTRACE: %s", strerror(-ret));
+			    "could not drop CAP_SYS_PTRACE: %s",
+			    strerror(-ret));
 	else
 		verdict_set(&p->unpriv_drop, TRI_YES, 0, "ok",
 			    "CAP_SYS_PTRACE dropped from all sets before probing");

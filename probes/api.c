@@ -43,7 +43,8 @@ static void probe_fork(struct probe *p)
 			    fork_name, tri_name(p->cap_ptrace));
 	else
 		verdict_set(&p->fork_allowed, TRI_NO, -ret, "error",
-			    "UFFDIO_API with %s: %s", fork_name, strerror(-ret));
+			    "UFFDIO_API with %s: %s", fork_name,
+			    strerror(-ret));
 }
 
 void probe_api(struct probe *p)

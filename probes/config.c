@@ -22,7 +22,7 @@ static const char *const cfg_base[] = {
 	"CONFIG_USERFAULTFD",			/* the syscall and the device */
 	"CONFIG_HAVE_ARCH_USERFAULTFD_WP",	/* write-protect, any memory */
 	"CONFIG_HAVE_ARCH_USERFAULTFD_MINOR",	/* minor faults */
-	"CONFIG_PTE_MARKER_UFFD_WP",		/* WP on file memory, WP markers */
+	"CONFIG_PTE_MARKER_UFFD_WP",		/* WP markers, WP on files */
 	"CONFIG_SHMEM",				/* the shmem types */
 	"CONFIG_MEMFD_CREATE",			/* memfd_create() */
 	"CONFIG_HUGETLBFS",			/* the hugetlb types */

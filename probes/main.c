@@ -188,8 +188,8 @@ static bool check_profiles(const struct probe *p, char names[][48], int n,
 			r->status == TRI_YES ? "ok" : tri_name(r->status),
 			r->title);
 		for (j = 0; j < r->nmissing; j++)
-			fprintf(out, "  missing: %s\n  fix: %s\n", r->missing[j],
-				r->fix[j]);
+			fprintf(out, "  missing: %s\n  fix: %s\n",
+				r->missing[j], r->fix[j]);
 		ok &= r->status == TRI_YES;
 	}
 	return ok;

@@ -165,7 +165,7 @@ const char *config_value(const struct probe *p, const char *name);
 /* 1 enabled, 0 disabled or absent, -1 config unknown. */
 int config_enabled(const struct probe *p, const char *name);
 
-/* Every valid fact name (same order as p->facts), independent of this kernel. */
+/* Every valid fact name (p->facts' order), independent of this kernel. */
 int fact_names(char names[][48], int max);
 /* Normalize a user-given name ("uffd_feature_move" -> "MOVE"). */
 void fact_normalize(const char *in, char *out, size_t outlen);
