@@ -18,12 +18,9 @@
 
 #include "uffd.h"
 #include "mem.h"
+#include "version.h"
 
 #define PROBE_SCHEMA_VERSION	1
-/* The Makefile passes FAULTLINE_VERSION from the top-level VERSION file. */
-#ifndef FAULTLINE_VERSION
-#define FAULTLINE_VERSION	"0.1.0"
-#endif
 #define REASON_LEN		256
 
 enum tri { TRI_UNKNOWN, TRI_NO, TRI_YES };
