@@ -53,8 +53,6 @@ const struct uffd_feature_info uffd_features[] = {
 	  "write faults resolved by the kernel, read back with PAGEMAP_SCAN" },
 	{ 16, "MOVE", "6.8", "64-bit", NULL,
 	  "UFFDIO_MOVE: move pages between anonymous ranges" },
-	{ 40, "MADE_UP_40", "7.3", NULL, "CONFIG_MADE_UP_UFFD",
-	  "a made-up feature: one row is all it takes" },
 };
 const size_t uffd_feature_count = ARRAY_LEN(uffd_features);
 
