@@ -60,9 +60,13 @@ $(O)/probes/%.o: probes/%.c $(wildcard probes/*.h harness/*.h) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iprobes -c -o $@ $<
 
-# /proc/config.gz is read with zlib (libz.a is in zlib1g-dev, for STATIC=1).
+# /proc/config.gz is read with zlib (zlib1g-dev). Linked statically even
+# in a dynamic build: loading libz.so would cost the probe more time than
+# reading the config does.
+PROBE_LDLIBS := $(if $(filter 1,$(STATIC)),-lz,-Wl,-Bstatic -lz -Wl,-Bdynamic)
+
 $(PROBE): $(PROBE_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lz
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(PROBE_LDLIBS)
 
 $(O)/faultline-runner: $(wildcard harness/runner*.c) $(LIB) | deps
 	@mkdir -p $(dir $@)
