@@ -9,7 +9,7 @@
 # command to run is printed and we exit 2.
 set -eu
 
-pkgs_build="gcc make libc6-dev libcap-dev libseccomp-dev xz-utils dpkg-dev"
+pkgs_build="gcc make libc6-dev libcap-dev libseccomp-dev zlib1g-dev xz-utils dpkg-dev"
 pkgs_test="python3 python3-pytest python3-tap python3-yaml python3-jsonschema python3-jinja2 util-linux cpio"
 # cpio is not needed (kernels/ writes newc itself); zstd and lz4 unpack
 # kernels and packages Python cannot; qemu-system-x86 comes from backports.
