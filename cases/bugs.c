@@ -77,14 +77,17 @@ FIXTURE_VARIANT(bugs) {
 };
 
 /*
- * A check that fails only when the kernel lacks the fix: the message
- * names the fix first, then what was seen.
+ * A check that fails only when the kernel lacks the fix. Its message
+ * comes first, before the harness's "Expected" line, and names the fix,
+ * then what was seen: "kernel lacks fix <sha12> ("<title>"): <seen>".
  */
-#define BUG_CHECK(bug, cond, fmt, ...)					\
-	EXPECT_TRUE(cond) {						\
+#define BUG_CHECK(bug, cond, fmt, ...) do {				\
+	bool __fixed = (cond);						\
+	if (!__fixed)							\
 		TH_LOG("kernel lacks fix %.12s (\"%s\"): " fmt,		\
 		       (bug)->fix, (bug)->title, ##__VA_ARGS__);	\
-	}
+	EXPECT_TRUE(__fixed);						\
+} while (0)
 
 /* @s as a JSON string (or null) appended at @out. */
 static size_t json_str(char *out, size_t len, const char *s)
