@@ -82,11 +82,11 @@ FIXTURE_VARIANT(bugs) {
  * then what was seen: "kernel lacks fix <sha12> ("<title>"): <seen>".
  */
 #define BUG_CHECK(bug, cond, fmt, ...) do {				\
-	bool __fixed = (cond);						\
-	if (!__fixed)							\
+	bool kernel_has_fix = (cond);					\
+	if (!kernel_has_fix)						\
 		TH_LOG("kernel lacks fix %.12s (\"%s\"): " fmt,		\
 		       (bug)->fix, (bug)->title, ##__VA_ARGS__);	\
-	EXPECT_TRUE(__fixed);						\
+	EXPECT_TRUE(kernel_has_fix);					\
 } while (0)
 
 /* @s as a JSON string (or null) appended at @out. */
