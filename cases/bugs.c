@@ -89,6 +89,11 @@ FIXTURE_VARIANT(bugs) {
 	EXPECT_TRUE(kernel_has_fix);					\
 } while (0)
 
+/* Every reproducer has this signature; the variant table points at it. */
+#define REPRO(name)							\
+	static void name(struct __test_metadata *_metadata,		\
+			 FIXTURE_DATA(bugs) *self, const struct bug *bug)
+
 /* @s as a JSON string (or null) appended at @out. */
 static size_t json_str(char *out, size_t len, const char *s)
 {
@@ -199,6 +204,19 @@ static int reap_child(FIXTURE_DATA(bugs) *self, int ms)
 }
 
 /*
+ * Join the toucher once its access has completed, within @ms; false (the
+ * thread is left running, teardown handles it) when it has not.
+ */
+static bool toucher_done(FIXTURE_DATA(bugs) *self, int ms)
+{
+	if (!toucher_wait(&self->t, ms))
+		return false;
+	toucher_join(&self->t);
+	self->t_started = false;
+	return true;
+}
+
+/*
  * Write one byte at @addr from a helper thread and report whether the
  * write was trapped: 1 when a WP fault for it arrived on @uffd (the
  * protection is lifted again so the writer finishes), 0 when the write
@@ -224,10 +242,8 @@ static int write_trapped(struct __test_metadata *_metadata,
 			break;
 	}
 	if (ret == 0) {
-		if (!toucher_wait(&self->t, 10))
+		if (!toucher_done(self, 10))
 			return -ETIMEDOUT;
-		toucher_join(&self->t);
-		self->t_started = false;
 		/* A write that finished must not have queued a fault either. */
 		EXPECT_EQ(-EAGAIN, uffd_read_msg(uffd, &msg));
 		return 0;
@@ -239,9 +255,7 @@ static int write_trapped(struct __test_metadata *_metadata,
 	EXPECT_TRUE(toucher_blocked(&self->t, 20));
 	ASSERT_EQ(0, uffd_wp_range(uffd, (char *)((uintptr_t)addr & ~(page - 1)),
 				   page, false));
-	ASSERT_TRUE(toucher_wait(&self->t, DONE_MS));
-	toucher_join(&self->t);
-	self->t_started = false;
+	ASSERT_TRUE(toucher_done(self, DONE_MS));
 	return 1;
 }
 
@@ -253,9 +267,7 @@ static int write_trapped(struct __test_metadata *_metadata,
  * without the fix keep it: hugetlb never CoWs a uffd-wp pte, so the
  * child's write refaults forever.
  */
-static void hugetlb_private_wp_fork(struct __test_metadata *_metadata,
-				    FIXTURE_DATA(bugs) *self,
-				    const struct bug *bug)
+REPRO(hugetlb_private_wp_fork)
 {
 	bool bit;
 	char *p;
@@ -301,9 +313,7 @@ static void hugetlb_private_wp_fork(struct __test_metadata *_metadata,
  * page exists: the first write goes through hugetlb's "CoW without a
  * second fault" path, which must honour the uffd-wp marker and trap.
  */
-static void hugetlb_private_wp_cow(struct __test_metadata *_metadata,
-				   FIXTURE_DATA(bugs) *self,
-				   const struct bug *bug)
+REPRO(hugetlb_private_wp_cow)
 {
 	size_t page;
 	char *p;
@@ -341,9 +351,7 @@ static void hugetlb_private_wp_cow(struct __test_metadata *_metadata,
  * mapping that has anon pages; a uffd-wp pte marker of a never-touched
  * page must not be copied into the child's unregistered VMA.
  */
-static void shmem_private_wp_marker_fork(struct __test_metadata *_metadata,
-					 FIXTURE_DATA(bugs) *self,
-					 const struct bug *bug)
+REPRO(shmem_private_wp_marker_fork)
 {
 	char *p0, *p1;
 	int st;
@@ -428,16 +436,12 @@ static void wp_leftover(struct __test_metadata *_metadata,
 	EXPECT_EQ(0x5a, (unsigned char)p[0]);
 }
 
-static void anon_wp_unregister_leftover(struct __test_metadata *_metadata,
-					FIXTURE_DATA(bugs) *self,
-					const struct bug *bug)
+REPRO(anon_wp_unregister_leftover)
 {
 	wp_leftover(_metadata, self, bug, false);
 }
 
-static void anon_wp_close_leftover(struct __test_metadata *_metadata,
-				   FIXTURE_DATA(bugs) *self,
-				   const struct bug *bug)
+REPRO(anon_wp_close_leftover)
 {
 	wp_leftover(_metadata, self, bug, true);
 }
@@ -490,9 +494,7 @@ static void async_protect(struct __test_metadata *_metadata,
  * marker): both scan paths must call them written, the PAGE_IS_WRITTEN
  * fast path and the generic one a category_anyof_mask query takes.
  */
-static void anon_pagemap_scan_zapped_pte(struct __test_metadata *_metadata,
-					 FIXTURE_DATA(bugs) *self,
-					 const struct bug *bug)
+REPRO(anon_pagemap_scan_zapped_pte)
 {
 	long fast, generic;
 	size_t page;
@@ -526,9 +528,7 @@ static long thp_kb(void *addr)
  * hole (no page table): PAGEMAP_SCAN must report it written like an
  * unpopulated pte, or a WP_ASYNC user (CRIU) misses the 2 MiB change.
  */
-static void anon_pagemap_scan_pmd_hole(struct __test_metadata *_metadata,
-				       FIXTURE_DATA(bugs) *self,
-				       const struct bug *bug)
+REPRO(anon_pagemap_scan_pmd_hole)
 {
 	size_t thp = vm_thp_size();
 	const char *why = vm_thp_unavailable();
@@ -575,9 +575,7 @@ static void anon_pagemap_scan_pmd_hole(struct __test_metadata *_metadata,
  * must say so in their output field too: callers that resume from the
  * field (it holds the bytes done) would otherwise loop or skip.
  */
-static void anon_mmap_changing_output(struct __test_metadata *_metadata,
-				      FIXTURE_DATA(bugs) *self,
-				      const struct bug *bug)
+REPRO(anon_mmap_changing_output)
 {
 	struct uffdio_copy copy;
 	struct uffdio_zeropage zp;
@@ -633,9 +631,7 @@ static void anon_mmap_changing_output(struct __test_metadata *_metadata,
  * A second uffd of the same process must not unregister a range another
  * uffd owns: the owner would silently stop receiving its faults.
  */
-static void anon_unregister_foreign(struct __test_metadata *_metadata,
-				    FIXTURE_DATA(bugs) *self,
-				    const struct bug *bug)
+REPRO(anon_unregister_foreign)
 {
 	struct uffdio_zeropage zp;
 	struct uffd_msg msg;
@@ -667,9 +663,7 @@ static void anon_unregister_foreign(struct __test_metadata *_metadata,
 			.range = { (uintptr_t)self->mem.addr, self->mem.page } };
 		ASSERT_EQ(0, uffd_zeropage(self->uffd, &zp));
 	}
-	ASSERT_TRUE(toucher_wait(&self->t, DONE_MS));
-	toucher_join(&self->t);
-	self->t_started = false;
+	ASSERT_TRUE(toucher_done(self, DONE_MS));
 	EXPECT_EQ(0, self->t.value);
 }
 
@@ -677,9 +671,7 @@ static void anon_unregister_foreign(struct __test_metadata *_metadata,
  * REGISTER on a MAP_SHARED mapping of a file opened read-only (no
  * VM_MAYWRITE) must be EPERM: UFFDIO_COPY would fill the file's holes.
  */
-static void shmem_register_no_maywrite(struct __test_metadata *_metadata,
-				       FIXTURE_DATA(bugs) *self,
-				       const struct bug *bug)
+REPRO(shmem_register_no_maywrite)
 {
 	size_t page = base_page();
 	char path[64];
@@ -725,9 +717,7 @@ static void expect_register_refused(struct __test_metadata *_metadata,
 }
 
 /* MAP_DROPPABLE pages may vanish at any time: no uffd on them. */
-static void anon_register_droppable(struct __test_metadata *_metadata,
-				    FIXTURE_DATA(bugs) *self,
-				    const struct bug *bug)
+REPRO(anon_register_droppable)
 {
 	self->map_len = base_page();
 	self->map = mmap(NULL, self->map_len, PROT_READ | PROT_WRITE,
@@ -741,9 +731,7 @@ static void anon_register_droppable(struct __test_metadata *_metadata,
 }
 
 /* A shadow stack holds return addresses: UFFDIO_COPY must not fill it. */
-static void shadow_stack_register(struct __test_metadata *_metadata,
-				  FIXTURE_DATA(bugs) *self,
-				  const struct bug *bug)
+REPRO(shadow_stack_register)
 {
 	long addr;
 
@@ -782,9 +770,7 @@ static int api_without_ptrace(void *arg, char *note, size_t len)
  * EVENT_FORK hands the monitor a uffd into every child: asking for it
  * needs CAP_SYS_PTRACE (checked at UFFDIO_API time).
  */
-static void api_event_fork_needs_ptrace(struct __test_metadata *_metadata,
-					FIXTURE_DATA(bugs) *self,
-					const struct bug *bug)
+REPRO(api_event_fork_needs_ptrace)
 {
 	struct priv_result res;
 	int fds[2], ret;
@@ -820,9 +806,7 @@ static void api_event_fork_needs_ptrace(struct __test_metadata *_metadata,
  * UFFDIO_COPY into a MAP_PRIVATE shmem mapping must fill a private anon
  * page: the file (seen through a MAP_SHARED view) keeps its hole.
  */
-static void shmem_private_copy(struct __test_metadata *_metadata,
-			       FIXTURE_DATA(bugs) *self,
-			       const struct bug *bug)
+REPRO(shmem_private_copy)
 {
 	struct uffdio_copy copy;
 	uint64_t entry = 0;
@@ -860,9 +844,7 @@ static void shmem_private_copy(struct __test_metadata *_metadata,
  * UFFDIO_MOVE of a source page that maps the shared zero page (read but
  * never written) must move it like any other page.
  */
-static void anon_move_zeropage(struct __test_metadata *_metadata,
-			       FIXTURE_DATA(bugs) *self,
-			       const struct bug *bug)
+REPRO(anon_move_zeropage)
 {
 	struct uffdio_move mv;
 	volatile char *src;
