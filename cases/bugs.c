@@ -26,7 +26,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "bgcall.h"
 #include "pagemap.h"
 #include "priv.h"
@@ -151,10 +151,10 @@ FIXTURE_TEARDOWN(bugs)
 		close(self->uffd);
 	if (self->uffd2 >= 0)
 		close(self->uffd2);
-	if (self->t_started && toucher_wait(&self->t, DONE_MS))
-		toucher_join(&self->t);
-	if (self->bg_started && bg_wait(&self->bg, DONE_MS))
-		bg_join(&self->bg);
+	if (self->t_started)
+		toucher_finish(&self->t);
+	if (self->bg_started)
+		fl_thread_finish(&self->bg.th);
 	if (self->child > 0) {
 		kill(self->child, SIGKILL);
 		waitpid(self->child, &status, 0);
@@ -235,7 +235,7 @@ static int write_trapped(struct __test_metadata *_metadata,
 	self->t_started = true;
 	/* Whichever comes first: the write finishing or its fault. */
 	for (end = now_ms() + DONE_MS; now_ms() < end;) {
-		if (__atomic_load_n(&self->t.done, __ATOMIC_SEQ_CST))
+		if (__atomic_load_n(&self->t.th.done, __ATOMIC_SEQ_CST))
 			break;
 		ret = poll(&pfd, 1, 5);
 		if (ret)
@@ -619,8 +619,8 @@ REPRO(anon_mmap_changing_output)
 	/* Reading the event lets MADV_DONTNEED return. */
 	ASSERT_EQ(0, uffd_read_msg(self->uffd, &msg));
 	EXPECT_EQ(UFFD_EVENT_REMOVE, msg.event);
-	ASSERT_TRUE(bg_wait(&self->bg, 2000));
-	bg_join(&self->bg);
+	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 2000));
+	fl_thread_join(&self->bg.th);
 	self->bg_started = false;
 	EXPECT_EQ(0, self->bg.ret);
 }
