@@ -93,6 +93,7 @@ void probe_env(struct probe *p)
 	p->euid = geteuid();
 	p->gid = getgid();
 	p->egid = getegid();
+	p->ngroups = getgroups(PROBE_GROUPS_MAX, p->groups);
 	n = read_small("/proc/sys/vm/unprivileged_userfaultfd", buf,
 		       sizeof(buf));
 	p->sysctl = n > 0 ? atoi(buf) : -1;

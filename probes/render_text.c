@@ -55,6 +55,19 @@ static void names(uint64_t mask, enum uffd_mask_kind kind)
 	}
 }
 
+/* --as-user: the whole identity the probe ran with. */
+static void text_identity(const struct probe *p)
+{
+	int i;
+
+	printf(" gid %u groups ", p->egid);
+	if (p->ngroups <= 0)
+		printf("%s", p->ngroups ? "?" : "none");
+	for (i = 0; i < p->ngroups; i++)
+		printf("%s%u", i ? "," : "", p->groups[i]);
+	printf(", no capabilities (--as-user %s)", p->as_user);
+}
+
 static void text_access(const struct probe *p)
 {
 	char sysctl[32];
@@ -65,9 +78,12 @@ static void text_access(const struct probe *p)
 	else
 		snprintf(sysctl, sizeof(sysctl), "unreadable (%s)",
 			 errno_name(p->sysctl_err));
-	printf("uffd-probe %s: Linux %s %s, uid %u%s\n", FAULTLINE_VERSION,
+	printf("uffd-probe %s: Linux %s %s, uid %u%s", FAULTLINE_VERSION,
 	       p->uts.release, p->uts.machine, p->euid,
 	       p->unprivileged ? " (unprivileged view: CAP_SYS_PTRACE dropped)" : "");
+	if (p->as_user[0])
+		text_identity(p);
+	putchar('\n');
 	printf("  CAP_SYS_PTRACE %s, seccomp mode %d (%d filters), vm.unprivileged_userfaultfd %s\n",
 	       tri_name(p->cap_ptrace), p->seccomp_mode, p->seccomp_filters,
 	       sysctl);
