@@ -25,6 +25,10 @@
 
 enum tri { TRI_UNKNOWN, TRI_NO, TRI_YES };
 
+/* The capability sets of /proc/self/status, in this order. */
+#define CAP_SET_NR	5
+extern const char *const cap_set_names[CAP_SET_NR];
+
 const char *tri_name(enum tri t);
 
 /* One answer: status, errno (0 if none), machine cause, human reason. */
@@ -123,6 +127,9 @@ struct probe {
 	enum tri cap_ptrace;		/* CAP_SYS_PTRACE in effective set */
 	int seccomp_mode;		/* 0/1/2, -1 unknown */
 	int seccomp_filters;		/* -1 unknown */
+	int no_new_privs;		/* 0/1, -1 unknown */
+	bool caps_known;		/* cap_sets[] read from /proc */
+	uint64_t cap_sets[CAP_SET_NR];	/* masks, in cap_set_names order */
 	uid_t uid, euid;
 	gid_t gid, egid;
 	int ngroups;			/* supplementary groups, -1 unknown */

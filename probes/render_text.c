@@ -55,7 +55,18 @@ static void names(uint64_t mask, enum uffd_mask_kind kind)
 	}
 }
 
-/* --as-user: the whole identity the probe ran with. */
+/* Whether /proc said every capability set of the probe is empty. */
+static bool no_caps(const struct probe *p)
+{
+	int i;
+
+	for (i = 0; i < CAP_SET_NR; i++)
+		if (p->cap_sets[i])
+			return false;
+	return p->caps_known;
+}
+
+/* --as-user: the whole identity the probe ran with, as /proc saw it. */
 static void text_identity(const struct probe *p)
 {
 	int i;
@@ -65,7 +76,8 @@ static void text_identity(const struct probe *p)
 		printf("%s", p->ngroups ? "?" : "none");
 	for (i = 0; i < p->ngroups; i++)
 		printf("%s%u", i ? "," : "", p->groups[i]);
-	printf(", no capabilities (--as-user %s)", p->as_user);
+	printf(", %s (--as-user %s)", no_caps(p) ? "no capabilities" :
+	       "capabilities left", p->as_user);
 }
 
 static void text_access(const struct probe *p)
