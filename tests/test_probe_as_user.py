@@ -8,16 +8,14 @@ import grp
 import json
 import os
 import pwd
-import shutil
 import stat
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-from test_probe_util import by_path, probe_json, public_copy, run, validate
+from test_probe_util import by_path, probe_json, public_dir, run, validate
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="--as-user needs root")
@@ -30,13 +28,8 @@ NO_CAPS = {"inheritable": "0x0", "permitted": "0x0", "effective": "0x0",
 @pytest.fixture(scope="module")
 def pub(build_dir: Path) -> Iterator[Path]:
     """The probe where any user can run it (not under /root)."""
-    d = Path(tempfile.mkdtemp(prefix="uffd-as-user-", dir="/tmp"))
-    try:
-        d.chmod(0o755)
-        public_copy(build_dir / "uffd-probe", d)
+    with public_dir(build_dir, "uffd-probe") as d:
         yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def setpriv(user: str, cmd: list[str]) -> list[str]:

@@ -16,7 +16,7 @@ import pytest
 
 from fleet_util import (SAMPLE, answers, node_exporter, parse_exposition,
                         parse_labels, parse_nfd, scrape, tri)
-from test_probe_util import as_nobody, probe_json, public_copy, run
+from test_probe_util import as_nobody, probe_json, public_dir, run
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="compares root's view, runs as nobody")
@@ -31,14 +31,9 @@ FAMILIES = {"path": ("uffd_path", "path"), "access": ("uffd_access", "name"),
 @pytest.fixture(scope="module")
 def pub(build_dir: Path) -> Iterator[Path]:
     """A world-accessible directory with the probe and the test tools."""
-    d = Path(tempfile.mkdtemp(prefix="uffd-fleet-", dir="/tmp"))
-    try:
-        d.chmod(0o755)
-        for b in ("uffd-probe", "tools/seccomp-exec", "tools/uffd-fake-api"):
-            public_copy(build_dir / b, d)
+    with public_dir(build_dir, "uffd-probe", "tools/seccomp-exec",
+                    "tools/uffd-fake-api") as d:
         yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture
@@ -155,7 +150,8 @@ def test_output_replaces_atomically(pub: Path, shared_dir: Path) -> None:
     only; no temporary file is left; the file is readable by others."""
     target = shared_dir / "uffd.prom"
     target.write_text("old\n")
-    inode = target.stat().st_ino
+    # Held open: the old file is neither rewritten nor its inode reused.
+    old = target.open()
     seen: list[str] = []
     stop = threading.Event()
 
@@ -176,7 +172,9 @@ def test_output_replaces_atomically(pub: Path, shared_dir: Path) -> None:
     assert len(seen) > 30
     for text in seen:
         assert text in ("old\n", last), text[-200:]
-    assert target.stat().st_ino != inode
+    with old:
+        assert os.fstat(old.fileno()).st_ino != target.stat().st_ino
+        assert old.read() == "old\n"
     assert target.stat().st_mode & 0o777 == 0o644
     assert os.listdir(shared_dir) == ["uffd.prom"]
     assert last.endswith("# TYPE uffd_unnamed_bit gauge\n")
