@@ -91,7 +91,7 @@ deps:
 	@scripts/deps.sh build $(DEPS)
 
 ifdef SYSROOT
-$(SYSROOT)/faultline-sysroot.json:
+$(SYSROOT)/faultline-sysroot.json: kernels/sysroot.py
 	$(PYTHON) -m kernels.sysroot $(FL_ARCH) $(SYSROOT)
 
 $(HARNESS_OBJ) $(PROBE_OBJ) $(O)/faultline-runner $(CASES) $(TOOLS): \

@@ -23,10 +23,10 @@ pkgs_browser="chromium"
 pkgs_fleet="prometheus prometheus-node-exporter"
 daemon_pkgs="prometheus prometheus-node-exporter"
 # Other architectures: cross compiler, target libraries, QEMU (kernels/arch.py).
-# arm64's static libcap/libseccomp are Debian's arm64 packages (multiarch);
+# arm64's static libcap/libseccomp/zlib are Debian's arm64 packages (multiarch);
 # bookworm has no riscv64 packages, so make fetches trixie's into a private
 # directory instead (kernels/sysroot.py). OpenSBI is riscv64 virt's firmware.
-pkgs_arm64="gcc-aarch64-linux-gnu libc6-dev-arm64-cross libcap-dev:arm64 libseccomp-dev:arm64 qemu-system-arm"
+pkgs_arm64="gcc-aarch64-linux-gnu libc6-dev-arm64-cross libcap-dev:arm64 libseccomp-dev:arm64 zlib1g-dev:arm64 qemu-system-arm"
 pkgs_riscv64="gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-system-misc opensbi"
 
 want=""
