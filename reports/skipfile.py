@@ -39,7 +39,8 @@ from typing import Any
 import yaml
 
 from .expectations import _CLAUSE_RE as RANGE_CLAUSE_RE
-from .expectations import Expectation, arch_matches, in_range, version_tuple
+from .expectations import (ARCH_ALIASES, Expectation, arch_matches, in_range,
+                           version_tuple)
 
 CONDITIONS = ("environments", "boards", "branches")
 EXTRAS = ("kernel", "target")
@@ -76,8 +77,9 @@ def _names_match(wanted: str | None, names: tuple[str, ...],
                  board: bool = False) -> bool:
     if wanted in (None, "all") or "all" in names:
         return True
-    if board:
-        return any(n == wanted or arch_matches(wanted, n) for n in names)
+    if board:       # uname -m or Debian's name, on either side
+        machine = ARCH_ALIASES.get(wanted, wanted)
+        return any(n == wanted or arch_matches(machine, n) for n in names)
     return wanted in names
 
 
@@ -137,12 +139,19 @@ def _scalar(path: Path, node: yaml.Node, key: str) -> str | None:
 
 def _names(path: Path, node: yaml.Node, key: str) -> tuple[str, ...]:
     """A name or a list of names (skipgen's StringArray), none empty."""
+    def missing(where: yaml.Node) -> SkipfileError:
+        return SkipfileError(f"{_where(path, where)}: '{key}' needs a name or a "
+                             "list of names" + ("" if key == "tests" else " (or all)"))
     items = node.value if isinstance(node, yaml.SequenceNode) else [node]
-    names = tuple(_scalar(path, n, key) or "" for n in items)
-    if not names or "" in names:
-        raise SkipfileError(f"{_where(path, node)}: '{key}' needs a name or a "
-                            "list of names" + ("" if key == "tests" else " (or all)"))
-    return names
+    if not items:
+        raise missing(node)
+    names = []
+    for item in items:
+        name = _scalar(path, item, key)
+        if not name:
+            raise missing(item)
+        names.append(name)
+    return tuple(names)
 
 
 def _rule(path: Path, node: yaml.Node) -> SkipRule:
