@@ -140,6 +140,17 @@ static void on_stderr(void *ctx, const char *line, size_t len)
 	stream_line(&r->out, diag ? NULL : "# stderr: ", line, len);
 }
 
+/* `at`: the read time of the payload lines that follow (STREAM.md). */
+static void on_read_time(void *ctx, uint64_t time_us)
+{
+	struct runner *r = ctx;
+	char json[48];
+
+	snprintf(json, sizeof(json), "{\"time_us\":%llu}",
+		 (unsigned long long)time_us);
+	stream_frame(&r->out, "at", json);
+}
+
 static void on_probe_stderr(void *ctx, const char *line, size_t len)
 {
 	struct runner *r = ctx;
@@ -283,6 +294,8 @@ static void frame_binary_begin(struct runner *r, struct stream *out, int i)
 	jb_num(&b, "timeout_s", r->o->timeout_s);
 	jb_int(&b, "index", i + 1);
 	jb_int(&b, "of", r->bins.n);
+	/* On /dev/kmsg's clock: records and points share one time line. */
+	jb_int(&b, "time_us", (long long)now_us());
 	stream_frame(out, "binary-begin", jb_end(&b));
 	jb_free(&b);
 }
@@ -295,7 +308,8 @@ static void run_binary(struct runner *r, int i, struct spawn_res *res)
 		.path = path, .argv = argv,
 		.timeout_s = r->o->timeout_s,
 		.term_grace_s = r->o->term_grace_s,
-		.out_line = on_stdout, .err_line = on_stderr, .ctx = r,
+		.out_line = on_stdout, .err_line = on_stderr,
+		.stamp = on_read_time, .ctx = r,
 		.kmsg = r->kmsg.fd >= 0 ? &r->kmsg : NULL,
 	};
 	struct jbuf b;

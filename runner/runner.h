@@ -90,6 +90,8 @@ bool kmsg_is_alert(const char *msg);
 /* ---- exec.c: run one program in its own process group ---- */
 
 typedef void (*line_fn)(void *ctx, const char *line, size_t len);
+/* Before the lines of one read(2): when it returned (now_us()). */
+typedef void (*stamp_fn)(void *ctx, uint64_t time_us);
 
 struct spawn_req {
 	const char *path;
@@ -97,6 +99,7 @@ struct spawn_req {
 	double timeout_s;
 	double term_grace_s;	/* SIGTERM first, SIGKILL after this */
 	line_fn out_line, err_line;
+	stamp_fn stamp;		/* may be NULL: lines are not stamped */
 	void *ctx;
 	struct kmsg *kmsg;	/* drained while the program runs; may be NULL */
 };
