@@ -246,6 +246,9 @@ static void frame_run(struct runner *r)
 	jb_int(&b, "binaries", r->bins.n);
 	binary_names(r, &b);
 	jb_int(&b, "jobs", r->o->jobs);
+	if (r->o->nonly)
+		jb_str_array(&b, "selection", (const char *const *)r->o->only,
+			     r->o->nonly);
 	pool_json(&r->pool, &b);
 	jb_bool(&b, "kmsg", r->kmsg.fd >= 0);
 	if (r->o->kmsg && r->kmsg.fd < 0 && r->kmsg.open_errno)
@@ -294,18 +297,44 @@ static void frame_binary_begin(struct runner *r, struct stream *out, int i)
 	jb_num(&b, "timeout_s", r->o->timeout_s);
 	jb_int(&b, "index", i + 1);
 	jb_int(&b, "of", r->bins.n);
+	if (r->bins.sel && r->bins.sel[i].points >= 0)
+		jb_int(&b, "selected", r->bins.sel[i].points);
+	if (r->bins.sel && r->bins.sel[i].error)
+		jb_str(&b, "selection_error", r->bins.sel[i].error);
 	/* On /dev/kmsg's clock: records and points share one time line. */
 	jb_int(&b, "time_us", (long long)now_us());
 	stream_frame(out, "binary-begin", jb_end(&b));
 	jb_free(&b);
 }
 
+/*
+ * The binary's argv: its path, then the points --only chose ("-r <id>"
+ * each), if not all. NULL without memory for it.
+ */
+static char **binary_argv(const struct runner *r, int i)
+{
+	char **args = r->bins.sel ? r->bins.sel[i].args : NULL;
+	size_t n = 0;
+	char **argv;
+
+	while (args && args[n])
+		n++;
+	argv = calloc(n + 2, sizeof(*argv));
+	if (!argv)
+		return NULL;
+	argv[0] = r->bins.path[i];
+	if (n)
+		memcpy(&argv[1], args, n * sizeof(*argv));
+	return argv;
+}
+
 static void run_binary(struct runner *r, int i, struct spawn_res *res)
 {
 	const char *path = r->bins.path[i];
-	char *argv[] = { (char *)path, NULL };
+	char *whole[] = { (char *)path, NULL };
+	char **argv = binary_argv(r, i);
 	struct spawn_req req = {
-		.path = path, .argv = argv,
+		.path = path, .argv = argv ? argv : whole,
 		.timeout_s = r->o->timeout_s,
 		.term_grace_s = r->o->term_grace_s,
 		.out_line = on_stdout, .err_line = on_stderr,
@@ -318,6 +347,7 @@ static void run_binary(struct runner *r, int i, struct spawn_res *res)
 
 	kmsg_mark(&r->kmsg);
 	spawn_run(&req, res);
+	free(argv);
 
 	jb_init(&b);
 	jb_str(&b, "name", base_name(path));
@@ -452,6 +482,8 @@ static void frame_run_end(struct runner *r, const struct tally *t)
 	jb_int(&b, "duration_ms", (long long)(now_ms() - t->t0));
 	jb_int(&b, "binaries", t->started);
 	jb_str(&b, "status", status);
+	if (!t->interrupted && !r->bins.n && r->o->nonly)
+		jb_str(&b, "error", "no test point matches --only");
 	jb_int(&b, "failed_to_start", t->failed);
 	jb_int(&b, "timed_out", t->timed_out);
 	if (r->pool.restore_err)
@@ -497,7 +529,7 @@ static void run_prepare(struct runner *r, struct tally *t)
 	r->pool.wanted = o->hugepages < 0 ? pool_default(o->jobs) : o->hugepages;
 	r->pool.lock_fd = -1;
 	r->nr_hugepages = sysctl_read(HUGETLB_NR_PATH);
-	if (r->bins.n) {
+	if (r->bins.n && !t->interrupted) {
 		t->interrupted = pool_take(&r->pool);
 		if (!t->interrupted)
 			r->nr_hugepages = r->pool.nr_at_start;
@@ -512,6 +544,9 @@ int run_all(struct runner *r)
 	char num[16];
 	int n = 0;
 
+	/* Before the run frame: it names the binaries that will run. */
+	if (r->o->nonly)
+		t.interrupted = select_points(r);
 	run_prepare(r, &t);
 	stream_frame(&r->out, "stream", "1");
 	frame_run(r);
