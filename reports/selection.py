@@ -9,10 +9,12 @@ before anything runs, asks the host's runner which points they select
 """
 from __future__ import annotations
 
+import fnmatch
 import subprocess
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, TextIO
 
+from .expectations import Expectation
 from .model import Run
 
 # The kernel command line is short (COMMAND_LINE_SIZE: 2048 bytes on x86-64
@@ -86,3 +88,21 @@ def selection_of(runs: list[Run]) -> list[str] | None:
             globs += [str(g) for g in sel if str(g) not in globs]
     return globs or None
 
+
+
+def print_points(points: list[tuple[str, str]], out: TextIO, err: TextIO) -> None:
+    """--list: one point id a line (a script's input), the count aside."""
+    out.write("".join(f"{point}\n" for _, point in points))
+    out.flush()
+    err.write(f"{len(points)} points in {len(selected_binaries(points))} binaries\n")
+
+
+def expectations_in(exps: list[Expectation], globs: list[str],
+                    points: list[str] | None) -> list[Expectation]:
+    """The expectations a run restricted to @globs could have used (the
+    others are not worth an "unused" warning): those matching one of the
+    chosen @points; none when the points are unknown; all without globs."""
+    if not globs:
+        return exps
+    return [e for e in exps
+            if any(fnmatch.fnmatchcase(p, e.id) for p in points or [])]
