@@ -91,7 +91,7 @@ deps:
 	@scripts/deps.sh build $(DEPS)
 
 ifdef SYSROOT
-$(SYSROOT)/faultline-sysroot.json:
+$(SYSROOT)/faultline-sysroot.json: kernels/sysroot.py
 	$(PYTHON) -m kernels.sysroot $(FL_ARCH) $(SYSROOT)
 
 $(HARNESS_OBJ) $(PROBE_OBJ) $(O)/faultline-runner $(CASES) $(TOOLS): \
@@ -102,15 +102,22 @@ $(O)/harness/%.o: harness/%.c $(wildcard harness/*.h) VERSION | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# Rebuilt whole: a renamed or removed source must not leave its object in.
 $(LIB): $(HARNESS_OBJ)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
 $(O)/probes/%.o: probes/%.c $(wildcard probes/*.h harness/*.h) VERSION | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iprobes -c -o $@ $<
 
+# /proc/config.gz is read with zlib (zlib1g-dev). Linked statically even
+# in a dynamic build: loading libz.so would cost the probe more time than
+# reading the config does.
+PROBE_LDLIBS := $(if $(filter 1,$(STATIC)),-lz,-Wl,-Bstatic -lz -Wl,-Bdynamic)
+
 $(PROBE): $(PROBE_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(PROBE_LDLIBS)
 
 $(O)/runner/%.o: runner/%.c $(wildcard runner/*.h harness/*.h) VERSION | deps
 	@mkdir -p $(dir $@)
@@ -128,7 +135,7 @@ $(O)/cases/%: cases/%.c $(LIB) $(wildcard harness/*.h cases/*.h) VERSION \
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KSFT_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(O)/tools/%: tools/%.c $(LIB) $(wildcard harness/*.h) VERSION
+$(O)/tools/%: tools/%.c $(LIB) $(wildcard harness/*.h tools/*.h) VERSION
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 

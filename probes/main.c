@@ -20,7 +20,8 @@ enum format { FMT_TEXT, FMT_JSON, FMT_HEADER, FMT_SHELL };
 
 /*
  * The probe table: each step fills its part of struct probe. The config
- * comes before access because the diagnosis uses it.
+ * comes before access because the diagnosis uses it; facts and profiles
+ * come last because they are derived from everything before.
  */
 static const struct {
 	const char *name;
@@ -31,6 +32,8 @@ static const struct {
 	{ "access", probe_access },
 	{ "api", probe_api },
 	{ "register", probe_register },
+	{ "facts", probe_facts },
+	{ "profiles", probe_profiles },
 };
 
 void probe_run(struct probe *p)
@@ -152,22 +155,20 @@ static int parse_list(const char *list, bool profiles, char out[][48],
 static bool check_require(const struct probe *p, char names[][48], int n,
 			  FILE *out)
 {
-	struct fact facts[FACT_MAX];
-	int nf = facts_build(p, facts, FACT_MAX), i, j;
 	bool ok = true;
+	int i;
 
 	for (i = 0; i < n; i++) {
-		for (j = 0; j < nf; j++) {
-			if (strcmp(facts[j].name, names[i]))
-				continue;
-			if (facts[j].value == TRI_YES) {
-				fprintf(out, "ok: %s\n", names[i]);
-			} else {
-				fprintf(out, "missing: %s (%s): %s\n", names[i],
-					tri_name(facts[j].value),
-					facts[j].reason);
-				ok = false;
-			}
+		const struct fact *f = fact_find(p, names[i]);
+
+		if (!f)
+			continue;
+		if (f->value == TRI_YES) {
+			fprintf(out, "ok: %s\n", names[i]);
+		} else {
+			fprintf(out, "missing: %s (%s): %s\n", names[i],
+				tri_name(f->value), f->reason);
+			ok = false;
 		}
 	}
 	return ok;
@@ -176,19 +177,20 @@ static bool check_require(const struct probe *p, char names[][48], int n,
 static bool check_profiles(const struct probe *p, char names[][48], int n,
 			   FILE *out)
 {
-	struct profile_result r;
 	bool ok = true;
 	int i, j;
 
 	for (i = 0; i < n; i++) {
-		profile_eval(p, profile_find(names[i]), &r);
-		fprintf(out, "%s: %s (%s)\n", r.name,
-			r.status == TRI_YES ? "ok" : tri_name(r.status),
-			r.title);
-		for (j = 0; j < r.nmissing; j++)
-			fprintf(out, "  missing: %s\n  fix: %s\n", r.missing[j],
-				r.fix[j]);
-		ok &= r.status == TRI_YES;
+		const struct profile_result *r =
+			&p->profiles[profile_find(names[i])];
+
+		fprintf(out, "%s: %s (%s)\n", r->name,
+			r->status == TRI_YES ? "ok" : tri_name(r->status),
+			r->title);
+		for (j = 0; j < r->nmissing; j++)
+			fprintf(out, "  missing: %s\n  fix: %s\n",
+				r->missing[j], r->fix[j]);
+		ok &= r->status == TRI_YES;
 	}
 	return ok;
 }
@@ -254,7 +256,7 @@ int main(int argc, char **argv)
 			return 0;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("uffd-probe %s (JSON schema %d)\n",
-				 PROBE_VERSION, PROBE_SCHEMA_VERSION);
+				 FAULTLINE_VERSION, PROBE_SCHEMA_VERSION);
 			  return 0;
 		case ':':
 			fprintf(stderr, "uffd-probe: option '%s' needs an argument\n",

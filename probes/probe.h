@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * uffd-probe: the result model. Probes (access.c, api.c, regmatrix.c,
- * config.c) fill one struct probe; renderers (render_*.c) only read it.
- * Every answer is tri-state with the errno and a human reason.
+ * uffd-probe: the result model. The probe steps (access.c, api.c,
+ * regmatrix.c, config.c, then facts.c and profiles.c, which derive from
+ * the others) fill one struct probe; renderers (render_*.c) only read it.
+ * Every answer is tri-state with the errno and a human reason. What the
+ * features, ioctls, modes and memory types are comes from the domain
+ * table (harness/domain.h).
  */
 #ifndef FAULTLINE_PROBE_H
 #define FAULTLINE_PROBE_H
@@ -17,7 +20,6 @@
 #include "mem.h"
 
 #define PROBE_SCHEMA_VERSION	1
-#define PROBE_VERSION		"0.1.0"
 #define REASON_LEN		256
 
 enum tri { TRI_UNKNOWN, TRI_NO, TRI_YES };
@@ -40,11 +42,13 @@ void verdict_set(struct verdict *v, enum tri status, int err,
 void strfmt(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Register modes tried: every non-empty combination of MISSING/WP/MINOR. */
-#define REG_MODE_NR	7
-extern const uint64_t reg_modes[REG_MODE_NR];
-/* "MISSING|WP"; static buffer per mode. */
-const char *reg_mode_name(uint64_t mode);
+/*
+ * Register modes tried: every non-empty combination of the table's mode
+ * bits, single modes first (reg_modes[0..uffd_mode_count-1]).
+ */
+#define REG_MODE_MAX	15
+int reg_mode_count(void);
+uint64_t reg_mode(int i);
 
 struct reg_result {
 	struct verdict v;
@@ -56,17 +60,43 @@ struct reg_result {
 struct cfg_opt {
 	const char *name;	/* "CONFIG_USERFAULTFD" */
 	size_t len;		/* strlen(name) */
-	const char *why;	/* one line: what it controls */
 	char value[24];		/* "y", "m", "n" (is not set), "" absent */
 	bool present;
 };
-#define CFG_OPT_NR	12
-extern const struct cfg_opt cfg_opts_template[CFG_OPT_NR];
+#define CFG_OPT_MAX	32
 
 struct probe_config {
 	struct verdict v;	/* yes: read; unknown: could not read */
 	char source[256];
-	struct cfg_opt opts[CFG_OPT_NR];
+	int nopts;
+	struct cfg_opt opts[CFG_OPT_MAX];
+};
+
+/*
+ * Facts: flat, named yes/no/unknown answers derived from the result
+ * (features, ioctls, access paths, register modes). --header, --shell and
+ * --require work on these names.
+ */
+struct fact {
+	char name[48];		/* "MOVE", "REGISTER_SHMEM_MINOR" */
+	const char *group;	/* "feature", "ioctl", "access", "register" */
+	enum tri value;
+	char reason[REASON_LEN];
+};
+#define FACT_MAX	160
+
+/* A consumer profile's verdict (profiles.c). */
+#define PROFILE_MAX	16
+#define PROFILE_REQ_MAX	8
+struct profile_result {
+	const char *name;
+	const char *title;
+	enum tri status;
+	int nmissing;
+	char missing[PROFILE_REQ_MAX][REASON_LEN];
+	char fix[PROFILE_REQ_MAX][REASON_LEN];
+	int nreq;
+	char req[PROFILE_REQ_MAX][160];	/* every requirement, described */
 };
 
 struct probe {
@@ -99,20 +129,28 @@ struct probe {
 	uint64_t api, features, ioctls;
 	struct verdict fork_allowed;	/* UFFDIO_API with EVENT_FORK */
 
-	/* Register matrix. */
+	/* Register matrix: reg[type][i] is reg_mode(i). */
 	struct verdict mem[MEM_TYPE_NR];	/* could the type be mapped */
 	size_t mem_page[MEM_TYPE_NR];
-	struct reg_result reg[MEM_TYPE_NR][REG_MODE_NR];
+	struct reg_result reg[MEM_TYPE_NR][REG_MODE_MAX];
 
 	struct probe_config config;
+
+	/* Derived from all of the above. */
+	int nfacts;
+	struct fact facts[FACT_MAX];
+	int nprofiles;
+	struct profile_result profiles[PROFILE_MAX];
 };
 
 /* Probes, run in this order by probe_run(). */
 void probe_env(struct probe *p);
+void probe_config(struct probe *p);
 void probe_access(struct probe *p);
 void probe_api(struct probe *p);
 void probe_register(struct probe *p);
-void probe_config(struct probe *p);
+void probe_facts(struct probe *p);
+void probe_profiles(struct probe *p);
 void probe_run(struct probe *p);
 void probe_release(struct probe *p);
 /* Drop CAP_SYS_PTRACE from every set; fills p->unpriv_drop. */
@@ -123,43 +161,18 @@ const char *config_value(const struct probe *p, const char *name);
 /* 1 enabled, 0 disabled or absent, -1 config unknown. */
 int config_enabled(const struct probe *p, const char *name);
 
-/*
- * Facts: flat, named yes/no/unknown answers derived from the result
- * (features, ioctls, access paths, register modes). --header, --shell and
- * --require work on these names.
- */
-struct fact {
-	char name[48];		/* "MOVE", "REGISTER_SHMEM_MINOR" */
-	const char *group;	/* "feature", "ioctl", "access", "register" */
-	enum tri value;
-	char reason[REASON_LEN];
-};
-#define FACT_MAX	96
-int facts_build(const struct probe *p, struct fact *facts, int max);
-/* Every valid fact name (same order), independent of this kernel. */
+/* Every valid fact name (p->facts' order), independent of this kernel. */
 int fact_names(char names[][48], int max);
 /* Normalize a user-given name ("uffd_feature_move" -> "MOVE"). */
 void fact_normalize(const char *in, char *out, size_t outlen);
+/* The fact called @name in p->facts, NULL if none. */
+const struct fact *fact_find(const struct probe *p, const char *name);
 
-/* Consumer profiles (profiles.c). */
-struct profile_result {
-	const char *name;
-	const char *title;
-	enum tri status;
-	int nmissing;
-	char missing[8][REASON_LEN];
-	char fix[8][REASON_LEN];
-	int nreq;
-	char req[8][160];	/* every requirement, described */
-};
+/* Consumer profiles (profiles.c): names independent of this kernel. */
 int profile_count(void);
 const char *profile_name(int i);
 int profile_find(const char *name);
-void profile_eval(const struct probe *p, int i, struct profile_result *r);
 
-/* Feature metadata: kernel that introduced it and the config it needs. */
-const char *feature_since(unsigned int bit);
-const char *feature_config(unsigned int bit);
 /* Why UFFDIO_API leaves feature @bit out, from the kernel's config (absence.c). */
 void feature_absence(const struct probe *p, unsigned int bit, char *buf,
 		     size_t len);
@@ -172,9 +185,5 @@ void render_shell(const struct probe *p);
 
 /* "EPERM", or "E<n>" for unnamed values; static per call for unknowns. */
 const char *errno_name(int err);
-
-/* Gzip inflater for /proc/config.gz (inflate.c). */
-int gunzip(const unsigned char *in, size_t inlen, unsigned char **out,
-	   size_t *outlen);
 
 #endif /* FAULTLINE_PROBE_H */

@@ -9,7 +9,7 @@
 # command to run is printed and we exit 2.
 set -eu
 
-pkgs_build="gcc make libc6-dev libcap-dev libseccomp-dev xz-utils dpkg-dev"
+pkgs_build="gcc make libc6-dev libcap-dev libseccomp-dev zlib1g-dev xz-utils dpkg-dev"
 pkgs_test="python3 python3-pytest python3-tap python3-yaml python3-jsonschema python3-jinja2 util-linux cpio"
 # cpio is not needed (kernels/ writes newc itself); zstd and lz4 unpack
 # kernels and packages Python cannot; qemu-system-x86 comes from backports.
@@ -17,10 +17,10 @@ pkgs_vm="qemu-system-x86 zstd lz4"
 # The HTML report is checked in a real browser.
 pkgs_browser="chromium"
 # Other architectures: cross compiler, target libraries, QEMU (kernels/arch.py).
-# arm64's static libcap/libseccomp are Debian's arm64 packages (multiarch);
+# arm64's static libcap/libseccomp/zlib are Debian's arm64 packages (multiarch);
 # bookworm has no riscv64 packages, so make fetches trixie's into a private
 # directory instead (kernels/sysroot.py). OpenSBI is riscv64 virt's firmware.
-pkgs_arm64="gcc-aarch64-linux-gnu libc6-dev-arm64-cross libcap-dev:arm64 libseccomp-dev:arm64 qemu-system-arm"
+pkgs_arm64="gcc-aarch64-linux-gnu libc6-dev-arm64-cross libcap-dev:arm64 libseccomp-dev:arm64 zlib1g-dev:arm64 qemu-system-arm"
 pkgs_riscv64="gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-system-misc opensbi"
 
 want=""
