@@ -127,19 +127,8 @@ static const char *set_target(struct opts *o, const char *val)
 
 static const char *add_path(struct opts *o, const char *path)
 {
-	char **p;
-
-	if (o->npaths == o->paths_cap) {
-		o->paths_cap = o->paths_cap ? o->paths_cap * 2 : 16;
-		p = realloc(o->paths, sizeof(*p) * (size_t)o->paths_cap);
-		if (!p)
-			return "out of memory";
-		o->paths = p;
-	}
-	o->paths[o->npaths] = strdup(path);
-	if (!o->paths[o->npaths])
+	if (strv_add(&o->paths, &o->npaths, &o->paths_cap, path, strlen(path)))
 		return "out of memory";
-	o->npaths++;
 	return NULL;
 }
 
@@ -172,22 +161,11 @@ static const char *set_cases(struct opts *o, const char *val)
 
 static const char *add_glob(struct opts *o, const char *glob)
 {
-	char **p;
-
 	/* No blanks: a kernel command line word could not carry it. */
 	if (strpbrk(glob, " \t\n"))
 		return "a glob without blanks";
-	if (o->nonly == o->only_cap) {
-		o->only_cap = o->only_cap ? o->only_cap * 2 : 8;
-		p = realloc(o->only, sizeof(*p) * (size_t)o->only_cap);
-		if (!p)
-			return "out of memory";
-		o->only = p;
-	}
-	o->only[o->nonly] = strdup(glob);
-	if (!o->only[o->nonly])
+	if (strv_add(&o->only, &o->nonly, &o->only_cap, glob, strlen(glob)))
 		return "out of memory";
-	o->nonly++;
 	return NULL;
 }
 

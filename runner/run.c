@@ -40,22 +40,27 @@ char *read_text(const char *path, char *buf, size_t size)
 	return buf;
 }
 
-static int bin_add(struct binlist *l, const char *path)
+int strv_add(char ***v, int *n, int *cap, const char *s, size_t len)
 {
 	char **p;
 
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 32;
-		p = realloc(l->path, sizeof(*p) * (size_t)l->cap);
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		p = realloc(*v, sizeof(*p) * (size_t)*cap);
 		if (!p)
 			return -ENOMEM;
-		l->path = p;
+		*v = p;
 	}
-	l->path[l->n] = strdup(path);
-	if (!l->path[l->n])
+	(*v)[*n] = strndup(s, len);
+	if (!(*v)[*n])
 		return -ENOMEM;
-	l->n++;
+	(*n)++;
 	return 0;
+}
+
+static int bin_add(struct binlist *l, const char *path)
+{
+	return strv_add(&l->path, &l->n, &l->cap, path, strlen(path));
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -300,6 +300,8 @@ struct runner {
 
 /* Small text file, trailing blanks and newlines removed; NULL if unreadable. */
 char *read_text(const char *path, char *buf, size_t size);
+/* Append a copy of @s (@len bytes) to the growing array *@v. 0 or -ENOMEM. */
+int strv_add(char ***v, int *n, int *cap, const char *s, size_t len);
 /* Resolve BINARY|DIR arguments into @l; on error say which path in @why. */
 int run_collect(struct binlist *l, char **paths, int n, char *why,
 		size_t whylen);

@@ -32,20 +32,7 @@ struct names {
 
 static int names_add(struct names *l, const char *s, size_t len)
 {
-	char **p;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		p = realloc(l->v, sizeof(*p) * (size_t)l->cap);
-		if (!p)
-			return -ENOMEM;
-		l->v = p;
-	}
-	l->v[l->n] = strndup(s, len);
-	if (!l->v[l->n])
-		return -ENOMEM;
-	l->n++;
-	return 0;
+	return strv_add(&l->v, &l->n, &l->cap, s, len);
 }
 
 static void names_free(struct names *l)
