@@ -287,15 +287,18 @@ def choose_points(args: argparse.Namespace, log: Callable[[str], None]) -> None:
     if not os.access(runner, os.X_OK) or not cases:
         return              # VMs only, --no-build: each target still chooses
     try:
-        points = list_points(runner, cases, args.only)
+        points, unlisted = list_points(runner, cases, args.only)
     except SelectionError as e:
         raise RunError(str(e)) from e
-    if not points:
+    if unlisted:
+        log(f"{unlisted} (such a binary runs whole)")
+    if not points and not unlisted:
         raise RunError(f"--only {' '.join(args.only)}: no test point matches "
                        "(./run.py --list shows them)")
-    args.binary_names = selected_binaries(points)
-    args.selected_points = [p for _, p in points]
-    log(f"--only: {len(points)} points in {len(args.binary_names)} binaries")
+    log(f"--only: {len(points)} points in {len(selected_binaries(points))} binaries")
+    if not unlisted:
+        args.binary_names = selected_binaries(points)
+        args.selected_points = [p for _, p in points]
 
 
 def list_main(args: argparse.Namespace) -> int:
@@ -307,11 +310,14 @@ def list_main(args: argparse.Namespace) -> int:
             ensure_built(argparse.Namespace(**{**vars(args), "kernel": ["host"]}),
                          lambda m: print(m, file=sys.stderr))
         runner, cases = check_runner(args)
-        points = list_points(runner, cases, args.only)
+        points, unlisted = list_points(runner, cases, args.only)
     except (RunError, SelectionError) as e:
         print(f"run.py: cannot list the points: {e}", file=sys.stderr)
         return 2
     print_points(points, sys.stdout, sys.stderr)
+    if unlisted:        # the list is not whole
+        print(unlisted, file=sys.stderr)
+        return 2
     return 0
 
 

@@ -52,9 +52,11 @@ def only_options(globs: Iterable[str]) -> list[tuple[str, str]]:
 
 
 def list_points(runner: Path, cases: list[Path],
-                globs: list[str]) -> list[tuple[str, str]]:
+                globs: list[str]) -> tuple[list[tuple[str, str]], str]:
     """(binary name, point id) of every point @globs select (every point
-    without globs), in run order, from the binaries' own lists."""
+    without globs), in run order, from the binaries' own lists; and what
+    the runner said about binaries that could not list theirs ("" when all
+    could: a run gives those binaries whole, never loses them)."""
     cmd = [str(runner), "--list", *(f"--only={g}" for g in globs),
            *map(str, cases)]
     try:
@@ -62,7 +64,7 @@ def list_points(runner: Path, cases: list[Path],
                              timeout=LIST_TIMEOUT_S)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise SelectionError(f"listing the points: {e}") from e
-    if res.returncode:
+    if res.returncode not in (0, 1):
         raise SelectionError("listing the points: " + (
             res.stderr.strip() or f"{runner} exited {res.returncode}"))
     out = []
@@ -70,7 +72,7 @@ def list_points(runner: Path, cases: list[Path],
         name, _, point = line.partition(" ")
         if point:
             out.append((name, point))
-    return out
+    return out, res.stderr.strip() if res.returncode else ""
 
 
 def selected_binaries(points: list[tuple[str, str]]) -> list[str]:

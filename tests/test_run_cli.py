@@ -65,6 +65,27 @@ def test_list_prints_the_points(build_dir: Path) -> None:
     assert all(i.startswith("zeropage.anon.") for i in ids[1:])
 
 
+def test_a_binary_that_cannot_list(build_dir: Path, tmp_path: Path) -> None:
+    """--list says the list is not whole (exit 2); a run still runs it."""
+    build = tmp_path / "build"
+    (build / "cases").mkdir(parents=True)
+    (build / "faultline-runner").symlink_to(build_dir / "faultline-runner")
+    shutil.copy2(build_dir / "cases" / "copy", build / "cases" / "copy")
+    odd = build / "cases" / "odd"
+    odd.write_text("#!/bin/sh\necho 'TAP version 13'\necho 1..1\necho 'ok 1 odd.one'\n")
+    odd.chmod(0o755)
+    res = run_py("--no-build", "--build-dir", str(build), "--list", "copy.*.eexist")
+    assert res.returncode == 2 and res.stdout.splitlines() == EEXIST
+    assert f"{odd}: cannot list its points" in res.stderr
+    ran = run_py("--no-build", "--build-dir", str(build), "-o", str(tmp_path / "o"),
+                 "--only", "copy.*.eexist")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "(such a binary runs whole)" in ran.stdout
+    doc = json.loads((tmp_path / "o" / "report.json").read_text())
+    ids = [p["id"] for b in doc["runs"][0]["binaries"] for p in b["points"]]
+    assert ids == EEXIST + ["odd.one"]
+
+
 def fake_build(tmp: Path, listing: str) -> Path:
     """A build whose runner lists @listing and replays host.stream."""
     build = tmp / "build"
