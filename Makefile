@@ -144,7 +144,7 @@ $(O)/tools/liar.so: $(LIAR_SRC) $(wildcard tools/liar/*.h) harness/uffd_compat.h
 	$(CC) $(CFLAGS) -fPIC -shared -o $@ $(LIAR_SRC) -ldl
 
 check: all
-	@scripts/deps.sh test vm browser
+	@scripts/deps.sh test vm browser fleet
 	$(PYTHON) -m pytest -q tests
 
 # Every lie of tools/liar/catalogue.tsv over the whole suite (as root).
