@@ -177,6 +177,23 @@ static const char *set_only(struct opts *o, const char *val)
 	return why ? why : o->nonly == before ? "a glob" : NULL;
 }
 
+static const char *add_skip_glob(struct opts *o, const char *glob)
+{
+	if (strpbrk(glob, " \t\n"))
+		return "a glob without blanks";
+	if (strv_add(&o->skip, &o->nskip, &o->skip_cap, glob, strlen(glob)))
+		return "out of memory";
+	return NULL;
+}
+
+static const char *set_skip(struct opts *o, const char *val)
+{
+	int before = o->nskip;
+	const char *why = split_commas(o, val, add_skip_glob);
+
+	return why ? why : o->nskip == before ? "a glob" : NULL;
+}
+
 #define FLAG(field, val) .flag = offsetof(struct opts, field), .flag_val = val
 
 static const struct opt_def options[] = {
@@ -207,6 +224,10 @@ static const struct opt_def options[] = {
 	  "matches dots); repeatable, or GLOB,GLOB. Each binary\n"
 	  "lists its points (-l) and gets -r for each one\n"
 	  "chosen; one with none is not run" },
+	{ "skip", 0, "GLOB", set_skip, .help =
+	  "never run the test points whose id matches a glob\n"
+	  "(as --only; a point both name is skipped);\n"
+	  "repeatable, or GLOB,GLOB" },
 	{ "output", 'o', "FILE", set_output, .help =
 	  "write the stream here (default: stdout)" },
 	{ "kmsg", 0, NULL, FLAG(kmsg, true), .help =
