@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-"""LKFT skipfiles: read them (`load_skipfile`), write the expectations as one
-(`skipfile_yaml`, `run.py report skipfile`).
+"""LKFT skipfiles: read them (`load_skipfile`), skip what they name before a
+run (`run.py --skipfile`: `skip_plan`, `add_skipped`), write the
+expectations as one (`skipfile_yaml`, `run.py report skipfile`).
 
 The format is LKFT's (Linaro test-definitions,
 automated/linux/kselftest/skipfile-lkft.yaml, read by Linaro's skipgen):
@@ -41,6 +42,7 @@ import yaml
 from .expectations import _CLAUSE_RE as RANGE_CLAUSE_RE
 from .expectations import (ARCH_ALIASES, Expectation, arch_matches, in_range,
                            version_tuple)
+from .model import Binary, Point, Run
 
 CONDITIONS = ("environments", "boards", "branches")
 EXTRAS = ("kernel", "target")
@@ -219,6 +221,78 @@ def first_match(rules: list[SkipRule], point_id: str) -> SkipRule | None:
     return next((r for r in rules if r.matches(point_id)), None)
 
 
+# -- skipping before a run (run.py --skipfile) -------------------------------
+
+@dataclass
+class SkipPlan:
+    """What one target skips: the runner's --skip globs, the points they
+    leave out (binary, point id, reason) and the binaries left with none."""
+    globs: list[str]
+    skipped: list[dict[str, str]]
+    emptied: list[str]
+
+
+def _globs(rule: SkipRule) -> list[str]:
+    """A rule's names as runner globs: each name and the points below it."""
+    out = []
+    for name in rule.tests:
+        coll, sep, rest = name.partition(":")
+        if sep and coll != COLLECTION:
+            continue
+        name = rest if sep else name
+        if "\\" in name or "[^" in name:
+            # C's fnmatch(3) reads these unlike Python's: the runner would
+            # skip other points than the report says
+            raise SkipfileError(f"{rule.source}: test name {name!r}: no '\\' "
+                                "or '[^' in a name ('[!...]' negates a set)")
+        out += [name] if name.endswith("*") else [name, name + ".*"]
+    return out
+
+
+def skip_plan(rules: list[SkipRule], points: list[tuple[str, str]]) -> SkipPlan:
+    """The plan for @rules (those that apply to the target) over @points,
+    the (binary, point id) a run would have (the host build's --list): a
+    glob is kept only if it names one of them, so that words that cannot
+    name a point (another collection's, blanks, commas) never reach the
+    runner or a kernel command line."""
+    ids = [pid for _, pid in points]
+    globs = [g for r in rules for g in _globs(r)
+             if any(fnmatch.fnmatchcase(i, g) for i in ids)]
+    skipped, kept = [], set()
+    for binary, pid in points:
+        rule = first_match(rules, pid)
+        if rule:
+            skipped.append({"binary": binary, "point": pid, "reason": rule.describe()})
+        else:
+            kept.add(binary)
+    emptied = [b for b in dict.fromkeys(b for b, _ in points) if b not in kept]
+    return SkipPlan(list(dict.fromkeys(globs)), skipped, emptied)
+
+
+def add_skipped(run: Run, skipped: Any) -> None:
+    """The target frame's `skipped` (run.py --skipfile) as skip points:
+    into the binary that has the rest of its points, or one of their own
+    when the skipfile left nothing of a binary. A point the target did
+    report keeps its own result."""
+    if not isinstance(skipped, list):
+        return
+    have = {p.id for p in run.points}
+    binaries = {b.name: b for b in run.binaries}
+    for entry in skipped:
+        if not isinstance(entry, dict) or not entry.get("point") \
+                or str(entry["point"]) in have:
+            continue
+        pid = str(entry["point"])
+        name = str(entry.get("binary") or pid.split(".")[0])
+        if name not in binaries:
+            binaries[name] = Binary(name=name, diagnostics=[
+                "not run: the skipfile skips every point of it"])
+            run.binaries.append(binaries[name])
+        binaries[name].points.append(Point(
+            id=pid, status="skip", reason=str(entry.get("reason") or "skipfile")))
+        have.add(pid)
+
+
 # -- writing ---------------------------------------------------------------
 
 # userfaultfd(2) exists since 4.3. The last X.Y of each finished major
@@ -288,3 +362,36 @@ def skipfile_yaml(expectations: list[Expectation]) -> str:
                      sort_keys=False, default_flow_style=False,
                      allow_unicode=True, width=78)
     return head + body
+
+
+class SkipRun:
+    """run.py --skipfile: the rules, the (binary, point id) a run would have,
+    and the plan made for each target once its kernel is known."""
+
+    def __init__(self, rules: list[SkipRule], points: list[tuple[str, str]]) -> None:
+        self.rules, self.points = rules, points
+        self.plans: dict[str, SkipPlan] = {}
+
+    def options(self, target: str, release: str | None, machine: str | None,
+                budget: int | None = None) -> list[tuple[str, str]]:
+        """The runner's options for @target (--skip, one comma list); with
+        @budget (a kernel command line) a ValueError when they are longer."""
+        env = SkipEnvironment.for_kernel(release, machine, target)
+        plan = skip_plan([r for r in self.rules if r.applies_to(env)], self.points)
+        self.plans[target] = plan
+        if not plan.globs:
+            return []
+        word = ",".join(plan.globs)
+        if budget is not None and len(word) > budget:
+            raise ValueError(f"--skipfile: {len(word)} bytes of skip globs do not "
+                             f"fit on a kernel command line (at most {budget})")
+        return [("skip", word)]
+
+    def binaries(self, target: str, names: list[str]) -> list[str]:
+        """The binaries the target was handed, less those skipped whole."""
+        plan = self.plans.get(target)
+        return [n for n in names if not plan or n not in plan.emptied]
+
+    def skipped(self, target: str) -> list[dict[str, str]] | None:
+        plan = self.plans.get(target)
+        return plan.skipped if plan else None
