@@ -144,7 +144,7 @@ $(O)/tools/liar.so: $(LIAR_SRC) $(wildcard tools/liar/*.h) harness/uffd_compat.h
 	$(CC) $(CFLAGS) -fPIC -shared -o $@ $(LIAR_SRC) -ldl
 
 check: all
-	@scripts/deps.sh test vm browser
+	@scripts/deps.sh test vm browser package
 	$(PYTHON) -m pytest -q tests
 
 # Every lie of tools/liar/catalogue.tsv over the whole suite (as root).
@@ -208,6 +208,9 @@ MANPAGES := $(O)/man/faultline.1 $(O)/man/uffd-probe.1
 
 man: $(MANPAGES)
 
+# What make install installs, built (debian/rules builds this first).
+programs: $(PROBE) $(RUNNER) $(CASES) $(MANPAGES)
+
 # help2man reads --help, so the pages follow the options; the sections
 # --help has no room for come from dist/man/*.h2m. run.py's argparse calls
 # itself run.py: installed, the command is faultline.
@@ -226,7 +229,7 @@ $(O)/man/uffd-probe.1: $(PROBE) dist/man/uffd-probe.h2m VERSION
 		--name="what userfaultfd can do on this kernel, and why not" \
 		--include=dist/man/uffd-probe.h2m --output=$@ $(PROBE)
 
-install: $(PROBE) $(RUNNER) $(CASES) $(MANPAGES)
+install: programs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/cases $(DESTDIR)$(DATADIR) \
 		$(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(PROBE) $(RUNNER) $(DESTDIR)$(LIBEXECDIR)/
@@ -250,4 +253,4 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/faultline $(DESTDIR)$(BINDIR)/uffd-probe \
 		$(addprefix $(DESTDIR)$(MANDIR)/man1/,faultline.1 uffd-probe.1)
 
-.PHONY: kselftest-install kselftest-tar man install uninstall
+.PHONY: kselftest-install kselftest-tar man programs install uninstall
