@@ -91,7 +91,7 @@ deps:
 	@scripts/deps.sh build $(DEPS)
 
 ifdef SYSROOT
-$(SYSROOT)/faultline-sysroot.json:
+$(SYSROOT)/faultline-sysroot.json: kernels/sysroot.py
 	$(PYTHON) -m kernels.sysroot $(FL_ARCH) $(SYSROOT)
 
 $(HARNESS_OBJ) $(PROBE_OBJ) $(O)/faultline-runner $(CASES) $(TOOLS): \
@@ -144,7 +144,7 @@ $(O)/tools/liar.so: $(LIAR_SRC) $(wildcard tools/liar/*.h) harness/uffd_compat.h
 	$(CC) $(CFLAGS) -fPIC -shared -o $@ $(LIAR_SRC) -ldl
 
 check: all
-	@scripts/deps.sh test vm browser package
+	@scripts/deps.sh test vm browser fleet package
 	$(PYTHON) -m pytest -q tests
 
 # Every lie of tools/liar/catalogue.tsv over the whole suite (as root).
