@@ -7,17 +7,21 @@ facts as TAP with honest pass/skip/fail.
 """
 from __future__ import annotations
 
+import mmap
 import os
 import shutil
 import subprocess
 import tarfile
+import time
+from contextlib import contextmanager
+from typing import Iterator
 from pathlib import Path
 
 import pytest
 
 import ksft
 from conftest import BUILD, ROOT
-from runner_util import NR_HUGEPAGES, pool_lock
+from runner_util import NR_HUGEPAGES, huge_free, pool_lock
 
 PROBE_SH = ROOT / "dist/kselftest/probe.sh"
 
@@ -103,6 +107,53 @@ def test_run_kselftest_runs_the_collection(installed: Path, build_dir: Path) -> 
     assert [p.name for p in copy.points] == ksft.listed_points(build_dir / "cases/copy")
     probe = nested(out, "probe.sh")
     assert not probe.errors and probe.points[0].name == "probe.run"
+
+
+MAP_HUGETLB = 0x40000
+
+
+@contextmanager
+def no_free_huge_pages() -> Iterator[None]:
+    """Promise every free huge page to a mapping of ours (a reservation,
+    nothing touched): a case binary must then raise vm.nr_hugepages for
+    itself. The pages are the pool's again when the mapping goes."""
+    size = Path("/proc/meminfo").read_text().split("Hugepagesize:")[1].split()[0]
+    n = huge_free()
+    if n <= 0:
+        yield
+        return
+    m = mmap.mmap(-1, n * int(size) * 1024,
+                  flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | MAP_HUGETLB)
+    try:
+        assert huge_free() == 0
+        yield
+    finally:
+        m.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="huge pages need root")
+def test_case_binaries_give_back_what_they_raised(installed: Path) -> None:
+    """Under run_kselftest.sh each binary runs alone and raises the huge
+    pages it needs itself: given back when it ends, and when the runner's
+    timeout sends SIGTERM."""
+    with pool_lock(), no_free_huge_pages():
+        before = int(NR_HUGEPAGES.read_text())
+        rc, out = run_kselftest(installed, "-t", "faultline:minor")
+        assert rc == 0 and "ok 1 selftests: faultline: minor" in out.splitlines()
+        assert int(NR_HUGEPAGES.read_text()) == before
+        binary = subprocess.Popen([str(installed / "faultline/minor")],
+                                  stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while int(NR_HUGEPAGES.read_text()) == before and binary.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.005)
+        raised = int(NR_HUGEPAGES.read_text()) - before
+        binary.terminate()
+        binary.wait(timeout=30)
+        after = int(NR_HUGEPAGES.read_text())
+    assert raised > 0, "the binary did not raise vm.nr_hugepages (finished first?)"
+    assert binary.returncode == -15
+    assert after == before
 
 
 def fake_build(tmp: Path, build_dir: Path, *modes: str) -> Path:
