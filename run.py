@@ -8,9 +8,10 @@
     ./run.py report merge a.json b.json -o DIR
     ./run.py report diff old.json new.json
     ./run.py report render results/x/host.stream -o DIR
+    ./run.py --list 'copy.*'              the points, without running
+    ./run.py --only 'copy.*.eexist' --kernel debian:trixie
 
-Exit: 0 all passed/skipped/xfailed, 1 failures or regressions,
-2 usage error or the run could not be done (the reason is printed).
+Exit: see EXIT_CODES.
 """
 from __future__ import annotations
 
@@ -33,7 +34,11 @@ import faultline_paths  # noqa: E402
 from reports import expectations as expect  # noqa: E402
 from reports.model import Run  # noqa: E402
 from reports.pipeline import apply_expectations, publish  # noqa: E402
-from reports.progress import Progress  # noqa: E402
+from reports import __version__  # noqa: E402
+from reports.progress import ConsoleProgress, Progress  # noqa: E402
+from reports.selection import (SelectionError, check_globs,  # noqa: E402
+                               expectations_in, list_points, only_options,
+                               print_points, selected_binaries)
 from reports.stream import (StreamReader, append_target_frame,  # noqa: E402
                             parse_stream, target_frame)
 
@@ -44,6 +49,15 @@ PATHS = faultline_paths.layout()
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "faultline"
 
 
+EXIT_CODES = """exit status:
+  0  every point passed, skipped or failed as expected
+  1  failures, timeouts, kernel log alerts (or, for report diff, regressions)
+  2  usage error, or the run could not be done (the message says why)
+  4  nothing failed, but no target could create a userfaultfd at all (the
+     probe found every creation path closed: kernel without it, seccomp,
+     permissions), so nothing that needs one ran (kselftest's skip)"""
+
+
 class RunError(Exception):
     """The run could not be done (exit 2)."""
 
@@ -52,9 +66,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
         prog="run.py", description="Run faultline on one or more kernels "
         "and write report.json/md/html and junit.xml.",
-        epilog="Also: run.py report {merge,diff,render} ... (see run.py report -h)."
-        " Arguments after -- select points with pytest (e.g. -- -k copy -x):"
-        " the report covers the points pytest keeps.")
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Also: run.py report {merge,diff,render} ... (see run.py report -h).\n"
+        "Arguments after -- select points with pytest (e.g. -- -k copy -x)\n"
+        "after the run: the report covers the points pytest keeps; --only\n"
+        "chooses before anything runs.\n\n" + EXIT_CODES)
+    ap.add_argument("--version", action="version",
+                    version=f"faultline {__version__}")
     ap.add_argument("--kernel", action="append", metavar="SPEC",
                     help="host (default), debian:<suite>[:flavour], or a "
                     "kernel image path; repeatable: one matrix column each")
@@ -62,6 +80,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                     help="output directory (default results/<timestamp>/)")
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                     help="kernels booted in parallel (default: cores)")
+    ap.add_argument("--jobs-per-kernel", type=int, metavar="N",
+                    help="case binaries run side by side on each target "
+                    "(default: cores on the host, 1 in a VM; 1 for a clean "
+                    "attribution of kernel log records)")
+    ap.add_argument("--only", action="append", default=[], metavar="GLOB",
+                    help="run only the points whose id <area>.<variant>."
+                    "<test> matches GLOB (e.g. 'copy.*.eexist', 'wp.hugetlb*'"
+                    "); repeatable; chosen before running, on every target")
+    ap.add_argument("--list", nargs="?", const="*", metavar="GLOB",
+                    help="print the points (of --only and GLOB, if given) "
+                    "without running anything")
     ap.add_argument("--timeout", type=int, default=60, metavar="S",
                     help="per-binary timeout in seconds (default 60)")
     ap.add_argument("--kernel-timeout", type=int, default=600, metavar="S",
@@ -80,6 +109,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     args.kernel = args.kernel or ["host"]
     if args.jobs < 1 or args.timeout < 1 or args.kernel_timeout < 1:
         ap.error("-j, --timeout and --kernel-timeout must be positive")
+    if args.jobs_per_kernel is not None and not 1 <= args.jobs_per_kernel <= 256:
+        ap.error("--jobs-per-kernel must be 1..256")
+    if args.list is not None and args.list != "*":
+        args.only.append(args.list)
+    try:
+        check_globs(args.only, any(s != "host" for s in args.kernel))
+    except SelectionError as e:
+        ap.error(str(e))
+    # the binaries and points --only keeps, when the host can list them
+    args.binary_names = args.selected_points = None
     if args.expectations is None and PATHS.expectations.is_dir():
         args.expectations = PATHS.expectations
     # Installed, the package's dependencies are installed and its binaries
@@ -135,7 +174,10 @@ def runner_options(args: argparse.Namespace) -> list[tuple[str, str]]:
     """Every run.py option the runner takes, as (its long option, value),
     built once for host and VM alike: `--timeout=60` on the host's command
     line, `faultline.timeout=60` on a VM's kernel command line."""
-    return [("timeout", str(args.timeout))]
+    opts = [("timeout", str(args.timeout))]
+    if args.jobs_per_kernel is not None:
+        opts.append(("jobs", str(args.jobs_per_kernel)))
+    return opts + only_options(args.only)
 
 
 def run_host(args: argparse.Namespace, path: Path) -> Run:
@@ -177,7 +219,7 @@ def run_host(args: argparse.Namespace, path: Path) -> Run:
         errf.seek(0)
         err = errf.read().decode("utf-8", "replace")
         frame = target_frame("host", runner_error(rc, err, limit),
-                             binaries=[c.name for c in cases])
+                             binaries=args.binary_names or [c.name for c in cases])
         out.write((b"" if last == b"\n" else b"\n") + frame.encode() + b"\n")
     reader.feed(frame)
     return reader.finish()
@@ -211,12 +253,13 @@ def run_vms(args: argparse.Namespace, specs: list[str], outdir: Path,
     """Boot every spec, save each console stream with our target frame
     appended, and read it back into a Run (as `report render` would)."""
     kernels = import_kernels(specs)
-    names = [c.name for c in case_binaries(args.static_build_dir)]
+    names = args.binary_names or [c.name for c in case_binaries(args.static_build_dir)]
     try:
         results = kernels.run_kernels(
             specs, static_build_dir=args.static_build_dir, cache_dir=CACHE,
             jobs=args.jobs, timeout_s=args.kernel_timeout, log=log,
-            runner_options=runner_options(args))
+            runner_options=runner_options(args),
+            console=lambda spec: ConsoleProgress(sys.stdout, f"{spec} "))
     except (ValueError, OSError) as e:
         raise RunError(f"booting {' '.join(specs)}: {e}") from e
     runs = {}
@@ -245,6 +288,47 @@ def collect(args: argparse.Namespace, outdir: Path,
             runs[s] for s in dict.fromkeys(args.kernel) if s in runs}
 
 
+def choose_points(args: argparse.Namespace, log: Callable[[str], None]) -> None:
+    """Check --only against the host build's lists before any target
+    starts (the targets choose for themselves, with the same globs)."""
+    runner, cases = args.build_dir / "faultline-runner", case_binaries(args.build_dir)
+    if not os.access(runner, os.X_OK) or not cases:
+        return              # VMs only, --no-build: each target still chooses
+    try:
+        points, unlisted = list_points(runner, cases, args.only)
+    except SelectionError as e:
+        raise RunError(str(e)) from e
+    if unlisted:
+        log(f"{unlisted} (such a binary runs whole)")
+    if not points and not unlisted:
+        raise RunError(f"--only {' '.join(args.only)}: no test point matches "
+                       "(./run.py --list shows them)")
+    log(f"--only: {len(points)} points in {len(selected_binaries(points))} binaries")
+    if not unlisted:
+        args.binary_names = selected_binaries(points)
+        args.selected_points = [p for _, p in points]
+
+
+def list_main(args: argparse.Namespace) -> int:
+    """--list: the points, from the host build's binaries, nothing run."""
+    try:
+        if not args.no_build and subprocess.run(
+                ["make", "-s", "-C", str(ROOT), f"O={args.build_dir}"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
+            ensure_built(argparse.Namespace(**{**vars(args), "kernel": ["host"]}),
+                         lambda m: print(m, file=sys.stderr))
+        runner, cases = check_runner(args)
+        points, unlisted = list_points(runner, cases, args.only)
+    except (RunError, SelectionError) as e:
+        print(f"run.py: cannot list the points: {e}", file=sys.stderr)
+        return 2
+    print_points(points, sys.stdout, sys.stderr)
+    if unlisted:        # the list is not whole
+        print(unlisted, file=sys.stderr)
+        return 2
+    return 0
+
+
 def make_outdir(outdir: Path) -> None:
     """Create the output directory and prove it is writable, or RunError."""
     try:
@@ -265,6 +349,8 @@ def main(argv: list[str]) -> int:
         args = parse_args(argv)
     except SystemExit as e:
         return 2 if e.code else 0
+    if args.list is not None:
+        return list_main(args)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     outdir = args.output or PATHS.results / stamp
 
@@ -287,6 +373,8 @@ def main(argv: list[str]) -> int:
         make_outdir(outdir)             # before the build: fail early
         if not args.no_build:
             ensure_built(args, log)
+        if args.only:
+            choose_points(args, log)
         runs = collect(args, outdir, log)
     except RunError as e:
         print(f"run.py: the run could not be done: {e}", file=sys.stderr)
@@ -300,7 +388,9 @@ def main(argv: list[str]) -> int:
         if rc in (2, 3, 4):
             print(f"run.py: pytest could not select (exit {rc})", file=sys.stderr)
             return 2
-    report = publish(chosen, outdir, exps, all_runs=every)
+    report = publish(chosen, outdir,
+                     expectations_in(exps, args.only, args.selected_points),
+                     all_runs=every)
     print(report.summary())
     return report.exit_code
 

@@ -97,11 +97,14 @@ def initramfs_files(static_build_dir: Path) -> tuple[Path, dict[str, Path]]:
 def run_kernels(specs: list[str], *, static_build_dir: Path,
                 cache_dir: Path, jobs: int, timeout_s: int,
                 log: Callable[[str], None],
-                runner_options: list[tuple[str, str]] | None = None
+                runner_options: list[tuple[str, str]] | None = None,
+                console: Callable[[str], Callable[[bytes], None]] | None = None
                 ) -> list[KernelResult]:
     """Boot each spec under QEMU (up to @jobs at once) and collect its stream.
     @runner_options, (long option, value) pairs, reach the runner through the
-    kernel command line (faultline.<option>=<value>).
+    kernel command line (faultline.<option>=<value>). @console(spec), when
+    given, makes the function that gets that kernel's console bytes as they
+    arrive (e.g. progress).
 
     Results come back in the order of @specs. A kernel that fails to fetch or
     boot gets .error set; the others are unaffected. Raises SpecError for a
@@ -137,7 +140,8 @@ def run_kernels(specs: list[str], *, static_build_dir: Path,
             spec = parsed[i]
             with locks[spec.slug]:
                 boot_kernel(spec, results[i], initrd=initrd_for, cache_dir=cache_dir,
-                            timeout_s=timeout_s, log=log, runner_options=runner_options)
+                            timeout_s=timeout_s, log=log, runner_options=runner_options,
+                            on_console=console(spec.text) if console else None)
 
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         try:

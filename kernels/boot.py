@@ -85,9 +85,11 @@ def judge(b: qemu.Boot, timeout_s: int) -> str | None:
 def boot_kernel(spec: KernelSpec, result: "KernelResult", *,
                 initrd: Path | Callable[[str], Path],
                 cache_dir: Path, timeout_s: int, log: Callable[[str], None],
-                runner_options: list[tuple[str, str]] | None = None) -> None:
+                runner_options: list[tuple[str, str]] | None = None,
+                on_console: Callable[[bytes], None] | None = None) -> None:
     """Fill @result for @spec, the runner's options on the kernel command
     line of its architecture. Never raises for a kernel's own failure.
+    @on_console gets the console's bytes as they arrive (progress).
 
     @initrd is the initramfs, or a function giving the one for an
     architecture (built from that architecture's static build)."""
@@ -139,7 +141,7 @@ def boot_kernel(spec: KernelSpec, result: "KernelResult", *,
                               append=qemu.kernel_cmdline(runner_options or [], arch))
         log(f"{spec.text}: boot {len(attempts) + 1} ({accel})")
         boot_limit = qemu.KVM_BOOT_TIMEOUT_S if accel == "kvm" else BOOT_TIMEOUT_S
-        b = qemu.boot(argv, timeout_s, min(timeout_s, boot_limit))
+        b = qemu.boot(argv, timeout_s, min(timeout_s, boot_limit), on_console)
         if accel == "kvm" and not b.reached_init and (
                 b.kvm_error or (b.boot_timed_out and not b.console.strip())):
             # KVM itself is broken here (not a word from the kernel), not

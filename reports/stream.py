@@ -64,6 +64,9 @@ def _probe_document(lines: list[str]) -> dict[str, Any] | None:
 class StreamListener:
     """What a StreamReader reports while it reads; override what you need."""
 
+    def run_started(self, header: dict[str, Any]) -> None:
+        """The run frame (its `binaries`: how many will run)."""
+
     def binary_started(self, name: str) -> None:
         """A binary-begin frame."""
 
@@ -226,6 +229,7 @@ class StreamReader:
         r.faultline_version = d.get("faultline_version")
         r.cmdline = d.get("cmdline")
         r.nr_hugepages = d.get("nr_hugepages")
+        self.listener.run_started(d)
 
     def _open(self, section: str) -> None:
         self._close_open("a new section began before this binary ended")
