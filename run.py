@@ -30,6 +30,7 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
+import faultline_paths  # noqa: E402
 from reports import expectations as expect  # noqa: E402
 from reports.model import Run  # noqa: E402
 from reports.pipeline import apply_expectations, publish  # noqa: E402
@@ -41,6 +42,10 @@ from reports.selection import (CMDLINE_BUDGET, SelectionError,  # noqa: E402
 from reports.skipfile import SkipfileError, SkipRun, load_skipfile  # noqa: E402
 from reports.stream import (StreamReader, append_target_frame,  # noqa: E402
                             parse_stream, target_frame)
+
+# Source checkout or installed copy: where binaries, expectations and
+# results are (faultline_paths.py).
+PATHS = faultline_paths.layout()
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "faultline"
 
@@ -99,9 +104,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                     "(default: expectations/ when present)")
     ap.add_argument("--no-build", action="store_true",
                     help="do not run make; use the binaries as they are")
-    ap.add_argument("--build-dir", type=Path, default=ROOT / "build",
+    ap.add_argument("--build-dir", type=Path, default=PATHS.build_dir,
                     help="the host's build (default build/)")
-    ap.add_argument("--static-build-dir", type=Path, default=ROOT / "build-static",
+    ap.add_argument("--static-build-dir", type=Path, default=PATHS.static_build_dir,
                     help="the static build booted in VMs (default build-static/)")
     ap.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -119,8 +124,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     # the binaries and points --only keeps, when the host can list them
     args.binary_names = args.selected_points = None
     args.skips = None       # --skipfile's SkipRun, once the points are listed
-    if args.expectations is None and (ROOT / "expectations").is_dir():
-        args.expectations = ROOT / "expectations"
+    if args.expectations is None and PATHS.expectations.is_dir():
+        args.expectations = PATHS.expectations
+    # Installed, the package's dependencies are installed and its binaries
+    # built: never make, never apt.
+    args.no_build = args.no_build or PATHS.installed
     if args.expectations is not None and not args.expectations.exists():
         ap.error(f"--expectations {args.expectations}: no such file")
     return args
@@ -375,7 +383,7 @@ def main(argv: list[str]) -> int:
     if args.list is not None:
         return list_main(args)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    outdir = args.output or ROOT / "results" / stamp
+    outdir = args.output or PATHS.results / stamp
 
     def log(msg: str) -> None:
         print(msg, flush=True)

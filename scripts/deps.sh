@@ -3,12 +3,16 @@
 #
 # Make sure the Debian packages a step needs are installed.
 #
-#   scripts/deps.sh build|test|vm|browser|fleet|arm64|riscv64 ...
+#   scripts/deps.sh build|test|vm|browser|fleet|arm64|riscv64|package ...
 #
 # As root, missing packages are installed with apt-get. Otherwise the exact
 # command to run is printed and we exit 2. Packages that ship a daemon are
 # installed without starting it, and left disabled (see quiet_daemons).
+# FAULTLINE_NO_DEPS=1 (set by debian/rules) checks nothing: in a package
+# build the Build-Depends are the package manager's job, and a build must
+# not reach the network.
 set -eu
+[ "${FAULTLINE_NO_DEPS:-0}" = 1 ] && exit 0
 
 pkgs_build="gcc make libc6-dev libcap-dev libseccomp-dev zlib1g-dev xz-utils dpkg-dev"
 pkgs_test="python3 python3-pytest python3-tap python3-yaml python3-jsonschema python3-jinja2 util-linux cpio"
@@ -28,6 +32,10 @@ daemon_pkgs="prometheus prometheus-node-exporter"
 # directory instead (kernels/sysroot.py). OpenSBI is riscv64 virt's firmware.
 pkgs_arm64="gcc-aarch64-linux-gnu libc6-dev-arm64-cross libcap-dev:arm64 libseccomp-dev:arm64 zlib1g-dev:arm64 qemu-system-arm"
 pkgs_riscv64="gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-system-misc opensbi"
+# The Debian package (debian/): its build tools, its Build-Depends that the
+# build group lacks (linux-source: the kselftest harness headers, taken from
+# /usr/src at build time), lintian, and autopkgtest for debian/tests.
+pkgs_package="debhelper dh-python fakeroot help2man linux-source python3-yaml python3-jinja2 lintian autopkgtest"
 
 want=""
 for group in "$@"; do
@@ -39,7 +47,8 @@ for group in "$@"; do
 	fleet) want="$want $pkgs_fleet" ;;
 	arm64) want="$want $pkgs_arm64" ;;
 	riscv64) want="$want $pkgs_riscv64" ;;
-	*) echo "deps.sh: unknown group '$group' (build, test, vm, browser, fleet, arm64, riscv64)" >&2; exit 2 ;;
+	package) want="$want $pkgs_package" ;;
+	*) echo "deps.sh: unknown group '$group' (build, test, vm, browser, fleet, arm64, riscv64, package)" >&2; exit 2 ;;
 	esac
 done
 
