@@ -159,39 +159,45 @@ static const char *set_cases(struct opts *o, const char *val)
 	return split_commas(o, val, add_path);
 }
 
-static const char *add_glob(struct opts *o, const char *glob)
+/*
+ * One glob onto a list: no blanks, a kernel command line word could not
+ * carry it.
+ */
+static const char *glob_add(char ***v, int *n, int *cap, const char *glob)
 {
-	/* No blanks: a kernel command line word could not carry it. */
 	if (strpbrk(glob, " \t\n"))
 		return "a glob without blanks";
-	if (strv_add(&o->only, &o->nonly, &o->only_cap, glob, strlen(glob)))
-		return "out of memory";
-	return NULL;
+	return strv_add(v, n, cap, glob, strlen(glob)) ? "out of memory" : NULL;
+}
+
+static const char *add_only(struct opts *o, const char *glob)
+{
+	return glob_add(&o->only, &o->nonly, &o->only_cap, glob);
+}
+
+static const char *add_skip(struct opts *o, const char *glob)
+{
+	return glob_add(&o->skip, &o->nskip, &o->skip_cap, glob);
+}
+
+/* GLOB[,GLOB...] through @add; at least one glob, counted by @count. */
+static const char *set_globs(struct opts *o, const char *val, int *count,
+			     const char *(*add)(struct opts *o, const char *glob))
+{
+	int before = *count;
+	const char *why = split_commas(o, val, add);
+
+	return why ? why : *count == before ? "a glob" : NULL;
 }
 
 static const char *set_only(struct opts *o, const char *val)
 {
-	int before = o->nonly;
-	const char *why = split_commas(o, val, add_glob);
-
-	return why ? why : o->nonly == before ? "a glob" : NULL;
-}
-
-static const char *add_skip_glob(struct opts *o, const char *glob)
-{
-	if (strpbrk(glob, " \t\n"))
-		return "a glob without blanks";
-	if (strv_add(&o->skip, &o->nskip, &o->skip_cap, glob, strlen(glob)))
-		return "out of memory";
-	return NULL;
+	return set_globs(o, val, &o->nonly, add_only);
 }
 
 static const char *set_skip(struct opts *o, const char *val)
 {
-	int before = o->nskip;
-	const char *why = split_commas(o, val, add_skip_glob);
-
-	return why ? why : o->nskip == before ? "a glob" : NULL;
+	return set_globs(o, val, &o->nskip, add_skip);
 }
 
 #define FLAG(field, val) .flag = offsetof(struct opts, field), .flag_val = val
