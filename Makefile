@@ -221,7 +221,7 @@ $(O)/man/faultline.1: run.py dist/faultline.in dist/man/faultline.h2m VERSION
 	help2man --no-info --section=1 --version-string=$(VERSION) \
 		--name="userfaultfd conformance suite and compatibility reports" \
 		--include=dist/man/faultline.h2m $(O)/man/faultline | \
-		sed -e 's/run\\\.py/faultline/g; s/run\.py/faultline/g' > $@
+		sed -e 's/\.\/run/run/g; s/run\\\.py/faultline/g; s/run\.py/faultline/g' > $@
 
 $(O)/man/uffd-probe.1: $(PROBE) dist/man/uffd-probe.h2m VERSION
 	@mkdir -p $(dir $@)

@@ -26,6 +26,7 @@ MARKER = "faultline-install.json"
 @dataclass(frozen=True)
 class Layout:
     installed: bool
+    command: str             # what the user types: run.py or faultline
     build_dir: Path          # uffd-probe, faultline-runner, cases/
     static_build_dir: Path   # the static build booted in VMs (may be absent)
     expectations: Path       # the shipped expectations directory
@@ -36,13 +37,13 @@ def layout(here: Path = HERE, cwd: Path | None = None) -> Layout:
     """The layout of the tree @here (this file's directory by default)."""
     marker = here / MARKER
     if not marker.exists():
-        return Layout(installed=False, build_dir=here / "build",
+        return Layout(installed=False, command="./run.py", build_dir=here / "build",
                       static_build_dir=here / "build-static",
                       expectations=here / "expectations", results=here / "results")
     try:
         libexec = Path(json.loads(marker.read_text(encoding="utf-8"))["libexecdir"])
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise RuntimeError(f"{marker}: not a faultline install marker ({e})") from e
-    return Layout(installed=True, build_dir=libexec, static_build_dir=libexec / "static",
+    return Layout(installed=True, command="faultline", build_dir=libexec, static_build_dir=libexec / "static",
                   expectations=here / "expectations",
                   results=(cwd or Path.cwd()) / "results")

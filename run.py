@@ -65,7 +65,7 @@ class RunError(Exception):
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
-        prog="run.py", description="Run faultline on one or more kernels "
+        prog=PATHS.command, description="Run faultline on one or more kernels "
         "and write report.json/md/html and junit.xml.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Also: run.py report {merge,diff,render} ... (see run.py report -h).\n"
@@ -105,7 +105,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--no-build", action="store_true",
                     help="do not run make; use the binaries as they are")
     ap.add_argument("--build-dir", type=Path, default=PATHS.build_dir,
-                    help="the host's build (default build/)")
+                    help=f"the host's build (default {PATHS.build_dir})")
     ap.add_argument("--static-build-dir", type=Path, default=PATHS.static_build_dir,
                     help="the static build booted in VMs (default build-static/)")
     ap.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)

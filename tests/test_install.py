@@ -55,13 +55,14 @@ def test_layout(prefix: Path, build_dir: Path) -> None:
         assert (prefix / "share/man/man1" / page).read_text().startswith(".\\\" DO NOT MODIFY")
     paths = faultline_paths.layout(share, cwd=Path("/somewhere"))
     assert paths == faultline_paths.Layout(
-        installed=True, build_dir=lib, static_build_dir=lib / "static",
+        installed=True, command="faultline", build_dir=lib, static_build_dir=lib / "static",
         expectations=share / "expectations", results=Path("/somewhere/results"))
 
 
 def test_checkout_layout() -> None:
     assert faultline_paths.layout() == faultline_paths.Layout(
-        installed=False, build_dir=ROOT / "build", static_build_dir=ROOT / "build-static",
+        installed=False, command="./run.py", build_dir=ROOT / "build",
+        static_build_dir=ROOT / "build-static",
         expectations=ROOT / "expectations", results=ROOT / "results")
 
 
