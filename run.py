@@ -36,9 +36,10 @@ from reports.model import Run  # noqa: E402
 from reports.pipeline import apply_expectations, publish  # noqa: E402
 from reports import __version__  # noqa: E402
 from reports.progress import ConsoleProgress, Progress  # noqa: E402
-from reports.selection import (SelectionError, check_globs,  # noqa: E402
-                               expectations_in, list_points, only_options,
-                               print_points, selected_binaries)
+from reports.selection import (CMDLINE_BUDGET, SelectionError,  # noqa: E402
+                               check_globs, expectations_in, list_points,
+                               only_options, print_points, selected_binaries)
+from reports.skipfile import SkipfileError, SkipRun, load_skipfile  # noqa: E402
 from reports.stream import (StreamReader, append_target_frame,  # noqa: E402
                             parse_stream, target_frame)
 
@@ -91,6 +92,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--list", nargs="?", const="*", metavar="GLOB",
                     help="print the points (of --only and GLOB, if given) "
                     "without running anything")
+    ap.add_argument("--skipfile", type=Path, metavar="FILE",
+                    help="never run the points an LKFT skipfile names for "
+                    "each kernel; they are reported as skip with its reason")
     ap.add_argument("--timeout", type=int, default=60, metavar="S",
                     help="per-binary timeout in seconds (default 60)")
     ap.add_argument("--kernel-timeout", type=int, default=600, metavar="S",
@@ -119,6 +123,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         ap.error(str(e))
     # the binaries and points --only keeps, when the host can list them
     args.binary_names = args.selected_points = None
+    args.skips = None       # --skipfile's SkipRun, once the points are listed
     if args.expectations is None and PATHS.expectations.is_dir():
         args.expectations = PATHS.expectations
     # Installed, the package's dependencies are installed and its binaries
@@ -186,7 +191,9 @@ def run_host(args: argparse.Namespace, path: Path) -> Run:
     target frame, so `report render` of it gives this very Run."""
     runner, cases = check_runner(args)
     probe_bin = args.build_dir / "uffd-probe"
-    cmd = [str(runner), *(f"--{opt}={val}" for opt, val in runner_options(args)),
+    uname = os.uname()
+    skips = args.skips.options("host", uname.release, uname.machine) if args.skips else []
+    cmd = [str(runner), *(f"--{opt}={val}" for opt, val in runner_options(args) + skips),
            f"--probe={probe_bin}" if os.access(probe_bin, os.X_OK) else "--no-probe",
            *map(str, cases)]
     reader = StreamReader(Progress(sys.stdout, sys.stdout.isatty(), prefix="host "))
@@ -218,8 +225,10 @@ def run_host(args: argparse.Namespace, path: Path) -> Run:
         rc = proc.wait()
         errf.seek(0)
         err = errf.read().decode("utf-8", "replace")
+        names = args.binary_names or [c.name for c in cases]
         frame = target_frame("host", runner_error(rc, err, limit),
-                             binaries=args.binary_names or [c.name for c in cases])
+                             binaries=args.skips.binaries("host", names) if args.skips else names,
+                             skipped=args.skips.skipped("host") if args.skips else None)
         out.write((b"" if last == b"\n" else b"\n") + frame.encode() + b"\n")
     reader.feed(frame)
     return reader.finish()
@@ -254,18 +263,26 @@ def run_vms(args: argparse.Namespace, specs: list[str], outdir: Path,
     appended, and read it back into a Run (as `report render` would)."""
     kernels = import_kernels(specs)
     names = args.binary_names or [c.name for c in case_binaries(args.static_build_dir)]
+    skips: dict[str, Any] = {}
+    if args.skips:      # each kernel's skips, once its release is known
+        budget = CMDLINE_BUDGET - len(" ".join(f"faultline.only={g} " for g in args.only)
+                                      + "faultline.skip=")
+        skips["options_for"] = lambda spec, info: args.skips.options(
+            spec, info.get("release"), info.get("arch"), budget)
     try:
         results = kernels.run_kernels(
             specs, static_build_dir=args.static_build_dir, cache_dir=CACHE,
             jobs=args.jobs, timeout_s=args.kernel_timeout, log=log,
             runner_options=runner_options(args),
-            console=lambda spec: ConsoleProgress(sys.stdout, f"{spec} "))
+            console=lambda spec: ConsoleProgress(sys.stdout, f"{spec} "), **skips)
     except (ValueError, OSError) as e:
         raise RunError(f"booting {' '.join(specs)}: {e}") from e
     runs = {}
     for kr in results:
-        text = append_target_frame(kr.stream or "",
-                                   target_frame(kr.spec, kr.error, kr.info, names))
+        frame = target_frame(kr.spec, kr.error, kr.info,
+                             args.skips.binaries(kr.spec, names) if args.skips else names,
+                             args.skips.skipped(kr.spec) if args.skips else None)
+        text = append_target_frame(kr.stream or "", frame)
         (outdir / f"{safe_name(kr.spec)}.stream").write_text(text, encoding="utf-8")
         runs[kr.spec] = parse_stream(text)
     return runs
@@ -307,6 +324,20 @@ def choose_points(args: argparse.Namespace, log: Callable[[str], None]) -> None:
     if not unlisted:
         args.binary_names = selected_binaries(points)
         args.selected_points = [p for _, p in points]
+
+
+def listed_points(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(binary, point id) of what the run would run (--only applied), from
+    the host build's lists: --skipfile reports its skips from them (a VM's
+    static build has the same cases)."""
+    runner, cases = args.build_dir / "faultline-runner", case_binaries(args.build_dir)
+    if not os.access(runner, os.X_OK) or not cases:
+        raise RunError(f"--skipfile needs the host build's point lists: no "
+                       f"runner and cases in {args.build_dir} (drop --no-build)")
+    try:
+        return list_points(runner, cases, args.only)[0]
+    except SelectionError as e:
+        raise RunError(f"--skipfile: {e}") from e
 
 
 def list_main(args: argparse.Namespace) -> int:
@@ -361,6 +392,10 @@ def main(argv: list[str]) -> int:
             exps = expect.load(args.expectations) if args.expectations else []
         except expect.ExpectationError as e:
             raise RunError(f"--expectations: {e}") from e
+        try:
+            skip_rules = load_skipfile(args.skipfile) if args.skipfile else None
+        except SkipfileError as e:
+            raise RunError(f"--skipfile: {e}") from e
         others = [s for s in args.kernel if s != "host"]
         if others:
             kernels = import_kernels(others)    # bad specs fail before any work
@@ -375,6 +410,8 @@ def main(argv: list[str]) -> int:
             ensure_built(args, log)
         if args.only:
             choose_points(args, log)
+        if skip_rules is not None:
+            args.skips = SkipRun(skip_rules, listed_points(args))
         runs = collect(args, outdir, log)
     except RunError as e:
         print(f"run.py: the run could not be done: {e}", file=sys.stderr)

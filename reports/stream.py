@@ -18,6 +18,7 @@ from typing import Any
 
 from .model import Binary, Point, Run
 from .binary_points import finish_binary
+from .skipfile import add_skipped
 from .tapparse import classify_line
 
 FRAME_RE = re.compile(r"^@@faultline ([a-z-]+)(?: (.*))?$")
@@ -88,10 +89,13 @@ TARGET_FRAME = "target"
 
 def target_frame(target: str, error: str | None = None,
                  info: dict[str, Any] | None = None,
-                 binaries: list[str] | None = None) -> str:
+                 binaries: list[str] | None = None,
+                 skipped: list[dict[str, str]] | None = None) -> str:
     """The `@@faultline target {...}` line (without its newline)."""
-    facts = {"target": target, "error": error, "info": info or {},
-             "binaries": binaries}
+    facts: dict[str, Any] = {"target": target, "error": error,
+                             "info": info or {}, "binaries": binaries}
+    if skipped is not None:
+        facts["skipped"] = skipped
     return f"@@faultline {TARGET_FRAME} " + json.dumps(
         facts, sort_keys=True, default=str, separators=(",", ":"))
 
@@ -299,6 +303,7 @@ class StreamReader:
         names = run.header.get("binary_names")
         _add_unstarted(run, names if isinstance(names, list)
                        else facts.get("binaries"))
+        add_skipped(run, facts.get("skipped"))
         return run
 
     def _truncation_cause(self) -> str:

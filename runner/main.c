@@ -95,6 +95,8 @@ static int host_main(int argc, char **argv)
 	rc = run_all(&r);
 	if (!r.bins.n && o.nonly)
 		fprintf(stderr, "faultline-runner: no test point matches --only\n");
+	else if (!r.bins.n && o.nskip)
+		fprintf(stderr, "faultline-runner: --skip leaves no test point\n");
 	else if (!r.bins.n)
 		fprintf(stderr, "faultline-runner: no case binaries in %s\n",
 			o.npaths == 1 ? o.paths[0] : "the given paths");

@@ -159,22 +159,45 @@ static const char *set_cases(struct opts *o, const char *val)
 	return split_commas(o, val, add_path);
 }
 
-static const char *add_glob(struct opts *o, const char *glob)
+/*
+ * One glob onto a list: no blanks, a kernel command line word could not
+ * carry it.
+ */
+static const char *glob_add(char ***v, int *n, int *cap, const char *glob)
 {
-	/* No blanks: a kernel command line word could not carry it. */
 	if (strpbrk(glob, " \t\n"))
 		return "a glob without blanks";
-	if (strv_add(&o->only, &o->nonly, &o->only_cap, glob, strlen(glob)))
-		return "out of memory";
-	return NULL;
+	return strv_add(v, n, cap, glob, strlen(glob)) ? "out of memory" : NULL;
+}
+
+static const char *add_only(struct opts *o, const char *glob)
+{
+	return glob_add(&o->only, &o->nonly, &o->only_cap, glob);
+}
+
+static const char *add_skip(struct opts *o, const char *glob)
+{
+	return glob_add(&o->skip, &o->nskip, &o->skip_cap, glob);
+}
+
+/* GLOB[,GLOB...] through @add; at least one glob, counted by @count. */
+static const char *set_globs(struct opts *o, const char *val, int *count,
+			     const char *(*add)(struct opts *o, const char *glob))
+{
+	int before = *count;
+	const char *why = split_commas(o, val, add);
+
+	return why ? why : *count == before ? "a glob" : NULL;
 }
 
 static const char *set_only(struct opts *o, const char *val)
 {
-	int before = o->nonly;
-	const char *why = split_commas(o, val, add_glob);
+	return set_globs(o, val, &o->nonly, add_only);
+}
 
-	return why ? why : o->nonly == before ? "a glob" : NULL;
+static const char *set_skip(struct opts *o, const char *val)
+{
+	return set_globs(o, val, &o->nskip, add_skip);
 }
 
 #define FLAG(field, val) .flag = offsetof(struct opts, field), .flag_val = val
@@ -207,6 +230,10 @@ static const struct opt_def options[] = {
 	  "matches dots); repeatable, or GLOB,GLOB. Each binary\n"
 	  "lists its points (-l) and gets -r for each one\n"
 	  "chosen; one with none is not run" },
+	{ "skip", 0, "GLOB", set_skip, .help =
+	  "never run the test points whose id matches a glob\n"
+	  "(as --only; a point both name is skipped);\n"
+	  "repeatable, or GLOB,GLOB" },
 	{ "output", 'o', "FILE", set_output, .help =
 	  "write the stream here (default: stdout)" },
 	{ "kmsg", 0, NULL, FLAG(kmsg, true), .help =

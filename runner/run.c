@@ -254,6 +254,9 @@ static void frame_run(struct runner *r)
 	if (r->o->nonly)
 		jb_str_array(&b, "selection", (const char *const *)r->o->only,
 			     r->o->nonly);
+	if (r->o->nskip)
+		jb_str_array(&b, "skip", (const char *const *)r->o->skip,
+			     r->o->nskip);
 	pool_json(&r->pool, &b);
 	jb_bool(&b, "kmsg", r->kmsg.fd >= 0);
 	if (r->o->kmsg && r->kmsg.fd < 0 && r->kmsg.open_errno)
@@ -489,6 +492,8 @@ static void frame_run_end(struct runner *r, const struct tally *t)
 	jb_str(&b, "status", status);
 	if (!t->interrupted && !r->bins.n && r->o->nonly)
 		jb_str(&b, "error", "no test point matches --only");
+	else if (!t->interrupted && !r->bins.n && r->o->nskip)
+		jb_str(&b, "error", "--skip leaves no test point");
 	jb_int(&b, "failed_to_start", t->failed);
 	jb_int(&b, "timed_out", t->timed_out);
 	if (r->pool.restore_err)
@@ -550,7 +555,7 @@ int run_all(struct runner *r)
 	int n = 0;
 
 	/* Before the run frame: it names the binaries that will run. */
-	if (r->o->nonly)
+	if (selecting(r->o))
 		t.interrupted = select_points(r);
 	run_prepare(r, &t);
 	stream_frame(&r->out, "stream", "1");

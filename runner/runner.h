@@ -230,6 +230,8 @@ struct opts {
 	int npaths, paths_cap;
 	char **only;			/* --only globs; none: every point */
 	int nonly, only_cap;
+	char **skip;			/* --skip globs: points never run */
+	int nskip, skip_cap;
 	bool help, version, list;	/* host only */
 	bool pid1;
 	const char *setup_error;	/* PID 1: what did not mount */
@@ -257,8 +259,13 @@ struct runner;
 
 /* ---- select.c: --only, the points each binary runs ---- */
 
-/* Does point @id match a glob of --only (every id does without one)? */
+/*
+ * Is point @id chosen: matched by a glob of --only (every id is without
+ * one) and by none of --skip?
+ */
 bool select_matches(const struct opts *o, const char *id);
+/* Do --only or --skip choose points (each binary is then asked for its)? */
+bool selecting(const struct opts *o);
 /*
  * Ask each binary of @r for its points (-l) and keep those with a point
  * --only selects, each told which to run. 0, or the signal that
@@ -272,7 +279,7 @@ int select_list(struct runner *r);
 
 #define PROBE_STDERR_MAX	4096
 
-/* What --only left of one binary (select.c). */
+/* What --only and --skip left of one binary (select.c). */
 struct bin_select {
 	char **args;		/* "-r", <id>, ...; NULL: run it whole */
 	int points;		/* how many of its points run; -1: unknown */

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * faultline runner: --only, choosing test points before anything runs.
+ * faultline runner: --only and --skip, choosing test points before
+ * anything runs.
  *
  * Each binary lists its own points (the kselftest harness's -l), a point
  * id being <fixture>[.<variant>].<test> as its TAP lines name it. A point
  * is selected when an --only glob matches its whole id (fnmatch(3): '*'
- * also crosses dots). A binary with no selected point is dropped from
- * the run; one with some gets "-r <id>" for each (the harness runs just
- * those); one with all of them runs as it is. A binary that cannot list
- * its points runs whole and says why in its binary-begin frame: a
- * selection must never lose a point silently.
+ * also crosses dots), or there is no --only, and no --skip glob matches
+ * it (run.py --skipfile reports the skipped points, with the skipfile's
+ * reason: the runner only leaves them out). A binary with no selected
+ * point is dropped from the run; one with some gets "-r <id>" for each
+ * (the harness runs just those); one with all of them runs as it is. A
+ * binary that cannot list its points runs whole and says why in its
+ * binary-begin frame: a selection must never lose a point silently.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -160,10 +163,18 @@ static int list_binary(const struct opts *o, const char *path,
 	return -1;
 }
 
+bool selecting(const struct opts *o)
+{
+	return o->nonly || o->nskip;
+}
+
 bool select_matches(const struct opts *o, const char *id)
 {
 	int i;
 
+	for (i = 0; i < o->nskip; i++)
+		if (!fnmatch(o->skip[i], id, 0))
+			return false;
 	for (i = 0; i < o->nonly; i++)
 		if (!fnmatch(o->only[i], id, 0))
 			return true;
