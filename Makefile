@@ -42,7 +42,13 @@ CASES	:= $(CASE_SRC:cases/%.c=$(O)/cases/%)
 TOOL_SRC := $(wildcard tools/*.c)
 TOOLS	:= $(TOOL_SRC:tools/%.c=$(O)/tools/%)
 
-all: $(PROBE) $(RUNNER) $(CASES) $(TOOLS)
+# The fault-path benchmark (bench/uffd-bench/README.md) and its self-test,
+# which links the same objects with lying ioctls to prove verification.
+BENCH_SRC := $(filter-out %/selftest.c,$(wildcard bench/uffd-bench/*.c))
+BENCH_OBJ := $(BENCH_SRC:%.c=$(O)/%.o)
+BENCH	:= $(if $(BENCH_SRC),$(O)/uffd-bench $(O)/bench/uffd-bench-selftest)
+
+all: $(PROBE) $(RUNNER) $(CASES) $(TOOLS) $(BENCH)
 
 deps:
 	@scripts/deps.sh build
@@ -64,6 +70,18 @@ $(PROBE): $(PROBE_OBJ) $(LIB)
 $(O)/faultline-runner: $(wildcard harness/runner*.c) $(LIB) | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(LIB) $(LDLIBS)
+
+$(O)/bench/uffd-bench/%.o: bench/uffd-bench/%.c \
+		$(wildcard bench/uffd-bench/*.h harness/*.h) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ibench/uffd-bench -c -o $@ $<
+
+$(O)/uffd-bench: $(BENCH_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/bench/uffd-bench-selftest: $(filter-out %/main.o,$(BENCH_OBJ)) \
+		$(O)/bench/uffd-bench/selftest.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The harness headers are fetched once (see scripts/fetch-ksft.sh).
 $(KSFT_DIR)/kselftest_harness.h:

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * uffd-bench: fault round-trip latency. The vCPU thread touches one page
+ * after another and times each access; every access faults, the servicer
+ * reads the message and resolves it; the time is what a vCPU waits.
+ *
+ * A repeat is a fixed number of faults, made in passes over the area (a
+ * hugetlb area holds few pages). Between passes, untimed, the area is made
+ * to fault again (holes punched, page cache refilled, pages re-protected);
+ * after each pass the servicer's fault count, the pages' presence and
+ * their bytes are checked.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "rig.h"
+#include "verify.h"
+
+struct lat {
+	struct rig *g;
+	unsigned int seed;		/* pattern of the current pass */
+	unsigned char wval;		/* byte the WP pass writes */
+};
+
+/* The fault flags each latency op must see (WP, MINOR, or neither). */
+static uint64_t want_flags(enum op_id op)
+{
+	switch (op) {
+	case OP_LAT_WP_UNPROTECT:	return UFFD_PAGEFAULT_FLAG_WP;
+	case OP_LAT_MINOR_CONTINUE:	return UFFD_PAGEFAULT_FLAG_MINOR;
+	default:			return 0;
+	}
+}
+
+static int resolve(void *arg, const struct uffd_msg *msg, char *why,
+		   size_t whylen)
+{
+	struct lat *l = arg;
+	struct rig *g = l->g;
+	uint64_t flags = msg->arg.pagefault.flags, len = g->page;
+	long i = fault_index(msg, g->area.addr, g->page, g->npages);
+	uint64_t kinds = UFFD_PAGEFAULT_FLAG_WP | UFFD_PAGEFAULT_FLAG_MINOR;
+	uintptr_t dst;
+	int64_t out = 0;
+	int ret, fd = rig_uffd(g);
+
+	if (i < 0 || (flags & kinds) != want_flags(g->op)) {
+		snprintf(why, whylen, "unexpected fault at 0x%llx flags 0x%llx",
+			 (unsigned long long)msg->arg.pagefault.address,
+			 (unsigned long long)flags);
+		return -EPROTO;
+	}
+	dst = (uintptr_t)mem_page(&g->area, i);
+	switch (g->op) {
+	case OP_LAT_MISSING_COPY: {
+		struct uffdio_copy c = { .dst = dst, .len = len,
+			.src = (uintptr_t)(g->srcbuf + i * len) };
+
+		ret = bench_io.copy(fd, &c);
+		out = c.copy;
+		break;
+	}
+	case OP_LAT_MISSING_ZEROPAGE: {
+		struct uffdio_zeropage z = { .range = { dst, len } };
+
+		ret = bench_io.zeropage(fd, &z);
+		out = z.zeropage;
+		break;
+	}
+	case OP_LAT_MINOR_CONTINUE: {
+		struct uffdio_continue c = { .range = { dst, len } };
+
+		ret = bench_io.cont(fd, &c);
+		out = c.mapped;
+		break;
+	}
+	case OP_LAT_WP_UNPROTECT: {
+		struct uffdio_writeprotect w = { .range = { dst, len } };
+
+		ret = bench_io.writeprotect(fd, &w);
+		out = (int64_t)len;	/* no output field */
+		break;
+	}
+	default: {
+		struct uffdio_move m = { .dst = dst, .len = len,
+			.src = (uintptr_t)mem_page(&g->src, i) };
+
+		ret = bench_io.move(fd, &m);
+		out = m.move;
+		break;
+	}
+	}
+	if (!ret && out != (int64_t)len)
+		ret = -EIO;
+	if (ret)
+		snprintf(why, whylen, "%s at page %ld: %s (output field %lld)",
+			 op_table[g->op].name, i, strerror(-ret),
+			 (long long)out);
+	return ret;
+}
+
+/* Make every page of the area fault again (untimed). 0 or -errno. */
+static int prepare_pass(struct lat *l)
+{
+	struct rig *g = l->g;
+	size_t len = rig_len(g);
+
+	l->seed++;
+	switch (g->op) {
+	case OP_LAT_MISSING_COPY:
+		mem_fill(g->srcbuf, len, l->seed);
+		return mem_drop(&g->area, 0, len);
+	case OP_LAT_MISSING_ZEROPAGE:
+		return mem_drop(&g->area, 0, len);
+	case OP_LAT_MINOR_CONTINUE:
+		/* New bytes in the page cache, no pte in the registered view. */
+		mem_fill(g->area.alias, len, l->seed);
+		return madvise(g->area.addr, len, MADV_DONTNEED) ? -errno : 0;
+	case OP_LAT_WP_UNPROTECT: {
+		struct uffdio_writeprotect w = {
+			.range = { (uintptr_t)g->area.addr, len },
+			.mode = UFFDIO_WRITEPROTECT_MODE_WP,
+		};
+
+		l->wval = (unsigned char)(l->seed | 0x80);
+		return bench_io.writeprotect(rig_uffd(g), &w);
+	}
+	default:
+		mem_fill(g->src.addr, len, l->seed);
+		return mem_drop(&g->area, 0, len);
+	}
+}
+
+/* After a pass: the bytes each resolution must have put there. */
+static bool verify_pass(struct lat *l, struct result *r)
+{
+	struct rig *g = l->g;
+	size_t len = rig_len(g);
+	char why[200];
+	bool ok;
+
+	ok = verify_present(g->area.addr, len, len / (size_t)getpagesize(),
+			    why, sizeof(why));
+	if (ok && g->op == OP_LAT_MISSING_ZEROPAGE)
+		ok = verify_zero(g->area.addr, g->page, g->npages, why,
+				 sizeof(why));
+	else if (ok && g->op == OP_LAT_WP_UNPROTECT)
+		ok = verify_first_bytes(g->area.addr, g->page, g->npages,
+					l->wval, why, sizeof(why));
+	else if (ok)
+		ok = verify_pattern(g->area.addr, g->page, g->npages, l->seed,
+				    why, sizeof(why));
+	if (ok && g->op == OP_LAT_MISSING_MOVE)
+		ok = verify_present(g->src.addr, len, 0, why, sizeof(why));
+	return res_verify(r, ok, "after a pass", why);
+}
+
+static unsigned int rig_flags(enum op_id op)
+{
+	if (op == OP_LAT_MISSING_COPY)
+		return RIG_SRC_BUF;
+	return op == OP_LAT_MISSING_MOVE ? RIG_SRC_AREA : 0;
+}
+
+/* One repeat: @passes passes over the area; latencies into @ns. */
+static bool run_repeat(struct lat *l, size_t passes, uint64_t *ns,
+		       struct result *r)
+{
+	struct rig *g = l->g;
+	size_t p;
+	int ret;
+
+	g->plan.nns = 0;
+	for (p = 0; p < passes; p++) {
+		ret = prepare_pass(l);
+		if (ret) {
+			res_fail(r, "setup_failed", "making the area fault again: %s",
+				 strerror(-ret));
+			return false;
+		}
+		g->plan.count = g->npages;
+		g->plan.step = 1;
+		g->plan.kind = op_table[g->op].fault;
+		g->plan.value = l->wval;
+		g->plan.ns = ns;
+		if (!rig_touch_expect(g, g->npages, "a pass of faults", r) ||
+		    !verify_pass(l, r))
+			return false;
+	}
+	return true;
+}
+
+void measure_latency(enum op_id op, const struct bench_cfg *cfg,
+		     struct result *r)
+{
+	size_t k = cfg->faults < cfg->pages ? cfg->faults : cfg->pages;
+	size_t passes, nfaults;
+	struct repeat rep;
+	struct lat l = { 0 };
+	uint64_t *ns = NULL;
+
+	if (!k)
+		k = 1;
+	passes = (cfg->faults + k - 1) / k;
+	nfaults = passes * k;
+	l.g = rig_new(op, cfg, k, rig_flags(op), r);
+	if (!l.g)
+		return;
+	r->page_size = l.g->page;
+	r->faults = nfaults;
+	r->pages = k;
+	r->batch = 1;
+	ns = malloc(nfaults * sizeof(*ns));
+	if (!ns) {
+		res_fail(r, "no_memory", "malloc: out of memory");
+		goto out;
+	}
+	/* WP faults need present pages to protect: write them once. */
+	if (op == OP_LAT_WP_UNPROTECT)
+		mem_fill(l.g->area.addr, rig_len(l.g), 1);
+	session_resolver(l.g->s, resolve, &l);
+	repeat_begin(&rep, cfg->repeats, cfg->share_s);
+	while (repeat_more(&rep)) {
+		uint64_t sum = 0;
+		size_t i;
+
+		if (!run_repeat(&l, passes, ns, r))
+			break;
+		for (i = 0; i < nfaults; i++)
+			sum += ns[i];
+		sort_u64(ns, nfaults);
+		rep.rate[rep.done] = sum ? (double)nfaults * 1e9 / (double)sum : 0;
+		rep.p50[rep.done] = (double)pct_sorted(ns, nfaults, 50);
+		rep.p90[rep.done] = (double)pct_sorted(ns, nfaults, 90);
+		rep.p99[rep.done] = (double)pct_sorted(ns, nfaults, 99);
+		rep.done++;
+	}
+	repeat_end(&rep, r, true);
+out:
+	/* A hung vCPU may still write latencies: leak them with the rig. */
+	if (l.g && l.g->s && l.g->s->hung)
+		ns = NULL;
+	free(ns);
+	rig_free(l.g);
+}

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/* uffd-bench: memory, a registered uffd and a servicer for one measurement. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "rig.h"
+#include "verify.h"
+
+static int pagemap_scan_ioctl(int pagemap_fd, struct pm_scan_arg *arg)
+{
+	int ret = ioctl(pagemap_fd, PAGEMAP_SCAN, arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
+struct bench_io bench_io = {
+	.copy = uffd_copy,
+	.zeropage = uffd_zeropage,
+	.cont = uffd_continue,
+	.move = uffd_move,
+	.poison = uffd_poison,
+	.writeprotect = uffd_writeprotect,
+	.scan = pagemap_scan_ioctl,
+};
+
+/*
+ * UFFDIO_MOVE is offered by REGISTER on every type, but the kernel moves
+ * only what it can (anonymous private pages today). Ask it once, on two
+ * pages: a refusal with EINVAL is the kernel saying "not this memory".
+ */
+static bool move_applies(enum mem_type mem, uint64_t features,
+			 struct result *r)
+{
+	struct mem_area a;
+	struct uffdio_move mv;
+	size_t done;
+	int fd, ret;
+	char *buf;
+
+	if (bench_alloc(&a, mem, 2, r))
+		return false;
+	fd = gate_open_register(OP_MOVE, mem, features, a.addr, a.len, r);
+	buf = malloc(a.page);
+	if (fd < 0 || !buf) {
+		if (fd >= 0)
+			res_fail(r, "no_memory", "malloc: out of memory");
+		goto out;
+	}
+	memset(buf, 0x5a, a.page);
+	ret = uffd_copy_all(fd, a.addr, buf, a.page, 0, &done);
+	if (ret) {
+		res_fail(r, "ioctl_failed", "COPY of the page to move: %s",
+			 strerror(-ret));
+		goto out;
+	}
+	mv = (struct uffdio_move){ .dst = (uintptr_t)mem_page(&a, 1),
+				   .src = (uintptr_t)a.addr, .len = a.page };
+	ret = uffd_move(fd, &mv);
+	if (ret == -EINVAL)
+		res_skip(r, "refused",
+			 "kernel refused UFFDIO_MOVE on %s with EINVAL (it moves anonymous private pages only)",
+			 mem_type_name(mem));
+	else if (ret)
+		res_fail(r, "ioctl_failed", "UFFDIO_MOVE of one page: %s",
+			 strerror(-ret));
+out:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	mem_free(&a);
+	return r->status == RES_MEASURED;
+}
+
+int rig_uffd(const struct rig *g)
+{
+	return g->s ? g->s->uffd : -1;
+}
+
+size_t rig_len(const struct rig *g)
+{
+	return g->page * g->npages;
+}
+
+struct rig *rig_new(enum op_id op, const struct bench_cfg *cfg,
+		    size_t npages, unsigned int flags, struct result *r)
+{
+	struct rig *g = calloc(1, sizeof(*g));
+	uint64_t need;
+	int fd;
+
+	if (!g) {
+		res_fail(r, "no_memory", "calloc: out of memory");
+		return NULL;
+	}
+	g->op = op;
+	g->mem = cfg->mem;
+	g->npages = npages;
+	if (!gate_features(op, cfg->mem, cfg->features, &need, r))
+		goto fail;
+	if (op_table[op].ioctl == _UFFDIO_MOVE &&
+	    !move_applies(cfg->mem, need, r))
+		goto fail;
+	if (bench_alloc(&g->area, cfg->mem, npages, r))
+		goto fail;
+	g->area_ok = true;
+	g->page = g->area.page;
+	if ((flags & RIG_SRC_AREA)) {
+		if (bench_alloc(&g->src, cfg->mem, npages, r))
+			goto fail;
+		g->src_ok = true;
+	}
+	if (flags & RIG_SRC_BUF) {
+		g->srcbuf = malloc(rig_len(g));
+		if (!g->srcbuf) {
+			res_fail(r, "no_memory", "malloc(%zu): out of memory",
+				 rig_len(g));
+			goto fail;
+		}
+	}
+	fd = gate_open_register(op, cfg->mem, need, g->area.addr,
+				g->area.len, r);
+	if (fd < 0)
+		goto fail;
+	g->s = session_new(fd);
+	if (!g->s) {
+		res_fail(r, "no_thread", "starting the fault servicer: %s",
+			 strerror(errno));
+		goto fail;
+	}
+	return g;
+fail:
+	rig_free(g);
+	return NULL;
+}
+
+void rig_free(struct rig *g)
+{
+	if (!g)
+		return;
+	/* A thread still blocked in this memory must keep it (see session.h). */
+	if (!session_free(g->s))
+		return;
+	if (g->area_ok)
+		mem_free(&g->area);
+	if (g->src_ok)
+		mem_free(&g->src);
+	free(g->srcbuf);
+	free(g);
+}
+
+void touch_pages(char *base, size_t page, struct touch_plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->count; i++) {
+		volatile char *addr = base + (p->first + i * p->step) * page;
+		unsigned char v = p->value;
+		uint64_t t0 = 0;
+
+		if (p->sigbus) {
+			/* Poisoned pages must raise SIGBUS on access. */
+			p->sigbus_seen += sigbus_probe(addr, TOUCH_READ, &v);
+			continue;
+		}
+		if (p->ns)
+			t0 = bench_now_ns();
+		if (p->kind == FAULT_WRITE)
+			*addr = (char)v;
+		else
+			(void)*addr;
+		if (p->ns)
+			p->ns[p->nns++] = bench_now_ns() - t0;
+	}
+}
+
+static void touch_job_main(void *arg)
+{
+	struct rig *g = arg;
+
+	touch_pages(g->area.addr, g->page, &g->plan);
+}
+
+int rig_touch(struct rig *g, char *why, size_t whylen)
+{
+	return session_run(g->s, touch_job_main, g, why, whylen);
+}
+
+bool rig_touch_expect(struct rig *g, uint64_t want, const char *what,
+		      struct result *r)
+{
+	uint64_t before = session_faults(g->s);
+	char why[200];
+	int ret = rig_touch(g, why, sizeof(why));
+
+	if (ret) {
+		res_fail(r, ret == -ETIMEDOUT ? "fault_unresolved" :
+			 "servicer_error", "%s: %s", what, why);
+		return false;
+	}
+	return res_verify(r, verify_count("faults resolved",
+					  session_faults(g->s) - before, want,
+					  why, sizeof(why)), what, why);
+}

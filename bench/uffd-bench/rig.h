@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * uffd-bench: the set-up one uffd measurement needs (memory, a registered
+ * uffd, the servicer) and the touches its vCPU thread makes.
+ */
+#ifndef UFFD_BENCH_RIG_H
+#define UFFD_BENCH_RIG_H
+
+#include "bench.h"
+#include "session.h"
+
+/* What the rig allocates beside the registered area. */
+#define RIG_SRC_AREA	1u	/* a second area of the same type (MOVE source) */
+#define RIG_SRC_BUF	2u	/* a plain buffer of the same size (COPY source) */
+
+/* Which pages a vCPU job touches, and how. */
+struct touch_plan {
+	size_t count;		/* pages touched: first, first + step, ... */
+	size_t first, step;
+	enum op_fault kind;	/* FAULT_READ or FAULT_WRITE */
+	unsigned char value;	/* written by FAULT_WRITE */
+	uint64_t *ns;		/* if set: each touch's time, appended */
+	size_t nns;		/* ... at ns[nns], which is advanced */
+	bool sigbus;		/* count touches that raise SIGBUS instead */
+	size_t sigbus_seen;	/* out */
+};
+
+struct rig {
+	enum op_id op;
+	enum mem_type mem;
+	struct mem_area area;	/* registered with the op's mode */
+	struct mem_area src;	/* RIG_SRC_AREA */
+	char *srcbuf;		/* RIG_SRC_BUF */
+	size_t page, npages;
+	struct session *s;
+	bool area_ok, src_ok;
+	/* The vCPU job's plan: kept here, it must live as long as the rig. */
+	struct touch_plan plan;
+};
+
+/*
+ * Everything @op needs on @cfg->mem over @npages pages: NULL with @r
+ * saying why not (not measured, or failed).
+ */
+struct rig *rig_new(enum op_id op, const struct bench_cfg *cfg,
+		    size_t npages, unsigned int flags, struct result *r);
+/* Free it all, unless a vCPU thread of it could not be freed. */
+void rig_free(struct rig *g);
+int rig_uffd(const struct rig *g);
+/* Bytes of the whole area. */
+size_t rig_len(const struct rig *g);
+
+/* Run g->plan's touches on the vCPU thread. 0 or -errno (why in @why). */
+int rig_touch(struct rig *g, char *why, size_t whylen);
+/* The same touches in the calling thread (memory that cannot block). */
+void touch_pages(char *base, size_t page, struct touch_plan *plan);
+
+/*
+ * Run g->plan on the vCPU thread and demand exactly @want faults resolved
+ * during it. false with @r failed (cause, and @what in the reason) if not.
+ */
+bool rig_touch_expect(struct rig *g, uint64_t want, const char *what,
+		      struct result *r);
+
+#endif /* UFFD_BENCH_RIG_H */

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * uffd-bench: throughput of one ioctl kind, issued back to back over an
+ * area (cfg->batch pages per call, one by default: what a VMM resolving
+ * page by page does). Each repeat is prepared untimed, timed as a whole,
+ * then verified: the bytes, the pagemap, and where only behaviour can
+ * tell (poison, write protection) a vCPU thread's accesses.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "pagemap.h"
+#include "rig.h"
+#include "verify.h"
+
+struct tput {
+	struct rig *g;
+	unsigned int seed;
+	unsigned int rep;
+};
+
+static const char *ioctl_of(enum op_id op)
+{
+	return uffd_ioctl_name(op_table[op].ioctl);
+}
+
+/* One ioctl over pages [first, first + n). 0 or -errno (reason in @why). */
+static int do_batch(struct rig *g, size_t first, size_t n, char *why,
+		    size_t whylen)
+{
+	uintptr_t dst = (uintptr_t)mem_page(&g->area, first);
+	uint64_t len = n * g->page;
+	int fd = rig_uffd(g);
+	int64_t out = (int64_t)len;	/* WRITEPROTECT has no output field */
+	int ret;
+
+	switch (g->op) {
+	case OP_COPY: {
+		struct uffdio_copy c = { .dst = dst, .len = len,
+			.src = (uintptr_t)(g->srcbuf + first * g->page) };
+
+		ret = bench_io.copy(fd, &c);
+		out = c.copy;
+		break;
+	}
+	case OP_ZEROPAGE: {
+		struct uffdio_zeropage z = { .range = { dst, len } };
+
+		ret = bench_io.zeropage(fd, &z);
+		out = z.zeropage;
+		break;
+	}
+	case OP_CONTINUE: {
+		struct uffdio_continue c = { .range = { dst, len } };
+
+		ret = bench_io.cont(fd, &c);
+		out = c.mapped;
+		break;
+	}
+	case OP_MOVE: {
+		struct uffdio_move m = { .dst = dst, .len = len,
+			.src = (uintptr_t)mem_page(&g->src, first) };
+
+		ret = bench_io.move(fd, &m);
+		out = m.move;
+		break;
+	}
+	case OP_POISON: {
+		struct uffdio_poison p = { .range = { dst, len } };
+
+		ret = bench_io.poison(fd, &p);
+		out = p.updated;
+		break;
+	}
+	default: {
+		struct uffdio_writeprotect w = { .range = { dst, len },
+			.mode = g->op == OP_WRITEPROTECT ?
+				UFFDIO_WRITEPROTECT_MODE_WP : 0 };
+
+		ret = bench_io.writeprotect(fd, &w);
+		break;
+	}
+	}
+	if (!ret && out != (int64_t)len)
+		ret = -EIO;
+	if (ret)
+		snprintf(why, whylen, "UFFDIO_%s at page %zu: %s (output field %lld)",
+			 ioctl_of(g->op), first, strerror(-ret),
+			 (long long)out);
+	return ret;
+}
+
+/* Bring the area to the state the op starts from (untimed). */
+static int prepare_repeat(struct tput *t)
+{
+	struct rig *g = t->g;
+	size_t len = rig_len(g);
+
+	t->seed++;
+	switch (g->op) {
+	case OP_COPY:
+		mem_fill(g->srcbuf, len, t->seed);
+		return mem_drop(&g->area, 0, len);
+	case OP_CONTINUE:
+		mem_fill(g->area.alias, len, t->seed);
+		return madvise(g->area.addr, len, MADV_DONTNEED) ? -errno : 0;
+	case OP_MOVE:
+		mem_fill(g->src.addr, len, t->seed);
+		return mem_drop(&g->area, 0, len);
+	case OP_WRITEPROTECT:
+	case OP_UNPROTECT:
+		if (t->rep == 0)
+			mem_fill(g->area.addr, len, t->seed);
+		return uffd_wp_range(rig_uffd(g), g->area.addr, len,
+				     g->op == OP_UNPROTECT);
+	default:	/* ZEROPAGE, POISON: holes again */
+		return mem_drop(&g->area, 0, len);
+	}
+}
+
+/* Resolve the WP faults the check below provokes: un-protect the page. */
+static int resolve_wp(void *arg, const struct uffd_msg *msg, char *why,
+		      size_t whylen)
+{
+	struct rig *g = arg;
+	long i = fault_index(msg, g->area.addr, g->page, g->npages);
+
+	if (i < 0 || !(msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP)) {
+		snprintf(why, whylen, "unexpected fault at 0x%llx flags 0x%llx",
+			 (unsigned long long)msg->arg.pagefault.address,
+			 (unsigned long long)msg->arg.pagefault.flags);
+		return -EPROTO;
+	}
+	return uffd_wp_range(rig_uffd(g), mem_page(&g->area, i), g->page,
+			     false);
+}
+
+/* Write protection: the pagemap bit if shown, and what a write does. */
+static bool verify_wp(struct tput *t, struct result *r)
+{
+	struct rig *g = t->g;
+	bool protect = g->op == OP_WRITEPROTECT;
+	unsigned char v = (unsigned char)(t->seed | 0x80);
+	size_t last = g->npages - 1;
+	char why[200];
+
+	if (pagemap_wp_shown() == 1 &&
+	    !res_verify(r, verify_wp_bits(g->area.addr, g->page, g->npages,
+					  protect, why, sizeof(why)),
+			"pagemap", why))
+		return false;
+	g->plan = (struct touch_plan){ .kind = FAULT_WRITE, .value = v };
+	if (protect) {
+		/* The first and the last page must trap a write. */
+		g->plan.count = last ? 2 : 1;
+		g->plan.step = last ? last : 1;
+		session_resolver(g->s, resolve_wp, g);
+	} else {
+		/* No page may trap a write any more. */
+		g->plan.count = g->npages;
+		g->plan.step = 1;
+		session_resolver(g->s, NULL, NULL);
+	}
+	if (!rig_touch_expect(g, protect ? g->plan.count : 0,
+			      protect ? "writes to protected pages" :
+			      "writes to un-protected pages", r))
+		return false;
+	return res_verify(r, (unsigned char)g->area.addr[0] == v &&
+			  (unsigned char)mem_page(&g->area, last)[0] == v,
+			  "after the writes", "a written byte did not land");
+}
+
+/* Every page must raise SIGBUS; a fault instead means it was not poisoned. */
+static bool verify_poison(struct tput *t, struct result *r)
+{
+	struct rig *g = t->g;
+	char why[160];
+
+	session_resolver(g->s, NULL, NULL);
+	g->plan = (struct touch_plan){ .count = g->npages, .step = 1,
+				       .sigbus = true };
+	if (!rig_touch_expect(g, 0, "reading poisoned pages", r))
+		return false;
+	return res_verify(r, verify_count("pages raising SIGBUS",
+					  g->plan.sigbus_seen, g->npages, why,
+					  sizeof(why)),
+			  "reading poisoned pages", why);
+}
+
+static bool verify_repeat(struct tput *t, struct result *r)
+{
+	struct rig *g = t->g;
+	size_t len = rig_len(g), base = (size_t)getpagesize();
+	char why[200];
+	bool ok;
+
+	switch (g->op) {
+	case OP_POISON:
+		return verify_poison(t, r);
+	case OP_WRITEPROTECT:
+	case OP_UNPROTECT:
+		return verify_wp(t, r);
+	default:
+		break;
+	}
+	ok = verify_present(g->area.addr, len, len / base, why, sizeof(why));
+	if (ok && g->op == OP_ZEROPAGE)
+		ok = verify_zero(g->area.addr, g->page, g->npages, why,
+				 sizeof(why));
+	else if (ok)
+		ok = verify_pattern(g->area.addr, g->page, g->npages, t->seed,
+				    why, sizeof(why));
+	if (ok && g->op == OP_MOVE)
+		ok = verify_present(g->src.addr, len, 0, why, sizeof(why));
+	return res_verify(r, ok, "after the ioctls", why);
+}
+
+static unsigned int rig_flags(enum op_id op)
+{
+	if (op == OP_COPY)
+		return RIG_SRC_BUF;
+	return op == OP_MOVE ? RIG_SRC_AREA : 0;
+}
+
+/* The timed part: every page, cfg->batch at a time. ns, or 0 on error. */
+static uint64_t timed_ioctls(struct rig *g, size_t batch, struct result *r)
+{
+	uint64_t t0 = bench_now_ns(), t;
+	char why[200];
+	size_t i, n;
+
+	for (i = 0; i < g->npages; i += n) {
+		n = g->npages - i < batch ? g->npages - i : batch;
+		if (do_batch(g, i, n, why, sizeof(why))) {
+			res_fail(r, "ioctl_failed", "%s", why);
+			return 0;
+		}
+	}
+	t = bench_now_ns() - t0;
+	return t ? t : 1;
+}
+
+void measure_throughput(enum op_id op, const struct bench_cfg *cfg,
+			struct result *r)
+{
+	struct tput t = { 0 };
+	struct repeat rep;
+	uint64_t ns;
+	int ret;
+
+	if (op == OP_WP_ASYNC_SCAN) {
+		measure_wp_async(cfg, r);
+		return;
+	}
+	t.g = rig_new(op, cfg, cfg->pages, rig_flags(op), r);
+	if (!t.g)
+		return;
+	r->page_size = t.g->page;
+	r->pages = cfg->pages;
+	r->batch = cfg->batch;
+	repeat_begin(&rep, cfg->repeats, cfg->share_s);
+	while (repeat_more(&rep)) {
+		t.rep = rep.done;
+		ret = prepare_repeat(&t);
+		if (ret) {
+			res_fail(r, "setup_failed", "preparing the area: %s",
+				 strerror(-ret));
+			break;
+		}
+		ns = timed_ioctls(t.g, cfg->batch, r);
+		if (!ns || !verify_repeat(&t, r))
+			break;
+		rep.rate[rep.done++] = (double)cfg->pages * 1e9 / (double)ns;
+	}
+	repeat_end(&rep, r, false);
+	rig_free(t.g);
+}
