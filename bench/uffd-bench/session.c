@@ -58,7 +58,7 @@ static bool service_one(struct session *s)
 	fn = __atomic_load_n(&s->resolve, __ATOMIC_ACQUIRE);
 	if (!fn) {
 		session_fail(s, -EPROTO,
-			     "a fault at 0x%llx (flags 0x%llx) where every page should have been filled",
+			     "a fault at 0x%llx (flags 0x%llx) where none should happen",
 			     (unsigned long long)msg.arg.pagefault.address,
 			     (unsigned long long)msg.arg.pagefault.flags);
 		return false;
