@@ -85,6 +85,7 @@ void measure_floor(enum op_id op, const struct bench_cfg *cfg,
 		return;
 	r->page_size = a.page;
 	r->pages = cfg->pages;
+	r->batch = 1;
 	if (op == OP_TOUCH) {
 		r->faults = cfg->pages;
 		ns = malloc(cfg->pages * sizeof(*ns));

@@ -1,0 +1,336 @@
+# SPDX-License-Identifier: GPL-2.0
+"""uffd-bench: options and exit codes, the JSON schema, coverage of every
+measurement the kernel can do, and verification that catches a lie.
+
+No test here times anything: the figures are the benchmark's business.
+The expectations for "what can be measured" come from uffd-probe's JSON
+(what the kernel reports), not from the benchmark itself.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = ROOT / "bench" / "uffd-bench" / "schema.json"
+MEMS = ("anon", "shmem", "shmem_private", "hugetlb", "hugetlb_private")
+LATENCY = ("missing_copy", "missing_zeropage", "minor_continue",
+           "wp_unprotect", "missing_move")
+THROUGHPUT = ("copy", "zeropage", "continue", "move", "poison",
+              "writeprotect", "unprotect", "wp_async_scan")
+
+# op -> (register mode, ioctl REGISTER must offer, extra features)
+OPS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "missing_copy": ("MISSING", "COPY", ()),
+    "missing_zeropage": ("MISSING", "ZEROPAGE", ()),
+    "minor_continue": ("MINOR", "CONTINUE", ()),
+    "wp_unprotect": ("WP", "WRITEPROTECT", ()),
+    "missing_move": ("MISSING", "MOVE", ("MOVE",)),
+    "copy": ("MISSING", "COPY", ()),
+    "zeropage": ("MISSING", "ZEROPAGE", ()),
+    "continue": ("MINOR", "CONTINUE", ()),
+    "move": ("MISSING", "MOVE", ("MOVE",)),
+    "poison": ("MISSING", "POISON", ("POISON",)),
+    "writeprotect": ("WP", "WRITEPROTECT", ()),
+    "unprotect": ("WP", "WRITEPROTECT", ()),
+    "wp_async_scan": ("WP", "WRITEPROTECT", ("WP_ASYNC",)),
+}
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0,
+                                reason="the benchmark needs a full uffd and huge pages")
+
+
+def run(cmd: list[str], timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def bench(build_dir: Path) -> Path:
+    return build_dir / "uffd-bench"
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    return json.loads(SCHEMA.read_text())
+
+
+def validate(doc: dict[str, Any], schema: dict[str, Any]) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(doc)
+
+
+@pytest.fixture(scope="module")
+def quick(bench: Path) -> tuple[int, dict[str, Any]]:
+    """One --quick --json run over every type: (exit code, document)."""
+    proc = run([str(bench), "--quick", "--json"])
+    assert proc.stdout, proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def probe(build_dir: Path) -> dict[str, Any]:
+    proc = run([str(build_dir / "uffd-probe"), "--json"])
+    return json.loads(proc.stdout)
+
+
+# ---- options and exit codes ----
+
+def test_help(bench: Path) -> None:
+    proc = run([str(bench), "--help"])
+    assert proc.returncode == 0
+    for name in ("touch", "memcpy") + LATENCY + THROUGHPUT:
+        assert re.search(rf"^  {name} ", proc.stdout, re.M), name
+    for opt in ("--json", "--quick", "--mem", "--only", "--repeats",
+                "--budget", "--batch"):
+        assert opt in proc.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--bogus"], "bad option '--bogus'"),
+    (["--mem", "anon,ramfs"], "unknown memory type 'ramfs'"),
+    (["--only", "copy,teleport"], "unknown measurement 'teleport'"),
+    (["--repeats", "0"], "--repeats wants 1 to 64"),
+    (["--repeats", "65"], "--repeats wants 1 to 64"),
+    (["--repeats", "x"], "--repeats wants 1 to 64"),
+    (["--batch", "0"], "--batch wants"),
+    (["--pages", "-3"], "--pages wants"),
+    (["--faults", "1e3"], "--faults wants"),
+    (["--budget", "0"], "--budget wants"),
+    (["--budget", "soon"], "--budget wants"),
+    (["--mem"], "bad option '--mem'"),
+    (["extra"], "unexpected argument 'extra'"),
+])
+def test_usage_errors(bench: Path, args: list[str], message: str) -> None:
+    proc = run([str(bench)] + args)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "--help" in proc.stderr
+    assert proc.stdout == ""
+
+
+# ---- JSON ----
+
+def test_quick_json_validates(quick: tuple[int, dict[str, Any]],
+                              schema: dict[str, Any]) -> None:
+    code, doc = quick
+    validate(doc, schema)
+    assert doc["exit_code"] == code
+    assert doc["kernel"]["release"] == os.uname().release
+    assert doc["config"]["quick"] is True
+    assert [t["mem"] for t in doc["memory_types"]] == list(MEMS)
+
+
+def test_schema_rejects_numbers_for_a_failure(quick: tuple[int, dict[str, Any]],
+                                              schema: dict[str, Any]) -> None:
+    """A failed entry may carry a reason, never figures."""
+    jsonschema = pytest.importorskip("jsonschema")
+    doc = json.loads(json.dumps(quick[1]))
+    measured = [e for t in doc["memory_types"] if t["status"] == "measured"
+                for e in t["throughput"] if e["status"] == "measured"]
+    assert measured
+    measured[0]["status"] = "failed"
+    assert not jsonschema.Draft202012Validator(schema).is_valid(doc)
+
+
+def _mode_features(mode: str, mem: str) -> set[str]:
+    huge = mem.startswith("hugetlb")
+    if mode == "MISSING":
+        return set() if mem == "anon" else {
+            "MISSING_HUGETLBFS" if huge else "MISSING_SHMEM"}
+    if mode == "WP":
+        return {"PAGEFAULT_FLAG_WP"} | (set() if mem == "anon"
+                                        else {"WP_HUGETLBFS_SHMEM"})
+    return {"MINOR_HUGETLBFS" if huge else "MINOR_SHMEM"}
+
+
+def expected_cause(probe: dict[str, Any], mem: str, op: str) -> str | None:
+    """None when the kernel says @op can run on @mem, else the cause."""
+    mode, ioctl, extra = OPS[op]
+    if mode == "MINOR" and mem == "anon":
+        return "not_applicable"
+    if (_mode_features(mode, mem) | set(extra)) - set(probe["api"]["feature_names"]):
+        return "no_feature"
+    reg = next(r for r in probe["register"]
+               if r["mem"] == mem and r["mode"] == mode)
+    if reg["status"] != "yes":
+        return "register_refused"
+    if ioctl not in reg["ioctl_names"]:
+        return "not_offered"
+    if ioctl == "MOVE" and mem != "anon":
+        return "refused"        # MOVE moves anonymous private pages only
+    return None
+
+
+def test_quick_covers_every_op_the_kernel_can_do(
+        quick: tuple[int, dict[str, Any]], probe: dict[str, Any]) -> None:
+    code, doc = quick
+    assert code == 0, [e for t in doc["memory_types"]
+                       for e in t.get("latency", []) + t.get("throughput", [])
+                       if e["status"] == "failed"]
+    assert doc["summary"]["failed"] == 0
+    for t in doc["memory_types"]:
+        if t["status"] != "measured":
+            # Only the huge page pool may be missing (another run holds it).
+            assert t["mem"].startswith("hugetlb") and t["cause"] == "no_huge_pages", t
+            continue
+        for floor in ("touch", "memcpy"):
+            assert t["floors"][floor]["status"] == "measured", t["floors"][floor]
+        entries = {e["op"]: e for e in t["latency"] + t["throughput"]}
+        assert set(entries) == set(LATENCY + THROUGHPUT)
+        for op, e in entries.items():
+            cause = expected_cause(probe, t["mem"], op)
+            where = f"{t['mem']} {op}: {e}"
+            if cause is None:
+                assert e["status"] == "measured", where
+                assert e["verified"] is True
+                assert e["repeats"] >= 1
+                assert e["page_size"] == t["page_size"]
+            else:
+                assert e["status"] == "not_measured", where
+                assert e["cause"] == cause, where
+                assert e["reason"], where
+
+
+def test_overheads_are_ratios_of_the_floors(quick: tuple[int, dict[str, Any]]) -> None:
+    doc = quick[1]
+    anon = next(t for t in doc["memory_types"] if t["mem"] == "anon")
+    touch = anon["floors"]["touch"]
+    memcpy = anon["floors"]["memcpy"]
+    lat = next(e for e in anon["latency"] if e["op"] == "missing_copy")
+    assert lat["x_touch"] == pytest.approx(
+        lat["p50_ns"]["median"] / touch["p50_ns"]["median"], rel=1e-3)
+    cp = next(e for e in anon["throughput"] if e["op"] == "copy")
+    assert cp["x_memcpy"] == pytest.approx(
+        memcpy["pages_per_s"]["median"] / cp["pages_per_s"]["median"], rel=1e-3)
+    for e in anon["latency"] + anon["throughput"]:
+        if e["status"] == "measured":
+            for key in ("p50_ns", "p90_ns", "p99_ns", "pages_per_s"):
+                if key in e:
+                    s = e[key]
+                    assert s["min"] <= s["median"] <= s["max"], (e["op"], key)
+    assert anon["page_size"] == os.sysconf("SC_PAGE_SIZE")
+
+
+def test_selection(bench: Path, schema: dict[str, Any]) -> None:
+    proc = run([str(bench), "--json", "--quick", "--mem", "anon",
+                "--only", "missing_copy,copy", "--repeats", "2"])
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    validate(doc, schema)
+    assert doc["config"]["mem"] == ["anon"]
+    assert doc["config"]["ops"] == ["touch", "memcpy", "missing_copy", "copy"]
+    (anon,) = doc["memory_types"]
+    assert [e["op"] for e in anon["latency"]] == ["missing_copy"]
+    assert [e["op"] for e in anon["throughput"]] == ["copy"]
+    assert all(e["repeats"] <= 2 for e in anon["latency"] + anon["throughput"])
+
+
+def test_group_selection_and_text(bench: Path) -> None:
+    proc = run([str(bench), "--quick", "--mem", "shmem", "--only", "latency"])
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "shmem, 4 KiB pages" in out and "floor touch" in out
+    for op in LATENCY:
+        assert re.search(rf"^  {op} ", out, re.M), op
+    for op in THROUGHPUT:
+        assert not re.search(rf"^  {op} ", out, re.M), op
+    assert "missing_move      not measured: kernel refused UFFDIO_MOVE on shmem" in out
+    assert out.rstrip().endswith("exit 0")
+
+
+def test_huge_page_reservation_reported(bench: Path,
+                                        schema: dict[str, Any]) -> None:
+    proc = run([str(bench), "--quick", "--json", "--mem", "hugetlb",
+                "--only", "copy"])
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    validate(doc, schema)
+    huge = doc["huge_pages"]
+    assert huge["page_size"] > 0
+    assert huge["wanted"] == 2 * doc["config"]["huge_pages"] + 4 or huge["note"]
+    (t,) = doc["memory_types"]
+    if t["status"] != "measured":
+        # The pool is shared with other runs: then the note says so.
+        assert t["reason"] == huge["note"] and "huge pages" in t["reason"]
+    else:
+        assert t["page_size"] == huge["page_size"]
+
+
+# ---- verification catches a lie ----
+
+def test_selftest_catches_every_lie(build_dir: Path) -> None:
+    """Crafted inputs, then every measured ioctl replaced by a liar that
+    reports success without the work: each must come out failed."""
+    proc = run([str(build_dir / "bench" / "uffd-bench-selftest")])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert not [ln for ln in lines if ln.startswith("not ok")]
+    plan = re.search(r"^1\.\.(\d+)$", proc.stdout, re.M)
+    assert plan and int(plan.group(1)) == sum(
+        ln.startswith("ok ") for ln in lines)
+    caught = {m.group(1) for m in re.finditer(
+        r"^ok \d+ - (\w+) on \w+ with '[^']+': (?!NOT CAUGHT)", proc.stdout, re.M)}
+    skipped = {m.group(1) for m in re.finditer(
+        r"^ok \d+ - (\w+) on \w+ # SKIP", proc.stdout, re.M)}
+    assert caught | skipped == set(LATENCY + THROUGHPUT)
+
+
+LIAR_C = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <sys/ioctl.h>
+#include <linux/userfaultfd.h>
+
+/* UFFDIO_COPY reports every byte copied and copies nothing. */
+int ioctl(int fd, unsigned long req, ...)
+{
+	static int (*real)(int, unsigned long, void *);
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (req == UFFDIO_COPY) {
+		struct uffdio_copy *c = arg;
+
+		c->copy = (long long)c->len;
+		return 0;
+	}
+	if (!real)
+		real = (int (*)(int, unsigned long, void *))dlsym(RTLD_NEXT, "ioctl");
+	return real(fd, req, arg);
+}
+"""
+
+
+def test_lying_copy_fails_the_run(bench: Path, tmp_path: Path,
+                                  schema: dict[str, Any]) -> None:
+    """End to end: a COPY that lies makes uffd-bench exit 1 with the entry
+    failed (and no figures), the other measurements unaffected."""
+    src = tmp_path / "liar.c"
+    src.write_text(LIAR_C)
+    lib = tmp_path / "liar.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(lib), str(src), "-ldl"],
+                   check=True)
+    env = dict(os.environ, LD_PRELOAD=str(lib))
+    proc = subprocess.run([str(bench), "--json", "--quick", "--mem", "anon",
+                           "--only", "copy,zeropage"], capture_output=True,
+                          text=True, timeout=60, env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    validate(doc, schema)
+    entries = {e["op"]: e for e in doc["memory_types"][0]["throughput"]}
+    assert entries["copy"]["status"] == "failed"
+    assert entries["copy"]["cause"] == "verify_failed"
+    assert "base pages mapped" in entries["copy"]["reason"]
+    assert entries["zeropage"]["status"] == "measured"
+    assert doc["exit_code"] == 1 and doc["summary"]["failed"] == 1
