@@ -58,7 +58,7 @@ static bool floor_memcpy(struct mem_area *a, size_t npages, size_t batch,
 	uint64_t t0, t;
 	char why[200];
 
-	mem_fill(src, a->len, seed);
+	pattern_fill(src, a->len, seed);
 	t0 = bench_now_ns();
 	for (i = 0; i < a->len; i += chunk)
 		memcpy(a->addr + i, src + i,

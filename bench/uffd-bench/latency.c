@@ -112,13 +112,13 @@ static int prepare_pass(struct lat *l)
 	l->seed++;
 	switch (g->op) {
 	case OP_LAT_MISSING_COPY:
-		mem_fill(g->srcbuf, len, l->seed);
+		pattern_fill(g->srcbuf, len, l->seed);
 		return mem_drop(&g->area, 0, len);
 	case OP_LAT_MISSING_ZEROPAGE:
 		return mem_drop(&g->area, 0, len);
 	case OP_LAT_MINOR_CONTINUE:
 		/* New bytes in the page cache, no pte in the registered view. */
-		mem_fill(g->area.alias, len, l->seed);
+		pattern_fill(g->area.alias, len, l->seed);
 		return madvise(g->area.addr, len, MADV_DONTNEED) ? -errno : 0;
 	case OP_LAT_WP_UNPROTECT: {
 		struct uffdio_writeprotect w = {
@@ -130,7 +130,7 @@ static int prepare_pass(struct lat *l)
 		return bench_io.writeprotect(rig_uffd(g), &w);
 	}
 	default:
-		mem_fill(g->src.addr, len, l->seed);
+		pattern_fill(g->src.addr, len, l->seed);
 		return mem_drop(&g->area, 0, len);
 	}
 }
@@ -221,7 +221,7 @@ void measure_latency(enum op_id op, const struct bench_cfg *cfg,
 	}
 	/* WP faults need present pages to protect: write them once. */
 	if (op == OP_LAT_WP_UNPROTECT)
-		mem_fill(l.g->area.addr, rig_len(l.g), 1);
+		pattern_fill(l.g->area.addr, rig_len(l.g), 1);
 	session_resolver(l.g->s, resolve, &l);
 	repeat_begin(&rep, cfg->repeats, cfg->share_s);
 	while (repeat_more(&rep)) {

@@ -306,10 +306,20 @@ static void run_type(const struct options *o, const struct run_info *info,
 	}
 	for (i = 0; i < OP_NR; i++)
 		n += o->op_sel[i];
-	cfg.share_s = o->budget_s / n;
-	for (i = 0; i < OP_NR; i++)
-		if (o->op_sel[i])
-			run_measure(i, &cfg, &t->op[i]);
+	for (i = 0; i < OP_NR; i++) {
+		double left = o->budget_s - (double)(bench_now_ns() - t0) / 1e9;
+
+		if (!o->op_sel[i])
+			continue;
+		/*
+		 * What is left, shared by what is left: a measurement the
+		 * kernel cannot do leaves its share to the others.
+		 */
+		cfg.share_s = left / n > o->budget_s / (4.0 * n) ?
+			left / n : o->budget_s / (4.0 * n);
+		run_measure(i, &cfg, &t->op[i]);
+		n--;
+	}
 	bench_ratios(t);
 	t->seconds = (double)(bench_now_ns() - t0) / 1e9;
 }

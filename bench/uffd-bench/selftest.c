@@ -46,7 +46,7 @@ static void crafted_bytes(void)
 
 	if (!buf)
 		exit(2);
-	mem_fill(buf, page * n, 7);
+	pattern_fill(buf, page * n, 7);
 	check(verify_pattern(buf, page, n, 7, why, sizeof(why)),
 	      "verify_pattern accepts the pattern%s", "");
 	check(!verify_pattern(buf, page, n, 8, why, sizeof(why)),

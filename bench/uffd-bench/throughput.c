@@ -103,18 +103,18 @@ static int prepare_repeat(struct tput *t)
 	t->seed++;
 	switch (g->op) {
 	case OP_COPY:
-		mem_fill(g->srcbuf, len, t->seed);
+		pattern_fill(g->srcbuf, len, t->seed);
 		return mem_drop(&g->area, 0, len);
 	case OP_CONTINUE:
-		mem_fill(g->area.alias, len, t->seed);
+		pattern_fill(g->area.alias, len, t->seed);
 		return madvise(g->area.addr, len, MADV_DONTNEED) ? -errno : 0;
 	case OP_MOVE:
-		mem_fill(g->src.addr, len, t->seed);
+		pattern_fill(g->src.addr, len, t->seed);
 		return mem_drop(&g->area, 0, len);
 	case OP_WRITEPROTECT:
 	case OP_UNPROTECT:
 		if (t->rep == 0)
-			mem_fill(g->area.addr, len, t->seed);
+			pattern_fill(g->area.addr, len, t->seed);
 		return uffd_wp_range(rig_uffd(g), g->area.addr, len,
 				     g->op == OP_UNPROTECT);
 	default:	/* ZEROPAGE, POISON: holes again */

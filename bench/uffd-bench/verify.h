@@ -15,10 +15,22 @@
 
 #include "uffd_compat.h"
 
+/*
+ * A pattern unique to each 8-byte word of a range and to @seed, written
+ * and checked a word at a time (the library's byte-wise mem_fill() costs
+ * ~3 ns a byte: too slow to refill 64 MiB every repeat). @len is a
+ * multiple of 8; offsets count from @buf.
+ */
+void pattern_fill(void *buf, size_t len, unsigned int seed);
+/* Byte offset of the first difference from the pattern, or -1. */
+long pattern_check(const void *buf, size_t len, unsigned int seed);
+/* Byte offset of the first non-zero byte, or -1. */
+long zero_check(const void *buf, size_t len);
+
 /* Exactly @want base pages of [addr, addr+len) are mapped (pagemap). */
 bool verify_present(const void *addr, size_t len, size_t want, char *why,
 		    size_t whylen);
-/* @npages pages of @page bytes hold mem_fill(@seed) of the whole range. */
+/* @npages pages of @page bytes hold pattern_fill(@seed) of the whole range. */
 bool verify_pattern(const char *addr, size_t page, size_t npages,
 		    unsigned int seed, char *why, size_t whylen);
 /* Every byte of @npages pages is zero. */

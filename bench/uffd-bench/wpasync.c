@@ -107,7 +107,7 @@ void measure_wp_async(const struct bench_cfg *cfg, struct result *r)
 		goto out;
 	}
 	/* Present, protected pages: no page counts as written yet. */
-	mem_fill(g->area.addr, rig_len(g), 1);
+	pattern_fill(g->area.addr, rig_len(g), 1);
 	ret = uffd_wp_range(rig_uffd(g), g->area.addr, rig_len(g), true);
 	if (ret) {
 		res_fail(r, "ioctl_failed", "UFFDIO_WRITEPROTECT of the area: %s",
