@@ -41,12 +41,9 @@ static int resolve(void *arg, const struct uffd_msg *msg, char *why,
 {
 	struct lat *l = arg;
 	struct rig *g = l->g;
-	uint64_t flags = msg->arg.pagefault.flags, len = g->page;
+	uint64_t flags = msg->arg.pagefault.flags;
 	long i = fault_index(msg, g->area.addr, g->page, g->npages);
 	uint64_t kinds = UFFD_PAGEFAULT_FLAG_WP | UFFD_PAGEFAULT_FLAG_MINOR;
-	uintptr_t dst;
-	int64_t out = 0;
-	int ret, fd = rig_uffd(g);
 
 	if (i < 0 || (flags & kinds) != want_flags(g->op)) {
 		snprintf(why, whylen, "unexpected fault at 0x%llx flags 0x%llx",
@@ -54,53 +51,7 @@ static int resolve(void *arg, const struct uffd_msg *msg, char *why,
 			 (unsigned long long)flags);
 		return -EPROTO;
 	}
-	dst = (uintptr_t)mem_page(&g->area, i);
-	switch (g->op) {
-	case OP_LAT_MISSING_COPY: {
-		struct uffdio_copy c = { .dst = dst, .len = len,
-			.src = (uintptr_t)(g->srcbuf + i * len) };
-
-		ret = bench_io.copy(fd, &c);
-		out = c.copy;
-		break;
-	}
-	case OP_LAT_MISSING_ZEROPAGE: {
-		struct uffdio_zeropage z = { .range = { dst, len } };
-
-		ret = bench_io.zeropage(fd, &z);
-		out = z.zeropage;
-		break;
-	}
-	case OP_LAT_MINOR_CONTINUE: {
-		struct uffdio_continue c = { .range = { dst, len } };
-
-		ret = bench_io.cont(fd, &c);
-		out = c.mapped;
-		break;
-	}
-	case OP_LAT_WP_UNPROTECT: {
-		struct uffdio_writeprotect w = { .range = { dst, len } };
-
-		ret = bench_io.writeprotect(fd, &w);
-		out = (int64_t)len;	/* no output field */
-		break;
-	}
-	default: {
-		struct uffdio_move m = { .dst = dst, .len = len,
-			.src = (uintptr_t)mem_page(&g->src, i) };
-
-		ret = bench_io.move(fd, &m);
-		out = m.move;
-		break;
-	}
-	}
-	if (!ret && out != (int64_t)len)
-		ret = -EIO;
-	if (ret)
-		snprintf(why, whylen, "%s at page %ld: %s (output field %lld)",
-			 op_table[g->op].name, i, strerror(-ret),
-			 (long long)out);
-	return ret;
+	return rig_ioctl(g, op_io(g->op), (size_t)i, 1, why, whylen);
 }
 
 /* Make every page of the area fault again (untimed). 0 or -errno. */
@@ -121,13 +72,10 @@ static int prepare_pass(struct lat *l)
 		pattern_fill(g->area.alias, len, l->seed);
 		return madvise(g->area.addr, len, MADV_DONTNEED) ? -errno : 0;
 	case OP_LAT_WP_UNPROTECT: {
-		struct uffdio_writeprotect w = {
-			.range = { (uintptr_t)g->area.addr, len },
-			.mode = UFFDIO_WRITEPROTECT_MODE_WP,
-		};
+		char why[160];
 
 		l->wval = (unsigned char)(l->seed | 0x80);
-		return bench_io.writeprotect(rig_uffd(g), &w);
+		return rig_ioctl(g, IO_PROTECT, 0, g->npages, why, sizeof(why));
 	}
 	default:
 		pattern_fill(g->src.addr, len, l->seed);

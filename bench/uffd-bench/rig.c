@@ -76,6 +76,101 @@ out:
 	return r->status == RES_MEASURED;
 }
 
+enum rig_io op_io(enum op_id op)
+{
+	switch (op) {
+	case OP_LAT_MISSING_COPY:
+	case OP_COPY:			return IO_COPY;
+	case OP_LAT_MISSING_ZEROPAGE:
+	case OP_ZEROPAGE:		return IO_ZEROPAGE;
+	case OP_LAT_MINOR_CONTINUE:
+	case OP_CONTINUE:		return IO_CONTINUE;
+	case OP_LAT_MISSING_MOVE:
+	case OP_MOVE:			return IO_MOVE;
+	case OP_POISON:			return IO_POISON;
+	case OP_WRITEPROTECT:		return IO_PROTECT;
+	default:			return IO_UNPROTECT;
+	}
+}
+
+static const char *const io_names[] = {
+	[IO_COPY] = "COPY", [IO_ZEROPAGE] = "ZEROPAGE",
+	[IO_CONTINUE] = "CONTINUE", [IO_MOVE] = "MOVE",
+	[IO_POISON] = "POISON", [IO_PROTECT] = "WRITEPROTECT (protect)",
+	[IO_UNPROTECT] = "WRITEPROTECT (un-protect)",
+};
+
+/* Issue @io; *@out gets the output field (the length when there is none). */
+static int issue(struct rig *g, enum rig_io io, uint64_t dst, size_t first,
+		 uint64_t len, int64_t *out)
+{
+	int fd = rig_uffd(g), ret;
+
+	*out = (int64_t)len;
+	switch (io) {
+	case IO_COPY: {
+		struct uffdio_copy a = { .dst = dst, .len = len,
+			.src = (uintptr_t)(g->srcbuf + first * g->page) };
+
+		ret = bench_io.copy(fd, &a);
+		*out = a.copy;
+		return ret;
+	}
+	case IO_ZEROPAGE: {
+		struct uffdio_zeropage a = { .range = { dst, len } };
+
+		ret = bench_io.zeropage(fd, &a);
+		*out = a.zeropage;
+		return ret;
+	}
+	case IO_CONTINUE: {
+		struct uffdio_continue a = { .range = { dst, len } };
+
+		ret = bench_io.cont(fd, &a);
+		*out = a.mapped;
+		return ret;
+	}
+	case IO_MOVE: {
+		struct uffdio_move a = { .dst = dst, .len = len,
+			.src = (uintptr_t)mem_page(&g->src, first) };
+
+		ret = bench_io.move(fd, &a);
+		*out = a.move;
+		return ret;
+	}
+	case IO_POISON: {
+		struct uffdio_poison a = { .range = { dst, len } };
+
+		ret = bench_io.poison(fd, &a);
+		*out = a.updated;
+		return ret;
+	}
+	default: {
+		struct uffdio_writeprotect a = { .range = { dst, len },
+			.mode = io == IO_PROTECT ? UFFDIO_WRITEPROTECT_MODE_WP : 0 };
+
+		return bench_io.writeprotect(fd, &a);
+	}
+	}
+}
+
+int rig_ioctl(struct rig *g, enum rig_io io, size_t first, size_t n,
+	      char *why, size_t whylen)
+{
+	uint64_t len = n * g->page;
+	int64_t out;
+	int ret = issue(g, io, (uintptr_t)mem_page(&g->area, first), first,
+			len, &out);
+
+	if (!ret && out != (int64_t)len)
+		ret = -EIO;
+	if (ret)
+		snprintf(why, whylen,
+			 "UFFDIO_%s at page %zu: %s (output field %lld)",
+			 io_names[io], first, strerror(-ret), (long long)out);
+	return ret;
+}
+
 int rig_uffd(const struct rig *g)
 {
 	return g->s ? g->s->uffd : -1;

@@ -38,6 +38,23 @@ struct rig {
 	struct touch_plan plan;
 };
 
+/* The ioctls a measurement issues. */
+enum rig_io {
+	IO_COPY, IO_ZEROPAGE, IO_CONTINUE, IO_MOVE, IO_POISON,
+	IO_PROTECT, IO_UNPROTECT,
+};
+
+/* The ioctl that @op measures (or resolves its faults with). */
+enum rig_io op_io(enum op_id op);
+/*
+ * @io over pages [first, first + n) of the area, through bench_io: COPY
+ * from srcbuf and MOVE from the src area at the same offset. A success
+ * whose output field is not the whole length counts as -EIO. 0 or -errno
+ * with the reason in @why.
+ */
+int rig_ioctl(struct rig *g, enum rig_io io, size_t first, size_t n,
+	      char *why, size_t whylen);
+
 /*
  * Everything @op needs on @cfg->mem over @npages pages: NULL with @r
  * saying why not (not measured, or failed).

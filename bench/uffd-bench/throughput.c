@@ -23,77 +23,6 @@ struct tput {
 	unsigned int rep;
 };
 
-static const char *ioctl_of(enum op_id op)
-{
-	return uffd_ioctl_name(op_table[op].ioctl);
-}
-
-/* One ioctl over pages [first, first + n). 0 or -errno (reason in @why). */
-static int do_batch(struct rig *g, size_t first, size_t n, char *why,
-		    size_t whylen)
-{
-	uintptr_t dst = (uintptr_t)mem_page(&g->area, first);
-	uint64_t len = n * g->page;
-	int fd = rig_uffd(g);
-	int64_t out = (int64_t)len;	/* WRITEPROTECT has no output field */
-	int ret;
-
-	switch (g->op) {
-	case OP_COPY: {
-		struct uffdio_copy c = { .dst = dst, .len = len,
-			.src = (uintptr_t)(g->srcbuf + first * g->page) };
-
-		ret = bench_io.copy(fd, &c);
-		out = c.copy;
-		break;
-	}
-	case OP_ZEROPAGE: {
-		struct uffdio_zeropage z = { .range = { dst, len } };
-
-		ret = bench_io.zeropage(fd, &z);
-		out = z.zeropage;
-		break;
-	}
-	case OP_CONTINUE: {
-		struct uffdio_continue c = { .range = { dst, len } };
-
-		ret = bench_io.cont(fd, &c);
-		out = c.mapped;
-		break;
-	}
-	case OP_MOVE: {
-		struct uffdio_move m = { .dst = dst, .len = len,
-			.src = (uintptr_t)mem_page(&g->src, first) };
-
-		ret = bench_io.move(fd, &m);
-		out = m.move;
-		break;
-	}
-	case OP_POISON: {
-		struct uffdio_poison p = { .range = { dst, len } };
-
-		ret = bench_io.poison(fd, &p);
-		out = p.updated;
-		break;
-	}
-	default: {
-		struct uffdio_writeprotect w = { .range = { dst, len },
-			.mode = g->op == OP_WRITEPROTECT ?
-				UFFDIO_WRITEPROTECT_MODE_WP : 0 };
-
-		ret = bench_io.writeprotect(fd, &w);
-		break;
-	}
-	}
-	if (!ret && out != (int64_t)len)
-		ret = -EIO;
-	if (ret)
-		snprintf(why, whylen, "UFFDIO_%s at page %zu: %s (output field %lld)",
-			 ioctl_of(g->op), first, strerror(-ret),
-			 (long long)out);
-	return ret;
-}
-
 /* Bring the area to the state the op starts from (untimed). */
 static int prepare_repeat(struct tput *t)
 {
@@ -235,7 +164,7 @@ static uint64_t timed_ioctls(struct rig *g, size_t batch, struct result *r)
 
 	for (i = 0; i < g->npages; i += n) {
 		n = g->npages - i < batch ? g->npages - i : batch;
-		if (do_batch(g, i, n, why, sizeof(why))) {
+		if (rig_ioctl(g, op_io(g->op), i, n, why, sizeof(why))) {
 			res_fail(r, "ioctl_failed", "%s", why);
 			return 0;
 		}
