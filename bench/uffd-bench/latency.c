@@ -58,29 +58,13 @@ static int resolve(void *arg, const struct uffd_msg *msg, char *why,
 static int prepare_pass(struct lat *l)
 {
 	struct rig *g = l->g;
-	size_t len = rig_len(g);
+	char why[160];
 
 	l->seed++;
-	switch (g->op) {
-	case OP_LAT_MISSING_COPY:
-		pattern_fill(g->srcbuf, len, l->seed);
-		return mem_drop(&g->area, 0, len);
-	case OP_LAT_MISSING_ZEROPAGE:
-		return mem_drop(&g->area, 0, len);
-	case OP_LAT_MINOR_CONTINUE:
-		/* New bytes in the page cache, no pte in the registered view. */
-		pattern_fill(g->area.alias, len, l->seed);
-		return madvise(g->area.addr, len, MADV_DONTNEED) ? -errno : 0;
-	case OP_LAT_WP_UNPROTECT: {
-		char why[160];
-
-		l->wval = (unsigned char)(l->seed | 0x80);
-		return rig_ioctl(g, IO_PROTECT, 0, g->npages, why, sizeof(why));
-	}
-	default:
-		pattern_fill(g->src.addr, len, l->seed);
-		return mem_drop(&g->area, 0, len);
-	}
+	if (g->op != OP_LAT_WP_UNPROTECT)
+		return rig_reset(g, l->seed);
+	l->wval = (unsigned char)(l->seed | 0x80);
+	return rig_ioctl(g, IO_PROTECT, 0, g->npages, why, sizeof(why));
 }
 
 /* After a pass: the bytes each resolution must have put there. */
@@ -91,27 +75,15 @@ static bool verify_pass(struct lat *l, struct result *r)
 	char why[200];
 	bool ok;
 
-	ok = verify_present(g->area.addr, len, len / (size_t)getpagesize(),
-			    why, sizeof(why));
-	if (ok && g->op == OP_LAT_MISSING_ZEROPAGE)
-		ok = verify_zero(g->area.addr, g->page, g->npages, why,
-				 sizeof(why));
-	else if (ok && g->op == OP_LAT_WP_UNPROTECT)
-		ok = verify_first_bytes(g->area.addr, g->page, g->npages,
+	if (g->op != OP_LAT_WP_UNPROTECT)
+		ok = rig_verify_filled(g, l->seed, why, sizeof(why));
+	else
+		ok = verify_present(g->area.addr, len,
+				    len / (size_t)getpagesize(), why,
+				    sizeof(why)) &&
+		     verify_first_bytes(g->area.addr, g->page, g->npages,
 					l->wval, why, sizeof(why));
-	else if (ok)
-		ok = verify_pattern(g->area.addr, g->page, g->npages, l->seed,
-				    why, sizeof(why));
-	if (ok && g->op == OP_LAT_MISSING_MOVE)
-		ok = verify_present(g->src.addr, len, 0, why, sizeof(why));
 	return res_verify(r, ok, "after a pass", why);
-}
-
-static unsigned int rig_flags(enum op_id op)
-{
-	if (op == OP_LAT_MISSING_COPY)
-		return RIG_SRC_BUF;
-	return op == OP_LAT_MISSING_MOVE ? RIG_SRC_AREA : 0;
 }
 
 /* One repeat: @passes passes over the area; latencies into @ns. */
@@ -155,7 +127,7 @@ void measure_latency(enum op_id op, const struct bench_cfg *cfg,
 		k = 1;
 	passes = (cfg->faults + k - 1) / k;
 	nfaults = passes * k;
-	l.g = rig_new(op, cfg, k, rig_flags(op), r);
+	l.g = rig_new(op, cfg, k, r);
 	if (!l.g)
 		return;
 	r->page_size = l.g->page;

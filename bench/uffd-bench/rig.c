@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "fault.h"
@@ -182,8 +183,9 @@ size_t rig_len(const struct rig *g)
 }
 
 struct rig *rig_new(enum op_id op, const struct bench_cfg *cfg,
-		    size_t npages, unsigned int flags, struct result *r)
+		    size_t npages, struct result *r)
 {
+	enum rig_io io = op_io(op);
 	struct rig *g = calloc(1, sizeof(*g));
 	uint64_t need;
 	int fd;
@@ -204,12 +206,12 @@ struct rig *rig_new(enum op_id op, const struct bench_cfg *cfg,
 		goto fail;
 	g->area_ok = true;
 	g->page = g->area.page;
-	if ((flags & RIG_SRC_AREA)) {
+	if (io == IO_MOVE) {
 		if (bench_alloc(&g->src, cfg->mem, npages, r))
 			goto fail;
 		g->src_ok = true;
 	}
-	if (flags & RIG_SRC_BUF) {
+	if (io == IO_COPY) {
 		g->srcbuf = malloc(rig_len(g));
 		if (!g->srcbuf) {
 			res_fail(r, "no_memory", "malloc(%zu): out of memory",
@@ -231,6 +233,44 @@ struct rig *rig_new(enum op_id op, const struct bench_cfg *cfg,
 fail:
 	rig_free(g);
 	return NULL;
+}
+
+int rig_reset(struct rig *g, unsigned int seed)
+{
+	size_t len = rig_len(g);
+
+	switch (op_io(g->op)) {
+	case IO_CONTINUE:
+		/* New bytes in the page cache, no pte in the registered view. */
+		pattern_fill(g->area.alias, len, seed);
+		return madvise(g->area.addr, len, MADV_DONTNEED) ? -errno : 0;
+	case IO_COPY:
+		pattern_fill(g->srcbuf, len, seed);
+		break;
+	case IO_MOVE:
+		pattern_fill(g->src.addr, len, seed);
+		break;
+	default:
+		break;
+	}
+	return mem_drop(&g->area, 0, len);
+}
+
+bool rig_verify_filled(struct rig *g, unsigned int seed, char *why,
+		       size_t whylen)
+{
+	size_t len = rig_len(g);
+	bool ok = verify_present(g->area.addr, len, len / (size_t)getpagesize(),
+				 why, whylen);
+
+	if (ok && op_io(g->op) == IO_ZEROPAGE)
+		ok = verify_zero(g->area.addr, g->page, g->npages, why, whylen);
+	else if (ok)
+		ok = verify_pattern(g->area.addr, g->page, g->npages, seed, why,
+				    whylen);
+	if (ok && op_io(g->op) == IO_MOVE)
+		ok = verify_present(g->src.addr, len, 0, why, whylen);
+	return ok;
 }
 
 void rig_free(struct rig *g)

@@ -9,10 +9,6 @@
 #include "bench.h"
 #include "session.h"
 
-/* What the rig allocates beside the registered area. */
-#define RIG_SRC_AREA	1u	/* a second area of the same type (MOVE source) */
-#define RIG_SRC_BUF	2u	/* a plain buffer of the same size (COPY source) */
-
 /* Which pages a vCPU job touches, and how. */
 struct touch_plan {
 	size_t count;		/* pages touched: first, first + step, ... */
@@ -29,8 +25,8 @@ struct rig {
 	enum op_id op;
 	enum mem_type mem;
 	struct mem_area area;	/* registered with the op's mode */
-	struct mem_area src;	/* RIG_SRC_AREA */
-	char *srcbuf;		/* RIG_SRC_BUF */
+	struct mem_area src;	/* MOVE: pages to move in (same type) */
+	char *srcbuf;		/* COPY: the bytes to copy in */
 	size_t page, npages;
 	struct session *s;
 	bool area_ok, src_ok;
@@ -56,11 +52,24 @@ int rig_ioctl(struct rig *g, enum rig_io io, size_t first, size_t n,
 	      char *why, size_t whylen);
 
 /*
- * Everything @op needs on @cfg->mem over @npages pages: NULL with @r
- * saying why not (not measured, or failed).
+ * Everything @op needs on @cfg->mem over @npages pages (with a source for
+ * COPY and MOVE): NULL with @r saying why not (not measured, or failed).
  */
 struct rig *rig_new(enum op_id op, const struct bench_cfg *cfg,
-		    size_t npages, unsigned int flags, struct result *r);
+		    size_t npages, struct result *r);
+/*
+ * Before COPY, ZEROPAGE, CONTINUE, MOVE or POISON over the whole area:
+ * every page a hole again (for CONTINUE: cached with pattern @seed, not
+ * mapped), the source holding pattern @seed. Untimed. 0 or -errno.
+ */
+int rig_reset(struct rig *g, unsigned int seed);
+/*
+ * After COPY, ZEROPAGE, CONTINUE or MOVE over the whole area: every page
+ * is mapped and holds pattern @seed (zeroes for ZEROPAGE), and MOVE's
+ * source pages are gone. false with the reason in @why.
+ */
+bool rig_verify_filled(struct rig *g, unsigned int seed, char *why,
+		       size_t whylen);
 /* Free it all, unless a vCPU thread of it could not be freed. */
 void rig_free(struct rig *g);
 int rig_uffd(const struct rig *g);

@@ -30,25 +30,13 @@ static int prepare_repeat(struct tput *t)
 	size_t len = rig_len(g);
 
 	t->seed++;
-	switch (g->op) {
-	case OP_COPY:
-		pattern_fill(g->srcbuf, len, t->seed);
-		return mem_drop(&g->area, 0, len);
-	case OP_CONTINUE:
-		pattern_fill(g->area.alias, len, t->seed);
-		return madvise(g->area.addr, len, MADV_DONTNEED) ? -errno : 0;
-	case OP_MOVE:
-		pattern_fill(g->src.addr, len, t->seed);
-		return mem_drop(&g->area, 0, len);
-	case OP_WRITEPROTECT:
-	case OP_UNPROTECT:
-		if (t->rep == 0)
-			pattern_fill(g->area.addr, len, t->seed);
-		return uffd_wp_range(rig_uffd(g), g->area.addr, len,
-				     g->op == OP_UNPROTECT);
-	default:	/* ZEROPAGE, POISON: holes again */
-		return mem_drop(&g->area, 0, len);
-	}
+	if (g->op != OP_WRITEPROTECT && g->op != OP_UNPROTECT)
+		return rig_reset(g, t->seed);
+	if (t->rep == 0)
+		pattern_fill(g->area.addr, len, t->seed);
+	/* Un-protected before protecting, protected before un-protecting. */
+	return uffd_wp_range(rig_uffd(g), g->area.addr, len,
+			     g->op == OP_UNPROTECT);
 }
 
 /* Resolve the WP faults the check below provokes: un-protect the page. */
@@ -123,9 +111,7 @@ static bool verify_poison(struct tput *t, struct result *r)
 static bool verify_repeat(struct tput *t, struct result *r)
 {
 	struct rig *g = t->g;
-	size_t len = rig_len(g), base = (size_t)getpagesize();
 	char why[200];
-	bool ok;
 
 	switch (g->op) {
 	case OP_POISON:
@@ -136,23 +122,8 @@ static bool verify_repeat(struct tput *t, struct result *r)
 	default:
 		break;
 	}
-	ok = verify_present(g->area.addr, len, len / base, why, sizeof(why));
-	if (ok && g->op == OP_ZEROPAGE)
-		ok = verify_zero(g->area.addr, g->page, g->npages, why,
-				 sizeof(why));
-	else if (ok)
-		ok = verify_pattern(g->area.addr, g->page, g->npages, t->seed,
-				    why, sizeof(why));
-	if (ok && g->op == OP_MOVE)
-		ok = verify_present(g->src.addr, len, 0, why, sizeof(why));
-	return res_verify(r, ok, "after the ioctls", why);
-}
-
-static unsigned int rig_flags(enum op_id op)
-{
-	if (op == OP_COPY)
-		return RIG_SRC_BUF;
-	return op == OP_MOVE ? RIG_SRC_AREA : 0;
+	return res_verify(r, rig_verify_filled(g, t->seed, why, sizeof(why)),
+			  "after the ioctls", why);
 }
 
 /* The timed part: every page, cfg->batch at a time. ns, or 0 on error. */
@@ -185,7 +156,7 @@ void measure_throughput(enum op_id op, const struct bench_cfg *cfg,
 		measure_wp_async(cfg, r);
 		return;
 	}
-	t.g = rig_new(op, cfg, cfg->pages, rig_flags(op), r);
+	t.g = rig_new(op, cfg, cfg->pages, r);
 	if (!t.g)
 		return;
 	r->page_size = t.g->page;

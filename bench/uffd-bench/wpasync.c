@@ -92,7 +92,7 @@ static bool run_repeats(struct rig *g, int pm, const struct bench_cfg *cfg,
 
 void measure_wp_async(const struct bench_cfg *cfg, struct result *r)
 {
-	struct rig *g = rig_new(OP_WP_ASYNC_SCAN, cfg, cfg->pages, 0, r);
+	struct rig *g = rig_new(OP_WP_ASYNC_SCAN, cfg, cfg->pages, r);
 	int pm, ret;
 
 	if (!g)
