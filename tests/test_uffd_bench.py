@@ -105,6 +105,7 @@ def test_help(bench: Path) -> None:
     (["--budget", "0"], "--budget wants"),
     (["--budget", "soon"], "--budget wants"),
     (["--mem"], "bad option '--mem'"),
+    (["--placement", "apart"], "--placement wants split, same or any"),
     (["extra"], "unexpected argument 'extra'"),
 ])
 def test_usage_errors(bench: Path, args: list[str], message: str) -> None:
@@ -230,6 +231,28 @@ def test_selection(bench: Path, schema: dict[str, Any]) -> None:
     assert [e["op"] for e in anon["latency"]] == ["missing_copy"]
     assert [e["op"] for e in anon["throughput"]] == ["copy"]
     assert all(e["repeats"] <= 2 for e in anon["latency"] + anon["throughput"])
+
+
+@pytest.mark.parametrize("placement", ["same", "split", "any"])
+def test_placement(bench: Path, schema: dict[str, Any], placement: str) -> None:
+    """The threads are pinned as asked, and the output says where."""
+    if placement == "split" and len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one CPU: split placement cannot be had")
+    proc = run([str(bench), "--json", "--quick", "--mem", "anon",
+                "--only", "wp_unprotect", "--placement", placement])
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    validate(doc, schema)
+    config = doc["config"]
+    assert config["placement"] == placement
+    cpus = config["cpus"]
+    if placement == "any":
+        assert cpus == {}
+    else:
+        allowed = sorted(os.sched_getaffinity(0))
+        assert cpus["vcpu"] == allowed[0]
+        assert (cpus["servicer"] == cpus["vcpu"]) == (placement == "same")
+        assert cpus["servicer"] in allowed
 
 
 def test_group_selection_and_text(bench: Path) -> None:

@@ -102,6 +102,11 @@ struct type_result {
 	struct result op[OP_NR];
 };
 
+/* Where the vCPU and the fault-servicing threads run. */
+enum placement { PLACE_SPLIT, PLACE_SAME, PLACE_ANY };
+const char *placement_name(enum placement p);
+bool placement_by_name(const char *name, enum placement *p);
+
 /* What the user asked for. */
 struct options {
 	bool json;
@@ -115,6 +120,9 @@ struct options {
 	size_t pages;			/* per throughput repeat, 4 KiB types */
 	size_t huge_pages;		/* per throughput repeat, hugetlb */
 	double budget_s;		/* per memory type */
+	enum placement placement;
+	bool placement_given;
+	int cpu_vcpu, cpu_servicer;	/* -1: not pinned */
 };
 
 struct run_info {

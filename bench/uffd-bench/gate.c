@@ -75,6 +75,28 @@ bool op_by_name(const char *name, enum op_id *id)
 	return false;
 }
 
+static const char *const placement_names[] = {
+	[PLACE_SPLIT] = "split", [PLACE_SAME] = "same", [PLACE_ANY] = "any",
+};
+
+const char *placement_name(enum placement p)
+{
+	return placement_names[p];
+}
+
+bool placement_by_name(const char *name, enum placement *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(placement_names) / sizeof(placement_names[0]); i++) {
+		if (!strcmp(name, placement_names[i])) {
+			*p = i;
+			return true;
+		}
+	}
+	return false;
+}
+
 static void res_set(struct result *r, enum res_status st, const char *cause,
 		    const char *fmt, va_list ap)
 {

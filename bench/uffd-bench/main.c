@@ -2,6 +2,7 @@
 /* uffd-bench: options, the run over memory types, exit code. */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,12 +35,15 @@ static void usage(FILE *f)
 "                    'latency' and 'throughput'. The floors always run.\n"
 "  --repeats N       repeats of each measurement (1-64; default 5, quick 3)\n"
 "  --batch N         pages per ioctl in throughput runs (default 1)\n"
-"  --faults N        faults per latency repeat (default 2000, quick 200;\n"
+"  --faults N        faults per latency repeat (default 1000, quick 200;\n"
 "                    hugetlb: N/16, at least 8)\n"
 "  --pages N         pages per throughput repeat (default 8192, quick 1024;\n"
 "                    hugetlb: N/256, at least 4)\n"
 "  --budget SECONDS  time budget per memory type (default 3, quick 0.3);\n"
 "                    a measurement stops repeating when its share is used\n"
+"  --placement P     split: the fault thread on another CPU than the\n"
+"                    faulting thread, as in a VMM (default with 2+ CPUs);\n"
+"                    same: one CPU, the kernel's own path; any: unpinned\n"
 "  --help            this text\n"
 "\n"
 "measurements:\n");
@@ -120,7 +124,8 @@ static bool select_ops(struct options *o, char *list, const char **bad)
 }
 
 enum { OPT_JSON = 256, OPT_QUICK, OPT_MEM, OPT_ONLY, OPT_REPEATS,
-       OPT_BATCH, OPT_FAULTS, OPT_PAGES, OPT_BUDGET, OPT_HELP };
+       OPT_BATCH, OPT_FAULTS, OPT_PAGES, OPT_BUDGET, OPT_PLACEMENT,
+       OPT_HELP };
 
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -132,6 +137,7 @@ static const struct option long_opts[] = {
 	{ "faults", required_argument, NULL, OPT_FAULTS },
 	{ "pages", required_argument, NULL, OPT_PAGES },
 	{ "budget", required_argument, NULL, OPT_BUDGET },
+	{ "placement", required_argument, NULL, OPT_PLACEMENT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -145,7 +151,7 @@ static void apply_defaults(struct options *o, size_t repeats, size_t faults,
 
 	if (!o->repeats)
 		o->repeats = (unsigned int)(repeats ? repeats : o->quick ? 3 : 5);
-	o->faults = faults ? faults : o->quick ? 200 : 2000;
+	o->faults = faults ? faults : o->quick ? 200 : 1000;
 	o->pages = pages ? pages : o->quick ? 1024 : 8192;
 	o->huge_faults = o->faults / 16 < 8 ? 8 : o->faults / 16;
 	o->huge_pages = o->pages / 256 < 4 ? 4 : o->pages / 256;
@@ -211,6 +217,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 			if (*end || !(budget > 0 && budget <= 3600))
 				return bad_usage("--budget wants seconds (0 < s <= 3600), not '%s'", optarg);
 			break;
+		case OPT_PLACEMENT:
+			if (!placement_by_name(optarg, &o->placement))
+				return bad_usage("--placement wants split, same or any, not '%s'", optarg);
+			o->placement_given = true;
+			break;
 		case OPT_HELP:
 			usage(stdout);
 			exit(BENCH_EXIT_OK);
@@ -222,6 +233,36 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return bad_usage("unexpected argument '%s'", argv[optind]);
 	apply_defaults(o, repeats, faults, pages, budget);
 	return 0;
+}
+
+/*
+ * Pin the threads to the first one or two CPUs we may run on: unpinned,
+ * the scheduler's choice between one CPU and two changes a round trip
+ * several times over (a cross-CPU wake-up is an IPI, dear in a VM).
+ */
+static int place_threads(struct options *o)
+{
+	cpu_set_t set;
+	int cpu, found = 0, cpus[2] = { -1, -1 };
+
+	o->cpu_vcpu = o->cpu_servicer = -1;
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -errno;
+	for (cpu = 0; cpu < CPU_SETSIZE && found < 2; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			cpus[found++] = cpu;
+	if (!o->placement_given)
+		o->placement = found >= 2 ? PLACE_SPLIT : PLACE_SAME;
+	if (o->placement == PLACE_ANY)
+		return 0;
+	if (o->placement == PLACE_SPLIT && found < 2) {
+		fprintf(stderr, "uffd-bench: --placement split needs two CPUs, this process may use %d\n",
+			found);
+		return -EINVAL;
+	}
+	o->cpu_vcpu = cpus[0];
+	o->cpu_servicer = o->placement == PLACE_SPLIT ? cpus[1] : cpus[0];
+	return session_placement(o->cpu_vcpu, o->cpu_servicer);
 }
 
 /* Reserve what the selected hugetlb types need; scale down to what is free. */
@@ -352,6 +393,8 @@ int main(int argc, char **argv)
 			strerror(-ret));
 		return BENCH_EXIT_USAGE;
 	}
+	if (place_threads(&o) == -EINVAL)
+		return BENCH_EXIT_USAGE;
 	sigbus_catch();
 	reserve_huge(&o, &info);
 	for (m = 0; m < MEM_TYPE_NR; m++) {

@@ -189,6 +189,13 @@ static void config(struct jw *w, const struct options *o)
 	jw_uint(w, "pages", o->pages);
 	jw_uint(w, "huge_pages", o->huge_pages);
 	jw_num(w, "budget_s", o->budget_s);
+	jw_str(w, "placement", placement_name(o->placement));
+	jw_open(w, "cpus", '{');
+	if (o->cpu_vcpu >= 0) {
+		jw_uint(w, "vcpu", (unsigned long long)o->cpu_vcpu);
+		jw_uint(w, "servicer", (unsigned long long)o->cpu_servicer);
+	}
+	jw_close(w, '}');
 	jw_open(w, "mem", '[');
 	for (i = 0; i < MEM_TYPE_NR; i++)
 		if (o->mem_sel[i])

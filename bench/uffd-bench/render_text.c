@@ -146,6 +146,12 @@ void render_text(const struct options *o, const struct run_info *info,
 	       u.release, u.machine, (unsigned long long)info->features);
 	printf("medians of %u repeats (spread = (max-min)/median), %zu page(s) per ioctl%s\n",
 	       o->repeats, o->batch, o->quick ? ", quick" : "");
+	if (o->cpu_vcpu >= 0)
+		printf("faulting thread on CPU %d, fault thread on CPU %d (%s)\n",
+		       o->cpu_vcpu, o->cpu_servicer,
+		       placement_name(o->placement));
+	else
+		printf("threads not pinned (any)\n");
 	printf("x touch / x memcpy: time per fault or page over the plain-fault and memcpy floors\n");
 	if (info->huge_note[0])
 		printf("huge pages: %s\n", info->huge_note);

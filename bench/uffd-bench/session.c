@@ -2,6 +2,7 @@
 /* uffd-bench: the fault-servicing thread, the vCPU thread, the watchdog. */
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 bool bench_abandoned;
 int bench_pass_timeout_ms = 10000;
+static int vcpu_cpu = -1, servicer_cpu = -1;
 
 /* After the uffd is closed, a woken vCPU has this long to finish its job. */
 #define FREE_TIMEOUT_MS 5000
@@ -109,6 +111,25 @@ static void *servicer_main(void *arg)
 	return NULL;
 }
 
+/* Pin @t to @cpu (-1: leave it). 0 or -errno. */
+static int pin(pthread_t t, int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return 0;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return -pthread_setaffinity_np(t, sizeof(set), &set);
+}
+
+int session_placement(int vcpu, int servicer)
+{
+	vcpu_cpu = vcpu;
+	servicer_cpu = servicer;
+	return pin(pthread_self(), vcpu);
+}
+
 struct session *session_new(int uffd)
 {
 	struct session *s = calloc(1, sizeof(*s));
@@ -132,6 +153,8 @@ struct session *session_new(int uffd)
 		goto fail;
 	}
 	s->servicer_running = true;
+	/* Not fatal: the figures are still right, only placed elsewhere. */
+	pin(s->servicer, servicer_cpu);
 	return s;
 fail:
 	close(uffd);
@@ -156,6 +179,7 @@ static void *vcpu_main(void *arg)
 {
 	struct session *s = arg;
 
+	/* Pinned like its creator, the controller (session_placement). */
 	s->job(s->job_arg);
 	pthread_mutex_lock(&s->lock);
 	s->vcpu_done = true;

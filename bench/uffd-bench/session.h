@@ -79,6 +79,15 @@ bool session_free(struct session *s);
 extern bool bench_abandoned;
 
 /*
+ * Where the threads run. The caller (controller, floors, throughput) and
+ * every vCPU thread on @vcpu_cpu; the servicer on @servicer_cpu: the same
+ * CPU measures the kernel's own path, another CPU adds the cross-CPU
+ * wake-up a VMM's fault thread pays. -1: wherever the scheduler likes.
+ * Pins the calling thread. 0 or -errno.
+ */
+int session_placement(int vcpu_cpu, int servicer_cpu);
+
+/*
  * Fault address of @msg, aligned down to @page, as an index into
  * [base, base + npages * page); -1 when outside.
  */
