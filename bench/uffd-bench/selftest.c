@@ -23,6 +23,8 @@
 
 #include "bench.h"
 #include "fault.h"
+#include "rig.h"
+#include "vmstate.h"
 #include "verify.h"
 
 static int checks, failures;
@@ -122,6 +124,44 @@ static void crafted_scan(void)
 	      "verify_scan rejects a wrong category (%s)", why);
 	check(!verify_scan(good, -EPERM, base, page, n, 1, why, sizeof(why)),
 	      "verify_scan rejects an error (%s)", why);
+}
+
+/*
+ * The pre-5.18 hugetlb fallback of area_zap(): a view mapped afresh has
+ * no pages and is registered again (COPY into it works); without the
+ * uffd it is not (COPY answers ENOENT), so the check can tell.
+ */
+static void remap_fallback(enum mem_type mem)
+{
+	struct mem_area a;
+	char why[200], *src;
+	int fd, ret;
+
+	if (mem_alloc(&a, mem, 2, why, sizeof(why))) {
+		checks++;
+		printf("ok %d - area_remap on %s # SKIP %s\n", checks,
+		       mem_type_name(mem), why);
+		return;
+	}
+	src = calloc(1, a.page);
+	fd = uffd_open(0, NULL);
+	if (!src || fd < 0 ||
+	    uffd_register_range(fd, a.addr, a.len,
+				UFFDIO_REGISTER_MODE_MISSING, NULL) ||
+	    uffd_copy_all(fd, a.addr, src, a.page, 0, NULL))
+		exit(2);
+	ret = area_remap(&a, fd, UFFDIO_REGISTER_MODE_MISSING);
+	check(!ret && vm_present_count(a.addr, a.len) == 0 &&
+	      !uffd_copy_all(fd, mem_page(&a, 1), src, a.page, 0, NULL),
+	      "area_remap leaves %s unmapped and registered", mem_type_name(mem));
+	ret = area_remap(&a, -1, 0);
+	check(!ret && uffd_copy_all(fd, mem_page(&a, 1), src, a.page, 0,
+				    NULL) == -ENOENT,
+	      "area_remap without a uffd leaves %s unregistered",
+	      mem_type_name(mem));
+	close(fd);
+	free(src);
+	mem_free(&a);
 }
 
 /* ---- 2. liars: success reported, nothing (or the wrong thing) done ---- */
@@ -273,6 +313,9 @@ int main(void)
 	crafted_bytes();
 	crafted_pagemap();
 	crafted_scan();
+	remap_fallback(MEM_SHMEM);
+	hugetlb_reserve(4);
+	remap_fallback(MEM_HUGETLB_PRIVATE);
 	if (uffd_query(&cfg.features, NULL)) {
 		printf("# no userfaultfd here: the liar checks cannot run\n");
 		printf("1..%d\n", checks);
