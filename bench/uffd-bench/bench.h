@@ -163,17 +163,36 @@ struct spread spread_of(double *v, size_t n);
 /* (max - min) / median, 0 when the median is 0. */
 double spread_rel(const struct spread *s);
 
-/* ---- the repeat loop shared by every measurement (repeat.c) ---- */
+/*
+ * The clock's smallest step, measured once (a guest without a good
+ * clocksource ticks in jiffies: 4 ms steps). A figure needs its timed
+ * interval to span many steps; one fault needs a step under 1 us.
+ */
+#define CLOCK_MAX_STEP_FOR_FAULTS_NS	1000
+#define CLOCK_STEPS_PER_TIMING		50
+uint64_t bench_clock_step_ns(void);
+/* /sys/.../current_clocksource ("tsc"), or "unknown". */
+const char *bench_clock_source(void);
+/* Whether one fault can be timed; if not, @r is not measured (why). */
+bool clock_times_faults(struct result *r);
+
+/* ---- the repeat loop shared by every measurement (stats.c) ---- */
 struct repeat {
 	unsigned int want, done;
 	uint64_t start_ns, share_ns;
+	uint64_t shortest_ns;		/* shortest timed interval recorded */
 	double rate[64];		/* pages per second, per repeat */
 	double p50[64], p90[64], p99[64];
 };
 void repeat_begin(struct repeat *r, unsigned int want, double share_s);
 /* True while another repeat should run (at least one always does). */
 bool repeat_more(const struct repeat *r);
-/* Fill @res from the repeats (rate, GB/s, percentiles as recorded). */
+/* Record a repeat that did @pages pages in @ns timed nanoseconds. */
+void repeat_record(struct repeat *r, size_t pages, uint64_t ns);
+/*
+ * Fill @res from the repeats (rate, GB/s, percentiles as recorded). A
+ * timed interval too short for the clock makes @res not measured.
+ */
 void repeat_end(struct repeat *r, struct result *res, bool latency);
 
 /* ---- results (result.c) ---- */

@@ -43,10 +43,10 @@ static bool floor_touch(struct mem_area *a, size_t npages, uint64_t *ns,
 			"after touching", why))
 		return false;
 	sort_u64(ns, npages);
-	rep->rate[rep->done] = (double)npages * 1e9 / (double)(t ? t : 1);
 	rep->p50[rep->done] = (double)pct_sorted(ns, npages, 50);
 	rep->p90[rep->done] = (double)pct_sorted(ns, npages, 90);
 	rep->p99[rep->done] = (double)pct_sorted(ns, npages, 99);
+	repeat_record(rep, npages, t);
 	return true;
 }
 
@@ -68,7 +68,7 @@ static bool floor_memcpy(struct mem_area *a, size_t npages, size_t batch,
 					  sizeof(why)),
 			"after memcpy", why))
 		return false;
-	rep->rate[rep->done] = (double)npages * 1e9 / (double)(t ? t : 1);
+	repeat_record(rep, npages, t);
 	return true;
 }
 
@@ -81,7 +81,8 @@ void measure_floor(enum op_id op, const struct bench_cfg *cfg,
 	char *src = NULL;
 	bool ok = true;
 
-	if (bench_alloc(&a, cfg->mem, cfg->pages, r))
+	if ((op == OP_TOUCH && !clock_times_faults(r)) ||
+	    bench_alloc(&a, cfg->mem, cfg->pages, r))
 		return;
 	r->page_size = a.page;
 	r->pages = cfg->pages;
@@ -104,7 +105,6 @@ void measure_floor(enum op_id op, const struct bench_cfg *cfg,
 		ok = op == OP_TOUCH ?
 			floor_touch(&a, cfg->pages, ns, &rep, r) :
 			floor_memcpy(&a, cfg->pages, cfg->batch, src, &rep, r);
-		rep.done += ok;
 	}
 	repeat_end(&rep, r, op == OP_TOUCH);
 out:

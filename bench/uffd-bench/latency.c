@@ -123,6 +123,8 @@ void measure_latency(enum op_id op, const struct bench_cfg *cfg,
 	struct lat l = { 0 };
 	uint64_t *ns = NULL;
 
+	if (!clock_times_faults(r))
+		return;
 	if (!k)
 		k = 1;
 	passes = (cfg->faults + k - 1) / k;

@@ -396,6 +396,7 @@ int main(int argc, char **argv)
 	if (place_threads(&o) == -EINVAL)
 		return BENCH_EXIT_USAGE;
 	sigbus_catch();
+	bench_clock_step_ns();
 	reserve_huge(&o, &info);
 	for (m = 0; m < MEM_TYPE_NR; m++) {
 		types[m].mem = m;

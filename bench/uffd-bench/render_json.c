@@ -256,6 +256,10 @@ void render_json(const struct options *o, const struct run_info *info,
 	jw_str(&w, "features_hex", hex);
 	jw_close(&w, '}');
 	config(&w, o);
+	jw_open(&w, "clock", '{');
+	jw_str(&w, "source", bench_clock_source());
+	jw_uint(&w, "step_ns", bench_clock_step_ns());
+	jw_close(&w, '}');
 	jw_open(&w, "huge_pages", '{');
 	jw_uint(&w, "page_size", info->huge_page_size);
 	jw_uint(&w, "wanted", info->huge_wanted > 0 ? info->huge_wanted : 0);

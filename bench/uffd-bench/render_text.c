@@ -153,6 +153,8 @@ void render_text(const struct options *o, const struct run_info *info,
 	else
 		printf("threads not pinned (any)\n");
 	printf("x touch / x memcpy: time per fault or page over the plain-fault and memcpy floors\n");
+	printf("clock: %s, %llu ns steps\n", bench_clock_source(),
+	       (unsigned long long)bench_clock_step_ns());
 	if (info->huge_note[0])
 		printf("huge pages: %s\n", info->huge_note);
 	for (m = 0; m < MEM_TYPE_NR; m++)

@@ -126,6 +126,28 @@ static void crafted_scan(void)
 	      "verify_scan rejects an error (%s)", why);
 }
 
+/* A timed run of few clock steps is not a figure; a long one is. */
+static void crafted_clock(void)
+{
+	uint64_t step = bench_clock_step_ns();
+	struct result r = { .status = RES_MEASURED, .page_size = 4096 };
+	struct repeat rep;
+
+	repeat_begin(&rep, 2, 1.0);
+	repeat_record(&rep, 8, CLOCK_STEPS_PER_TIMING * step);
+	repeat_record(&rep, 1, step);
+	repeat_end(&rep, &r, false);
+	check(r.status == RES_NOT_MEASURED && !strcmp(r.cause, "coarse_clock"),
+	      "a run of one clock step is not reported (%s)", r.why);
+	memset(&r, 0, sizeof(r));
+	r.page_size = 4096;
+	repeat_begin(&rep, 1, 1.0);
+	repeat_record(&rep, 8, CLOCK_STEPS_PER_TIMING * step);
+	repeat_end(&rep, &r, false);
+	check(r.status == RES_MEASURED && r.pages_per_s.median > 0,
+	      "a run of 50 clock steps is reported%s", "");
+}
+
 /*
  * The pre-5.18 hugetlb fallback of area_zap(): a view mapped afresh has
  * no pages and is registered again (COPY into it works); without the
@@ -313,6 +335,7 @@ int main(void)
 	crafted_bytes();
 	crafted_pagemap();
 	crafted_scan();
+	crafted_clock();
 	remap_fallback(MEM_SHMEM);
 	hugetlb_reserve(4);
 	remap_fallback(MEM_HUGETLB_PRIVATE);

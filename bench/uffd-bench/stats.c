@@ -3,7 +3,9 @@
  * uffd-bench: clocks, percentiles, and the repeat loop every measurement
  * shares (a fixed repeat count, cut short by the measurement's time share).
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "bench.h"
@@ -14,6 +16,59 @@ uint64_t bench_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t bench_clock_step_ns(void)
+{
+	static uint64_t step;
+	uint64_t deadline, a, b;
+	int i;
+
+	if (step)
+		return step;
+	step = UINT64_MAX;
+	/* Bounded: a jiffies clock needs a few ticks to show its step. */
+	deadline = bench_now_ns() + 50000000;
+	for (i = 0; i < 200; i++) {
+		a = bench_now_ns();
+		while ((b = bench_now_ns()) == a)
+			;
+		if (b - a < step)
+			step = b - a;
+		if (b > deadline && i >= 2)
+			break;
+	}
+	return step;
+}
+
+const char *bench_clock_source(void)
+{
+	static char name[32];
+	FILE *f;
+
+	if (name[0])
+		return name;
+	snprintf(name, sizeof(name), "unknown");
+	f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+		  "re");
+	if (f) {
+		if (fgets(name, sizeof(name), f))
+			name[strcspn(name, "\n")] = 0;
+		fclose(f);
+	}
+	return name;
+}
+
+bool clock_times_faults(struct result *r)
+{
+	uint64_t step = bench_clock_step_ns();
+
+	if (step <= CLOCK_MAX_STEP_FOR_FAULTS_NS)
+		return true;
+	res_skip(r, "coarse_clock",
+		 "CLOCK_MONOTONIC advances in %llu ns steps (clocksource %s): too coarse to time one fault",
+		 (unsigned long long)step, bench_clock_source());
+	return false;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -74,6 +129,16 @@ void repeat_begin(struct repeat *r, unsigned int want, double share_s)
 	r->done = 0;
 	r->start_ns = bench_now_ns();
 	r->share_ns = (uint64_t)(share_s * 1e9);
+	r->shortest_ns = UINT64_MAX;
+}
+
+void repeat_record(struct repeat *r, size_t pages, uint64_t ns)
+{
+	if (!ns)
+		ns = 1;
+	if (ns < r->shortest_ns)
+		r->shortest_ns = ns;
+	r->rate[r->done++] = (double)pages * 1e9 / (double)ns;
 }
 
 bool repeat_more(const struct repeat *r)
@@ -82,6 +147,20 @@ bool repeat_more(const struct repeat *r)
 		return false;
 	/* The first repeat always runs: no figure without one. */
 	return r->done == 0 || bench_now_ns() - r->start_ns < r->share_ns;
+}
+
+/* A timed interval of few clock steps is a guess, not a figure. */
+static void check_resolution(const struct repeat *r, struct result *res)
+{
+	uint64_t step = bench_clock_step_ns();
+
+	if (res->status != RES_MEASURED || !r->done ||
+	    r->shortest_ns >= CLOCK_STEPS_PER_TIMING * step)
+		return;
+	res_skip(res, "coarse_clock",
+		 "a timed run took %llu ns, under %d steps of CLOCK_MONOTONIC (%llu ns, clocksource %s)",
+		 (unsigned long long)r->shortest_ns, CLOCK_STEPS_PER_TIMING,
+		 (unsigned long long)step, bench_clock_source());
 }
 
 void repeat_end(struct repeat *r, struct result *res, bool latency)
@@ -98,8 +177,10 @@ void repeat_end(struct repeat *r, struct result *res, bool latency)
 		gb[i] = r->rate[i] * bytes_per_page / 1e9;
 	res->pages_per_s = spread_of(r->rate, n);
 	res->gb_per_s = spread_of(gb, n);
-	if (!latency)
+	if (!latency) {
+		check_resolution(r, res);
 		return;
+	}
 	res->p50 = spread_of(r->p50, n);
 	res->p90 = spread_of(r->p90, n);
 	res->p99 = spread_of(r->p99, n);

@@ -174,7 +174,7 @@ void measure_throughput(enum op_id op, const struct bench_cfg *cfg,
 		ns = timed_ioctls(t.g, cfg->batch, r);
 		if (!ns || !verify_repeat(&t, r))
 			break;
-		rep.rate[rep.done++] = (double)cfg->pages * 1e9 / (double)ns;
+		repeat_record(&rep, cfg->pages, ns);
 	}
 	repeat_end(&rep, r, false);
 	rig_free(t.g);

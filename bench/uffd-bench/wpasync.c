@@ -83,7 +83,7 @@ static bool run_repeats(struct rig *g, int pm, const struct bench_cfg *cfg,
 				"PAGEMAP_SCAN after writing every other page",
 				why))
 			break;
-		rep.rate[rep.done++] = (double)g->npages * 1e9 / (double)ns;
+		repeat_record(&rep, g->npages, ns);
 	}
 	repeat_end(&rep, r, false);
 	free(vec);
