@@ -126,10 +126,11 @@ static bool verify_repeat(struct tput *t, struct result *r)
 			  "after the ioctls", why);
 }
 
-/* The timed part: every page, cfg->batch at a time. ns, or 0 on error. */
-static uint64_t timed_ioctls(struct rig *g, size_t batch, struct result *r)
+/* The timed part: every page, cfg->batch at a time; false on an error. */
+static bool timed_ioctls(struct rig *g, size_t batch, uint64_t *ns,
+			 struct result *r)
 {
-	uint64_t t0 = bench_now_ns(), t;
+	uint64_t t0 = bench_now_ns();
 	char why[200];
 	size_t i, n;
 
@@ -137,11 +138,11 @@ static uint64_t timed_ioctls(struct rig *g, size_t batch, struct result *r)
 		n = g->npages - i < batch ? g->npages - i : batch;
 		if (rig_ioctl(g, op_io(g->op), i, n, why, sizeof(why))) {
 			res_fail(r, "ioctl_failed", "%s", why);
-			return 0;
+			return false;
 		}
 	}
-	t = bench_now_ns() - t0;
-	return t ? t : 1;
+	*ns = bench_now_ns() - t0;
+	return true;
 }
 
 void measure_throughput(enum op_id op, const struct bench_cfg *cfg,
@@ -171,8 +172,8 @@ void measure_throughput(enum op_id op, const struct bench_cfg *cfg,
 				 strerror(-ret));
 			break;
 		}
-		ns = timed_ioctls(t.g, cfg->batch, r);
-		if (!ns || !verify_repeat(&t, r))
+		if (!timed_ioctls(t.g, cfg->batch, &ns, r) ||
+		    !verify_repeat(&t, r))
 			break;
 		repeat_record(&rep, cfg->pages, ns);
 	}

@@ -46,8 +46,6 @@ static long timed_scan(struct rig *g, int pm, struct page_region *vec,
 	long n = bench_io.scan(pm, &arg);
 
 	*ns = bench_now_ns() - t0;
-	if (!*ns)
-		*ns = 1;
 	return n;
 }
 
