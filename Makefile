@@ -4,7 +4,11 @@
 #
 #   make                 probe, runner and case binaries
 #   make STATIC=1        the same, fully static (for initramfs use)
+#   make ARCH=arm64 STATIC=1 O=build-static-arm64
+#                        cross-build for arm64 or riscv64 (scripts/deps.sh
+#                        arm64|riscv64 installs the cross compiler)
 #   make check           the project's own tests (pytest)
+#   make mutants         every lie of tools/liar over the suite (root, ~10 min)
 #   make KSFT_DIR=...    use the kselftest headers of your own kernel tree
 #                        (<linux>/tools/testing/selftests)
 
@@ -14,18 +18,50 @@ O	?= build
 CFLAGS	?= -O2 -g
 CFLAGS	+= -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread
 CFLAGS	+= -Iharness
+# The one version string (VERSION): every binary reports it.
+VERSION	:= $(shell cat VERSION)
+CFLAGS	+= -DFAULTLINE_VERSION="\"$(VERSION)\""
 LDLIBS	+= -lcap -lseccomp -pthread
 ifeq ($(STATIC),1)
 LDFLAGS	+= -static
 endif
 
 FAULTLINE_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/faultline
+
+# Cross builds. Triplets as in kernels/arch.py. arm64's static libcap and
+# libseccomp are Debian's arm64 packages (multiarch, scripts/deps.sh arm64);
+# bookworm has no riscv64 packages, so riscv64's are trixie's -dev packages
+# unpacked into a private directory (kernels/sysroot.py says why and how).
+HOST_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+ARCH	?= $(HOST_ARCH)
+TRIPLET_amd64	:= x86_64-linux-gnu
+TRIPLET_arm64	:= aarch64-linux-gnu
+TRIPLET_riscv64	:= riscv64-linux-gnu
+# The kernel's names mean the same (an ARCH exported for kernel builds).
+DEBARCH_x86_64	:= amd64
+DEBARCH_x86	:= amd64
+DEBARCH_aarch64	:= arm64
+DEBARCH_riscv	:= riscv64
+FL_ARCH	:= $(or $(DEBARCH_$(ARCH)),$(ARCH))
+ifneq ($(FL_ARCH),$(HOST_ARCH))
+ifeq ($(TRIPLET_$(FL_ARCH)),)
+$(error ARCH=$(ARCH): faultline cross-builds for amd64, arm64, riscv64)
+endif
+CC	:= $(TRIPLET_$(FL_ARCH))-gcc
+AR	:= $(TRIPLET_$(FL_ARCH))-ar
+DEPS	:= $(FL_ARCH)
+ifeq ($(FL_ARCH),riscv64)
+SYSROOT	:= $(FAULTLINE_CACHE)/sysroot/$(FL_ARCH)
+CFLAGS	+= -isystem $(SYSROOT)/usr/include
+LDFLAGS	+= -L$(SYSROOT)/usr/lib/$(TRIPLET_$(FL_ARCH))
+endif
+endif
 KSFT_DIR ?= $(FAULTLINE_CACHE)/ksft
 # The 6.1 harness trips -Wextra (an unused parameter): include it as a
 # system header so warnings in kernel code do not fail our build.
 KSFT_CFLAGS := -isystem $(KSFT_DIR)
 
-HARNESS_SRC := $(filter-out harness/runner%,$(wildcard harness/*.c))
+HARNESS_SRC := $(wildcard harness/*.c)
 HARNESS_OBJ := $(HARNESS_SRC:%.c=$(O)/%.o)
 LIB	:= $(O)/libfaultline.a
 
@@ -33,7 +69,10 @@ PROBE_SRC := $(wildcard probes/*.c)
 PROBE_OBJ := $(PROBE_SRC:%.c=$(O)/%.o)
 PROBE	:= $(if $(PROBE_SRC),$(O)/uffd-probe)
 
-RUNNER	:= $(if $(wildcard harness/runner.c),$(O)/faultline-runner)
+# The runner (runner/): executes the probe and the cases, writes the stream.
+RUNNER_SRC := $(wildcard runner/*.c)
+RUNNER_OBJ := $(RUNNER_SRC:%.c=$(O)/%.o)
+RUNNER	:= $(O)/faultline-runner
 
 CASE_SRC := $(wildcard cases/*.c)
 CASES	:= $(CASE_SRC:cases/%.c=$(O)/cases/%)
@@ -42,34 +81,57 @@ CASES	:= $(CASE_SRC:cases/%.c=$(O)/cases/%)
 TOOL_SRC := $(wildcard tools/*.c)
 TOOLS	:= $(TOOL_SRC:tools/%.c=$(O)/tools/%)
 
+# The liar (tools/liar/README.md): an LD_PRELOAD library, so dynamic only.
+LIAR_SRC := $(wildcard tools/liar/*.c)
+LIAR	:= $(if $(filter 1,$(STATIC)),,$(if $(LIAR_SRC),$(O)/tools/liar.so))
+
 # The fault-path benchmark (bench/uffd-bench/README.md) and its self-test,
 # which links the same objects with lying ioctls to prove verification.
 BENCH_SRC := $(filter-out %/selftest.c,$(wildcard bench/uffd-bench/*.c))
 BENCH_OBJ := $(BENCH_SRC:%.c=$(O)/%.o)
 BENCH	:= $(if $(BENCH_SRC),$(O)/uffd-bench $(O)/bench/uffd-bench-selftest)
 
-all: $(PROBE) $(RUNNER) $(CASES) $(TOOLS) $(BENCH)
+all: $(PROBE) $(RUNNER) $(CASES) $(TOOLS) $(LIAR) $(BENCH)
 
 deps:
-	@scripts/deps.sh build
+	@scripts/deps.sh build $(DEPS)
 
-$(O)/harness/%.o: harness/%.c $(wildcard harness/*.h) | deps
+ifdef SYSROOT
+$(SYSROOT)/faultline-sysroot.json: kernels/sysroot.py
+	$(PYTHON) -m kernels.sysroot $(FL_ARCH) $(SYSROOT)
+
+$(HARNESS_OBJ) $(PROBE_OBJ) $(O)/faultline-runner $(CASES) $(TOOLS) \
+		$(BENCH_OBJ) $(O)/bench/uffd-bench/selftest.o: \
+	| $(SYSROOT)/faultline-sysroot.json
+endif
+
+$(O)/harness/%.o: harness/%.c $(wildcard harness/*.h) VERSION | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# Rebuilt whole: a renamed or removed source must not leave its object in.
 $(LIB): $(HARNESS_OBJ)
+	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/probes/%.o: probes/%.c $(wildcard probes/*.h harness/*.h) | deps
+$(O)/probes/%.o: probes/%.c $(wildcard probes/*.h harness/*.h) VERSION | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iprobes -c -o $@ $<
 
-$(PROBE): $(PROBE_OBJ) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# /proc/config.gz is read with zlib (zlib1g-dev). Linked statically even
+# in a dynamic build: loading libz.so would cost the probe more time than
+# reading the config does.
+PROBE_LDLIBS := $(if $(filter 1,$(STATIC)),-lz,-Wl,-Bstatic -lz -Wl,-Bdynamic)
 
-$(O)/faultline-runner: $(wildcard harness/runner*.c) $(LIB) | deps
+$(PROBE): $(PROBE_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(PROBE_LDLIBS)
+
+$(O)/runner/%.o: runner/%.c $(wildcard runner/*.h harness/*.h) VERSION | deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.c,$^) $(LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) -Irunner -c -o $@ $<
+
+$(RUNNER): $(RUNNER_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/bench/uffd-bench/%.o: bench/uffd-bench/%.c \
 		$(wildcard bench/uffd-bench/*.h harness/*.h) | deps
@@ -87,21 +149,33 @@ $(O)/bench/uffd-bench-selftest: $(filter-out %/main.o,$(BENCH_OBJ)) \
 $(KSFT_DIR)/kselftest_harness.h:
 	scripts/fetch-ksft.sh $(KSFT_DIR)
 
-$(O)/cases/%: cases/%.c $(LIB) $(wildcard harness/*.h cases/*.h) \
+$(O)/cases/%: cases/%.c $(LIB) $(wildcard harness/*.h cases/*.h) VERSION \
 		$(KSFT_DIR)/kselftest_harness.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KSFT_CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(O)/tools/%: tools/%.c $(LIB) $(wildcard harness/*.h)
+$(O)/tools/%: tools/%.c $(LIB) $(wildcard harness/*.h tools/*.h) VERSION
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+$(O)/tools/liar.so: $(LIAR_SRC) $(wildcard tools/liar/*.h) harness/uffd_compat.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fPIC -shared -o $@ $(LIAR_SRC) -ldl
+
 check: all
-	@scripts/deps.sh test vm browser
+	@scripts/deps.sh test vm browser fleet
 	$(PYTHON) -m pytest -q tests
+
+# Every lie of tools/liar/catalogue.tsv over the whole suite (as root).
+mutants: all
+	$(PYTHON) tools/liar/mutants.py --build $(O)
+
+# The quick subset (one lie per ioctl and message field); make check runs it.
+mutants-quick: all
+	$(PYTHON) tools/liar/mutants.py --build $(O) --quick
 
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps check clean
+.PHONY: all deps check clean mutants mutants-quick
 .DELETE_ON_ERROR:

@@ -4,19 +4,19 @@
 
     ./run.py                              host kernel -> results/<timestamp>/
     ./run.py --kernel host --kernel debian:bookworm -j 2
-    ./run.py -o out -- -k copy -x         arguments after -- go to pytest
+    ./run.py -o out -- -k copy -x         arguments after -- select with pytest
     ./run.py report merge a.json b.json -o DIR
     ./run.py report diff old.json new.json
     ./run.py report render results/x/host.stream -o DIR
+    ./run.py --list 'copy.*'              the points, without running
+    ./run.py --only 'copy.*.eexist' --kernel debian:trixie
 
-Exit: 0 all passed/skipped/xfailed, 1 failures or regressions,
-2 usage error or the run could not be done (the reason is printed).
+Exit: see EXIT_CODES.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import re
 import signal
@@ -30,9 +30,27 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from reports.progress import Progress  # noqa: E402
+from reports import expectations as expect  # noqa: E402
+from reports.model import Run  # noqa: E402
+from reports.pipeline import apply_expectations, publish  # noqa: E402
+from reports import __version__  # noqa: E402
+from reports.progress import ConsoleProgress, Progress  # noqa: E402
+from reports.selection import (SelectionError, check_globs,  # noqa: E402
+                               expectations_in, list_points, only_options,
+                               print_points, selected_binaries)
+from reports.stream import (StreamReader, append_target_frame,  # noqa: E402
+                            parse_stream, target_frame)
 
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "faultline"
+
+
+EXIT_CODES = """exit status:
+  0  every point passed, skipped or failed as expected
+  1  failures, timeouts, kernel log alerts (or, for report diff, regressions)
+  2  usage error, or the run could not be done (the message says why)
+  4  nothing failed, but no target could create a userfaultfd at all (the
+     probe found every creation path closed: kernel without it, seccomp,
+     permissions), so nothing that needs one ran (kselftest's skip)"""
 
 
 class RunError(Exception):
@@ -43,8 +61,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
         prog="run.py", description="Run faultline on one or more kernels "
         "and write report.json/md/html and junit.xml.",
-        epilog="Also: run.py report {merge,diff,render} ... (see run.py report -h)."
-        " Arguments after -- are passed to pytest (e.g. -- -k copy -x).")
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Also: run.py report {merge,diff,render} ... (see run.py report -h).\n"
+        "Arguments after -- select points with pytest (e.g. -- -k copy -x)\n"
+        "after the run: the report covers the points pytest keeps; --only\n"
+        "chooses before anything runs.\n\n" + EXIT_CODES)
+    ap.add_argument("--version", action="version",
+                    version=f"faultline {__version__}")
     ap.add_argument("--kernel", action="append", metavar="SPEC",
                     help="host (default), debian:<suite>[:flavour], or a "
                     "kernel image path; repeatable: one matrix column each")
@@ -52,6 +75,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                     help="output directory (default results/<timestamp>/)")
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                     help="kernels booted in parallel (default: cores)")
+    ap.add_argument("--jobs-per-kernel", type=int, metavar="N",
+                    help="case binaries run side by side on each target "
+                    "(default: cores on the host, 1 in a VM; 1 for a clean "
+                    "attribution of kernel log records)")
+    ap.add_argument("--only", action="append", default=[], metavar="GLOB",
+                    help="run only the points whose id <area>.<variant>."
+                    "<test> matches GLOB (e.g. 'copy.*.eexist', 'wp.hugetlb*'"
+                    "); repeatable; chosen before running, on every target")
+    ap.add_argument("--list", nargs="?", const="*", metavar="GLOB",
+                    help="print the points (of --only and GLOB, if given) "
+                    "without running anything")
     ap.add_argument("--timeout", type=int, default=60, metavar="S",
                     help="per-binary timeout in seconds (default 60)")
     ap.add_argument("--kernel-timeout", type=int, default=600, metavar="S",
@@ -61,12 +95,25 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                     "(default: expectations/ when present)")
     ap.add_argument("--no-build", action="store_true",
                     help="do not run make; use the binaries as they are")
-    ap.add_argument("--build-dir", type=Path, default=ROOT / "build")
+    ap.add_argument("--build-dir", type=Path, default=ROOT / "build",
+                    help="the host's build (default build/)")
+    ap.add_argument("--static-build-dir", type=Path, default=ROOT / "build-static",
+                    help="the static build booted in VMs (default build-static/)")
     ap.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     args.kernel = args.kernel or ["host"]
     if args.jobs < 1 or args.timeout < 1 or args.kernel_timeout < 1:
         ap.error("-j, --timeout and --kernel-timeout must be positive")
+    if args.jobs_per_kernel is not None and not 1 <= args.jobs_per_kernel <= 256:
+        ap.error("--jobs-per-kernel must be 1..256")
+    if args.list is not None and args.list != "*":
+        args.only.append(args.list)
+    try:
+        check_globs(args.only, any(s != "host" for s in args.kernel))
+    except SelectionError as e:
+        ap.error(str(e))
+    # the binaries and points --only keeps, when the host can list them
+    args.binary_names = args.selected_points = None
     if args.expectations is None and (ROOT / "expectations").is_dir():
         args.expectations = ROOT / "expectations"
     if args.expectations is not None and not args.expectations.exists():
@@ -76,13 +123,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def ensure_built(args: argparse.Namespace, log: Callable[[str], None]) -> None:
     """deps.sh (installs as root, else prints the apt-get line) and make."""
-    groups = ["build", "test"] + (["vm"] if set(args.kernel) - {"host"} else [])
+    others = [s for s in args.kernel if s != "host"]
+    groups = ["build", "test"] + (["vm"] if others else [])
+    builds = [["make", "-s", "-C", str(ROOT), f"O={args.build_dir}"]]
+    if others:
+        # One static build per architecture among the kernels (a cross
+        # build beside --static-build-dir: kernels.static_build_dir).
+        kernels = import_kernels(others)
+        for arch in sorted(set(kernels.spec_arches(others).values())):
+            if arch != kernels.host_arch():
+                groups.append(arch)
+            out = kernels.static_build_dir(args.static_build_dir, arch)
+            builds.append(["make", "-s", "-C", str(ROOT), "STATIC=1", f"ARCH={arch}",
+                           f"O={out}"])
     if subprocess.run([str(ROOT / "scripts/deps.sh"), *groups]).returncode:
         raise RunError("missing Debian packages (see the apt-get line above)")
-    builds = [["make", "-s", "-C", str(ROOT), f"O={args.build_dir}"]]
-    if set(args.kernel) - {"host"}:
-        builds.append(["make", "-s", "-C", str(ROOT), "STATIC=1",
-                       f"O={ROOT / 'build-static'}"])
     for cmd in builds:
         log("building: make " + " ".join(cmd[4:]))
         res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -107,17 +162,30 @@ def check_runner(args: argparse.Namespace) -> tuple[Path, list[Path]]:
     return runner, cases
 
 
-def run_host(args: argparse.Namespace, path: Path) -> str | None:
-    """Run the runner on the host, teeing its stream to `path` with progress.
-    Returns an error string when the runner misbehaved, else None."""
+def runner_options(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """Every run.py option the runner takes, as (its long option, value),
+    built once for host and VM alike: `--timeout=60` on the host's command
+    line, `faultline.timeout=60` on a VM's kernel command line."""
+    opts = [("timeout", str(args.timeout))]
+    if args.jobs_per_kernel is not None:
+        opts.append(("jobs", str(args.jobs_per_kernel)))
+    return opts + only_options(args.only)
+
+
+def run_host(args: argparse.Namespace, path: Path) -> Run:
+    """Run the runner on the host, teeing its stream to `path` and into a
+    StreamReader (progress listens to it). The saved stream ends with our
+    target frame, so `report render` of it gives this very Run."""
     runner, cases = check_runner(args)
-    probe = args.build_dir / "uffd-probe"
-    cmd = [str(runner), "--timeout", str(args.timeout),
-           *(["--probe", str(probe)] if os.access(probe, os.X_OK)
-             else ["--no-probe"]), *map(str, cases)]
-    prog = Progress(sys.stdout, sys.stdout.isatty(), prefix="host ")
+    probe_bin = args.build_dir / "uffd-probe"
+    cmd = [str(runner), *(f"--{opt}={val}" for opt, val in runner_options(args)),
+           f"--probe={probe_bin}" if os.access(probe_bin, os.X_OK) else "--no-probe",
+           *map(str, cases)]
+    reader = StreamReader(Progress(sys.stdout, sys.stdout.isatty(), prefix="host "))
     limit = args.timeout * (len(cases) + 1) + 30
-    # Bytes in, bytes out: the saved stream is exactly what the runner wrote.
+    last = b"\n"
+    # Bytes in, bytes out: the saved stream is exactly what the runner
+    # wrote, then our target frame.
     # stderr to a file: a chatty runner must not block on a full pipe.
     with open(path, "wb") as out, tempfile.TemporaryFile() as errf, \
             subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errf,
@@ -132,7 +200,8 @@ def run_host(args: argparse.Namespace, path: Path) -> str | None:
             try:
                 for raw in proc.stdout:
                     out.write(raw)
-                    prog.feed(raw.decode("utf-8", "replace").rstrip("\n"))
+                    last = raw[-1:]
+                    reader.feed(raw.decode("utf-8", "replace").rstrip("\n"))
                 break
             except KeyboardInterrupt:
                 print("\nrun.py: interrupted, stopping the runner", flush=True)
@@ -141,107 +210,124 @@ def run_host(args: argparse.Namespace, path: Path) -> str | None:
         rc = proc.wait()
         errf.seek(0)
         err = errf.read().decode("utf-8", "replace")
-    prog.close()
+        frame = target_frame("host", runner_error(rc, err, limit),
+                             binaries=args.binary_names or [c.name for c in cases])
+        out.write((b"" if last == b"\n" else b"\n") + frame.encode() + b"\n")
+    reader.feed(frame)
+    return reader.finish()
+
+
+def runner_error(rc: int, stderr: str, limit: int) -> str | None:
+    """Why the runner misbehaved, from its exit status, else None."""
     if rc < 0:
         return f"runner killed by signal {-rc} (overall limit {limit} s)"
     if rc > 128:
         return f"run interrupted (the runner got signal {rc - 128})"
     if rc not in (0, 1):
-        return f"runner exited {rc}: {err.strip()[-500:]}"
+        return f"runner exited {rc}: {stderr.strip()[-500:]}"
     return None
 
 
 def import_kernels(specs: list[str]) -> Any:
-    """The kernels package (imported lazily: host runs do not need it)."""
-    try:
-        import kernels  # type: ignore[import-not-found]
-    except ImportError as e:
-        raise RunError(f"--kernel {' '.join(specs)}: booting other kernels "
-                       f"needs the kernels package, which is not available "
-                       f"({e}); only --kernel host works here") from e
-    parse = getattr(kernels, "parse_spec", None)
+    """The kernels package, imported lazily (a host run does not need it),
+    after checking every spec: a bad one fails before any work."""
+    import kernels
     for spec in specs:
         try:
-            if parse is not None:
-                parse(spec)
+            kernels.parse_spec(spec)
         except ValueError as e:
             raise RunError(str(e)) from e
     return kernels
 
 
-def run_kernels_lazy(args: argparse.Namespace, specs: list[str],
-                     log: Callable[[str], None]) -> list[Any]:
+def run_vms(args: argparse.Namespace, specs: list[str], outdir: Path,
+            log: Callable[[str], None]) -> dict[str, Run]:
+    """Boot every spec, save each console stream with our target frame
+    appended, and read it back into a Run (as `report render` would)."""
     kernels = import_kernels(specs)
+    names = args.binary_names or [c.name for c in case_binaries(args.static_build_dir)]
     try:
-        return list(kernels.run_kernels(
-            specs, build_dir=args.build_dir,
-            static_build_dir=ROOT / "build-static", cache_dir=CACHE,
-            jobs=args.jobs, timeout_s=args.kernel_timeout, log=log))
+        results = kernels.run_kernels(
+            specs, static_build_dir=args.static_build_dir, cache_dir=CACHE,
+            jobs=args.jobs, timeout_s=args.kernel_timeout, log=log,
+            runner_options=runner_options(args),
+            console=lambda spec: ConsoleProgress(sys.stdout, f"{spec} "))
     except (ValueError, OSError) as e:
         raise RunError(f"booting {' '.join(specs)}: {e}") from e
+    runs = {}
+    for kr in results:
+        text = append_target_frame(kr.stream or "",
+                                   target_frame(kr.spec, kr.error, kr.info, names))
+        (outdir / f"{safe_name(kr.spec)}.stream").write_text(text, encoding="utf-8")
+        runs[kr.spec] = parse_stream(text)
+    return runs
 
 
 def safe_name(spec: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", spec).strip("_") or "kernel"
 
 
-def write_meta(path: Path, meta: dict[str, Any]) -> None:
-    path.with_suffix(".meta.json").write_text(
-        json.dumps(meta, indent=1, default=str) + "\n")
-
-
 def collect(args: argparse.Namespace, outdir: Path,
-            log: Callable[[str], None]) -> list[Path]:
-    """Produce one saved stream (+ meta) per kernel spec, in spec order."""
-    streams: dict[str, Path] = {}
-    names = [p.name for p in case_binaries(args.build_dir)]
+            log: Callable[[str], None]) -> dict[Path, Run]:
+    """One saved stream and its Run per kernel spec, in spec order."""
+    runs: dict[str, Run] = {}
     others = [s for s in dict.fromkeys(args.kernel) if s != "host"]
     if "host" in args.kernel:
-        path = outdir / "host.stream"
-        err = run_host(args, path)
-        write_meta(path, {"target": "host", "error": err,
-                          "expected_binaries": names})
-        streams["host"] = path
+        runs["host"] = run_host(args, outdir / "host.stream")
     if others:
-        for kr in run_kernels_lazy(args, others, log):
-            path = outdir / f"{safe_name(kr.spec)}.stream"
-            path.write_text(kr.stream or "", encoding="utf-8")
-            write_meta(path, {"target": kr.spec, "error": kr.error,
-                              "info": kr.info, "expected_binaries": names})
-            streams[kr.spec] = path
-    return [streams[s] for s in dict.fromkeys(args.kernel) if s in streams]
+        runs.update(run_vms(args, others, outdir, log))
+    return {outdir / ("host.stream" if s == "host" else f"{safe_name(s)}.stream"):
+            runs[s] for s in dict.fromkeys(args.kernel) if s in runs}
 
 
-def run_pytest(args: argparse.Namespace, streams: list[Path],
-               outdir: Path) -> tuple[int, Any]:
-    import pytest
+def choose_points(args: argparse.Namespace, log: Callable[[str], None]) -> None:
+    """Check --only against the host build's lists before any target
+    starts (the targets choose for themselves, with the same globs)."""
+    runner, cases = args.build_dir / "faultline-runner", case_binaries(args.build_dir)
+    if not os.access(runner, os.X_OK) or not cases:
+        return              # VMs only, --no-build: each target still chooses
+    try:
+        points, unlisted = list_points(runner, cases, args.only)
+    except SelectionError as e:
+        raise RunError(str(e)) from e
+    if unlisted:
+        log(f"{unlisted} (such a binary runs whole)")
+    if not points and not unlisted:
+        raise RunError(f"--only {' '.join(args.only)}: no test point matches "
+                       "(./run.py --list shows them)")
+    log(f"--only: {len(points)} points in {len(selected_binaries(points))} binaries")
+    if not unlisted:
+        args.binary_names = selected_binaries(points)
+        args.selected_points = [p for _, p in points]
 
-    from reports import plugin
-    # -c devnull: no ini file of the tree applies to this session.
-    pargs = [*map(str, streams), "-q", "--tb=no", "-rN", "-p", "no:cacheprovider",
-             "-c", os.devnull, "--rootdir", str(outdir),
-             "--faultline-report", str(outdir)]
-    if args.expectations:
-        pargs += ["--faultline-expectations", str(args.expectations)]
-    pargs += args.pytest_args
-    cfg: dict[str, Any] = {}
 
-    class Grab:
-        @staticmethod
-        def pytest_unconfigure(config: Any) -> None:
-            cfg["doc"] = config.stash.get(plugin.DOC_KEY, None)
-            cfg["summary"] = config.stash.get(plugin.SUMMARY_KEY, "")
-    rc = pytest.main(pargs, plugins=[plugin, Grab()])
-    return int(rc), cfg
+def list_main(args: argparse.Namespace) -> int:
+    """--list: the points, from the host build's binaries, nothing run."""
+    try:
+        if not args.no_build and subprocess.run(
+                ["make", "-s", "-C", str(ROOT), f"O={args.build_dir}"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
+            ensure_built(argparse.Namespace(**{**vars(args), "kernel": ["host"]}),
+                         lambda m: print(m, file=sys.stderr))
+        runner, cases = check_runner(args)
+        points, unlisted = list_points(runner, cases, args.only)
+    except (RunError, SelectionError) as e:
+        print(f"run.py: cannot list the points: {e}", file=sys.stderr)
+        return 2
+    print_points(points, sys.stdout, sys.stderr)
+    if unlisted:        # the list is not whole
+        print(unlisted, file=sys.stderr)
+        return 2
+    return 0
 
 
 def make_outdir(outdir: Path) -> None:
     """Create the output directory and prove it is writable, or RunError."""
     try:
         outdir.mkdir(parents=True, exist_ok=True)
-        probe = outdir / ".faultline-write-test"
-        probe.write_text("")
-        probe.unlink()
+        marker = outdir / ".faultline-write-test"
+        marker.write_text("")
+        marker.unlink()
     except OSError as e:
         raise RunError(f"cannot write the output directory {outdir}: "
                        f"{e.strerror or e}") from e
@@ -255,36 +341,50 @@ def main(argv: list[str]) -> int:
         args = parse_args(argv)
     except SystemExit as e:
         return 2 if e.code else 0
+    if args.list is not None:
+        return list_main(args)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     outdir = args.output or ROOT / "results" / stamp
 
     def log(msg: str) -> None:
         print(msg, flush=True)
     try:
-        if args.expectations is not None:
-            from reports.expectations import ExpectationError, load
-            try:
-                load(args.expectations)
-            except ExpectationError as e:
-                raise RunError(f"--expectations: {e}") from e
+        try:
+            exps = expect.load(args.expectations) if args.expectations else []
+        except expect.ExpectationError as e:
+            raise RunError(f"--expectations: {e}") from e
         others = [s for s in args.kernel if s != "host"]
         if others:
-            import_kernels(others)      # bad specs fail before any work
+            kernels = import_kernels(others)    # bad specs fail before any work
+            try:                                # and so do ones the archive lacks
+                kernels.check_available(others, CACHE, log)
+            except ValueError as e:
+                raise RunError(str(e)) from e
         if "host" in args.kernel and args.no_build:
             check_runner(args)
         make_outdir(outdir)             # before the build: fail early
         if not args.no_build:
             ensure_built(args, log)
-        streams = collect(args, outdir, log)
+        if args.only:
+            choose_points(args, log)
+        runs = collect(args, outdir, log)
     except RunError as e:
         print(f"run.py: the run could not be done: {e}", file=sys.stderr)
         return 2
-    rc, cfg = run_pytest(args, streams, outdir)
-    if rc in (2, 3, 4) or cfg.get("doc") is None:
-        print(f"run.py: pytest could not run (exit {rc})", file=sys.stderr)
-        return 2
-    print(cfg["summary"])
-    return int(cfg["doc"]["exit_code"])
+    every = list(runs.values())
+    apply_expectations(every, exps)
+    chosen = every
+    if args.pytest_args:
+        from reports import plugin
+        rc, chosen = plugin.select(runs, args.pytest_args, outdir)
+        if rc in (2, 3, 4):
+            print(f"run.py: pytest could not select (exit {rc})", file=sys.stderr)
+            return 2
+    report = publish(chosen, outdir,
+                     expectations_in(exps, args.only, args.selected_points),
+                     all_runs=every)
+    print(report.summary())
+    return report.exit_code
 
 
 if __name__ == "__main__":

@@ -31,18 +31,38 @@ long sysctl_read(const char *path)
 	return strtol(buf, NULL, 10);
 }
 
+/* "<val>\n" at the end of @buf, without stdio (signal handlers use it). */
+static const char *format_long(char *buf, size_t size, long val)
+{
+	unsigned long v = val < 0 ? 0UL - (unsigned long)val : (unsigned long)val;
+	char *p = buf + size;
+
+	*--p = '\n';
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && p > buf + 1);
+	if (val < 0)
+		*--p = '-';
+	return p;
+}
+
 int sysctl_write(const char *path, long val)
 {
-	char buf[32];
-	int fd, len, ret = 0;
+	char buf[24];
+	const char *text = format_long(buf, sizeof(buf), val);
+	ssize_t len = buf + sizeof(buf) - text;
+	int fd, ret = 0, saved = errno;
 
 	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	len = snprintf(buf, sizeof(buf), "%ld\n", val);
-	if (write(fd, buf, len) != len)
-		ret = -errno ? -errno : -EIO;
-	close(fd);
+	if (fd < 0) {
+		ret = -errno;
+	} else {
+		if (write(fd, text, (size_t)len) != len)
+			ret = errno ? -errno : -EIO;
+		close(fd);
+	}
+	errno = saved;
 	return ret;
 }
 
@@ -67,27 +87,9 @@ static void restore_at_exit(void)
 
 static void restore_on_signal(int sig)
 {
-	int saved = errno;
-
-	/* open/read/write/close are async-signal-safe; snprintf is not used. */
-	if (guard_orig >= 0 && guard_path[0]) {
-		char buf[24];
-		int i = sizeof(buf) - 1, fd;
-		long v = guard_orig;
-
-		buf[i] = '\n';
-		do {
-			buf[--i] = '0' + v % 10;
-			v /= 10;
-		} while (v && i > 0);
-		fd = open(guard_path, O_WRONLY | O_CLOEXEC);
-		if (fd >= 0) {
-			if (write(fd, buf + i, sizeof(buf) - i) < 0)
-				(void)0;
-			close(fd);
-		}
-	}
-	errno = saved;
+	/* sysctl_write() is async-signal-safe. */
+	if (guard_orig >= 0 && guard_path[0])
+		sysctl_write(guard_path, guard_orig);
 	signal(sig, SIG_DFL);
 	raise(sig);
 }

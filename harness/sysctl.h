@@ -17,7 +17,10 @@
 
 /* Read a numeric sysctl file; the value, or -errno. */
 long sysctl_read(const char *path);
-/* Write a numeric sysctl file; 0 or -errno. */
+/*
+ * Write a numeric sysctl file; 0 or -errno. Async-signal-safe (no stdio,
+ * errno kept): restore handlers call it from signal handlers.
+ */
 int sysctl_write(const char *path, long val);
 
 /* Record @path's value and arm the restore (exit, signals). 0 or -errno. */

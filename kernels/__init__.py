@@ -2,8 +2,12 @@
 """faultline kernels: boot other kernels under QEMU and collect the stream.
 
     from kernels import run_kernels
-    results = run_kernels(["debian:bookworm"], build_dir=..., static_build_dir=...,
-                          cache_dir=..., jobs=2, timeout_s=300, log=print)
+    results = run_kernels(["debian:bookworm"], static_build_dir=...,
+                          cache_dir=..., jobs=2, timeout_s=300, log=print,
+                          runner_options=[("timeout", "60")])
+
+static_build_dir is the host architecture's static build; another
+architecture's is beside it (build-static-arm64: arch.static_build_dir).
 
 Each result carries the framed stream (STREAM.md) as written on the serial
 console, console noise included; this package knows nothing about TAP.
@@ -18,13 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import qemu
+from . import arch as archmod
+from . import available, qemu
+from .arch import host_arch, static_build_dir
 from .boot import boot_kernel
+from .image import image_arch
 from .initramfs import build_initramfs
 from .spec import KernelSpec, SpecError, parse_spec
 
 __all__ = ["KernelResult", "run_kernels", "parse_spec", "SpecError", "KernelSpec",
-           "initramfs_files"]
+           "initramfs_files", "check_available", "spec_arches", "static_build_dir", "host_arch"]
 
 
 @dataclass
@@ -35,16 +42,50 @@ class KernelResult:
     info: dict = field(default_factory=dict)
 
 
+def check_available(specs: list[str], cache_dir: Path,
+                    log: Callable[[str], None]) -> None:
+    """SpecError if the archive lacks a debian: spec's suite/flavour (the
+    message lists what it has); cached kernels need no network."""
+    available.check([parse_spec(s) for s in specs], Path(cache_dir) / "kernels", log)
+
+
+def spec_arches(specs: list[str]) -> dict[str, str]:
+    """spec -> Debian architecture: from the flavour, or read from a user's
+    image (amd64 when it says nothing). An image of an architecture we do
+    not boot is left out: its column says why."""
+    out = {}
+    for text in specs:
+        spec = parse_spec(text)
+        a = spec.arch
+        if a is None and spec.image is not None:
+            try:
+                a = image_arch(spec.image.read_bytes()) or "amd64"
+            except OSError:
+                a = "amd64"
+        if (a or "amd64") in archmod.ARCHES:
+            out[text] = a or "amd64"
+    return out
+
+
+def _arch_of_dir(static_build_dir: Path) -> str:
+    """ARCH=<arch> for a cross build's directory (build-static-arm64)."""
+    for name in archmod.ARCHES:
+        if static_build_dir.name.endswith(f"-{name}"):
+            return f"ARCH={name} "
+    return ""
+
+
 def initramfs_files(static_build_dir: Path) -> tuple[Path, dict[str, Path]]:
     """The runner (/init) and the files that go beside it, from a static build."""
     runner = static_build_dir / "faultline-runner"
-    probe = static_build_dir / "uffd-probe"
+    probe_bin = static_build_dir / "uffd-probe"
     if not runner.is_file():
-        raise FileNotFoundError(f"no static runner at {runner} "
-                                f"(build it with: make STATIC=1 O={static_build_dir})")
+        raise FileNotFoundError(f"no static runner at {runner} (build it with: make "
+                                f"{_arch_of_dir(static_build_dir)}STATIC=1 "
+                                f"O={static_build_dir})")
     files: dict[str, Path] = {}
-    if probe.is_file():
-        files["uffd-probe"] = probe
+    if probe_bin.is_file():
+        files["uffd-probe"] = probe_bin
     cases = static_build_dir / "cases"
     if cases.is_dir():
         for c in sorted(cases.iterdir()):
@@ -53,40 +94,54 @@ def initramfs_files(static_build_dir: Path) -> tuple[Path, dict[str, Path]]:
     return runner, files
 
 
-def run_kernels(specs: list[str], *, build_dir: Path, static_build_dir: Path,
+def run_kernels(specs: list[str], *, static_build_dir: Path,
                 cache_dir: Path, jobs: int, timeout_s: int,
-                log: Callable[[str], None]) -> list[KernelResult]:
+                log: Callable[[str], None],
+                runner_options: list[tuple[str, str]] | None = None,
+                console: Callable[[str], Callable[[bytes], None]] | None = None
+                ) -> list[KernelResult]:
     """Boot each spec under QEMU (up to @jobs at once) and collect its stream.
+    @runner_options, (long option, value) pairs, reach the runner through the
+    kernel command line (faultline.<option>=<value>). @console(spec), when
+    given, makes the function that gets that kernel's console bytes as they
+    arrive (e.g. progress).
 
     Results come back in the order of @specs. A kernel that fails to fetch or
     boot gets .error set; the others are unaffected. Raises SpecError for a
     malformed spec before anything runs (usage error).
     """
-    del build_dir   # the VM needs the static build only
     qemu.reset()
+    qemu.kernel_cmdline(runner_options or [])    # a bad option: ValueError now
     parsed = [parse_spec(s) for s in specs]
     results = [KernelResult(spec=s) for s in specs]
     if not parsed:
         return results
-    try:
-        init, files = initramfs_files(Path(static_build_dir))
-    except FileNotFoundError as e:
-        for r in results:
-            r.error = str(e)
-        return results
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="faultline-vm-"))
+    # One initramfs per architecture, from that architecture's static build
+    # (arch.static_build_dir), made when its first kernel needs it.
+    initrds: dict[str, Path] = {}
+    initrd_lock = threading.Lock()
+
+    def initrd_for(arch: str) -> Path:
+        with initrd_lock:
+            if arch not in initrds:
+                init, files = initramfs_files(
+                    archmod.static_build_dir(Path(static_build_dir), arch))
+                initrds[arch] = build_initramfs(tmp / f"initramfs-{arch}.cpio", init, files)
+                log(f"initramfs {arch}: {initrds[arch].stat().st_size // 1024} KiB, "
+                    f"{len(files) + 1} files")
+            return initrds[arch]
     try:
-        initrd = build_initramfs(tmp / "initramfs.cpio", init, files)
-        log(f"initramfs: {initrd.stat().st_size // 1024} KiB, {len(files) + 1} files")
         locks: dict[str, threading.Lock] = {s.slug: threading.Lock() for s in parsed}
 
         def one(i: int) -> None:
             spec = parsed[i]
             with locks[spec.slug]:
-                boot_kernel(spec, results[i], initrd=initrd, cache_dir=cache_dir,
-                            timeout_s=timeout_s, log=log)
+                boot_kernel(spec, results[i], initrd=initrd_for, cache_dir=cache_dir,
+                            timeout_s=timeout_s, log=log, runner_options=runner_options,
+                            on_console=console(spec.text) if console else None)
 
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         try:

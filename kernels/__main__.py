@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import SpecError, parse_spec, run_kernels
+from . import SpecError, check_available, parse_spec, run_kernels
 from .aptsrc import AptConfigError
 from .debian import FetchError, fetch_debian
 from .image import ImageError
@@ -59,13 +59,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for s in args.specs:
             parse_spec(s)
+        check_available(args.specs, args.cache,
+                        lambda m: print(f"  {m}", file=sys.stderr, flush=True))
     except SpecError as e:
         print(f"kernels: {e}", file=sys.stderr)
         return 2
     t0 = time.monotonic()
     if args.fetch_only:
         return fetch_only(args.specs, args.cache, t0)
-    rs = run_kernels(args.specs, build_dir=ROOT / "build", static_build_dir=args.static,
+    rs = run_kernels(args.specs, static_build_dir=args.static,
                      cache_dir=args.cache, jobs=args.jobs, timeout_s=args.timeout,
                      log=lambda m: print(f"  {m}", file=sys.stderr, flush=True))
     for r in rs:

@@ -127,9 +127,9 @@ def find_archive(entries: list[SourceEntry]) -> Archive:
                    keyring=keyring or DEFAULT_KEYRING)
 
 
-def sources_for(archive: Archive, suite: str) -> str:
-    """A one-line sources.list for @suite from @archive (main, amd64 only)."""
-    opts = f"[arch=amd64 signed-by={archive.keyring}]"
+def sources_for(archive: Archive, suite: str, arch: str = "amd64") -> str:
+    """A one-line sources.list for @suite from @archive (main, @arch only)."""
+    opts = f"[arch={arch} signed-by={archive.keyring}]"
     lines = [f"deb {opts} {archive.uri} {suite} main"]
     if suite not in ROLLING:
         lines.append(f"deb {opts} {archive.uri} {suite}-updates main")

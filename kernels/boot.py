@@ -6,11 +6,12 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from . import arch as archmod
 from . import qemu
 from .aptsrc import AptConfigError
 from .debian import FetchError, fetch_debian
-from .image import (ImageError, config_facts, extract_vmlinux, has_pvh_note,
-                    kernel_release)
+from .image import (ImageError, config_facts, extract_boot_image, extract_vmlinux,
+                    has_pvh_note, image_arch, kernel_release)
 from .initramfs import with_extra_files
 from .spec import KernelSpec
 
@@ -32,11 +33,22 @@ def local_kernel(spec: KernelSpec, cache_dir: Path) -> dict:
     digest = hashlib.sha256(data).hexdigest()[:16]
     out = cache_dir / "local" / digest
     out.mkdir(parents=True, exist_ok=True)
-    vmlinux = out / "vmlinux"
+    arch = image_arch(data) or "amd64"
+    if arch not in archmod.ARCHES:
+        raise ImageError(f"{spec.image}: an {arch} kernel; faultline boots "
+                         f"{', '.join(archmod.ARCHES)} kernels")
+    a = archmod.get(arch)
+    vmlinux = out / ("vmlinux" if a.image == "vmlinux" else "Image")
     comp = "cached"
     if not vmlinux.is_file():
-        comp = extract_vmlinux(spec.image, vmlinux)
+        if a.image == "vmlinux":
+            comp = extract_vmlinux(spec.image, vmlinux)
+        else:
+            kernel, comp = extract_boot_image(spec.image, vmlinux, arch)
+            if kernel != vmlinux:       # a raw Image already
+                vmlinux.write_bytes(data)
     return {"package": None, "version": None, "image_source": str(spec.image),
+            "arch": arch,
             "sha256_16": digest, "vmlinux": str(vmlinux), "compression": comp,
             "config": str(spec.config) if spec.config else None,
             "config_facts": config_facts(spec.config), "cached": comp == "cached",
@@ -62,9 +74,6 @@ def judge(b: qemu.Boot, timeout_s: int) -> str | None:
             why = f"never reached /init: QEMU exited with {b.exit_code}"
     elif death:
         why = f"kernel panic during the run: {death}"
-    elif f"{qemu.FRAME}fatal" in b.console:
-        line = next(ln for ln in b.console.splitlines() if ln.startswith(f"{qemu.FRAME}fatal"))
-        why = f"the runner gave up: {line[len(qemu.FRAME):]}"
     elif b.timed_out:
         why = f"timeout: the run did not finish within {timeout_s} s (hang)"
     else:
@@ -73,9 +82,17 @@ def judge(b: qemu.Boot, timeout_s: int) -> str | None:
     return f"{why}{extra}\nlast console lines:\n{tail(b.console)}"
 
 
-def boot_kernel(spec: KernelSpec, result: "KernelResult", *, initrd: Path,
-                cache_dir: Path, timeout_s: int, log: Callable[[str], None]) -> None:
-    """Fill @result for @spec. Never raises for a kernel's own failure."""
+def boot_kernel(spec: KernelSpec, result: "KernelResult", *,
+                initrd: Path | Callable[[str], Path],
+                cache_dir: Path, timeout_s: int, log: Callable[[str], None],
+                runner_options: list[tuple[str, str]] | None = None,
+                on_console: Callable[[bytes], None] | None = None) -> None:
+    """Fill @result for @spec, the runner's options on the kernel command
+    line of its architecture. Never raises for a kernel's own failure.
+    @on_console gets the console's bytes as they arrive (progress).
+
+    @initrd is the initramfs, or a function giving the one for an
+    architecture (built from that architecture's static build)."""
     info = result.info
     try:
         if spec.kind == "debian":
@@ -87,29 +104,44 @@ def boot_kernel(spec: KernelSpec, result: "KernelResult", *, initrd: Path,
         return
     info.update(meta)
     info["image"] = meta["vmlinux"]
+    arch = meta.get("arch") or spec.arch or "amd64"
+    info["arch"] = arch
+    if callable(initrd):
+        try:
+            initrd = initrd(arch)
+        except (OSError, ValueError) as e:
+            result.error = f"no initramfs for {arch}: {e}"
+            return
     release = meta.get("release") or kernel_release(Path(meta["vmlinux"]))
     info["release"] = release
     if meta.get("config") and release:
         # The probe reads /boot/config-<release>: give it the kernel's own.
         initrd = with_extra_files(initrd, initrd.with_name(f"initramfs-{spec.slug}.cpio"),
                                   {f"boot/config-{release}": Path(meta["config"]).read_bytes()})
+    a = archmod.get(arch)
+    firmware = archmod.firmware_path(a)
     try:
-        exe = qemu.qemu_binary()
+        exe = qemu.qemu_binary(arch)
+        if firmware is not None and not firmware.is_file():
+            raise qemu.QemuError(f"no {a.name} firmware {firmware} (scripts/deps.sh "
+                                 f"{a.name} installs it)")
     except qemu.QemuError as e:
         result.error = str(e)
         return
-    accel, accel_why = qemu.pick_accel(cache_dir, exe)
-    pvh = has_pvh_note(Path(meta["vmlinux"]))
-    kernel = Path(meta["vmlinux"]) if pvh else Path(meta.get("vmlinuz") or
-                                                   meta.get("image_source") or "")
+    accel, accel_why = qemu.pick_accel(cache_dir, exe, arch)
+    pvh = a.image == "vmlinux" and has_pvh_note(Path(meta["vmlinux"]))
+    kernel = Path(meta["vmlinux"]) if pvh or a.image != "vmlinux" else \
+        Path(meta.get("vmlinuz") or meta.get("image_source") or "")
+    machine = a.machine_args[1] if pvh or a.image != "vmlinux" else "q35"
     info.update({"qemu": exe, "qemu_version": qemu.qemu_version(exe),
-                 "machine": "microvm" if pvh else "q35"})
+                 "machine": machine.split(",")[0], "poweroff": a.poweroff})
     attempts: list[dict] = []
     while True:
-        argv = qemu.qemu_argv(exe, kernel, initrd, accel, pvh=pvh)
+        argv = qemu.qemu_argv(exe, kernel, initrd, accel, pvh=pvh, arch=arch,
+                              append=qemu.kernel_cmdline(runner_options or [], arch))
         log(f"{spec.text}: boot {len(attempts) + 1} ({accel})")
         boot_limit = qemu.KVM_BOOT_TIMEOUT_S if accel == "kvm" else BOOT_TIMEOUT_S
-        b = qemu.boot(argv, timeout_s, min(timeout_s, boot_limit))
+        b = qemu.boot(argv, timeout_s, min(timeout_s, boot_limit), on_console)
         if accel == "kvm" and not b.reached_init and (
                 b.kvm_error or (b.boot_timed_out and not b.console.strip())):
             # KVM itself is broken here (not a word from the kernel), not

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from . import aptsrc
-from .image import extract_deb_members, extract_vmlinux, config_facts
+from . import arch as archmod
+from .image import extract_boot_image, extract_deb_members, extract_vmlinux, config_facts
 from .spec import KernelSpec
 
 # Packages that carry the image or its config: linux-image-<ver>-<flavour>
@@ -61,7 +62,7 @@ def machine_acquire_options(dump: str | None = None) -> list[str]:
 class PrivateApt:
     """apt-get/apt-cache bound to a private state, cache and sources list."""
 
-    def __init__(self, root: Path, sources: str):
+    def __init__(self, root: Path, sources: str, arch: str = "amd64"):
         root = root.resolve()   # apt reads relative Dir:: paths from "/"
         self.root = root
         for d in ("lists/partial", "archives/partial", "etc/preferences.d",
@@ -78,7 +79,7 @@ class PrivateApt:
             f"-oDir::Cache={root}", f"-oDir::Etc={root}/etc",
             f"-oDir::Etc::SourceList={src}", f"-oDir::Etc::SourceParts={root}/etc/none",
             *machine_acquire_options(),
-            "-oAPT::Architecture=amd64", "-oAPT::Architectures::=amd64",
+            f"-oAPT::Architecture={arch}", f"-oAPT::Architectures::={arch}",
             "-oAcquire::Languages=none", "-oAcquire::Retries=2",
             "-oDebug::NoLocking=1", "-oAPT::Sandbox::User=root", "-oAPT::Get::List-Cleanup=0",
         ]
@@ -160,6 +161,26 @@ def _cached(meta_file: Path) -> dict | None:
 _updated: set[Path] = set()
 
 
+def apt_root(cache_dir: Path, suite: str, arch: str) -> Path:
+    """The private apt of @suite for @arch (amd64 keeps apt/<suite>, the
+    layout from before other architectures)."""
+    return cache_dir / "apt" / (suite if arch == "amd64" else f"{suite}-{arch}")
+
+
+@contextlib.contextmanager
+def suite_apt(cache_dir: Path, suite: str, arch: str, archive: aptsrc.Archive,
+              log: Callable[[str], None], who: str) -> Iterator[PrivateApt]:
+    """The private apt of @suite/@arch, locked and updated once per process."""
+    root = apt_root(cache_dir, suite, arch)
+    with _flock(root.with_name(root.name + ".lock")):
+        apt = PrivateApt(root, aptsrc.sources_for(archive, suite, arch), arch)
+        if apt.root not in _updated:
+            log(f"{who}: apt update ({suite}, {arch}, {archive.uri})")
+            apt.run("apt-get", "update")
+            _updated.add(apt.root)
+        yield apt
+
+
 @contextlib.contextmanager
 def _flock(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -197,13 +218,8 @@ def _fetch(spec: KernelSpec, cache_dir: Path, log: Callable[[str], None],
     t0 = time.monotonic()
     archive = aptsrc.find_archive(aptsrc.machine_entries(apt_etc))
     debs = top / "debs"
-    with _flock(cache_dir / "apt" / f"{spec.suite}.lock"):
-        apt = PrivateApt(cache_dir / "apt" / spec.suite,
-                         aptsrc.sources_for(archive, spec.suite))
-        if apt.root not in _updated:    # once per suite and process
-            log(f"{spec.text}: apt update ({spec.suite}, {archive.uri})")
-            apt.run("apt-get", "update")
-            _updated.add(apt.root)
+    arch = archmod.get(spec.arch or "amd64")
+    with suite_apt(cache_dir, spec.suite, arch.name, archive, log, spec.text) as apt:
         pkgs = resolve(apt, spec.flavour)
         if cached is not None and cached.get("packages") == pkgs:
             log(f"{spec.text}: cached {cached['version']} is the newest")
@@ -225,19 +241,26 @@ def _fetch(spec: KernelSpec, cache_dir: Path, log: Callable[[str], None],
         if deb is None:
             raise FetchError(f"apt-get download left no .deb for {name}")
         got = extract_deb_members(deb, out, {
-            "vmlinuz": re.compile(r"^\./?(boot/vmlinuz-|usr/lib/modules/[^/]+/vmlinuz$)"),
+            # riscv64 in trixie ships its raw Image as boot/vmlinux-<ver>.
+            "vmlinuz": re.compile(r"^\./?(boot/vmlinu[xz]-|usr/lib/modules/[^/]+/vmlinuz$)"),
             "config": re.compile(r"^\./?(boot/config-|usr/lib/modules/[^/]+/config$)"),
         })
         vmlinuz = vmlinuz or got.get("vmlinuz")
         config = config or got.get("config")
     if vmlinuz is None:
         raise FetchError(f"no vmlinuz in {', '.join(sorted(pkgs))}")
-    vmlinux = out / "vmlinux"
-    comp = extract_vmlinux(vmlinuz, vmlinux)
+    # "vmlinux" is the uncompressed kernel QEMU loads: the ELF vmlinux on
+    # amd64, the raw boot Image on arm64 and riscv64 (kernels/arch.py).
+    if arch.image == "vmlinux":
+        vmlinux = out / "vmlinux"
+        comp = extract_vmlinux(vmlinuz, vmlinux)
+    else:
+        vmlinux, comp = extract_boot_image(vmlinuz, out / "Image", arch.name)
     meta = {
         "package": image_pkg, "version": version, "packages": pkgs,
         "release": re.sub(r"^linux-(image|binary)-", "", image_pkg),
-        "suite": spec.suite, "flavour": spec.flavour, "archive": archive.uri,
+        "suite": spec.suite, "flavour": spec.flavour, "arch": arch.name,
+        "archive": archive.uri,
         "vmlinuz": str(vmlinuz), "vmlinux": str(vmlinux), "compression": comp,
         "config": str(config) if config else None,
         "config_facts": config_facts(config) if config else {},

@@ -12,7 +12,7 @@ import subprocess
 import tarfile
 import zlib
 from pathlib import Path
-from typing import IO
+from typing import IO, Callable
 
 ELF_MAGIC = b"\x7fELF"
 # Compressed payload magics, as the kernel's own decompressors expect them.
@@ -142,14 +142,31 @@ def _decompress(kind: str, blob: bytes) -> bytes:
     raise ImageError(f"unsupported compression {kind}")
 
 
-def _try(kind: str, blob: bytes) -> bytes | None:
+def _is_elf(data: bytes) -> bool:
+    return data.startswith(ELF_MAGIC)
+
+
+def _try(kind: str, blob: bytes, accept: Callable[[bytes], bool] = _is_elf) -> bytes | None:
     try:
         out = _decompress(kind, blob)
     except MissingTool:
         raise
     except (OSError, EOFError, lzma.LZMAError, zlib.error, ImageError):
         return None
-    return out if out.startswith(ELF_MAGIC) else None
+    return out if accept(out) else None
+
+
+def _search(data: bytes, accept: Callable[[bytes], bool]) -> tuple[bytes, str] | None:
+    """Look for every compression magic anywhere in @data; the first payload
+    that decompresses to something @accept takes wins."""
+    for kind, magic in MAGICS:
+        pos = data.find(magic)
+        while pos != -1:
+            out = _try(kind, data[pos:], accept)
+            if out is not None:
+                return out, kind
+            pos = data.find(magic, pos + 1)
+    return None
 
 
 def vmlinux_bytes(data: bytes) -> tuple[bytes, str]:
@@ -164,15 +181,70 @@ def vmlinux_bytes(data: bytes) -> tuple[bytes, str]:
                 if out is not None:
                     return out, kind
     # Old or odd images: look for every magic anywhere, first that decompresses.
-    for kind, magic in MAGICS:
-        pos = data.find(magic)
-        while pos != -1:
-            out = _try(kind, data[pos:])
-            if out is not None:
-                return out, kind
-            pos = data.find(magic, pos + 1)
-    raise ImageError("no compressed ELF kernel found in the image "
-                     "(tried gzip, xz, zstd, bzip2, lz4, lzma)")
+    found = _search(data, _is_elf)
+    if found is None:
+        raise ImageError("no compressed ELF kernel found in the image "
+                         "(tried gzip, xz, zstd, bzip2, lz4, lzma)")
+    return found
+
+
+# ---- arm64 / riscv64 boot Image ---------------------------------------------
+
+def raw_image_arch(data: bytes) -> str | None:
+    """The architecture of a raw boot Image by its header magic: arm64's
+    "ARM\x64" at 56 (Documentation/arch/arm64/booting.rst), riscv's "RSC\x05"
+    at 56 or the older "RISCV" at 48 (Documentation/arch/riscv/boot-image-header.rst)."""
+    if data[56:60] == b"ARM\x64":
+        return "arm64"
+    if data[56:60] == b"RSC\x05" or data[48:56] == b"RISCV\0\0\0":
+        return "riscv64"
+    return None
+
+
+def boot_image_bytes(data: bytes, arch: str) -> tuple[bytes, str]:
+    """The raw boot Image of @arch from @data: a raw Image, an Image.gz (or
+    another compression), or an EFI zboot image (a PE file carrying the
+    compressed Image). QEMU's riscv loader takes no compressed image, and a
+    raw arm64 Image boots without the firmware a zboot image needs."""
+    if raw_image_arch(data) == arch:
+        return data, "none"
+    found = _search(data, lambda out: raw_image_arch(out) == arch)
+    if found is None:
+        raise ImageError(f"no {arch} boot Image found in the kernel image "
+                         f"(tried raw, gzip, xz, zstd, bzip2, lz4, lzma)")
+    return found
+
+
+def extract_boot_image(image: Path, out: Path, arch: str) -> tuple[Path, str]:
+    """The raw boot Image of @arch in @image, and its compression: @image
+    itself when it is one already, else decompressed into @out."""
+    data, kind = boot_image_bytes(image.read_bytes(), arch)
+    if kind == "none":
+        return image, kind
+    tmp = out.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(out)
+    return out, kind
+
+
+# ELF e_machine -> Debian architecture.
+_ELF_MACHINES = {62: "amd64", 183: "arm64", 243: "riscv64"}
+
+
+def image_arch(data: bytes) -> str | None:
+    """The architecture of a user's kernel image: ELF machine, bzImage
+    header (x86), raw Image magic, or a compressed Image inside; None if
+    none of these fits ("ELF machine <n>" for an ELF of another one)."""
+    if data.startswith(ELF_MAGIC) and len(data) > 20:
+        machine = struct.unpack_from("<H", data, 18)[0]
+        return _ELF_MACHINES.get(machine, f"ELF machine {machine}")
+    if _bzimage_payload(data) is not None:
+        return "amd64"
+    raw = raw_image_arch(data)
+    if raw:
+        return raw
+    found = _search(data, lambda out: raw_image_arch(out) is not None)
+    return raw_image_arch(found[0]) if found else None
 
 
 def extract_vmlinux(image: Path, out: Path) -> str:

@@ -3,34 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from . import expectations as expect
 from .diff import diff_runs
-from .document import ReportError, exit_code, load_runs
-from .model import Run
-from .output import summary, write_reports
-from .stream import parse_stream
-
-
-def _apply(runs: list[Run], path: Path | None) -> None:
-    if path is None:
-        return
-    exps = expect.load(path)
-    for r in runs:
-        expect.apply(r, exps)
-
-
-def load_stream_file(path: Path) -> Run:
-    """A saved stream, with its optional sidecar <name>.meta.json."""
-    meta_path = path.with_suffix(".meta.json")
-    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
-    text = path.read_text(encoding="utf-8", errors="replace")
-    return parse_stream(text, target=meta.get("target", "host"),
-                        expected_binaries=meta.get("expected_binaries"),
-                        error=meta.get("error"), info=meta.get("info"))
+from .document import ReportError, load_runs
+from .pipeline import apply_expectations, publish, read_streams
 
 
 def _report(path: Path) -> Path:
@@ -66,11 +45,12 @@ def report_main(argv: list[str]) -> int:
         if args.cmd == "merge":
             runs = [run for p in args.reports for run in load_runs(_report(p))]
         else:
-            runs = [load_stream_file(p) for p in args.streams]
-        _apply(runs, args.expectations)
-        write_reports(runs, args.output)
+            runs = read_streams(args.streams)
+        exps = expect.load(args.expectations) if args.expectations else []
+        apply_expectations(runs, exps)
+        report = publish(runs, args.output, exps)
     except (ReportError, expect.ExpectationError, OSError, ValueError) as e:
         print(f"run.py report: {e}", file=sys.stderr)
         return 2
-    print(summary(runs, args.output))
-    return exit_code(runs)
+    print(report.summary())
+    return report.exit_code

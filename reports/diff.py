@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 """Compare two reports: regressions (exit 1) and improvements.
 
+A known kernel bug (known_bugs.py) that was fixed and is back is a "fix
+lost"; a new point that fails (e.g. `<binary>.kernel_log`) is a regression.
+
 Runs are paired by kernel release and target; a report with exactly one run
 on each side is paired regardless (the usual "before/after" CI case).
 """
@@ -8,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model import FAILING, Run, features_summary
+from .known_bugs import AFFECTED, STATE, bug_of
+from .model import FAILING, Point, Run
+from .probe_doc import features_summary
 
 GOOD = frozenset({"pass", "xfail", "xpass", "skip"})
 
@@ -84,12 +89,38 @@ def diff_runs(old: list[Run], new: list[Run]) -> Diff:
     return d
 
 
+def _fix_lost(d: Diff, where: str, q: Point, p: Point) -> bool:
+    """A known bug fixed in the old run and back in the new one (also
+    when an expectation covers it: the newer kernel lost a fix)."""
+    bug = bug_of(p) or bug_of(q)
+    old, new = STATE.get(q.status), STATE.get(p.status)
+    if bug is None or old == new:
+        return False
+    if old == "fixed" and new in AFFECTED:
+        d.regressions.append(f"{where}: fix lost: {bug.id}: kernel lacks fix "
+                             f"{bug.describe()} ({q.status} -> {p.status})")
+        return True
+    if old in AFFECTED and new == "fixed":
+        d.fixes.append(f"{where}: fix gained: {bug.id}: {bug.describe()} "
+                       f"({q.status} -> {p.status})")
+        return True
+    return False
+
+
 def _diff_points(d: Diff, where: str, o: Run, n: Run) -> None:
     old = {p.id: p for p in o.points}
     for p in n.points:
         q = old.get(p.id)
         if q is None:
-            d.new.append(f"{where}: new case {p.id}: {p.status}")
+            # a new point that fails (a kernel_log point above all) is a
+            # regression of this kernel; one not run comes with the run's
+            # own regression (cut, incomplete)
+            bad = p.status in FAILING and p.status != "notrun"
+            (d.regressions if bad else d.new).append(
+                f"{where}: new case {p.id}: {p.status}"
+                + (f": {p.reason}" if bad and p.reason else ""))
+        elif _fix_lost(d, where, q, p):
+            continue
         elif q.status in GOOD and p.status in FAILING:
             d.regressions.append(f"{where}: {p.id}: {q.status} -> {p.status}"
                                  f"{': ' + p.reason if p.reason else ''}")

@@ -9,27 +9,34 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import REPORT_SCHEMA_VERSION, __version__
 from .expectations import version_tuple
-from .model import STATUSES, Run, features_summary
+from .model import STATUSES, Point, Run, worst
+from .probe_doc import (feature_order, features_summary, memory_types,
+                        no_userfaultfd)
+from .selection import selection_of
 
-# Known UFFDIO_API feature bits, in bit order (DESIGN.md).
-FEATURE_ORDER = ("PAGEFAULT_FLAG_WP", "EVENT_FORK", "EVENT_REMAP", "EVENT_REMOVE",
-                 "MISSING_HUGETLBFS", "MISSING_SHMEM", "EVENT_UNMAP", "SIGBUS",
-                 "THREAD_ID", "MINOR_HUGETLBFS", "MINOR_SHMEM", "EXACT_ADDRESS",
-                 "WP_HUGETLBFS_SHMEM", "WP_UNPOPULATED", "POISON", "WP_ASYNC",
-                 "MOVE")
+# report.json's `status` for each exit code.
+STATUS_OF_EXIT = {0: "pass", 1: "fail", 2: "error", 4: "skip"}
+EXIT_NO_USERFAULTFD = 4     # kselftest's KSFT_SKIP
 
 
 def exit_code(runs: list[Run]) -> int:
-    """0 all passed/skipped/xfailed; 1 failures; 2 a run could not be done."""
+    """0 all passed/skipped/xfailed; 1 failures; 2 a run could not be done;
+    4 nothing failed, but no target could create a userfaultfd at all (its
+    probe says so), so nothing that needs one ran anywhere."""
     if not runs or any(r.unusable() for r in runs):
         return 2
-    return 1 if any(r.failed() for r in runs) else 0
+    if any(r.failed() for r in runs):
+        return 1
+    if all(no_userfaultfd(r.probe) for r in runs):
+        return EXIT_NO_USERFAULTFD
+    return 0
 
 
 def totals(runs: list[Run]) -> dict[str, int]:
@@ -48,33 +55,44 @@ def _created() -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def machines(runs: list[Run]) -> list[str]:
+    """The distinct known machines (uname -m) of the runs, in column order."""
+    return list(dict.fromkeys(str(r.kernel["machine"]) for r in runs
+                              if r.kernel.get("machine")))
+
+
 def disambiguate(runs: list[Run]) -> None:
     """Give runs that would share a column label (the same kernel merged
-    from two reports) a tag: their start time, else their position."""
+    from two reports) a tag: their start time, else their position. In a
+    matrix of several architectures every column names its machine."""
+    mixed = len(machines(runs)) > 1
     for r in runs:
-        r.column = ""
+        r.column = f"[{r.kernel['machine']}]" if mixed and r.kernel.get("machine") else ""
+    labels = [r.label for r in runs]
+    arch_tags = [r.column for r in runs]
+    for i, r in enumerate(runs):
+        if labels.count(labels[i]) > 1:
+            r.column = " ".join(filter(None, (arch_tags[i], f"[{r.started or i + 1}]")))
     labels = [r.label for r in runs]
     for i, r in enumerate(runs):
         if labels.count(labels[i]) > 1:
-            r.column = f"[{r.started or i + 1}]"
-    labels = [r.label for r in runs]
-    for i, r in enumerate(runs):
-        if labels.count(labels[i]) > 1:
-            r.column = f"[{i + 1}]"
+            r.column = " ".join(filter(None, (arch_tags[i], f"[{i + 1}]")))
 
 
 def build_document(runs: list[Run]) -> dict[str, Any]:
     """The report.json document (also tags look-alike columns)."""
     disambiguate(runs)
     code = exit_code(runs)
+    mems = {m for r in runs for m in memory_types(r.probe)}
     return {
         "schema_version": REPORT_SCHEMA_VERSION,
         "generator": {"name": "faultline", "version": __version__},
         "created": _created(),
-        "status": ("pass", "fail", "error")[code],
+        "status": STATUS_OF_EXIT[code],
         "exit_code": code,
+        "selection": selection_of(runs),
         "totals": totals(runs),
-        "runs": [r.to_dict() for r in runs],
+        "runs": [r.to_dict(mems) for r in runs],
     }
 
 
@@ -112,6 +130,56 @@ class Matrix:
     area_summary: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     # finding text -> per run: the points that printed it (empty: not seen)
     findings: dict[str, list[list[str]]] = field(default_factory=dict)
+    # the findings, those that differ only in names collapsed into one
+    finding_groups: list["FindingGroup"] = field(default_factory=list)
+
+
+@dataclass
+class FindingGroup:
+    """Findings that say the same thing about different memory types,
+    ioctls or events ("UFFDIO_COPY on shmem while a FORK event ...")."""
+    texts: list[str]
+    # per run: how many of the texts it printed, and the points that did
+    seen: list[int]
+    points: list[list[str]]
+
+    @property
+    def text(self) -> str:
+        return self.texts[0]
+
+
+# What varies between findings of one group: memory type names (from the
+# probe documents) and upper-case names (ioctls, events, errnos).
+_NAME_RE = re.compile(r"\b[A-Z][A-Z0-9_]{2,}\b")
+
+
+def finding_groups(findings: dict[str, list[list[str]]],
+                   mems: list[str]) -> list[FindingGroup]:
+    mem_re = re.compile(r"\b(" + "|".join(map(re.escape, mems)) + r")\b") \
+        if mems else None
+    groups: dict[str, FindingGroup] = {}
+    for text, cols in findings.items():
+        shape = _NAME_RE.sub("*", mem_re.sub("<mem>", text) if mem_re else text)
+        g = groups.get(shape)
+        if g is None:
+            g = groups[shape] = FindingGroup([], [0] * len(cols),
+                                             [[] for _ in cols])
+        g.texts.append(text)
+        for i, pts in enumerate(cols):
+            g.seen[i] += bool(pts)
+            g.points[i] += pts
+    return list(groups.values())
+
+
+def report_memory_types(runs: list[Run]) -> list[str]:
+    """The memory types the report's probe documents name, in their order."""
+    return list(dict.fromkeys(m for r in runs for m in memory_types(r.probe)))
+
+
+def count_text(points: list[Point]) -> str:
+    """"6 pass, 2 skip": the points' statuses counted, in status order."""
+    n = {st: sum(p.status == st for p in points) for st in STATUSES}
+    return ", ".join(f"{n[k]} {k}" for k in STATUSES if n[k])
 
 
 def _word(status: Any) -> str:
@@ -159,17 +227,22 @@ def _probe_tables(runs: list[Run]) -> dict[str, dict[str, list[tuple[str, str] |
 def build_matrix(runs: list[Run]) -> Matrix:
     m = Matrix(runs=runs)
     summaries = [features_summary(r.probe) for r in runs]
-    names: list[str] = list(FEATURE_ORDER)
-    for s in summaries:
-        names += [n for n in s["feature_names"] if n not in names]
+    names = feature_order(r.probe for r in runs)
     m.features = names
     by_version = sorted(range(len(runs)), key=lambda i: version_tuple(runs[i].release))
+    arches = machines(runs)
     for n in names:
         row = [None if r.probe is None else n in s["feature_names"]
                for r, s in zip(runs, summaries)]
         m.has_feature[n] = row
         first = next((i for i in by_version if row[i]), None)
         m.first_seen[n] = runs[first].release if first is not None else None
+        if len(arches) > 1 and first is not None:
+            # A feature comes to each architecture in its own release.
+            per = {a: next((runs[i].release for i in by_version if row[i] and
+                            runs[i].kernel.get("machine") == a), "none")
+                   for a in arches}
+            m.first_seen[n] = ", ".join(f"{a}: {rel}" for a, rel in per.items())
     for r in runs:
         for p in r.points:
             ids = m.areas.setdefault(p.area, [])
@@ -179,16 +252,14 @@ def build_matrix(runs: list[Run]) -> Matrix:
         for p in r.points:
             m.cells.setdefault(p.id, [None] * len(runs))[col] = p
     m.probe_tables = _probe_tables(runs)
-    worst = ("error", "timeout", "fail", "notrun", "xpass", "xfail", "skip", "pass")
     for area, ids in m.areas.items():
         row = []
         for col in range(len(runs)):
             pts = [m.cells[i][col] for i in ids if m.cells[i][col] is not None]
-            n = {st: sum(p.status == st for p in pts) for st in worst}
-            text = ", ".join(f"{n[k]} {k}" for k in STATUSES if n[k])
-            row.append((text, next((st for st in worst if n[st]), "")))
+            row.append((count_text(pts), worst(p.status for p in pts)))
         m.area_summary[area] = row
     for col, r in enumerate(runs):
         for f in r.findings():
             m.findings.setdefault(f["text"], [[] for _ in runs])[col] = f["points"]
+    m.finding_groups = finding_groups(m.findings, report_memory_types(runs))
     return m

@@ -7,6 +7,8 @@ File format (YAML, see reports/README.md):
       - id: "errno.*.unregister_foreign"   # fnmatch pattern over point ids
         kernel: ">=5.11, <6.17"            # release range; omit for all
         target: "debian:*"                 # optional fnmatch over the spec
+        arch: "arm64"                      # optional: uname -m of the kernel's
+                                           # machine (fnmatch), Debian names too
         reason: "UNREGISTER through a foreign uffd succeeds before 6.17"
         link: "https://lore.kernel.org/..."
 
@@ -61,6 +63,17 @@ def in_range(release: str, spec: str | None) -> bool:
     return True
 
 
+# Debian architecture names -> the `uname -m` the stream reports.
+ARCH_ALIASES = {"amd64": "x86_64", "arm64": "aarch64", "i386": "i686"}
+
+
+def arch_matches(machine: str | None, pattern: str) -> bool:
+    """True if the kernel's machine (uname -m) fits @pattern; an unknown
+    machine fits no architecture-scoped entry."""
+    return bool(machine) and fnmatch.fnmatchcase(
+        str(machine), ARCH_ALIASES.get(pattern, pattern))
+
+
 @dataclass
 class Expectation:
     id: str
@@ -69,17 +82,23 @@ class Expectation:
     target: str | None = None
     link: str | None = None
     source: str | None = None
+    arch: str | None = None
 
     def matches(self, run: Run, point_id: str) -> bool:
         if not fnmatch.fnmatchcase(point_id, self.id):
             return False
         if self.target and not fnmatch.fnmatchcase(run.target, self.target):
             return False
+        if self.arch and not arch_matches(run.kernel.get("machine"), self.arch):
+            return False
         return in_range(run.release, self.kernel)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "reason": self.reason, "kernel": self.kernel,
-                "link": self.link, "source": self.source}
+        d = {"id": self.id, "reason": self.reason, "kernel": self.kernel,
+             "link": self.link, "source": self.source}
+        if self.arch:
+            d["arch"] = self.arch
+        return d
 
 
 def load(path: Path) -> list[Expectation]:
@@ -106,10 +125,14 @@ def load(path: Path) -> list[Expectation]:
                 if clause.strip() and not _CLAUSE_RE.fullmatch(clause.strip()):
                     raise ExpectationError(f"{path}: entry {i}: bad kernel "
                                            f"range {kernel!r}")
+        arch = it.get("arch")
+        if arch is not None and (not isinstance(arch, str) or not arch.strip()):
+            raise ExpectationError(f"{path}: entry {i}: 'arch' must be a machine "
+                                   f"name such as aarch64, riscv64 or arm64")
         out.append(Expectation(id=str(it["id"]), reason=str(it["reason"]),
                                kernel=str(kernel) if kernel is not None else None,
                                target=it.get("target"), link=it.get("link"),
-                               source=Path(path).name))
+                               source=Path(path).name, arch=arch))
     return out
 
 

@@ -7,17 +7,27 @@ round-trips: merge and diff work on report files, not on streams.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Collection, Iterable
+
+from .probe_doc import features_summary
+from .probe_doc import memory_types as probe_memory_types
 
 # Point statuses. FAILING ones make the run (and ./run.py) fail.
 STATUSES = ("pass", "fail", "skip", "xfail", "xpass", "timeout", "error", "notrun")
 FAILING = frozenset({"fail", "timeout", "error", "notrun"})
+# Severity, worst first: a group of points is coloured by its worst.
+WORST_FIRST = ("error", "timeout", "fail", "notrun", "xpass", "xfail", "skip", "pass")
+
+
+def worst(statuses: Iterable[str]) -> str:
+    """The worst of some statuses ("" for none)."""
+    seen = set(statuses)
+    return next((s for s in WORST_FIRST if s in seen), "")
 
 # Stream states of a run (see reports/SCHEMA.md).
 #   complete: run-end seen; truncated: frames but no run-end;
 #   empty: no bytes at all; garbage: bytes but no stream header;
 #   error: the target could not produce a stream (e.g. kernel never booted).
-STREAM_STATES = ("complete", "truncated", "empty", "garbage", "error")
 UNUSABLE_STREAM = frozenset({"empty", "garbage", "error"})
 
 
@@ -31,13 +41,19 @@ class Point:
     duration_ms: int | None = None
     diagnostics: list[str] = field(default_factory=list)
     expectation: dict[str, Any] | None = None
+    # a `<binary>.kernel_log` point: the points running when its alerts
+    # were logged (kernel_log.py)
+    during: list[str] = field(default_factory=list)
 
     @property
     def area(self) -> str:
         return self.id.split(".", 1)[0]
 
     @property
-    def mem(self) -> str | None:
+    def variant(self) -> str | None:
+        """The middle part of <area>.<variant>.<case>: a memory type for
+        most areas, a creation path (api), a privilege setting (access),
+        an errno table row (errnos)."""
         parts = self.id.split(".")
         return parts[1] if len(parts) >= 3 else None
 
@@ -46,9 +62,10 @@ class Point:
         parts = self.id.split(".")
         return parts[-1] if len(parts) >= 2 else self.id
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, memory_types: Collection[str] = ()) -> dict[str, Any]:
         d = asdict(self)
-        d.update(area=self.area, mem=self.mem, case=self.case)
+        mem = self.variant if self.variant in memory_types else None
+        d.update(area=self.area, variant=self.variant, mem=mem, case=self.case)
         return d
 
     @classmethod
@@ -56,7 +73,8 @@ class Point:
         return cls(id=d["id"], status=d["status"], number=d.get("number"),
                    reason=d.get("reason"), duration_ms=d.get("duration_ms"),
                    diagnostics=list(d.get("diagnostics") or []),
-                   expectation=d.get("expectation"))
+                   expectation=d.get("expectation"),
+                   during=list(d.get("during") or []))
 
 
 @dataclass
@@ -77,9 +95,9 @@ class Binary:
     diagnostics: list[str] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, memory_types: Collection[str] = ()) -> dict[str, Any]:
         d = asdict(self)
-        d["points"] = [p.to_dict() for p in self.points]
+        d["points"] = [p.to_dict(memory_types) for p in self.points]
         return d
 
     @classmethod
@@ -110,6 +128,8 @@ class Run:
     console: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
     header: dict[str, Any] = field(default_factory=dict)
+    # "probe" in reports/ always means uffd-probe's JSON document (probe_doc.py
+    # reads it) or, with _exit/_stderr, how that program ended.
     probe: dict[str, Any] | None = None
     probe_exit: int | None = None
     probe_stderr: str | None = None
@@ -213,10 +233,15 @@ class Run:
         """True when no result could be obtained at all (exit 2)."""
         return self.stream_state in UNUSABLE_STREAM
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, memory_types: Collection[str] | None = None) -> dict[str, Any]:
+        """The run as report.json holds it. A point's `mem` is its variant
+        when that is one of `memory_types` (default: the ones this run's
+        probe names)."""
+        if memory_types is None:
+            memory_types = probe_memory_types(self.probe)
         d = asdict(self)
         del d["column"]
-        d["binaries"] = [b.to_dict() for b in self.binaries]
+        d["binaries"] = [b.to_dict(memory_types) for b in self.binaries]
         d["counts"] = self.counts()
         d["features"] = features_summary(self.probe)
         d["notes"] = self.notes()
@@ -237,43 +262,3 @@ class Run:
                    header=dict(d.get("header") or {}),
                    binaries=[Binary.from_dict(b) for b in d.get("binaries") or []],
                    **kw)
-
-
-OK_WORDS = frozenset({"ok", "supported", "yes", "available", "pass", "works"})
-
-
-def _is_ok(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).lower() in OK_WORDS
-
-
-def features_summary(probe: dict[str, Any] | None) -> dict[str, Any]:
-    """The facts diff and the feature matrix compare, from the probe JSON.
-
-    Tolerant of missing keys: anything absent is None / empty.
-    """
-    api = (probe or {}).get("api") or {}
-    feats = api.get("features")
-    if isinstance(feats, str):
-        feats = int(feats, 0)
-    if feats is None and api.get("features_hex"):
-        feats = int(str(api["features_hex"]), 16)
-    names = list(api.get("feature_names") or [])
-    unknown = list(api.get("unknown_feature_bits") or [])
-    names += [f"unknown bit {b}" for b in unknown if f"unknown bit {b}" not in names]
-    modes: dict[str, list[str]] = {}
-    range_ioctls: dict[str, list[str]] = {}
-    for reg in (probe or {}).get("register") or []:
-        if not isinstance(reg, dict) or not _is_ok(reg.get("status")):
-            continue
-        mem = str(reg.get("mem", "?"))
-        modes.setdefault(mem, []).append(str(reg.get("mode", "?")))
-        have = range_ioctls.setdefault(mem, [])
-        have += [str(n) for n in reg.get("ioctl_names") or [] if str(n) not in have]
-    access = {str(a.get("path")): str(a.get("status"))
-              for a in (probe or {}).get("access") or [] if isinstance(a, dict)}
-    return {"features": feats, "feature_names": names,
-            "ioctl_names": list(api.get("ioctl_names") or []),
-            "register_modes": modes, "range_ioctls": range_ioctls,
-            "access": access}

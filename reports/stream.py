@@ -1,21 +1,28 @@
 # SPDX-License-Identifier: GPL-2.0
 """Framed faultline stream (STREAM.md, version 1) -> Run.
 
-Never raises on bad input: an empty, garbage or truncated stream becomes a
-Run whose stream_state and cause say what happened, keeping every point that
-was reported before the cut.
+StreamReader takes the stream a line at a time (as the runner writes it, or
+from a saved file) and tells a StreamListener what happens on the way (that
+is how run.py shows progress); finish() gives the Run. Never raises on bad
+input: an empty, garbage or truncated stream becomes a Run whose
+stream_state and cause say what happened, keeping every point that was
+reported before the cut.
 """
 from __future__ import annotations
 
 import json
 import re
+from collections import deque
+from pathlib import Path
 from typing import Any
 
 from .model import Binary, Point, Run
-from .tapparse import missing_numbers, parse_tap
+from .binary_points import finish_binary
+from .tapparse import classify_line
 
 FRAME_RE = re.compile(r"^@@faultline ([a-z-]+)(?: (.*))?$")
 CONSOLE_KEEP = 30
+TAIL_LINES = 60     # searched for a panic line when a stream was cut
 SUPPORTED_VERSION = "1"
 # C0 controls (but tab) and DEL from a raw console: shown as U+FFFD so that
 # no renderer (Markdown, HTML, XML) has to care.
@@ -35,7 +42,7 @@ def _json(text: str | None) -> dict[str, Any]:
 PRINTK_RE = re.compile(r"^\[\s*\d+\.\d+\] ")
 
 
-def _probe_json(lines: list[str]) -> dict[str, Any] | None:
+def _probe_document(lines: list[str]) -> dict[str, Any] | None:
     """The probe's JSON, tolerating console noise around it, kernel
     messages between its lines (VM console) and the runner's splitting of
     long lines (it never drops bytes, it inserts newlines: joining without
@@ -54,29 +61,91 @@ def _probe_json(lines: list[str]) -> dict[str, Any] | None:
     return None
 
 
-class _Builder:
+class StreamListener:
+    """What a StreamReader reports while it reads; override what you need."""
+
+    def run_started(self, header: dict[str, Any]) -> None:
+        """The run frame (its `binaries`: how many will run)."""
+
+    def binary_started(self, name: str) -> None:
+        """A binary-begin frame."""
+
+    def plan_reported(self, count: int) -> None:
+        """The running binary's TAP plan (1..count)."""
+
+    def result_reported(self, kind: str) -> None:
+        """One TAP result line of the running binary: pass, fail or skip."""
+
+    def binary_ended(self, binary: Binary) -> None:
+        """The binary's points are final (also when the stream was cut)."""
+
+
+# The orchestrator's own frame, appended to a saved stream after the last
+# byte of the target's: what run.py knows about the target that the target
+# cannot say itself (STREAM.md, "The orchestrator's frame").
+TARGET_FRAME = "target"
+
+
+def target_frame(target: str, error: str | None = None,
+                 info: dict[str, Any] | None = None,
+                 binaries: list[str] | None = None) -> str:
+    """The `@@faultline target {...}` line (without its newline)."""
+    facts = {"target": target, "error": error, "info": info or {},
+             "binaries": binaries}
+    return f"@@faultline {TARGET_FRAME} " + json.dumps(
+        facts, sort_keys=True, default=str, separators=(",", ":"))
+
+
+def append_target_frame(text: str, frame: str) -> str:
+    """A saved stream: the target's text, then the frame on its own line."""
+    sep = "\n" if text and not text.endswith("\n") else ""
+    return f"{text}{sep}{frame}\n"
+
+
+class StreamReader:
     """State machine over the stream's lines."""
 
-    def __init__(self, run: Run) -> None:
-        self.run = run
+    def __init__(self, listener: StreamListener | None = None) -> None:
+        self.run = Run()
+        self.listener = listener or StreamListener()
+        self.facts: dict[str, Any] = {}
         self.header = False
         self.ended = False
         self.section: str | None = None
         self.payload: list[str] = []
         self.current: Binary | None = None
+        self.marks: list[tuple[int, int]] = []
         self.last_frame = "none"
+        self.lines = 0
+        self.content = False
+        self.tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self.console_tail: deque[str] = deque(maxlen=CONSOLE_KEEP)
 
-    def feed(self, line: str) -> None:
+    def feed(self, raw: str) -> None:
+        """One line, without its newline."""
+        line = raw.rstrip("\r").translate(_CONTROLS)
         m = FRAME_RE.match(line)
+        if m and m.group(1) == TARGET_FRAME:
+            self.facts = _json(m.group(2))
+            return
+        self.lines += 1
+        self.content = self.content or bool(raw.strip())
+        self.tail.append(line)
+        if line.strip():
+            self.console_tail.append(line)
         if not m:
             if self.section:
                 self.payload.append(line)
+                if self.section == "binary":
+                    self._classify(line)
             elif line.strip():
                 self.run.console.append(line)
                 del self.run.console[:-CONSOLE_KEEP]
             return
-        kw, arg = m.group(1), m.group(2)
-        self.last_frame = kw
+        self.last_frame = m.group(1)
+        self._frame(m.group(1), m.group(2))
+
+    def _frame(self, kw: str, arg: str | None) -> None:
         if kw == "stream":
             self.header = True
             if (arg or "").strip() != SUPPORTED_VERSION:
@@ -88,7 +157,7 @@ class _Builder:
         elif kw == "probe-end":
             if self.section == "probe":
                 end = _json(arg)
-                self.run.probe = _probe_json(self.payload)
+                self.run.probe = _probe_document(self.payload)
                 self.run.probe_exit = end.get("exit")
                 self.run.probe_stderr = end.get("stderr") or end.get("error")
             self.section, self.payload = None, []
@@ -97,11 +166,14 @@ class _Builder:
             d = _json(arg)
             self.current = Binary(name=str(d.get("name") or "?"),
                                   path=d.get("path"))
+            self.marks = []
+            self._mark(d)
+            self.listener.binary_started(self.current.name)
         elif kw == "kmsg":
             if self.current is not None:
-                d = _json(arg)
-                self.current.kmsg.append({"line": str(d.get("line", "")),
-                                          "alert": bool(d.get("alert"))})
+                self._kmsg(_json(arg))
+        elif kw == "at":
+            self._mark(_json(arg))
         elif kw == "binary-end":
             if self.current is not None:
                 self._close_binary(_json(arg))
@@ -123,6 +195,31 @@ class _Builder:
                 self.ended = False
                 self.run.cause = f"runner reported run status {status!r}"
 
+    def _kmsg(self, d: dict[str, Any]) -> None:
+        """A kernel log record, with its place among the binary's lines
+        (which point was running: kernel_log.py)."""
+        assert self.current is not None
+        rec: dict[str, Any] = {"line": str(d.get("line", "")),
+                               "alert": bool(d.get("alert"))}
+        for key in ("level", "time_us"):
+            if isinstance(d.get(key), int):
+                rec[key] = d[key]
+        rec["at"] = len(self.payload)
+        self.current.kmsg.append(rec)
+
+    def _mark(self, d: dict[str, Any]) -> None:
+        """The runner's read time of the lines that follow (`at` frame,
+        and binary-begin's own), when the stream carries it."""
+        if self.section == "binary" and isinstance(d.get("time_us"), int):
+            self.marks.append((len(self.payload), d["time_us"]))
+
+    def _classify(self, line: str) -> None:
+        kind, plan = classify_line(line)
+        if kind == "plan" and plan:
+            self.listener.plan_reported(plan)
+        elif kind in ("pass", "fail", "skip"):
+            self.listener.result_reported(kind)
+
     def _run_header(self, d: dict[str, Any]) -> None:
         r = self.run
         r.header = d
@@ -132,8 +229,7 @@ class _Builder:
         r.faultline_version = d.get("faultline_version")
         r.cmdline = d.get("cmdline")
         r.nr_hugepages = d.get("nr_hugepages")
-        if d.get("target") and r.target == "host":
-            r.target = str(d["target"])
+        self.listener.run_started(d)
 
     def _open(self, section: str) -> None:
         self._close_open("a new section began before this binary ended")
@@ -164,138 +260,88 @@ class _Builder:
         else:
             b.complete = False
             b.kmsg_alert = any(k["alert"] for k in b.kmsg)
-        finish_binary(b, self.payload, cut_cause)
+        jobs = self.run.header.get("jobs")
+        finish_binary(b, self.payload, cut_cause, self.marks,
+                      jobs if isinstance(jobs, int) else None)
         self.run.binaries.append(b)
         self.current, self.section, self.payload = None, None, []
+        self.listener.binary_ended(b)
+
+    def finish(self) -> Run:
+        """The Run, once every line has been fed."""
+        run, facts = self.run, self.facts
+        error = facts.get("error")
+        run.info = dict(facts.get("info") or {})
+        # The orchestrator names the target; on the host the runner may.
+        run.target = str(facts.get("target") or "host")
+        if run.target == "host" and run.header.get("target"):
+            run.target = str(run.header["target"])
+        if not self.content:
+            run.stream_state = "empty"
+            run.cause = error or "empty stream: the target produced no output"
+        elif not self.header:
+            run.stream_state = "garbage"
+            run.cause = error or (f"no '@@faultline stream' header in "
+                                  f"{self.lines} lines of output")
+            run.console = list(self.console_tail)
+        elif not self.ended:
+            cause = error or run.cause or self._truncation_cause()
+            self._close_open(cause)
+            run.stream_state = "truncated"
+            run.cause = cause
+            run.console = list(self.console_tail)
+        elif error:
+            run.cause = f"{error}; {run.cause}" if run.cause else error
+        if run.stream_state in ("empty", "garbage") and error:
+            run.stream_state = "error"
+        # The runner's own list of what it was given; the orchestrator's
+        # only when the target never said (it never started).
+        names = run.header.get("binary_names")
+        _add_unstarted(run, names if isinstance(names, list)
+                       else facts.get("binaries"))
+        return run
+
+    def _truncation_cause(self) -> str:
+        """Why the stream stopped, from the console tail when it says so."""
+        where = (f" while {self.current.name} was running"
+                 if self.current is not None
+                 else f" after the {self.last_frame} frame")
+        hit = next((ln for ln in self.tail if "Kernel panic" in ln), None) or next(
+            (ln for ln in self.tail if PANIC_RE.search(ln)), None)
+        console = f"; console: {hit.strip()}" if hit else ""
+        return f"stream ended without run-end{where}{console}"
 
 
-def _cut_reason(b: Binary, cut_cause: str | None) -> tuple[str, str, str]:
-    """(status, reason) for the point running when the binary stopped, and
-    the reason given to the points after it."""
-    if not b.complete:
-        why = f"the stream was cut: {cut_cause}"
-        return "error", f"{why} (this point was running)", why
-    if b.timed_out:
-        why = "binary killed by the runner's per-binary timeout"
-        return "timeout", f"{why} (this point was running)", why
-    if b.interrupted:
-        why = f"the run was interrupted (signal {b.interrupted})"
-        return "error", f"{why} (this point was running)", why
-    if b.signal:
-        why = f"binary killed by signal {b.signal}"
-        return "error", f"{why} (this point was running)", why
-    why = f"binary exited (code {b.exit}) before reporting a result"
-    return "error", why, why
-
-
-def finish_binary(b: Binary, payload: list[str],
-                  cut_cause: str | None = None) -> None:
-    """Turn one binary's payload and end frame into its points."""
-    tap = parse_tap(payload, b.name)
-    b.plan = tap.plan
-    b.diagnostics = tap.diagnostics
-    b.points = tap.points
-    status, running_why, why = _cut_reason(b, cut_cause)
-    missing = missing_numbers(tap)
-    if tap.running is not None:
-        num = missing.pop(0) if missing else None
-        b.points.append(Point(id=tap.running, status=status, reason=running_why,
-                              number=num, diagnostics=tap.pending))
-    elif b.complete and not missing and b.points and (
-            b.timed_out or b.signal or b.interrupted):
-        # every point reported, then it hung or crashed (teardown, exit)
-        b.points.append(Point(id=f"{b.name}.exit", status=status,
-                              reason=f"{why} after its last point",
-                              diagnostics=tap.pending))
-    if tap.bail:
-        why = f"Bail out! {tap.bail}"
-    for n in missing:
-        b.points.append(Point(id=f"{b.name}.#{n}", status="notrun",
-                              number=n, reason=f"not run: {why}"))
-    if not b.points:
-        if tap.plan == 0 and tap.plan_skip:
-            b.points.append(Point(id=b.name, status="skip",
-                                  reason=tap.plan_skip))
-        else:
-            tail = [ln for ln in payload if ln.strip()][-10:]
-            abnormal = not b.complete or b.timed_out or b.signal or b.exit
-            b.points.append(Point(id=b.name, status="error",
-                                  reason=b.error or "no TAP test points"
-                                  + (f" ({why})" if abnormal else ""),
-                                  diagnostics=tail))
-    if b.kmsg_alert:
-        apply_kmsg_alert(b)
-
-
-def apply_kmsg_alert(b: Binary) -> None:
-    """A kernel warning during a binary fails that binary's points."""
-    alerts = [k["line"] for k in b.kmsg if k.get("alert")] or ["(kmsg_alert set)"]
-    reason = f"kernel log alert during this binary: {alerts[0]}"
-    hit = False
-    for p in b.points:
-        if p.status in ("pass", "xpass", "xfail"):
-            p.status, p.reason = "fail", reason
-            p.diagnostics = p.diagnostics + [f"kmsg: {a}" for a in alerts]
-            hit = True
-    if not hit:
-        b.points.append(Point(id=f"{b.name}.kernel_log", status="fail",
-                              reason=reason,
-                              diagnostics=[f"kmsg: {a}" for a in alerts]))
-
-
-def parse_stream(text: str, *, target: str = "host",
-                 expected_binaries: list[str] | None = None,
-                 error: str | None = None,
-                 info: dict[str, Any] | None = None) -> Run:
-    """Parse a whole stream. `expected_binaries` (the case binaries the
-    runner was given) lets a cut run list the binaries that never started;
-    `error` is the orchestrator's reason when the target failed."""
-    run = Run(target=target, info=dict(info or {}))
+def parse_stream(text: str, listener: StreamListener | None = None) -> Run:
+    """Parse a whole stream (a saved one ends with the orchestrator's
+    target frame)."""
+    reader = StreamReader(listener)
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    b = _Builder(run)
-    lines = [ln.rstrip("\r").translate(_CONTROLS) for ln in lines]
     for line in lines:
-        b.feed(line)
-    if not text.strip():
-        run.stream_state = "empty"
-        run.cause = error or "empty stream: the target produced no output"
-    elif not b.header:
-        run.stream_state = "garbage"
-        run.cause = error or (f"no '@@faultline stream' header in "
-                              f"{len(lines)} lines of output")
-        run.console = [ln for ln in lines if ln.strip()][-CONSOLE_KEEP:]
-    elif not b.ended:
-        cause = error or run.cause or _truncation_cause(b, lines)
-        b._close_open(cause)
-        run.stream_state = "truncated"
-        run.cause = cause
-        run.console = [ln for ln in lines if ln.strip()][-CONSOLE_KEEP:]
-    elif error:
-        run.cause = f"{error}; {run.cause}" if run.cause else error
-    if run.stream_state in ("empty", "garbage") and error:
-        run.stream_state = "error"
-    # The orchestrator's list wins; else the runner's own, from the run frame.
-    names = run.header.get("binary_names")
-    _add_unstarted(run, expected_binaries or (
-        names if isinstance(names, list) else None))
-    return run
+        reader.feed(line)
+    return reader.finish()
+
+
+def read_stream_file(path: Path, listener: StreamListener | None = None) -> Run:
+    """A saved stream file. One written before the target frame existed
+    has its facts in a sidecar <name>.meta.json, read as that frame."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    legacy = path.with_suffix(".meta.json")
+    if f"@@faultline {TARGET_FRAME} " not in text and legacy.is_file():
+        try:
+            meta = json.loads(legacy.read_text(encoding="utf-8"))
+        except ValueError as e:
+            raise ValueError(f"{legacy}: {e}") from e
+        text = append_target_frame(text, target_frame(
+            meta.get("target") or "host", meta.get("error"), meta.get("info"),
+            meta.get("expected_binaries")))
+    return parse_stream(text, listener)
 
 
 PANIC_RE = re.compile(r"Kernel panic|BUG:|Oops|general protection fault|"
                       r"WARNING:|KASAN|watchdog: .*hard LOCKUP|soft lockup")
-
-
-def _truncation_cause(b: _Builder, lines: list[str]) -> str:
-    """Why the stream stopped, from the console tail when it says so."""
-    where = (f" while {b.current.name} was running" if b.current is not None
-             else f" after the {b.last_frame} frame")
-    tail = lines[-60:]
-    hit = next((ln for ln in tail if "Kernel panic" in ln), None) or next(
-        (ln for ln in tail if PANIC_RE.search(ln)), None)
-    console = f"; console: {hit.strip()}" if hit else ""
-    return f"stream ended without run-end{where}{console}"
 
 
 def _add_unstarted(run: Run, expected: list[str] | None) -> None:

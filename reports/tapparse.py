@@ -23,6 +23,7 @@ VERDICT_RE = re.compile(r"^#\s+(OK|FAIL|XFAIL|XPASS)\s+(\S+)\s*$")
 TIMEOUT_RE = re.compile(r"Test terminated by timeout")
 NAMED_RE = re.compile(r"^#\s+(?:[^\s:]+:\d+:)?([A-Za-z_]\w*):")
 ASSERT_RE = re.compile(r"(Expected|Assertion|assert|finding:|Test terminated)")
+LACKS_FIX_RE = re.compile(r"kernel lacks fix [0-9a-f]{12}")
 
 _parser = Parser()
 
@@ -37,6 +38,10 @@ class TapResult:
     points: list[Point] = field(default_factory=list)
     diagnostics: list[str] = field(default_factory=list)
     pending: list[str] = field(default_factory=list)
+    # payload line index of each point's `#  RUN` marker and result line
+    # (kernel log records are placed between them: kernel_log.py)
+    starts: dict[str, int] = field(default_factory=dict)
+    ends: dict[str, int] = field(default_factory=dict)
 
 
 def _status(res: Result) -> tuple[str, str | None]:
@@ -75,7 +80,10 @@ def _finish_failure(p: Point) -> None:
         p.status = "timeout"
         p.reason = p.reason or "test terminated by the harness timeout"
     if p.reason is None:
-        hit = next((d for d in own if ASSERT_RE.search(d)), None)
+        # a known-bug check says which fix is missing before the harness's
+        # own Expected line: that is the reason (cases/bugs.c)
+        hit = next((d for d in own if LACKS_FIX_RE.search(d)), None) or next(
+            (d for d in own if ASSERT_RE.search(d)), None)
         p.reason = hit.lstrip("# ").strip() if hit else None
 
 
@@ -97,10 +105,11 @@ def parse_tap(lines: list[str], binary: str) -> TapResult:
     out = TapResult()
     last: Point | None = None
     plain_failures: list[Point] = []
-    for raw in lines:
+    for index, raw in enumerate(lines):
         line = raw.rstrip("\r\n")
         m = RUN_RE.match(line)
         if m:
+            out.starts[m.group(1)] = index
             _give_back(out, last, m.group(1))
             out.diagnostics += out.pending
             out.pending = []
@@ -121,6 +130,7 @@ def parse_tap(lines: list[str], binary: str) -> TapResult:
             last = Point(id=name, status=status, reason=reason,
                          number=parsed.number, diagnostics=out.pending)
             out.points.append(last)
+            out.ends[name] = index
             if status == "fail":
                 plain_failures.append(last)
             out.pending = []
@@ -143,6 +153,23 @@ def parse_tap(lines: list[str], binary: str) -> TapResult:
     for p in plain_failures:
         _finish_failure(p)
     return out
+
+
+def classify_line(line: str) -> tuple[str | None, int | None]:
+    """One TAP line as it arrives, for live progress: ("plan", count),
+    ("pass" | "fail" | "skip", None) for a result line, else (None, None).
+    The verdicts come from parse_tap() over the whole payload."""
+    try:
+        parsed = _parser.parse_line(line.rstrip("\r\n"))
+    except ValueError:
+        return None, None
+    if parsed.category == "plan":
+        return "plan", parsed.expected_tests
+    if parsed.category != "test":
+        return None, None
+    if parsed.skip:
+        return "skip", None
+    return ("pass" if parsed.ok else "fail"), None
 
 
 def missing_numbers(tap: TapResult) -> list[int]:

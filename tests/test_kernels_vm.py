@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from test_access_util import descendants
+
 from kernels import KernelResult, run_kernels
 from kernels.boot import boot_kernel
 from kernels.debian import FetchError, fetch_debian
@@ -81,7 +83,7 @@ def test_cache_hit_needs_no_network(bookworm: dict, tmp_path: Path) -> None:
 def real_static(tmp: Path) -> Path | None:
     """The real static runner, probe and two quick cases (the whole suite
     under TCG takes ~40 s; bench/kernels.sh times that)."""
-    if not (ROOT / "harness/runner.c").is_file():
+    if not (ROOT / "runner/main.c").is_file():
         return None
     built = ROOT / "build-static"
     subprocess.run(["make", "-s", "-C", str(ROOT), "STATIC=1", f"O={built}"], check=True)
@@ -98,9 +100,8 @@ def test_boot_bookworm_stream(bookworm: dict, fake_static: Path, tmp_path: Path)
     tree has them (make STATIC=1), else the stand-in /init."""
     static = real_static(tmp_path) or fake_static
     logs: list[str] = []
-    [r] = run_kernels(["debian:bookworm"], build_dir=ROOT / "build",
-                      static_build_dir=static, cache_dir=CACHE, jobs=1,
-                      timeout_s=300, log=logs.append)
+    [r] = run_kernels(["debian:bookworm"], static_build_dir=static,
+                      cache_dir=CACHE, jobs=1, timeout_s=300, log=logs.append)
     assert r.error is None, r.error
     lines = r.stream.splitlines()
     frames = [ln.split()[1] for ln in lines if ln.startswith("@@faultline ")]
@@ -111,14 +112,14 @@ def test_boot_bookworm_stream(bookworm: dict, fake_static: Path, tmp_path: Path)
     assert r.info["version"] == bookworm["version"] and r.info["attempts"] == 1
     assert r.info["accel"] in ("kvm", "tcg") and r.info["qemu_version"]
     start = lines.index("@@faultline probe-begin") + 1
-    probe = next(ln for ln in lines[start:] if ln.strip())
+    probe_line = next(ln for ln in lines[start:] if ln.strip())
     if static == fake_static:   # the stand-in prints the raw UFFDIO_API answer
-        assert probe == '{"features":"0x1fff"}'
+        assert probe_line == '{"features":"0x1fff"}'
     else:                       # 6.1: every feature up to WP_HUGETLBFS_SHMEM
-        assert json.loads(probe)["api"]["features"] == 0x1fff
+        assert json.loads(probe_line)["api"]["features"] == 0x1fff
         assert "@@faultline binary-begin" in r.stream and "\nok " in r.stream
         # The kernel's own config reached the probe (/boot/config-<release>).
-        assert json.loads(probe)["config"], probe[:300]
+        assert json.loads(probe_line)["config"], probe_line[:300]
 
 
 @needs_qemu
@@ -154,7 +155,7 @@ def test_bad_kernel_does_not_hide_others(bookworm: dict, fake_static: Path,
     # The same kernel given as a user's own image (vmlinuz + config).
     mine = f"{bookworm['vmlinuz']}:config={bookworm['config']}"
     specs = [str(junk), "debian:bookworm", mine]
-    rs = run_kernels(specs, build_dir=ROOT / "build", static_build_dir=fake_static,
+    rs = run_kernels(specs, static_build_dir=fake_static,
                      cache_dir=CACHE, jobs=2, timeout_s=120, log=lambda m: None)
     assert [r.spec for r in rs] == specs
     assert rs[0].error and "could not get the kernel" in rs[0].error
@@ -165,18 +166,15 @@ def test_bad_kernel_does_not_hide_others(bookworm: dict, fake_static: Path,
 
 
 def qemu_children() -> list[int]:
-    """PIDs of qemu-system processes whose parent is this process."""
-    me, found = os.getpid(), []
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
+    """PIDs of qemu-system processes started by this process."""
+    found = []
+    for pid in descendants(os.getpid()):
         try:
-            stat = (d / "stat").read_text()
+            comm = Path(f"/proc/{pid}/comm").read_text()
         except OSError:
             continue
-        comm, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:]
-        if comm.startswith("qemu-system") and int(rest.split()[1]) == me:
-            found.append(int(d.name))
+        if comm.startswith("qemu-system"):
+            found.append(pid)
     return found
 
 
@@ -189,9 +187,8 @@ def test_hang_times_out_and_qemu_is_reaped(bookworm: dict, fake_static: Path,
     hang = static / "cases" / "hang"
     hang.write_text("")
     hang.chmod(0o755)
-    [r] = run_kernels(["debian:bookworm"], build_dir=ROOT / "build",
-                      static_build_dir=static, cache_dir=CACHE, jobs=1,
-                      timeout_s=8, log=lambda m: None)
+    [r] = run_kernels(["debian:bookworm"], static_build_dir=static,
+                      cache_dir=CACHE, jobs=1, timeout_s=8, log=lambda m: None)
     assert r.error and r.error.startswith("timeout: the run did not finish"), r.error
     assert r.info["attempts"] == 1          # reached /init: never retried
     assert "ok 1 fake.boot" in r.stream     # what was collected is kept
@@ -219,11 +216,41 @@ def test_one_kernel_panics_the_other_completes(bookworm: dict, fake_static: Path
     marker = static / "cases" / f"panic-on-{bookworm['release']}"
     marker.write_text("")
     marker.chmod(0o755)
-    rs = run_kernels(["debian:bookworm", "debian:bullseye"], build_dir=ROOT / "build",
-                     static_build_dir=static, cache_dir=CACHE, jobs=2, timeout_s=120,
-                     log=lambda m: None)
+    rs = run_kernels(["debian:bookworm", "debian:bullseye"],
+                     static_build_dir=static, cache_dir=CACHE, jobs=2,
+                     timeout_s=120, log=lambda m: None)
     assert rs[0].error and rs[0].error.startswith("kernel panic during the run")
     assert rs[0].info["attempts"] == 1
     assert rs[1].error is None, rs[1].error
     assert f'"release":"{bullseye["release"]}"' in rs[1].stream
     assert '{"features":"0x1ff"}' in rs[1].stream      # 5.10: up to THREAD_ID
+
+
+@needs_qemu
+def test_run_py_timeout_reaches_the_runner_in_a_vm(bookworm: dict,
+                                                   tmp_path: Path) -> None:
+    """./run.py --timeout 3 on a VM: the option goes through the kernel
+    command line to the runner (PID 1), which ends a case binary sleeping
+    20 s after about 3 s; the report calls the running point a timeout."""
+    (tmp_path / "static").mkdir()
+    static = real_static(tmp_path / "static")
+    if static is None:
+        pytest.skip("no runner in this tree")
+    subprocess.run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-Werror", "-o",
+                    str(static / "cases" / "sleepy"),
+                    str(ROOT / "tests/fixtures/sleepy_case.c")], check=True)
+    for name in ("api", "seccomp"):
+        (static / "cases" / name).unlink()
+    out = tmp_path / "out"
+    res = subprocess.run(["/usr/bin/python3", str(ROOT / "run.py"), "--no-build",
+                          "--kernel", "debian:bookworm", "--static-build-dir",
+                          str(static), "--timeout", "3", "--kernel-timeout", "90",
+                          "-o", str(out)], text=True, capture_output=True, timeout=200)
+    assert res.returncode == 1, res.stdout + res.stderr
+    (run,) = json.loads((out / "report.json").read_text())["runs"]
+    assert run["target"] == "debian:bookworm" and run["stream_state"] == "complete"
+    assert "faultline.timeout=3" in run["cmdline"] and run["header"]["timeout_s"] == 3
+    (binary,) = run["binaries"]
+    (point,) = binary["points"]
+    assert (point["id"], point["status"]) == ("sleepy.none.sleeps", "timeout")
+    assert binary["timed_out"] and 2900 <= binary["duration_ms"] <= 8000, binary

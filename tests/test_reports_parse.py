@@ -8,15 +8,21 @@ import pytest
 
 from reports_util import DATA
 
-from reports.cli import load_stream_file
 from reports.document import exit_code
 from reports.model import Run
-from reports.stream import parse_stream
+from reports.stream import (append_target_frame, parse_stream, read_stream_file,
+                            target_frame)
 from reports.tapparse import parse_tap
 
 
 def load(name: str) -> Run:
-    return load_stream_file(DATA / f"{name}.stream")
+    return read_stream_file(DATA / f"{name}.stream")
+
+
+def saved(text: str, target: str = "host", error: str | None = None,
+          info: dict | None = None, binaries: list[str] | None = None) -> str:
+    """A stream as run.py saves it: the target's bytes, then its frame."""
+    return append_target_frame(text, target_frame(target, error, info, binaries))
 
 
 def statuses(run: Run) -> dict[str, str]:
@@ -76,7 +82,7 @@ def test_truncated_stream_keeps_points_and_names_the_cause() -> None:
 
 def test_truncated_stream_lists_binaries_never_started() -> None:
     text = (DATA / "truncated.stream").read_text()
-    run = parse_stream(text, expected_binaries=["copy", "errno", "wp"])
+    run = parse_stream(saved(text, binaries=["copy", "errno", "wp"]))
     wp = [p for p in run.points if p.id == "wp"]
     assert len(wp) == 1 and wp[0].status == "notrun"
     assert "Kernel panic" in wp[0].reason
@@ -93,36 +99,18 @@ def test_unusable_streams_exit_2(name: str, state: str) -> None:
 
 
 def test_orchestrator_error_is_kept() -> None:
-    run = parse_stream("", target="debian:sid", error="never reached /init",
-                       expected_binaries=["copy"])
+    run = parse_stream(saved("", "debian:sid", "never reached /init",
+                             binaries=["copy"]))
     assert run.stream_state == "error" and run.cause == "never reached /init"
     assert statuses(run) == {"copy": "notrun"} and exit_code([run]) == 2
 
 
-def test_kernel_splat_fails_the_binary() -> None:
-    run = load("splat")
-    st = statuses(run)
-    assert st["wp.anon.protect_fault"] == st["wp.shmem.protect_fault"] == "fail"
-    assert st["wp.hugetlb.protect_fault"] == "skip"
-    p = next(p for p in run.points if p.id == "wp.anon.protect_fault")
-    assert "mwriteprotect_range" in p.reason
-    assert "kmsg: Call Trace:" in p.diagnostics
+def test_runner_timeout_in_the_splat_stream() -> None:
+    st = statuses(load("splat"))
     # per-binary timeout: running point timeout, the rest not run
     assert st["hang.anon.first"] == "pass"
     assert st["hang.anon.blocks_forever"] == "timeout"
     assert st["hang.#3"] == "notrun"
-    assert exit_code([run]) == 1
-
-
-def test_splat_with_only_skips_still_fails() -> None:
-    text = ("@@faultline stream 1\n@@faultline run {\"release\":\"6.1.0\"}\n"
-            "@@faultline binary-begin {\"name\":\"x\"}\n1..1\n"
-            "ok 1 x.anon.a # SKIP nope\n"
-            "@@faultline kmsg {\"line\":\"BUG: Bad page state\",\"alert\":true}\n"
-            "@@faultline binary-end {\"name\":\"x\",\"exit\":0,\"kmsg_alert\":true}\n"
-            "@@faultline run-end {\"status\":\"complete\"}\n")
-    run = parse_stream(text)
-    assert statuses(run) == {"x.anon.a": "skip", "x.kernel_log": "fail"}
 
 
 def test_binary_without_tap_and_crash() -> None:
@@ -148,7 +136,7 @@ def test_binary_without_tap_and_crash() -> None:
 
 def test_noise_and_crlf_around_frames() -> None:
     text = (DATA / "bookworm.stream").read_text().replace("\n", "\r\n")
-    run = parse_stream(text, target="debian:bookworm")
+    run = parse_stream(saved(text, "debian:bookworm"))
     assert run.stream_state == "complete"
     assert len(run.points) == 10 and run.probe is not None
     assert run.console[0].startswith("[    0.000000] Linux version")
@@ -227,7 +215,7 @@ def test_boot_retries_are_noted() -> None:
     text = (DATA / "bookworm.stream").read_text()
     info = {"attempts": 2, "attempt_log": [
         {"error": "never reached /init within 15 s"}, {"error": None}]}
-    run = parse_stream(text, target="debian:bookworm", info=info)
+    run = parse_stream(saved(text, "debian:bookworm", info=info))
     assert run.notes() == ["booted on attempt 2 (earlier: never reached /init "
                            "within 15 s)"]
 
@@ -243,12 +231,13 @@ def test_vm_console_blank_lines_and_interleaved_kmsg() -> None:
             "\n@@faultline binary-end {\"name\":\"wake\",\"exit\":null,\"signal\":15,"
             "\"timed_out\":false,\"interrupted\":15}\n"
             "\n@@faultline run-end {\"status\":\"interrupted\"}\n")
-    run = parse_stream(text, target="debian:trixie")
+    run = parse_stream(saved(text, "debian:trixie"))
     assert run.target == "debian:trixie" and run.header["pid1"] is True
     assert run.stream_state == "truncated"
     assert statuses(run) == {"wake.anon.dontwake": "pass", "wake.anon.wake": "error"}
     assert run.points[1].reason.startswith("the run was interrupted (signal 15)")
-    assert run.binaries[0].kmsg == [{"line": "uffd: hello", "alert": False}]
+    assert run.binaries[0].kmsg == [{"line": "uffd: hello", "alert": False,
+                                     "level": 6, "point": "wake.anon.dontwake"}]
     assert exit_code([run]) == 1
 
 
@@ -314,20 +303,21 @@ def test_parser_never_raises_on_shuffled_and_cut_streams() -> None:
         rng.shuffle(sample)
         texts.append("\n".join(sample[:rng.randrange(1, len(sample))]))
     for text in texts:
-        run = parse_stream(text, expected_binaries=["wp", "hang"])
+        run = parse_stream(saved(text, binaries=["wp", "hang"]))
         validate(build_document([run]))
         assert all(b.points for b in run.binaries)
 
 
 def test_truncated_stream_uses_the_runners_own_binary_list() -> None:
-    # Without run.py's sidecar, the run frame's binary_names says what the
-    # runner was going to run, so a panic still leaves "not run" rows.
+    # The run frame's binary_names says what the runner was going to run,
+    # so a panic still leaves "not run" rows; it wins over run.py's list.
     text = (DATA / "truncated.stream").read_text().replace(
         '"target":"', '"binary_names":["copy","errno","wp"],"target":"', 1)
     assert '"binary_names"' in text
-    run = parse_stream(text)
+    run = parse_stream(saved(text, binaries=["copy", "other"]))
     wp = [p for p in run.points if p.id == "wp"]
     assert len(wp) == 1 and wp[0].status == "notrun"
+    assert "other" not in {b.name for b in run.binaries}
 
 
 @pytest.mark.parametrize("before,after,found", [
@@ -345,3 +335,16 @@ def test_huge_page_reservations_must_balance(before: int, after: int,
     else:
         assert len(texts) == 1 and found in texts[0]
         assert f"was {before} before the run and {after}" in texts[0]
+
+
+def test_results_saved_with_a_sidecar_still_render(tmp_path: Path) -> None:
+    """Streams saved before the target frame had a <name>.meta.json."""
+    import json
+    (tmp_path / "old.stream").write_text("")
+    (tmp_path / "old.meta.json").write_text(json.dumps({
+        "target": "debian:sid", "error": "never reached /init",
+        "info": {"accel": "tcg"}, "expected_binaries": ["copy"]}))
+    run = read_stream_file(tmp_path / "old.stream")
+    assert (run.target, run.stream_state, run.cause) == (
+        "debian:sid", "error", "never reached /init")
+    assert run.info == {"accel": "tcg"} and statuses(run) == {"copy": "notrun"}

@@ -11,13 +11,16 @@ import pytest
 from reports_util import DATA, check_golden, validate
 
 from reports import expectations as expect
-from reports.cli import load_stream_file, report_main
+from reports.cli import report_main
 from reports.diff import diff_runs
 from reports.document import build_document, build_matrix, load_runs
 from reports.model import Run
-from reports.output import write_reports
+from reports.pipeline import publish
 from reports.render_html import render_html
-from reports.render_text import render_json, render_junit, render_markdown
+from reports.render_json import render_json
+from reports.render_junit import render_junit
+from reports.render_markdown import render_markdown
+from reports.stream import read_stream_file
 
 EXPECT = expect.load(DATA / "expectations.yaml")
 
@@ -28,7 +31,7 @@ def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def runs_of(*names: str) -> list[Run]:
-    runs = [load_stream_file(DATA / f"{n}.stream") for n in names]
+    runs = [read_stream_file(DATA / f"{n}.stream") for n in names]
     for r in runs:
         expect.apply(r, EXPECT)
     return runs
@@ -70,7 +73,8 @@ def test_html_is_self_contained_and_filterable() -> None:
     html = render_html(build_document(runs), runs)
     for bad in ("<link", "src=\"http", "src='http", "@import", "url("):
         assert bad not in html
-    assert 'id="q"' in html and "querySelectorAll('tr.case')" in html
+    assert 'id="q"' in html and "all('tr.case')" in html
+    assert '<meta name="viewport"' in html
     assert html.count('<tr class="case"') == 12   # 10 + errno.#3, #4 cut
     assert 'title="fail: errno.c:88:unregister_foreign' in html
     assert "Kernel panic - not syncing" in html
@@ -118,8 +122,8 @@ def test_matrix_feature_first_seen() -> None:
 def test_merge_and_diff_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     new = tmp_path / "new"
     old = tmp_path / "old"
-    write_reports(runs_of("host"), new)
-    write_reports(runs_of("bookworm"), old)
+    publish(runs_of("host"), new)
+    publish(runs_of("bookworm"), old)
     merged = tmp_path / "merged"
     rc = report_main(["merge", str(old / "report.json"), str(new / "report.json"),
                       "-o", str(merged)])
@@ -127,8 +131,9 @@ def test_merge_and_diff_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     doc = json.loads((merged / "report.json").read_text())
     validate(doc)
     assert [r["target"] for r in doc["runs"]] == ["debian:bookworm", "host"]
-    assert "| feature | 6.1.0-28-cloud-amd64 (debian:bookworm) | 6.18.44-amd64 |" \
-        in (merged / "report.md").read_text()
+    md = (merged / "report.md").read_text()
+    assert "| feature | 6.1 | 6.18 | first seen |" in md
+    assert "6.1 = 6.1.0-28-cloud-amd64 (debian:bookworm); 6.18 = 6.18.44-amd64." in md
     capsys.readouterr()
     assert report_main(["diff", str(old / "report.json"), str(new / "report.json")]) == 1
     out = capsys.readouterr().out
@@ -161,7 +166,7 @@ def test_report_cli_usage_errors(tmp_path: Path) -> None:
 
 def test_report_json_round_trips(tmp_path: Path) -> None:
     runs = runs_of("host", "splat", "truncated")
-    write_reports(runs, tmp_path)
+    publish(runs, tmp_path)
     again = load_runs(tmp_path / "report.json")
     assert [r.to_dict() for r in again] == [r.to_dict() for r in runs]
 
@@ -174,7 +179,7 @@ def test_findings_are_collected_per_kernel() -> None:
     m = build_matrix([host, bookworm])
     assert m.findings == {".copy = -EEXIST as documented": [["copy.shmem.eexist"], []]}
     md = render_markdown(build_document([host, bookworm]), [host, bookworm])
-    assert "- .copy = -EEXIST as documented (6.18.44-amd64: `copy.shmem.eexist`)" in md
+    assert "| .copy = -EEXIST as documented | 1 |  |" in md
 
 
 def test_diff_range_ioctl_lost() -> None:
@@ -191,8 +196,8 @@ def test_renderers_cope_with_a_run_without_points() -> None:
     doc = build_document([run])
     validate(doc)
     assert doc["exit_code"] == 0
-    assert "<table id=\"cases\">" in render_html(doc, [run])
-    assert "## Cases" in render_markdown(doc, [run])
+    assert "<table id=\"casetable\">" in render_html(doc, [run])
+    assert "### Cases" in render_markdown(doc, [run])
     assert ET.fromstring(render_junit([run])).get("tests") == "0"
 
 
@@ -245,7 +250,7 @@ def test_diff_lost_coverage_is_a_regression(tmp_path: Path) -> None:
     d = diff_runs(runs_of("host", "bookworm"), runs_of("host"))
     assert any("kernel missing from the new report" in r for r in d.regressions)
     # A results directory stands for its report.json.
-    write_reports(runs_of("host"), tmp_path / "a")
+    publish(runs_of("host"), tmp_path / "a")
     assert report_main(["diff", str(tmp_path / "a"), str(tmp_path / "a")]) == 0
 
 
@@ -256,3 +261,23 @@ def test_expectations_that_match_no_point_are_reported(tmp_path: Path) -> None:
                  "  - {id: 'nosuch.*.thing', reason: typo}\n")
     unused = expect.unused(runs_of("host"), expect.load(f))
     assert [e.id for e in unused] == ["nosuch.*.thing"]
+
+
+def test_mem_is_only_ever_a_memory_type() -> None:
+    """`variant` is the id's middle part; `mem` repeats it only when a probe
+    document of the report names it as a memory type."""
+    runs = runs_of("recorded-host", "garbage")
+    doc = build_document(runs)
+    pts = {p["id"]: p for b in doc["runs"][0]["binaries"] for p in b["points"]}
+    api = next(p for i, p in pts.items() if i.startswith("api.dev."))
+    assert (api["variant"], api["mem"]) == ("dev", None)
+    copy = next(p for i, p in pts.items() if i.startswith("copy.hugetlb_private."))
+    assert (copy["variant"], copy["mem"]) == ("hugetlb_private", "hugetlb_private")
+    # a run without a probe result borrows the names of the report's others
+    (alone,) = runs_of("truncated")
+    alone.probe = None
+    solo = build_document([alone])["runs"][0]
+    mixed = build_document([runs[0], alone])["runs"][1]
+    first = solo["binaries"][0]["points"][0]
+    assert first["variant"] == "anon" and first["mem"] is None
+    assert mixed["binaries"][0]["points"][0]["mem"] == "anon"

@@ -59,14 +59,27 @@ def test_exit_codes(tmp_path: Path, stream: str, code: int, state: str) -> None:
     doc = report(tmp_path)
     assert doc["exit_code"] == code and doc["runs"][0]["stream_state"] == state
     out = tmp_path / "out"
-    for f in ("host.stream", "host.meta.json", "report.md", "report.html",
-              "junit.xml"):
+    for f in ("host.stream", "report.md", "report.html", "junit.xml"):
         assert (out / f).is_file(), f
-    assert (out / "host.stream").read_bytes() == (DATA / f"{stream}.stream").read_bytes()
+    assert not list(out.glob("*.meta.json"))
+    # The runner's bytes, then run.py's target frame.
+    saved = (out / "host.stream").read_bytes()
+    runner = (DATA / f"{stream}.stream").read_bytes()
+    assert saved.startswith(runner)
+    assert saved[len(runner):].lstrip(b"\n").startswith(b"@@faultline target {")
     verdict = {0: "faultline: PASS", 1: "faultline: FAIL", 2: "faultline: ERROR"}
     assert verdict[code] in res.stdout
     argv = (tmp_path / "argv").read_text().split()
-    assert argv[:2] == ["--timeout", "60"] and argv[-1].endswith("cases/errno")
+    assert argv[0] == "--timeout=60" and argv[-1].endswith("cases/errno")
+    # `report render` of the saved stream is the report run.py wrote.
+    again = subprocess.run(["/usr/bin/python3", *RUN, "report", "render",
+                            str(out / "host.stream"), "-o", str(tmp_path / "again"),
+                            "--expectations", str(DATA / "expectations.yaml")],
+                           text=True, capture_output=True, timeout=60)
+    assert again.returncode == code, again.stderr
+    first = json.loads((out / "report.json").read_text())
+    second = json.loads((tmp_path / "again" / "report.json").read_text())
+    assert first["runs"] == second["runs"]
 
 
 def test_binaries_never_started_are_not_run(tmp_path: Path) -> None:
@@ -98,16 +111,22 @@ def test_pytest_exitfirst_still_reports(tmp_path: Path) -> None:
 def test_progress_plain_lines(tmp_path: Path) -> None:
     res = run_py(tmp_path, "host")
     lines = [ln.split() for ln in res.stdout.splitlines() if ln.startswith("host ")]
-    assert lines[0][:9] == ["host", "copy", "6/6", "points", "pass", "4", "fail",
-                            "0", "skip"]
-    assert lines[1][:2] == ["host", "errno"] and "\r" not in res.stdout
+    # host.stream's run frame does not say how many binaries: n/?
+    assert lines[0][:13] == ["host", "[1/?", "binaries,", "6", "points", "so",
+                             "far]", "copy:", "6/6", "points", "pass", "4", "fail"]
+    assert lines[1][:8] == ["host", "[2/?", "binaries,", "10", "points", "so",
+                            "far]", "errno:"]
+    assert "\r" not in res.stdout and "\033" not in res.stdout
 
 
 def test_runner_failure_is_reported(tmp_path: Path) -> None:
     res = run_py(tmp_path, "empty", rc=3)
     assert res.returncode == 2
-    meta = json.loads((tmp_path / "out" / "host.meta.json").read_text())
-    assert meta["error"].startswith("runner exited 3")
+    (run,) = report(tmp_path)["runs"]
+    assert run["stream_state"] == "error"
+    assert run["cause"].startswith("runner exited 3")
+    assert {b["name"]: b["points"][0]["status"] for b in run["binaries"]} == \
+        {"copy": "notrun", "errno": "notrun"}
     assert "runner exited 3" in res.stdout
 
 
@@ -161,15 +180,14 @@ def test_progress_live_line_on_a_tty() -> None:
     import io
 
     from reports.progress import Progress
+    from reports.stream import parse_stream
     buf = io.StringIO()
-    prog = Progress(buf, tty=True)
-    for line in (DATA / "splat.stream").read_text().splitlines():
-        prog.feed(line)
-    prog.close()
+    parse_stream((DATA / "splat.stream").read_text(),
+                 Progress(buf, live=True, colour=False))
     out = buf.getvalue()
     frames = out.split("\r\033[K")
     assert frames[0] == "" and len(frames) == 1 + (1 + 3 + 1) + (1 + 1 + 1)
-    assert frames[4] == "wp             3/3 points  pass 2  fail 0  skip 1"
+    assert frames[4] == "[1/? binaries, 3 points so far] wp: 3/3 points  pass 2  fail 0  skip 1"
     assert frames[5].endswith("skip 1  KERNEL ALERT  (300 ms)\n")
     assert "TIMED OUT" in frames[-1] and frames[-1].endswith("\n")
 

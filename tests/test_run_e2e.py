@@ -38,7 +38,7 @@ def tap_counts(stream: str) -> dict[str, int]:
 
 def test_run_py_on_host(build_dir: Path, tmp_path: Path) -> None:
     if not os.access(build_dir / "faultline-runner", os.X_OK):
-        pytest.skip("build/faultline-runner is not built (harness/runner.c "
+        pytest.skip("build/faultline-runner is not built (runner/ "
                     "not in this tree)")
     out = tmp_path / "out"
     t0 = time.monotonic()

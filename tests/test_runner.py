@@ -15,123 +15,14 @@ import signal
 import subprocess
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-FRAME = "@@faultline "
-FAKE_MODES = ("pass", "hang", "hang-noterm", "crash", "trunc", "stderr",
-              "kmsg", "leak", "flood", "forge")
-
-
-@dataclass
-class Binary:
-    begin: dict[str, Any]
-    end: dict[str, Any] | None = None
-    payload: list[str] = field(default_factory=list)
-    kmsg: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class Stream:
-    run: dict[str, Any]
-    probe_payload: list[str] | None = None
-    probe_end: dict[str, Any] | None = None
-    binaries: list[Binary] = field(default_factory=list)
-    end: dict[str, Any] | None = None
-
-    def binary(self, name: str) -> Binary:
-        found = [b for b in self.binaries if b.begin["name"] == name]
-        assert len(found) == 1, f"{name}: {len(found)} sections"
-        return found[0]
-
-
-def parse_stream(text: str, vm: bool = False) -> Stream:
-    """Parse and check the framing strictly (a runner bug must fail here).
-    @vm: a console, where kernel messages are noise outside the sections,
-    also after run-end (QEMU may let the guest print while it exits)."""
-    if vm:
-        # PID 1 writes "\n" before each frame; nothing else is blank.
-        lines = [ln for ln in text.split("\n") if ln != ""]
-    else:
-        assert text.endswith("\n"), "the stream must end with a newline"
-        lines = text[:-1].split("\n")
-    assert lines[0] == "@@faultline stream 1"
-    kw, _, arg = lines[1].partition(" ")[2].partition(" ")
-    assert lines[1].startswith(FRAME) and kw == "run"
-    s = Stream(run=json.loads(arg))
-    section: str | None = None
-    cur: Binary | None = None
-    for ln in lines[2:]:
-        if s.end is not None and vm and not ln.startswith(FRAME):
-            continue            # console noise after the stream
-        assert s.end is None, f"line after run-end: {ln!r}"
-        if not ln.startswith(FRAME):
-            if vm and not section:
-                continue        # kernel messages on the console
-            assert section, f"payload outside a section: {ln!r}"
-            (cur.payload if section == "binary" else s.probe_payload).append(ln)
-            continue
-        kw, _, arg = ln[len(FRAME):].partition(" ")
-        data = json.loads(arg) if arg else None
-        if kw == "probe-begin":
-            assert section is None and s.probe_payload is None and not s.binaries
-            assert data is None
-            section, s.probe_payload = "probe", []
-        elif kw == "probe-end":
-            assert section == "probe"
-            section, s.probe_end = None, data
-        elif kw == "binary-begin":
-            assert section is None, "binary-begin inside a section"
-            cur = Binary(begin=data)
-            s.binaries.append(cur)
-            section = "binary"
-        elif kw == "kmsg":
-            assert section == "binary" and isinstance(data["alert"], bool)
-            cur.kmsg.append(data)
-        elif kw == "binary-end":
-            assert section == "binary" and data["name"] == cur.begin["name"]
-            for key in ("exit", "signal", "timed_out", "duration_ms", "kmsg_alert"):
-                assert key in data, f"binary-end lacks {key}"
-            assert data["kmsg_alert"] == any(k["alert"] for k in cur.kmsg)
-            cur.end, section = data, None
-        elif kw == "run-end":
-            assert section is None
-            s.end = data
-        else:
-            raise AssertionError(f"unknown frame {kw!r}")
-    assert s.end is not None, "no run-end"
-    return s
-
-
-@pytest.fixture(scope="session")
-def runner(build_dir: Path) -> Path:
-    return build_dir / "faultline-runner"
-
-
-@pytest.fixture
-def fakes(build_dir: Path, tmp_path: Path):
-    """fakes(*modes) -> a directory of fake cases named after their mode."""
-    def make(*modes: str, where: Path | None = None) -> Path:
-        d = (where or tmp_path) / "cases"
-        d.mkdir(parents=True, exist_ok=True)
-        for m in modes:
-            assert m in FAKE_MODES
-            if where is None:
-                (d / m).symlink_to(build_dir / "tools" / "fake_case")
-            else:
-                # A copy: the link target may be hidden by PID 1's mounts.
-                shutil.copy2(build_dir / "tools" / "fake_case", d / m)
-        return d
-    return make
-
-
-def run(runner: Path, *args: str, env: dict[str, str] | None = None,
-        timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(runner), *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+from runner_util import (NR_HUGEPAGES, Binary, Stream, hugetlb_writable,
+                         more_than_there_are, parse_stream, pool_lock, run,
+                         run_frame, run_pooled)
 
 
 def pids_of(b: Binary) -> list[int]:
@@ -172,7 +63,7 @@ def test_probe_json_stays_whole(runner: Path, build_dir: Path, fakes) -> None:
     probe = build_dir / "uffd-probe"
     if not probe.exists():
         pytest.skip("uffd-probe not built yet")
-    r = run(runner, "--probe", str(probe), str(fakes("pass")))
+    r = run(runner, "--hugepages", "0", "--probe", str(probe), str(fakes("pass")))
     s = parse_stream(r.stdout)
     assert s.probe_end["exit"] == 0
     assert isinstance(json.loads("\n".join(s.probe_payload)), dict)
@@ -207,7 +98,7 @@ def test_real_cases_stream(runner: Path, cases_dir: Path) -> None:
 def test_hang_is_killed_with_its_group(runner: Path, fakes) -> None:
     d = fakes("hang", "pass")
     t0 = time.monotonic()
-    r = run(runner, "--no-probe", "--timeout", "1", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "1", str(d))
     took = time.monotonic() - t0
     assert r.returncode == 0, r.stderr
     s = parse_stream(r.stdout)
@@ -225,7 +116,8 @@ def test_hang_is_killed_with_its_group(runner: Path, fakes) -> None:
 
 def test_hang_ignoring_sigterm_gets_sigkill(runner: Path, fakes) -> None:
     d = fakes("hang-noterm")
-    r = run(runner, "--no-probe", "--timeout", "1", "--term-grace", "0.3", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "1",
+            "--term-grace", "0.3", str(d))
     b = parse_stream(r.stdout).binary("hang-noterm")
     assert b.end["timed_out"] is True and b.end["signal"] == signal.SIGKILL
     assert 1250 <= b.end["duration_ms"] < 2000
@@ -234,7 +126,8 @@ def test_hang_ignoring_sigterm_gets_sigkill(runner: Path, fakes) -> None:
 
 def test_no_grace_means_sigkill_at_once(runner: Path, fakes) -> None:
     d = fakes("hang")
-    r = run(runner, "--no-probe", "--timeout", "1", "--term-grace", "0", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "1",
+            "--term-grace", "0", str(d))
     b = parse_stream(r.stdout).binary("hang")
     assert b.end["timed_out"] is True and b.end["signal"] == signal.SIGKILL
     assert b.end["duration_ms"] < 1300
@@ -243,7 +136,7 @@ def test_no_grace_means_sigkill_at_once(runner: Path, fakes) -> None:
 
 def test_crash_signal_recorded(runner: Path, fakes) -> None:
     d = fakes("crash")
-    r = run(runner, "--no-probe", "--timeout", "2", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "2", str(d))
     assert r.returncode == 0
     b = parse_stream(r.stdout).binary("crash")
     assert b.end["signal"] == signal.SIGSEGV and b.end["exit"] is None
@@ -253,7 +146,7 @@ def test_crash_signal_recorded(runner: Path, fakes) -> None:
 
 def test_truncated_tap_passed_verbatim(runner: Path, fakes) -> None:
     d = fakes("trunc")
-    r = run(runner, "--no-probe", "--timeout", "2", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "2", str(d))
     b = parse_stream(r.stdout).binary("trunc")
     assert b.payload == ["TAP version 13", "1..3", "ok 1 first", "ok 2 seco"]
     assert b.end["exit"] == 1 and b.end["signal"] is None
@@ -261,7 +154,7 @@ def test_truncated_tap_passed_verbatim(runner: Path, fakes) -> None:
 
 def test_stderr_lines_prefixed(runner: Path, fakes) -> None:
     d = fakes("stderr")
-    r = run(runner, "--no-probe", "--timeout", "2", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "2", str(d))
     b = parse_stream(r.stdout).binary("stderr")
     assert b.payload[:3] == ["TAP version 13", "1..1", "ok 1 stderr"]
     assert b.payload[3:] == ["# stderr: plain complaint", "# already a diagnostic",
@@ -270,7 +163,7 @@ def test_stderr_lines_prefixed(runner: Path, fakes) -> None:
 
 def test_leftover_processes_reaped(runner: Path, fakes) -> None:
     d = fakes("leak")
-    r = run(runner, "--no-probe", "--timeout", "2", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "2", str(d))
     b = parse_stream(r.stdout).binary("leak")
     assert b.end["exit"] == 0 and b.end["leaked"] == 2
     assert_all_gone(b, "leak")
@@ -278,7 +171,7 @@ def test_leftover_processes_reaped(runner: Path, fakes) -> None:
 
 def test_flood_and_long_lines(runner: Path, fakes) -> None:
     d = fakes("flood")
-    r = run(runner, "--no-probe", "--timeout", "5", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "5", str(d))
     b = parse_stream(r.stdout).binary("flood")
     assert sum(ln.startswith("# line ") for ln in b.payload) == 20000
     xs = [ln for ln in b.payload if ln.startswith("x")]
@@ -289,7 +182,7 @@ def test_flood_and_long_lines(runner: Path, fakes) -> None:
 
 def test_forged_frame_is_defused(runner: Path, fakes) -> None:
     d = fakes("forge")
-    r = run(runner, "--no-probe", "--timeout", "2", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "2", str(d))
     b = parse_stream(r.stdout).binary("forge")
     assert '# stdout: @@faultline binary-end {"name":"forged"}' in b.payload
 
@@ -306,8 +199,8 @@ def test_kmsg_injection(runner: Path, fakes, user_alerts: bool) -> None:
     env = dict(os.environ, FAULTLINE_FAKE_TOKEN=token)
     args = ["--kmsg-user-alerts"] if user_alerts else []
     # One at a time: with --jobs, a record goes to every binary running.
-    r = run(runner, "--no-probe", "-j", "1", "--timeout", "2", *args, str(d),
-            env=env)
+    r = run(runner, "--no-probe", "--hugepages", "0", "-j", "1", "--timeout", "2",
+            *args, str(d), env=env)
     assert r.returncode == 0
     s = parse_stream(r.stdout)
     assert s.run["kmsg"] is True
@@ -326,7 +219,8 @@ def test_kmsg_injection(runner: Path, fakes, user_alerts: bool) -> None:
 @pytest.mark.skipif(not kmsg_usable(), reason="needs root and /dev/kmsg")
 def test_no_kmsg(runner: Path, fakes) -> None:
     d = fakes("kmsg")
-    r = run(runner, "--no-probe", "--no-kmsg", "--kmsg-user-alerts", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--no-kmsg",
+            "--kmsg-user-alerts", str(d))
     s = parse_stream(r.stdout)
     assert s.run["kmsg"] is False and not s.binary("kmsg").kmsg
 
@@ -361,7 +255,8 @@ def test_unstartable_binary_and_output_file(runner: Path, fakes,
     bad.write_text("#!/bin/sh\n")
     bad.chmod(0o644)
     out = tmp_path / "stream.txt"
-    r = run(runner, "--no-probe", "--probe", str(tmp_path / "no-probe"),
+    r = run(runner, "--no-probe", "--hugepages", "0",
+            "--probe", str(tmp_path / "no-probe"),
             "--output", str(out), str(d / "pass"), str(bad))
     assert r.returncode == 1 and r.stdout == ""
     s = parse_stream(out.read_text())
@@ -374,8 +269,8 @@ def test_unstartable_binary_and_output_file(runner: Path, fakes,
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_sigterm_to_runner_stops_cleanly(runner: Path, fakes, jobs: int) -> None:
     d = fakes("hang", "pass")
-    proc = subprocess.Popen([str(runner), "--no-probe", "--timeout", "20",
-                             "-j", str(jobs), str(d)],
+    proc = subprocess.Popen([str(runner), "--no-probe", "--hugepages", "0",
+                             "--timeout", "20", "-j", str(jobs), str(d)],
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     lines = []
@@ -420,7 +315,8 @@ def normalized(s: Stream) -> list[tuple[str, list[str], dict[str, Any]]]:
                    for ln in b.payload]
         end = {k: v for k, v in b.end.items()
                if k not in ("duration_ms", "kmsg_lines", "kmsg_alert")}
-        out.append((json.dumps(b.begin, sort_keys=True), payload, end))
+        begin = {k: v for k, v in b.begin.items() if k != "time_us"}
+        out.append((json.dumps(begin, sort_keys=True), payload, end))
     return out
 
 
@@ -502,53 +398,43 @@ def test_bad_jobs_or_hugepages(runner: Path, args: list[str]) -> None:
 
 # ---- huge pages held by the runner ----
 
-NR_HUGEPAGES = Path("/proc/sys/vm/nr_hugepages")
-
-
-def huge_free() -> int:
-    """Free huge pages not promised to a mapping (as the harness counts)."""
-    info = dict(ln.split(":", 1) for ln in
-                Path("/proc/meminfo").read_text().splitlines())
-    return int(info["HugePages_Free"]) - int(info["HugePages_Rsvd"])
-
-
-def hugetlb_writable() -> bool:
-    return (os.geteuid() == 0 and NR_HUGEPAGES.exists()
-            and os.access(NR_HUGEPAGES, os.W_OK))
-
-
 @pytest.mark.skipif(not hugetlb_writable(), reason="needs root and hugetlb")
 def test_hugepages_raised_then_restored(runner: Path, fakes) -> None:
     d = fakes("hang", "leak", "pass")
-    before = int(NR_HUGEPAGES.read_text())
-    want = huge_free() + 4          # more than are free: it must raise
-    r = run(runner, "--no-probe", "--timeout", "1", "-j", "2",
-            "--hugepages", str(want), str(d))
+    want = more_than_there_are()
+    r = run_pooled(runner, "--no-probe", "--timeout", "1", "-j", "2",
+                   "--hugepages", str(want), str(d))
     assert r.returncode == 0, r.stderr
     s = parse_stream(r.stdout)
-    assert s.run["nr_hugepages"] == before
     h = s.run["hugepages"]
-    assert h["wanted"] == want and h["before"] == before
+    before = h["before"]            # once the pool was the run's
+    assert s.run["nr_hugepages"] == before
+    assert h["wanted"] == want
     assert h["reserved"] >= 4 and h["free"] >= want and "error" not in h
     assert "hugepages_error" not in s.end
-    assert int(NR_HUGEPAGES.read_text()) == before
+    with pool_lock():               # other runs on the host move it too
+        assert int(NR_HUGEPAGES.read_text()) == before
 
 
 @pytest.mark.skipif(not hugetlb_writable(), reason="needs root and hugetlb")
 def test_hugepages_restored_on_sigterm(runner: Path, fakes) -> None:
     d = fakes("hang", "pass")
-    before = int(NR_HUGEPAGES.read_text())
-    want = huge_free() + 4
+    want = more_than_there_are()
     proc = subprocess.Popen([str(runner), "--no-probe", "--timeout", "20",
                              "--hugepages", str(want), str(d)],
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     try:
+        head = []
         for ln in proc.stdout:
+            head.append(ln)
             if ln.startswith("# pids: "):
                 break
+        held = run_frame(head)["hugepages"]
+        before = held["before"]
         # Held while the binaries run.
-        assert int(NR_HUGEPAGES.read_text()) >= before + 4
+        assert held["reserved"] >= 4
+        assert int(NR_HUGEPAGES.read_text()) == before + held["reserved"]
         proc.send_signal(signal.SIGTERM)
         rest = proc.stdout.read()
         assert proc.wait(timeout=10) == 128 + signal.SIGTERM
@@ -557,7 +443,8 @@ def test_hugepages_restored_on_sigterm(runner: Path, fakes) -> None:
             proc.kill()
             proc.wait()
     assert '"status":"interrupted"' in rest
-    assert int(NR_HUGEPAGES.read_text()) == before
+    with pool_lock():
+        assert int(NR_HUGEPAGES.read_text()) == before
 
 
 SHOW_ENV_CASE = """#!/bin/sh
@@ -594,15 +481,15 @@ def test_binaries_told_the_jobs(runner: Path, tmp_path: Path) -> None:
 def test_binaries_find_the_pages_free(runner: Path, tmp_path: Path) -> None:
     """What the runner holds is there for every binary, before it starts."""
     write_show_env(tmp_path / "c", "a", "b", "c", "d")
-    before = int(NR_HUGEPAGES.read_text())
-    want = huge_free() + 4
-    r = run(runner, "--no-probe", "-j", "2", "--hugepages", str(want),
-            str(tmp_path / "c"))
+    want = more_than_there_are()
+    r = run_pooled(runner, "--no-probe", "-j", "2", "--hugepages", str(want),
+                   str(tmp_path / "c"))
     s = parse_stream(r.stdout)
     assert s.run["hugepages"]["reserved"] >= 4
     for b in s.binaries:
         assert int(payload_value(b, "free")) >= want, b.begin["name"]
-    assert int(NR_HUGEPAGES.read_text()) == before
+    with pool_lock():
+        assert int(NR_HUGEPAGES.read_text()) == s.run["hugepages"]["before"]
 
 
 @pytest.mark.skipif(not hugetlb_writable(), reason="needs root and hugetlb")
@@ -719,22 +606,27 @@ def test_pid1_in_a_vm(build_dir: Path, tmp_path: Path) -> None:
 @pytest.mark.skipif(not hugetlb_writable(), reason="needs root and hugetlb")
 def test_second_run_waits_for_the_huge_page_pool(runner: Path, fakes) -> None:
     d = fakes("hang", "pass")
-    before = int(NR_HUGEPAGES.read_text())
-    want = huge_free() + 4
+    want = more_than_there_are()
     args = ["--no-probe", "--timeout", "1", "--hugepages", str(want), str(d)]
     first = subprocess.Popen([str(runner), *args], stdout=subprocess.PIPE,
                              text=True)
     assert first.stdout is not None
     try:
+        head = []
         for ln in first.stdout:
+            head.append(ln)
             if ln.startswith("# pids: "):     # the first run holds the pool
                 break
-        second = run(runner, *args)
+        before = run_frame(head)["hugepages"]["before"]
+        second = run_pooled(runner, *args)
         out, _ = first.communicate(timeout=30)
     finally:
         first.kill()
         first.wait()
-    assert "another run holds the huge page pool" in second.stderr
+    assert (f"waiting for run PID {first.pid} (/run/faultline-hugepages.lock)"
+            in second.stderr)
     h = parse_stream(second.stdout).run["hugepages"]
     assert h.get("waited_for_other_run") is True and h["before"] == before
-    assert int(NR_HUGEPAGES.read_text()) == before
+    assert h["waited_for_pid"] == first.pid
+    with pool_lock():
+        assert int(NR_HUGEPAGES.read_text()) == before

@@ -1,0 +1,591 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * faultline runner: one run, the same on the host and as PID 1. Resolve
+ * the binaries, own the huge page pool, run the probe and the binaries
+ * (one at a time, or par.c's workers), and frame it all as the stream of
+ * reports/STREAM.md.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hugepages.h"
+#include "runenv.h"
+#include "runner.h"
+#include "sysctl.h"
+
+/* Small text file, trailing newlines removed; NULL if unreadable. */
+char *read_text(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
+	return buf;
+}
+
+int strv_add(char ***v, int *n, int *cap, const char *s, size_t len)
+{
+	char **p;
+
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		p = realloc(*v, sizeof(*p) * (size_t)*cap);
+		if (!p)
+			return -ENOMEM;
+		*v = p;
+	}
+	(*v)[*n] = strndup(s, len);
+	if (!(*v)[*n])
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+static int bin_add(struct binlist *l, const char *path)
+{
+	return strv_add(&l->path, &l->n, &l->cap, path, strlen(path));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every executable regular file in @dir (not dot files), sorted by name. */
+static int add_dir(struct binlist *l, const char *dir)
+{
+	struct dirent *d;
+	struct stat st;
+	char path[PATH_MAX];
+	int first = l->n, ret = 0;
+	DIR *dh = opendir(dir);
+
+	if (!dh)
+		return -errno;
+	while (!ret && (d = readdir(dh))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s%s%s", dir,
+			 dir[strlen(dir) - 1] == '/' ? "" : "/", d->d_name);
+		if (stat(path, &st) || !S_ISREG(st.st_mode) ||
+		    access(path, X_OK))
+			continue;
+		ret = bin_add(l, path);
+	}
+	closedir(dh);
+	qsort(l->path + first, (size_t)(l->n - first), sizeof(char *), cmp_str);
+	return ret;
+}
+
+/* Resolve BINARY|DIR arguments; on error say which path in @why. */
+int run_collect(struct binlist *l, char **paths, int n, char *why,
+		size_t whylen)
+{
+	struct stat st;
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		if (stat(paths[i], &st))
+			ret = -errno;
+		else if (S_ISDIR(st.st_mode))
+			ret = add_dir(l, paths[i]);
+		else
+			ret = bin_add(l, paths[i]);
+		if (ret) {
+			snprintf(why, whylen, "%s: %s", paths[i], strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* ---- payload lines ---- */
+
+static void on_stdout(void *ctx, const char *line, size_t len)
+{
+	struct runner *r = ctx;
+
+	/* A program must not be able to forge a frame. */
+	if (len >= 11 && !memcmp(line, "@@faultline", 11))
+		stream_line(&r->out, "# stdout: ", line, len);
+	else
+		stream_line(&r->out, NULL, line, len);
+}
+
+static void on_stderr(void *ctx, const char *line, size_t len)
+{
+	struct runner *r = ctx;
+	bool diag = (len >= 2 && line[0] == '#' && line[1] == ' ') ||
+		    (len == 1 && line[0] == '#');
+
+	stream_line(&r->out, diag ? NULL : "# stderr: ", line, len);
+}
+
+/* `at`: the read time of the payload lines that follow (STREAM.md). */
+static void on_read_time(void *ctx, uint64_t time_us)
+{
+	struct runner *r = ctx;
+	char json[48];
+
+	snprintf(json, sizeof(json), "{\"time_us\":%llu}",
+		 (unsigned long long)time_us);
+	stream_frame(&r->out, "at", json);
+}
+
+static void on_probe_stderr(void *ctx, const char *line, size_t len)
+{
+	struct runner *r = ctx;
+	size_t room = sizeof(r->probe_err) - 1 - r->probe_err_len;
+
+	if (len + 1 > room)
+		len = room ? room - 1 : 0;
+	memcpy(r->probe_err + r->probe_err_len, line, len);
+	r->probe_err_len += len;
+	if (room)
+		r->probe_err[r->probe_err_len++] = '\n';
+	r->probe_err[r->probe_err_len] = '\0';
+}
+
+/* ---- frames ---- */
+
+static void put_result(struct jbuf *b, const struct spawn_res *res)
+{
+	if (res->exit_code >= 0)
+		jb_int(b, "exit", res->exit_code);
+	else
+		jb_null(b, "exit");
+	if (res->signal)
+		jb_int(b, "signal", res->signal);
+	else
+		jb_null(b, "signal");
+	jb_bool(b, "timed_out", res->timed_out);
+	jb_int(b, "duration_ms", res->duration_ms);
+	if (res->core)
+		jb_bool(b, "core_dumped", true);
+	if (res->unkillable)
+		jb_bool(b, "unkillable", true);
+	if (res->leaked)
+		jb_int(b, "leaked", res->leaked);
+	if (res->interrupted)
+		jb_int(b, "interrupted", res->interrupted);
+	if (res->exec_errno) {
+		char why[PATH_MAX + 64];
+
+		snprintf(why, sizeof(why), "cannot execute: %s",
+			 strerror(res->exec_errno));
+		jb_str(b, "error", why);
+	}
+}
+
+/*
+ * The names of every binary this run will execute, up front: a stream cut
+ * by a panic then still says which binaries never got to run.
+ */
+static void binary_names(struct runner *r, struct jbuf *b)
+{
+	const char **names = calloc((size_t)r->bins.n + 1, sizeof(*names));
+	int i;
+
+	if (!names)
+		return;
+	for (i = 0; i < r->bins.n; i++)
+		names[i] = base_name(r->bins.path[i]);
+	jb_str_array(b, "binary_names", names, r->bins.n);
+	free(names);
+}
+
+static void frame_run(struct runner *r)
+{
+	char cmdline[4096], started[32];
+	struct utsname u;
+	struct jbuf b;
+	struct tm tm;
+	time_t t = time(NULL);
+
+	memset(&u, 0, sizeof(u));
+	uname(&u);
+	gmtime_r(&t, &tm);
+	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+	jb_init(&b);
+	jb_str(&b, "release", u.release);
+	jb_str(&b, "version", u.version);
+	jb_str(&b, "machine", u.machine);
+	jb_str(&b, "hostname", u.nodename);
+	jb_str(&b, "target", r->o->target);
+	jb_str(&b, "started", started);
+	jb_str(&b, "faultline_version", FAULTLINE_VERSION);
+	jb_str(&b, "cmdline", read_text("/proc/cmdline", cmdline,
+					 sizeof(cmdline)));
+	if (r->nr_hugepages >= 0)
+		jb_int(&b, "nr_hugepages", r->nr_hugepages);
+	else
+		jb_null(&b, "nr_hugepages");
+	jb_bool(&b, "pid1", r->o->pid1);
+	jb_int(&b, "uid", (long long)geteuid());
+	jb_num(&b, "timeout_s", r->o->timeout_s);
+	jb_int(&b, "binaries", r->bins.n);
+	binary_names(r, &b);
+	jb_int(&b, "jobs", r->o->jobs);
+	if (r->o->nonly)
+		jb_str_array(&b, "selection", (const char *const *)r->o->only,
+			     r->o->nonly);
+	pool_json(&r->pool, &b);
+	jb_bool(&b, "kmsg", r->kmsg.fd >= 0);
+	if (r->o->kmsg && r->kmsg.fd < 0 && r->kmsg.open_errno)
+		jb_str(&b, "kmsg_error", strerror(r->kmsg.open_errno));
+	if (r->o->setup_error)
+		jb_str(&b, "setup_error", r->o->setup_error);
+	stream_frame(&r->out, "run", jb_end(&b));
+	jb_free(&b);
+}
+
+/* Returns the signal that interrupted the runner meanwhile, or 0. */
+static int run_probe(struct runner *r)
+{
+	char *argv[] = { (char *)r->o->probe, "--json", NULL };
+	struct spawn_req req = {
+		.path = r->o->probe, .argv = argv,
+		.timeout_s = r->o->timeout_s,
+		.term_grace_s = r->o->term_grace_s,
+		.out_line = on_stdout, .err_line = on_probe_stderr, .ctx = r,
+	};
+	struct spawn_res res;
+	struct jbuf b;
+
+	r->probe_err_len = 0;
+	r->probe_err[0] = '\0';
+	stream_frame(&r->out, "probe-begin", NULL);
+	spawn_run(&req, &res);
+	jb_init(&b);
+	put_result(&b, &res);
+	jb_str(&b, "path", r->o->probe);
+	if (r->probe_err_len)
+		jb_str(&b, "stderr", r->probe_err);
+	stream_frame(&r->out, "probe-end", jb_end(&b));
+	jb_free(&b);
+	return res.interrupted;
+}
+
+static void frame_binary_begin(struct runner *r, struct stream *out, int i)
+{
+	const char *path = r->bins.path[i];
+	struct jbuf b;
+
+	jb_init(&b);
+	jb_str(&b, "name", base_name(path));
+	jb_str(&b, "path", path);
+	jb_num(&b, "timeout_s", r->o->timeout_s);
+	jb_int(&b, "index", i + 1);
+	jb_int(&b, "of", r->bins.n);
+	if (r->bins.sel && r->bins.sel[i].points >= 0)
+		jb_int(&b, "selected", r->bins.sel[i].points);
+	if (r->bins.sel && r->bins.sel[i].error)
+		jb_str(&b, "selection_error", r->bins.sel[i].error);
+	/* On /dev/kmsg's clock: records and points share one time line. */
+	jb_int(&b, "time_us", (long long)now_us());
+	stream_frame(out, "binary-begin", jb_end(&b));
+	jb_free(&b);
+}
+
+/*
+ * The binary's argv: its path, then the points --only chose ("-r <id>"
+ * each), if not all. NULL without memory for it.
+ */
+static char **binary_argv(const struct runner *r, int i)
+{
+	char **args = r->bins.sel ? r->bins.sel[i].args : NULL;
+	size_t n = 0;
+	char **argv;
+
+	while (args && args[n])
+		n++;
+	argv = calloc(n + 2, sizeof(*argv));
+	if (!argv)
+		return NULL;
+	argv[0] = r->bins.path[i];
+	if (n)
+		memcpy(&argv[1], args, n * sizeof(*argv));
+	return argv;
+}
+
+static void run_binary(struct runner *r, int i, struct spawn_res *res)
+{
+	const char *path = r->bins.path[i];
+	char *whole[] = { (char *)path, NULL };
+	char **argv = binary_argv(r, i);
+	struct spawn_req req = {
+		.path = path, .argv = argv ? argv : whole,
+		.timeout_s = r->o->timeout_s,
+		.term_grace_s = r->o->term_grace_s,
+		.out_line = on_stdout, .err_line = on_stderr,
+		.stamp = on_read_time, .ctx = r,
+		.kmsg = r->kmsg.fd >= 0 ? &r->kmsg : NULL,
+	};
+	struct jbuf b;
+
+	frame_binary_begin(r, &r->out, i);
+
+	kmsg_mark(&r->kmsg);
+	spawn_run(&req, res);
+	free(argv);
+
+	jb_init(&b);
+	jb_str(&b, "name", base_name(path));
+	put_result(&b, res);
+	jb_bool(&b, "kmsg_alert", r->kmsg.alert);
+	if (r->kmsg.lines)
+		jb_int(&b, "kmsg_lines", r->kmsg.lines);
+	stream_frame(&r->out, "binary-end", jb_end(&b));
+	jb_free(&b);
+}
+
+/*
+ * Before job @i's worker is forked: a kmsg reader of its own (the runner's
+ * shares its read position with every fork), at the end of the log now,
+ * so the job sees every record from the moment it was started.
+ */
+static int job_prepare(void *ctx, int i)
+{
+	struct runner *r = ctx;
+
+	(void)i;
+	r->job_kmsg = -1;
+	if (r->kmsg.fd < 0)
+		return -1;
+	r->job_kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (r->job_kmsg >= 0)
+		lseek(r->job_kmsg, 0, SEEK_END);
+	return r->job_kmsg;
+}
+
+/* In a worker: job @i's block goes to @out_fd, kmsg from its own reader. */
+static void job_run(void *ctx, int i, int out_fd, struct spawn_res *res)
+{
+	struct runner *r = ctx;
+
+	r->out.fd = out_fd;
+	r->out.broken = false;
+	if (r->kmsg.fd >= 0) {
+		close(r->kmsg.fd);
+		r->kmsg.fd = r->job_kmsg;
+		r->kmsg.keep_pos = true;
+	}
+	run_binary(r, i, res);
+}
+
+/* A worker that could not start or died: end its block all the same. */
+static void job_lost(void *ctx, int i, struct stream *out, bool begun,
+		     const char *why, const struct spawn_res *res)
+{
+	struct runner *r = ctx;
+	const char *path = r->bins.path[i];
+	struct jbuf b;
+
+	if (!begun)
+		frame_binary_begin(r, out, i);
+	jb_init(&b);
+	jb_str(&b, "name", base_name(path));
+	jb_null(&b, "exit");
+	jb_null(&b, "signal");
+	jb_bool(&b, "timed_out", false);
+	jb_int(&b, "duration_ms", res->duration_ms);
+	jb_bool(&b, "kmsg_alert", false);
+	jb_str(&b, "error", why);
+	stream_frame(out, "binary-end", jb_end(&b));
+	jb_free(&b);
+}
+
+/* Each binary in turn; returns how many were run (results in @res). */
+static int run_sequential(struct runner *r, struct spawn_res *res,
+			  int *interrupted)
+{
+	int i;
+
+	for (i = 0; i < r->bins.n && !*interrupted && !r->out.broken; i++) {
+		run_binary(r, i, &res[i]);
+		*interrupted = res[i].interrupted;
+	}
+	return i;
+}
+
+static int run_binaries(struct runner *r, struct spawn_res *res,
+			int *interrupted)
+{
+	static const struct par_ops ops = {
+		.prepare = job_prepare, .run = job_run, .lost = job_lost,
+	};
+	int n;
+
+	if (r->o->jobs > 1 && r->bins.n > 1) {
+		n = par_run(r->bins.n, r->o->jobs, &r->out, &ops, r, res,
+			    interrupted);
+		if (n >= 0)
+			return n;
+		/* No memory for the bookkeeping: one at a time then. */
+	}
+	return run_sequential(r, res, interrupted);
+}
+
+/* What the run-end frame and the exit code are made of. */
+struct tally {
+	uint64_t t0;			/* now_ms() at the start */
+	long long rsvd_before;		/* HugePages_Rsvd before any binary */
+	int started, failed, timed_out;
+	int interrupted;		/* the signal that stopped the run */
+};
+
+static void count_results(struct tally *t, const struct spawn_res *res,
+			  int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (res[i].exec_errno)
+			t->failed++;
+		else
+			t->started++;
+		t->timed_out += res[i].timed_out;
+	}
+}
+
+static void frame_run_end(struct runner *r, const struct tally *t)
+{
+	long long rsvd_after = hugetlb_rsvd_pages();
+	const char *status = "complete";
+	struct jbuf b;
+
+	if (t->interrupted)
+		status = "interrupted";
+	else if (!r->bins.n)
+		status = "empty";
+	jb_init(&b);
+	jb_int(&b, "duration_ms", (long long)(now_ms() - t->t0));
+	jb_int(&b, "binaries", t->started);
+	jb_str(&b, "status", status);
+	if (!t->interrupted && !r->bins.n && r->o->nonly)
+		jb_str(&b, "error", "no test point matches --only");
+	jb_int(&b, "failed_to_start", t->failed);
+	jb_int(&b, "timed_out", t->timed_out);
+	if (r->pool.restore_err)
+		jb_str(&b, "hugepages_error", strerror(-r->pool.restore_err));
+	/*
+	 * Every mapping of every binary is gone now: the kernel's huge page
+	 * reservations must be back where they were (reports show a finding
+	 * when not). A binary run alone checks this itself
+	 * (harness/hugepages.c); side by side the binaries cannot tell, so
+	 * the runner does.
+	 */
+	if (r->o->jobs > 1 && r->bins.n > 1 &&
+	    t->rsvd_before != HUGETLB_UNKNOWN &&
+	    rsvd_after != HUGETLB_UNKNOWN && mem_huge_page_size()) {
+		jb_int(&b, "hugepages_rsvd_before", t->rsvd_before);
+		jb_int(&b, "hugepages_rsvd_after", rsvd_after);
+	}
+	stream_frame(&r->out, "run-end", jb_end(&b));
+	jb_free(&b);
+}
+
+static int exit_code(const struct runner *r, const struct tally *t)
+{
+	if (t->interrupted)
+		return 128 + t->interrupted;
+	if (r->out.broken)
+		return 1;	/* whenever the reader went away */
+	if (!t->started)
+		return 2;
+	return t->failed ? 1 : 0;
+}
+
+/* The stream's reader and the pool, before the first frame. */
+static void run_prepare(struct runner *r, struct tally *t)
+{
+	struct opts *o = r->o;
+
+	kmsg_open(&r->kmsg, &r->out, o->kmsg_user_alerts);
+	if (!o->kmsg && r->kmsg.fd >= 0) {
+		close(r->kmsg.fd);
+		r->kmsg.fd = -1;
+	}
+	r->pool.wanted = o->hugepages < 0 ? pool_default(o->jobs) : o->hugepages;
+	r->pool.lock_fd = -1;
+	r->nr_hugepages = sysctl_read(HUGETLB_NR_PATH);
+	if (r->bins.n && !t->interrupted) {
+		t->interrupted = pool_take(&r->pool);
+		if (!t->interrupted)
+			r->nr_hugepages = r->pool.nr_at_start;
+	}
+	t->rsvd_before = hugetlb_rsvd_pages();
+}
+
+int run_all(struct runner *r)
+{
+	struct spawn_res *res = calloc((size_t)r->bins.n + 1, sizeof(*res));
+	struct tally t = { .t0 = now_ms() };
+	char num[16];
+	int n = 0;
+
+	/* Before the run frame: it names the binaries that will run. */
+	if (r->o->nonly)
+		t.interrupted = select_points(r);
+	run_prepare(r, &t);
+	stream_frame(&r->out, "stream", "1");
+	frame_run(r);
+	if (r->o->probe && !t.interrupted)
+		t.interrupted = run_probe(r);
+	if (!res) {
+		t.failed = r->bins.n;	/* no memory: none can be run */
+	} else if (!t.interrupted) {
+		/* Tell the binaries whether siblings may run beside them. */
+		snprintf(num, sizeof(num), "%d",
+			 r->o->jobs < r->bins.n ? r->o->jobs : r->bins.n);
+		setenv(RUNENV_JOBS, num, 1);
+		n = run_binaries(r, res, &t.interrupted);
+	}
+	count_results(&t, res, n);
+	free(res);
+	/* After the last binary, also when interrupted: signals only queue. */
+	pool_give_back(&r->pool);
+	frame_run_end(r, &t);
+	return exit_code(r, &t);
+}
+
+/* A run that could not happen: still a well-formed stream saying why. */
+void run_fatal(struct runner *r, const char *why)
+{
+	struct jbuf b;
+
+	stream_frame(&r->out, "stream", "1");
+	frame_run(r);
+	jb_init(&b);
+	jb_int(&b, "duration_ms", 0);
+	jb_int(&b, "binaries", 0);
+	jb_str(&b, "status", "error");
+	jb_str(&b, "error", why);
+	stream_frame(&r->out, "run-end", jb_end(&b));
+	jb_free(&b);
+}
