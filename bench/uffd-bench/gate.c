@@ -215,14 +215,21 @@ int gate_open_register(enum op_id op, enum mem_type mem, uint64_t features,
 		       void *addr, size_t len, struct result *r)
 {
 	const struct op_desc *d = &op_table[op];
+	struct uffdio_api api;
 	uint64_t ioctls = 0;
 	int fd, ret;
 
-	fd = uffd_open(features, NULL);
+	fd = uffd_open(features, &api);
 	if (fd < 0) {
 		/* The features were reported: a refusal now is the kernel's. */
 		res_fail(r, "api_refused", "UFFDIO_API with %s: %s",
 			 feature_list(features), strerror(-fd));
+		return -1;
+	}
+	if ((api.features & features) != features) {
+		res_fail(r, "api_refused", "UFFDIO_API did not enable %s",
+			 feature_list(features & ~api.features));
+		close(fd);
 		return -1;
 	}
 	ret = uffd_register_range(fd, addr, len, d->mode, &ioctls);

@@ -141,9 +141,6 @@ void measure_latency(enum op_id op, const struct bench_cfg *cfg,
 		res_fail(r, "no_memory", "malloc: out of memory");
 		goto out;
 	}
-	/* WP faults need present pages to protect: write them once. */
-	if (op == OP_LAT_WP_UNPROTECT)
-		pattern_fill(l.g->area.addr, rig_len(l.g), 1);
 	session_resolver(l.g->s, resolve, &l);
 	repeat_begin(&rep, cfg->repeats, cfg->share_s);
 	while (repeat_more(&rep)) {

@@ -220,6 +220,13 @@ struct rig *rig_new(enum op_id op, const struct bench_cfg *cfg,
 			goto fail;
 		}
 	}
+	/*
+	 * Write protection needs present pages. Write them now, before any
+	 * uffd watches the area: this thread must never touch registered
+	 * memory, where a fault nobody resolves would hold it for good.
+	 */
+	if (op_table[op].mode == UFFDIO_REGISTER_MODE_WP)
+		pattern_fill(g->area.addr, rig_len(g), 1);
 	fd = gate_open_register(op, cfg->mem, need, g->area.addr,
 				g->area.len, r);
 	if (fd < 0)

@@ -63,7 +63,8 @@ int rig_ioctl(struct rig *g, enum rig_io io, size_t first, size_t n,
 
 /*
  * Everything @op needs on @cfg->mem over @npages pages (with a source for
- * COPY and MOVE): NULL with @r saying why not (not measured, or failed).
+ * COPY and MOVE; for WP modes the pages present, pattern 1): NULL with @r
+ * saying why not (not measured, or failed).
  */
 struct rig *rig_new(enum op_id op, const struct bench_cfg *cfg,
 		    size_t npages, struct result *r);

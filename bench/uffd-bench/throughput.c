@@ -20,7 +20,6 @@
 struct tput {
 	struct rig *g;
 	unsigned int seed;
-	unsigned int rep;
 };
 
 /* Bring the area to the state the op starts from (untimed). */
@@ -32,8 +31,6 @@ static int prepare_repeat(struct tput *t)
 	t->seed++;
 	if (g->op != OP_WRITEPROTECT && g->op != OP_UNPROTECT)
 		return rig_reset(g, t->seed);
-	if (t->rep == 0)
-		pattern_fill(g->area.addr, len, t->seed);
 	/* Un-protected before protecting, protected before un-protecting. */
 	return uffd_wp_range(rig_uffd(g), g->area.addr, len,
 			     g->op == OP_UNPROTECT);
@@ -165,7 +162,6 @@ void measure_throughput(enum op_id op, const struct bench_cfg *cfg,
 	r->batch = cfg->batch;
 	repeat_begin(&rep, cfg->repeats, cfg->share_s);
 	while (repeat_more(&rep)) {
-		t.rep = rep.done;
 		ret = prepare_repeat(&t);
 		if (ret) {
 			res_fail(r, "setup_failed", "preparing the area: %s",

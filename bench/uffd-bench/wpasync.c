@@ -104,8 +104,7 @@ void measure_wp_async(const struct bench_cfg *cfg, struct result *r)
 			 strerror(errno));
 		goto out;
 	}
-	/* Present, protected pages: no page counts as written yet. */
-	pattern_fill(g->area.addr, rig_len(g), 1);
+	/* Protected pages (rig_new() wrote them): none counts as written. */
 	ret = uffd_wp_range(rig_uffd(g), g->area.addr, rig_len(g), true);
 	if (ret) {
 		res_fail(r, "ioctl_failed", "UFFDIO_WRITEPROTECT of the area: %s",
