@@ -306,9 +306,10 @@ def test_selftest_catches_every_lie(build_dir: Path) -> None:
 
 
 # The project's liar (tools/liar/): one lie each, the measurements it
-# concerns, and what each must come out as. Lies that leave a faulting
-# thread asleep (the *_nowake ones) are left out: the watchdog would
-# catch them, after its 10 s.
+# concerns, and what each must come out as. Every lie of the catalogue
+# ends in bounded time (a faulting thread that makes no progress for 2 s
+# ends its measurement); these are the ones that change what the
+# benchmark measures, plus one that only the watchdog can catch.
 LIES = [
     # lie, memory type, --only (and options), {op: expected status}
     ("copy_skip", "anon", "copy,missing_copy",
@@ -336,6 +337,10 @@ LIES = [
     ("feature_wp_async_ignored", "anon", "wp_async_scan",
      {"wp_async_scan": "failed"}),
     ("api_drops_asked", "anon", "move", {"move": "failed"}),
+    ("msg_flag_write_set", "anon", "missing_copy", {"missing_copy": "failed"}),
+    # A fault nobody is told about: the watchdog ends the pass (2 s).
+    ("read_drop_first", "anon", "missing_zeropage",
+     {"missing_zeropage": "failed"}),
     # The kernel's word is taken: an ioctl REGISTER does not offer is
     # not measured (and says so), which is not a failure.
     ("register_ioctls_no_copy", "anon", "copy,zeropage",

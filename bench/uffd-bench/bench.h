@@ -150,8 +150,8 @@ struct bench_io {
 	int (*scan)(int pagemap_fd, struct pm_scan_arg *arg);
 };
 extern struct bench_io bench_io;
-/* How long a pass may wait for its faults before it is declared hung. */
-extern int bench_pass_timeout_ms;
+/* How long a faulting thread may make no progress before it counts as hung. */
+extern int bench_stall_timeout_ms;
 
 /* ---- time and statistics (stats.c) ---- */
 uint64_t bench_now_ns(void);

@@ -26,13 +26,19 @@ struct lat {
 	unsigned char wval;		/* byte the WP pass writes */
 };
 
-/* The fault flags each latency op must see (WP, MINOR, or neither). */
+/*
+ * The fault flags each latency op must see: WP, MINOR or neither, and
+ * WRITE exactly when the access writes.
+ */
 static uint64_t want_flags(enum op_id op)
 {
+	uint64_t write = op_table[op].fault == FAULT_WRITE ?
+		UFFD_PAGEFAULT_FLAG_WRITE : 0;
+
 	switch (op) {
-	case OP_LAT_WP_UNPROTECT:	return UFFD_PAGEFAULT_FLAG_WP;
-	case OP_LAT_MINOR_CONTINUE:	return UFFD_PAGEFAULT_FLAG_MINOR;
-	default:			return 0;
+	case OP_LAT_WP_UNPROTECT:	return UFFD_PAGEFAULT_FLAG_WP | write;
+	case OP_LAT_MINOR_CONTINUE:	return UFFD_PAGEFAULT_FLAG_MINOR | write;
+	default:			return write;
 	}
 }
 
@@ -43,7 +49,8 @@ static int resolve(void *arg, const struct uffd_msg *msg, char *why,
 	struct rig *g = l->g;
 	uint64_t flags = msg->arg.pagefault.flags;
 	long i = fault_index(msg, g->area.addr, g->page, g->npages);
-	uint64_t kinds = UFFD_PAGEFAULT_FLAG_WP | UFFD_PAGEFAULT_FLAG_MINOR;
+	uint64_t kinds = UFFD_PAGEFAULT_FLAG_WP | UFFD_PAGEFAULT_FLAG_MINOR |
+			 UFFD_PAGEFAULT_FLAG_WRITE;
 
 	if (i < 0 || (flags & kinds) != want_flags(g->op)) {
 		snprintf(why, whylen, "unexpected fault at 0x%llx flags 0x%llx",

@@ -336,6 +336,7 @@ void touch_pages(char *base, size_t page, struct touch_plan *p)
 		unsigned char v = p->value;
 		uint64_t t0 = 0;
 
+		__atomic_store_n(&p->done, i, __ATOMIC_RELAXED);
 		if (p->sigbus) {
 			/* Poisoned pages must raise SIGBUS on access. */
 			p->sigbus_seen += sigbus_probe(addr, TOUCH_READ, &v);
@@ -361,7 +362,8 @@ static void touch_job_main(void *arg)
 
 int rig_touch(struct rig *g, char *why, size_t whylen)
 {
-	return session_run(g->s, touch_job_main, g, why, whylen);
+	g->plan.done = 0;
+	return session_run(g->s, touch_job_main, g, &g->plan.done, why, whylen);
 }
 
 bool rig_touch_expect(struct rig *g, uint64_t want, const char *what,

@@ -19,6 +19,7 @@ struct touch_plan {
 	size_t nns;		/* ... at ns[nns], which is advanced */
 	bool sigbus;		/* count touches that raise SIGBUS instead */
 	size_t sigbus_seen;	/* out */
+	size_t done;		/* touches completed (the watchdog reads it) */
 };
 
 struct rig {

@@ -57,12 +57,14 @@ struct session *session_new(int uffd);
 /* Change the resolver; only while no job runs. */
 void session_resolver(struct session *s, resolve_fn fn, void *arg);
 /*
- * Run @job on the vCPU thread and wait for it (bench_pass_timeout_ms).
- * 0 when it finished and the servicer saw no error. Otherwise -errno with
- * the reason in @why; the session is then torn down (the uffd closed).
+ * Run @job on the vCPU thread and wait for it while *@progress (which the
+ * job advances; NULL: none) keeps moving: bench_stall_timeout_ms without
+ * a change means a fault nobody resolves. 0 when the job finished and the
+ * servicer saw no error. Otherwise -errno with the reason in @why; the
+ * session is then torn down (the uffd closed).
  */
-int session_run(struct session *s, job_fn job, void *arg, char *why,
-		size_t whylen);
+int session_run(struct session *s, job_fn job, void *arg,
+		const size_t *progress, char *why, size_t whylen);
 /* Fault messages read so far (each was resolved, or the session failed). */
 uint64_t session_faults(struct session *s);
 /* Stop the servicer, close the uffd, free a blocked vCPU. Idempotent. */
