@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "require.h"
 
 #define MISSING		UFFDIO_REGISTER_MODE_MISSING
 #define WP		UFFDIO_REGISTER_MODE_WP
@@ -142,73 +143,27 @@ const char *res_status_name(enum res_status s)
 	}
 }
 
-/* The feature a register mode needs on @mem (0: none or not defined). */
-static uint64_t mode_features(uint64_t mode, enum mem_type mem)
-{
-	bool huge = mem_is_hugetlb(mem);
-
-	switch (mode) {
-	case MISSING:
-		if (mem == MEM_ANON)
-			return 0;
-		return huge ? UFFD_FEATURE_MISSING_HUGETLBFS :
-			UFFD_FEATURE_MISSING_SHMEM;
-	case WP:
-		return UFFD_FEATURE_PAGEFAULT_FLAG_WP |
-			(mem == MEM_ANON ? 0 : UFFD_FEATURE_WP_HUGETLBFS_SHMEM);
-	case MINOR:
-		return huge ? UFFD_FEATURE_MINOR_HUGETLBFS :
-			UFFD_FEATURE_MINOR_SHMEM;
-	}
-	return 0;
-}
-
-/* "MOVE, POISON" for the feature bits of @mask (static buffer). */
-static const char *feature_list(uint64_t mask)
-{
-	static char buf[256];
-	size_t len = 0;
-	unsigned int bit;
-
-	buf[0] = 0;
-	for (bit = 0; bit < 64 && len < sizeof(buf); bit++) {
-		const char *name;
-
-		if (!(mask & (1ull << bit)))
-			continue;
-		name = uffd_feature_name(bit);
-		len += snprintf(buf + len, sizeof(buf) - len, "%s%s%s%s",
-				len ? ", " : "", name ? "UFFD_FEATURE_" : "",
-				name ? name : "bit ", name ? "" : "?");
-	}
-	return buf;
-}
-
 bool gate_features(enum op_id op, enum mem_type mem, uint64_t have,
 		   uint64_t *need, struct result *r)
 {
 	const struct op_desc *d = &op_table[op];
+	const char *lack;
 
 	*need = 0;
 	if (!d->mode)
 		return true;
-	if (d->mode == MINOR && mem == MEM_ANON) {
-		res_skip(r, "not_applicable",
-			 "MINOR faults are not defined for anonymous memory");
+	if (!mem_mode_applies(mem, d->mode)) {
+		res_skip(r, "not_applicable", "%s faults are not defined for %s",
+			 uffd_mode_name(d->mode), mem_type_info(mem)->what);
 		return false;
 	}
-	*need = mode_features(d->mode, mem) | d->extra;
-	if ((*need & have) != *need) {
-		res_skip(r, "no_feature", "kernel does not report %s",
-			 feature_list(*need & ~have));
+	*need = mem_mode_needs(mem, d->mode) | d->extra;
+	lack = fl_lack_reason(MASK_FEATURES, have, *need);
+	if (lack) {
+		res_skip(r, "no_feature", "%s", lack);
 		return false;
 	}
 	return true;
-}
-
-static const char *mode_name(uint64_t mode)
-{
-	return mode == MISSING ? "MISSING" : mode == WP ? "WP" : "MINOR";
 }
 
 int gate_open_register(enum op_id op, enum mem_type mem, uint64_t features,
@@ -223,19 +178,19 @@ int gate_open_register(enum op_id op, enum mem_type mem, uint64_t features,
 	if (fd < 0) {
 		/* The features were reported: a refusal now is the kernel's. */
 		res_fail(r, "api_refused", "UFFDIO_API with %s: %s",
-			 feature_list(features), strerror(-fd));
+			 fl_feature_list(features), strerror(-fd));
 		return -1;
 	}
 	if ((api.features & features) != features) {
 		res_fail(r, "api_refused", "UFFDIO_API did not enable %s",
-			 feature_list(features & ~api.features));
+			 fl_feature_list(features & ~api.features));
 		close(fd);
 		return -1;
 	}
 	ret = uffd_register_range(fd, addr, len, d->mode, &ioctls);
 	if (ret) {
 		res_skip(r, "register_refused", "REGISTER %s on %s: %s",
-			 mode_name(d->mode), mem_type_name(mem),
+			 uffd_mode_name(d->mode), mem_type_name(mem),
 			 strerror(-ret));
 		close(fd);
 		return -1;
@@ -243,7 +198,7 @@ int gate_open_register(enum op_id op, enum mem_type mem, uint64_t features,
 	if (d->ioctl && !(ioctls & (1ull << d->ioctl))) {
 		res_skip(r, "not_offered",
 			 "REGISTER %s on %s does not offer UFFDIO_%s",
-			 mode_name(d->mode), mem_type_name(mem),
+			 uffd_mode_name(d->mode), mem_type_name(mem),
 			 uffd_ioctl_name(d->ioctl));
 		close(fd);
 		return -1;
