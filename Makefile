@@ -85,7 +85,13 @@ TOOLS	:= $(TOOL_SRC:tools/%.c=$(O)/tools/%)
 LIAR_SRC := $(wildcard tools/liar/*.c)
 LIAR	:= $(if $(filter 1,$(STATIC)),,$(if $(LIAR_SRC),$(O)/tools/liar.so))
 
-all: $(PROBE) $(RUNNER) $(CASES) $(TOOLS) $(LIAR)
+# The fault-path benchmark (bench/uffd-bench/README.md) and its self-test,
+# which links the same objects with lying ioctls to prove verification.
+BENCH_SRC := $(filter-out %/selftest.c,$(wildcard bench/uffd-bench/*.c))
+BENCH_OBJ := $(BENCH_SRC:%.c=$(O)/%.o)
+BENCH	:= $(if $(BENCH_SRC),$(O)/uffd-bench $(O)/bench/uffd-bench-selftest)
+
+all: $(PROBE) $(RUNNER) $(CASES) $(TOOLS) $(LIAR) $(BENCH)
 
 deps:
 	@scripts/deps.sh build $(DEPS)
@@ -94,7 +100,8 @@ ifdef SYSROOT
 $(SYSROOT)/faultline-sysroot.json: kernels/sysroot.py
 	$(PYTHON) -m kernels.sysroot $(FL_ARCH) $(SYSROOT)
 
-$(HARNESS_OBJ) $(PROBE_OBJ) $(O)/faultline-runner $(CASES) $(TOOLS): \
+$(HARNESS_OBJ) $(PROBE_OBJ) $(O)/faultline-runner $(CASES) $(TOOLS) \
+		$(BENCH_OBJ) $(O)/bench/uffd-bench/selftest.o: \
 	| $(SYSROOT)/faultline-sysroot.json
 endif
 
@@ -124,6 +131,18 @@ $(O)/runner/%.o: runner/%.c $(wildcard runner/*.h harness/*.h) VERSION | deps
 	$(CC) $(CFLAGS) -Irunner -c -o $@ $<
 
 $(RUNNER): $(RUNNER_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/bench/uffd-bench/%.o: bench/uffd-bench/%.c \
+		$(wildcard bench/uffd-bench/*.h harness/*.h) | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ibench/uffd-bench -c -o $@ $<
+
+$(O)/uffd-bench: $(BENCH_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/bench/uffd-bench-selftest: $(filter-out %/main.o,$(BENCH_OBJ)) \
+		$(O)/bench/uffd-bench/selftest.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The harness headers are fetched once (see scripts/fetch-ksft.sh).
