@@ -64,6 +64,7 @@ def fake_kernels(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     mod.run_kernels = run_kernels   # type: ignore[attr-defined]
     mod.parse_spec = parse_spec     # type: ignore[attr-defined]
     mod.check_available = check_available   # type: ignore[attr-defined]
+    mod.stop = lambda: calls.setdefault("stopped", True)  # type: ignore[attr-defined]
     streams["debian:bookworm:riscv64"] = ("bookworm", None)
     monkeypatch.setitem(sys.modules, "kernels", mod)
     return calls
