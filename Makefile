@@ -119,9 +119,17 @@ $(O)/runner/%.o: runner/%.c $(wildcard runner/*.h harness/*.h) VERSION | deps
 $(RUNNER): $(RUNNER_OBJ) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# The harness headers are fetched once (see scripts/fetch-ksft.sh).
+# The harness headers are fetched once (see scripts/fetch-ksft.sh). The
+# build directory keeps a copy: with another HOME or XDG_CACHE_HOME (a new,
+# empty cache) fetch-ksft.sh finds them there instead of downloading.
 $(KSFT_DIR)/kselftest_harness.h:
-	scripts/fetch-ksft.sh $(KSFT_DIR)
+	scripts/fetch-ksft.sh $(KSFT_DIR) $(O)/ksft
+
+$(O)/ksft/kselftest_harness.h: $(KSFT_DIR)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	cp $(KSFT_DIR)/kselftest.h $(KSFT_DIR)/kselftest_harness.h $(dir $@)
+
+$(CASES): $(O)/ksft/kselftest_harness.h
 
 $(O)/cases/%: cases/%.c $(LIB) $(wildcard harness/*.h cases/*.h) VERSION \
 		$(KSFT_DIR)/kselftest_harness.h

@@ -429,9 +429,14 @@ def read_stream_file(path: Path, listener: StreamListener | None = None) -> Run:
             meta = json.loads(legacy.read_text(encoding="utf-8"))
         except ValueError as e:
             raise ValueError(f"{legacy}: {e}") from e
+        names = meta.get("expected_binaries") if isinstance(meta, dict) else None
+        if not isinstance(meta, dict) or not isinstance(meta.get("info") or {}, dict) \
+                or not isinstance(names or [], list):
+            raise ValueError(f"{legacy}: not a faultline meta.json (an object with "
+                             "target, error, info, expected_binaries)")
         text = append_target_frame(text, target_frame(
-            meta.get("target") or "host", meta.get("error"), meta.get("info"),
-            meta.get("expected_binaries")))
+            str(meta.get("target") or "host"), meta.get("error"), meta.get("info"),
+            [str(n) for n in names or []]))
     return parse_stream(text, listener)
 
 

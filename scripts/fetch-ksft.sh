@@ -4,18 +4,49 @@
 # Fetch the kselftest harness headers (kselftest.h, kselftest_harness.h)
 # from Debian's linux-source package, once, into a cache outside the tree.
 #
-#   scripts/fetch-ksft.sh DESTDIR
+#   scripts/fetch-ksft.sh DESTDIR [DIR...]
 #
 # DESTDIR receives the two headers and a SOURCE file naming the package.
-# Nothing is done when DESTDIR already holds them.
+# Nothing is done when DESTDIR already holds them. Before downloading, the
+# headers are looked for in the DIRs given (the Makefile gives the build
+# directory's copy) and in every faultline cache this user may have used
+# (XDG_CACHE_HOME, HOME, the account's home, sudo's user, root's): a
+# changed HOME or XDG_CACHE_HOME must not cost a 139 MB download, nor fail
+# offline.
 set -eu
 
-dest=${1:?usage: fetch-ksft.sh DESTDIR}
+dest=${1:?usage: fetch-ksft.sh DESTDIR [DIR...]}
+shift
 headers="kselftest.h kselftest_harness.h"
 
-if [ -f "$dest/kselftest_harness.h" ] && [ -f "$dest/kselftest.h" ]; then
+have() {
+	[ -f "$1/kselftest_harness.h" ] && [ -f "$1/kselftest.h" ]
+}
+
+if have "$dest"; then
 	exit 0
 fi
+
+home_of() {
+	getent passwd "$1" 2>/dev/null | cut -d: -f6
+}
+
+for dir in "$@" \
+	"${XDG_CACHE_HOME:-/nonexistent}/faultline/ksft" \
+	"${HOME:-/nonexistent}/.cache/faultline/ksft" \
+	"$(home_of "$(id -u)")/.cache/faultline/ksft" \
+	"$(home_of "${SUDO_USER:-root}")/.cache/faultline/ksft" \
+	"$(home_of root)/.cache/faultline/ksft"; do
+	if [ "$dir" != "$dest" ] && have "$dir" && mkdir -p "$dest" 2>/dev/null; then
+		for h in $headers; do
+			cp "$dir/$h" "$dest/$h.tmp" && mv "$dest/$h.tmp" "$dest/$h"
+		done
+		{ cat "$dir/SOURCE" 2>/dev/null || true; echo "copied from $dir"; } \
+			> "$dest/SOURCE"
+		echo "fetch-ksft: headers copied from $dir to $dest" >&2
+		exit 0
+	fi
+done
 
 # Fail before a 150 MB download when the result could not be kept.
 if ! mkdir -p "$dest" 2>/dev/null || [ ! -w "$dest" ]; then
