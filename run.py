@@ -310,15 +310,20 @@ def main(argv: list[str]) -> int:
         args = parse_args(argv)
     except SystemExit as e:
         return 2 if e.code else 0
+    # From here on a signal (or a refused write) stops every child the one
+    # way and the report of what was collected is still written.
+    shutdown = Shutdown()
+    with shutdown.handling_signals():
+        return run_and_report(args, shutdown)
+
+
+def run_and_report(args: argparse.Namespace, shutdown: Shutdown) -> int:
+    """Build, run every kernel, write the reports; the exit code."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     outdir = args.output or ROOT / "results" / stamp
 
     def log(msg: str) -> None:
         print(msg, flush=True)
-    # From here on a signal (or a refused write) stops every child the one
-    # way and the report of what was collected is still written.
-    shutdown = Shutdown()
-    shutdown.install()
     try:
         runner_options(args)            # a value the runner refuses: now
         try:

@@ -25,12 +25,13 @@ Nothing here knows what the children are.
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, Iterator
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # How long a stopped child may take before SIGKILL: the runner needs its
@@ -132,10 +133,16 @@ class Shutdown:
     def stopping(self) -> bool:
         return self.code is not None
 
-    def install(self) -> None:
-        """Handle SIGINT/SIGTERM/SIGHUP from now on (main thread only)."""
-        for sig in SIGNALS:
-            signal.signal(sig, self._on_signal)
+    @contextlib.contextmanager
+    def handling_signals(self) -> Iterator["Shutdown"]:
+        """SIGINT/SIGTERM/SIGHUP stop the run inside the block (main thread
+        only); the handlers before it are back after it."""
+        before = {sig: signal.signal(sig, self._on_signal) for sig in SIGNALS}
+        try:
+            yield self
+        finally:
+            for sig, handler in before.items():
+                signal.signal(sig, handler)
 
     def _on_signal(self, signum: int, _frame: Any) -> None:
         self.signals += 1
