@@ -15,7 +15,7 @@ from __future__ import annotations
 from .tapparse import MAX_POINTS, shapes_points
 from .writer import human_size
 
-KEEP_BYTES = 1 << 20
+KEEP_BYTES = 256 << 10
 LINE_KEEP = 16384
 # Console and tail lines (outside any binary) are only ever shown briefly.
 CONSOLE_LINE_KEEP = 1024

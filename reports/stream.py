@@ -14,7 +14,7 @@ import json
 import re
 from collections import deque
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 from .model import Binary, Point, Run
 from .binary_points import finish_binary
@@ -398,46 +398,77 @@ class StreamReader:
         return f"stream ended without run-end{where}{console}"
 
 
+def _feed_all(reader: StreamReader, lines: Iterable[str]) -> None:
+    """Feed @lines (each with its newline; the last may have none) one at a
+    time, so memory does not grow with the stream. Only whole lines count:
+    a last line without its newline was cut, and so was the one before
+    run.py's frame when the frame says so (it ended that line to write
+    itself)."""
+    held: list[str] = []        # the last two whole lines, not fed yet
+    cut = ""
+    for raw in lines:
+        if not raw.endswith("\n"):
+            cut = raw
+            break
+        held.append(raw[:-1])
+        if len(held) > 2:
+            reader.feed(held.pop(0))
+    prefix = f"@@faultline {TARGET_FRAME} "
+    if not cut and len(held) == 2 and held[1].startswith(prefix) and \
+            _json(held[1][len(prefix):]).get("cut_line"):
+        reader.feed_cut(held[0])
+        reader.feed(held[1])
+        return
+    for line in held:
+        reader.feed(line)
+    reader.feed_cut(cut)
+
+
+def _text_lines(text: str) -> Iterator[str]:
+    """@text's lines with their newlines, one at a time (split on \\n only)."""
+    pos = 0
+    while pos < len(text):
+        nl = text.find("\n", pos)
+        end = len(text) if nl < 0 else nl + 1
+        yield text[pos:end]
+        pos = end
+
+
 def parse_stream(text: str, listener: StreamListener | None = None) -> Run:
     """Parse a whole stream (a saved one ends with the orchestrator's
     target frame)."""
     reader = StreamReader(listener)
-    lines = text.split("\n")
-    # Only whole lines count: a last line without its newline was cut, and
-    # so was the one before run.py's frame when the frame says so.
-    cut = lines.pop()
-    frame = None
-    if not cut and lines and lines[-1].startswith(f"@@faultline {TARGET_FRAME} ") \
-            and _json(lines[-1][len(f"@@faultline {TARGET_FRAME} "):]).get("cut_line"):
-        frame = lines.pop()
-        cut = lines.pop() if lines else ""
-    for line in lines:
-        reader.feed(line)
-    reader.feed_cut(cut)
-    if frame is not None:
-        reader.feed(frame)
+    _feed_all(reader, _text_lines(text))
     return reader.finish()
 
 
 def read_stream_file(path: Path, listener: StreamListener | None = None) -> Run:
-    """A saved stream file. One written before the target frame existed
-    has its facts in a sidecar <name>.meta.json, read as that frame."""
-    text = path.read_text(encoding="utf-8", errors="replace")
+    """A saved stream file, read a line at a time. One written before the
+    target frame existed has its facts in a sidecar <name>.meta.json, read
+    as that frame."""
     legacy = path.with_suffix(".meta.json")
-    if f"@@faultline {TARGET_FRAME} " not in text and legacy.is_file():
-        try:
-            meta = json.loads(legacy.read_text(encoding="utf-8"))
-        except ValueError as e:
-            raise ValueError(f"{legacy}: {e}") from e
-        names = meta.get("expected_binaries") if isinstance(meta, dict) else None
-        if not isinstance(meta, dict) or not isinstance(meta.get("info") or {}, dict) \
-                or not isinstance(names or [], list):
-            raise ValueError(f"{legacy}: not a faultline meta.json (an object with "
-                             "target, error, info, expected_binaries)")
-        text = append_target_frame(text, target_frame(
-            str(meta.get("target") or "host"), meta.get("error"), meta.get("info"),
-            [str(n) for n in names or []]))
-    return parse_stream(text, listener)
+    frame = _legacy_frame(legacy) if legacy.is_file() else None
+    reader = StreamReader(listener)
+    with path.open("rb") as f:
+        _feed_all(reader, (raw.decode("utf-8", "replace") for raw in f))
+    if frame is not None and not reader.facts:
+        reader.feed(frame)
+    return reader.finish()
+
+
+def _legacy_frame(legacy: Path) -> str:
+    """The target frame a <name>.meta.json stands for."""
+    try:
+        meta = json.loads(legacy.read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise ValueError(f"{legacy}: {e}") from e
+    names = meta.get("expected_binaries") if isinstance(meta, dict) else None
+    if not isinstance(meta, dict) or not isinstance(meta.get("info") or {}, dict) \
+            or not isinstance(names or [], list):
+        raise ValueError(f"{legacy}: not a faultline meta.json (an object with "
+                         "target, error, info, expected_binaries)")
+    return target_frame(str(meta.get("target") or "host"), meta.get("error"),
+                        meta.get("info"), [str(n) for n in names or []])
 
 
 PANIC_RE = re.compile(r"Kernel panic|BUG:|Oops|general protection fault|"
