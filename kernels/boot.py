@@ -102,7 +102,7 @@ def boot_kernel(spec: KernelSpec, result: "KernelResult", *,
             meta = fetch_debian(spec, cache_dir / "kernels", log)
         else:
             meta = local_kernel(spec, cache_dir / "kernels")
-    except (FetchError, ImageError, AptConfigError, OSError, qemu.Interrupted) as e:
+    except (FetchError, ImageError, AptConfigError, OSError) as e:
         result.error = f"could not get the kernel: {e}"
         return
     try:

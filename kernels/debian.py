@@ -86,7 +86,10 @@ class PrivateApt:
 
     def run(self, tool: str, *args: str, cwd: Path | None = None) -> str:
         # Tracked like QEMU: run.py stopping ends a download at once.
-        p = qemu.run_tracked([tool, *self.opts, *args], timeout=600, cwd=cwd)
+        try:
+            p = qemu.run_tracked([tool, *self.opts, *args], timeout=600, cwd=cwd)
+        except qemu.Interrupted as e:
+            raise FetchError(f"{tool} {args[0]}: {e}") from e
         # apt-get update exits 0 on some fetch failures but says so with W:/E:.
         bad = [ln for ln in p.stderr.splitlines()
                if ln.startswith(("E:", "Err:", "W: Failed", "W: GPG", "W: The repository"))]
