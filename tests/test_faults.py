@@ -7,7 +7,6 @@ temp dirs). The stream-level faults (#8, #9) are in test_faults_stream.py;
 sysctls and a killed runner's workers in test_machine_state.py."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import resource
 import select
@@ -25,6 +24,7 @@ from reports_util import DATA, ROOT, validate
 from runner_util import hugetlb_writable, pool_lock
 from test_kernels_vm import bookworm, fake_static, qemu_ready, vm_deps  # noqa: F401
 from test_machine_state import processes_under, wait_gone
+from test_run_kernels import load_run_py
 
 from kernels import run_kernels
 
@@ -205,14 +205,6 @@ def test_full_disk_stops_at_once_with_exit_2(tmp_path: Path, small_disk: Path) -
     assert "KiB written)" in said and "Traceback" not in res.stderr
     assert "error: cannot write" in res.stdout     # each report that did not fit
     assert processes_under(build) == []
-
-
-def load_run_py() -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location("faultline_run", ROOT / "run.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @ROOT_ONLY
