@@ -22,7 +22,7 @@
 #include <sys/wait.h>
 #include <linux/capability.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "priv.h"
 #include "sysctl.h"
 
@@ -35,6 +35,10 @@ FIXTURE(access) {
 	char node[96];
 	pid_t creator;
 	int sock;
+	int ufd;	/* the creator's uffd, received here */
+	char *src;	/* one page of SEED pattern to COPY from */
+	char *ra, *rb;	/* mapped only in the creator / only here */
+	size_t len;	/* of each */
 };
 
 FIXTURE_SETUP(access)
@@ -42,6 +46,7 @@ FIXTURE_SETUP(access)
 	self->tmpdir[0] = self->node[0] = 0;
 	self->creator = 0;
 	self->sock = -1;
+	self->ufd = -1;
 }
 
 FIXTURE_TEARDOWN(access)
@@ -53,12 +58,10 @@ FIXTURE_TEARDOWN(access)
 		unlink(self->node);
 	if (self->tmpdir[0])
 		rmdir(self->tmpdir);
-	if (self->sock >= 0)
-		close(self->sock);
-	if (self->creator > 0) {
-		kill(self->creator, SIGKILL);
-		waitpid(self->creator, NULL, 0);
-	}
+	fl_close(&self->ufd);
+	fl_close(&self->sock);
+	fl_reap(&self->creator);
+	free(self->src);
 }
 
 /* ------------------------------------------------------------ probes */
@@ -107,7 +110,7 @@ static int probe_features(void *arg, char *note, size_t len)
 static int probe_node(void *arg, char *note, size_t len)
 {
 	struct uffdio_api api = { .api = UFFD_API };
-	int fd = uffd_dev_open(arg, O_CLOEXEC), ret;
+	int fd = uffd_dev_open(arg, O_CLOEXEC, NULL), ret;
 
 	snprintf(note, len, "euid %d", (int)geteuid());
 	if (fd < 0)
@@ -163,6 +166,20 @@ static int probe_node(void *arg, char *note, size_t len)
 	(res)->value;							\
 })
 
+/* @fn(@arg) run at @level must return @want. */
+#define EXPECT_PROBE(level, fn, arg, want) do {				\
+	struct priv_result __res;					\
+	int __v = PROBE((level), (fn), (void *)(uintptr_t)(arg), &__res); \
+	EXPECT_EQ((want), __v) TH_LOG("%s", __res.note);		\
+} while (0)
+
+/* The same with vm.unprivileged_userfaultfd at @val (then put back). */
+#define EXPECT_PROBE_AT(val, level, fn, arg, want) do {			\
+	NEED_SYSCTL(val);						\
+	EXPECT_PROBE((level), (fn), (arg), (want));			\
+	RESTORE_SYSCTL();						\
+} while (0)
+
 /* True when the kernel refuses UFFD_USER_MODE_ONLY itself (EINVAL). */
 static bool user_mode_only_rejected(void)
 {
@@ -201,113 +218,76 @@ static void require_user_mode_only(struct __test_metadata *_metadata)
 /* sysctl=0: no CAP_SYS_PTRACE, no user-mode-only flag -> EPERM. */
 TEST_F(access, sysctl0_unprivileged_denied)
 {
-	struct priv_result res;
-	int v;
-
 	require_syscall(_metadata);
-	NEED_SYSCTL(0);
-	v = PROBE(PRIV_NOBODY, probe_create, (void *)0, &res);
-	RESTORE_SYSCTL();
-	EXPECT_EQ(-EPERM, v) TH_LOG("%s", res.note);
+	EXPECT_PROBE_AT(0, PRIV_NOBODY, probe_create, 0, -EPERM);
 }
 
 /* sysctl=0: UFFD_USER_MODE_ONLY is always allowed. */
 TEST_F(access, sysctl0_user_mode_only_allowed)
 {
-	struct priv_result res;
-	int v;
-
 	require_syscall(_metadata);
 	require_user_mode_only(_metadata);
-	NEED_SYSCTL(0);
-	v = PROBE(PRIV_NOBODY, probe_create,
-		  (void *)(intptr_t)UFFD_USER_MODE_ONLY, &res);
-	RESTORE_SYSCTL();
-	EXPECT_EQ(0, v) TH_LOG("%s", res.note);
+	EXPECT_PROBE_AT(0, PRIV_NOBODY, probe_create, UFFD_USER_MODE_ONLY, 0);
 }
 
 /* sysctl=0: CAP_SYS_PTRACE alone (uid nobody) is enough. */
 TEST_F(access, sysctl0_cap_sys_ptrace_allowed)
 {
-	struct priv_result res;
-	int v;
-
 	require_syscall(_metadata);
 	FL_REQUIRE_ROOT();
-	NEED_SYSCTL(0);
-	v = PROBE(PRIV_NOBODY_PTRACE, probe_create, (void *)0, &res);
-	RESTORE_SYSCTL();
-	EXPECT_EQ(0, v) TH_LOG("%s", res.note);
+	EXPECT_PROBE_AT(0, PRIV_NOBODY_PTRACE, probe_create, 0, 0);
 }
 
 /* sysctl=0: uid 0 without CAP_SYS_PTRACE is refused: the cap decides. */
 TEST_F(access, sysctl0_root_without_cap_denied)
 {
-	struct priv_result res;
-	int v;
-
 	require_syscall(_metadata);
 	FL_REQUIRE_ROOT();
-	NEED_SYSCTL(0);
-	v = PROBE(PRIV_ROOT_NO_PTRACE, probe_create, (void *)0, &res);
-	RESTORE_SYSCTL();
-	EXPECT_EQ(-EPERM, v) TH_LOG("%s", res.note);
+	EXPECT_PROBE_AT(0, PRIV_ROOT_NO_PTRACE, probe_create, 0, -EPERM);
 }
 
 /* sysctl=1: anyone may create a full uffd. */
 TEST_F(access, sysctl1_unprivileged_allowed)
 {
 	const char *hold = getenv("FAULTLINE_TEST_HOLD_MS");
-	struct priv_result res;
-	int v;
 
 	require_syscall(_metadata);
 	NEED_SYSCTL(1);
-	v = PROBE(PRIV_NOBODY, probe_create, (void *)0, &res);
+	EXPECT_PROBE(PRIV_NOBODY, probe_create, 0, 0);
 	/* Lets tests/test_access.py signal us while the sysctl is changed. */
 	if (hold)
 		usleep(atoi(hold) * 1000);
 	RESTORE_SYSCTL();
-	EXPECT_EQ(0, v) TH_LOG("%s", res.note);
 }
 
 /* EVENT_FORK without CAP_SYS_PTRACE: EPERM; other features still fine. */
 TEST_F(access, event_fork_denied_without_ptrace)
 {
-	struct priv_result res;
-	int v;
-
 	require_syscall(_metadata);
 	FL_REQUIRE_FEATURES(UFFD_FEATURE_EVENT_FORK);
 	/* Without user-mode-only fds, nobody needs the sysctl to get one. */
 	if (user_mode_only_rejected())
 		NEED_SYSCTL(1);
-	v = PROBE(PRIV_NOBODY, probe_features,
-		  (void *)(uintptr_t)UFFD_FEATURE_EVENT_FORK, &res);
-	EXPECT_EQ(-EPERM, v) TH_LOG("%s", res.note);
-	v = PROBE(PRIV_NOBODY, probe_features,
-		  (void *)(uintptr_t)UFFD_FEATURE_EVENT_REMAP, &res);
+	EXPECT_PROBE(PRIV_NOBODY, probe_features, UFFD_FEATURE_EVENT_FORK,
+		     -EPERM);
+	EXPECT_PROBE(PRIV_NOBODY, probe_features, UFFD_FEATURE_EVENT_REMAP,
+		     0);
 	RESTORE_SYSCTL();
-	EXPECT_EQ(0, v) TH_LOG("%s", res.note);
 }
 
 /* EVENT_FORK with CAP_SYS_PTRACE (and nothing else): accepted. */
 TEST_F(access, event_fork_allowed_with_ptrace)
 {
-	struct priv_result res;
-	int v;
-
 	require_syscall(_metadata);
 	FL_REQUIRE_FEATURES(UFFD_FEATURE_EVENT_FORK);
 	if (user_mode_only_rejected())
 		NEED_SYSCTL(1);
-	v = PROBE(PRIV_NOBODY_PTRACE, probe_features,
-		  (void *)(uintptr_t)UFFD_FEATURE_EVENT_FORK, &res);
-	EXPECT_EQ(0, v) TH_LOG("%s", res.note);
-	v = PROBE(PRIV_ROOT_NO_PTRACE, probe_features,
-		  (void *)(uintptr_t)UFFD_FEATURE_EVENT_FORK, &res);
+	EXPECT_PROBE(PRIV_NOBODY_PTRACE, probe_features,
+		     UFFD_FEATURE_EVENT_FORK, 0);
+	/* uid 0 without the cap. */
+	EXPECT_PROBE(PRIV_ROOT_NO_PTRACE, probe_features,
+		     UFFD_FEATURE_EVENT_FORK, -EPERM);
 	RESTORE_SYSCTL();
-	EXPECT_EQ(-EPERM, v) TH_LOG("uid 0 without the cap: %s", res.note);
 }
 
 /* ------------------------------------------------- kernel-mode faults */
@@ -388,8 +368,7 @@ TEST_F_TIMEOUT(access, user_mode_only_kernel_fault_efault, 5)
 	ASSERT_EQ(0, uffd_wait_msg(fd, &msg, 2000));
 	EXPECT_EQ((uintptr_t)hole, msg.arg.pagefault.address);
 	ASSERT_EQ(0, uffd_zeropage_all(fd, hole, page, 0, NULL));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	close(pfd[0]);
 	close(pfd[1]);
 	close(fd);
@@ -453,10 +432,13 @@ TEST_F_TIMEOUT(access, kernel_mode_fault_delivered, 5)
  * @mode; the real /dev/userfaultfd is only stat()ed.
  */
 static void make_node(struct __test_metadata *_metadata,
-		      FIXTURE_DATA(access) *self, mode_t mode)
+		      FIXTURE_DATA(access) *self, mode_t mode,
+		      struct stat *real_out)
 {
 	const char *tmp = getenv("TMPDIR");
+	char note[PRIV_NOTE_LEN];
 	struct stat real;
+	int v;
 
 	FL_REQUIRE_ROOT();
 	if (stat("/dev/userfaultfd", &real))
@@ -474,6 +456,13 @@ static void make_node(struct __test_metadata *_metadata,
 		 self->tmpdir);
 	ASSERT_EQ(0, mknod(self->node, S_IFCHR | 0600, real.st_rdev));
 	ASSERT_EQ(0, chmod(self->node, mode));
+	*real_out = real;
+	/* The control: root opens the private node, unless it cannot. */
+	v = probe_node(self->node, note, sizeof(note));
+	if (v == -EACCES)
+		FL_SKIP("%s is on a nodev mount: root cannot open the node",
+			self->tmpdir);
+	EXPECT_EQ(0, v) TH_LOG("root on the private node");
 }
 
 /* Check the real node kept its mode and owner. */
@@ -502,7 +491,7 @@ static int probe_node_kernel_fault(void *arg, char *note, size_t len)
 	int fd, pfd[2], i, ret;
 	char *src;
 
-	fd = uffd_dev_open(arg, O_CLOEXEC | O_NONBLOCK);
+	fd = uffd_dev_open(arg, O_CLOEXEC | O_NONBLOCK, NULL);
 	snprintf(note, len, "node open: %s", fd < 0 ? strerror(-fd) : "ok");
 	if (fd < 0)
 		return fd;
@@ -538,90 +527,77 @@ static int probe_node_kernel_fault(void *arg, char *note, size_t len)
 /* Mode 0600: root opens it (control), nobody gets EACCES. */
 TEST_F(access, devnode_0600_denies_nobody)
 {
-	struct priv_result res;
 	struct stat real;
-	int v;
 
-	make_node(_metadata, self, 0600);
-	ASSERT_EQ(0, stat("/dev/userfaultfd", &real));
-	v = probe_node(self->node, res.note, sizeof(res.note));
-	if (v == -EACCES)
-		FL_SKIP("%s is on a nodev mount: root cannot open the node",
-			self->tmpdir);
-	EXPECT_EQ(0, v) TH_LOG("root on the private node");
-	v = PROBE(PRIV_NOBODY, probe_node, self->node, &res);
-	EXPECT_EQ(-EACCES, v) TH_LOG("%s", res.note);
+	make_node(_metadata, self, 0600, &real);
+	EXPECT_PROBE(PRIV_NOBODY, probe_node, self->node, -EACCES);
 	check_real_node(_metadata, &real);
 }
 
 /* Mode 0666: nobody gets a uffd, whatever the sysctl says. */
 TEST_F(access, devnode_0666_allows_nobody)
 {
-	struct priv_result res;
 	struct stat real;
-	int v;
 
-	make_node(_metadata, self, 0666);
-	ASSERT_EQ(0, stat("/dev/userfaultfd", &real));
-	v = PROBE(PRIV_NOBODY, probe_node, self->node, &res);
-	if (v == -EACCES && probe_node(self->node, res.note,
-				       sizeof(res.note)) == -EACCES)
-		FL_SKIP("%s is on a nodev mount: root cannot open the node",
-			self->tmpdir);
-	EXPECT_EQ(0, v) TH_LOG("%s", res.note);
+	make_node(_metadata, self, 0666, &real);
+	EXPECT_PROBE(PRIV_NOBODY, probe_node, self->node, 0);
 	/* It ignores the sysctl: kernel-mode faults are delivered too. */
-	v = PROBE(PRIV_NOBODY, probe_node_kernel_fault, self->node, &res);
-	EXPECT_EQ(0, v) TH_LOG("%s", res.note);
+	EXPECT_PROBE(PRIV_NOBODY, probe_node_kernel_fault, self->node, 0);
 	/* The same user is refused by the syscall when the sysctl is 0. */
-	if (sysctl_read(FL_SYSCTL_UNPRIV_UFFD) == 0) {
-		v = PROBE(PRIV_NOBODY, probe_create, (void *)0, &res);
-		EXPECT_EQ(-EPERM, v) TH_LOG("%s", res.note);
-	}
+	if (sysctl_read(FL_SYSCTL_UNPRIV_UFFD) == 0)
+		EXPECT_PROBE(PRIV_NOBODY, probe_create, 0, -EPERM);
 	check_real_node(_metadata, &real);
 }
 
 /* ------------------------------------------------- SCM_RIGHTS transfer */
 
-static int send_fd(int sock, int fd)
-{
-	char byte = 'F';
-	struct iovec iov = { &byte, 1 };
+/* One byte of data with room for one passed fd (SCM_RIGHTS). */
+struct fd_msg {
+	char byte;
+	struct iovec iov;
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} c;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = c.buf,
-			    .msg_controllen = sizeof(c.buf) };
-	struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+	struct msghdr m;
+};
 
-	memset(&c, 0, sizeof(c));
+static struct msghdr *fd_msg_init(struct fd_msg *f, char byte)
+{
+	memset(f, 0, sizeof(*f));
+	f->byte = byte;
+	f->iov = (struct iovec){ &f->byte, 1 };
+	f->m = (struct msghdr){ .msg_iov = &f->iov, .msg_iovlen = 1,
+				.msg_control = f->c.buf,
+				.msg_controllen = sizeof(f->c.buf) };
+	return &f->m;
+}
+
+static int send_fd(int sock, int fd)
+{
+	struct fd_msg f;
+	struct msghdr *m = fd_msg_init(&f, 'F');
+	struct cmsghdr *h = CMSG_FIRSTHDR(m);
+
 	h->cmsg_level = SOL_SOCKET;
 	h->cmsg_type = SCM_RIGHTS;
 	h->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(h), &fd, sizeof(int));
-	return sendmsg(sock, &m, 0) == 1 ? 0 : -errno;
+	return sendmsg(sock, m, 0) == 1 ? 0 : -errno;
 }
 
 static int recv_fd(int sock)
 {
-	char byte;
-	struct iovec iov = { &byte, 1 };
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} c;
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = c.buf,
-			    .msg_controllen = sizeof(c.buf) };
+	struct fd_msg f;
+	struct msghdr *m = fd_msg_init(&f, 0);
 	struct cmsghdr *h;
 	int fd;
 
-	if (recvmsg(sock, &m, MSG_CMSG_CLOEXEC) != 1)
+	if (recvmsg(sock, m, MSG_CMSG_CLOEXEC) != 1)
 		return -EPROTO;
-	if (byte != 'F')
-		return -(int)(unsigned char)byte;	/* creator's error */
-	h = CMSG_FIRSTHDR(&m);
+	if (f.byte != 'F')
+		return -(int)(unsigned char)f.byte;	/* creator's error */
+	h = CMSG_FIRSTHDR(m);
 	if (!h || h->cmsg_type != SCM_RIGHTS)
 		return -EPROTO;
 	memcpy(&fd, CMSG_DATA(h), sizeof(int));
@@ -709,28 +685,42 @@ static int start_creator(struct __test_metadata *_metadata,
 }
 
 /*
+ * start_creator() with NPAGES pages each for RA and RB, then REGISTER the
+ * creator's RA (MISSING) through its uffd; self->ufd and a page of
+ * pattern in self->src are closed and freed at teardown.
+ */
+static int start_registered_creator(struct __test_metadata *_metadata,
+				    FIXTURE_DATA(access) *self)
+{
+	self->len = NPAGES * (size_t)sysconf(_SC_PAGESIZE);
+	self->ufd = start_creator(_metadata, self, &self->ra, &self->rb,
+				  self->len);
+	self->src = FL_PATTERN((size_t)sysconf(_SC_PAGESIZE), SEED);
+	ASSERT_EQ(0, uffd_register_range(self->ufd, self->ra, self->len,
+					 UFFDIO_REGISTER_MODE_MISSING, NULL));
+	return self->ufd;
+}
+
+/*
  * A uffd received over SCM_RIGHTS works on its creator's mm: REGISTER of
  * an address mapped only in the creator succeeds and one mapped only here
  * fails; the creator's fault arrives here and our COPY resolves it.
  */
 TEST_F_TIMEOUT(access, scm_rights_operates_on_creator_mm, 10)
 {
-	size_t page = sysconf(_SC_PAGESIZE), len = NPAGES * page;
+	/* RA exists only in the creator: registering it works. */
+	int fd = start_registered_creator(_metadata, self);
+	size_t page = sysconf(_SC_PAGESIZE), len = self->len;
+	char *ra = self->ra, *rb = self->rb;
 	struct uffdio_copy c;
 	struct uffd_msg msg;
 	struct toucher t;
-	char *ra, *rb, *src;
 	unsigned char v;
-	int fd;
 
-	fd = start_creator(_metadata, self, &ra, &rb, len);
 	v = 0;
 	EXPECT_EQ(-1, mincore(ra, page, &v)) TH_LOG("RA is mapped here too");
 	EXPECT_EQ(ENOMEM, errno);
 
-	/* RA exists only in the creator: registering it works. */
-	ASSERT_EQ(0, uffd_register_range(fd, ra, len,
-					 UFFDIO_REGISTER_MODE_MISSING, NULL));
 	/* RB exists only here: the creator's mm has no VMA there. */
 	EXPECT_EQ(-EINVAL, uffd_register_range(fd, rb, len,
 					       UFFDIO_REGISTER_MODE_MISSING,
@@ -738,7 +728,7 @@ TEST_F_TIMEOUT(access, scm_rights_operates_on_creator_mm, 10)
 	/* ...and our RB is not registered: touching it does not block. */
 	ASSERT_EQ(0, toucher_start(&t, rb, TOUCH_WRITE, 7));
 	EXPECT_TRUE(toucher_wait(&t, 1000));
-	if (t.done)
+	if (t.th.done)
 		toucher_join(&t);
 
 	/* The creator faults on RA; the message comes to us. */
@@ -746,11 +736,8 @@ TEST_F_TIMEOUT(access, scm_rights_operates_on_creator_mm, 10)
 	ASSERT_EQ(0, uffd_wait_msg(fd, &msg, 3000));
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_EQ((uintptr_t)ra, msg.arg.pagefault.address);
-	src = malloc(page);
-	ASSERT_NE(NULL, src);
-	mem_fill(src, page, SEED);
 	c = (struct uffdio_copy){ .dst = (uintptr_t)ra,
-				  .src = (uintptr_t)src, .len = page };
+				  .src = (uintptr_t)self->src, .len = page };
 	ASSERT_EQ(0, uffd_copy(fd, &c));
 	EXPECT_EQ((int64_t)page, c.copy);
 	{
@@ -761,32 +748,27 @@ TEST_F_TIMEOUT(access, scm_rights_operates_on_creator_mm, 10)
 		ASSERT_EQ(1, read(self->sock, &ans, 1));
 		EXPECT_EQ('Y', ans) TH_LOG("the creator read other bytes");
 	}
-	free(src);
-	close(fd);
 }
 
 /* After the creator exits, the fd's operations fail (ESRCH for fills). */
 TEST_F_TIMEOUT(access, scm_rights_after_creator_exit, 10)
 {
-	size_t page = sysconf(_SC_PAGESIZE), len = NPAGES * page;
+	int fd = start_registered_creator(_metadata, self);
+	size_t page = sysconf(_SC_PAGESIZE), len = self->len;
+	char *ra = self->ra;
 	struct uffdio_copy c;
 	struct uffdio_zeropage z;
 	struct uffd_msg msg;
-	char *ra, *rb, *src;
-	int fd, status, reg, unreg, wake, rd;
+	int status, reg, unreg, wake, rd;
 
-	fd = start_creator(_metadata, self, &ra, &rb, len);
-	ASSERT_EQ(0, uffd_register_range(fd, ra, len,
-					 UFFDIO_REGISTER_MODE_MISSING, NULL));
 	ASSERT_EQ(1, write(self->sock, "X", 1));
 	ASSERT_EQ(self->creator, waitpid(self->creator, &status, 0));
 	self->creator = 0;
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
-	src = calloc(1, page);
-	ASSERT_NE(NULL, src);
-	c = (struct uffdio_copy){ .dst = (uintptr_t)ra, .src = (uintptr_t)src,
-				  .len = page, .copy = SENTINEL_COPY };
+	c = (struct uffdio_copy){ .dst = (uintptr_t)ra,
+				  .src = (uintptr_t)self->src, .len = page,
+				  .copy = SENTINEL_COPY };
 	EXPECT_EQ(-ESRCH, uffd_copy(fd, &c));
 	EXPECT_EQ(SENTINEL_COPY, c.copy);
 	z = (struct uffdio_zeropage){ .range = { (uintptr_t)ra, page },
@@ -806,8 +788,6 @@ TEST_F_TIMEOUT(access, scm_rights_after_creator_exit, 10)
 	/* No address space any more: nothing may be registered. */
 	EXPECT_NE(0, reg);
 	EXPECT_NE(0, unreg);
-	free(src);
-	close(fd);
 }
 
 int main(int argc, char **argv)

@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 
 #define NPAGES 2
 /* Written into output fields so "left untouched" can be told apart. */
@@ -203,12 +203,9 @@ TEST_F(api, poll_before_api)
  */
 TEST_F(api, handshake_reply)
 {
-	const uint64_t fd_ioctls = 1ULL << _UFFDIO_REGISTER |
-		1ULL << _UFFDIO_UNREGISTER | 1ULL << _UFFDIO_API;
-	const uint64_t range_only = 1ULL << _UFFDIO_WAKE |
-		1ULL << _UFFDIO_COPY | 1ULL << _UFFDIO_ZEROPAGE |
-		1ULL << _UFFDIO_WRITEPROTECT | 1ULL << _UFFDIO_CONTINUE |
-		1ULL << _UFFDIO_POISON | 1ULL << _UFFDIO_MOVE;
+	const uint64_t fd_ioctls = uffd_ioctl_mask(false);
+	const uint64_t range_only = uffd_ioctl_mask(true);
+	const uint64_t unknown = ~uffd_known_features();
 	struct uffdio_api api;
 
 	ASSERT_EQ(0, do_api(self->fd, 0, &api));
@@ -221,11 +218,9 @@ TEST_F(api, handshake_reply)
 	if (api.ioctls & ~(fd_ioctls | range_only))
 		ksft_print_msg("finding: UFFDIO_API ioctl mask has unknown bits 0x%llx\n",
 			       (unsigned long long)(api.ioctls & ~fd_ioctls));
-	if (api.features >> FL_KNOWN_FEATURE_BITS)
+	if (api.features & unknown)
 		ksft_print_msg("finding: kernel reports unknown feature bits 0x%llx\n",
-			       (unsigned long long)(api.features >>
-						    FL_KNOWN_FEATURE_BITS
-						    << FL_KNOWN_FEATURE_BITS));
+			       (unsigned long long)(api.features & unknown));
 }
 
 /* A second handshake is EINVAL and does not change the enabled features. */
@@ -260,8 +255,7 @@ TEST_F_TIMEOUT(api, api_twice_keeps_features, 5)
 	struct uffd_msg msg;
 	struct toucher t;
 
-	if (!(self->kfeatures & UFFD_FEATURE_THREAD_ID))
-		FL_SKIP("kernel does not report UFFD_FEATURE_THREAD_ID");
+	FL_REQUIRE_REPORTED(self->kfeatures, UFFD_FEATURE_THREAD_ID);
 	ASSERT_EQ(0, do_api(self->fd, 0, &api));
 	EXPECT_EQ(-EINVAL, do_api(self->fd, UFFD_FEATURE_THREAD_ID, &api));
 	ASSERT_EQ(0, uffd_register_range(self->fd, self->mem, self->page,
@@ -272,8 +266,7 @@ TEST_F_TIMEOUT(api, api_twice_keeps_features, 5)
 	EXPECT_EQ(0, msg.arg.pagefault.feat.ptid);
 	ASSERT_EQ(0, uffd_zeropage_all(self->fd, self->mem, self->page, 0,
 				       NULL));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 }
 
 /* Wrong api number: EINVAL, reply zeroed, the fd still uninitialized. */
@@ -356,11 +349,11 @@ TEST_F_TIMEOUT(api, features_as_requested, 5)
 	pid_t ptid = -1, tid = 0;
 	int fd2;
 
-	if (!(self->kfeatures & UFFD_FEATURE_THREAD_ID))
-		FL_SKIP("kernel does not report UFFD_FEATURE_THREAD_ID");
+	FL_REQUIRE_REPORTED(self->kfeatures, UFFD_FEATURE_THREAD_ID);
 	ASSERT_EQ(0, do_api(self->fd, 0, &api));
 	ASSERT_EQ(0, fault_ptid(self->fd, self->mem, self->page, &ptid, &tid));
-	EXPECT_EQ(0, ptid) TH_LOG("ptid filled without THREAD_ID");
+	EXPECT_EQ(0, ptid) TH_LOG("ptid filled without %s",
+				  UFFD_FEATURE_NAME(UFFD_FEATURE_THREAD_ID));
 
 	fd2 = uffd_create_exact(variant->path, O_CLOEXEC | O_NONBLOCK);
 	ASSERT_LE(0, fd2);
@@ -401,8 +394,7 @@ TEST_F_TIMEOUT(api, short_read, 5)
 	EXPECT_EQ((uintptr_t)self->mem, msg.arg.pagefault.address);
 	ASSERT_EQ(0, uffd_zeropage_all(self->fd, self->mem, self->page, 0,
 				       NULL));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	/* Queue empty again: a non-blocking read is EAGAIN. */
 	EXPECT_EQ(-EAGAIN, uffd_read_msg(self->fd, &msg));
 }
@@ -446,7 +438,8 @@ TEST_F(api, fd_flags)
 		int fd = uffd_create_exact(variant->path, fc->flags);
 
 		ASSERT_LE(0, fd) TH_LOG("flags 0x%x", fc->flags);
-		check_fd_flags(_metadata, fd, fc, uffd_path_name(variant->path));
+		check_fd_flags(_metadata, fd, fc,
+			       uffd_path_name(variant->path));
 		close(fd);
 	}
 }
@@ -478,8 +471,7 @@ TEST_F_TIMEOUT(api, blocking_read_waits, 5)
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_EQ((uintptr_t)self->mem, msg.arg.pagefault.address);
 	ASSERT_EQ(0, uffd_zeropage_all(fd, self->mem, self->page, 0, NULL));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	close(fd);
 }
 

@@ -5,43 +5,27 @@
  */
 #include <sys/mman.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 
 #define NPAGES 4
 
 FIXTURE(copy) {
-	struct mem_area mem;
-	char *src;
-	int uffd;
-	uint64_t ioctls;
+	FL_CASE_HOLDS;
 };
 
-FIXTURE_VARIANT(copy) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(copy);
+FL_MEM_VARIANTS(copy, MEM_ALL);
 
 FIXTURE_SETUP(copy)
 {
-	self->uffd = FL_UFFD_OPEN(fl_missing_feature(variant->mem));
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
-	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
-					 self->mem.len,
-					 UFFDIO_REGISTER_MODE_MISSING,
-					 &self->ioctls));
+	FL_CASE_SETUP(NPAGES);
+	FL_CASE_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_COPY);
-	self->src = malloc(self->mem.len);
-	ASSERT_NE(NULL, self->src);
-	mem_fill(self->src, self->mem.len, 7);
+	self->src = FL_PATTERN(self->mem.len, 7);
 }
 
 FIXTURE_TEARDOWN(copy)
 {
-	if (self->uffd > 0)
-		close(self->uffd);
-	mem_free(&self->mem);
-	free(self->src);
+	FL_CASE_TEARDOWN();
 }
 
 /* A thread reads a hole; the monitor sees the fault and resolves it. */
@@ -66,8 +50,7 @@ TEST_F(copy, fault_round_trip)
 				  .src = (uintptr_t)self->src, .len = page };
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 	EXPECT_EQ((int64_t)page, c.copy);
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ((unsigned char)self->src[5], t.value);
 	EXPECT_EQ(-1, mem_check(dst, page, 7));
 }
@@ -97,33 +80,6 @@ static bool same_page(FIXTURE_DATA(copy) *self, size_t n, const char *src)
 	return !memcmp(mem_page(&self->mem, n), src + n * page, page);
 }
 
-/* Page @n is a hole: a COPY there succeeds (EEXIST otherwise). */
-static void expect_hole(struct __test_metadata *_metadata,
-			FIXTURE_DATA(copy) *self, size_t n)
-{
-	size_t page = self->mem.page;
-	struct uffdio_copy c = { .dst = (uintptr_t)mem_page(&self->mem, n),
-				 .src = (uintptr_t)self->src + n * page,
-				 .len = page };
-
-	EXPECT_EQ(0, uffd_copy(self->uffd, &c)) {
-		TH_LOG("page %zu was not a hole", n);
-	}
-	EXPECT_EQ((int64_t)page, c.copy);
-}
-
-/* Fault on page @n from another thread; returns once it is delivered. */
-static void fault_on(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(copy) *self, struct toucher *t, size_t n)
-{
-	char *dst = mem_page(&self->mem, n);
-	struct uffd_msg msg;
-
-	ASSERT_EQ(0, toucher_start(t, dst, TOUCH_READ, 0));
-	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
-	ASSERT_EQ((uintptr_t)dst, msg.arg.pagefault.address);
-}
-
 /*
  * One COPY of the whole range: .copy is the full length, every page holds
  * its bytes, and a thread waiting on a page in the middle is woken.
@@ -136,11 +92,10 @@ TEST_F_TIMEOUT(copy, multi_page, 5)
 	struct toucher t;
 	size_t n;
 
-	fault_on(_metadata, self, &t, 2);
+	fl_fault_on(_metadata, self->uffd, &t, fl_page(self, 2), 0);
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 	EXPECT_EQ((int64_t)self->mem.len, c.copy);
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ((unsigned char)self->src[2 * self->mem.page], t.value);
 	for (n = 0; n < NPAGES; n++)
 		EXPECT_TRUE(same_page(self, n, self->src)) {
@@ -177,7 +132,7 @@ TEST_F(copy, efault_source)
 				  .src = (uintptr_t)bad, .len = page };
 	EXPECT_EQ(-EFAULT, uffd_copy(self->uffd, &c));
 	EXPECT_EQ(-EFAULT, c.copy);
-	expect_hole(_metadata, self, 0);
+	fl_expect_hole(_metadata, self->uffd, &self->mem, self->src, 0);
 	EXPECT_TRUE(same_page(self, 0, self->src));
 }
 
@@ -220,25 +175,19 @@ TEST_F_TIMEOUT(copy, mode_wp, 5)
 
 	/* Unprotected neighbour: the write just happens. */
 	ASSERT_EQ(0, toucher_start(&t, p2, TOUCH_WRITE, v));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ(v, (unsigned char)p2[0]);
 	EXPECT_EQ(-ETIMEDOUT, uffd_wait_msg(self->uffd, &msg, 0));
 
 	/* Protected page: readable, the write faults. */
 	EXPECT_TRUE(same_page(self, 1, self->src));
 	ASSERT_EQ(0, toucher_start(&t, p1 + 3, TOUCH_WRITE, v));
-	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
-	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP,
-		  msg.arg.pagefault.flags);
-	EXPECT_EQ((uintptr_t)p1, msg.arg.pagefault.address);
+	fl_expect_fault(_metadata, self->uffd, p1, FL_WP_WRITE_FAULT);
 	EXPECT_TRUE(toucher_blocked(&t, 20));
 	EXPECT_EQ(old, (unsigned char)p1[3]);
 
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p1, page, false));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ(v, (unsigned char)p1[3]);
 }
 
@@ -261,7 +210,7 @@ TEST_F_TIMEOUT(copy, partial_dst_present, 5)
 	mem_fill(other, page, 11);
 	ASSERT_EQ(0, uffd_copy_all(self->uffd, mem_page(&self->mem, 1), other,
 				   page, 0, &done));
-	fault_on(_metadata, self, &t, 0);
+	fl_fault_on(_metadata, self->uffd, &t, fl_page(self, 0), 0);
 
 	c = (struct uffdio_copy){ .dst = (uintptr_t)self->mem.addr,
 				  .src = (uintptr_t)self->src,
@@ -271,8 +220,7 @@ TEST_F_TIMEOUT(copy, partial_dst_present, 5)
 	       (long long)c.copy);
 	EXPECT_EQ(-EAGAIN, ret);
 	EXPECT_EQ((int64_t)page, c.copy);
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ((unsigned char)self->src[0], t.value);
 	EXPECT_TRUE(same_page(self, 0, self->src));
 	EXPECT_EQ(-1, mem_check(mem_page(&self->mem, 1), page, 11));

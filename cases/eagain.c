@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "bgcall.h"
 #include "vmstate.h"
 
@@ -22,71 +22,22 @@
 #define HELD_MS	10
 
 FIXTURE(eagain) {
-	struct mem_area mem;
-	size_t page;
-	char *src;
-	int uffd;
-	uint64_t ioctls;
-	struct bg_call bg;
+	FL_CASE_HOLDS;
 	struct bg_mm_args bg_args;
-	void *resv;
-	size_t resv_len;
 };
 
-FIXTURE_VARIANT(eagain) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(eagain);
+FL_MEM_VARIANTS(eagain, MEM_ALL);
 
 FIXTURE_SETUP(eagain)
 {
-	self->uffd = -1;
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
-	self->page = self->mem.page;
-	self->src = malloc(self->mem.len);
-	ASSERT_NE(NULL, self->src);
-	mem_fill(self->src, self->mem.len, SEED);
+	FL_CASE_SETUP(NPAGES);
+	self->src = FL_PATTERN(self->mem.len, SEED);
 	sigbus_catch();
 }
 
 FIXTURE_TEARDOWN(eagain)
 {
-	if (self->uffd >= 0)
-		close(self->uffd);
-	if (self->bg.started && bg_wait(&self->bg, 1000))
-		bg_join(&self->bg);
-	mem_free(&self->mem);
-	if (self->resv)
-		munmap(self->resv, self->resv_len);
-	free(self->src);
-}
-
-static char *pg(FIXTURE_DATA(eagain) *self, size_t n)
-{
-	return mem_page(&self->mem, n);
-}
-
-static void setup_uffd(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(eagain) *self, uint64_t features,
-		       uint64_t mode)
-{
-	FL_REQUIRE_FEATURES(features);
-	self->uffd = uffd_open(features, NULL);
-	if (self->uffd == -EPERM && (features & UFFD_FEATURE_EVENT_FORK))
-		FL_SKIP("UFFD_FEATURE_EVENT_FORK refused with EPERM (needs CAP_SYS_PTRACE)");
-	/* Every bit is reported: UFFDIO_API refusing them is a failure. */
-	ASSERT_LE(0, self->uffd) {
-		TH_LOG("UFFDIO_API with reported features %s: %s",
-		       fl_feature_list(features), strerror(-self->uffd));
-	}
-	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
-					 self->mem.len, mode, &self->ioctls));
-}
-
-static uint64_t remove_features(enum mem_type type)
-{
-	return UFFD_FEATURE_EVENT_REMOVE | fl_missing_feature(type);
+	FL_CASE_TEARDOWN();
 }
 
 /*
@@ -100,7 +51,7 @@ static int held_or_skip(struct __test_metadata *_metadata,
 	int held = bg_held_by_event(&self->bg, self->uffd, 2000, HELD_MS);
 
 	if (held == -ENOMSG) {
-		bg_join(&self->bg);
+		fl_thread_join(&self->bg.th);
 		/* Only hugetlb had kernels without these calls. */
 		if (self->bg.ret == -EINVAL && mem_is_hugetlb(self->mem.type))
 			FL_SKIP("%s of a %s mapping: EINVAL", op,
@@ -113,7 +64,7 @@ static int held_or_skip(struct __test_metadata *_metadata,
 static void hold_remove(struct __test_metadata *_metadata,
 			FIXTURE_DATA(eagain) *self)
 {
-	self->bg_args = (struct bg_mm_args){ .addr = pg(self, 0),
+	self->bg_args = (struct bg_mm_args){ .addr = fl_page(self, 0),
 					     .len = self->page,
 					     .advice = MADV_DONTNEED };
 	ASSERT_EQ(0, bg_start(&self->bg, bg_madvise, &self->bg_args));
@@ -129,8 +80,7 @@ static void release(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	ASSERT_EQ(event, msg.event);
 	/* mmap_changing drops when the caller resumes, not at the read. */
-	ASSERT_TRUE(bg_wait(&self->bg, 2000));
-	bg_join(&self->bg);
+	FL_THREAD_DONE(&self->bg.th);
 	ASSERT_EQ(0, self->bg.ret);
 }
 
@@ -138,9 +88,14 @@ static void release(struct __test_metadata *_metadata,
  * The output field of a refused call: -EAGAIN (6.15+) or untouched (0 as
  * we set it). Report which; anything else claims work that was not done.
  */
-static void check_field(struct __test_metadata *_metadata, const char *op,
-			const char *event, enum mem_type type, int64_t field)
+static void check_field(struct __test_metadata *_metadata, unsigned int ioctl,
+			__u8 event_code, enum mem_type type, int64_t field)
 {
+	const char *op = uffd_ioctl_name(ioctl);
+	const char *event = event_code == UFFD_EVENT_REMOVE ? "REMOVE" :
+			    event_code == UFFD_EVENT_REMAP ? "REMAP" :
+			    event_code == UFFD_EVENT_UNMAP ? "UNMAP" : "FORK";
+
 	ksft_print_msg("finding: UFFDIO_%s on %s while a %s event is unread: EAGAIN, output field %lld (%s)\n",
 		       op, mem_type_name(type), event, (long long)field,
 		       field == -EAGAIN ? "-EAGAIN: 6.15+ behaviour" :
@@ -152,50 +107,66 @@ static void check_field(struct __test_metadata *_metadata, const char *op,
 	}
 }
 
+/*
+ * While @event is unread, @ioctl over [@dst, @dst+@len) is refused with
+ * EAGAIN (its output field checked) and maps nothing there; once the event
+ * is read, the same call does the whole range.
+ */
+static void refused_until_read(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(eagain) *self,
+			       const FIXTURE_VARIANT(eagain) *variant,
+			       __u8 event, unsigned int ioctl, char *dst,
+			       const char *src, size_t len)
+{
+	int64_t out = 0;
+
+	EXPECT_EQ(-EAGAIN, uffd_range_ioctl(ioctl, self->uffd, dst, src, len,
+					    0, &out));
+	check_field(_metadata, ioctl, event, variant->mem, out);
+	EXPECT_EQ(0, vm_present_count(dst, len));
+	/* A refused MOVE left its source (filled from self->src) alone. */
+	if (ioctl == _UFFDIO_MOVE)
+		EXPECT_EQ(0, memcmp(src, self->src, len));
+	release(_metadata, self, event);
+
+	out = 0;
+	ASSERT_EQ(0, uffd_range_ioctl(ioctl, self->uffd, dst, src, len, 0,
+				      &out));
+	EXPECT_EQ((int64_t)len, out);
+}
+
 TEST_F_TIMEOUT(eagain, copy, 5)
 {
 	size_t len = 2 * self->page;
-	struct uffdio_copy c = { .dst = (uintptr_t)pg(self, 1),
-				 .src = (uintptr_t)self->src, .len = len };
 
-	setup_uffd(_metadata, self, remove_features(variant->mem),
-		   UFFDIO_REGISTER_MODE_MISSING);
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMOVE,
+			 UFFDIO_REGISTER_MODE_MISSING);
 	hold_remove(_metadata, self);
-	EXPECT_EQ(-EAGAIN, uffd_copy(self->uffd, &c));
-	check_field(_metadata, "COPY", "REMOVE", variant->mem, c.copy);
-	EXPECT_EQ(0, vm_present_count(pg(self, 1), len));
-	release(_metadata, self, UFFD_EVENT_REMOVE);
-
-	c.copy = 0;
-	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
-	EXPECT_EQ((int64_t)len, c.copy);
-	EXPECT_EQ(0, memcmp(pg(self, 1), self->src, len));
+	refused_until_read(_metadata, self, variant, UFFD_EVENT_REMOVE,
+			   _UFFDIO_COPY, fl_page(self, 1), self->src, len);
+	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, len));
 }
 
 TEST_F_TIMEOUT(eagain, zeropage, 5)
 {
 	size_t len = 2 * self->page;
-	struct uffdio_zeropage z = { .range = { (uintptr_t)pg(self, 1), len } };
+	struct uffdio_zeropage z = {
+		.range = { (uintptr_t)fl_page(self, 1), len },
+	};
 
-	setup_uffd(_metadata, self, remove_features(variant->mem),
-		   UFFDIO_REGISTER_MODE_MISSING);
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMOVE,
+			 UFFDIO_REGISTER_MODE_MISSING);
 	if (mem_is_hugetlb(variant->mem)) {
 		/* No zero page for hugetlb: the documented refusal. */
 		EXPECT_EQ(-EINVAL, uffd_zeropage(self->uffd, &z));
 		EXPECT_EQ(-EINVAL, z.zeropage);
-		EXPECT_EQ(0, vm_present_count(pg(self, 1), len));
+		EXPECT_EQ(0, vm_present_count(fl_page(self, 1), len));
 		return;
 	}
 	hold_remove(_metadata, self);
-	EXPECT_EQ(-EAGAIN, uffd_zeropage(self->uffd, &z));
-	check_field(_metadata, "ZEROPAGE", "REMOVE", variant->mem, z.zeropage);
-	EXPECT_EQ(0, vm_present_count(pg(self, 1), len));
-	release(_metadata, self, UFFD_EVENT_REMOVE);
-
-	z.zeropage = 0;
-	ASSERT_EQ(0, uffd_zeropage(self->uffd, &z));
-	EXPECT_EQ((int64_t)len, z.zeropage);
-	EXPECT_EQ(-1, mem_check_zero(pg(self, 1), len));
+	refused_until_read(_metadata, self, variant, UFFD_EVENT_REMOVE,
+			   _UFFDIO_ZEROPAGE, fl_page(self, 1), NULL, len);
+	EXPECT_EQ(-1, mem_check_zero(fl_page(self, 1), len));
 }
 
 /* The kernel reports a MINOR feature (and so knows UFFDIO_CONTINUE). */
@@ -211,94 +182,77 @@ static bool kernel_has_minor(void)
 TEST_F_TIMEOUT(eagain, continue, 5)
 {
 	size_t len = 2 * self->page;
-	struct uffdio_continue c = { .range = { (uintptr_t)pg(self, 1), len } };
+	struct uffdio_continue c = {
+		.range = { (uintptr_t)fl_page(self, 1), len },
+	};
 	uint64_t minor = fl_minor_feature(variant->mem);
 
-	if (!minor) {
+	if (!mem_mode_applies(variant->mem, UFFDIO_REGISTER_MODE_MINOR)) {
 		/* Anon has no page cache: MINOR and CONTINUE are refused. */
-		setup_uffd(_metadata, self, remove_features(variant->mem),
-			   UFFDIO_REGISTER_MODE_MISSING);
+		FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMOVE,
+				 UFFDIO_REGISTER_MODE_MISSING);
 		EXPECT_EQ(-EINVAL, uffd_register_range(self->uffd,
-				pg(self, 1), len, UFFDIO_REGISTER_MODE_MINOR,
-				NULL));
+				fl_page(self, 1), len,
+				UFFDIO_REGISTER_MODE_MINOR, NULL));
 		EXPECT_EQ(-EINVAL, uffd_continue(self->uffd, &c));
 		/* Only a kernel that knows CONTINUE writes the field. */
 		if (kernel_has_minor())
 			EXPECT_EQ(-EINVAL, c.mapped);
-		EXPECT_EQ(0, vm_present_count(pg(self, 1), len));
+		EXPECT_EQ(0, vm_present_count(fl_page(self, 1), len));
 		return;
 	}
-	setup_uffd(_metadata, self, UFFD_FEATURE_EVENT_REMOVE | minor,
-		   UFFDIO_REGISTER_MODE_MINOR);
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMOVE | minor,
+			 UFFDIO_REGISTER_MODE_MINOR);
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_CONTINUE);
 	/* The page cache has the data; our mapping does not map it yet. */
 	memcpy(self->mem.alias + self->page, self->src, len);
 	hold_remove(_metadata, self);
-	EXPECT_EQ(-EAGAIN, uffd_continue(self->uffd, &c));
-	check_field(_metadata, "CONTINUE", "REMOVE", variant->mem, c.mapped);
-	EXPECT_EQ(0, vm_present_count(pg(self, 1), len));
-	release(_metadata, self, UFFD_EVENT_REMOVE);
-
-	c.mapped = 0;
-	ASSERT_EQ(0, uffd_continue(self->uffd, &c));
-	EXPECT_EQ((int64_t)len, c.mapped);
-	EXPECT_EQ(0, memcmp(pg(self, 1), self->src, len));
+	refused_until_read(_metadata, self, variant, UFFD_EVENT_REMOVE,
+			   _UFFDIO_CONTINUE, fl_page(self, 1), NULL, len);
+	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, len));
 }
 
 TEST_F_TIMEOUT(eagain, poison, 5)
 {
 	size_t len = 2 * self->page;
-	struct uffdio_poison p = { .range = { (uintptr_t)pg(self, 1), len } };
 	unsigned char v;
 
-	setup_uffd(_metadata, self,
-		   UFFD_FEATURE_POISON | remove_features(variant->mem),
-		   UFFDIO_REGISTER_MODE_MISSING);
+	FL_CASE_REGISTER(UFFD_FEATURE_POISON | UFFD_FEATURE_EVENT_REMOVE,
+			 UFFDIO_REGISTER_MODE_MISSING);
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_POISON);
+	/* Had the refused call poisoned anything, the next would be EEXIST. */
 	hold_remove(_metadata, self);
-	EXPECT_EQ(-EAGAIN, uffd_poison(self->uffd, &p));
-	check_field(_metadata, "POISON", "REMOVE", variant->mem, p.updated);
-	release(_metadata, self, UFFD_EVENT_REMOVE);
-
-	/* Had the first call poisoned anything, this would be EEXIST. */
-	p.updated = 0;
-	ASSERT_EQ(0, uffd_poison(self->uffd, &p));
-	EXPECT_EQ((int64_t)len, p.updated);
-	EXPECT_EQ(1, sigbus_probe(pg(self, 2), TOUCH_READ, &v));
+	refused_until_read(_metadata, self, variant, UFFD_EVENT_REMOVE,
+			   _UFFDIO_POISON, fl_page(self, 1), NULL, len);
+	EXPECT_EQ(1, sigbus_probe(fl_page(self, 2), TOUCH_READ, &v));
 }
 
 TEST_F_TIMEOUT(eagain, move, 5)
 {
 	size_t page = self->page;
-	struct uffdio_move m = { .dst = (uintptr_t)pg(self, 1),
-				 .src = (uintptr_t)pg(self, 3), .len = page };
+	struct uffdio_move m = { .dst = (uintptr_t)fl_page(self, 1),
+				 .src = (uintptr_t)fl_page(self, 3),
+				 .len = page };
 
-	setup_uffd(_metadata, self,
-		   UFFD_FEATURE_MOVE | remove_features(variant->mem),
-		   UFFDIO_REGISTER_MODE_MISSING);
-	ASSERT_EQ(0, uffd_copy_all(self->uffd, pg(self, 3), self->src, page,
-				   0, NULL));
-	if (variant->mem != MEM_ANON) {
+	FL_CASE_REGISTER(UFFD_FEATURE_MOVE | UFFD_FEATURE_EVENT_REMOVE,
+			 UFFDIO_REGISTER_MODE_MISSING);
+	ASSERT_EQ(0, uffd_copy_all(self->uffd, fl_page(self, 3), self->src,
+				   page, 0, NULL));
+	if (mem_is_file(variant->mem)) {
 		/* MOVE is for anonymous private memory only. */
 		EXPECT_EQ(-EINVAL, uffd_move(self->uffd, &m));
 		EXPECT_LE(m.move, 0);
-		EXPECT_EQ(0, vm_present(pg(self, 1)));
-		EXPECT_EQ(0, memcmp(pg(self, 3), self->src, page));
+		EXPECT_EQ(0, vm_present(fl_page(self, 1)));
+		EXPECT_EQ(0, memcmp(fl_page(self, 3), self->src, page));
 		return;
 	}
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_MOVE);
 	hold_remove(_metadata, self);
-	EXPECT_EQ(-EAGAIN, uffd_move(self->uffd, &m));
-	check_field(_metadata, "MOVE", "REMOVE", variant->mem, m.move);
-	EXPECT_EQ(0, vm_present(pg(self, 1)));
-	EXPECT_EQ(0, memcmp(pg(self, 3), self->src, page));
-	release(_metadata, self, UFFD_EVENT_REMOVE);
-
-	m.move = 0;
-	ASSERT_EQ(0, uffd_move(self->uffd, &m));
-	EXPECT_EQ((int64_t)page, m.move);
-	EXPECT_EQ(0, memcmp(pg(self, 1), self->src, page));
-	EXPECT_EQ(0, vm_present(pg(self, 3)));
+	refused_until_read(_metadata, self, variant, UFFD_EVENT_REMOVE,
+			   _UFFDIO_MOVE, fl_page(self, 1), fl_page(self, 3),
+			   page);
+	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, page));
+	EXPECT_EQ(0, vm_present(fl_page(self, 3)));
 }
 
 /*
@@ -308,56 +262,35 @@ TEST_F_TIMEOUT(eagain, move, 5)
 TEST_F_TIMEOUT(eagain, copy_during_remap, 5)
 {
 	size_t len = self->mem.len, page = self->page;
-	struct uffdio_copy c = { .src = (uintptr_t)self->src, .len = page };
 	char *to;
 
-	setup_uffd(_metadata, self,
-		   UFFD_FEATURE_EVENT_REMAP | fl_missing_feature(variant->mem),
-		   UFFDIO_REGISTER_MODE_MISSING);
-	self->resv_len = len + page;
-	self->resv = mmap(NULL, self->resv_len, PROT_NONE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->resv);
-	to = (char *)(((uintptr_t)self->resv + page - 1) & ~(page - 1));
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMAP,
+			 UFFDIO_REGISTER_MODE_MISSING);
+	to = FL_MREMAP_TARGET();
 	self->bg_args = (struct bg_mm_args){ .addr = self->mem.addr,
 					     .len = len, .new_addr = to };
 	ASSERT_EQ(0, bg_start(&self->bg, bg_mremap_fixed, &self->bg_args));
 	ASSERT_EQ(1, held_or_skip(_metadata, self, "mremap"));
 	self->mem.addr = to;
-	c.dst = (uintptr_t)pg(self, 1);
-	EXPECT_EQ(-EAGAIN, uffd_copy(self->uffd, &c));
-	check_field(_metadata, "COPY", "REMAP", variant->mem, c.copy);
-	EXPECT_EQ(0, vm_present(pg(self, 1)));
-	release(_metadata, self, UFFD_EVENT_REMAP);
-
-	c.copy = 0;
-	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
-	EXPECT_EQ((int64_t)page, c.copy);
-	EXPECT_EQ(0, memcmp(pg(self, 1), self->src, page));
+	refused_until_read(_metadata, self, variant, UFFD_EVENT_REMAP,
+			   _UFFDIO_COPY, fl_page(self, 1), self->src, page);
+	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, page));
 }
 
 /* While an UNMAP of another part of the area is unread: the same. */
 TEST_F_TIMEOUT(eagain, copy_during_unmap, 5)
 {
 	size_t page = self->page;
-	struct uffdio_copy c = { .dst = (uintptr_t)pg(self, 1),
-				 .src = (uintptr_t)self->src, .len = page };
 
-	setup_uffd(_metadata, self,
-		   UFFD_FEATURE_EVENT_UNMAP | fl_missing_feature(variant->mem),
-		   UFFDIO_REGISTER_MODE_MISSING);
-	self->bg_args = (struct bg_mm_args){ .addr = pg(self, 3), .len = page };
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_UNMAP,
+			 UFFDIO_REGISTER_MODE_MISSING);
+	self->bg_args = (struct bg_mm_args){ .addr = fl_page(self, 3),
+					     .len = page };
 	ASSERT_EQ(0, bg_start(&self->bg, bg_munmap, &self->bg_args));
 	ASSERT_EQ(1, bg_held_by_event(&self->bg, self->uffd, 2000, HELD_MS));
-	EXPECT_EQ(-EAGAIN, uffd_copy(self->uffd, &c));
-	check_field(_metadata, "COPY", "UNMAP", variant->mem, c.copy);
-	EXPECT_EQ(0, vm_present(pg(self, 1)));
-	release(_metadata, self, UFFD_EVENT_UNMAP);
-
-	c.copy = 0;
-	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
-	EXPECT_EQ((int64_t)page, c.copy);
-	EXPECT_EQ(0, memcmp(pg(self, 1), self->src, page));
+	refused_until_read(_metadata, self, variant, UFFD_EVENT_UNMAP,
+			   _UFFDIO_COPY, fl_page(self, 1), self->src, page);
+	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, page));
 }
 
 static long bg_fork_exit(void *arg)
@@ -373,14 +306,14 @@ static long bg_fork_exit(void *arg)
 /* While a FORK is unread, the parent's uffd refuses COPY too. */
 TEST_F_TIMEOUT(eagain, copy_during_fork, 5)
 {
-	uint64_t f = UFFD_FEATURE_EVENT_FORK | fl_missing_feature(variant->mem);
+	uint64_t f = UFFD_FEATURE_EVENT_FORK;
 	size_t page = self->page;
-	struct uffdio_copy c = { .dst = (uintptr_t)pg(self, 1),
+	struct uffdio_copy c = { .dst = (uintptr_t)fl_page(self, 1),
 				 .src = (uintptr_t)self->src, .len = page };
 	struct uffd_msg msg;
 	int status = -1, held, ret, present;
 
-	setup_uffd(_metadata, self, f, UFFDIO_REGISTER_MODE_MISSING);
+	FL_CASE_REGISTER(f, UFFDIO_REGISTER_MODE_MISSING);
 	/*
 	 * glibc's fork() holds the malloc and stdio locks while the kernel
 	 * holds it for the FORK event: until the event is read, this thread
@@ -389,7 +322,7 @@ TEST_F_TIMEOUT(eagain, copy_during_fork, 5)
 	ASSERT_EQ(0, bg_start(&self->bg, bg_fork_exit, NULL));
 	held = bg_held_by_event(&self->bg, self->uffd, 2000, HELD_MS);
 	ret = uffd_copy(self->uffd, &c);
-	present = vm_present(pg(self, 1));
+	present = vm_present(fl_page(self, 1));
 	if (uffd_wait_msg(self->uffd, &msg, 2000) == 0 &&
 	    msg.event == UFFD_EVENT_FORK)
 		close((int)msg.arg.fork.ufd);
@@ -398,11 +331,11 @@ TEST_F_TIMEOUT(eagain, copy_during_fork, 5)
 
 	ASSERT_EQ(1, held);
 	EXPECT_EQ(-EAGAIN, ret);
-	check_field(_metadata, "COPY", "FORK", variant->mem, c.copy);
+	check_field(_metadata, _UFFDIO_COPY, UFFD_EVENT_FORK, variant->mem,
+		    c.copy);
 	EXPECT_EQ(0, present);
 	ASSERT_EQ(UFFD_EVENT_FORK, msg.event);
-	ASSERT_TRUE(bg_wait(&self->bg, 2000));
-	bg_join(&self->bg);
+	FL_THREAD_DONE(&self->bg.th);
 	ASSERT_GT(self->bg.ret, 0);
 	EXPECT_EQ(self->bg.ret, waitpid((pid_t)self->bg.ret, &status, 0));
 	EXPECT_EQ(0, status);
@@ -410,7 +343,7 @@ TEST_F_TIMEOUT(eagain, copy_during_fork, 5)
 	c.copy = 0;
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 	EXPECT_EQ((int64_t)page, c.copy);
-	EXPECT_EQ(0, memcmp(pg(self, 1), self->src, page));
+	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, page));
 }
 
 FL_TEST_MAIN(16)

@@ -15,19 +15,22 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 
 #define NPAGES 4
 #define SENTINEL 0x5a5a5a5a5a5a5a5aLL
 
+/* The ioctl a row issues; its name comes from the domain table. */
 enum op {
-	OP_REGISTER, OP_UNREGISTER, OP_WAKE, OP_COPY, OP_ZEROPAGE,
-	OP_WP, OP_CONTINUE, OP_POISON, OP_MOVE,
-};
-
-static const char *const op_names[] = {
-	"REGISTER", "UNREGISTER", "WAKE", "COPY", "ZEROPAGE",
-	"WRITEPROTECT", "CONTINUE", "POISON", "MOVE",
+	OP_REGISTER = _UFFDIO_REGISTER,
+	OP_UNREGISTER = _UFFDIO_UNREGISTER,
+	OP_WAKE = _UFFDIO_WAKE,
+	OP_COPY = _UFFDIO_COPY,
+	OP_ZEROPAGE = _UFFDIO_ZEROPAGE,
+	OP_WP = _UFFDIO_WRITEPROTECT,
+	OP_CONTINUE = _UFFDIO_CONTINUE,
+	OP_POISON = _UFFDIO_POISON,
+	OP_MOVE = _UFFDIO_MOVE,
 };
 
 /* Where an address argument points. */
@@ -524,63 +527,27 @@ static int issue(int fd, enum op op, uint64_t dst, uint64_t src, uint64_t len,
 		 uint64_t mode, int64_t *out)
 {
 	struct uffdio_range range = { dst, len };
+	struct uffdio_register reg = { range, mode, SENTINEL };
+	struct uffdio_writeprotect wp = { range, mode };
 	int ret;
 
 	*out = SENTINEL;
 	switch (op) {
-	case OP_REGISTER: {
-		struct uffdio_register a = { range, mode, SENTINEL };
-
-		ret = uffd_register(fd, &a);
-		*out = (int64_t)a.ioctls;
+	case OP_REGISTER:
+		ret = uffd_register(fd, &reg);
+		*out = (int64_t)reg.ioctls;
 		return ret;
-	}
 	case OP_UNREGISTER:
 		return uffd_unregister(fd, &range);
 	case OP_WAKE:
 		return uffd_wake(fd, &range);
-	case OP_COPY: {
-		struct uffdio_copy a = { dst, src, len, mode, SENTINEL };
-
-		ret = uffd_copy(fd, &a);
-		*out = a.copy;
-		return ret;
+	case OP_WP:
+		return uffd_writeprotect(fd, &wp);
+	default:
+		/* The range ioctls with an output field. */
+		return uffd_range_ioctl(op, fd, (void *)(uintptr_t)dst,
+					(void *)(uintptr_t)src, len, mode, out);
 	}
-	case OP_ZEROPAGE: {
-		struct uffdio_zeropage a = { range, mode, SENTINEL };
-
-		ret = uffd_zeropage(fd, &a);
-		*out = a.zeropage;
-		return ret;
-	}
-	case OP_WP: {
-		struct uffdio_writeprotect a = { range, mode };
-
-		return uffd_writeprotect(fd, &a);
-	}
-	case OP_CONTINUE: {
-		struct uffdio_continue a = { range, mode, SENTINEL };
-
-		ret = uffd_continue(fd, &a);
-		*out = a.mapped;
-		return ret;
-	}
-	case OP_POISON: {
-		struct uffdio_poison a = { range, mode, SENTINEL };
-
-		ret = uffd_poison(fd, &a);
-		*out = a.updated;
-		return ret;
-	}
-	case OP_MOVE: {
-		struct uffdio_move a = { dst, src, len, mode, SENTINEL };
-
-		ret = uffd_move(fd, &a);
-		*out = a.move;
-		return ret;
-	}
-	}
-	return -ENOTTY;
 }
 
 static bool out_matches(int64_t want, int64_t got, uint64_t len)
@@ -646,7 +613,7 @@ TEST_F(errnos, check)
 		alt = ret == r->alt_err && out_matches(r->alt_out, out, len);
 	if (r->finding)
 		ksft_print_msg("finding: errnos.%s: %s: UFFDIO_%s -> %s, output %s (%s)\n",
-			       r->name, r->finding, op_names[r->op],
+			       r->name, r->finding, uffd_ioctl_name(r->op),
 			       ret ? strerror(-ret) : "success",
 			       out_str(r->out == OUT_NA ? OUT_NA : out, b1,
 				       sizeof(b1)),
@@ -654,7 +621,7 @@ TEST_F(errnos, check)
 			       alt ? "the earlier behaviour" : "neither");
 	EXPECT_TRUE(primary || alt)
 		TH_LOG("UFFDIO_%s: got %d (%s) output %s; expected %d output %s",
-		       op_names[r->op], ret, strerror(-ret),
+		       uffd_ioctl_name(r->op), ret, strerror(-ret),
 		       out_str(r->out == OUT_NA ? OUT_NA : out, b1, sizeof(b1)),
 		       r->err, out_str(r->out, b2, sizeof(b2)));
 
@@ -663,7 +630,7 @@ TEST_F(errnos, check)
 	    r->op != OP_REGISTER) {
 		EXPECT_EQ(0, memcmp(before, after, sizeof(before)))
 			TH_LOG("a refused UFFDIO_%s changed page residency",
-			       op_names[r->op]);
+			       uffd_ioctl_name(r->op));
 	}
 
 	/* A fill that succeeded left a present page at the destination. */
@@ -673,7 +640,7 @@ TEST_F(errnos, check)
 
 		EXPECT_TRUE(i < NPAGES && (after[i] & 1))
 			TH_LOG("UFFDIO_%s succeeded but page %zu is not present",
-			       op_names[r->op], i);
+			       uffd_ioctl_name(r->op), i);
 	}
 
 	if (r->post == POST_OWNER) {

@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "bgcall.h"
 #include "vmstate.h"
 
@@ -28,94 +28,40 @@
  */
 #define HELD_MS	10
 
+/* resv: the mremap target reservation. */
 FIXTURE(events) {
-	struct mem_area mem;
-	size_t page;
-	char *src;
-	int uffd;
-	uint64_t ioctls;
-	struct bg_call bg;
-	pid_t child;
-	int child_ufd;
-	void *resv;		/* mremap target reservation */
-	size_t resv_len;
+	FL_CASE_HOLDS;
 };
 
-FIXTURE_VARIANT(events) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(events);
+FL_MEM_VARIANTS(events, MEM_ALL);
 
 FIXTURE_SETUP(events)
 {
-	self->uffd = -1;
-	self->child_ufd = -1;
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
-	self->page = self->mem.page;
-	self->src = malloc(self->mem.len);
-	ASSERT_NE(NULL, self->src);
-	mem_fill(self->src, self->mem.len, SEED);
+	FL_CASE_SETUP(NPAGES);
+	self->src = FL_PATTERN(self->mem.len, SEED);
 }
 
 FIXTURE_TEARDOWN(events)
 {
-	/* Closing the uffds releases any thread still held by an event. */
-	if (self->uffd >= 0)
-		close(self->uffd);
-	if (self->child_ufd >= 0)
-		close(self->child_ufd);
-	if (self->bg.started && bg_wait(&self->bg, 1000))
-		bg_join(&self->bg);
-	if (self->child > 0) {
-		kill(self->child, SIGKILL);
-		waitpid(self->child, NULL, 0);
-	}
-	mem_free(&self->mem);
-	if (self->resv)
-		munmap(self->resv, self->resv_len);
-	free(self->src);
+	FL_CASE_TEARDOWN();
 }
 
-static char *pg(FIXTURE_DATA(events) *self, size_t n)
-{
-	return mem_page(&self->mem, n);
-}
-
-/* Open the uffd with @features (plus what the memory type needs), register. */
-static void setup_uffd(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(events) *self,
-		       const FIXTURE_VARIANT(events) *variant,
-		       uint64_t features, uint64_t mode)
-{
-	uint64_t f = features | fl_missing_feature(variant->mem);
-
-	FL_REQUIRE_FEATURES(f);
-	self->uffd = uffd_open(f, NULL);
-	if (self->uffd == -EPERM && (f & UFFD_FEATURE_EVENT_FORK))
-		FL_SKIP("UFFD_FEATURE_EVENT_FORK refused with EPERM (needs CAP_SYS_PTRACE)");
-	/* Every bit is reported: UFFDIO_API refusing them is a failure. */
-	ASSERT_LE(0, self->uffd) {
-		TH_LOG("UFFDIO_API with reported features %s: %s",
-		       fl_feature_list(f), strerror(-self->uffd));
-	}
-	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
-					 self->mem.len, mode, &self->ioctls));
-}
-
-static int fill_page(FIXTURE_DATA(events) *self, int uffd, size_t n,
-		     uint64_t mode)
-{
-	return uffd_copy_all(uffd, pg(self, n), self->src + n * self->page,
-			     self->page, mode, NULL);
-}
-
-/* True when no message is queued on @fd (non-blocking read: EAGAIN). */
-static bool queue_empty(int fd)
+/*
+ * The held call's event: @event (REMOVE or UNMAP) for pages [@first,
+ * @end) of the area; once it is read, the call returns 0.
+ */
+static void expect_range_event(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(events) *self, __u8 event,
+			       size_t first, size_t end)
 {
 	struct uffd_msg msg;
 
-	return uffd_read_msg(fd, &msg) == -EAGAIN;
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	ASSERT_EQ(event, msg.event);
+	EXPECT_EQ((uintptr_t)fl_page(self, first), msg.arg.remove.start);
+	EXPECT_EQ((uintptr_t)fl_page(self, end), msg.arg.remove.end);
+	FL_THREAD_DONE(&self->bg.th);
+	ASSERT_EQ(0, self->bg.ret);
 }
 
 /* Wait for @pid to exit within @ms; its exit status, or -1. */
@@ -216,7 +162,7 @@ static void skip_if_refused(struct __test_metadata *_metadata,
 			    const FIXTURE_VARIANT(events) *variant,
 			    const char *op)
 {
-	bg_join(&self->bg);
+	fl_thread_join(&self->bg.th);
 	/* Only hugetlb had kernels without these; elsewhere it is a failure. */
 	if (self->bg.ret == -EINVAL && mem_is_hugetlb(variant->mem))
 		FL_SKIP("%s of a %s mapping: EINVAL", op,
@@ -248,7 +194,7 @@ static int held_or_skip(struct __test_metadata *_metadata,
  */
 static void fork_child(FIXTURE_DATA(events) *self, bool write)
 {
-	volatile char *p0 = pg(self, 0), *p1 = pg(self, 1);
+	volatile char *p0 = fl_page(self, 0), *p1 = fl_page(self, 1);
 
 	if (*p0 != self->src[0])
 		_exit(2);
@@ -288,7 +234,7 @@ static void fork_event(struct __test_metadata *_metadata,
 {
 	struct uffd_msg msg;
 
-	ASSERT_EQ(0, fill_page(self, self->uffd, 0, 0));
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
 	ASSERT_EQ(0, bg_start(&self->bg, bg_fork, fa));
 	EXPECT_EQ(1, held_by_event(&self->bg, self->uffd)) {
 		TH_LOG("fork() not held by the unread FORK event");
@@ -297,16 +243,15 @@ static void fork_event(struct __test_metadata *_metadata,
 	ASSERT_EQ(UFFD_EVENT_FORK, msg.event);
 	self->child_ufd = (int)msg.arg.fork.ufd;
 	ASSERT_GE(self->child_ufd, 0);
-	ASSERT_TRUE(bg_wait(&self->bg, 2000));
-	bg_join(&self->bg);
+	FL_THREAD_DONE(&self->bg.th);
 	ASSERT_GT(self->bg.ret, 0);
 	self->child = (pid_t)self->bg.ret;
 
 	/* The child faults on page 1: reported on its own uffd. */
 	ASSERT_EQ(0, uffd_wait_msg(self->child_ufd, fault, 2000));
 	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, fault->event);
-	EXPECT_EQ((uintptr_t)pg(self, 1), fault->arg.pagefault.address);
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_EQ((uintptr_t)fl_page(self, 1), fault->arg.pagefault.address);
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
 /*
@@ -320,18 +265,18 @@ static void child_fill(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(events) *self,
 		       const FIXTURE_VARIANT(events) *variant, uint64_t mode)
 {
-	int ret = fill_page(self, self->child_ufd, 1, mode), tries = 0;
+	int ret = fl_fill_page(self, self->child_ufd, 1, mode), tries = 0;
 	bool starved;
 
 	/* A pool emptied by someone else may refill: retry for a while. */
 	do {
 		starved = (ret == -ENOMEM || ret == -EEXIST) &&
-			  variant->mem == MEM_HUGETLB_PRIVATE &&
-			  vm_present_pid(self->child, pg(self, 1)) == 0;
+			  mem_cow_takes_huge_page(variant->mem) &&
+			  vm_present_pid(self->child, fl_page(self, 1)) == 0;
 		if (!starved || ++tries > 20)
 			break;
 		usleep(10000);
-		ret = fill_page(self, self->child_ufd, 1, mode);
+		ret = fl_fill_page(self, self->child_ufd, 1, mode);
 	} while (1);
 	if (starved) {
 		ksft_print_msg("finding: UFFDIO_COPY into an unreserved private hugetlb page, no huge page allocatable: %s, page still a hole\n",
@@ -350,16 +295,15 @@ TEST_F_TIMEOUT(events, fork, 5)
 	struct fork_args fa = { .self = self, .write = false };
 	struct uffd_msg msg;
 
-	setup_uffd(_metadata, self, variant, UFFD_FEATURE_EVENT_FORK,
-		   UFFDIO_REGISTER_MODE_MISSING);
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_FORK, UFFDIO_REGISTER_MODE_MISSING);
 	fork_event(_metadata, self, &fa, &msg);
 	EXPECT_EQ(0, msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE);
 	child_fill(_metadata, self, variant, 0);
 	EXPECT_EQ(0, wait_child(self->child, 2000));
 	self->child = 0;
 	/* The child's COPY went into the child's page tables, not ours. */
-	EXPECT_EQ(0, vm_present(pg(self, 1)));
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_EQ(0, vm_present(fl_page(self, 1)));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
 /*
@@ -372,9 +316,10 @@ TEST_F_TIMEOUT(events, fork_wp, 5)
 	struct fork_args fa = { .self = self, .write = true };
 	struct uffd_msg msg;
 
-	setup_uffd(_metadata, self, variant,
-		   UFFD_FEATURE_EVENT_FORK | fl_wp_features(variant->mem),
-		   UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP);
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_FORK |
+			 fl_wp_features(variant->mem),
+			 UFFDIO_REGISTER_MODE_MISSING |
+			 UFFDIO_REGISTER_MODE_WP);
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
 	fork_event(_metadata, self, &fa, &msg);
 	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE, msg.arg.pagefault.flags &
@@ -382,17 +327,17 @@ TEST_F_TIMEOUT(events, fork_wp, 5)
 	child_fill(_metadata, self, variant, UFFDIO_COPY_MODE_WP);
 	ASSERT_EQ(0, uffd_wait_msg(self->child_ufd, &msg, 2000));
 	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-	EXPECT_EQ((uintptr_t)pg(self, 1), msg.arg.pagefault.address);
+	EXPECT_EQ((uintptr_t)fl_page(self, 1), msg.arg.pagefault.address);
 	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP,
 		  msg.arg.pagefault.flags);
 	/* Still held by the write protection. */
 	EXPECT_EQ(-1, wait_child(self->child, HELD_MS));
 	EXPECT_TRUE(child_blocked(self->child));
-	ASSERT_EQ(0, uffd_wp_range(self->child_ufd, pg(self, 1), self->page,
-				   false));
+	ASSERT_EQ(0, uffd_wp_range(self->child_ufd, fl_page(self, 1),
+				   self->page, false));
 	EXPECT_EQ(0, wait_child(self->child, 2000));
 	self->child = 0;
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
 /*
@@ -401,13 +346,13 @@ TEST_F_TIMEOUT(events, fork_wp, 5)
  */
 TEST_F_TIMEOUT(events, fork_without_event, 5)
 {
-	volatile char *p1 = pg(self, 1);
+	volatile char *p1 = fl_page(self, 1);
 	pid_t pid;
 
 	unsigned char v = 1;
 	int status;
 
-	setup_uffd(_metadata, self, variant, 0, UFFDIO_REGISTER_MODE_MISSING);
+	FL_CASE_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
@@ -423,11 +368,11 @@ TEST_F_TIMEOUT(events, fork_without_event, 5)
 	 * A private hugetlb child owns no reservation: with no free huge
 	 * page its fault is SIGBUS, a hugetlb matter and not a uffd one.
 	 */
-	if (status == 3 && variant->mem == MEM_HUGETLB_PRIVATE)
+	if (status == 3 && mem_cow_takes_huge_page(variant->mem))
 		FL_SKIP("no huge page available for the child's fault (%ld free, unreserved)",
 			hugetlb_free_pages());
 	EXPECT_EQ(0, status);
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
 /* --- REMAP ------------------------------------------------------------ */
@@ -442,13 +387,9 @@ TEST_F_TIMEOUT(events, remap, 5)
 	struct toucher t;
 	char *to;
 
-	setup_uffd(_metadata, self, variant, UFFD_FEATURE_EVENT_REMAP,
-		   UFFDIO_REGISTER_MODE_MISSING);
-	self->resv_len = len + page;
-	self->resv = mmap(NULL, self->resv_len, PROT_NONE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->resv);
-	to = (char *)(((uintptr_t)self->resv + page - 1) & ~(page - 1));
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMAP,
+			 UFFDIO_REGISTER_MODE_MISSING);
+	to = FL_MREMAP_TARGET();
 	a.new_addr = to;
 
 	ASSERT_EQ(0, bg_start(&self->bg, bg_mremap_fixed, &a));
@@ -460,8 +401,7 @@ TEST_F_TIMEOUT(events, remap, 5)
 	EXPECT_EQ((uintptr_t)self->mem.addr, msg.arg.remap.from);
 	EXPECT_EQ((uintptr_t)to, msg.arg.remap.to);
 	EXPECT_EQ(len, msg.arg.remap.len);
-	ASSERT_TRUE(bg_wait(&self->bg, 2000));
-	bg_join(&self->bg);
+	FL_THREAD_DONE(&self->bg.th);
 	ASSERT_EQ(0, self->bg.ret);
 	ASSERT_EQ(to, a.result);
 	self->mem.addr = to;
@@ -471,9 +411,8 @@ TEST_F_TIMEOUT(events, remap, 5)
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_EQ((uintptr_t)(to + page), msg.arg.pagefault.address);
-	ASSERT_EQ(0, fill_page(self, self->uffd, 1, 0));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, 0));
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ((unsigned char)self->src[page + 3], t.value);
 }
 
@@ -488,26 +427,22 @@ TEST_F_TIMEOUT(events, remap_without_feature, 5)
 	struct toucher t;
 	char *to;
 
-	setup_uffd(_metadata, self, variant, 0, UFFDIO_REGISTER_MODE_MISSING);
-	self->resv_len = len + page;
-	self->resv = mmap(NULL, self->resv_len, PROT_NONE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->resv);
-	to = (char *)(((uintptr_t)self->resv + page - 1) & ~(page - 1));
+	FL_CASE_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
+	to = FL_MREMAP_TARGET();
 	a.new_addr = to;
 	ASSERT_EQ(0, bg_start(&self->bg, bg_mremap_fixed, &a));
-	ASSERT_TRUE(bg_wait(&self->bg, 1000));
+	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 1000));
 	skip_if_refused(_metadata, self, variant, "mremap");
 	ASSERT_EQ(0, self->bg.ret);
 	self->mem.addr = to;
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 
 	ASSERT_EQ(0, toucher_start(&t, to + page + 3, TOUCH_READ, 1));
 	ASSERT_TRUE(toucher_wait(&t, 1000));
 	toucher_join(&t);
 	EXPECT_FALSE(t.got_sigbus);
 	EXPECT_EQ(0, t.value);
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
 /* --- REMOVE ----------------------------------------------------------- */
@@ -524,16 +459,17 @@ static void check_after_remove(struct __test_metadata *_metadata,
 	struct uffd_msg msg;
 	struct toucher t;
 
-	ASSERT_EQ(0, toucher_start(&t, pg(self, 1) + 5, TOUCH_READ, 0));
+	ASSERT_EQ(0, toucher_start(&t, fl_page(self, 1) + 5, TOUCH_READ, 0));
 	if (cache_kept) {
 		ASSERT_TRUE(toucher_wait(&t, 1000));
-		EXPECT_TRUE(queue_empty(self->uffd));
+		EXPECT_TRUE(fl_queue_empty(self->uffd));
 	} else {
 		ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 		ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-		EXPECT_EQ((uintptr_t)pg(self, 1), msg.arg.pagefault.address);
+		EXPECT_EQ((uintptr_t)fl_page(self, 1),
+			  msg.arg.pagefault.address);
 		EXPECT_TRUE(toucher_blocked(&t, 20));
-		ASSERT_EQ(0, fill_page(self, self->uffd, 1, 0));
+		ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, 0));
 		ASSERT_TRUE(toucher_wait(&t, 2000));
 	}
 	toucher_join(&t);
@@ -549,12 +485,11 @@ static void remove_event(struct __test_metadata *_metadata,
 			 const FIXTURE_VARIANT(events) *variant, int advice)
 {
 	size_t page = self->page;
-	struct bg_mm_args a = { .addr = pg(self, 1), .len = 2 * page,
+	struct bg_mm_args a = { .addr = fl_page(self, 1), .len = 2 * page,
 				.advice = advice };
-	struct uffd_msg msg;
 
-	ASSERT_EQ(0, fill_page(self, self->uffd, 1, 0));
-	ASSERT_EQ(0, fill_page(self, self->uffd, 2, 0));
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, 0));
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 2, 0));
 	ASSERT_EQ(0, bg_start(&self->bg, bg_madvise, &a));
 	EXPECT_EQ(1, held_or_skip(_metadata, self, variant,
 				  advice == MADV_REMOVE ? "MADV_REMOVE" :
@@ -562,21 +497,15 @@ static void remove_event(struct __test_metadata *_metadata,
 		TH_LOG("madvise() not held by the unread REMOVE event");
 	}
 	EXPECT_EQ(2 * (page / getpagesize()),
-		  vm_present_count(pg(self, 1), 2 * page));
-	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
-	ASSERT_EQ(UFFD_EVENT_REMOVE, msg.event);
-	EXPECT_EQ((uintptr_t)pg(self, 1), msg.arg.remove.start);
-	EXPECT_EQ((uintptr_t)pg(self, 3), msg.arg.remove.end);
-	ASSERT_TRUE(bg_wait(&self->bg, 2000));
-	bg_join(&self->bg);
-	ASSERT_EQ(0, self->bg.ret);
-	EXPECT_EQ(0, vm_present_count(pg(self, 1), 2 * page));
+		  vm_present_count(fl_page(self, 1), 2 * page));
+	expect_range_event(_metadata, self, UFFD_EVENT_REMOVE, 1, 3);
+	EXPECT_EQ(0, vm_present_count(fl_page(self, 1), 2 * page));
 }
 
 TEST_F_TIMEOUT(events, remove_dontneed, 5)
 {
-	setup_uffd(_metadata, self, variant, UFFD_FEATURE_EVENT_REMOVE,
-		   UFFDIO_REGISTER_MODE_MISSING);
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMOVE,
+			 UFFDIO_REGISTER_MODE_MISSING);
 	remove_event(_metadata, self, variant, MADV_DONTNEED);
 	check_after_remove(_metadata, self, mem_is_shared(variant->mem));
 }
@@ -588,17 +517,18 @@ TEST_F_TIMEOUT(events, remove_dontneed, 5)
  */
 TEST_F_TIMEOUT(events, remove_madv_remove, 5)
 {
-	setup_uffd(_metadata, self, variant, UFFD_FEATURE_EVENT_REMOVE,
-		   UFFDIO_REGISTER_MODE_MISSING);
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMOVE,
+			 UFFDIO_REGISTER_MODE_MISSING);
 	if (!mem_is_shared(variant->mem)) {
-		int want = variant->mem == MEM_ANON ? EINVAL : EACCES;
+		int want = mem_is_file(variant->mem) ? EACCES : EINVAL;
 
-		ASSERT_EQ(0, fill_page(self, self->uffd, 1, 0));
+		ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, 0));
 		errno = 0;
-		EXPECT_EQ(-1, madvise(pg(self, 1), self->page, MADV_REMOVE));
+		EXPECT_EQ(-1, madvise(fl_page(self, 1), self->page,
+				      MADV_REMOVE));
 		EXPECT_EQ(want, errno);
-		EXPECT_TRUE(queue_empty(self->uffd));
-		EXPECT_EQ(1, vm_present(pg(self, 1)));
+		EXPECT_TRUE(fl_queue_empty(self->uffd));
+		EXPECT_EQ(1, vm_present(fl_page(self, 1)));
 		return;
 	}
 	remove_event(_metadata, self, variant, MADV_REMOVE);
@@ -608,17 +538,17 @@ TEST_F_TIMEOUT(events, remove_madv_remove, 5)
 /* Without EVENT_REMOVE, madvise is not held and nothing is reported. */
 TEST_F_TIMEOUT(events, remove_without_feature, 5)
 {
-	struct bg_mm_args a = { .addr = pg(self, 1), .len = self->page,
+	struct bg_mm_args a = { .addr = fl_page(self, 1), .len = self->page,
 				.advice = MADV_DONTNEED };
 
-	setup_uffd(_metadata, self, variant, 0, UFFDIO_REGISTER_MODE_MISSING);
-	ASSERT_EQ(0, fill_page(self, self->uffd, 1, 0));
+	FL_CASE_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, 0));
 	ASSERT_EQ(0, bg_start(&self->bg, bg_madvise, &a));
-	ASSERT_TRUE(bg_wait(&self->bg, 1000));
+	ASSERT_TRUE(fl_thread_wait(&self->bg.th, 1000));
 	skip_if_refused(_metadata, self, variant, "MADV_DONTNEED");
 	EXPECT_EQ(0, self->bg.ret);
-	EXPECT_TRUE(queue_empty(self->uffd));
-	EXPECT_EQ(0, vm_present(pg(self, 1)));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
+	EXPECT_EQ(0, vm_present(fl_page(self, 1)));
 }
 
 /* --- UNMAP ------------------------------------------------------------ */
@@ -626,28 +556,21 @@ TEST_F_TIMEOUT(events, remove_without_feature, 5)
 TEST_F_TIMEOUT(events, unmap, 5)
 {
 	size_t page = self->page;
-	struct bg_mm_args a = { .addr = pg(self, 1), .len = 2 * page };
+	struct bg_mm_args a = { .addr = fl_page(self, 1), .len = 2 * page };
 	unsigned char vec[1];
-	struct uffd_msg msg;
 
-	setup_uffd(_metadata, self, variant, UFFD_FEATURE_EVENT_UNMAP,
-		   UFFDIO_REGISTER_MODE_MISSING);
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_UNMAP,
+			 UFFDIO_REGISTER_MODE_MISSING);
 	ASSERT_EQ(0, bg_start(&self->bg, bg_munmap, &a));
 	EXPECT_EQ(1, held_by_event(&self->bg, self->uffd)) {
 		TH_LOG("munmap() not held by the unread UNMAP event");
 	}
-	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
-	ASSERT_EQ(UFFD_EVENT_UNMAP, msg.event);
-	EXPECT_EQ((uintptr_t)pg(self, 1), msg.arg.remove.start);
-	EXPECT_EQ((uintptr_t)pg(self, 3), msg.arg.remove.end);
-	ASSERT_TRUE(bg_wait(&self->bg, 2000));
-	bg_join(&self->bg);
-	ASSERT_EQ(0, self->bg.ret);
+	expect_range_event(_metadata, self, UFFD_EVENT_UNMAP, 1, 3);
 	/* The range is really gone; its neighbours are not. */
-	EXPECT_EQ(-1, mincore(pg(self, 1), getpagesize(), vec));
+	EXPECT_EQ(-1, mincore(fl_page(self, 1), getpagesize(), vec));
 	EXPECT_EQ(ENOMEM, errno);
-	EXPECT_EQ(0, mincore(pg(self, 3), getpagesize(), vec));
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_EQ(0, mincore(fl_page(self, 3), getpagesize(), vec));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
 FL_TEST_MAIN(16)

@@ -12,7 +12,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "pagemap.h"
 #include "vmstate.h"
 
@@ -27,28 +27,8 @@
 /* A woken thread finishes in microseconds; toucher_blocked() also checks it sleeps. */
 #define SETTLE_MS	30
 
-/*
- * The SEED_A pattern of the largest area a test maps, built once in the
- * parent (every test point is a fork of it), so tests copy and compare it
- * instead of regenerating megabytes of hugetlb pattern.
- */
-static char *ref;
-static size_t thp_pmd_size(void);
-
-__attribute__((constructor)) static void ref_init(void)
-{
-	size_t base = (size_t)sysconf(_SC_PAGESIZE);
-	size_t huge = mem_huge_page_size();
-	size_t len = NPAGES * (huge > base ? huge : base);
-
-	/* The collapse test maps one THP-sized range. */
-	if (thp_pmd_size() > len)
-		len = thp_pmd_size();
-
-	ref = malloc(len);
-	if (ref)
-		mem_fill(ref, len, SEED_A);
-}
+/* The SEED_A pattern; the collapse test maps one THP-sized range. */
+FL_REFERENCE_PATTERN(ref, NPAGES, vm_thp_size(), SEED_A)
 
 /* Bytes at @p equal the SEED_A pattern at offset @off of an area. */
 static bool pattern_at(const char *p, size_t len, size_t off)
@@ -57,34 +37,20 @@ static bool pattern_at(const char *p, size_t len, size_t off)
 }
 
 FIXTURE(minor) {
-	struct mem_area mem;
-	int uffd;
-	struct toucher t;
-	bool t_started;
+	FL_CASE_HOLDS;
 };
 
-FIXTURE_VARIANT(minor) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(minor);
+FL_MEM_VARIANTS(minor, MEM_ALL);
 
 FIXTURE_SETUP(minor)
 {
-	self->uffd = -1;
-	self->t_started = false;
 	ASSERT_NE(NULL, ref);
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
+	FL_CASE_SETUP(NPAGES);
 }
 
 FIXTURE_TEARDOWN(minor)
 {
-	/* Closing the uffd wakes a toucher a failed check left blocked. */
-	if (self->uffd >= 0)
-		close(self->uffd);
-	if (self->t_started && toucher_wait(&self->t, 1000))
-		toucher_join(&self->t);
-	mem_free(&self->mem);
+	FL_CASE_TEARDOWN();
 }
 
 /* The kernel's UFFDIO_API answer has every bit of @f. */
@@ -98,14 +64,9 @@ static bool kernel_reports(uint64_t f)
 static int do_continue(int fd, void *addr, size_t len, uint64_t mode,
 		       int64_t *mapped)
 {
-	struct uffdio_continue c = {
-		.range = { (uintptr_t)addr, len },
-		.mode = mode,
-	};
-	int ret = uffd_continue(fd, &c);
-
-	*mapped = c.mapped;
-	return ret;
+	*mapped = 0;
+	return uffd_range_ioctl(_UFFDIO_CONTINUE, fd, addr, NULL, len, mode,
+				mapped);
 }
 
 /*
@@ -114,7 +75,7 @@ static int do_continue(int fd, void *addr, size_t len, uint64_t mode,
  * maps nothing. The MINOR features are requested when the kernel has
  * them, so the refusal is about the memory type, not a missing feature.
  */
-static void expect_anon_refusal(struct __test_metadata *_metadata,
+static void expect_minor_refusal(struct __test_metadata *_metadata,
 				FIXTURE_DATA(minor) *self)
 {
 	uint64_t have = 0, want;
@@ -155,8 +116,8 @@ static bool minor_open(struct __test_metadata *_metadata,
 {
 	uint64_t ioctls = 0;
 
-	if (variant->mem == MEM_ANON) {
-		expect_anon_refusal(_metadata, self);
+	if (!mem_mode_applies(variant->mem, UFFDIO_REGISTER_MODE_MINOR)) {
+		expect_minor_refusal(_metadata, self);
 		return false;
 	}
 	self->uffd = FL_UFFD_OPEN(fl_minor_feature(variant->mem) | extra);
@@ -172,25 +133,34 @@ static bool minor_open(struct __test_metadata *_metadata,
 	return true;
 }
 
-static void expect_fault(struct __test_metadata *_metadata, int uffd,
-			 void *page_addr, uint64_t flags)
+/*
+ * With the page cache filled from ref (through the alias), toucher t
+ * accesses @p + @off (@kind, @val) and waits in the MINOR fault it raised
+ * on @p (a write's carries WRITE too). False, after checking the refusal,
+ * where MINOR is not defined.
+ */
+static bool minor_fault(struct __test_metadata *_metadata,
+			FIXTURE_DATA(minor) *self,
+			const FIXTURE_VARIANT(minor) *variant, char *p,
+			size_t off, enum touch_kind kind, unsigned char val)
 {
-	struct uffd_msg msg;
-
-	ASSERT_EQ(0, uffd_wait_msg(uffd, &msg, 2000)) {
-		TH_LOG("no fault message (want flags 0x%llx)",
-		       (unsigned long long)flags);
-	}
-	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-	EXPECT_EQ(flags, msg.arg.pagefault.flags);
-	EXPECT_EQ((uintptr_t)page_addr, msg.arg.pagefault.address);
+	if (!minor_open(_metadata, self, variant, 0, 0))
+		return false;
+	memcpy(self->mem.alias, ref, self->mem.len);
+	ASSERT_EQ(0, toucher_start(&self->t, p + off, kind, val));
+	fl_expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR |
+			(kind == TOUCH_WRITE ? UFFD_PAGEFAULT_FLAG_WRITE : 0));
+	return true;
 }
 
-static void expect_no_msg(struct __test_metadata *_metadata, int uffd)
+/* CONTINUE page @p in @mode: it maps the whole page. */
+static void continue_page(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(minor) *self, char *p, uint64_t mode)
 {
-	struct uffd_msg msg;
+	int64_t mapped = 0;
 
-	EXPECT_EQ(-EAGAIN, uffd_read_msg(uffd, &msg));
+	ASSERT_EQ(0, do_continue(self->uffd, p, self->page, mode, &mapped));
+	EXPECT_EQ((int64_t)self->page, mapped);
 }
 
 /* REGISTER(MINOR) works on file memory and offers CONTINUE; anon refuses. */
@@ -200,7 +170,7 @@ TEST_F(minor, register)
 		return;
 	/* Registering MINOR does not map or fault anything by itself. */
 	EXPECT_EQ(0, vm_present(self->mem.addr));
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 }
 
 /*
@@ -212,27 +182,20 @@ TEST_F_TIMEOUT(minor, read_fault_continue, 5)
 {
 	size_t page = self->mem.page;
 	char *p = mem_page(&self->mem, 1);
-	int64_t mapped = 0;
 
-	if (!minor_open(_metadata, self, variant, 0, 0))
+	if (!minor_fault(_metadata, self, variant, p, 5, TOUCH_READ, 0))
 		return;
-	memcpy(self->mem.alias, ref, self->mem.len);
-	ASSERT_EQ(0, toucher_start(&self->t, p + 5, TOUCH_READ, 0));
-	self->t_started = true;
-	expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 
 	mem_fill(self->mem.alias + page, page, SEED_B);
-	ASSERT_EQ(0, do_continue(self->uffd, p, page, 0, &mapped));
-	EXPECT_EQ((int64_t)page, mapped);
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	continue_page(_metadata, self, p, 0);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_FALSE(self->t.got_sigbus);
 	EXPECT_EQ((unsigned char)self->mem.alias[page + 5], self->t.value);
 	EXPECT_EQ(-1, mem_check(p, page, SEED_B));
 	EXPECT_EQ(1, vm_present(p));
 	EXPECT_EQ(0, vm_present(mem_page(&self->mem, 2)));
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 }
 
 /*
@@ -245,22 +208,14 @@ TEST_F_TIMEOUT(minor, write_fault_continue, 5)
 	size_t page = self->mem.page;
 	char *p = mem_page(&self->mem, 2);
 	char *a = self->mem.alias + 2 * page;
-	int64_t mapped = 0;
 
-	if (!minor_open(_metadata, self, variant, 0, 0))
+	if (!minor_fault(_metadata, self, variant, p, 9, TOUCH_WRITE, WVAL))
 		return;
-	memcpy(self->mem.alias, ref, self->mem.len);
-	ASSERT_EQ(0, toucher_start(&self->t, p + 9, TOUCH_WRITE, WVAL));
-	self->t_started = true;
-	expect_fault(_metadata, self->uffd, p,
-		     UFFD_PAGEFAULT_FLAG_MINOR | UFFD_PAGEFAULT_FLAG_WRITE);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	EXPECT_TRUE(pattern_at(self->mem.alias, self->mem.len, 0));
 
-	ASSERT_EQ(0, do_continue(self->uffd, p, page, 0, &mapped));
-	EXPECT_EQ((int64_t)page, mapped);
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	continue_page(_metadata, self, p, 0);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ(WVAL, (unsigned char)p[9]);
 	EXPECT_EQ(0, memcmp(p, a, 9));
 	EXPECT_EQ(0, memcmp(p + 10, a + 10, page - 10));
@@ -270,7 +225,7 @@ TEST_F_TIMEOUT(minor, write_fault_continue, 5)
 		/* Private: CONTINUE mapped the cache page read-only; COW. */
 		EXPECT_TRUE(pattern_at(self->mem.alias, self->mem.len, 0));
 	}
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 }
 
 /*
@@ -281,24 +236,16 @@ TEST_F_TIMEOUT(minor, continue_dontwake, 5)
 {
 	size_t page = self->mem.page;
 	char *p = mem_page(&self->mem, 3);
-	int64_t mapped = 0;
 
-	if (!minor_open(_metadata, self, variant, 0, 0))
+	if (!minor_fault(_metadata, self, variant, p, 4, TOUCH_READ, 0))
 		return;
-	memcpy(self->mem.alias, ref, self->mem.len);
-	ASSERT_EQ(0, toucher_start(&self->t, p + 4, TOUCH_READ, 0));
-	self->t_started = true;
-	expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
-	ASSERT_EQ(0, do_continue(self->uffd, p, page,
-				 UFFDIO_CONTINUE_MODE_DONTWAKE, &mapped));
-	EXPECT_EQ((int64_t)page, mapped);
+	continue_page(_metadata, self, p, UFFDIO_CONTINUE_MODE_DONTWAKE);
 	EXPECT_EQ(1, vm_present(p));
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS)) {
 		TH_LOG("CONTINUE with DONTWAKE woke the reader");
 	}
 	ASSERT_EQ(0, uffd_wake_range(self->uffd, p, page));
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ((unsigned char)ref[3 * page + 4], self->t.value);
 }
 
@@ -314,14 +261,13 @@ TEST_F_TIMEOUT(minor, hole_not_trapped, 5)
 	if (!minor_open(_metadata, self, variant, 0, 0))
 		return;
 	ASSERT_EQ(0, toucher_start(&self->t, hole + 1, TOUCH_READ, 0xff));
-	self->t_started = true;
 	ASSERT_TRUE(toucher_wait(&self->t, 2000)) {
 		TH_LOG("a read of a hole blocked under MINOR-only registration");
 	}
 	toucher_join(&self->t);
 	EXPECT_EQ(0, self->t.value);
 	EXPECT_EQ(-1, mem_check_zero(hole, page));
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 }
 
 /*
@@ -335,7 +281,6 @@ TEST_F_TIMEOUT(minor, with_missing, 5)
 	char *hole = mem_page(&self->mem, 3), *cached = mem_page(&self->mem, 1);
 	struct uffdio_copy c = { .dst = (uintptr_t)hole,
 				 .src = (uintptr_t)ref + 3 * page, .len = page };
-	int64_t mapped = 0;
 
 	if (!minor_open(_metadata, self, variant,
 			fl_missing_feature(variant->mem),
@@ -344,22 +289,19 @@ TEST_F_TIMEOUT(minor, with_missing, 5)
 	memcpy(self->mem.alias, ref, 2 * page);
 
 	ASSERT_EQ(0, toucher_start(&self->t, hole, TOUCH_READ, 0));
-	self->t_started = true;
-	expect_fault(_metadata, self->uffd, hole, 0);
+	fl_expect_fault(_metadata, self->uffd, hole, 0);
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 	EXPECT_EQ((int64_t)page, c.copy);
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_TRUE(pattern_at(hole, page, 3 * page));
 
 	ASSERT_EQ(0, toucher_start(&self->t, cached, TOUCH_READ, 0));
-	expect_fault(_metadata, self->uffd, cached, UFFD_PAGEFAULT_FLAG_MINOR);
-	ASSERT_EQ(0, do_continue(self->uffd, cached, page, 0, &mapped));
-	EXPECT_EQ((int64_t)page, mapped);
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	fl_expect_fault(_metadata, self->uffd, cached,
+			UFFD_PAGEFAULT_FLAG_MINOR);
+	continue_page(_metadata, self, cached, 0);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_TRUE(pattern_at(cached, page, page));
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 }
 
 /*
@@ -380,7 +322,7 @@ TEST_F(minor, continue_eexist)
 	EXPECT_EQ(1, vm_present(self->mem.addr));
 	/* Mapped now: reading it raises no fault. */
 	EXPECT_TRUE(pattern_at(self->mem.addr, page, 0));
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 
 	mapped = 0;
 	EXPECT_EQ(-EEXIST, do_continue(self->uffd, self->mem.addr, page, 0,
@@ -471,43 +413,27 @@ TEST_F_TIMEOUT(minor, continue_mode_wp, 5)
 	 */
 	if (ret == -EINVAL && !vm_present(p) &&
 	    !kernel_reports(UFFD_FEATURE_WP_UNPOPULATED))
-		FL_SKIP("kernel refuses UFFDIO_CONTINUE_MODE_WP (EINVAL) and does not report UFFD_FEATURE_WP_UNPOPULATED");
+		FL_SKIP("kernel refuses UFFDIO_CONTINUE_MODE_WP (EINVAL) and does not report UFFD_FEATURE_%s",
+			UFFD_FEATURE_NAME(UFFD_FEATURE_WP_UNPOPULATED));
 	ASSERT_EQ(0, ret);
 	EXPECT_EQ((int64_t)page, mapped);
 	EXPECT_EQ(1, pagemap_uffd_wp(p));
 	EXPECT_TRUE(pattern_at(p, page, page));
 
 	ASSERT_EQ(0, toucher_start(&self->t, p + 3, TOUCH_WRITE, WVAL));
-	self->t_started = true;
-	expect_fault(_metadata, self->uffd, p,
+	fl_expect_fault(_metadata, self->uffd, p,
 		     UFFD_PAGEFAULT_FLAG_WP | UFFD_PAGEFAULT_FLAG_WRITE);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	EXPECT_TRUE(pattern_at(p, page, page));
 
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ(WVAL, (unsigned char)p[3]);
 	if (mem_is_shared(variant->mem)) {
 		EXPECT_EQ(WVAL, (unsigned char)a[3]);
 	} else {
 		EXPECT_TRUE(pattern_at(a, page, page));
 	}
-}
-
-/* The PMD size THP would use, or 0 when THP is not built in. */
-static size_t thp_pmd_size(void)
-{
-	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size",
-			"re");
-	unsigned long sz = 0;
-
-	if (!f)
-		return 0;
-	if (fscanf(f, "%lu", &sz) != 1)
-		sz = 0;
-	fclose(f);
-	return sz;
 }
 
 /* Map @fd at an address aligned to @len, so a PMD could map it. */
@@ -536,9 +462,8 @@ static void shmem_collapse(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(minor) *self,
 			   const FIXTURE_VARIANT(minor) *variant)
 {
-	size_t hp = thp_pmd_size(), page = self->mem.page;
+	size_t hp = vm_thp_size(), page = self->mem.page;
 	char *alias, *reg, *p;
-	int64_t mapped = 0;
 	int fd;
 
 	if (!hp)
@@ -562,17 +487,14 @@ static void shmem_collapse(struct __test_metadata *_metadata,
 
 	p = reg + 3 * page;
 	ASSERT_EQ(0, toucher_start(&self->t, p + 1, TOUCH_READ, 0));
-	self->t_started = true;
-	expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
-	ASSERT_EQ(0, do_continue(self->uffd, p, page, 0, &mapped));
-	EXPECT_EQ((int64_t)page, mapped);
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	fl_expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR);
+	continue_page(_metadata, self, p, 0);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ((unsigned char)alias[3 * page + 1], self->t.value);
 	/* Only the continued page is mapped, not the whole huge page. */
 	EXPECT_EQ(0, vm_present(reg));
 	EXPECT_EQ(0, vm_present(reg + hp - page));
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 	munmap(alias, hp);
 	munmap(reg, hp);
 	close(fd);
@@ -587,8 +509,8 @@ TEST_F_TIMEOUT(minor, collapse, 5)
 	size_t page = self->mem.page;
 	int64_t mapped = 0;
 
-	if (variant->mem == MEM_ANON) {
-		expect_anon_refusal(_metadata, self);
+	if (!mem_mode_applies(variant->mem, UFFDIO_REGISTER_MODE_MINOR)) {
+		expect_minor_refusal(_metadata, self);
 		return;
 	}
 	if (!mem_is_hugetlb(variant->mem)) {
@@ -601,14 +523,12 @@ TEST_F_TIMEOUT(minor, collapse, 5)
 	EXPECT_EQ(-1, madvise(self->mem.alias, self->mem.len, MADV_COLLAPSE));
 	EXPECT_EQ(EINVAL, errno);
 	ASSERT_EQ(0, toucher_start(&self->t, self->mem.addr, TOUCH_READ, 0));
-	self->t_started = true;
-	expect_fault(_metadata, self->uffd, self->mem.addr,
+	fl_expect_fault(_metadata, self->uffd, self->mem.addr,
 		     UFFD_PAGEFAULT_FLAG_MINOR);
 	ASSERT_EQ(0, do_continue(self->uffd, self->mem.addr, page, 0,
 				 &mapped));
 	EXPECT_EQ((int64_t)page, mapped);
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ((unsigned char)self->mem.alias[0], self->t.value);
 }
 

@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "bgcall.h"
 #include "vmstate.h"
 
@@ -17,69 +17,36 @@
 #define NPAGES_REFUSED 2	/* other types only check the refusal: 0 -> 1 */
 #define SEED	11
 
+/* resv: the THP test's own mapping. */
 FIXTURE(move) {
-	struct mem_area mem;
-	size_t page;
-	char *src;		/* pattern to put into the source pages */
-	int uffd;
-	uint64_t ioctls;
-	void *thp_map;		/* the THP test's own mapping */
-	size_t thp_maplen;
+	FL_CASE_HOLDS;
 };
 
-FIXTURE_VARIANT(move) {
-	enum mem_type mem;
-};
+FL_MEM_VARIANTS(move, MEM_ALL);
 
-FL_MEM_VARIANTS(move);
+/* UFFDIO_MOVE moves anonymous pages only: on file memory it is refused. */
+static bool moves_pages(enum mem_type type)
+{
+	return !mem_is_file(type);
+}
 
 FIXTURE_SETUP(move)
 {
-	self->uffd = FL_UFFD_OPEN(UFFD_FEATURE_MOVE |
-				  fl_missing_feature(variant->mem));
-	FL_MEM_ALLOC(&self->mem, variant->mem,
-		     variant->mem == MEM_ANON ? NPAGES : NPAGES_REFUSED);
-	self->page = self->mem.page;
-	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
-					 self->mem.len,
-					 UFFDIO_REGISTER_MODE_MISSING,
-					 &self->ioctls));
-	self->src = malloc(self->mem.len);
-	ASSERT_NE(NULL, self->src);
-	mem_fill(self->src, self->mem.len, SEED);
+	FL_CASE_SETUP(moves_pages(variant->mem) ? NPAGES : NPAGES_REFUSED);
+	FL_CASE_REGISTER(UFFD_FEATURE_MOVE, UFFDIO_REGISTER_MODE_MISSING);
+	self->src = FL_PATTERN(self->mem.len, SEED);
 }
 
 FIXTURE_TEARDOWN(move)
 {
-	if (self->uffd > 0)
-		close(self->uffd);
-	mem_free(&self->mem);
-	if (self->thp_map)
-		munmap(self->thp_map, self->thp_maplen);
-	free(self->src);
-}
-
-static char *pg(FIXTURE_DATA(move) *self, size_t n)
-{
-	return mem_page(&self->mem, n);
-}
-
-/* Fill page @n of the area with its part of the pattern (through COPY). */
-static int fill_page(FIXTURE_DATA(move) *self, size_t n)
-{
-	return uffd_copy_all(self->uffd, pg(self, n),
-			     self->src + n * self->page, self->page, 0, NULL);
+	FL_CASE_TEARDOWN();
 }
 
 static int do_move(int uffd, void *dst, void *src, size_t len, uint64_t mode,
 		   int64_t *moved)
 {
-	struct uffdio_move m = { .dst = (uintptr_t)dst, .src = (uintptr_t)src,
-				 .len = len, .mode = mode };
-	int ret = uffd_move(uffd, &m);
-
-	*moved = m.move;
-	return ret;
+	*moved = 0;
+	return uffd_range_ioctl(_UFFDIO_MOVE, uffd, dst, src, len, mode, moved);
 }
 
 /*
@@ -91,18 +58,26 @@ static void check_refused(struct __test_metadata *_metadata,
 {
 	int64_t moved = 0;
 
-	ASSERT_EQ(0, fill_page(self, 0));
-	EXPECT_EQ(-EINVAL, do_move(self->uffd, pg(self, 1), pg(self, 0),
-				   self->page, 0, &moved));
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
+	EXPECT_EQ(-EINVAL, do_move(self->uffd, fl_page(self, 1),
+				   fl_page(self, 0), self->page, 0, &moved));
 	/* Never a byte count for work that was refused. */
 	EXPECT_LE(moved, 0);
-	EXPECT_EQ(1, vm_present(pg(self, 0)));
-	EXPECT_EQ(-1, mem_check(pg(self, 0), self->page, SEED));
-	EXPECT_EQ(0, vm_present(pg(self, 1)));
+	EXPECT_EQ(1, vm_present(fl_page(self, 0)));
+	EXPECT_EQ(-1, mem_check(fl_page(self, 0), self->page, SEED));
+	EXPECT_EQ(0, vm_present(fl_page(self, 1)));
+}
+
+/* MOVE @len bytes from page 0 (the source) to page HALF (the destination). */
+static int move_to_dst(FIXTURE_DATA(move) *self, size_t len, uint64_t mode,
+		       int64_t *moved)
+{
+	return do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0), len,
+		       mode, moved);
 }
 
 #define ANON_ONLY() do {						\
-	if (variant->mem != MEM_ANON) {					\
+	if (!moves_pages(variant->mem)) {				\
 		check_refused(_metadata, self);				\
 		return;							\
 	}								\
@@ -123,35 +98,36 @@ TEST_F_TIMEOUT(move, pages, 5)
 
 	ANON_ONLY();
 	for (i = 0; i < HALF; i++)
-		ASSERT_EQ(0, fill_page(self, i));
+		ASSERT_EQ(0, fl_fill_page(self, self->uffd, i, 0));
 
-	ASSERT_EQ(0, toucher_start(&t, pg(self, HALF + 1) + 9, TOUCH_READ, 0));
+	ASSERT_EQ(0, toucher_start(&t, fl_page(self, HALF + 1) + 9, TOUCH_READ,
+				   0));
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-	EXPECT_EQ((uintptr_t)pg(self, HALF + 1), msg.arg.pagefault.address);
+	EXPECT_EQ((uintptr_t)fl_page(self, HALF + 1),
+		  msg.arg.pagefault.address);
 	EXPECT_TRUE(toucher_blocked(&t, 20));
 
-	ASSERT_EQ(0, do_move(self->uffd, pg(self, HALF), pg(self, 0), len, 0,
-			     &moved));
+	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
+			     len, 0, &moved));
 	EXPECT_EQ((int64_t)len, moved);
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_FALSE(t.got_sigbus);
 	EXPECT_EQ((unsigned char)self->src[page + 9], t.value);
 	/* The destination holds what the source held, page for page. */
-	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src, len));
+	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, len));
 	/* The source is empty now: nothing mapped there any more. */
-	EXPECT_EQ(0, vm_present_count(pg(self, 0), len));
+	EXPECT_EQ(0, vm_present_count(fl_page(self, 0), len));
 
 	/* Touching the old source is a fresh MISSING fault, not old data. */
 	/* 0xff: a read that never happened (SIGBUS) cannot look like 0. */
-	ASSERT_EQ(0, toucher_start(&t, pg(self, 2), TOUCH_READ, 0xff));
+	ASSERT_EQ(0, toucher_start(&t, fl_page(self, 2), TOUCH_READ, 0xff));
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-	EXPECT_EQ((uintptr_t)pg(self, 2), msg.arg.pagefault.address);
-	ASSERT_EQ(0, uffd_zeropage_all(self->uffd, pg(self, 2), page, 0, NULL));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	EXPECT_EQ((uintptr_t)fl_page(self, 2), msg.arg.pagefault.address);
+	ASSERT_EQ(0, uffd_zeropage_all(self->uffd, fl_page(self, 2), page, 0,
+				       NULL));
+	FL_TOUCHER_DONE(&t);
 	EXPECT_FALSE(t.got_sigbus);
 	EXPECT_EQ(0, t.value);
 }
@@ -165,18 +141,17 @@ TEST_F_TIMEOUT(move, dontwake, 5)
 	int64_t moved = 0;
 
 	ANON_ONLY();
-	ASSERT_EQ(0, fill_page(self, 0));
-	ASSERT_EQ(0, toucher_start(&t, pg(self, HALF) + 1, TOUCH_READ, 0));
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
+	ASSERT_EQ(0, toucher_start(&t, fl_page(self, HALF) + 1, TOUCH_READ, 0));
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-	ASSERT_EQ(0, do_move(self->uffd, pg(self, HALF), pg(self, 0), page,
-			     UFFDIO_MOVE_MODE_DONTWAKE, &moved));
+	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
+			     page, UFFDIO_MOVE_MODE_DONTWAKE, &moved));
 	EXPECT_EQ((int64_t)page, moved);
-	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src, page));
+	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, page));
 	EXPECT_TRUE(toucher_blocked(&t, 20));
-	ASSERT_EQ(0, uffd_wake_range(self->uffd, pg(self, HALF), page));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	ASSERT_EQ(0, uffd_wake_range(self->uffd, fl_page(self, HALF), page));
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ((unsigned char)self->src[1], t.value);
 }
 
@@ -187,14 +162,14 @@ TEST_F_TIMEOUT(move, unregistered_source_reads_zero, 5)
 	int64_t moved = 0;
 
 	ANON_ONLY();
-	ASSERT_EQ(0, uffd_unregister_range(self->uffd, pg(self, 0), len));
-	memcpy(pg(self, 0), self->src, len);
-	ASSERT_EQ(0, do_move(self->uffd, pg(self, HALF), pg(self, 0), len, 0,
-			     &moved));
+	ASSERT_EQ(0, uffd_unregister_range(self->uffd, fl_page(self, 0), len));
+	memcpy(fl_page(self, 0), self->src, len);
+	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
+			     len, 0, &moved));
 	EXPECT_EQ((int64_t)len, moved);
-	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src, len));
-	EXPECT_EQ(0, vm_present_count(pg(self, 0), len));
-	EXPECT_EQ(-1, mem_check_zero(pg(self, 0), len));
+	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, len));
+	EXPECT_EQ(0, vm_present_count(fl_page(self, 0), len));
+	EXPECT_EQ(-1, mem_check_zero(fl_page(self, 0), len));
 }
 
 /* ALLOW_SRC_HOLES: holes are skipped but counted in .move. */
@@ -204,17 +179,18 @@ TEST_F_TIMEOUT(move, allow_src_holes, 5)
 	int64_t moved = 0;
 
 	ANON_ONLY();
-	ASSERT_EQ(0, fill_page(self, 0));
-	ASSERT_EQ(0, fill_page(self, 2));
-	ASSERT_EQ(0, do_move(self->uffd, pg(self, HALF), pg(self, 0), len,
-			     UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES, &moved));
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 2, 0));
+	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
+			     len, UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES, &moved));
 	EXPECT_EQ((int64_t)len, moved);
-	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src, page));
-	EXPECT_EQ(0, memcmp(pg(self, HALF + 2), self->src + 2 * page, page));
+	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, page));
+	EXPECT_EQ(0, memcmp(fl_page(self, HALF + 2), self->src + 2 * page,
+			    page));
 	/* Holes stay holes at the destination, nothing is left at the source. */
-	EXPECT_EQ(0, vm_present(pg(self, HALF + 1)));
-	EXPECT_EQ(0, vm_present(pg(self, HALF + 3)));
-	EXPECT_EQ(0, vm_present_count(pg(self, 0), len));
+	EXPECT_EQ(0, vm_present(fl_page(self, HALF + 1)));
+	EXPECT_EQ(0, vm_present(fl_page(self, HALF + 3)));
+	EXPECT_EQ(0, vm_present_count(fl_page(self, 0), len));
 }
 
 /* A source hole without ALLOW_SRC_HOLES: ENOENT, .move = -ENOENT. */
@@ -223,10 +199,9 @@ TEST_F_TIMEOUT(move, src_hole_enoent, 5)
 	int64_t moved = 0;
 
 	ANON_ONLY();
-	EXPECT_EQ(-ENOENT, do_move(self->uffd, pg(self, HALF), pg(self, 0),
-				   self->page, 0, &moved));
+	EXPECT_EQ(-ENOENT, move_to_dst(self, self->page, 0, &moved));
 	EXPECT_EQ(-ENOENT, moved);
-	EXPECT_EQ(0, vm_present(pg(self, HALF)));
+	EXPECT_EQ(0, vm_present(fl_page(self, HALF)));
 }
 
 /*
@@ -239,13 +214,12 @@ TEST_F_TIMEOUT(move, partial_stops_at_hole, 5)
 	int64_t moved = 0;
 
 	ANON_ONLY();
-	ASSERT_EQ(0, fill_page(self, 0));
-	EXPECT_EQ(-EAGAIN, do_move(self->uffd, pg(self, HALF), pg(self, 0),
-				   2 * page, 0, &moved));
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
+	EXPECT_EQ(-EAGAIN, move_to_dst(self, 2 * page, 0, &moved));
 	EXPECT_EQ((int64_t)page, moved);
-	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src, page));
-	EXPECT_EQ(0, vm_present(pg(self, HALF + 1)));
-	EXPECT_EQ(0, vm_present(pg(self, 0)));
+	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, page));
+	EXPECT_EQ(0, vm_present(fl_page(self, HALF + 1)));
+	EXPECT_EQ(0, vm_present(fl_page(self, 0)));
 }
 
 /* A populated destination: EEXIST, .move = -EEXIST, both pages intact. */
@@ -255,13 +229,13 @@ TEST_F_TIMEOUT(move, dst_populated_eexist, 5)
 	int64_t moved = 0;
 
 	ANON_ONLY();
-	ASSERT_EQ(0, fill_page(self, 0));
-	ASSERT_EQ(0, fill_page(self, HALF));
-	EXPECT_EQ(-EEXIST, do_move(self->uffd, pg(self, HALF), pg(self, 0),
-				   page, 0, &moved));
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, HALF, 0));
+	EXPECT_EQ(-EEXIST, move_to_dst(self, page, 0, &moved));
 	EXPECT_EQ(-EEXIST, moved);
-	EXPECT_EQ(0, memcmp(pg(self, 0), self->src, page));
-	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src + HALF * page, page));
+	EXPECT_EQ(0, memcmp(fl_page(self, 0), self->src, page));
+	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src + HALF * page,
+			    page));
 }
 
 /* The destination must be registered on this uffd: EINVAL otherwise. */
@@ -270,14 +244,13 @@ TEST_F_TIMEOUT(move, dst_unregistered_einval, 5)
 	int64_t moved = 0;
 
 	ANON_ONLY();
-	ASSERT_EQ(0, fill_page(self, 0));
-	ASSERT_EQ(0, uffd_unregister_range(self->uffd, pg(self, HALF),
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
+	ASSERT_EQ(0, uffd_unregister_range(self->uffd, fl_page(self, HALF),
 					   HALF * self->page));
-	EXPECT_EQ(-EINVAL, do_move(self->uffd, pg(self, HALF), pg(self, 0),
-				   self->page, 0, &moved));
+	EXPECT_EQ(-EINVAL, move_to_dst(self, self->page, 0, &moved));
 	EXPECT_LE(moved, 0);
-	EXPECT_EQ(1, vm_present(pg(self, 0)));
-	EXPECT_EQ(0, vm_present(pg(self, HALF)));
+	EXPECT_EQ(1, vm_present(fl_page(self, 0)));
+	EXPECT_EQ(0, vm_present(fl_page(self, HALF)));
 }
 
 /* Unaligned length, unknown mode bit: EINVAL, nothing moves. */
@@ -287,13 +260,11 @@ TEST_F_TIMEOUT(move, bad_args_einval, 5)
 	int64_t moved = 0;
 
 	ANON_ONLY();
-	ASSERT_EQ(0, fill_page(self, 0));
-	EXPECT_EQ(-EINVAL, do_move(self->uffd, pg(self, HALF), pg(self, 0),
-				   page / 2, 0, &moved));
-	EXPECT_EQ(-EINVAL, do_move(self->uffd, pg(self, HALF), pg(self, 0),
-				   page, 1ULL << 40, &moved));
-	EXPECT_EQ(0, memcmp(pg(self, 0), self->src, page));
-	EXPECT_EQ(0, vm_present(pg(self, HALF)));
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
+	EXPECT_EQ(-EINVAL, move_to_dst(self, page / 2, 0, &moved));
+	EXPECT_EQ(-EINVAL, move_to_dst(self, page, 1ULL << 40, &moved));
+	EXPECT_EQ(0, memcmp(fl_page(self, 0), self->src, page));
+	EXPECT_EQ(0, vm_present(fl_page(self, HALF)));
 }
 
 /*
@@ -310,10 +281,10 @@ TEST_F_TIMEOUT(move, overlap, 5)
 	int ret;
 
 	ANON_ONLY();
-	ASSERT_EQ(0, fill_page(self, 0));
-	ret = do_move(self->uffd, pg(self, 1), pg(self, 0), 2 * page, 0,
-		      &moved);
-	present = vm_present_count(pg(self, 0), 3 * page);
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
+	ret = do_move(self->uffd, fl_page(self, 1), fl_page(self, 0), 2 * page,
+		      0, &moved);
+	present = vm_present_count(fl_page(self, 0), 3 * page);
 	ksft_print_msg("finding: UFFDIO_MOVE with overlapping ranges: %s, .move %lld, populated pages %ld\n",
 		       ret ? strerror(-ret) : "accepted", (long long)moved,
 		       present);
@@ -321,13 +292,13 @@ TEST_F_TIMEOUT(move, overlap, 5)
 	EXPECT_EQ(1, present);
 	if (ret) {
 		EXPECT_EQ(-EINVAL, ret);
-		EXPECT_EQ(0, memcmp(pg(self, 0), self->src, page));
+		EXPECT_EQ(0, memcmp(fl_page(self, 0), self->src, page));
 		return;
 	}
 	EXPECT_EQ((int64_t)(2 * page), moved);
 	for (i = 0; i < 3; i++)
-		if (vm_present(pg(self, i)) == 1)
-			EXPECT_EQ(0, memcmp(pg(self, i), self->src, page));
+		if (vm_present(fl_page(self, i)) == 1)
+			EXPECT_EQ(0, memcmp(fl_page(self, i), self->src, page));
 }
 
 /*
@@ -342,25 +313,24 @@ TEST_F_TIMEOUT(move, shared_page_ebusy, 5)
 	pid_t pid;
 
 	ANON_ONLY();
-	ASSERT_EQ(0, fill_page(self, 0));
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
 		pause();
 		_exit(0);
 	}
-	EXPECT_EQ(-EBUSY, do_move(self->uffd, pg(self, HALF), pg(self, 0),
-				  page, 0, &moved));
+	EXPECT_EQ(-EBUSY, move_to_dst(self, page, 0, &moved));
 	EXPECT_EQ(-EBUSY, moved);
-	EXPECT_EQ(0, vm_present(pg(self, HALF)));
+	EXPECT_EQ(0, vm_present(fl_page(self, HALF)));
 	kill(pid, SIGKILL);
 	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
 
-	pg(self, 0)[0] = self->src[0];
-	ASSERT_EQ(0, do_move(self->uffd, pg(self, HALF), pg(self, 0), page, 0,
-			     &moved));
+	fl_page(self, 0)[0] = self->src[0];
+	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
+			     page, 0, &moved));
 	EXPECT_EQ((int64_t)page, moved);
-	EXPECT_EQ(0, memcmp(pg(self, HALF), self->src, page));
+	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, page));
 }
 
 static long bg_fork_pause(void *arg)
@@ -389,27 +359,22 @@ TEST_F_TIMEOUT(move, cross_mm_einval, 5)
 	pid_t pid;
 
 	ANON_ONLY();
-	FL_REQUIRE_FEATURES(f);
-	fd = uffd_open(f, NULL);
-	if (fd == -EPERM)
-		FL_SKIP("UFFD_FEATURE_EVENT_FORK refused with EPERM (needs CAP_SYS_PTRACE)");
-	ASSERT_GE(fd, 0);
+	fd = FL_UFFD_OPEN(f);
 	ASSERT_EQ(0, uffd_unregister_range(self->uffd, self->mem.addr,
 					   self->mem.len));
 	ASSERT_EQ(0, uffd_register_range(fd, self->mem.addr, self->mem.len,
 					 UFFDIO_REGISTER_MODE_MISSING, NULL));
-	ASSERT_EQ(0, uffd_copy_all(fd, pg(self, 0), self->src, self->page, 0,
-				   NULL));
+	ASSERT_EQ(0, uffd_copy_all(fd, fl_page(self, 0), self->src, self->page,
+				   0, NULL));
 	/* fork() is held until the event is read: no stdio/malloc here. */
 	ASSERT_EQ(0, bg_start(&bg, bg_fork_pause, NULL));
 	if (uffd_wait_msg(fd, &msg, 2000) == 0 && msg.event == UFFD_EVENT_FORK)
 		child_fd = (int)msg.arg.fork.ufd;
-	ASSERT_TRUE(bg_wait(&bg, 2000));
-	bg_join(&bg);
+	FL_THREAD_DONE(&bg.th);
 	pid = (pid_t)bg.ret;
 	ASSERT_GT(pid, 0);
 	if (child_fd >= 0)
-		ret = do_move(child_fd, pg(self, HALF), pg(self, 0),
+		ret = do_move(child_fd, fl_page(self, HALF), fl_page(self, 0),
 			      self->page, 0, &moved);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
@@ -417,7 +382,7 @@ TEST_F_TIMEOUT(move, cross_mm_einval, 5)
 	EXPECT_EQ(-EINVAL, ret);
 	EXPECT_LE(moved, 0);
 	/* Our page did not go anywhere. */
-	EXPECT_EQ(0, memcmp(pg(self, 0), self->src, self->page));
+	EXPECT_EQ(0, memcmp(fl_page(self, 0), self->src, self->page));
 	close(child_fd);
 	close(fd);
 }
@@ -436,15 +401,15 @@ static char *thp_pair(struct __test_metadata *_metadata,
 
 	if (why)
 		FL_SKIP("%s", why);
-	self->thp_maplen = 3 * thp;
-	self->thp_map = mmap(NULL, self->thp_maplen, PROT_READ | PROT_WRITE,
+	self->resv_len = 3 * thp;
+	self->resv = mmap(NULL, self->resv_len, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (self->thp_map == MAP_FAILED) {
-		self->thp_map = NULL;
-		FL_SKIP("mmap of %zu bytes: %s", self->thp_maplen,
+	if (self->resv == MAP_FAILED) {
+		self->resv = NULL;
+		FL_SKIP("mmap of %zu bytes: %s", self->resv_len,
 			strerror(errno));
 	}
-	base = ((uintptr_t)self->thp_map + thp - 1) & ~(uintptr_t)(thp - 1);
+	base = ((uintptr_t)self->resv + thp - 1) & ~(uintptr_t)(thp - 1);
 	r = (char *)base;
 	if (madvise(r, 2 * thp, MADV_HUGEPAGE))
 		FL_SKIP("madvise(MADV_HUGEPAGE): %s", strerror(errno));

@@ -10,7 +10,7 @@
  */
 #include <sys/mman.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "pagemap.h"
 #include "vmstate.h"
 
@@ -20,56 +20,25 @@
 /* A woken thread finishes in microseconds; toucher_blocked() also checks it sleeps. */
 #define SETTLE_MS	30
 
-/*
- * The source bytes for COPY: the pattern of the largest area a test maps,
- * built once in the parent (every test point is a fork of it).
- */
-static char *ref;
-
-__attribute__((constructor)) static void ref_init(void)
-{
-	size_t base = (size_t)sysconf(_SC_PAGESIZE);
-	size_t huge = mem_huge_page_size();
-	size_t len = NPAGES * (huge > base ? huge : base);
-
-	ref = malloc(len);
-	if (ref)
-		mem_fill(ref, len, SEED);
-}
+/* The source bytes for COPY. */
+FL_REFERENCE_PATTERN(ref, NPAGES, 0, SEED)
 
 FIXTURE(poison) {
-	struct mem_area mem;
-	const char *src;
-	int uffd;
-	struct toucher t;
-	bool t_started;
+	FL_CASE_HOLDS;
 };
 
-FIXTURE_VARIANT(poison) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(poison);
+FL_MEM_VARIANTS(poison, MEM_ALL);
 
 FIXTURE_SETUP(poison)
 {
-	self->uffd = -1;
-	self->t_started = false;
-	self->src = NULL;
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
-	self->src = ref;
-	ASSERT_NE(NULL, self->src);
+	ASSERT_NE(NULL, ref);
+	FL_CASE_SETUP(NPAGES);
 	sigbus_catch();
 }
 
 FIXTURE_TEARDOWN(poison)
 {
-	/* Closing the uffd wakes a toucher a failed check left blocked. */
-	if (self->uffd >= 0)
-		close(self->uffd);
-	if (self->t_started && toucher_wait(&self->t, 1000))
-		toucher_join(&self->t);
-	mem_free(&self->mem);
+	FL_CASE_TEARDOWN();
 }
 
 /*
@@ -89,22 +58,36 @@ static void poison_open(struct __test_metadata *_metadata,
 					 UFFDIO_REGISTER_MODE_MISSING,
 					 &ioctls));
 	ASSERT_TRUE(ioctls & (1ULL << _UFFDIO_POISON)) {
-		TH_LOG("REGISTER ioctls 0x%llx lack POISON",
-		       (unsigned long long)ioctls);
+		TH_LOG("REGISTER ioctls 0x%llx lack %s",
+		       (unsigned long long)ioctls,
+		       uffd_ioctl_name(_UFFDIO_POISON));
 	}
 }
 
 static int do_poison(int fd, void *addr, size_t len, uint64_t mode,
 		     int64_t *updated)
 {
-	struct uffdio_poison p = {
-		.range = { (uintptr_t)addr, len },
-		.mode = mode,
-	};
-	int ret = uffd_poison(fd, &p);
+	*updated = 0;
+	return uffd_range_ioctl(_UFFDIO_POISON, fd, addr, NULL, len, mode,
+				updated);
+}
 
-	*updated = p.updated;
-	return ret;
+/*
+ * POISON [@addr, @addr+@len) in @mode: the ioctl returns @want and the
+ * output field says @updated. A POISON that must work ends the test if
+ * it does not.
+ */
+static void expect_poison(struct __test_metadata *_metadata, int uffd,
+			  void *addr, size_t len, uint64_t mode, int want,
+			  int64_t updated)
+{
+	int64_t out = 0;
+	int ret = do_poison(uffd, addr, len, mode, &out);
+
+	if (!want)
+		ASSERT_EQ(0, ret);
+	EXPECT_EQ(want, ret);
+	EXPECT_EQ(updated, out);
 }
 
 /* Fill page @n with the source bytes through COPY. */
@@ -113,8 +96,8 @@ static void copy_page(struct __test_metadata *_metadata,
 {
 	size_t page = self->mem.page;
 	struct uffdio_copy c = {
-		.dst = (uintptr_t)mem_page(&self->mem, n),
-		.src = (uintptr_t)self->src + n * page,
+		.dst = (uintptr_t)fl_page(self, n),
+		.src = (uintptr_t)ref + n * page,
 		.len = page,
 	};
 
@@ -127,13 +110,13 @@ static void expect_page_ok(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(poison) *self, size_t n)
 {
 	size_t page = self->mem.page;
-	char *p = mem_page(&self->mem, n);
+	char *p = fl_page(self, n);
 	unsigned char v = 0;
 
 	ASSERT_EQ(0, sigbus_probe(p, TOUCH_READ, &v)) {
 		TH_LOG("SIGBUS reading page %zu, a neighbour of the poison", n);
 	}
-	EXPECT_EQ(0, memcmp(p, self->src + n * page, page));
+	EXPECT_EQ(0, memcmp(p, ref + n * page, page));
 	v = (unsigned char)p[page - 1];
 	EXPECT_EQ(0, sigbus_probe(p + page - 1, TOUCH_WRITE, &v));
 }
@@ -142,19 +125,12 @@ static void expect_page_ok(struct __test_metadata *_metadata,
 static void expect_page_poisoned(struct __test_metadata *_metadata,
 				 FIXTURE_DATA(poison) *self, size_t n)
 {
-	char *p = mem_page(&self->mem, n);
+	char *p = fl_page(self, n);
 	unsigned char v = WVAL;
 
 	EXPECT_EQ(1, sigbus_probe(p + 1, TOUCH_READ, &v));
 	v = WVAL;
 	EXPECT_EQ(1, sigbus_probe(p + self->mem.page - 1, TOUCH_WRITE, &v));
-}
-
-static void expect_no_msg(struct __test_metadata *_metadata, int uffd)
-{
-	struct uffd_msg msg;
-
-	EXPECT_EQ(-EAGAIN, uffd_read_msg(uffd, &msg));
 }
 
 /* REGISTER offers POISON exactly when the kernel reports the feature. */
@@ -184,33 +160,29 @@ TEST_F(poison, register_mask)
 TEST_F_TIMEOUT(poison, sigbus_neighbours, 5)
 {
 	size_t page = self->mem.page;
-	char *hole = mem_page(&self->mem, 3);
+	char *hole = fl_page(self, 3);
 	struct uffd_msg msg;
-	int64_t updated = 0;
 	unsigned char v = WVAL;
 
 	poison_open(_metadata, self, variant);
 	copy_page(_metadata, self, 0);
 	copy_page(_metadata, self, 2);
-	ASSERT_EQ(0, do_poison(self->uffd, mem_page(&self->mem, 1), page, 0,
-			       &updated));
-	EXPECT_EQ((int64_t)page, updated);
+	expect_poison(_metadata, self->uffd, fl_page(self, 1), page, 0, 0,
+		      (int64_t)page);
 
 	expect_page_poisoned(_metadata, self, 1);
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 	expect_page_ok(_metadata, self, 0);
 	expect_page_ok(_metadata, self, 2);
 
 	ASSERT_EQ(0, toucher_start(&self->t, hole, TOUCH_READ, 0));
-	self->t_started = true;
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_EQ((uintptr_t)hole, msg.arg.pagefault.address);
 	copy_page(_metadata, self, 3);
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_FALSE(self->t.got_sigbus);
-	EXPECT_EQ((unsigned char)self->src[3 * page], self->t.value);
+	EXPECT_EQ((unsigned char)ref[3 * page], self->t.value);
 
 	if (mem_is_file(variant->mem)) {
 		/* The alias has no marker: its page 1 is an ordinary hole. */
@@ -229,22 +201,17 @@ TEST_F_TIMEOUT(poison, sigbus_neighbours, 5)
 TEST_F(poison, eexist)
 {
 	size_t page = self->mem.page;
-	int64_t updated = 0;
 
 	poison_open(_metadata, self, variant);
 	copy_page(_metadata, self, 0);
-	EXPECT_EQ(-EEXIST, do_poison(self->uffd, self->mem.addr, page, 0,
-				     &updated));
-	EXPECT_EQ(-EEXIST, updated);
+	expect_poison(_metadata, self->uffd, self->mem.addr, page, 0, -EEXIST,
+		      -EEXIST);
 	expect_page_ok(_metadata, self, 0);
 
-	ASSERT_EQ(0, do_poison(self->uffd, mem_page(&self->mem, 1), page, 0,
-			       &updated));
-	EXPECT_EQ((int64_t)page, updated);
-	updated = 0;
-	EXPECT_EQ(-EEXIST, do_poison(self->uffd, mem_page(&self->mem, 1), page,
-				     0, &updated));
-	EXPECT_EQ(-EEXIST, updated);
+	expect_poison(_metadata, self->uffd, fl_page(self, 1), page, 0, 0,
+		      (int64_t)page);
+	expect_poison(_metadata, self->uffd, fl_page(self, 1), page, 0,
+		      -EEXIST, -EEXIST);
 	expect_page_poisoned(_metadata, self, 1);
 }
 
@@ -256,23 +223,21 @@ TEST_F(poison, eexist)
 TEST_F(poison, unmapped_data)
 {
 	size_t page = self->mem.page;
-	char *p = mem_page(&self->mem, 2);
-	int64_t updated = 0;
+	char *p = fl_page(self, 2);
 
 	poison_open(_metadata, self, variant);
 	if (mem_is_file(variant->mem)) {
-		memcpy(self->mem.alias + 2 * page, self->src + 2 * page, page);
+		memcpy(self->mem.alias + 2 * page, ref + 2 * page, page);
 	} else {
 		copy_page(_metadata, self, 2);
 		ASSERT_EQ(0, madvise(p, page, MADV_DONTNEED));
 	}
 	EXPECT_EQ(0, vm_present(p));
-	ASSERT_EQ(0, do_poison(self->uffd, p, page, 0, &updated));
-	EXPECT_EQ((int64_t)page, updated);
+	expect_poison(_metadata, self->uffd, p, page, 0, 0, (int64_t)page);
 	expect_page_poisoned(_metadata, self, 2);
 	if (mem_is_file(variant->mem))
 		EXPECT_EQ(0, memcmp(self->mem.alias + 2 * page,
-				    self->src + 2 * page, page));
+				    ref + 2 * page, page));
 }
 
 /*
@@ -282,13 +247,11 @@ TEST_F(poison, unmapped_data)
 TEST_F(poison, partial_eagain)
 {
 	size_t page = self->mem.page;
-	int64_t updated = 0;
 
 	poison_open(_metadata, self, variant);
 	copy_page(_metadata, self, 2);
-	EXPECT_EQ(-EAGAIN, do_poison(self->uffd, mem_page(&self->mem, 1),
-				     2 * page, 0, &updated));
-	EXPECT_EQ((int64_t)page, updated);
+	expect_poison(_metadata, self->uffd, fl_page(self, 1), 2 * page, 0,
+		      -EAGAIN, (int64_t)page);
 	expect_page_poisoned(_metadata, self, 1);
 	expect_page_ok(_metadata, self, 2);
 }
@@ -302,7 +265,7 @@ TEST_F(poison, unaligned_einval)
 	size_t page = self->mem.page;
 	size_t bad = mem_is_hugetlb(variant->mem) ?
 		     (size_t)sysconf(_SC_PAGESIZE) : 1;
-	char *p = mem_page(&self->mem, 1);
+	char *p = fl_page(self, 1);
 	int64_t updated = 0;
 
 	poison_open(_metadata, self, variant);
@@ -320,15 +283,13 @@ TEST_F(poison, unaligned_einval)
 TEST_F(poison, unregistered_enoent)
 {
 	size_t page = self->mem.page;
-	char *p = mem_page(&self->mem, 2);
-	int64_t updated = 0;
+	char *p = fl_page(self, 2);
 
 	poison_open(_metadata, self, variant);
 	ASSERT_EQ(0, uffd_unregister_range(self->uffd, p, page));
-	EXPECT_EQ(-ENOENT, do_poison(self->uffd, p, page, 0, &updated));
-	EXPECT_EQ(-ENOENT, updated);
+	expect_poison(_metadata, self->uffd, p, page, 0, -ENOENT, -ENOENT);
 	/* Unregistered: the access just faults the page in. */
-	memcpy(p, self->src + 2 * page, page);
+	memcpy(p, ref + 2 * page, page);
 	expect_page_ok(_metadata, self, 2);
 }
 
@@ -336,19 +297,15 @@ TEST_F(poison, unregistered_enoent)
 TEST_F_TIMEOUT(poison, wakes_with_sigbus, 5)
 {
 	size_t page = self->mem.page;
-	char *p = mem_page(&self->mem, 1);
+	char *p = fl_page(self, 1);
 	struct uffd_msg msg;
-	int64_t updated = 0;
 
 	poison_open(_metadata, self, variant);
 	ASSERT_EQ(0, toucher_start(&self->t, p + 2, TOUCH_READ, 0));
-	self->t_started = true;
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	EXPECT_EQ((uintptr_t)p, msg.arg.pagefault.address);
-	ASSERT_EQ(0, do_poison(self->uffd, p, page, 0, &updated));
-	EXPECT_EQ((int64_t)page, updated);
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	expect_poison(_metadata, self->uffd, p, page, 0, 0, (int64_t)page);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_TRUE(self->t.got_sigbus);
 }
 
@@ -356,21 +313,17 @@ TEST_F_TIMEOUT(poison, wakes_with_sigbus, 5)
 TEST_F_TIMEOUT(poison, dontwake, 5)
 {
 	size_t page = self->mem.page;
-	char *p = mem_page(&self->mem, 1);
+	char *p = fl_page(self, 1);
 	struct uffd_msg msg;
-	int64_t updated = 0;
 
 	poison_open(_metadata, self, variant);
 	ASSERT_EQ(0, toucher_start(&self->t, p, TOUCH_WRITE, WVAL));
-	self->t_started = true;
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
-	ASSERT_EQ(0, do_poison(self->uffd, p, page,
-			       UFFDIO_POISON_MODE_DONTWAKE, &updated));
-	EXPECT_EQ((int64_t)page, updated);
+	expect_poison(_metadata, self->uffd, p, page,
+		      UFFDIO_POISON_MODE_DONTWAKE, 0, (int64_t)page);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	ASSERT_EQ(0, uffd_wake_range(self->uffd, p, page));
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_TRUE(self->t.got_sigbus);
 }
 

@@ -8,7 +8,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "vmstate.h"
 
 #define NPAGES 4
@@ -17,49 +17,34 @@
 #define MODE_W	UFFDIO_REGISTER_MODE_WP
 #define MODE_N	UFFDIO_REGISTER_MODE_MINOR
 
-/* Every ioctl a range can be offered: WAKE (0x02) .. POISON (0x08). */
-#define RANGE_IOCTL_BITS	0x1fcULL
 #define BIT(n)			(1ULL << (n))
 
 FIXTURE(register) {
-	struct mem_area mem;
+	FL_CASE_HOLDS;
 	uint64_t features;	/* what the kernel reports */
-	char *src;
-	int uffd;
 };
 
-FIXTURE_VARIANT(register) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(register);
+FL_MEM_VARIANTS(register, MEM_ALL);
 
 FIXTURE_SETUP(register)
 {
 	int err = fl_kernel_features(&self->features, NULL);
 
-	self->uffd = -1;
 	if (err)
 		FL_SKIP("%s", fl_no_uffd_reason(err));
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
-	self->src = malloc(self->mem.page);
-	ASSERT_NE(NULL, self->src);
-	mem_fill(self->src, self->mem.page, 3);
+	FL_CASE_SETUP(NPAGES);
+	self->src = FL_PATTERN(self->mem.page, 3);
 }
 
 FIXTURE_TEARDOWN(register)
 {
-	if (self->uffd >= 0)
-		close(self->uffd);
-	mem_free(&self->mem);
-	free(self->src);
+	FL_CASE_TEARDOWN();
 }
 
 /* The features a monitor of this memory type would ask for, if reported. */
 static uint64_t wanted_features(enum mem_type type, uint64_t have)
 {
-	return have & (fl_missing_feature(type) | fl_wp_features(type) |
-		       fl_minor_feature(type));
+	return have & mem_mode_needs(type, uffd_known_modes());
 }
 
 /* Open a uffd with every reported feature this memory type can use. */
@@ -79,22 +64,13 @@ static int open_uffd(struct __test_metadata *_metadata, enum mem_type type,
 
 /*
  * Whether the kernel promises @mode on @type, judged only from the features
- * it reports. MINOR never applies to anonymous memory.
+ * it reports (domain table). MINOR never applies to anonymous memory.
  */
 static bool mode_promised(enum mem_type type, uint64_t mode, uint64_t have)
 {
-	uint64_t need = 0;
+	uint64_t need = mem_mode_needs(type, mode);
 
-	if (mode & MODE_M)
-		need |= fl_missing_feature(type);
-	if (mode & MODE_W)
-		need |= fl_wp_features(type);
-	if (mode & MODE_N) {
-		if (!fl_minor_feature(type))
-			return false;
-		need |= fl_minor_feature(type);
-	}
-	return (have & need) == need;
+	return mem_mode_applies(type, mode) && (have & need) == need;
 }
 
 /* The ioctls a registration in @mode must offer on @type. */
@@ -124,7 +100,7 @@ static void check_mask(struct __test_metadata *_metadata, enum mem_type type,
 	/* Everything the mode promises is offered. */
 	EXPECT_EQ(want, got & want);
 	/* Only range ioctls, never REGISTER/UNREGISTER/API or unknown bits. */
-	EXPECT_EQ(0, got & ~RANGE_IOCTL_BITS);
+	EXPECT_EQ(0, got & ~uffd_ioctl_mask(true));
 	/* CONTINUE only on MINOR ranges (it exists only since MINOR did). */
 	if (!(mode & MODE_N))
 		EXPECT_EQ(0, got & BIT(_UFFDIO_CONTINUE));
@@ -136,12 +112,14 @@ static void check_mask(struct __test_metadata *_metadata, enum mem_type type,
 		  !!(got & BIT(_UFFDIO_POISON)));
 	if (got & BIT(_UFFDIO_MOVE))
 		EXPECT_TRUE(have & UFFD_FEATURE_MOVE);
-	if (type == MEM_ANON && (have & UFFD_FEATURE_MOVE))
+	if (!mem_is_file(type) && (have & UFFD_FEATURE_MOVE))
 		EXPECT_TRUE(got & BIT(_UFFDIO_MOVE));
 	/* MOVE only works on anonymous memory, yet may be offered more widely. */
-	if (type != MEM_ANON && (got & BIT(_UFFDIO_MOVE)) && mode == MODE_M) {
-		ksft_print_msg("finding: REGISTER offers UFFDIO_MOVE on %s, where MOVE is refused\n",
-			       mem_type_name(type));
+	if (mem_is_file(type) && (got & BIT(_UFFDIO_MOVE)) && mode == MODE_M) {
+		const char *move = uffd_ioctl_name(_UFFDIO_MOVE);
+
+		ksft_print_msg("finding: REGISTER offers UFFDIO_%s on %s, where %s is refused\n",
+			       move, mem_type_name(type), move);
 		fflush(stdout);
 	}
 	if (!(mode & MODE_W) && (got & BIT(_UFFDIO_WRITEPROTECT))) {
@@ -290,7 +268,7 @@ static char *map_readonly(struct __test_metadata *_metadata,
 	char *p;
 	int fd;
 
-	if (type == MEM_ANON) {
+	if (!mem_is_file(type)) {
 		p = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
 			 -1, 0);
 		EXPECT_NE(MAP_FAILED, p);
@@ -392,8 +370,7 @@ TEST_F_TIMEOUT(register, ebusy, 5)
 		ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 		EXPECT_EQ((int64_t)page, c.copy);
 	}
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ((unsigned char)self->src[0], t.value);
 	close(other);
 }
@@ -408,8 +385,7 @@ static void expect_no_fault(struct __test_metadata *_metadata, int fd,
 	/* Start from ~expect: only a completed read can produce @expect. */
 	ASSERT_EQ(0, toucher_start(&t, addr, TOUCH_READ,
 				   (unsigned char)~expect));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_FALSE(t.got_sigbus);
 	EXPECT_EQ(expect, t.value);
 	EXPECT_EQ(-ETIMEDOUT, uffd_wait_msg(fd, &msg, 0));
@@ -430,8 +406,7 @@ static void expect_fault(struct __test_metadata *_metadata, int fd,
 	EXPECT_EQ((uintptr_t)addr, msg.arg.pagefault.address);
 	ASSERT_EQ(0, uffd_copy(fd, &c));
 	EXPECT_EQ((int64_t)page, c.copy);
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ((unsigned char)src[0], t.value);
 }
 
@@ -496,7 +471,6 @@ TEST_F_TIMEOUT(register, reregister_mode, 5)
 	char *p1 = mem_page(&self->mem, 1);
 	struct uffdio_copy c = { .dst = (uintptr_t)p1,
 				 .src = (uintptr_t)self->src, .len = page };
-	struct uffd_msg msg;
 	struct toucher t;
 	uint64_t ioctls = 0;
 	int ret;
@@ -516,16 +490,11 @@ TEST_F_TIMEOUT(register, reregister_mode, 5)
 		/* The protection is real: a write traps until unprotect. */
 		ASSERT_EQ(0, uffd_wp_range(self->uffd, p1, page, true));
 		ASSERT_EQ(0, toucher_start(&t, p1 + 1, TOUCH_WRITE, 0x42));
-		ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
-		EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-		EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP,
-			  msg.arg.pagefault.flags);
-		EXPECT_EQ((uintptr_t)p1, msg.arg.pagefault.address);
+		fl_expect_fault(_metadata, self->uffd, p1, FL_WP_WRITE_FAULT);
 		EXPECT_TRUE(toucher_blocked(&t, 20));
 		EXPECT_EQ(self->src[1], p1[1]);
 		EXPECT_EQ(0, uffd_wp_range(self->uffd, p1, page, false));
-		ASSERT_TRUE(toucher_wait(&t, 2000));
-		toucher_join(&t);
+		FL_TOUCHER_DONE(&t);
 		EXPECT_EQ(0x42, p1[1]);
 		EXPECT_EQ(-ENOENT, uffd_wp_range(self->uffd,
 						 mem_page(&self->mem, 2),
@@ -556,8 +525,7 @@ TEST_F_TIMEOUT(register, unregister_wakes, 5)
 	ASSERT_TRUE(toucher_blocked(&t, 20));
 	ASSERT_EQ(0, uffd_unregister_range(self->uffd, self->mem.addr,
 					   self->mem.len));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_FALSE(t.got_sigbus);
 	EXPECT_EQ(0, t.value);
 	EXPECT_EQ(-1, mem_check_zero(p1, self->mem.page));

@@ -13,7 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "priv.h"
 #include "sysctl.h"
 
@@ -90,7 +90,7 @@ static int probe_dev_reachable(void *arg, char *note, size_t len)
 	}
 	sys = uffd_syscall(O_CLOEXEC);
 	umo = uffd_syscall(O_CLOEXEC | UFFD_USER_MODE_ONLY);
-	fd = uffd_dev_open(NULL, O_CLOEXEC);
+	fd = uffd_dev_open(NULL, O_CLOEXEC, NULL);
 	snprintf(note, len, "syscall %d, user-mode-only %d, /dev/userfaultfd %d",
 		 sys, umo, fd < 0 ? fd : 0);
 	if (sys != -p->err || umo != -p->err)
@@ -132,17 +132,32 @@ FIXTURE_TEARDOWN(seccomp)
 {
 }
 
+/* Run the gate under filter @p at @level; it must have seen the filter. */
+static void run_gate(struct __test_metadata *_metadata, enum priv_level level,
+		     struct filter_probe *p, struct priv_result *res)
+{
+	ASSERT_EQ(0, priv_run(level, probe_gate, p, res, PROBE_MS))
+		TH_LOG("%s", res->note);
+	ASSERT_NE(NO_FILTER, res->value) TH_LOG("%s", res->note);
+}
+
+/* The gate skipped with the filter's errno and a reason naming seccomp. */
+static void expect_seccomp_skip(struct __test_metadata *_metadata, int err,
+				const struct priv_result *res)
+{
+	EXPECT_EQ(-err, res->value) TH_LOG("%s", res->note);
+	EXPECT_NE(NULL, strstr(res->note, "userfaultfd blocked by seccomp"))
+		TH_LOG("skip reason: %s", res->note);
+}
+
 /* Syscall and device both filtered: the gate skips, naming seccomp. */
 TEST_F(seccomp, gate_reports_seccomp)
 {
 	struct filter_probe p = { variant->err, BLOCK_SYSCALL | BLOCK_DEV };
 	struct priv_result res;
 
-	ASSERT_EQ(0, priv_run(PRIV_KEEP, probe_gate, &p, &res, PROBE_MS));
-	ASSERT_NE(NO_FILTER, res.value) TH_LOG("%s", res.note);
-	EXPECT_EQ(-variant->err, res.value) TH_LOG("%s", res.note);
-	EXPECT_NE(NULL, strstr(res.note, "userfaultfd blocked by seccomp"))
-		TH_LOG("skip reason: %s", res.note);
+	run_gate(_metadata, PRIV_KEEP, &p, &res);
+	expect_seccomp_skip(_metadata, variant->err, &res);
 }
 
 /* The same, as an unprivileged user (the node's mode does not matter). */
@@ -150,16 +165,11 @@ TEST_F(seccomp, gate_reports_seccomp_unprivileged)
 {
 	struct filter_probe p = { variant->err, BLOCK_SYSCALL };
 	struct priv_result res;
-	int ret;
 
-	ret = priv_run(PRIV_NOBODY, probe_gate, &p, &res, PROBE_MS);
-	ASSERT_EQ(0, ret) TH_LOG("%s", res.note);
-	ASSERT_NE(NO_FILTER, res.value) TH_LOG("%s", res.note);
+	run_gate(_metadata, PRIV_NOBODY, &p, &res);
 	if (res.value == 0)
 		FL_SKIP("/dev/userfaultfd is open to unprivileged users here: the gate passes through it");
-	EXPECT_EQ(-variant->err, res.value) TH_LOG("%s", res.note);
-	EXPECT_NE(NULL, strstr(res.note, "userfaultfd blocked by seccomp"))
-		TH_LOG("skip reason: %s", res.note);
+	expect_seccomp_skip(_metadata, variant->err, &res);
 }
 
 /* Only the syscall filtered: /dev/userfaultfd still gives a working fd. */

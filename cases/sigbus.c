@@ -7,7 +7,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "bgcall.h"
 #include "vmstate.h"
 
@@ -15,109 +15,47 @@
 #define SEED	31
 
 FIXTURE(sigbus) {
-	struct mem_area mem;
-	size_t page;
-	char *src;
-	int uffd;
-	uint64_t ioctls;
-	struct bg_call bg;
-	pid_t child;
-	int child_ufd;
+	FL_CASE_HOLDS;
 };
 
-FIXTURE_VARIANT(sigbus) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(sigbus);
+FL_MEM_VARIANTS(sigbus, MEM_ALL);
 
 FIXTURE_SETUP(sigbus)
 {
-	self->uffd = -1;
-	self->child_ufd = -1;
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
-	self->page = self->mem.page;
-	self->src = malloc(self->mem.len);
-	ASSERT_NE(NULL, self->src);
-	mem_fill(self->src, self->mem.len, SEED);
+	FL_CASE_SETUP(NPAGES);
+	self->src = FL_PATTERN(self->mem.len, SEED);
 	sigbus_catch();
 }
 
 FIXTURE_TEARDOWN(sigbus)
 {
-	if (self->uffd >= 0)
-		close(self->uffd);
-	if (self->child_ufd >= 0)
-		close(self->child_ufd);
-	if (self->bg.started && bg_wait(&self->bg, 1000))
-		bg_join(&self->bg);
-	if (self->child > 0) {
-		kill(self->child, SIGKILL);
-		waitpid(self->child, NULL, 0);
-	}
-	mem_free(&self->mem);
-	free(self->src);
+	FL_CASE_TEARDOWN();
 }
 
-static char *pg(FIXTURE_DATA(sigbus) *self, size_t n)
-{
-	return mem_page(&self->mem, n);
-}
-
-static void setup_uffd(struct __test_metadata *_metadata,
-		       FIXTURE_DATA(sigbus) *self,
-		       const FIXTURE_VARIANT(sigbus) *variant,
-		       uint64_t features, uint64_t mode)
-{
-	uint64_t f = UFFD_FEATURE_SIGBUS | features |
-		     fl_missing_feature(variant->mem);
-
-	FL_REQUIRE_FEATURES(f);
-	self->uffd = uffd_open(f, NULL);
-	if (self->uffd == -EPERM && (f & UFFD_FEATURE_EVENT_FORK))
-		FL_SKIP("UFFD_FEATURE_EVENT_FORK refused with EPERM (needs CAP_SYS_PTRACE)");
-	/* Every bit is reported: UFFDIO_API refusing them is a failure. */
-	ASSERT_LE(0, self->uffd) {
-		TH_LOG("UFFDIO_API with reported features %s: %s",
-		       fl_feature_list(f), strerror(-self->uffd));
-	}
-	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
-					 self->mem.len, mode, &self->ioctls));
-}
-
-static int fill_page(FIXTURE_DATA(sigbus) *self, size_t n, uint64_t mode)
-{
-	return uffd_copy_all(self->uffd, pg(self, n),
-			     self->src + n * self->page, self->page, mode,
-			     NULL);
-}
-
-static bool queue_empty(int fd)
-{
-	struct uffd_msg msg;
-
-	return uffd_read_msg(fd, &msg) == -EAGAIN;
-}
+/* Every uffd here has SIGBUS: a fault is a signal, never a message. */
+#define SIGBUS_REGISTER(features, mode)					\
+	FL_CASE_REGISTER(UFFD_FEATURE_SIGBUS | (features), (mode))
 
 /* Read a hole: SIGBUS, no message, still a hole; after COPY the bytes. */
 TEST_F_TIMEOUT(sigbus, read_hole, 5)
 {
 	unsigned char v = 0;
 
-	setup_uffd(_metadata, self, variant, 0, UFFDIO_REGISTER_MODE_MISSING);
-	EXPECT_EQ(1, sigbus_probe(pg(self, 1) + 7, TOUCH_READ, &v));
-	EXPECT_TRUE(queue_empty(self->uffd));
-	EXPECT_EQ(0, vm_present(pg(self, 1)));
+	SIGBUS_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
+	EXPECT_EQ(1, sigbus_probe(fl_page(self, 1) + 7, TOUCH_READ, &v));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
+	EXPECT_EQ(0, vm_present(fl_page(self, 1)));
 	/* Every attempt is refused the same way, not just the first. */
-	EXPECT_EQ(1, sigbus_probe(pg(self, 1), TOUCH_READ, &v));
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_EQ(1, sigbus_probe(fl_page(self, 1), TOUCH_READ, &v));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 
-	ASSERT_EQ(0, fill_page(self, 1, 0));
-	EXPECT_EQ(0, sigbus_probe(pg(self, 1) + 7, TOUCH_READ, &v));
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, 0));
+	EXPECT_EQ(0, sigbus_probe(fl_page(self, 1) + 7, TOUCH_READ, &v));
 	EXPECT_EQ((unsigned char)self->src[self->page + 7], v);
-	EXPECT_EQ(0, memcmp(pg(self, 1), self->src + self->page, self->page));
+	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src + self->page,
+			    self->page));
 	/* Only the resolved page changed. */
-	EXPECT_EQ(1, sigbus_probe(pg(self, 2), TOUCH_READ, &v));
+	EXPECT_EQ(1, sigbus_probe(fl_page(self, 2), TOUCH_READ, &v));
 }
 
 /* Write a hole: SIGBUS, nothing stored; after COPY the write lands. */
@@ -126,15 +64,15 @@ TEST_F_TIMEOUT(sigbus, write_hole, 5)
 	size_t page = self->page;
 	unsigned char v = 0xa5;
 
-	setup_uffd(_metadata, self, variant, 0, UFFDIO_REGISTER_MODE_MISSING);
-	EXPECT_EQ(1, sigbus_probe(pg(self, 2) + 1, TOUCH_WRITE, &v));
-	EXPECT_TRUE(queue_empty(self->uffd));
-	EXPECT_EQ(0, vm_present(pg(self, 2)));
+	SIGBUS_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
+	EXPECT_EQ(1, sigbus_probe(fl_page(self, 2) + 1, TOUCH_WRITE, &v));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
+	EXPECT_EQ(0, vm_present(fl_page(self, 2)));
 
-	ASSERT_EQ(0, fill_page(self, 2, 0));
-	EXPECT_EQ(0, sigbus_probe(pg(self, 2) + 1, TOUCH_WRITE, &v));
-	EXPECT_EQ(0xa5, (unsigned char)pg(self, 2)[1]);
-	EXPECT_EQ(0, memcmp(pg(self, 2) + 2, self->src + 2 * page + 2,
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 2, 0));
+	EXPECT_EQ(0, sigbus_probe(fl_page(self, 2) + 1, TOUCH_WRITE, &v));
+	EXPECT_EQ(0xa5, (unsigned char)fl_page(self, 2)[1]);
+	EXPECT_EQ(0, memcmp(fl_page(self, 2) + 2, self->src + 2 * page + 2,
 			    page - 2));
 }
 
@@ -143,12 +81,11 @@ TEST_F_TIMEOUT(sigbus, thread_not_blocked, 5)
 {
 	struct toucher t;
 
-	setup_uffd(_metadata, self, variant, 0, UFFDIO_REGISTER_MODE_MISSING);
-	ASSERT_EQ(0, toucher_start(&t, pg(self, 3), TOUCH_READ, 0));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	SIGBUS_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
+	ASSERT_EQ(0, toucher_start(&t, fl_page(self, 3), TOUCH_READ, 0));
+	FL_TOUCHER_DONE(&t);
 	EXPECT_TRUE(t.got_sigbus);
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
 /*
@@ -159,13 +96,13 @@ TEST_F_TIMEOUT(sigbus, kernel_access_efault, 5)
 {
 	int pfd[2];
 
-	setup_uffd(_metadata, self, variant, 0, UFFDIO_REGISTER_MODE_MISSING);
+	SIGBUS_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
 	ASSERT_EQ(0, pipe(pfd));
 	ASSERT_EQ(4, write(pfd[1], "data", 4));
 	errno = 0;
-	EXPECT_EQ(-1, read(pfd[0], pg(self, 1), 4));
+	EXPECT_EQ(-1, read(pfd[0], fl_page(self, 1), 4));
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 	close(pfd[0]);
 	close(pfd[1]);
 }
@@ -178,22 +115,22 @@ TEST_F_TIMEOUT(sigbus, resolve_zeropage, 5)
 {
 	size_t page = self->page;
 	struct uffdio_zeropage z = {
-		.range = { (uintptr_t)pg(self, 1), page },
+		.range = { (uintptr_t)fl_page(self, 1), page },
 	};
 	unsigned char v = 1;
 
-	setup_uffd(_metadata, self, variant, 0, UFFDIO_REGISTER_MODE_MISSING);
+	SIGBUS_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
 	if (mem_is_hugetlb(variant->mem)) {
 		EXPECT_EQ(-EINVAL, uffd_zeropage(self->uffd, &z));
 		EXPECT_EQ(-EINVAL, z.zeropage);
-		EXPECT_EQ(1, sigbus_probe(pg(self, 1), TOUCH_READ, &v));
+		EXPECT_EQ(1, sigbus_probe(fl_page(self, 1), TOUCH_READ, &v));
 		return;
 	}
 	ASSERT_EQ(0, uffd_zeropage(self->uffd, &z));
 	EXPECT_EQ((int64_t)page, z.zeropage);
-	EXPECT_EQ(0, sigbus_probe(pg(self, 1) + 9, TOUCH_READ, &v));
+	EXPECT_EQ(0, sigbus_probe(fl_page(self, 1) + 9, TOUCH_READ, &v));
 	EXPECT_EQ(0, v);
-	EXPECT_EQ(-1, mem_check_zero(pg(self, 1), page));
+	EXPECT_EQ(-1, mem_check_zero(fl_page(self, 1), page));
 }
 
 /*
@@ -205,24 +142,24 @@ TEST_F_TIMEOUT(sigbus, wp, 5)
 	size_t page = self->page;
 	unsigned char v = 0x3c;
 
-	setup_uffd(_metadata, self, variant, fl_wp_features(variant->mem),
-		   UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP);
+	SIGBUS_REGISTER(fl_wp_features(variant->mem),
+			UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP);
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
-	ASSERT_EQ(0, fill_page(self, 1, UFFDIO_COPY_MODE_WP));
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, UFFDIO_COPY_MODE_WP));
 
-	EXPECT_EQ(0, sigbus_probe(pg(self, 1) + 4, TOUCH_READ, &v));
+	EXPECT_EQ(0, sigbus_probe(fl_page(self, 1) + 4, TOUCH_READ, &v));
 	EXPECT_EQ((unsigned char)self->src[page + 4], v);
 	v = 0x3c;
-	EXPECT_EQ(1, sigbus_probe(pg(self, 1) + 4, TOUCH_WRITE, &v));
-	EXPECT_TRUE(queue_empty(self->uffd));
-	EXPECT_EQ(0, memcmp(pg(self, 1), self->src + page, page));
+	EXPECT_EQ(1, sigbus_probe(fl_page(self, 1) + 4, TOUCH_WRITE, &v));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
+	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src + page, page));
 
-	ASSERT_EQ(0, uffd_wp_range(self->uffd, pg(self, 1), page, false));
-	EXPECT_EQ(0, sigbus_probe(pg(self, 1) + 4, TOUCH_WRITE, &v));
-	EXPECT_EQ(0x3c, (unsigned char)pg(self, 1)[4]);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, fl_page(self, 1), page, false));
+	EXPECT_EQ(0, sigbus_probe(fl_page(self, 1) + 4, TOUCH_WRITE, &v));
+	EXPECT_EQ(0x3c, (unsigned char)fl_page(self, 1)[4]);
 	/* The hole next to it still raises SIGBUS on write. */
-	EXPECT_EQ(1, sigbus_probe(pg(self, 2), TOUCH_WRITE, &v));
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_EQ(1, sigbus_probe(fl_page(self, 2), TOUCH_WRITE, &v));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
 /*
@@ -235,27 +172,25 @@ TEST_F_TIMEOUT(sigbus, minor, 5)
 	uint64_t minor = fl_minor_feature(variant->mem);
 	size_t page = self->page;
 	struct uffdio_continue c = {
-		.range = { (uintptr_t)pg(self, 1), page },
+		.range = { (uintptr_t)fl_page(self, 1), page },
 	};
 	unsigned char v = 0;
 
-	if (!minor) {
-		setup_uffd(_metadata, self, variant, 0,
-			   UFFDIO_REGISTER_MODE_MISSING);
+	if (!mem_mode_applies(variant->mem, UFFDIO_REGISTER_MODE_MINOR)) {
+		SIGBUS_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
 		EXPECT_EQ(-EINVAL, uffd_register_range(self->uffd,
 				self->mem.addr, self->mem.len,
 				UFFDIO_REGISTER_MODE_MINOR, NULL));
 		return;
 	}
-	setup_uffd(_metadata, self, variant, minor,
-		   UFFDIO_REGISTER_MODE_MINOR);
+	SIGBUS_REGISTER(minor, UFFDIO_REGISTER_MODE_MINOR);
 	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_CONTINUE);
 	memcpy(self->mem.alias + page, self->src + page, page);
-	EXPECT_EQ(1, sigbus_probe(pg(self, 1) + 2, TOUCH_READ, &v));
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_EQ(1, sigbus_probe(fl_page(self, 1) + 2, TOUCH_READ, &v));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 	ASSERT_EQ(0, uffd_continue(self->uffd, &c));
 	EXPECT_EQ((int64_t)page, c.mapped);
-	EXPECT_EQ(0, sigbus_probe(pg(self, 1) + 2, TOUCH_READ, &v));
+	EXPECT_EQ(0, sigbus_probe(fl_page(self, 1) + 2, TOUCH_READ, &v));
 	EXPECT_EQ((unsigned char)self->src[page + 2], v);
 }
 
@@ -268,9 +203,9 @@ static long bg_fork_probe(void *arg)
 		unsigned char v = 0;
 
 		/* The child's uffd inherits SIGBUS: its hole raises it too. */
-		if (sigbus_probe(pg(self, 1), TOUCH_READ, &v) != 1)
+		if (sigbus_probe(fl_page(self, 1), TOUCH_READ, &v) != 1)
 			_exit(1);
-		if (sigbus_probe(pg(self, 0), TOUCH_READ, &v) != 0 ||
+		if (sigbus_probe(fl_page(self, 0), TOUCH_READ, &v) != 0 ||
 		    v != (unsigned char)self->src[0])
 			_exit(2);
 		_exit(0);
@@ -284,23 +219,21 @@ TEST_F_TIMEOUT(sigbus, fork_child_sigbus, 5)
 	struct uffd_msg msg;
 	int status = 0;
 
-	setup_uffd(_metadata, self, variant, UFFD_FEATURE_EVENT_FORK,
-		   UFFDIO_REGISTER_MODE_MISSING);
-	ASSERT_EQ(0, fill_page(self, 0, 0));
+	SIGBUS_REGISTER(UFFD_FEATURE_EVENT_FORK, UFFDIO_REGISTER_MODE_MISSING);
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
 	ASSERT_EQ(0, bg_start(&self->bg, bg_fork_probe, self));
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	ASSERT_EQ(UFFD_EVENT_FORK, msg.event);
 	self->child_ufd = (int)msg.arg.fork.ufd;
-	ASSERT_TRUE(bg_wait(&self->bg, 2000));
-	bg_join(&self->bg);
+	FL_THREAD_DONE(&self->bg.th);
 	ASSERT_GT(self->bg.ret, 0);
 	self->child = (pid_t)self->bg.ret;
 	ASSERT_EQ(self->child, waitpid(self->child, &status, 0));
 	self->child = 0;
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
-	EXPECT_TRUE(queue_empty(self->child_ufd));
-	EXPECT_TRUE(queue_empty(self->uffd));
+	EXPECT_TRUE(fl_queue_empty(self->child_ufd));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
 FL_TEST_MAIN(16)

@@ -11,7 +11,7 @@
 #include <poll.h>
 #include <signal.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "pagemap.h"
 
 #define NTHREADS	4
@@ -62,11 +62,7 @@ FIXTURE(stress) {
 	struct stress_ctx ctx;
 };
 
-FIXTURE_VARIANT(stress) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(stress);
+FL_MEM_VARIANTS(stress, MEM_ALL);
 
 FIXTURE_SETUP(stress)
 {
@@ -447,7 +443,7 @@ static bool minor_setup(struct __test_metadata *_metadata,
 {
 	uint64_t minor = fl_minor_feature(type);
 
-	if (!minor) {
+	if (!mem_mode_applies(type, UFFDIO_REGISTER_MODE_MINOR)) {
 		self->uffd = FL_UFFD_OPEN(0);
 		EXPECT_EQ(-EINVAL, uffd_register_range(self->uffd,
 				self->mem.addr, self->mem.len,

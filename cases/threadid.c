@@ -5,27 +5,20 @@
  * (0 without it); UFFD_FEATURE_EXACT_ADDRESS reports the faulting address
  * itself instead of the start of its page (the huge page for hugetlb).
  */
-#include "fl_test.h"
+#include "ksft_case.h"
 
 #define NPAGES 4
 #define NTOUCH 2
 
 FIXTURE(threadid) {
-	struct mem_area mem;
-	char *src;
-	int uffd;
+	FL_CASE_HOLDS;
 };
 
-FIXTURE_VARIANT(threadid) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(threadid);
+FL_MEM_VARIANTS(threadid, MEM_ALL);
 
 FIXTURE_SETUP(threadid)
 {
-	self->uffd = -1;
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
+	FL_CASE_SETUP(NPAGES);
 	self->src = malloc(self->mem.page);
 	ASSERT_NE(NULL, self->src);
 	memset(self->src, 0x6b, self->mem.page);
@@ -33,10 +26,7 @@ FIXTURE_SETUP(threadid)
 
 FIXTURE_TEARDOWN(threadid)
 {
-	if (self->uffd >= 0)
-		close(self->uffd);
-	mem_free(&self->mem);
-	free(self->src);
+	FL_CASE_TEARDOWN();
 }
 
 /* One faulting access and what it must produce. */
@@ -57,7 +47,8 @@ static void setup_uffd(struct __test_metadata *_metadata,
 	self->uffd = FL_UFFD_OPEN(fl_missing_feature(type) | extra);
 	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
 					 self->mem.len,
-					 UFFDIO_REGISTER_MODE_MISSING, NULL));
+					 UFFDIO_REGISTER_MODE_MISSING,
+					 &self->ioctls));
 }
 
 /*
@@ -99,8 +90,7 @@ static void run_probes(struct __test_metadata *_metadata,
 		};
 
 		ASSERT_EQ(0, uffd_copy(self->uffd, &c));
-		ASSERT_TRUE(toucher_wait(&p[i].t, 2000));
-		toucher_join(&p[i].t);
+		FL_TOUCHER_DONE(&p[i].t);
 	}
 }
 
@@ -148,9 +138,11 @@ TEST_F_TIMEOUT(threadid, no_ptid, 5)
 
 /*
  * Accesses at odd offsets (one in the middle, one on the last byte of the
- * page): with EXACT_ADDRESS each message carries the exact address.
+ * page): with EXACT_ADDRESS (@exact) each message carries the exact
+ * address, without it the page start.
  */
-TEST_F_TIMEOUT(threadid, exact_address, 5)
+static void check_addresses(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(threadid) *self, bool exact)
 {
 	size_t page = self->mem.page;
 	struct probe p[NTOUCH] = {
@@ -159,32 +151,26 @@ TEST_F_TIMEOUT(threadid, exact_address, 5)
 	};
 	int i;
 
-	setup_uffd(_metadata, self, variant->mem, UFFD_FEATURE_EXACT_ADDRESS);
+	setup_uffd(_metadata, self, self->mem.type,
+		   exact ? UFFD_FEATURE_EXACT_ADDRESS : 0);
 	run_probes(_metadata, self, p, NTOUCH);
 	for (i = 0; i < NTOUCH; i++) {
-		EXPECT_EQ((uintptr_t)mem_page(&self->mem, p[i].page) + p[i].off,
+		EXPECT_EQ((uintptr_t)fl_page(self, p[i].page) +
+			  (exact ? p[i].off : 0),
 			  p[i].msg.arg.pagefault.address);
 		EXPECT_EQ(expected_flags(&p[i]), p[i].msg.arg.pagefault.flags);
 	}
 }
 
+TEST_F_TIMEOUT(threadid, exact_address, 5)
+{
+	check_addresses(_metadata, self, true);
+}
+
 /* The same accesses without EXACT_ADDRESS: the page start is reported. */
 TEST_F_TIMEOUT(threadid, masked_address, 5)
 {
-	size_t page = self->mem.page;
-	struct probe p[NTOUCH] = {
-		{ .page = 1, .off = 0x123, .kind = TOUCH_READ },
-		{ .page = 3, .off = page - 1, .kind = TOUCH_WRITE },
-	};
-	int i;
-
-	setup_uffd(_metadata, self, variant->mem, 0);
-	run_probes(_metadata, self, p, NTOUCH);
-	for (i = 0; i < NTOUCH; i++) {
-		EXPECT_EQ((uintptr_t)mem_page(&self->mem, p[i].page),
-			  p[i].msg.arg.pagefault.address);
-		EXPECT_EQ(expected_flags(&p[i]), p[i].msg.arg.pagefault.flags);
-	}
+	check_addresses(_metadata, self, false);
 }
 
 /* Both features at once: both fields right in the same message. */
@@ -230,8 +216,7 @@ TEST_F_TIMEOUT(threadid, ptid_wp, 5)
 	EXPECT_EQ((uintptr_t)p1, msg.arg.pagefault.address);
 	EXPECT_EQ((uint32_t)t.tid, msg.arg.pagefault.feat.ptid);
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p1, page, false));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ(0x11, p1[40]);
 }
 

@@ -5,34 +5,24 @@
  * wakes exactly the waiters inside its range, a WAKE without resolving
  * makes the fault come back, and close() of the uffd wakes everyone.
  */
-#include "fl_test.h"
+#include "ksft_case.h"
 
 #define NPAGES 4
 /* Long enough for a wrongly woken thread to finish, short for the suite. */
 #define BLOCKED_MS 20
 
 FIXTURE(wake) {
-	struct mem_area mem;
-	char *src;
-	int uffd;
+	FL_CASE_HOLDS;
 };
 
-FIXTURE_VARIANT(wake) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(wake);
+FL_MEM_VARIANTS(wake, MEM_ALL);
 
 FIXTURE_SETUP(wake)
 {
-	uint64_t ioctls = 0;
-
-	self->uffd = FL_UFFD_OPEN(fl_missing_feature(variant->mem));
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
-	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
-					 self->mem.len,
-					 UFFDIO_REGISTER_MODE_MISSING, &ioctls));
-	FL_REQUIRE_IOCTLS(ioctls, 1ULL << _UFFDIO_WAKE | 1ULL << _UFFDIO_COPY);
+	FL_CASE_SETUP(NPAGES);
+	FL_CASE_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
+	FL_REQUIRE_IOCTLS(self->ioctls,
+			  1ULL << _UFFDIO_WAKE | 1ULL << _UFFDIO_COPY);
 	self->src = malloc(self->mem.len);
 	ASSERT_NE(NULL, self->src);
 	/* One distinct non-zero byte per page: cheap even for huge pages. */
@@ -43,24 +33,7 @@ FIXTURE_SETUP(wake)
 
 FIXTURE_TEARDOWN(wake)
 {
-	if (self->uffd >= 0)
-		close(self->uffd);
-	mem_free(&self->mem);
-	free(self->src);
-}
-
-/* Start a reader of page @n (+@off) and wait until its fault is queued. */
-static void fault_on(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(wake) *self, struct toucher *t, size_t n,
-		     size_t off)
-{
-	char *page = mem_page(&self->mem, n);
-	struct uffd_msg msg;
-
-	ASSERT_EQ(0, toucher_start(t, page + off, TOUCH_READ, 0xff));
-	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
-	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-	ASSERT_EQ((uintptr_t)page, msg.arg.pagefault.address);
+	FL_CASE_TEARDOWN();
 }
 
 /* COPY page @n from src with @mode; .copy must be one page. */
@@ -87,8 +60,7 @@ static void expect_done(struct __test_metadata *_metadata,
 			FIXTURE_DATA(wake) *self, struct toucher *t, size_t n,
 			size_t off)
 {
-	ASSERT_TRUE(toucher_wait(t, 2000));
-	toucher_join(t);
+	FL_TOUCHER_DONE(t);
 	EXPECT_FALSE(t->got_sigbus);
 	EXPECT_EQ((unsigned char)self->src[n * self->mem.page + off],
 		  t->value);
@@ -102,7 +74,7 @@ TEST_F_TIMEOUT(wake, copy_dontwake, 5)
 {
 	struct toucher t;
 
-	fault_on(_metadata, self, &t, 1, 5);
+	fl_fault_on(_metadata, self->uffd, &t, fl_page(self, 1), 5);
 	copy_page(_metadata, self, 1, UFFDIO_COPY_MODE_DONTWAKE);
 	EXPECT_TRUE(toucher_blocked(&t, BLOCKED_MS));
 	/* The page is there already, only the thread was not told. */
@@ -126,7 +98,7 @@ TEST_F_TIMEOUT(wake, zeropage_dontwake, 5)
 	struct toucher t;
 	int ret;
 
-	fault_on(_metadata, self, &t, 2, 7);
+	fl_fault_on(_metadata, self->uffd, &t, fl_page(self, 2), 7);
 	ret = uffd_zeropage(self->uffd, &z);
 	if (mem_is_hugetlb(variant->mem)) {
 		EXPECT_EQ(-EINVAL, ret);
@@ -140,9 +112,22 @@ TEST_F_TIMEOUT(wake, zeropage_dontwake, 5)
 	EXPECT_EQ((int64_t)page, z.zeropage);
 	EXPECT_TRUE(toucher_blocked(&t, BLOCKED_MS));
 	ASSERT_EQ(0, wake_pages(self, 2, 1));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ(0, t.value);
+}
+
+/*
+ * Threads @ta and @tb read pages @a and @b (at @off) and wait in their
+ * faults; both pages are then filled with DONTWAKE, so both stay asleep.
+ */
+static void filled_sleepers(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(wake) *self, struct toucher *ta,
+			    size_t a, struct toucher *tb, size_t b, size_t off)
+{
+	fl_fault_on(_metadata, self->uffd, ta, fl_page(self, a), off);
+	fl_fault_on(_metadata, self->uffd, tb, fl_page(self, b), off);
+	copy_page(_metadata, self, a, UFFDIO_COPY_MODE_DONTWAKE);
+	copy_page(_metadata, self, b, UFFDIO_COPY_MODE_DONTWAKE);
 }
 
 /*
@@ -153,10 +138,7 @@ TEST_F_TIMEOUT(wake, wake_unrelated, 5)
 {
 	struct toucher t1, t3;
 
-	fault_on(_metadata, self, &t1, 1, 0);
-	fault_on(_metadata, self, &t3, 3, 0);
-	copy_page(_metadata, self, 1, UFFDIO_COPY_MODE_DONTWAKE);
-	copy_page(_metadata, self, 3, UFFDIO_COPY_MODE_DONTWAKE);
+	filled_sleepers(_metadata, self, &t1, 1, &t3, 3, 0);
 
 	ASSERT_EQ(0, wake_pages(self, 2, 1));
 	ASSERT_EQ(0, wake_pages(self, 0, 1));
@@ -176,10 +158,7 @@ TEST_F_TIMEOUT(wake, wake_range, 5)
 {
 	struct toucher t0, t2;
 
-	fault_on(_metadata, self, &t0, 0, 1);
-	fault_on(_metadata, self, &t2, 2, 1);
-	copy_page(_metadata, self, 0, UFFDIO_COPY_MODE_DONTWAKE);
-	copy_page(_metadata, self, 2, UFFDIO_COPY_MODE_DONTWAKE);
+	filled_sleepers(_metadata, self, &t0, 0, &t2, 2, 1);
 	ASSERT_EQ(0, wake_pages(self, 0, NPAGES));
 	expect_done(_metadata, self, &t0, 0, 1);
 	expect_done(_metadata, self, &t2, 2, 1);
@@ -195,7 +174,7 @@ TEST_F_TIMEOUT(wake, wake_refaults, 5)
 	struct uffd_msg msg;
 	struct toucher t;
 
-	fault_on(_metadata, self, &t, 1, 3);
+	fl_fault_on(_metadata, self->uffd, &t, fl_page(self, 1), 3);
 	ASSERT_EQ(0, wake_pages(self, 1, 1));
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
@@ -223,8 +202,8 @@ TEST_F_TIMEOUT(wake, close_wakes, 5)
 {
 	struct toucher t1, t2;
 
-	fault_on(_metadata, self, &t1, 1, 0);
-	fault_on(_metadata, self, &t2, 2, 9);
+	fl_fault_on(_metadata, self->uffd, &t1, fl_page(self, 1), 0);
+	fl_fault_on(_metadata, self->uffd, &t2, fl_page(self, 2), 9);
 	EXPECT_TRUE(toucher_blocked(&t1, 0));
 	ASSERT_EQ(0, close(self->uffd));
 	self->uffd = -1;

@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 #include "pagemap.h"
 #include "vmstate.h"
 #include "pin.h"
@@ -25,23 +25,8 @@
 /* A woken thread finishes in microseconds; toucher_blocked() also checks it sleeps. */
 #define SETTLE_MS	30
 
-/*
- * The pattern of the largest area a test maps, built once in the parent
- * (every test point is a fork of it): tests copy and compare it instead of
- * regenerating megabytes of hugetlb pattern each time.
- */
-static char *ref;
-
-__attribute__((constructor)) static void ref_init(void)
-{
-	size_t base = (size_t)sysconf(_SC_PAGESIZE);
-	size_t huge = mem_huge_page_size();
-	size_t len = NPAGES * (huge > base ? huge : base);
-
-	ref = malloc(len);
-	if (ref)
-		mem_fill(ref, len, SEED);
-}
+/* What populate() writes and the checks compare against. */
+FL_REFERENCE_PATTERN(ref, NPAGES, 0, SEED)
 
 /* Bytes at @p equal the pattern at offset @off of an area. */
 static bool pattern_at(const char *p, size_t len, size_t off)
@@ -56,34 +41,20 @@ static void populate(struct mem_area *m, size_t len)
 }
 
 FIXTURE(wp) {
-	struct mem_area mem;
-	int uffd;
-	struct toucher t;
-	bool t_started;
+	FL_CASE_HOLDS;
 };
 
-FIXTURE_VARIANT(wp) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(wp);
+FL_MEM_VARIANTS(wp, MEM_ALL);
 
 FIXTURE_SETUP(wp)
 {
-	self->uffd = -1;
-	self->t_started = false;
 	ASSERT_NE(NULL, ref);
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
+	FL_CASE_SETUP(NPAGES);
 }
 
 FIXTURE_TEARDOWN(wp)
 {
-	/* Closing the uffd wakes a toucher a failed check left blocked. */
-	if (self->uffd >= 0)
-		close(self->uffd);
-	if (self->t_started && toucher_wait(&self->t, 1000))
-		toucher_join(&self->t);
-	mem_free(&self->mem);
+	FL_CASE_TEARDOWN();
 }
 
 /*
@@ -106,11 +77,21 @@ static void wp_open(struct __test_metadata *_metadata, FIXTURE_DATA(wp) *self,
 	}
 }
 
+/* Populate the whole area, register it for WP and protect all of it. */
+static void protect_all(struct __test_metadata *_metadata,
+			FIXTURE_DATA(wp) *self,
+			const FIXTURE_VARIANT(wp) *variant)
+{
+	populate(&self->mem, self->mem.len);
+	wp_open(_metadata, self, variant, 0);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
+				   true));
+}
+
 static void start_writer(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(wp) *self, char *addr)
 {
 	ASSERT_EQ(0, toucher_start(&self->t, addr, TOUCH_WRITE, WVAL));
-	self->t_started = true;
 }
 
 /*
@@ -123,36 +104,6 @@ static void start_writer(struct __test_metadata *_metadata,
 		EXPECT_EQ((want), pagemap_uffd_wp(addr));		\
 } while (0)
 
-/* Wait for the WP fault a write to @page_addr must raise. */
-static void expect_wp_fault(struct __test_metadata *_metadata, int uffd,
-			    char *page_addr)
-{
-	struct uffd_msg msg;
-
-	ASSERT_EQ(0, uffd_wait_msg(uffd, &msg, 2000)) {
-		TH_LOG("no WP fault message for a write to a protected page");
-	}
-	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP,
-		  msg.arg.pagefault.flags);
-	EXPECT_EQ((uintptr_t)page_addr, msg.arg.pagefault.address);
-}
-
-/* No message may be queued (e.g. a write to an unprotected page). */
-static void expect_no_msg(struct __test_metadata *_metadata, int uffd)
-{
-	struct uffd_msg msg;
-	int ret = uffd_read_msg(uffd, &msg);
-
-	EXPECT_EQ(-EAGAIN, ret) {
-		if (!ret)
-			TH_LOG("unexpected message: event 0x%x flags 0x%llx addr 0x%llx",
-			       msg.event,
-			       (unsigned long long)msg.arg.pagefault.flags,
-			       (unsigned long long)msg.arg.pagefault.address);
-	}
-}
-
 /* A write that must not trap: it completes on its own and queues nothing. */
 static void expect_write_passes(struct __test_metadata *_metadata,
 				FIXTURE_DATA(wp) *self, char *addr)
@@ -164,7 +115,7 @@ static void expect_write_passes(struct __test_metadata *_metadata,
 	toucher_join(&self->t);
 	EXPECT_FALSE(self->t.got_sigbus);
 	EXPECT_EQ(WVAL, (unsigned char)*addr);
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 }
 
 /* The old contents are still there, seen through every view we have. */
@@ -186,28 +137,24 @@ TEST_F_TIMEOUT(wp, fault_blocks_until_unprotect, 5)
 	size_t page = self->mem.page;
 	char *p = mem_page(&self->mem, 1);
 
-	populate(&self->mem, self->mem.len);
-	wp_open(_metadata, self, variant, 0);
-	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
-				   true));
+	protect_all(_metadata, self, variant);
 	EXPECT_WP_BIT(1, p);
 
 	start_writer(_metadata, self, p + 5);
-	expect_wp_fault(_metadata, self->uffd, p);
+	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	expect_old_bytes(_metadata, &self->mem);
 
 	/* Unprotect only the faulting page: that alone resolves the fault. */
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ(WVAL, (unsigned char)p[5]);
 	if (mem_is_shared(variant->mem))
 		EXPECT_EQ(WVAL, (unsigned char)self->mem.alias[page + 5]);
 	EXPECT_WP_BIT(0, p);
 	EXPECT_WP_BIT(1, mem_page(&self->mem, 0));
 	EXPECT_WP_BIT(1, mem_page(&self->mem, 2));
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 }
 
 /*
@@ -223,12 +170,9 @@ TEST_F_TIMEOUT(wp, unprotect_dontwake, 5)
 		.mode = UFFDIO_WRITEPROTECT_MODE_DONTWAKE,
 	};
 
-	populate(&self->mem, self->mem.len);
-	wp_open(_metadata, self, variant, 0);
-	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
-				   true));
+	protect_all(_metadata, self, variant);
 	start_writer(_metadata, self, p);
-	expect_wp_fault(_metadata, self->uffd, p);
+	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
 
 	ASSERT_EQ(0, uffd_writeprotect(self->uffd, &wp));
 	EXPECT_EQ(0, pagemap_uffd_wp(p));
@@ -238,8 +182,7 @@ TEST_F_TIMEOUT(wp, unprotect_dontwake, 5)
 	expect_old_bytes(_metadata, &self->mem);
 
 	ASSERT_EQ(0, uffd_wake_range(self->uffd, p, page));
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ(WVAL, (unsigned char)*p);
 }
 
@@ -323,14 +266,13 @@ static void expect_unpopulated_trap(struct __test_metadata *_metadata,
 		TH_LOG("no uffd-wp marker on a protected never-touched page");
 	}
 	start_writer(_metadata, self, p + 7);
-	expect_wp_fault(_metadata, self->uffd, p);
+	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
 	/* A message alone is not protection: the write must be held. */
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	if (mem_is_shared(self->mem.type))
 		EXPECT_EQ(-1, mem_check_zero(self->mem.alias + 3 * page, page));
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ(WVAL, (unsigned char)p[7]);
 	EXPECT_EQ(-1, mem_check_zero(p, 7));
 	EXPECT_EQ(-1, mem_check_zero(p + 8, page - 8));
@@ -353,7 +295,7 @@ TEST_F_TIMEOUT(wp, unpopulated_without_feature, 5)
 	char *p = mem_page(&self->mem, 3);
 
 	wp_open(_metadata, self, variant, 0);
-	if (variant->mem != MEM_ANON) {
+	if (mem_is_file(variant->mem)) {
 		expect_unpopulated_trap(_metadata, self);
 		return;
 	}
@@ -409,7 +351,7 @@ TEST_F_TIMEOUT(wp, async_pagemap_scan, 5)
 		}
 		toucher_join(&self->t);
 	}
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 	EXPECT_EQ(WVAL, (unsigned char)*mem_page(&self->mem, 1));
 	EXPECT_EQ(WVAL, (unsigned char)*mem_page(&self->mem, 3));
 	EXPECT_TRUE(pattern_at(self->mem.addr, page, 0));
@@ -440,13 +382,10 @@ TEST_F_TIMEOUT(wp, zap_keeps_protection, 5)
 	size_t page = self->mem.page;
 	char *p = mem_page(&self->mem, 1);
 
-	populate(&self->mem, self->mem.len);
-	wp_open(_metadata, self, variant, 0);
-	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
-				   true));
+	protect_all(_metadata, self, variant);
 	ASSERT_EQ(0, madvise(p, page, MADV_DONTNEED));
 	EXPECT_EQ(0, vm_present(p));
-	if (variant->mem == MEM_ANON) {
+	if (!mem_is_file(variant->mem)) {
 		EXPECT_EQ(0, pagemap_uffd_wp(p));
 		EXPECT_EQ(-1, mem_check_zero(p, page));
 		expect_write_passes(_metadata, self, p);
@@ -456,13 +395,12 @@ TEST_F_TIMEOUT(wp, zap_keeps_protection, 5)
 		TH_LOG("zap dropped the uffd-wp protection of a file page");
 	}
 	start_writer(_metadata, self, p + 5);
-	expect_wp_fault(_metadata, self->uffd, p);
+	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	if (mem_is_shared(variant->mem))
 		EXPECT_TRUE(pattern_at(self->mem.alias + page, page, page));
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
-	ASSERT_TRUE(toucher_wait(&self->t, 2000));
-	toucher_join(&self->t);
+	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ(WVAL, (unsigned char)p[5]);
 	if (mem_is_shared(variant->mem)) {
 		/* The page cache kept the data the zap took off our pte. */
@@ -582,8 +520,8 @@ static void fork_with_event(struct __test_metadata *_metadata,
 	pthread_join(thr, NULL);
 	ASSERT_LT(0, f->pid);
 
-	expect_wp_fault(_metadata, cfd, f->page);
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_fault(_metadata, cfd, f->page, FL_WP_WRITE_FAULT);
+	fl_expect_no_msg(_metadata, self->uffd);
 	/*
 	 * The child is alive and blocked: a private page it shares with us
 	 * is not exclusively ours, unless the pin made fork() copy it.
@@ -616,17 +554,13 @@ static void fork_check(struct __test_metadata *_metadata,
 	bool bit = fl_wp_bit_checkable();
 
 	populate(&self->mem, self->mem.len);
-	FL_REQUIRE_FEATURES(features);
+	self->uffd = FL_UFFD_OPEN(features);
 	/* Pin before protecting: a write pin of a protected page would trap. */
 	if (pin) {
 		pinned = pin_range(f.page, self->mem.page, why, sizeof(why));
 		if (pinned < 0)
 			FL_SKIP("%s", why);
 	}
-	self->uffd = uffd_open(features, NULL);
-	if (self->uffd == -EPERM && event)
-		FL_SKIP("UFFD_FEATURE_EVENT_FORK needs CAP_SYS_PTRACE (UFFDIO_API: EPERM)");
-	ASSERT_LE(0, self->uffd);
 	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
 					 self->mem.len,
 					 UFFDIO_REGISTER_MODE_WP, NULL));
@@ -635,7 +569,7 @@ static void fork_check(struct __test_metadata *_metadata,
 	if (bit)
 		ASSERT_EQ(1, pagemap_uffd_wp(f.page));
 	/* The child's write copies a private huge page from the free pool. */
-	if (mem_is_hugetlb(variant->mem) && !mem_is_shared(variant->mem) &&
+	if (mem_cow_takes_huge_page(variant->mem) &&
 	    hugetlb_free_pages() < 2)
 		FL_SKIP("the child's copy of a private hugetlb page needs free huge pages (%ld free)",
 			hugetlb_free_pages());
@@ -655,7 +589,7 @@ static void fork_check(struct __test_metadata *_metadata,
 	/* The parent's page stays protected, and no fault reached us. */
 	if (bit)
 		EXPECT_EQ(1, pagemap_uffd_wp(f.page));
-	expect_no_msg(_metadata, self->uffd);
+	fl_expect_no_msg(_metadata, self->uffd);
 	/* The child's write reaches us only through shared memory. */
 	if (mem_is_shared(variant->mem)) {
 		EXPECT_EQ(WVAL, (unsigned char)*f.page);
@@ -666,11 +600,11 @@ static void fork_check(struct __test_metadata *_metadata,
 	/* No bit to read: show the parent's protection by a trapping write. */
 	if (!bit) {
 		start_writer(_metadata, self, f.page);
-		expect_wp_fault(_metadata, self->uffd, f.page);
+		fl_expect_fault(_metadata, self->uffd, f.page,
+				FL_WP_WRITE_FAULT);
 		ASSERT_EQ(0, uffd_wp_range(self->uffd, f.page, self->mem.page,
 					   false));
-		ASSERT_TRUE(toucher_wait(&self->t, 2000));
-		toucher_join(&self->t);
+		FL_TOUCHER_DONE(&self->t);
 		EXPECT_EQ(WVAL, (unsigned char)*f.page);
 	}
 }

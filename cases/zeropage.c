@@ -6,73 +6,38 @@
  */
 #include <sys/mman.h>
 
-#include "fl_test.h"
+#include "ksft_case.h"
 
 #define NPAGES 4
 
 FIXTURE(zeropage) {
-	struct mem_area mem;
-	char *src;
-	int uffd;
-	uint64_t ioctls;
+	FL_CASE_HOLDS;
 };
 
-FIXTURE_VARIANT(zeropage) {
-	enum mem_type mem;
-};
-
-FL_MEM_VARIANTS(zeropage);
+FL_MEM_VARIANTS(zeropage, MEM_ALL);
 
 FIXTURE_SETUP(zeropage)
 {
-	self->uffd = FL_UFFD_OPEN(fl_missing_feature(variant->mem));
-	FL_MEM_ALLOC(&self->mem, variant->mem, NPAGES);
-	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
-					 self->mem.len,
-					 UFFDIO_REGISTER_MODE_MISSING,
-					 &self->ioctls));
+	FL_CASE_SETUP(NPAGES);
+	FL_CASE_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
 	/* Offered with MISSING on everything but hugetlb since 4.3. */
 	EXPECT_EQ(!mem_is_hugetlb(variant->mem),
 		  !!(self->ioctls & (1ULL << _UFFDIO_ZEROPAGE)));
-	self->src = malloc(self->mem.len);
-	ASSERT_NE(NULL, self->src);
-	mem_fill(self->src, self->mem.len, 5);
+	self->src = FL_PATTERN(self->mem.len, 5);
 }
 
 FIXTURE_TEARDOWN(zeropage)
 {
-	if (self->uffd >= 0)
-		close(self->uffd);
-	mem_free(&self->mem);
-	free(self->src);
+	FL_CASE_TEARDOWN();
 }
 
 static int zeropage(FIXTURE_DATA(zeropage) *self, size_t first, size_t n,
 		    int64_t *out)
 {
-	struct uffdio_zeropage z = {
-		.range = { .start = (uintptr_t)mem_page(&self->mem, first),
-			   .len = n * self->mem.page },
-	};
-	int ret = uffd_zeropage(self->uffd, &z);
-
-	*out = z.zeropage;
-	return ret;
-}
-
-/* COPY page @n from src; EEXIST here means ZEROPAGE had mapped something. */
-static void expect_hole(struct __test_metadata *_metadata,
-			FIXTURE_DATA(zeropage) *self, size_t n)
-{
-	size_t page = self->mem.page;
-	struct uffdio_copy c = { .dst = (uintptr_t)mem_page(&self->mem, n),
-				 .src = (uintptr_t)self->src + n * page,
-				 .len = page };
-
-	EXPECT_EQ(0, uffd_copy(self->uffd, &c)) {
-		TH_LOG("page %zu is not a hole", n);
-	}
-	EXPECT_EQ((int64_t)page, c.copy);
+	*out = 0;
+	return uffd_range_ioctl(_UFFDIO_ZEROPAGE, self->uffd,
+				fl_page(self, first), NULL,
+				n * self->mem.page, 0, out);
 }
 
 /*
@@ -88,20 +53,8 @@ static void expect_refused(struct __test_metadata *_metadata,
 	EXPECT_EQ(-EINVAL, zeropage(self, first, n, &out));
 	EXPECT_EQ(-EINVAL, out);
 	for (i = first; i < first + n; i++)
-		expect_hole(_metadata, self, i);
-}
-
-/* Fault on page @n from another thread; returns once it is delivered. */
-static void fault_on(struct __test_metadata *_metadata,
-		     FIXTURE_DATA(zeropage) *self, struct toucher *t, size_t n,
-		     size_t off)
-{
-	char *dst = mem_page(&self->mem, n);
-	struct uffd_msg msg;
-
-	ASSERT_EQ(0, toucher_start(t, dst + off, TOUCH_READ, 0xff));
-	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
-	ASSERT_EQ((uintptr_t)dst, msg.arg.pagefault.address);
+		fl_expect_hole(_metadata, self->uffd, &self->mem, self->src,
+			       i);
 }
 
 /*
@@ -116,23 +69,22 @@ TEST_F_TIMEOUT(zeropage, fault_round_trip, 5)
 	int64_t out = 0;
 	int ret;
 
-	fault_on(_metadata, self, &t, 1, 17);
+	fl_fault_on(_metadata, self->uffd, &t, fl_page(self, 1), 17);
 	ret = zeropage(self, 1, 1, &out);
 	if (mem_is_hugetlb(variant->mem)) {
 		EXPECT_EQ(-EINVAL, ret);
 		EXPECT_EQ(-EINVAL, out);
 		/* Nothing was mapped: the thread still waits; COPY frees it. */
 		EXPECT_TRUE(toucher_blocked(&t, 20));
-		expect_hole(_metadata, self, 1);
-		ASSERT_TRUE(toucher_wait(&t, 2000));
-		toucher_join(&t);
+		fl_expect_hole(_metadata, self->uffd, &self->mem, self->src,
+			       1);
+		FL_TOUCHER_DONE(&t);
 		EXPECT_EQ((unsigned char)self->src[page + 17], t.value);
 		return;
 	}
 	ASSERT_EQ(0, ret);
 	EXPECT_EQ((int64_t)page, out);
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ(0, t.value);
 	EXPECT_EQ(-1, mem_check_zero(mem_page(&self->mem, 1), page));
 	EXPECT_EQ(-ETIMEDOUT, uffd_wait_msg(self->uffd, &msg, 0));
@@ -159,8 +111,7 @@ TEST_F_TIMEOUT(zeropage, multi_page, 5)
 	EXPECT_EQ(-1, mem_check_zero(self->mem.addr, self->mem.len));
 
 	ASSERT_EQ(0, toucher_start(&t, p2 + 100, TOUCH_WRITE, 0x42));
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ(0x42, p2[100]);
 	p2[100] = 0;
 	EXPECT_EQ(-1, mem_check_zero(self->mem.addr, self->mem.len));
@@ -222,17 +173,16 @@ TEST_F_TIMEOUT(zeropage, partial, 5)
 						     self->mem.addr,
 						     self->mem.len, 0, &done));
 		EXPECT_EQ(0, done);
-		expect_hole(_metadata, self, 0);
+		fl_expect_hole(_metadata, self->uffd, &self->mem, self->src, 0);
 		return;
 	}
-	fault_on(_metadata, self, &t, 0, 0);
+	fl_fault_on(_metadata, self->uffd, &t, fl_page(self, 0), 0);
 	ret = zeropage(self, 0, NPAGES, &out);
 	TH_LOG("ZEROPAGE over hole+present: %s, .zeropage = %lld",
 	       strerror(-ret), (long long)out);
 	EXPECT_EQ(-EAGAIN, ret);
 	EXPECT_EQ((int64_t)page, out);
-	ASSERT_TRUE(toucher_wait(&t, 2000));
-	toucher_join(&t);
+	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ(0, t.value);
 	EXPECT_EQ(-1, mem_check_zero(self->mem.addr, page));
 	EXPECT_EQ(-1, mem_check(p1, page, 5));

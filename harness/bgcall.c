@@ -14,49 +14,20 @@ static void *bg_main(void *arg)
 {
 	struct bg_call *c = arg;
 
-	__atomic_store_n(&c->started, 1, __ATOMIC_SEQ_CST);
+	fl_thread_started(&c->th);
 	errno = 0;
 	c->ret = c->fn(c->arg);
 	c->err = errno;
-	__atomic_store_n(&c->done, 1, __ATOMIC_SEQ_CST);
+	fl_thread_done(&c->th);
 	return NULL;
 }
 
 int bg_start(struct bg_call *c, long (*fn)(void *), void *arg)
 {
-	int ret;
-
 	memset(c, 0, sizeof(*c));
 	c->fn = fn;
 	c->arg = arg;
-	ret = pthread_create(&c->thread, NULL, bg_main, c);
-	if (ret)
-		return -ret;
-	while (!__atomic_load_n(&c->started, __ATOMIC_SEQ_CST))
-		sched_yield();
-	return 0;
-}
-
-bool bg_wait(struct bg_call *c, int timeout_ms)
-{
-	uint64_t end = now_ms() + timeout_ms;
-	struct timespec ts = { 0, 1000000 };
-
-	for (;;) {
-		if (__atomic_load_n(&c->done, __ATOMIC_SEQ_CST))
-			return true;
-		if (now_ms() >= end)
-			return false;
-		nanosleep(&ts, NULL);
-	}
-}
-
-void bg_join(struct bg_call *c)
-{
-	if (!c->joined) {
-		pthread_join(c->thread, NULL);
-		c->joined = true;
-	}
+	return fl_thread_start(&c->th, bg_main, c);
 }
 
 int bg_held_by_event(struct bg_call *c, int uffd, int timeout_ms,
@@ -78,7 +49,7 @@ int bg_held_by_event(struct bg_call *c, int uffd, int timeout_ms,
 			return -errno;
 		if (ret > 0)
 			break;
-		if (__atomic_load_n(&c->done, __ATOMIC_SEQ_CST)) {
+		if (__atomic_load_n(&c->th.done, __ATOMIC_SEQ_CST)) {
 			/* It may have queued its message just before returning. */
 			ret = poll(&pfd, 1, 0);
 			return ret > 0 ? 0 : -ENOMSG;
@@ -87,7 +58,7 @@ int bg_held_by_event(struct bg_call *c, int uffd, int timeout_ms,
 			return -ETIMEDOUT;
 	}
 	/* The event is queued: a call not held by it returns right away. */
-	return bg_wait(c, settle_ms) ? 0 : 1;
+	return fl_thread_wait(&c->th, settle_ms) ? 0 : 1;
 }
 
 long bg_madvise(void *arg)

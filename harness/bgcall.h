@@ -7,26 +7,24 @@
 #ifndef FAULTLINE_BGCALL_H
 #define FAULTLINE_BGCALL_H
 
-#include <pthread.h>
 #include <stdbool.h>
 
+#include "fault.h"
+
+/*
+ * Wait for, join and finish the call with fl_thread_wait(&c->th, ...),
+ * fl_thread_join() and fl_thread_finish().
+ */
 struct bg_call {
-	pthread_t thread;
+	struct fl_thread th;	/* done: the call has returned */
 	long (*fn)(void *arg);	/* the call; returns its result */
 	void *arg;
 	long ret;		/* fn's return value, valid once done */
 	int err;		/* errno right after fn returned */
-	volatile int started;
-	volatile int done;
-	bool joined;
 };
 
 /* Start @fn(@arg) on a new thread. 0 or -errno. */
 int bg_start(struct bg_call *c, long (*fn)(void *), void *arg);
-/* Wait up to @timeout_ms; true when the call has returned. */
-bool bg_wait(struct bg_call *c, int timeout_ms);
-/* Join a call that has returned. Never call on one that is still blocked. */
-void bg_join(struct bg_call *c);
 
 /*
  * Wait up to @timeout_ms for a message to become readable on @uffd (without

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <string.h>
@@ -65,25 +66,21 @@ static void *toucher_main(void *arg)
 	unsigned char v = t->value;
 
 	t->tid = fl_gettid();
-	__atomic_store_n(&t->started, 1, __ATOMIC_SEQ_CST);
+	fl_thread_started(&t->th);
 	if (sigbus_probe(t->addr, t->kind, &v))
 		__atomic_store_n(&t->got_sigbus, 1, __ATOMIC_SEQ_CST);
 	else
 		t->value = v;
-	__atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
+	fl_thread_done(&t->th);
 	return NULL;
 }
 
-int toucher_start(struct toucher *t, void *addr, enum touch_kind kind,
-		  unsigned char value)
+int fl_thread_start(struct fl_thread *t, void *(*fn)(void *), void *arg)
 {
 	int ret;
 
 	memset(t, 0, sizeof(*t));
-	t->addr = addr;
-	t->kind = kind;
-	t->value = value;
-	ret = pthread_create(&t->thread, NULL, toucher_main, t);
+	ret = pthread_create(&t->id, NULL, fn, arg);
 	if (ret)
 		return -ret;
 	while (!__atomic_load_n(&t->started, __ATOMIC_SEQ_CST))
@@ -91,7 +88,17 @@ int toucher_start(struct toucher *t, void *addr, enum touch_kind kind,
 	return 0;
 }
 
-bool toucher_wait(struct toucher *t, int timeout_ms)
+void fl_thread_started(struct fl_thread *t)
+{
+	__atomic_store_n(&t->started, 1, __ATOMIC_SEQ_CST);
+}
+
+void fl_thread_done(struct fl_thread *t)
+{
+	__atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
+}
+
+bool fl_thread_wait(struct fl_thread *t, int timeout_ms)
 {
 	uint64_t end = now_ms() + timeout_ms;
 	struct timespec ts = { 0, 1000000 };
@@ -103,6 +110,44 @@ bool toucher_wait(struct toucher *t, int timeout_ms)
 			return false;
 		nanosleep(&ts, NULL);
 	}
+}
+
+void fl_thread_join(struct fl_thread *t)
+{
+	if (!t->joined) {
+		pthread_join(t->id, NULL);
+		t->joined = true;
+	}
+}
+
+bool fl_thread_finish(struct fl_thread *t)
+{
+	if (!t->started || t->joined)
+		return true;
+	if (!fl_thread_wait(t, 1000))
+		return false;
+	fl_thread_join(t);
+	return true;
+}
+
+int toucher_start(struct toucher *t, void *addr, enum touch_kind kind,
+		  unsigned char value)
+{
+	memset(t, 0, sizeof(*t));
+	t->addr = addr;
+	t->kind = kind;
+	t->value = value;
+	return fl_thread_start(&t->th, toucher_main, t);
+}
+
+bool toucher_wait(struct toucher *t, int timeout_ms)
+{
+	return fl_thread_wait(&t->th, timeout_ms);
+}
+
+bool toucher_finish(struct toucher *t)
+{
+	return fl_thread_finish(&t->th);
 }
 
 char proc_stat_state(const char *path)
@@ -144,8 +189,5 @@ bool toucher_blocked(struct toucher *t, int settle_ms)
 
 void toucher_join(struct toucher *t)
 {
-	if (!t->joined) {
-		pthread_join(t->thread, NULL);
-		t->joined = true;
-	}
+	fl_thread_join(&t->th);
 }

@@ -13,21 +13,47 @@
 
 #include "clock.h"
 
+/*
+ * A helper thread that runs one step: it says when it is about to run it
+ * (started) and when it has finished (done). Zeroed, it was never started.
+ */
+struct fl_thread {
+	pthread_t id;
+	volatile int started;
+	volatile int done;
+	bool joined;
+};
+
+/*
+ * Start @fn(@arg) on @t and return once the thread has called
+ * fl_thread_started() (so the caller's next step races nothing). 0/-errno.
+ */
+int fl_thread_start(struct fl_thread *t, void *(*fn)(void *), void *arg);
+/* In the thread: about to run the step / the step is done. */
+void fl_thread_started(struct fl_thread *t);
+void fl_thread_done(struct fl_thread *t);
+/* Wait up to @timeout_ms; true when the step has finished. */
+bool fl_thread_wait(struct fl_thread *t, int timeout_ms);
+/* Join a finished thread (once). Never call on one that is still blocked. */
+void fl_thread_join(struct fl_thread *t);
+/*
+ * Teardown: join a started thread once it finishes (within a second);
+ * false when it is still blocked and was left alone.
+ */
+bool fl_thread_finish(struct fl_thread *t);
+
 enum touch_kind {
 	TOUCH_READ,	/* load one byte; the value read is recorded */
 	TOUCH_WRITE,	/* store @value into one byte */
 };
 
 struct toucher {
-	pthread_t thread;
+	struct fl_thread th;		/* done: the access completed */
 	volatile char *addr;
 	enum touch_kind kind;
 	unsigned char value;		/* written, or read back */
-	volatile int started;		/* thread is about to touch */
-	volatile int done;		/* the access completed */
 	volatile int got_sigbus;	/* the access raised SIGBUS */
 	volatile pid_t tid;		/* gettid() of the thread */
-	bool joined;
 };
 
 /* Start a thread that touches @addr once. 0 or -errno. */
@@ -46,6 +72,8 @@ bool toucher_wait(struct toucher *t, int timeout_ms);
 bool toucher_blocked(struct toucher *t, int settle_ms);
 /* Join a finished toucher. Never call on a blocked one. */
 void toucher_join(struct toucher *t);
+/* Teardown: fl_thread_finish() of the toucher (a zeroed one is fine). */
+bool toucher_finish(struct toucher *t);
 
 /*
  * Install a SIGBUS handler that turns a fault in a toucher (or in the

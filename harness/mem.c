@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-/* faultline harness: memory types (huge pages: hugepages.c). */
+/* faultline harness: mapping the memory types (huge pages: hugepages.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "mem.h"
@@ -13,50 +14,10 @@
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB 0x0004U
 #endif
-#ifndef MADV_REMOVE
-#define MADV_REMOVE 9
+#ifndef MAP_NORESERVE
+#define MAP_NORESERVE 0x4000
 #endif
 
-static const char *const type_names[MEM_TYPE_NR] = {
-	[MEM_ANON]		= "anon",
-	[MEM_SHMEM]		= "shmem",
-	[MEM_SHMEM_PRIVATE]	= "shmem_private",
-	[MEM_HUGETLB]		= "hugetlb",
-	[MEM_HUGETLB_PRIVATE]	= "hugetlb_private",
-};
-
-const char *mem_type_name(enum mem_type type)
-{
-	return type < MEM_TYPE_NR ? type_names[type] : "?";
-}
-
-bool mem_type_by_name(const char *name, enum mem_type *type)
-{
-	int t;
-
-	for (t = 0; t < MEM_TYPE_NR; t++) {
-		if (!strcmp(name, type_names[t])) {
-			*type = t;
-			return true;
-		}
-	}
-	return false;
-}
-
-bool mem_is_hugetlb(enum mem_type type)
-{
-	return type == MEM_HUGETLB || type == MEM_HUGETLB_PRIVATE;
-}
-
-bool mem_is_shared(enum mem_type type)
-{
-	return type == MEM_SHMEM || type == MEM_HUGETLB;
-}
-
-bool mem_is_file(enum mem_type type)
-{
-	return type != MEM_ANON;
-}
 
 size_t mem_page_size(enum mem_type type)
 {
@@ -65,85 +26,125 @@ size_t mem_page_size(enum mem_type type)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-static int map_file(struct mem_area *a, int prot, char *why, size_t whylen)
+/* A memfd of @a->type; 0 or -errno with the reason in @why. */
+static int make_memfd(struct mem_area *a, char *why, size_t whylen)
 {
 	bool huge = mem_is_hugetlb(a->type);
-	int flags = mem_is_shared(a->type) ? MAP_SHARED : MAP_PRIVATE;
+	int err;
 
 	a->fd = memfd_create(mem_type_name(a->type),
 			     MFD_CLOEXEC | (huge ? MFD_HUGETLB : 0));
-	if (a->fd < 0) {
-		snprintf(why, whylen, "memfd_create(%s): %s",
-			 huge ? "MFD_HUGETLB" : "0", strerror(errno));
-		return -errno;
-	}
-	if (ftruncate(a->fd, a->len)) {
-		snprintf(why, whylen, "ftruncate memfd: %s", strerror(errno));
-		return -errno;
-	}
-	a->addr = mmap(NULL, a->len, prot, flags, a->fd, 0);
+	if (a->fd >= 0)
+		return 0;
+	err = errno;
+	snprintf(why, whylen, "memfd_create(%s): %s%s",
+		 huge ? "MFD_HUGETLB" : "0", strerror(err),
+		 huge ? " (no hugetlbfs or no huge page size)" : "");
+	return -err;
+}
+
+/* The page size of @a: hugetlbfs reports its own as the block size. */
+static size_t area_page_size(const struct mem_area *a)
+{
+	struct statfs sfs;
+
+	if (mem_is_hugetlb(a->type) && a->fd >= 0 && !fstatfs(a->fd, &sfs))
+		return (size_t)sfs.f_bsize;
+	return mem_page_size(a->type);
+}
+
+/* Whether enough free huge pages are left for the area's mappings. */
+static int check_huge_pool(const struct mem_area *a, size_t npages,
+			   char *why, size_t whylen)
+{
+	long free_pages = hugetlb_free_pages();
+	/*
+	 * The shared alias reserves the file's pages; a private mapping
+	 * reserves as many again for its own copies.
+	 */
+	size_t need = mem_is_shared(a->type) ? npages : 2 * npages;
+
+	if (free_pages >= (long)need)
+		return 0;
+	snprintf(why, whylen,
+		 "no hugetlb pages could be reserved (%ld free, %zu needed)",
+		 free_pages, need);
+	return -ENOMEM;
+}
+
+static int map_area(struct mem_area *a, unsigned int opts, char *why,
+		    size_t whylen)
+{
+	int flags = mem_is_shared(a->type) ? MAP_SHARED : MAP_PRIVATE;
+	bool hint = mem_is_hugetlb(a->type) && !(opts & MEM_NORESERVE);
+	int err;
+
+	if (!mem_is_file(a->type))
+		flags |= MAP_ANONYMOUS;
+	if (opts & MEM_NORESERVE)
+		flags |= MAP_NORESERVE;
+	a->addr = mmap(NULL, a->len, PROT_READ | PROT_WRITE, flags, a->fd, 0);
 	if (a->addr == MAP_FAILED) {
+		err = errno;
 		a->addr = NULL;
 		snprintf(why, whylen, "mmap %s: %s%s", mem_type_name(a->type),
-			 strerror(errno),
-			 huge ? " (no hugetlb pages could be reserved)" : "");
-		return -ENOMEM;
+			 strerror(err),
+			 hint ? " (no hugetlb pages could be reserved)" : "");
+		return -err;
 	}
+	if (!mem_is_file(a->type) || (opts & MEM_NORESERVE))
+		return 0;
 	a->alias = mmap(NULL, a->len, PROT_READ | PROT_WRITE, MAP_SHARED,
 			a->fd, 0);
 	if (a->alias == MAP_FAILED) {
+		err = errno;
 		a->alias = NULL;
 		snprintf(why, whylen, "mmap alias %s: %s",
-			 mem_type_name(a->type), strerror(errno));
-		return -ENOMEM;
+			 mem_type_name(a->type), strerror(err));
+		return -err;
 	}
 	return 0;
+}
+
+int mem_map(struct mem_area *a, enum mem_type type, size_t npages,
+	    unsigned int opts, char *why, size_t whylen)
+{
+	int ret = 0;
+
+	memset(a, 0, sizeof(*a));
+	a->type = type;
+	a->fd = -1;
+	if (mem_is_file(type))
+		ret = make_memfd(a, why, whylen);
+	if (ret)
+		return ret;
+	a->page = area_page_size(a);
+	if (!a->page) {
+		snprintf(why, whylen, "kernel has no default huge page size");
+		ret = -EOPNOTSUPP;
+		goto fail;
+	}
+	a->len = npages * a->page;
+	if (a->fd >= 0 && ftruncate(a->fd, (off_t)a->len)) {
+		ret = -errno;
+		snprintf(why, whylen, "ftruncate memfd: %s", strerror(-ret));
+		goto fail;
+	}
+	if (mem_is_hugetlb(type) && !(opts & MEM_NORESERVE))
+		ret = check_huge_pool(a, npages, why, whylen);
+	if (!ret)
+		ret = map_area(a, opts, why, whylen);
+	if (!ret)
+		return 0;
+fail:
+	mem_free(a);
+	return ret;
 }
 
 int mem_alloc(struct mem_area *a, enum mem_type type, size_t npages,
 	      char *why, size_t whylen)
 {
-	int prot = PROT_READ | PROT_WRITE;
-	int ret;
-
-	memset(a, 0, sizeof(*a));
-	a->type = type;
-	a->fd = -1;
-	a->page = mem_page_size(type);
-	if (!a->page) {
-		snprintf(why, whylen, "kernel has no default huge page size");
-		return -EOPNOTSUPP;
-	}
-	a->len = npages * a->page;
-	if (mem_is_hugetlb(type)) {
-		long free_pages = hugetlb_free_pages();
-		/*
-		 * The shared alias reserves the file's pages; a private
-		 * mapping reserves as many again for its own copies.
-		 */
-		size_t need = mem_is_shared(type) ? npages : 2 * npages;
-
-		if (free_pages < (long)need) {
-			snprintf(why, whylen,
-				 "no hugetlb pages could be reserved (%ld free, %zu needed)",
-				 free_pages, need);
-			return -ENOMEM;
-		}
-	}
-	if (type == MEM_ANON) {
-		a->addr = mmap(NULL, a->len, prot,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (a->addr == MAP_FAILED) {
-			a->addr = NULL;
-			snprintf(why, whylen, "mmap anon: %s", strerror(errno));
-			return -ENOMEM;
-		}
-		return 0;
-	}
-	ret = map_file(a, prot, why, whylen);
-	if (ret)
-		mem_free(a);
-	return ret;
+	return mem_map(a, type, npages, 0, why, whylen);
 }
 
 void mem_free(struct mem_area *a)
@@ -173,6 +174,21 @@ int mem_drop(struct mem_area *a, size_t off, size_t len)
 		      off, len))
 		return -errno;
 	return 0;
+}
+
+char *mem_pattern_largest(size_t npages, size_t at_least, unsigned int seed)
+{
+	size_t base = (size_t)sysconf(_SC_PAGESIZE);
+	size_t huge = mem_huge_page_size();
+	size_t len = npages * (huge > base ? huge : base);
+	char *buf;
+
+	if (len < at_least)
+		len = at_least;
+	buf = malloc(len);
+	if (buf)
+		mem_fill(buf, len, seed);
+	return buf;
 }
 
 void mem_fill(void *buf, size_t len, unsigned int seed)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * faultline harness: the five memory types userfaultfd is tested on. The
- * huge page reservation they need (restored on exit) is in hugepages.h.
+ * faultline harness: mapping the memory types userfaultfd is tested on
+ * (what they are: domain.h). The huge page reservation they need
+ * (restored on exit) is in hugepages.h.
  */
 #ifndef FAULTLINE_MEM_H
 #define FAULTLINE_MEM_H
@@ -9,16 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "domain.h"
 #include "hugepages.h"
-
-enum mem_type {
-	MEM_ANON,		/* MAP_PRIVATE | MAP_ANONYMOUS */
-	MEM_SHMEM,		/* MAP_SHARED of a memfd */
-	MEM_SHMEM_PRIVATE,	/* MAP_PRIVATE of a memfd */
-	MEM_HUGETLB,		/* MAP_SHARED of a MFD_HUGETLB memfd */
-	MEM_HUGETLB_PRIVATE,	/* MAP_PRIVATE of a MFD_HUGETLB memfd */
-	MEM_TYPE_NR,
-};
 
 struct mem_area {
 	enum mem_type type;
@@ -29,21 +22,25 @@ struct mem_area {
 	int fd;		/* backing memfd, or -1 for anon */
 };
 
-const char *mem_type_name(enum mem_type type);
-bool mem_type_by_name(const char *name, enum mem_type *type);
-bool mem_is_hugetlb(enum mem_type type);
-bool mem_is_shared(enum mem_type type);
-bool mem_is_file(enum mem_type type);
-
 /* Base page size, or the default huge page size (0 if none). */
 size_t mem_page_size(enum mem_type type);
 
 /*
- * Map @npages pages of @type. Returns 0, or -errno with a human reason in
+ * Map @npages pages of @type, with a second MAP_SHARED view of a file
+ * type's memfd in ->alias. Returns 0, or -errno with a human reason in
  * @why (e.g. "no free hugetlb pages").
  */
 int mem_alloc(struct mem_area *area, enum mem_type type, size_t npages,
 	      char *why, size_t whylen);
+
+/*
+ * mem_alloc() with options. MEM_NORESERVE: for looking at a registration
+ * only (nothing will be populated): MAP_NORESERVE, no alias, and no huge
+ * page needs to be free, none is reserved.
+ */
+#define MEM_NORESERVE	0x1
+int mem_map(struct mem_area *area, enum mem_type type, size_t npages,
+	    unsigned int opts, char *why, size_t whylen);
 void mem_free(struct mem_area *area);
 /* Pointer to page @n of the area. */
 char *mem_page(const struct mem_area *area, size_t n);
@@ -52,6 +49,13 @@ char *mem_page(const struct mem_area *area, size_t n);
  * punch the page cache so the next access is a MISSING fault again.
  */
 int mem_drop(struct mem_area *area, size_t off, size_t len);
+
+/*
+ * A malloc'd buffer with the @seed pattern for the largest area of
+ * @npages pages of any memory type, and at least @at_least bytes long;
+ * NULL when out of memory.
+ */
+char *mem_pattern_largest(size_t npages, size_t at_least, unsigned int seed);
 
 /* Fill/verify a recognizable per-page pattern derived from @seed. */
 void mem_fill(void *buf, size_t len, unsigned int seed);

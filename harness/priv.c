@@ -50,41 +50,41 @@ static int become_nobody(void)
 	return 0;
 }
 
-/* Keep exactly @cap (or nothing when @cap < 0) in permitted+effective. */
-static int set_only_cap(int cap)
+/*
+ * Set @cap to @value in the sets of @c (@nsets of permitted, effective,
+ * inheritable), apply @c to this process and free it. 0 or -errno.
+ */
+static int apply_caps(cap_t c, int cap, int nsets, cap_flag_value_t value)
 {
+	static const cap_flag_t sets[] = {
+		CAP_PERMITTED, CAP_EFFECTIVE, CAP_INHERITABLE,
+	};
 	cap_value_t v = cap;
-	cap_t c = cap_init();
-	int ret = 0;
+	int i, ret = 0;
 
 	if (!c)
 		return -errno;
-	if (cap >= 0 &&
-	    (cap_set_flag(c, CAP_PERMITTED, 1, &v, CAP_SET) ||
-	     cap_set_flag(c, CAP_EFFECTIVE, 1, &v, CAP_SET)))
-		ret = -errno;
+	for (i = 0; cap >= 0 && i < nsets && !ret; i++)
+		if (cap_set_flag(c, sets[i], 1, &v, value))
+			ret = -errno;
 	if (!ret && cap_set_proc(c))
 		ret = -errno;
 	cap_free(c);
 	return ret;
 }
 
-static int drop_one_cap(int cap)
+/* Keep exactly @cap (or nothing when @cap < 0) in permitted+effective. */
+static int set_only_cap(int cap)
 {
-	cap_value_t v = cap;
-	cap_t c = cap_get_proc();
-	int ret = 0;
+	return apply_caps(cap_init(), cap, 2, CAP_SET);
+}
 
-	if (!c)
-		return -errno;
-	if (cap_set_flag(c, CAP_EFFECTIVE, 1, &v, CAP_CLEAR) ||
-	    cap_set_flag(c, CAP_PERMITTED, 1, &v, CAP_CLEAR) ||
-	    cap_set_flag(c, CAP_INHERITABLE, 1, &v, CAP_CLEAR) ||
-	    cap_set_proc(c))
-		ret = -errno;
-	cap_free(c);
+int priv_drop_cap(int cap, bool bounding)
+{
+	int ret = apply_caps(cap_get_proc(), cap, 3, CAP_CLEAR);
+
 	/* Also from the bounding set, so no exec can bring it back. */
-	if (!ret && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0))
+	if (!ret && bounding && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0))
 		ret = -errno;
 	return ret;
 }
@@ -120,7 +120,7 @@ int priv_drop(enum priv_level level)
 	case PRIV_ROOT_NO_PTRACE:
 		if (geteuid() != 0)
 			return -EPERM;
-		ret = drop_one_cap(CAP_SYS_PTRACE);
+		ret = priv_drop_cap(CAP_SYS_PTRACE, true);
 		if (!ret && priv_has_cap(CAP_SYS_PTRACE))
 			ret = -EPERM;
 		return ret;

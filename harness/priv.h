@@ -51,6 +51,13 @@ int priv_run(enum priv_level level, priv_fn fn, void *arg,
 /* Drop the calling process to @level now (for children of children). */
 int priv_drop(enum priv_level level);
 
+/*
+ * Clear @cap from this process's permitted, effective and inheritable
+ * sets, and with @bounding from its bounding set too (that needs
+ * CAP_SETPCAP). 0 or -errno.
+ */
+int priv_drop_cap(int cap, bool bounding);
+
 /* Whether the calling process has @cap (a CAP_* value) effective. */
 bool priv_has_cap(int cap);
 

@@ -3,9 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <string.h>
-#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -16,17 +15,6 @@
 #define __NR_userfaultfd 323
 #endif
 
-static const char *const path_names[UFFD_PATH_NR] = {
-	[UFFD_PATH_SYSCALL]		= "syscall",
-	[UFFD_PATH_SYSCALL_USER_ONLY]	= "syscall-user-mode-only",
-	[UFFD_PATH_DEV]			= "dev-userfaultfd",
-};
-
-const char *uffd_path_name(enum uffd_path path)
-{
-	return path < UFFD_PATH_NR ? path_names[path] : "?";
-}
-
 int uffd_syscall(int flags)
 {
 	long fd = syscall(__NR_userfaultfd, flags);
@@ -34,13 +22,17 @@ int uffd_syscall(int flags)
 	return fd < 0 ? -errno : (int)fd;
 }
 
-int uffd_dev_open(const char *node, int flags)
+int uffd_dev_open(const char *node, int flags, const char **step)
 {
 	int dev, fd;
 
+	if (step)
+		*step = "open";
 	dev = open(node ? node : "/dev/userfaultfd", O_RDWR | O_CLOEXEC);
 	if (dev < 0)
 		return -errno;
+	if (step)
+		*step = "ioctl";
 	fd = ioctl(dev, USERFAULTFD_IOC_NEW, flags);
 	if (fd < 0)
 		fd = -errno;
@@ -48,7 +40,7 @@ int uffd_dev_open(const char *node, int flags)
 	return fd;
 }
 
-int uffd_create_exact(enum uffd_path path, int flags)
+int uffd_create_node(enum uffd_path path, const char *node, int flags)
 {
 	switch (path) {
 	case UFFD_PATH_SYSCALL:
@@ -56,10 +48,15 @@ int uffd_create_exact(enum uffd_path path, int flags)
 	case UFFD_PATH_SYSCALL_USER_ONLY:
 		return uffd_syscall(flags | UFFD_USER_MODE_ONLY);
 	case UFFD_PATH_DEV:
-		return uffd_dev_open(NULL, flags);
+		return uffd_dev_open(node, flags, NULL);
 	default:
 		return -EINVAL;
 	}
+}
+
+int uffd_create_exact(enum uffd_path path, int flags)
+{
+	return uffd_create_node(path, NULL, flags);
 }
 
 int uffd_create(enum uffd_path path, int flags)
@@ -130,50 +127,23 @@ int uffd_query(uint64_t *features, uint64_t *ioctls)
 	return 0;
 }
 
-int uffd_register(int fd, struct uffdio_register *reg)
-{
-	return xioctl(fd, UFFDIO_REGISTER, reg);
-}
+/* The thin wrappers (uffd.h): one ioctl, 0 or -errno, @arg keeps the rest. */
+#define UFFD_IOCTL_WRAPPER(name, req, type)				\
+	int uffd_##name(int fd, type *arg)				\
+	{								\
+		return xioctl(fd, req, arg);				\
+	}
 
-int uffd_unregister(int fd, struct uffdio_range *range)
-{
-	return xioctl(fd, UFFDIO_UNREGISTER, range);
-}
-
-int uffd_wake(int fd, struct uffdio_range *range)
-{
-	return xioctl(fd, UFFDIO_WAKE, range);
-}
-
-int uffd_copy(int fd, struct uffdio_copy *copy)
-{
-	return xioctl(fd, UFFDIO_COPY, copy);
-}
-
-int uffd_zeropage(int fd, struct uffdio_zeropage *zp)
-{
-	return xioctl(fd, UFFDIO_ZEROPAGE, zp);
-}
-
-int uffd_writeprotect(int fd, struct uffdio_writeprotect *wp)
-{
-	return xioctl(fd, UFFDIO_WRITEPROTECT, wp);
-}
-
-int uffd_continue(int fd, struct uffdio_continue *cont)
-{
-	return xioctl(fd, UFFDIO_CONTINUE, cont);
-}
-
-int uffd_poison(int fd, struct uffdio_poison *poison)
-{
-	return xioctl(fd, UFFDIO_POISON, poison);
-}
-
-int uffd_move(int fd, struct uffdio_move *move)
-{
-	return xioctl(fd, UFFDIO_MOVE, move);
-}
+UFFD_IOCTL_WRAPPER(register, UFFDIO_REGISTER, struct uffdio_register)
+UFFD_IOCTL_WRAPPER(unregister, UFFDIO_UNREGISTER, struct uffdio_range)
+UFFD_IOCTL_WRAPPER(wake, UFFDIO_WAKE, struct uffdio_range)
+UFFD_IOCTL_WRAPPER(copy, UFFDIO_COPY, struct uffdio_copy)
+UFFD_IOCTL_WRAPPER(zeropage, UFFDIO_ZEROPAGE, struct uffdio_zeropage)
+UFFD_IOCTL_WRAPPER(writeprotect, UFFDIO_WRITEPROTECT,
+		   struct uffdio_writeprotect)
+UFFD_IOCTL_WRAPPER(continue, UFFDIO_CONTINUE, struct uffdio_continue)
+UFFD_IOCTL_WRAPPER(poison, UFFDIO_POISON, struct uffdio_poison)
+UFFD_IOCTL_WRAPPER(move, UFFDIO_MOVE, struct uffdio_move)
 
 int uffd_register_range(int fd, void *addr, size_t len, uint64_t mode,
 			uint64_t *ioctls)
@@ -214,14 +184,72 @@ int uffd_wp_range(int fd, void *addr, size_t len, bool protect)
 }
 
 /*
- * One step of a resumable operation: @op fills @progress with the output
- * field. The kernel reports bytes done (> 0) even when it then fails, so
- * progress decides whether to go on, not the errno.
+ * The range ioctls take one of two argument layouts, each ending with the
+ * output field: (dst, src, len, mode, out) for COPY and MOVE, (start, len,
+ * mode, out) for the others. The asserts pin the UAPI structs to them.
  */
-typedef int (*range_op)(int fd, uint64_t dst, uint64_t src, uint64_t len,
-			uint64_t mode, int64_t *progress);
+struct arg_from_src {
+	__u64 dst, src, len, mode;
+	__s64 out;
+};
 
-static int resume_loop(range_op op, int fd, uint64_t dst, uint64_t src,
+struct arg_in_place {
+	__u64 start, len, mode;
+	__s64 out;
+};
+
+_Static_assert(offsetof(struct uffdio_copy, copy) ==
+	       offsetof(struct arg_from_src, out), "uffdio_copy layout");
+_Static_assert(offsetof(struct uffdio_move, move) ==
+	       offsetof(struct arg_from_src, out), "uffdio_move layout");
+_Static_assert(offsetof(struct uffdio_zeropage, zeropage) ==
+	       offsetof(struct arg_in_place, out), "uffdio_zeropage layout");
+_Static_assert(offsetof(struct uffdio_continue, mapped) ==
+	       offsetof(struct arg_in_place, out), "uffdio_continue layout");
+_Static_assert(offsetof(struct uffdio_poison, updated) ==
+	       offsetof(struct arg_in_place, out), "uffdio_poison layout");
+
+static const struct {
+	unsigned int nr;	/* the ioctl bit, _UFFDIO_* */
+	unsigned long req;	/* the request, UFFDIO_* */
+	bool from_src;		/* struct arg_from_src, else arg_in_place */
+} range_ioctls[] = {
+	{ _UFFDIO_COPY, UFFDIO_COPY, true },
+	{ _UFFDIO_ZEROPAGE, UFFDIO_ZEROPAGE, false },
+	{ _UFFDIO_MOVE, UFFDIO_MOVE, true },
+	{ _UFFDIO_CONTINUE, UFFDIO_CONTINUE, false },
+	{ _UFFDIO_POISON, UFFDIO_POISON, false },
+};
+
+int uffd_range_ioctl(unsigned int ioctl, int fd, void *dst, const void *src,
+		     size_t len, uint64_t mode, int64_t *out)
+{
+	struct arg_from_src a = { (uintptr_t)dst, (uintptr_t)src, len, mode,
+				  *out };
+	struct arg_in_place b = { (uintptr_t)dst, len, mode, *out };
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(range_ioctls) / sizeof(range_ioctls[0]); i++) {
+		if (range_ioctls[i].nr != ioctl)
+			continue;
+		if (range_ioctls[i].from_src) {
+			ret = xioctl(fd, range_ioctls[i].req, &a);
+			*out = a.out;
+		} else {
+			ret = xioctl(fd, range_ioctls[i].req, &b);
+			*out = b.out;
+		}
+		return ret;
+	}
+	return -EINVAL;
+}
+
+/*
+ * The kernel reports bytes done (> 0) in the output field even when it
+ * then fails, so progress decides whether to go on, not the errno.
+ */
+static int resume_loop(unsigned int ioctl, int fd, char *dst, const char *src,
 		       size_t len, uint64_t mode, size_t *done)
 {
 	size_t total = 0;
@@ -230,8 +258,11 @@ static int resume_loop(range_op op, int fd, uint64_t dst, uint64_t src,
 	while (total < len) {
 		int64_t progress = 0;
 
-		ret = op(fd, dst + total, src ? src + total : 0, len - total,
-			 mode, &progress);
+		ret = uffd_range_ioctl(ioctl, fd, dst + total,
+				       src ? src + total : NULL, len - total,
+				       mode, &progress);
+		if (!ret)
+			progress = (int64_t)(len - total);
 		if (progress > 0)
 			total += (size_t)progress;
 		if (!ret)
@@ -245,58 +276,22 @@ static int resume_loop(range_op op, int fd, uint64_t dst, uint64_t src,
 	return total == len ? 0 : ret;
 }
 
-static int copy_op(int fd, uint64_t dst, uint64_t src, uint64_t len,
-		   uint64_t mode, int64_t *progress)
-{
-	struct uffdio_copy c = { .dst = dst, .src = src, .len = len,
-				 .mode = mode };
-	int ret = uffd_copy(fd, &c);
-
-	*progress = ret ? c.copy : (int64_t)len;
-	return ret;
-}
-
-static int zeropage_op(int fd, uint64_t dst, uint64_t src, uint64_t len,
-		       uint64_t mode, int64_t *progress)
-{
-	struct uffdio_zeropage z = { .range = { dst, len }, .mode = mode };
-	int ret = uffd_zeropage(fd, &z);
-
-	(void)src;
-	*progress = ret ? z.zeropage : (int64_t)len;
-	return ret;
-}
-
-static int continue_op(int fd, uint64_t dst, uint64_t src, uint64_t len,
-		       uint64_t mode, int64_t *progress)
-{
-	struct uffdio_continue c = { .range = { dst, len }, .mode = mode };
-	int ret = uffd_continue(fd, &c);
-
-	(void)src;
-	*progress = ret ? c.mapped : (int64_t)len;
-	return ret;
-}
-
 int uffd_copy_all(int fd, void *dst, const void *src, size_t len,
 		  uint64_t mode, size_t *done)
 {
-	return resume_loop(copy_op, fd, (uintptr_t)dst, (uintptr_t)src, len,
-			   mode, done);
+	return resume_loop(_UFFDIO_COPY, fd, dst, src, len, mode, done);
 }
 
 int uffd_zeropage_all(int fd, void *dst, size_t len, uint64_t mode,
 		      size_t *done)
 {
-	return resume_loop(zeropage_op, fd, (uintptr_t)dst, 0, len, mode,
-			   done);
+	return resume_loop(_UFFDIO_ZEROPAGE, fd, dst, NULL, len, mode, done);
 }
 
 int uffd_continue_all(int fd, void *dst, size_t len, uint64_t mode,
 		      size_t *done)
 {
-	return resume_loop(continue_op, fd, (uintptr_t)dst, 0, len, mode,
-			   done);
+	return resume_loop(_UFFDIO_CONTINUE, fd, dst, NULL, len, mode, done);
 }
 
 int uffd_read_msg(int fd, struct uffd_msg *msg)
@@ -327,48 +322,4 @@ int uffd_wait_msg(int fd, struct uffd_msg *msg, int timeout_ms)
 			continue;
 		return ret;
 	}
-}
-
-static const char *const feature_names[FL_KNOWN_FEATURE_BITS] = {
-	"PAGEFAULT_FLAG_WP", "EVENT_FORK", "EVENT_REMAP", "EVENT_REMOVE",
-	"MISSING_HUGETLBFS", "MISSING_SHMEM", "EVENT_UNMAP", "SIGBUS",
-	"THREAD_ID", "MINOR_HUGETLBFS", "MINOR_SHMEM", "EXACT_ADDRESS",
-	"WP_HUGETLBFS_SHMEM", "WP_UNPOPULATED", "POISON", "WP_ASYNC", "MOVE",
-};
-
-const char *uffd_feature_name(unsigned int bit)
-{
-	return bit < FL_KNOWN_FEATURE_BITS ? feature_names[bit] : NULL;
-}
-
-const char *uffd_ioctl_name(unsigned int bit)
-{
-	switch (bit) {
-	case _UFFDIO_REGISTER:		return "REGISTER";
-	case _UFFDIO_UNREGISTER:	return "UNREGISTER";
-	case _UFFDIO_WAKE:		return "WAKE";
-	case _UFFDIO_COPY:		return "COPY";
-	case _UFFDIO_ZEROPAGE:		return "ZEROPAGE";
-	case _UFFDIO_MOVE:		return "MOVE";
-	case _UFFDIO_WRITEPROTECT:	return "WRITEPROTECT";
-	case _UFFDIO_CONTINUE:		return "CONTINUE";
-	case _UFFDIO_POISON:		return "POISON";
-	case _UFFDIO_API:		return "API";
-	default:			return NULL;
-	}
-}
-
-bool uffd_feature_by_name(const char *name, uint64_t *mask)
-{
-	unsigned int bit;
-
-	if (!strncasecmp(name, "UFFD_FEATURE_", 13))
-		name += 13;
-	for (bit = 0; bit < FL_KNOWN_FEATURE_BITS; bit++) {
-		if (!strcasecmp(name, feature_names[bit])) {
-			*mask = 1ULL << bit;
-			return true;
-		}
-	}
-	return false;
 }

@@ -12,25 +12,22 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "uffd_compat.h"
-
-/* The three ways to obtain a userfaultfd. */
-enum uffd_path {
-	UFFD_PATH_SYSCALL,		/* userfaultfd(2) */
-	UFFD_PATH_SYSCALL_USER_ONLY,	/* userfaultfd(2) | UFFD_USER_MODE_ONLY */
-	UFFD_PATH_DEV,			/* /dev/userfaultfd + USERFAULTFD_IOC_NEW */
-	UFFD_PATH_NR,
-};
-
-const char *uffd_path_name(enum uffd_path path);
+#include "domain.h"
 
 /* Raw syscall; returns the fd or -errno. */
 int uffd_syscall(int flags);
-/* Open @node (NULL: /dev/userfaultfd) and ask it for a uffd; fd or -errno. */
-int uffd_dev_open(const char *node, int flags);
+/*
+ * Open @node (NULL: /dev/userfaultfd) and ask it for a uffd with @flags;
+ * fd or -errno. @step (if not NULL) names the step that failed: "open"
+ * (the node) or "ioctl" (USERFAULTFD_IOC_NEW).
+ */
+int uffd_dev_open(const char *node, int flags, const char **step);
 /* Create through @path with O_CLOEXEC | @flags; fd or -errno. */
 int uffd_create(enum uffd_path path, int flags);
 /* The same with exactly @flags (for tests of the flags themselves). */
 int uffd_create_exact(enum uffd_path path, int flags);
+/* uffd_create_exact() with @node as the device (NULL: /dev/userfaultfd). */
+int uffd_create_node(enum uffd_path path, const char *node, int flags);
 /* Create through the first path that works (syscall, dev, user-mode-only). */
 int uffd_create_any(int flags, enum uffd_path *used);
 
@@ -51,6 +48,16 @@ int uffd_writeprotect(int fd, struct uffdio_writeprotect *wp);
 int uffd_continue(int fd, struct uffdio_continue *cont);
 int uffd_poison(int fd, struct uffdio_poison *poison);
 int uffd_move(int fd, struct uffdio_move *move);
+
+/*
+ * The range ioctl @ioctl (_UFFDIO_COPY, _ZEROPAGE, _CONTINUE, _POISON or
+ * _MOVE) over [@dst, @dst+@len) (from @src for COPY and MOVE) in @mode.
+ * The output field starts as *@out (0, or a sentinel that shows whether
+ * the kernel wrote it) and ends up in *@out. 0 or -errno (-EINVAL for
+ * another @ioctl).
+ */
+int uffd_range_ioctl(unsigned int ioctl, int fd, void *dst, const void *src,
+		     size_t len, uint64_t mode, int64_t *out);
 
 /* Convenience forms for the common argument shapes. */
 int uffd_register_range(int fd, void *addr, size_t len, uint64_t mode,
@@ -77,12 +84,5 @@ int uffd_continue_all(int fd, void *dst, size_t len, uint64_t mode,
 int uffd_read_msg(int fd, struct uffd_msg *msg);
 /* Wait up to @timeout_ms for a message; 0, -ETIMEDOUT or -errno. */
 int uffd_wait_msg(int fd, struct uffd_msg *msg, int timeout_ms);
-
-/* Name of feature bit @bit ("MOVE"), NULL when unknown. */
-const char *uffd_feature_name(unsigned int bit);
-/* Name of ioctl bit @bit ("COPY"), NULL when unknown. */
-const char *uffd_ioctl_name(unsigned int bit);
-/* Feature mask for a name (case-insensitive, "UFFD_FEATURE_" optional). */
-bool uffd_feature_by_name(const char *name, uint64_t *mask);
 
 #endif /* FAULTLINE_UFFD_H */

@@ -127,7 +127,4 @@ struct pm_scan_arg {
 #define PAGEMAP_SCAN	_IOWR('f', 16, struct pm_scan_arg)
 #endif
 
-/* Highest feature bit this build knows by name. */
-#define FL_KNOWN_FEATURE_BITS	17
-
 #endif /* FAULTLINE_UFFD_COMPAT_H */

@@ -19,7 +19,7 @@
 void feature_absence(const struct probe *p, unsigned int bit, char *buf,
 		     size_t len)
 {
-	const char *cfg = feature_config(bit);
+	const char *cfg = uffd_feature_config(bit);
 	int on = cfg ? config_enabled(p, cfg) : -1;
 
 	if (((1ull << bit) & WP_FAMILY) &&
@@ -31,7 +31,7 @@ void feature_absence(const struct probe *p, unsigned int bit, char *buf,
 			 base);
 	} else if (on == 0)
 		snprintf(buf, len, "%s; this kernel is built without %s",
-			 feature_since(bit), cfg);
+			 uffd_feature_since(bit), cfg);
 	else if (on == 1 && (1ull << bit) == UFFD_FEATURE_PAGEFAULT_FLAG_WP)
 		/* The option came with the feature: only a run-time mask
 		 * leaves it out (the page tables have no bit for uffd-wp). */
@@ -39,9 +39,9 @@ void feature_absence(const struct probe *p, unsigned int bit, char *buf,
 			 "page tables have no uffd-wp bit (riscv needs Svrsw60t59b)",
 			 cfg);
 	else if (on == 1)
-		snprintf(buf, len, "needs %s; %s=y here", feature_since(bit), cfg);
+		snprintf(buf, len, "needs %s; %s=y here", uffd_feature_since(bit), cfg);
 	else if (cfg)
-		snprintf(buf, len, "needs %s and %s", feature_since(bit), cfg);
+		snprintf(buf, len, "needs %s and %s", uffd_feature_since(bit), cfg);
 	else
-		snprintf(buf, len, "needs %s", feature_since(bit));
+		snprintf(buf, len, "needs %s", uffd_feature_since(bit));
 }

@@ -10,62 +10,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "priv.h"
 #include "probe.h"
-
-#ifndef __NR_userfaultfd
-#define __NR_userfaultfd 323
-#endif
-
-const char *tri_name(enum tri t)
-{
-	return t == TRI_YES ? "yes" : t == TRI_NO ? "no" : "unknown";
-}
-
-void verdict_set(struct verdict *v, enum tri status, int err,
-		 const char *cause, const char *fmt, ...)
-{
-	va_list ap;
-
-	v->status = status;
-	v->err = err;
-	v->cause = cause;
-	va_start(ap, fmt);
-	vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
-	va_end(ap);
-}
-
-void strfmt(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
-const char *errno_name(int err)
-{
-	static char buf[16];
-	const char *n;
-
-	if (!err)
-		return "";
-	n = strerrorname_np(err);
-	if (n)
-		return n;
-	snprintf(buf, sizeof(buf), "E%d", err);
-	return buf;
-}
 
 /* Read a small file into @buf (NUL-terminated); bytes or -errno. */
 static ssize_t read_small(const char *path, char *buf, size_t len)
@@ -84,21 +37,50 @@ static ssize_t read_small(const char *path, char *buf, size_t len)
 	return n;
 }
 
-static void read_seccomp(struct probe *p)
+const char *const cap_set_names[CAP_SET_NR] = {
+	"inheritable", "permitted", "effective", "bounding", "ambient",
+};
+
+/* The value after "\n<key>:" in a /proc status text, NULL if none. */
+static const char *status_field(const char *buf, const char *key)
 {
+	char pat[32];
+	const char *s;
+
+	snprintf(pat, sizeof(pat), "\n%s:", key);
+	s = strstr(buf, pat);
+	return s ? s + strlen(pat) : NULL;
+}
+
+/* Seccomp, no_new_privs and the capability sets of this process. */
+static void read_status(struct probe *p)
+{
+	static const char *const cap_keys[CAP_SET_NR] = {
+		"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb",
+	};
 	char buf[4096];
 	const char *s;
+	int i;
 
 	p->seccomp_mode = -1;
 	p->seccomp_filters = -1;
+	p->no_new_privs = -1;
 	if (read_small("/proc/self/status", buf, sizeof(buf)) <= 0)
 		return;
-	s = strstr(buf, "\nSeccomp:");
-	if (s)
-		p->seccomp_mode = atoi(s + 9);
-	s = strstr(buf, "\nSeccomp_filters:");
-	if (s)
-		p->seccomp_filters = atoi(s + 17);
+	if ((s = status_field(buf, "Seccomp")))
+		p->seccomp_mode = atoi(s);
+	if ((s = status_field(buf, "Seccomp_filters")))
+		p->seccomp_filters = atoi(s);
+	if ((s = status_field(buf, "NoNewPrivs")))
+		p->no_new_privs = atoi(s);
+	p->caps_known = true;
+	for (i = 0; i < CAP_SET_NR; i++) {
+		s = status_field(buf, cap_keys[i]);
+		if (s)
+			p->cap_sets[i] = strtoull(s, NULL, 16);
+		else
+			p->caps_known = false;
+	}
 }
 
 static enum tri read_cap_ptrace(void)
@@ -117,23 +99,15 @@ static enum tri read_cap_ptrace(void)
 
 int probe_drop_ptrace(struct probe *p)
 {
-	cap_value_t v = CAP_SYS_PTRACE;
-	cap_t caps = cap_get_proc();
-	int ret = -1;
+	int ret = priv_drop_cap(CAP_SYS_PTRACE, false);
 
-	if (caps &&
-	    !cap_set_flag(caps, CAP_EFFECTIVE, 1, &v, CAP_CLEAR) &&
-	    !cap_set_flag(caps, CAP_PERMITTED, 1, &v, CAP_CLEAR) &&
-	    !cap_set_flag(caps, CAP_INHERITABLE, 1, &v, CAP_CLEAR))
-		ret = cap_set_proc(caps);
 	if (ret)
-		verdict_set(&p->unpriv_drop, TRI_NO, errno, "error",
-			    "could not drop CAP_SYS_PTRACE: %s", strerror(errno));
+		verdict_set(&p->unpriv_drop, TRI_NO, -ret, "error",
+			    "could not drop CAP_SYS_PTRACE: %s",
+			    strerror(-ret));
 	else
 		verdict_set(&p->unpriv_drop, TRI_YES, 0, "ok",
 			    "CAP_SYS_PTRACE dropped from all sets before probing");
-	if (caps)
-		cap_free(caps);
 	p->unprivileged = !ret;
 	return ret;
 }
@@ -148,12 +122,13 @@ void probe_env(struct probe *p)
 	p->euid = geteuid();
 	p->gid = getgid();
 	p->egid = getegid();
+	p->ngroups = getgroups(PROBE_GROUPS_MAX, p->groups);
 	n = read_small("/proc/sys/vm/unprivileged_userfaultfd", buf,
 		       sizeof(buf));
 	p->sysctl = n > 0 ? atoi(buf) : -1;
 	p->sysctl_err = n < 0 ? (int)-n : 0;
 	p->cap_ptrace = read_cap_ptrace();
-	read_seccomp(p);
+	read_status(p);
 	p->dev_stat_err = stat(p->dev_node, &p->dev_st) ? errno : 0;
 }
 
@@ -183,12 +158,12 @@ static const char *kernel_has_uffd(const struct probe *p)
  */
 static void probe_implemented(struct probe *p)
 {
-	long ret = syscall(__NR_userfaultfd, UFFD_USER_MODE_ONLY | 0x2);
-	int err = ret < 0 ? errno : 0;
+	int ret = uffd_syscall(UFFD_USER_MODE_ONLY | 0x2);
+	int err = ret < 0 ? -ret : 0;
 	const char *ev;
 
 	if (ret >= 0) {
-		close((int)ret);
+		close(ret);
 		verdict_set(&p->implemented, TRI_YES, 0, "ok",
 			    "invalid flags were accepted (fd closed)");
 	} else if (err == EINVAL) {
@@ -297,30 +272,6 @@ static void diagnose_syscall(struct probe *p, struct verdict *v, int err,
 		    errno_name(err), strerror(err));
 }
 
-static int try_syscall(int flags)
-{
-	long fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK | flags);
-
-	return fd < 0 ? -errno : (int)fd;
-}
-
-/* Returns the fd or -errno; *@stage says which step failed. */
-static int try_dev(const char *node, const char **stage)
-{
-	int dev, fd;
-
-	*stage = "open";
-	dev = open(node, O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		return -errno;
-	*stage = "ioctl";
-	fd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		fd = -errno;
-	close(dev);
-	return fd;
-}
-
 static void diagnose_dev(struct probe *p, int err, const char *stage)
 {
 	struct verdict *v = &p->access[UFFD_PATH_DEV];
@@ -376,9 +327,9 @@ void probe_access(struct probe *p)
 	const char *stage;
 
 	probe_implemented(p);
-	sys = try_syscall(0);
-	umo = try_syscall(UFFD_USER_MODE_ONLY);
-	dev = try_dev(p->dev_node, &stage);
+	sys = uffd_create(UFFD_PATH_SYSCALL, O_NONBLOCK);
+	umo = uffd_create(UFFD_PATH_SYSCALL_USER_ONLY, O_NONBLOCK);
+	dev = uffd_dev_open(p->dev_node, O_CLOEXEC | O_NONBLOCK, &stage);
 
 	if (sys >= 0)
 		verdict_set(&p->access[UFFD_PATH_SYSCALL], TRI_YES, 0, "ok",

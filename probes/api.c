@@ -6,44 +6,29 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "probe.h"
-
-/* A fresh fd through the same path as the working fd. */
-static int create_like_work(const struct probe *p)
-{
-	int dev, fd;
-
-	if (p->work_path != UFFD_PATH_DEV)
-		return uffd_create(p->work_path, O_NONBLOCK);
-	dev = open(p->dev_node, O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		return -errno;
-	fd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
-	fd = fd < 0 ? -errno : fd;
-	close(dev);
-	return fd;
-}
 
 static void probe_fork(struct probe *p)
 {
 	struct uffdio_api api = {
 		.api = UFFD_API, .features = UFFD_FEATURE_EVENT_FORK,
 	};
+	const char *fork_name = UFFD_FEATURE_NAME(UFFD_FEATURE_EVENT_FORK);
 	int fd, ret;
 
 	if (!(p->features & UFFD_FEATURE_EVENT_FORK)) {
 		verdict_set(&p->fork_allowed, TRI_NO, 0, "no_feature",
-			    "the kernel does not offer EVENT_FORK");
+			    "the kernel does not offer %s", fork_name);
 		return;
 	}
 	/* A handshake is once per fd: use a throwaway one. */
-	fd = create_like_work(p);
+	fd = uffd_create_node(p->work_path, p->dev_node,
+			      O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		verdict_set(&p->fork_allowed, TRI_UNKNOWN, -fd, "error",
-			    "second fd for the EVENT_FORK handshake: %s",
+			    "second fd for the %s handshake: %s", fork_name,
 			    strerror(-fd));
 		return;
 	}
@@ -51,14 +36,15 @@ static void probe_fork(struct probe *p)
 	close(fd);
 	if (!ret)
 		verdict_set(&p->fork_allowed, TRI_YES, 0, "ok",
-			    "UFFDIO_API accepted EVENT_FORK");
+			    "UFFDIO_API accepted %s", fork_name);
 	else if (ret == -EPERM)
 		verdict_set(&p->fork_allowed, TRI_NO, EPERM, "no_cap_sys_ptrace",
-			    "EVENT_FORK needs CAP_SYS_PTRACE (this process: %s)",
-			    tri_name(p->cap_ptrace));
+			    "%s needs CAP_SYS_PTRACE (this process: %s)",
+			    fork_name, tri_name(p->cap_ptrace));
 	else
 		verdict_set(&p->fork_allowed, TRI_NO, -ret, "error",
-			    "UFFDIO_API with EVENT_FORK: %s", strerror(-ret));
+			    "UFFDIO_API with %s: %s", fork_name,
+			    strerror(-ret));
 }
 
 void probe_api(struct probe *p)

@@ -2,7 +2,7 @@
 /*
  * uffd-probe: the kernel config options that decide what userfaultfd can
  * do, from /boot/config-<release> (plain text) or /proc/config.gz
- * (decompressed in-process, see inflate.c).
+ * (decompressed in-process with zlib).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,25 +10,101 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "probe.h"
 
-#define OPT(n, w) { .name = n, .len = sizeof(n) - 1, .why = w }
-
-const struct cfg_opt cfg_opts_template[CFG_OPT_NR] = {
-	OPT("CONFIG_USERFAULTFD", "the syscall and /dev/userfaultfd"),
-	OPT("CONFIG_HAVE_ARCH_USERFAULTFD_WP", "write-protect mode (PAGEFAULT_FLAG_WP)"),
-	OPT("CONFIG_HAVE_ARCH_USERFAULTFD_MINOR", "minor-fault mode (MINOR_SHMEM/HUGETLBFS)"),
-	OPT("CONFIG_PTE_MARKER_UFFD_WP", "WP on shmem/hugetlb, WP_UNPOPULATED, WP_ASYNC"),
-	OPT("CONFIG_SHMEM", "shmem memory type"),
-	OPT("CONFIG_MEMFD_CREATE", "memfd_create() for shmem/hugetlb"),
-	OPT("CONFIG_HUGETLBFS", "hugetlb memory types"),
-	OPT("CONFIG_HUGETLB_PAGE", "huge pages"),
-	OPT("CONFIG_TRANSPARENT_HUGEPAGE", "THP (UFFDIO_MOVE of huge pmds)"),
-	OPT("CONFIG_PROC_PAGE_MONITOR", "PAGEMAP_SCAN for WP_ASYNC"),
-	OPT("CONFIG_SECCOMP_FILTER", "seccomp filters (can deny userfaultfd)"),
-	OPT("CONFIG_MEMORY_FAILURE", "hardware poison handling (UFFDIO_POISON users)"),
+/*
+ * The options reported, in this order, before any other option a feature
+ * row of the domain table names (those are added after, in bit order).
+ */
+static const char *const cfg_base[] = {
+	"CONFIG_USERFAULTFD",			/* the syscall and the device */
+	"CONFIG_HAVE_ARCH_USERFAULTFD_WP",	/* write-protect, any memory */
+	"CONFIG_HAVE_ARCH_USERFAULTFD_MINOR",	/* minor faults */
+	"CONFIG_PTE_MARKER_UFFD_WP",		/* WP markers, WP on files */
+	"CONFIG_SHMEM",				/* the shmem types */
+	"CONFIG_MEMFD_CREATE",			/* memfd_create() */
+	"CONFIG_HUGETLBFS",			/* the hugetlb types */
+	"CONFIG_HUGETLB_PAGE",			/* huge pages */
+	"CONFIG_TRANSPARENT_HUGEPAGE",		/* THP (MOVE of huge pmds) */
+	"CONFIG_PROC_PAGE_MONITOR",		/* PAGEMAP_SCAN */
+	"CONFIG_SECCOMP_FILTER",		/* filters that can deny uffd */
+	"CONFIG_MEMORY_FAILURE",		/* hardware poison handling */
 };
+
+static void add_opt(struct probe_config *c, const char *name)
+{
+	int i;
+
+	for (i = 0; i < c->nopts; i++)
+		if (!strcmp(c->opts[i].name, name))
+			return;
+	if (c->nopts == CFG_OPT_MAX)
+		return;
+	c->opts[c->nopts].name = name;
+	c->opts[c->nopts++].len = strlen(name);
+}
+
+static void list_options(struct probe_config *c)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cfg_base) / sizeof(cfg_base[0]); i++)
+		add_opt(c, cfg_base[i]);
+	for (i = 0; i < uffd_feature_count; i++)
+		if (uffd_features[i].config)
+			add_opt(c, uffd_features[i].config);
+}
+
+#define GUNZIP_MAX	(64u << 20)
+
+/*
+ * Decompress a gzip buffer (zlib checks the CRC and the length). 0, or
+ * -EINVAL for corrupt, truncated or absurdly large data, -ENOMEM.
+ */
+static int gunzip(const unsigned char *in, size_t inlen, char **out,
+		  size_t *outlen)
+{
+	size_t cap = inlen * 4 + 4096;
+	z_stream zs = { .next_in = (unsigned char *)in, .avail_in = inlen };
+	char *buf = malloc(cap), *nb;
+	int ret;
+
+	/* 16 + MAX_WBITS: a gzip header and trailer around the stream. */
+	if (!buf || inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+		free(buf);
+		return -ENOMEM;
+	}
+	do {
+		if (zs.total_out + 1 >= cap) {
+			/* A config is well under a megabyte: refuse a bomb. */
+			if (cap > GUNZIP_MAX) {
+				ret = Z_DATA_ERROR;
+				break;
+			}
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				ret = Z_MEM_ERROR;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		zs.next_out = (unsigned char *)buf + zs.total_out;
+		zs.avail_out = (uInt)(cap - zs.total_out - 1);
+		ret = inflate(&zs, Z_NO_FLUSH);
+	} while (ret == Z_OK);
+	inflateEnd(&zs);
+	if (ret != Z_STREAM_END) {
+		free(buf);
+		return ret == Z_MEM_ERROR ? -ENOMEM : -EINVAL;
+	}
+	buf[zs.total_out] = 0;
+	*out = buf;
+	*outlen = zs.total_out;
+	return 0;
+}
 
 static int read_all(const char *path, char **bufp, size_t *lenp)
 {
@@ -80,7 +156,7 @@ static struct cfg_opt *find_opt(struct probe *p, const char *name,
 {
 	int i;
 
-	for (i = 0; i < CFG_OPT_NR; i++) {
+	for (i = 0; i < p->config.nopts; i++) {
 		const struct cfg_opt *o = &p->config.opts[i];
 
 		if (o->len == len && !memcmp(o->name, name, len))
@@ -152,8 +228,7 @@ static int load(struct probe *p, const char *path)
 {
 	struct probe_config *c = &p->config;
 	size_t len = 0, tlen = 0;
-	unsigned char *text;
-	char *buf = NULL;
+	char *buf = NULL, *text;
 	int ret;
 
 	ret = read_all(path, &buf, &len);
@@ -169,7 +244,7 @@ static int load(struct probe *p, const char *path)
 				    strerror(-ret));
 			return 1;
 		}
-		buf = (char *)text;
+		buf = text;
 		len = tlen;
 	}
 	ret = parse_config(p, buf, len);
@@ -190,7 +265,7 @@ void probe_config(struct probe *p)
 	char boot[sizeof(c->source)];
 	int ret, err_boot;
 
-	memcpy(c->opts, cfg_opts_template, sizeof(c->opts));
+	list_options(c);
 	if (p->config_path) {
 		ret = load(p, p->config_path);
 		if (ret < 0)
@@ -217,7 +292,7 @@ const char *config_value(const struct probe *p, const char *name)
 
 	if (p->config.v.status != TRI_YES)
 		return NULL;
-	for (i = 0; i < CFG_OPT_NR; i++)
+	for (i = 0; i < p->config.nopts; i++)
 		if (!strcmp(p->config.opts[i].name, name))
 			return p->config.opts[i].present ?
 				p->config.opts[i].value : "n";

@@ -32,7 +32,7 @@ struct req {
 struct profile_def {
 	const char *name;
 	const char *title;
-	struct req req[8];
+	struct req req[PROFILE_REQ_MAX];
 };
 
 /* Requirement constructors (designated, so unused fields are zero). */
@@ -80,6 +80,7 @@ static const struct profile_def profiles[] = {
 	} },
 };
 #define N_PROFILES ((int)(sizeof(profiles) / sizeof(profiles[0])))
+_Static_assert(N_PROFILES <= PROFILE_MAX, "raise PROFILE_MAX");
 
 int profile_count(void)
 {
@@ -105,19 +106,8 @@ int profile_find(const char *name)
 /* "A,B,C" from a feature or ioctl mask. */
 static void mask_names(uint64_t mask, bool ioctl, char *buf, size_t len)
 {
-	size_t off = 0;
-	unsigned int b;
-
-	buf[0] = 0;
-	for (b = 0; b < 64 && off < len; b++) {
-		const char *n;
-
-		if (!(mask & (1ull << b)))
-			continue;
-		n = ioctl ? uffd_ioctl_name(b) : uffd_feature_name(b);
-		off += (size_t)snprintf(buf + off, len - off, "%s%s",
-					off ? "," : "", n ? n : "?");
-	}
+	uffd_mask_join(ioctl ? MASK_IOCTLS : MASK_FEATURES, mask, ",", buf,
+		       len);
 }
 
 static void describe(const struct req *r, char *buf, size_t len)
@@ -139,12 +129,13 @@ static void describe(const struct req *r, char *buf, size_t len)
 			 names);
 		break;
 	case REQ_FORK_ALLOWED:
-		strfmt(buf, len, "EVENT_FORK allowed for this process");
+		strfmt(buf, len, "%s allowed for this process",
+		       UFFD_FEATURE_NAME(UFFD_FEATURE_EVENT_FORK));
 		break;
 	case REQ_REGISTER:
 		mask_names(r->mask, true, names, sizeof(names));
 		strfmt(buf, len, "REGISTER %s on %s returning %s",
-			 reg_mode_name(r->mode), mem_type_name(r->mem), names);
+			 uffd_mode_name(r->mode), mem_type_name(r->mem), names);
 		break;
 	default:
 		buf[0] = 0;
@@ -184,9 +175,9 @@ static void feature_fix(const struct probe *p, uint64_t missing, char *buf,
 			size_t len)
 {
 	unsigned int b = (unsigned int)__builtin_ctzll(missing);
-	const char *cfg = feature_config(b);
+	const char *cfg = uffd_feature_config(b);
 
-	strfmt(buf, len, "boot %s%s%s (running %s)", feature_since(b),
+	strfmt(buf, len, "boot %s%s%s (running %s)", uffd_feature_since(b),
 		 cfg ? " with " : "", cfg ? cfg : "", p->uts.release);
 }
 
@@ -197,18 +188,18 @@ static enum tri check_register(const struct probe *p, const struct req *r,
 	char names[160];
 	int i;
 
-	for (i = 0; i < REG_MODE_NR; i++)
-		if (reg_modes[i] == r->mode)
+	for (i = 0; i < reg_mode_count(); i++)
+		if (reg_mode(i) == r->mode)
 			rr = &p->reg[r->mem][i];
 	if (!rr || rr->v.status == TRI_UNKNOWN) {
 		strfmt(miss, len, "REGISTER %s on %s untested",
-			 reg_mode_name(r->mode), mem_type_name(r->mem));
+			 uffd_mode_name(r->mode), mem_type_name(r->mem));
 		strfmt(fix, len, "%s", rr ? rr->v.reason : "?");
 		return TRI_UNKNOWN;
 	}
 	if (rr->v.status == TRI_NO) {
 		strfmt(miss, len, "REGISTER %s on %s refused (%s)",
-			 reg_mode_name(r->mode), mem_type_name(r->mem),
+			 uffd_mode_name(r->mode), mem_type_name(r->mem),
 			 errno_name(rr->v.err));
 		if (!strcmp(rr->v.cause, "no_feature"))
 			strfmt(fix, len, "%s: boot a newer kernel",
@@ -220,7 +211,7 @@ static enum tri check_register(const struct probe *p, const struct req *r,
 	if ((rr->ioctls & r->mask) != r->mask) {
 		mask_names(r->mask & ~rr->ioctls, true, names, sizeof(names));
 		strfmt(miss, len, "REGISTER %s on %s does not return %s",
-			 reg_mode_name(r->mode), mem_type_name(r->mem), names);
+			 uffd_mode_name(r->mode), mem_type_name(r->mem), names);
 		strfmt(fix, len, "boot a kernel that supports UFFDIO_%s on %s",
 			 names, mem_type_name(r->mem));
 		return TRI_NO;
@@ -286,7 +277,8 @@ static enum tri check(const struct probe *p, const struct req *r, char *miss,
 	}
 }
 
-void profile_eval(const struct probe *p, int i, struct profile_result *res)
+static void profile_eval(const struct probe *p, int i,
+			 struct profile_result *res)
 {
 	const struct profile_def *d = &profiles[i];
 	const struct req *r;
@@ -295,7 +287,8 @@ void profile_eval(const struct probe *p, int i, struct profile_result *res)
 	memset(res, 0, sizeof(*res));
 	res->name = d->name;
 	res->title = d->title;
-	for (r = d->req; r->kind != REQ_END && res->nreq < 8; r++) {
+	for (r = d->req; r->kind != REQ_END && res->nreq < PROFILE_REQ_MAX;
+	     r++) {
 		char *miss = res->missing[res->nmissing];
 		char *fix = res->fix[res->nmissing];
 		bool access = r->kind == REQ_ANY_FD ||
@@ -316,4 +309,10 @@ void profile_eval(const struct probe *p, int i, struct profile_result *res)
 		res->status = TRI_YES;
 	else
 		res->status = no ? TRI_NO : TRI_UNKNOWN;
+}
+
+void probe_profiles(struct probe *p)
+{
+	for (p->nprofiles = 0; p->nprofiles < N_PROFILES; p->nprofiles++)
+		profile_eval(p, p->nprofiles, &p->profiles[p->nprofiles]);
 }

@@ -52,33 +52,75 @@ static void jverdict(const struct verdict *v)
 	jstr(v->reason);
 }
 
-static void jnames(uint64_t mask, bool ioctl)
+static void jnames(uint64_t mask, enum uffd_mask_kind kind)
 {
-	bool first = true;
-	unsigned int b;
+	struct uffd_mask_names n;
+	unsigned int i;
 
+	uffd_mask_split(kind, mask, false, &n);
 	putchar('[');
-	for (b = 0; b < 64; b++) {
-		const char *n;
+	for (i = 0; i < n.n; i++) {
+		printf("%s", i ? "," : "");
+		jstr(n.name[i]);
+	}
+	putchar(']');
+}
 
-		if (!(mask & (1ull << b)))
+static void jmask(const char *key, uint64_t mask, enum uffd_mask_kind kind)
+{
+	printf("\"%s\":%llu,\"%s_hex\":\"0x%llx\",", key,
+	       (unsigned long long)mask, key, (unsigned long long)mask);
+	printf("\"%s_names\":", kind == MASK_IOCTLS ? "ioctl" : "feature");
+	jnames(mask, kind);
+}
+
+/* The bit numbers of @mask the domain table has no name for. */
+static void junknown(const char *key, uint64_t mask, enum uffd_mask_kind kind)
+{
+	struct uffd_mask_names n;
+	unsigned int i;
+	bool first = true;
+
+	uffd_mask_split(kind, mask, true, &n);
+	printf(",\"%s\":[", key);
+	for (i = 0; i < n.n; i++) {
+		if (n.known[i])
 			continue;
-		n = ioctl ? uffd_ioctl_name(b) : uffd_feature_name(b);
-		if (!n)
-			continue;
-		printf("%s", first ? "" : ",");
-		jstr(n);
+		printf("%s%u", first ? "" : ",", n.bit[i]);
 		first = false;
 	}
 	putchar(']');
 }
 
-static void jmask(const char *key, uint64_t mask, bool ioctl)
+/*
+ * "view", "as_user" (the --as-user argument or null), "groups",
+ * "no_new_privs" and "capabilities" (each set's mask) of the process.
+ */
+static void json_identity(const struct probe *p)
 {
-	printf("\"%s\":%llu,\"%s_hex\":\"0x%llx\",", key,
-	       (unsigned long long)mask, key, (unsigned long long)mask);
-	printf("\"%s_names\":", ioctl ? "ioctl" : "feature");
-	jnames(mask, ioctl);
+	int i;
+
+	printf("\"view\":\"%s\",\"as_user\":", probe_view(p));
+	if (p->as_user[0])
+		jstr(p->as_user);
+	else
+		fputs("null", stdout);
+	printf(",\"groups\":");
+	if (p->ngroups < 0)
+		fputs("null", stdout);
+	else
+		putchar('[');
+	for (i = 0; i < p->ngroups; i++)
+		printf("%s%u", i ? "," : "", p->groups[i]);
+	printf("%s,", p->ngroups < 0 ? "" : "]");
+	printf("\"no_new_privs\":%s,\"capabilities\":",
+	       p->no_new_privs < 0 ? "null" : p->no_new_privs ? "true" : "false");
+	if (!p->caps_known)
+		fputs("null", stdout);
+	for (i = 0; p->caps_known && i < CAP_SET_NR; i++)
+		printf("%s\"%s\":\"0x%llx\"", i ? "," : "{", cap_set_names[i],
+		       (unsigned long long)p->cap_sets[i]);
+	printf("%s,", p->caps_known ? "}" : "");
 }
 
 static void json_process(const struct probe *p)
@@ -93,6 +135,7 @@ static void json_process(const struct probe *p)
 	       p->uid, p->euid, p->gid, p->egid);
 	printf("\"unprivileged_view\":%s,\"cap_sys_ptrace\":\"%s\",",
 	       p->unprivileged ? "true" : "false", tri_name(p->cap_ptrace));
+	json_identity(p);
 	if (p->seccomp_mode >= 0)
 		printf("\"seccomp_mode\":%d,\"seccomp_filters\":%d,",
 		       p->seccomp_mode, p->seccomp_filters);
@@ -139,9 +182,6 @@ static void json_access(const struct probe *p)
 
 static void json_api(const struct probe *p)
 {
-	unsigned int b;
-	bool first = true;
-
 	printf(",\"api\":{");
 	jverdict(&p->api_v);
 	printf(",\"via\":");
@@ -150,25 +190,11 @@ static void json_api(const struct probe *p)
 	else
 		fputs("null", stdout);
 	printf(",\"api\":%llu,", (unsigned long long)p->api);
-	jmask("features", p->features, false);
-	printf(",\"unknown_feature_bits\":[");
-	for (b = FL_KNOWN_FEATURE_BITS; b < 64; b++) {
-		if (!(p->features & (1ull << b)))
-			continue;
-		printf("%s%u", first ? "" : ",", b);
-		first = false;
-	}
-	printf("],");
-	jmask("ioctls", p->ioctls, true);
-	printf(",\"unknown_ioctl_bits\":[");
-	first = true;
-	for (b = 0; b < 64; b++) {
-		if (!(p->ioctls & (1ull << b)) || uffd_ioctl_name(b))
-			continue;
-		printf("%s%u", first ? "" : ",", b);
-		first = false;
-	}
-	putchar(']');
+	jmask("features", p->features, MASK_FEATURES);
+	junknown("unknown_feature_bits", p->features, MASK_FEATURES);
+	putchar(',');
+	jmask("ioctls", p->ioctls, MASK_IOCTLS);
+	junknown("unknown_ioctl_bits", p->ioctls, MASK_IOCTLS);
 	printf(",\"event_fork_allowed\":{");
 	jverdict(&p->fork_allowed);
 	printf("}}");
@@ -187,16 +213,16 @@ static void json_register(const struct probe *p)
 	}
 	printf("],\"register\":[");
 	for (t = 0; t < MEM_TYPE_NR; t++) {
-		for (m = 0; m < REG_MODE_NR; m++) {
+		for (m = 0; m < reg_mode_count(); m++) {
 			const struct reg_result *r = &p->reg[t][m];
 
 			printf("%s{\"mem\":\"%s\",\"mode\":\"%s\",\"mode_mask\":%llu,",
 			       t || m ? "," : "", mem_type_name(t),
-			       reg_mode_name(r->mode),
+			       uffd_mode_name(r->mode),
 			       (unsigned long long)r->mode);
 			jverdict(&r->v);
 			putchar(',');
-			jmask("ioctls", r->ioctls, true);
+			jmask("ioctls", r->ioctls, MASK_IOCTLS);
 			putchar('}');
 		}
 	}
@@ -216,7 +242,7 @@ static void json_config(const struct probe *p)
 	else
 		fputs("null", stdout);
 	printf(",\"options\":{");
-	for (i = 0; i < CFG_OPT_NR; i++) {
+	for (i = 0; i < c->nopts; i++) {
 		printf("%s", i ? "," : "");
 		jkey(c->opts[i].name);
 		if (c->v.status == TRI_YES && c->opts[i].present)
@@ -227,7 +253,7 @@ static void json_config(const struct probe *p)
 	printf("}}");
 }
 
-static void jlist(char (*items)[REASON_LEN], int n)
+static void jlist(const char (*items)[REASON_LEN], int n)
 {
 	int i;
 
@@ -241,34 +267,34 @@ static void jlist(char (*items)[REASON_LEN], int n)
 
 static void json_profiles(const struct probe *p)
 {
-	struct profile_result r;
-	char fix[8 * REASON_LEN + 16];
+	char fix[PROFILE_REQ_MAX * REASON_LEN + 16];
 	int i, j;
 
 	printf(",\"profiles\":[");
-	for (i = 0; i < profile_count(); i++) {
-		profile_eval(p, i, &r);
+	for (i = 0; i < p->nprofiles; i++) {
+		const struct profile_result *r = &p->profiles[i];
+
 		printf("%s{\"name\":", i ? "," : "");
-		jstr(r.name);
+		jstr(r->name);
 		printf(",\"title\":");
-		jstr(r.title);
+		jstr(r->title);
 		printf(",\"status\":\"%s\",\"ok\":%s,\"requires\":[",
-		       tri_name(r.status),
-		       r.status == TRI_YES ? "true" : "false");
-		for (j = 0; j < r.nreq; j++) {
+		       tri_name(r->status),
+		       r->status == TRI_YES ? "true" : "false");
+		for (j = 0; j < r->nreq; j++) {
 			printf("%s", j ? "," : "");
-			jstr(r.req[j]);
+			jstr(r->req[j]);
 		}
 		printf("],\"missing\":");
-		jlist(r.missing, r.nmissing);
+		jlist(r->missing, r->nmissing);
 		printf(",\"fixes\":");
-		jlist(r.fix, r.nmissing);
+		jlist(r->fix, r->nmissing);
 		printf(",\"fix\":");
 		fix[0] = 0;
-		for (j = 0; j < r.nmissing; j++)
+		for (j = 0; j < r->nmissing; j++)
 			snprintf(fix + strlen(fix), sizeof(fix) - strlen(fix),
-				 "%s%s", j ? "; " : "", r.fix[j]);
-		if (r.nmissing)
+				 "%s%s", j ? "; " : "", r->fix[j]);
+		if (r->nmissing)
 			jstr(fix);
 		else
 			fputs("null", stdout);
@@ -279,20 +305,83 @@ static void json_profiles(const struct probe *p)
 
 static void json_facts(const struct probe *p)
 {
-	struct fact facts[FACT_MAX];
-	int n = facts_build(p, facts, FACT_MAX), i;
+	int i;
 
 	printf(",\"facts\":{");
-	for (i = 0; i < n; i++)
-		printf("%s\"%s\":\"%s\"", i ? "," : "", facts[i].name,
-		       tri_name(facts[i].value));
+	for (i = 0; i < p->nfacts; i++)
+		printf("%s\"%s\":\"%s\"", i ? "," : "", p->facts[i].name,
+		       tri_name(p->facts[i].value));
 	putchar('}');
+}
+
+/* A string, or null. */
+static void jstr_or_null(const char *s)
+{
+	if (s)
+		jstr(s);
+	else
+		fputs("null", stdout);
+}
+
+static void jbool(const char *key, bool v)
+{
+	printf(",\"%s\":%s", key, v ? "true" : "false");
+}
+
+/*
+ * The domain table itself, so that a consumer (the report) takes names and
+ * order from here and keeps no list of its own.
+ */
+static void json_domain(void)
+{
+	size_t i;
+
+	printf(",\"domain\":{\"features\":[");
+	for (i = 0; i < uffd_feature_count; i++) {
+		const struct uffd_feature_info *f = &uffd_features[i];
+
+		printf("%s{\"bit\":%u,\"name\":", i ? "," : "", f->bit);
+		jstr(f->name);
+		printf(",\"since\":");
+		jstr(f->since);
+		printf(",\"config\":");
+		jstr_or_null(f->config);
+		printf(",\"enables\":");
+		jstr(f->enables);
+		putchar('}');
+	}
+	printf("],\"ioctls\":[");
+	for (i = 0; i < uffd_ioctl_count; i++) {
+		printf("%s{\"bit\":%u,\"name\":", i ? "," : "",
+		       uffd_ioctls[i].bit);
+		jstr(uffd_ioctls[i].name);
+		printf(",\"output\":");
+		jstr_or_null(uffd_ioctls[i].output);
+		putchar('}');
+	}
+	printf("],\"register_modes\":[");
+	for (i = 0; i < uffd_mode_count; i++) {
+		printf("%s{\"mask\":%llu,\"name\":", i ? "," : "",
+		       (unsigned long long)UFFD_BIT(uffd_modes[i].bit));
+		jstr(uffd_modes[i].name);
+		putchar('}');
+	}
+	printf("],\"memory_types\":[");
+	for (i = 0; i < MEM_TYPE_NR; i++) {
+		printf("%s{\"name\":", i ? "," : "");
+		jstr(mem_types[i].name);
+		jbool("hugetlb", mem_types[i].hugetlb);
+		jbool("shared", mem_types[i].shared);
+		jbool("file", mem_types[i].file);
+		putchar('}');
+	}
+	printf("]}");
 }
 
 void render_json(const struct probe *p)
 {
 	printf("{\"schema_version\":%d,\"probe_version\":\"%s\",",
-	       PROBE_SCHEMA_VERSION, PROBE_VERSION);
+	       PROBE_SCHEMA_VERSION, FAULTLINE_VERSION);
 	json_process(p);
 	json_access(p);
 	json_api(p);
@@ -300,5 +389,6 @@ void render_json(const struct probe *p)
 	json_config(p);
 	json_profiles(p);
 	json_facts(p);
+	json_domain();
 	printf("}\n");
 }

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "wrapper_args.h"
+
 static const struct {
 	const char *name;
 	int value;
@@ -41,30 +43,35 @@ static int parse_errno(const char *s)
 	return *s && !*end && v > 0 && v < 4096 ? (int)v : -1;
 }
 
+struct options {
+	const char *sys_name;
+	int err;
+};
+
+static int option(const char *name, const char *value, void *ctx)
+{
+	struct options *o = ctx;
+
+	if (!strcmp(name, "--errno"))
+		o->err = parse_errno(value);
+	else if (!strcmp(name, "--syscall"))
+		o->sys_name = value;
+	else
+		return -1;
+	return o->err < 0 ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-	const char *sys_name = "userfaultfd";
-	int err = EPERM, i, nr, ret;
+	struct options o = { .sys_name = "userfaultfd", .err = EPERM };
+	const char *sys_name;
+	int i, nr, ret;
 	scmp_filter_ctx ctx;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		}
-		if (i + 1 >= argc)
-			return usage();
-		if (!strcmp(argv[i], "--errno"))
-			err = parse_errno(argv[++i]);
-		else if (!strcmp(argv[i], "--syscall"))
-			sys_name = argv[++i];
-		else
-			return usage();
-		if (err < 0)
-			return usage();
-	}
-	if (i >= argc)
+	i = wrapper_args(argc, argv, option, &o);
+	if (i < 0)
 		return usage();
+	sys_name = o.sys_name;
 	nr = seccomp_syscall_resolve_name(sys_name);
 	if (nr == __NR_SCMP_ERROR) {
 		fprintf(stderr, "seccomp-exec: unknown syscall '%s'\n", sys_name);
@@ -76,7 +83,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* libseccomp sets no_new_privs itself, so no privilege is needed. */
-	ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(err), nr, 0);
+	ret = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(o.err), nr, 0);
 	if (!ret)
 		ret = seccomp_load(ctx);
 	seccomp_release(ctx);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "uffd_compat.h"
+#include "wrapper_args.h"
 
 static int usage(void)
 {
@@ -96,30 +97,25 @@ static int trace(pid_t pid, uint64_t features, uint64_t ioctls)
 	}
 }
 
+/* The bits to add: [0] features, [1] ioctls. */
+static int option(const char *name, const char *value, void *ctx)
+{
+	uint64_t *masks = ctx;
+
+	if (!strcmp(name, "--features"))
+		return parse_mask(value, &masks[0]);
+	if (!strcmp(name, "--ioctls"))
+		return parse_mask(value, &masks[1]);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
-	uint64_t features = 0, ioctls = 0;
+	uint64_t masks[2] = { 0, 0 };
 	pid_t pid;
-	int i;
+	int i = wrapper_args(argc, argv, option, masks);
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			i++;
-			break;
-		}
-		if (i + 1 >= argc)
-			return usage();
-		if (!strcmp(argv[i], "--features")) {
-			if (parse_mask(argv[++i], &features))
-				return usage();
-		} else if (!strcmp(argv[i], "--ioctls")) {
-			if (parse_mask(argv[++i], &ioctls))
-				return usage();
-		} else {
-			return usage();
-		}
-	}
-	if (i >= argc)
+	if (i < 0)
 		return usage();
 	pid = fork();
 	if (pid < 0) {
@@ -137,5 +133,5 @@ int main(int argc, char **argv)
 	}
 	if (waitpid(pid, NULL, 0) < 0)
 		return 1;
-	return trace(pid, features, ioctls);
+	return trace(pid, masks[0], masks[1]);
 }

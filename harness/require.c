@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * faultline harness: requirement helpers for the case binaries. This file
- * does not include the kselftest harness (it defines globals), so it can
- * live in the shared library.
+ * faultline harness: requirement gates (see require.h). This file does not
+ * include the kselftest harness (it defines globals), so it can live in
+ * the shared library.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,17 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "require.h"
 #include "uffd.h"
-#include "mem.h"
-
-int fl_kernel_features(uint64_t *features, uint64_t *ioctls);
-const char *fl_feature_list(uint64_t mask);
-const char *fl_ioctl_list(uint64_t mask);
-const char *fl_no_uffd_reason(int err);
-const char *fl_user_mode_only_reason(int err);
-uint64_t fl_missing_feature(enum mem_type type);
-uint64_t fl_wp_features(enum mem_type type);
-uint64_t fl_minor_feature(enum mem_type type);
 
 int fl_kernel_features(uint64_t *features, uint64_t *ioctls)
 {
@@ -36,36 +27,33 @@ int fl_kernel_features(uint64_t *features, uint64_t *ioctls)
 	return err;
 }
 
-static const char *bit_list(uint64_t mask, const char *(*name)(unsigned int))
-{
-	static char buf[512];
-	size_t used = 0;
-	unsigned int bit;
-
-	buf[0] = 0;
-	for (bit = 0; bit < 64; bit++) {
-		const char *n;
-
-		if (!(mask & (1ULL << bit)))
-			continue;
-		n = name(bit);
-		used += snprintf(buf + used, sizeof(buf) - used, "%s%s%s",
-				 used ? ", " : "", n ? n : "bit ",
-				 n ? "" : "?");
-		if (used >= sizeof(buf))
-			break;
-	}
-	return buf;
-}
-
 const char *fl_feature_list(uint64_t mask)
 {
-	return bit_list(mask, uffd_feature_name);
+	static char buf[512];
+
+	return uffd_mask_join(MASK_FEATURES, mask, ", ", buf, sizeof(buf));
 }
 
 const char *fl_ioctl_list(uint64_t mask)
 {
-	return bit_list(mask, uffd_ioctl_name);
+	static char buf[512];
+
+	return uffd_mask_join(MASK_IOCTLS, mask, ", ", buf, sizeof(buf));
+}
+
+const char *fl_lack_reason(enum uffd_mask_kind kind, uint64_t have,
+			   uint64_t want)
+{
+	static char buf[600];
+	char names[512];
+
+	if ((have & want) == want)
+		return NULL;
+	uffd_mask_join(kind, want & ~have, ", ", names, sizeof(names));
+	snprintf(buf, sizeof(buf), kind == MASK_IOCTLS ?
+		 "REGISTER did not offer UFFDIO_%s" :
+		 "kernel does not report UFFD_FEATURE_%s", names);
+	return buf;
 }
 
 /* The Seccomp: field of /proc/self/status (0 none, 1 strict, 2 filter). */
@@ -146,27 +134,14 @@ const char *fl_user_mode_only_reason(int err)
 	return "kernel rejects UFFD_USER_MODE_ONLY (userfaultfd with it: EINVAL, without it: ok)";
 }
 
-uint64_t fl_missing_feature(enum mem_type type)
+const char *fl_api_refusal_reason(uint64_t features, int err)
 {
-	if (mem_is_hugetlb(type))
-		return UFFD_FEATURE_MISSING_HUGETLBFS;
-	if (mem_is_file(type))
-		return UFFD_FEATURE_MISSING_SHMEM;
-	return 0;
-}
+	static char buf[160];
 
-uint64_t fl_wp_features(enum mem_type type)
-{
-	if (type == MEM_ANON)
-		return UFFD_FEATURE_PAGEFAULT_FLAG_WP;
-	return UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_WP_HUGETLBFS_SHMEM;
-}
-
-uint64_t fl_minor_feature(enum mem_type type)
-{
-	if (mem_is_hugetlb(type))
-		return UFFD_FEATURE_MINOR_HUGETLBFS;
-	if (mem_is_file(type))
-		return UFFD_FEATURE_MINOR_SHMEM;
-	return 0;
+	if (err != -EPERM || !(features & UFFD_FEATURE_EVENT_FORK))
+		return NULL;
+	snprintf(buf, sizeof(buf),
+		 "UFFD_FEATURE_%s refused with EPERM (needs CAP_SYS_PTRACE)",
+		 UFFD_FEATURE_NAME(UFFD_FEATURE_EVENT_FORK));
+	return buf;
 }
