@@ -250,7 +250,7 @@ def test_signal_during_the_host_run_writes_the_report(tmp_path: Path, sig: int) 
     build = build_with(tmp_path, WAITING_RUNNER)
     out = tmp_path / "out"
     proc = start("--no-build", "--build-dir", str(build), "-o", str(out))
-    assert wait_for_line(proc.stdout, "host copy", 20)
+    assert wait_for_line(proc.stdout, "copy: 6/6 points", 20)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + sig, err

@@ -189,6 +189,7 @@ def test_headers_found_in_the_build_copy_before_any_download(tmp_path: Path) -> 
     res = subprocess.run([str(ROOT / "scripts/fetch-ksft.sh"), str(dest), str(copy)],
                          capture_output=True, text=True, timeout=60,
                          env={**os.environ, "KSFT_PACKAGE": "linux-source-0.0-none",
+                              "KSFT_NEED": "headers",    # as make asks for the build
                               "XDG_CACHE_HOME": str(tmp_path / "newcache"),
                               "HOME": str(tmp_path / "home")})
     assert res.returncode == 0, res.stderr
