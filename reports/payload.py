@@ -28,11 +28,20 @@ def clip(line: str, keep: int) -> str:
     return f"{line[:keep]} [... {len(line) - keep} characters cut]"
 
 
-class Payload(list):
-    """The kept lines of one section (a list of str), capped by add()."""
+# The probe's section is one JSON document, often one line of tens of KiB:
+# never cut inside, only bounded as a whole.
+PROBE_KEEP_BYTES = 8 << 20
 
-    def __init__(self) -> None:
+
+class Payload(list):
+    """The kept lines of one section (a list of str), capped by add(): a
+    binary's by KEEP_BYTES and LINE_KEEP, the probe's (@whole_lines) only by
+    PROBE_KEEP_BYTES."""
+
+    def __init__(self, whole_lines: bool = False) -> None:
         super().__init__()
+        self.keep = PROBE_KEEP_BYTES if whole_lines else KEEP_BYTES
+        self.line_keep = PROBE_KEEP_BYTES if whole_lines else LINE_KEEP
         self.kept_bytes = 0
         self.late_lines = 0         # kept after KEEP_BYTES (shaping points)
         self.dropped_lines = 0
@@ -41,13 +50,13 @@ class Payload(list):
     def add(self, line: str) -> bool:
         """Keep @line if the bound allows; False when it was left out."""
         size = len(line) + 1
-        if self.kept_bytes + size > KEEP_BYTES:
+        if self.kept_bytes + size > self.keep:
             if not shapes_points(line) or self.late_lines >= MAX_POINTS:
                 self.dropped_lines += 1
                 self.dropped_bytes += size
                 return False
             self.late_lines += 1
-        line = clip(line, LINE_KEEP)
+        line = clip(line, self.line_keep)
         self.kept_bytes += len(line) + 1
         self.append(line)
         return True
@@ -56,6 +65,6 @@ class Payload(list):
         """The diagnostic that says what was left out, if anything."""
         if not self.dropped_lines:
             return None
-        return (f"# report: output beyond {human_size(KEEP_BYTES)} left out: "
+        return (f"# report: output beyond {human_size(self.keep)} left out: "
                 f"{self.dropped_lines} lines, {human_size(self.dropped_bytes)} "
                 "(the saved stream has them)")

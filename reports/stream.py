@@ -323,7 +323,7 @@ class StreamReader:
 
     def _open(self, section: str) -> None:
         self._close_open("a new section began before this binary ended")
-        self.section, self.payload = section, Payload()
+        self.section, self.payload = section, Payload(whole_lines=section == "probe")
 
     def _close_open(self, cause: str) -> None:
         if self.section == "binary" and self.current is not None:

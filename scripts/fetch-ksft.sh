@@ -23,8 +23,9 @@
 #   apt-get download                      the newest linux-source-X.Y apt
 #                                         offers (KSFT_PACKAGE to choose)
 # KSFT_OFFLINE=1 (a package build: linux-source is a Build-Depends) never
-# downloads: only the first four apply. KSFT_NEED=headers: the headers are
-# enough (the case binaries' build), the runner is not needed.
+# downloads, nor looks in caches: only the tarball, SOURCE and the installed
+# package apply. KSFT_NEED=headers: the headers are enough (the case
+# binaries' build), the runner is not needed.
 set -eu
 
 dest=${1:?usage: fetch-ksft.sh DESTDIR [DIR...]}
@@ -53,7 +54,9 @@ home_of() {
 	getent passwd "$1" 2>/dev/null | cut -d: -f6
 }
 
-for dir in "$@" \
+# A package build (KSFT_OFFLINE=1) takes its Build-Depends' source, never
+# whatever a cache on the build machine holds.
+[ "$offline" = 1 ] || for dir in "$@" \
 	"${XDG_CACHE_HOME:-/nonexistent}/faultline/ksft" \
 	"${HOME:-/nonexistent}/.cache/faultline/ksft" \
 	"$(home_of "$(id -u)")/.cache/faultline/ksft" \

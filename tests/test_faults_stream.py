@@ -124,6 +124,15 @@ def test_flood_of_output_is_capped_with_a_note(tmp_path: Path) -> None:
         assert (tmp_path / name).stat().st_size < 2 * KEEP_BYTES, name
 
 
+def test_probe_document_on_one_long_line_is_kept_whole() -> None:
+    """The probe's JSON is one line of 17 KiB here: the cap on a binary's
+    lines must not cut it (the run would lose its probe result)."""
+    doc = '{"schema_version":1,"pad":"' + "p" * 40000 + '"}'
+    run = parse_stream("@@faultline stream 1\n" + RUN_FRAME + "@@faultline probe-begin\n"
+                       + doc + '\n@@faultline probe-end {"exit":0}\n' + RUN_END)
+    assert run.probe is not None and len(run.probe["pad"]) == 40000
+
+
 # ---- 9 ---------------------------------------------------------------------
 
 def test_timeout_the_runner_would_refuse_fails_at_once(tmp_path: Path) -> None:

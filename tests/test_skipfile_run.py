@@ -162,6 +162,7 @@ def fake_vms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     mod.run_kernels = run_kernels               # type: ignore[attr-defined]
     mod.parse_spec = lambda text: text          # type: ignore[attr-defined]
     mod.check_available = lambda *a: None       # type: ignore[attr-defined]
+    mod.stop = lambda: None                     # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "kernels", mod)
     build = tmp_path / "build"
     (build / "cases").mkdir(parents=True)
