@@ -116,7 +116,8 @@ def boot_kernel(spec: KernelSpec, result: "KernelResult", *,
         check_kernel_image(Path(meta["vmlinux"]))
     except ImageError as e:
         where = Path(meta["vmlinux"]).parent
-        result.error = (f"unusable kernel image: {e}" + (
+        source = meta.get("image_source") or meta["vmlinux"]
+        result.error = (f"unusable kernel image {source}: {e}" + (
             f" (remove {where} to fetch it again)" if spec.kind == "debian" else ""))
         return
     info.update(meta)

@@ -284,9 +284,9 @@ def check_kernel_image(path: Path) -> None:
     if data.startswith(ELF_MAGIC):
         why = elf_damage(data)
         if why:
-            raise ImageError(f"{path}: {why}")
+            raise ImageError(why)
     elif len(data) < 64:
-        raise ImageError(f"{path}: {len(data)} bytes, too short for a kernel")
+        raise ImageError(f"{len(data)} bytes, too short for a kernel")
 
 
 def has_pvh_note(vmlinux: Path) -> bool:

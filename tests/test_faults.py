@@ -163,7 +163,7 @@ def test_bad_kernels_fail_their_own_column_only(bookworm: dict, fake_static: Pat
     cut_rs, good = run_kernels([str(cut), "debian:bookworm"],
                                static_build_dir=fake_static, cache_dir=cache,
                                jobs=1, timeout_s=60, log=lambda m: None)
-    assert cut_rs.error and cut_rs.error.startswith("unusable kernel image: ")
+    assert cut_rs.error and cut_rs.error.startswith(f"unusable kernel image {cut}: ")
     assert "the file has 3000000 (truncated?)" in cut_rs.error
     assert good.error is None and "@@faultline run-end" in good.stream
     assert good.info["config_error"].startswith(f"{gone}: ")
