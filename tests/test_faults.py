@@ -12,9 +12,7 @@ import resource
 import select
 import signal
 import subprocess
-import sys
 import time
-import types
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -24,7 +22,7 @@ from reports_util import DATA, ROOT, validate
 from runner_util import hugetlb_writable, pool_lock
 from test_kernels_vm import bookworm, fake_static, qemu_ready, vm_deps  # noqa: F401
 from test_machine_state import processes_under, wait_gone
-from test_run_kernels import load_run_py
+from test_run_kernels import load_run_py, stand_in_kernels
 
 from kernels import run_kernels
 
@@ -222,12 +220,7 @@ def test_full_disk_keeps_every_vm_result_it_can(tmp_path: Path, small_disk: Path
     def run_kernels(specs: list[str], **_: Any) -> list[KernelResult]:
         return [KernelResult("debian:bookworm", small, None, {}),
                 KernelResult("debian:trixie", big, None, {})]
-    mod = types.ModuleType("kernels")
-    mod.run_kernels = run_kernels           # type: ignore[attr-defined]
-    mod.parse_spec = lambda s: s            # type: ignore[attr-defined]
-    mod.check_available = lambda *a: None   # type: ignore[attr-defined]
-    mod.stop = lambda: None                 # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "kernels", mod)
+    stand_in_kernels(monkeypatch, run_kernels)
     build = build_with(tmp_path, "exit 0")
     out = small_disk / "o"
     rc = load_run_py().main(["--no-build", "--static-build-dir", str(build),
@@ -264,9 +257,11 @@ def test_signal_during_the_host_run_writes_the_report(tmp_path: Path, sig: int) 
     assert wait_gone(build) == []
 
 
-def test_sigterm_during_the_build_stops_make(tmp_path: Path) -> None:
-    """Before: make and cc kept running. Now make's whole group is stopped
-    and a report says nothing ran because of the signal."""
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_during_the_build_stops_make(tmp_path: Path, sig: int) -> None:
+    """Before: on SIGTERM make and cc kept running; SIGINT gave a
+    KeyboardInterrupt traceback. Now make's whole group is stopped and a
+    report says nothing ran because of the signal."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     marker = tmp_path / "cc-started"
@@ -282,12 +277,14 @@ def test_sigterm_during_the_build_stops_make(tmp_path: Path) -> None:
     while not marker.exists() and time.monotonic() < end:
         time.sleep(0.05)
     assert marker.exists(), "the stand-in make never ran"
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 143, err
+    assert proc.returncode == 128 + sig, err
+    assert "Traceback" not in err
     assert wait_gone(tmp_path) == []        # make and its compiler
     run = report(out)["runs"][0]
-    assert run["cause"] == "interrupted: run.py got SIGTERM before this target started"
+    assert run["cause"] == (f"interrupted: run.py got {signal.Signals(sig).name} "
+                            "before this target started")
     assert points(report(out)) == {"copy": "notrun", "errno": "notrun"}
 
 
