@@ -123,19 +123,24 @@ static int probe_node(void *arg, char *note, size_t len)
 /* ------------------------------------------------------------ sysctl */
 
 /*
- * Make vm.unprivileged_userfaultfd == @val for the next probe: nothing to
- * do if it already is; otherwise root sets it (guarded), others skip.
+ * Make vm.unprivileged_userfaultfd == @val for the next probe: root sets
+ * it (guarded: the lock also keeps another run from flipping it while the
+ * probe runs), others skip unless it already is.
  */
 #define NEED_SYSCTL(val) do {						\
 	long __cur = sysctl_read(FL_SYSCTL_UNPRIV_UFFD);		\
+	int __err;							\
 	if (__cur < 0)							\
 		FL_SKIP("cannot read vm.unprivileged_userfaultfd: %s",	\
 			strerror((int)-__cur));				\
-	if (__cur != (val)) {						\
-		if (geteuid() != 0)					\
-			FL_SKIP("needs root to set vm.unprivileged_userfaultfd=%d (is %ld)", \
-				(val), __cur);				\
-		ASSERT_EQ(0, sysctl_guard_set(val));			\
+	if (geteuid() != 0 && __cur != (val))				\
+		FL_SKIP("needs root to set vm.unprivileged_userfaultfd=%d (is %ld)", \
+			(val), __cur);					\
+	if (geteuid() == 0) {						\
+		__err = sysctl_guard_set(val);				\
+		if (__err == -EBUSY)					\
+			FL_SKIP("another process kept vm.unprivileged_userfaultfd locked"); \
+		ASSERT_EQ(0, __err);					\
 		ASSERT_EQ((val), sysctl_read(FL_SYSCTL_UNPRIV_UFFD));	\
 	}								\
 } while (0)
