@@ -81,7 +81,7 @@ static int move_to_dst(FIXTURE_DATA(move) *self, size_t len, uint64_t mode,
 		check_refused(_metadata, self);				\
 		return;							\
 	}								\
-	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_MOVE);		\
+	FL_ASSERT_OFFERED(self->ioctls, 1ULL << _UFFDIO_MOVE);		\
 } while (0)
 
 /*

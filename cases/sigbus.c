@@ -144,7 +144,7 @@ TEST_F_TIMEOUT(sigbus, wp, 5)
 
 	SIGBUS_REGISTER(fl_wp_features(variant->mem),
 			UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP);
-	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
+	FL_ASSERT_OFFERED(self->ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, UFFDIO_COPY_MODE_WP));
 
 	EXPECT_EQ(0, sigbus_probe(fl_page(self, 1) + 4, TOUCH_READ, &v));
@@ -184,7 +184,7 @@ TEST_F_TIMEOUT(sigbus, minor, 5)
 		return;
 	}
 	SIGBUS_REGISTER(minor, UFFDIO_REGISTER_MODE_MINOR);
-	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_CONTINUE);
+	FL_ASSERT_OFFERED(self->ioctls, 1ULL << _UFFDIO_CONTINUE);
 	memcpy(self->mem.alias + page, self->src + page, page);
 	EXPECT_EQ(1, sigbus_probe(fl_page(self, 1) + 2, TOUCH_READ, &v));
 	EXPECT_TRUE(fl_queue_empty(self->uffd));
