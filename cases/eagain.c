@@ -85,8 +85,14 @@ static void release(struct __test_metadata *_metadata,
 }
 
 /*
- * The output field of a refused call: -EAGAIN (6.15+) or untouched (0 as
- * we set it). Report which; anything else claims work that was not done.
+ * Written into an output field before the call, so a field the kernel left
+ * alone (pre-6.15) is told apart from one it set to 0 (never valid).
+ */
+#define SENTINEL	0x5a5a5a5a5a5a5a5aLL
+
+/*
+ * The output field of a refused call: -EAGAIN (6.15+) or untouched (still
+ * SENTINEL). Report which; anything else (0, a byte count) is wrong.
  */
 static void check_field(struct __test_metadata *_metadata, unsigned int ioctl,
 			__u8 event_code, enum mem_type type, int64_t field)
@@ -99,10 +105,10 @@ static void check_field(struct __test_metadata *_metadata, unsigned int ioctl,
 	ksft_print_msg("finding: UFFDIO_%s on %s while a %s event is unread: EAGAIN, output field %lld (%s)\n",
 		       op, mem_type_name(type), event, (long long)field,
 		       field == -EAGAIN ? "-EAGAIN: 6.15+ behaviour" :
-		       field == 0 ? "not written: pre-6.15 behaviour" :
+		       field == SENTINEL ? "not written: pre-6.15 behaviour" :
 		       "neither documented value");
 	fflush(stdout);
-	EXPECT_TRUE(field == -EAGAIN || field == 0) {
+	EXPECT_TRUE(field == -EAGAIN || field == SENTINEL) {
 		TH_LOG("UFFDIO_%s output field %lld", op, (long long)field);
 	}
 }
@@ -118,7 +124,7 @@ static void refused_until_read(struct __test_metadata *_metadata,
 			       __u8 event, unsigned int ioctl, char *dst,
 			       const char *src, size_t len)
 {
-	int64_t out = 0;
+	int64_t out = SENTINEL;
 
 	EXPECT_EQ(-EAGAIN, uffd_range_ioctl(ioctl, self->uffd, dst, src, len,
 					    0, &out));
@@ -129,7 +135,7 @@ static void refused_until_read(struct __test_metadata *_metadata,
 		EXPECT_EQ(0, memcmp(src, self->src, len));
 	release(_metadata, self, event);
 
-	out = 0;
+	out = SENTINEL;
 	ASSERT_EQ(0, uffd_range_ioctl(ioctl, self->uffd, dst, src, len, 0,
 				      &out));
 	EXPECT_EQ((int64_t)len, out);
@@ -232,7 +238,7 @@ TEST_F_TIMEOUT(eagain, move, 5)
 	size_t page = self->page;
 	struct uffdio_move m = { .dst = (uintptr_t)fl_page(self, 1),
 				 .src = (uintptr_t)fl_page(self, 3),
-				 .len = page };
+				 .len = page, .move = SENTINEL };
 
 	FL_CASE_REGISTER(UFFD_FEATURE_MOVE | UFFD_FEATURE_EVENT_REMOVE,
 			 UFFDIO_REGISTER_MODE_MISSING);
@@ -241,7 +247,7 @@ TEST_F_TIMEOUT(eagain, move, 5)
 	if (mem_is_file(variant->mem)) {
 		/* MOVE is for anonymous private memory only. */
 		EXPECT_EQ(-EINVAL, uffd_move(self->uffd, &m));
-		EXPECT_LE(m.move, 0);
+		EXPECT_EQ(-EINVAL, m.move);
 		EXPECT_EQ(0, vm_present(fl_page(self, 1)));
 		EXPECT_EQ(0, memcmp(fl_page(self, 3), self->src, page));
 		return;
@@ -309,7 +315,8 @@ TEST_F_TIMEOUT(eagain, copy_during_fork, 5)
 	uint64_t f = UFFD_FEATURE_EVENT_FORK;
 	size_t page = self->page;
 	struct uffdio_copy c = { .dst = (uintptr_t)fl_page(self, 1),
-				 .src = (uintptr_t)self->src, .len = page };
+				 .src = (uintptr_t)self->src, .len = page,
+				 .copy = SENTINEL };
 	struct uffd_msg msg;
 	int status = -1, held, ret, present;
 
@@ -340,7 +347,7 @@ TEST_F_TIMEOUT(eagain, copy_during_fork, 5)
 	EXPECT_EQ(self->bg.ret, waitpid((pid_t)self->bg.ret, &status, 0));
 	EXPECT_EQ(0, status);
 
-	c.copy = 0;
+	c.copy = SENTINEL;
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 	EXPECT_EQ((int64_t)page, c.copy);
 	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, page));
