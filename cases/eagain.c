@@ -221,7 +221,6 @@ TEST_F_TIMEOUT(eagain, continue, 5)
 TEST_F_TIMEOUT(eagain, poison, 5)
 {
 	size_t len = 2 * self->page;
-	unsigned char v;
 
 	FL_CASE_REGISTER(UFFD_FEATURE_POISON | UFFD_FEATURE_EVENT_REMOVE,
 			 UFFDIO_REGISTER_MODE_MISSING);
@@ -230,7 +229,8 @@ TEST_F_TIMEOUT(eagain, poison, 5)
 	hold_remove(_metadata, self);
 	refused_until_read(_metadata, self, variant, UFFD_EVENT_REMOVE,
 			   _UFFDIO_POISON, fl_page(self, 1), NULL, len);
-	EXPECT_EQ(1, sigbus_probe(fl_page(self, 2), TOUCH_READ, &v));
+	fl_expect_sigbus(_metadata, fl_page(self, 2), TOUCH_READ,
+			 sigbus_poison_code(), self->page);
 }
 
 TEST_F_TIMEOUT(eagain, move, 5)

@@ -121,16 +121,49 @@ static void expect_page_ok(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, sigbus_probe(p + page - 1, TOUCH_WRITE, &v));
 }
 
-/* Page @n raises SIGBUS on read and on write. */
+/*
+ * The siginfo a poisoned page's SIGBUS carries: the byte accessed, and
+ * si_code BUS_MCEERR_AR (naming the page) where the kernel handles memory
+ * failures, which it reports like a hardware error; where it does not say,
+ * BUS_ADRERR is accepted too. The code seen is a finding, once.
+ */
+static void expect_poison_siginfo(struct __test_metadata *_metadata,
+				  const struct sigbus_info *si,
+				  const void *addr, size_t page)
+{
+	static bool told;
+
+	if (!told) {
+		ksft_print_msg("finding: a poisoned page raises SIGBUS with si_code %s\n",
+			       si->code == BUS_MCEERR_AR ? "BUS_MCEERR_AR" :
+			       si->code == BUS_ADRERR ? "BUS_ADRERR" : "(other)");
+		fflush(stdout);
+		told = true;
+	}
+	fl_expect_siginfo(_metadata, si, addr, sigbus_poison_code(), page);
+}
+
+/* Page @n raises SIGBUS on read and on write, at the byte accessed. */
 static void expect_page_poisoned(struct __test_metadata *_metadata,
 				 FIXTURE_DATA(poison) *self, size_t n)
 {
 	char *p = fl_page(self, n);
-	unsigned char v = WVAL;
+	size_t offs[2] = { 1, self->mem.page - 1 };
+	struct sigbus_info si;
+	int i;
 
-	EXPECT_EQ(1, sigbus_probe(p + 1, TOUCH_READ, &v));
-	v = WVAL;
-	EXPECT_EQ(1, sigbus_probe(p + self->mem.page - 1, TOUCH_WRITE, &v));
+	for (i = 0; i < 2; i++) {
+		unsigned char v = WVAL;
+
+		EXPECT_EQ(1, sigbus_probe(p + offs[i], i ? TOUCH_WRITE :
+					  TOUCH_READ, &v)) {
+			TH_LOG("page %zu is not poisoned", n);
+			return;
+		}
+		sigbus_last(&si);
+		expect_poison_siginfo(_metadata, &si, p + offs[i],
+				      self->mem.page);
+	}
 }
 
 /* REGISTER offers POISON exactly when the kernel reports the feature. */
@@ -306,7 +339,8 @@ TEST_F_TIMEOUT(poison, wakes_with_sigbus, 5)
 	EXPECT_EQ((uintptr_t)p, msg.arg.pagefault.address);
 	expect_poison(_metadata, self->uffd, p, page, 0, 0, (int64_t)page);
 	FL_TOUCHER_DONE(&self->t);
-	EXPECT_TRUE(self->t.got_sigbus);
+	ASSERT_TRUE(self->t.got_sigbus);
+	expect_poison_siginfo(_metadata, &self->t.sig, p + 2, page);
 }
 
 /* With DONTWAKE the faulting thread sleeps on until UFFDIO_WAKE. */
@@ -324,7 +358,8 @@ TEST_F_TIMEOUT(poison, dontwake, 5)
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	ASSERT_EQ(0, uffd_wake_range(self->uffd, p, page));
 	FL_TOUCHER_DONE(&self->t);
-	EXPECT_TRUE(self->t.got_sigbus);
+	ASSERT_TRUE(self->t.got_sigbus);
+	expect_poison_siginfo(_metadata, &self->t.sig, p, page);
 }
 
 FL_TEST_MAIN(16)

@@ -346,6 +346,50 @@ static inline void fl_expect_hole(struct __test_metadata *_metadata, int uffd,
 	EXPECT_EQ((int64_t)m->page, c.copy);
 }
 
+/*
+ * A SIGBUS came for @addr itself (si_addr: the faulting byte, not its
+ * page) with si_code @code, or with BUS_ADRERR or BUS_MCEERR_AR when @code
+ * is 0 (the kernel does not say which to expect). A BUS_MCEERR_* signal
+ * names the poisoned unit: a page of @page bytes.
+ */
+static inline void fl_expect_siginfo(struct __test_metadata *_metadata,
+				     const struct sigbus_info *si,
+				     const void *addr, int code, size_t page)
+{
+	EXPECT_EQ((uintptr_t)addr, (uintptr_t)si->addr) {
+		TH_LOG("SIGBUS si_addr %p for an access at %p", si->addr, addr);
+	}
+	if (code) {
+		EXPECT_EQ(code, si->code);
+	} else {
+		EXPECT_TRUE(si->code == BUS_ADRERR || si->code == BUS_MCEERR_AR) {
+			TH_LOG("SIGBUS si_code %d", si->code);
+		}
+	}
+	if (si->code == BUS_MCEERR_AR)
+		EXPECT_EQ(__builtin_ctzl(page), si->lsb);
+}
+
+/*
+ * An access of @kind to @addr from this thread raises SIGBUS, with the
+ * siginfo fl_expect_siginfo() wants.
+ */
+static inline void fl_expect_sigbus(struct __test_metadata *_metadata,
+				    volatile char *addr, enum touch_kind kind,
+				    int code, size_t page)
+{
+	unsigned char v = 0x3c;
+	struct sigbus_info si;
+
+	EXPECT_EQ(1, sigbus_probe(addr, kind, &v)) {
+		TH_LOG("no SIGBUS for a %s at %p", kind == TOUCH_READ ?
+		       "read" : "write", (void *)addr);
+		return;
+	}
+	sigbus_last(&si);
+	fl_expect_siginfo(_metadata, &si, (const void *)addr, code, page);
+}
+
 /* Helper thread @th finishes its step within 2 s (it was let go); join it. */
 #define FL_THREAD_DONE(th) do {						\
 	ASSERT_TRUE(fl_thread_wait((th), 2000));			\
