@@ -168,9 +168,19 @@ TEST_F(minor, register)
 {
 	if (!minor_open(_metadata, self, variant, 0, 0))
 		return;
-	/* Registering MINOR does not map or fault anything by itself. */
+	/* Registering MINOR does not map or fault anything by itself... */
 	EXPECT_EQ(0, vm_present(self->mem.addr));
 	fl_expect_no_msg(_metadata, self->uffd);
+	/* ...but it is in force: a read of a cached page traps. */
+	memcpy(self->mem.alias, ref, self->mem.page);
+	ASSERT_EQ(0, toucher_start(&self->t, self->mem.addr + 1, TOUCH_READ,
+				   0));
+	fl_expect_fault(_metadata, self->uffd, self->mem.addr,
+			UFFD_PAGEFAULT_FLAG_MINOR);
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	continue_page(_metadata, self, self->mem.addr, 0);
+	FL_TOUCHER_DONE(&self->t);
+	EXPECT_EQ((unsigned char)ref[1], self->t.value);
 }
 
 /*

@@ -19,9 +19,7 @@ FL_MEM_VARIANTS(threadid, MEM_ALL);
 FIXTURE_SETUP(threadid)
 {
 	FL_CASE_SETUP(NPAGES);
-	self->src = malloc(self->mem.page);
-	ASSERT_NE(NULL, self->src);
-	memset(self->src, 0x6b, self->mem.page);
+	self->src = FL_PATTERN(self->mem.page, 13);
 }
 
 FIXTURE_TEARDOWN(threadid)
