@@ -207,6 +207,40 @@ TEST_F_TIMEOUT(wp, unprotect_dontwake, 5)
 }
 
 /*
+ * Protection can be taken back and given again: after a write trapped and
+ * the page was unprotected, protecting it again makes the next write trap
+ * again (and hold the writer) instead of passing.
+ */
+TEST_F_TIMEOUT(wp, reprotect_traps, 5)
+{
+	size_t page = self->mem.page;
+	char *p = mem_page(&self->mem, 3);
+	const unsigned char second = 0x3c;	/* even: not a pattern byte */
+
+	protect_all(_metadata, self, variant);
+	start_writer(_metadata, self, p + 1);
+	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
+	FL_TOUCHER_DONE(&self->t);
+	EXPECT_EQ(WVAL, (unsigned char)p[1]);
+	EXPECT_WP_BIT(0, p);
+
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, true));
+	EXPECT_WP_BIT(1, p);
+	ASSERT_EQ(0, toucher_start(&self->t, p + 9, TOUCH_WRITE, second));
+	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS)) {
+		TH_LOG("the re-protected page took the write");
+	}
+	EXPECT_TRUE(pattern_at(p + 9, 1, 3 * page + 9));
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
+	FL_TOUCHER_DONE(&self->t);
+	EXPECT_EQ(second, (unsigned char)p[9]);
+	EXPECT_EQ(WVAL, (unsigned char)p[1]);
+	fl_expect_no_msg(_metadata, self->uffd);
+}
+
+/*
  * WRITEPROTECT on a range not registered for WP (not registered at all,
  * then registered MISSING only) is ENOENT and protects nothing.
  */
@@ -390,6 +424,74 @@ TEST_F_TIMEOUT(wp, async_pagemap_scan, 5)
 	/* WP_MATCHING protected them again: nothing is written now. */
 	EXPECT_EQ(0, scan_written(_metadata, &self->mem, 0, vec, NPAGES));
 	EXPECT_EQ(1, pagemap_uffd_wp(mem_page(&self->mem, 1)));
+}
+
+/* Write page @n of @m once from a helper thread; it must not block. */
+static void async_write(struct __test_metadata *_metadata,
+			FIXTURE_DATA(wp) *self, size_t n, unsigned char v)
+{
+	ASSERT_EQ(0, toucher_start(&self->t, mem_page(&self->mem, n) + n, TOUCH_WRITE,
+				   v));
+	ASSERT_TRUE(toucher_wait(&self->t, 2000)) {
+		TH_LOG("async WP blocked a write to page %zu", n);
+	}
+	toucher_join(&self->t);
+}
+
+/*
+ * The pages PAGEMAP_SCAN finds written since the last re-arm, re-arming
+ * them (PM_SCAN_WP_MATCHING): exactly the pages of @want (a bit mask of
+ * page indexes), each its own region.
+ */
+static void expect_written(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(wp) *self, unsigned int want)
+{
+	size_t page = self->mem.page;
+	struct page_region vec[NPAGES];
+	unsigned int got = 0;
+	int n, i;
+
+	n = scan_written(_metadata, &self->mem,
+			 PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC, vec,
+			 NPAGES);
+	for (i = 0; i < n; i++) {
+		uintptr_t a;
+
+		for (a = vec[i].start; a < vec[i].end; a += page)
+			got |= 1u << ((a - (uintptr_t)self->mem.addr) / page);
+		EXPECT_EQ(PAGE_IS_WRITTEN, vec[i].categories);
+	}
+	EXPECT_EQ(want, got) {
+		TH_LOG("written pages 0x%x, expected 0x%x", got, want);
+	}
+}
+
+/*
+ * WP_ASYNC after a re-arm: PM_SCAN_WP_MATCHING protects the written pages
+ * again, so a second write to the same page is recorded again (still
+ * without a trap or a message), and a page left alone since stays clean.
+ */
+TEST_F_TIMEOUT(wp, async_rearm, 5)
+{
+	populate(&self->mem, self->mem.len);
+	wp_open(_metadata, self, variant, UFFD_FEATURE_WP_ASYNC);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
+				   true));
+	expect_written(_metadata, self, 0);
+
+	async_write(_metadata, self, 1, WVAL);
+	async_write(_metadata, self, 2, WVAL);
+	expect_written(_metadata, self, 1u << 1 | 1u << 2);
+	EXPECT_WP_BIT(1, mem_page(&self->mem, 1));
+
+	/* Re-armed: the same page written again shows again, alone. */
+	async_write(_metadata, self, 1, WVAL ^ 0x0e);
+	expect_written(_metadata, self, 1u << 1);
+	expect_written(_metadata, self, 0);
+	fl_expect_no_msg(_metadata, self->uffd);
+	EXPECT_EQ(WVAL ^ 0x0e, (unsigned char)mem_page(&self->mem, 1)[1]);
+	EXPECT_EQ(WVAL, (unsigned char)mem_page(&self->mem, 2)[2]);
+	EXPECT_TRUE(pattern_at(self->mem.addr, self->mem.page, 0));
 }
 
 /*
