@@ -341,6 +341,45 @@ TEST_F(minor, continue_eexist)
 }
 
 /*
+ * Partial CONTINUE: pages 1-3 cached, page 2 already mapped. One CONTINUE
+ * over pages 1-3 maps page 1, stops at page 2 and says so: EAGAIN with
+ * .mapped = one page, waking the reader waiting on page 1. Resuming at
+ * page 2 meets the mapped page (EEXIST, nothing done); past it completes.
+ */
+TEST_F_TIMEOUT(minor, continue_partial, 5)
+{
+	size_t page = self->mem.page, done = 99;
+	char *p1 = mem_page(&self->mem, 1), *p2 = mem_page(&self->mem, 2);
+	int64_t mapped = 0;
+	int ret;
+
+	if (!minor_fault(_metadata, self, variant, p1, 7, TOUCH_READ, 0))
+		return;
+	continue_page(_metadata, self, p2, 0);
+
+	ret = do_continue(self->uffd, p1, 3 * page, 0, &mapped);
+	TH_LOG("CONTINUE over unmapped+mapped: %s, .mapped = %lld",
+	       strerror(-ret), (long long)mapped);
+	EXPECT_EQ(-EAGAIN, ret);
+	EXPECT_EQ((int64_t)page, mapped);
+	FL_TOUCHER_DONE(&self->t);
+	EXPECT_EQ((unsigned char)ref[page + 7], self->t.value);
+	EXPECT_EQ(1, vm_present(p1));
+	EXPECT_EQ(0, vm_present(mem_page(&self->mem, 3)));
+
+	/* The resume helper stops at the real error, without progress. */
+	EXPECT_EQ(-EEXIST, uffd_continue_all(self->uffd, p2, 2 * page, 0,
+					     &done));
+	EXPECT_EQ(0, done);
+	EXPECT_EQ(0, uffd_continue_all(self->uffd, mem_page(&self->mem, 3),
+				       page, 0, &done));
+	EXPECT_EQ(page, done);
+	EXPECT_TRUE(pattern_at(p1, 3 * page, page));
+	EXPECT_EQ(0, vm_present(self->mem.addr));
+	fl_expect_no_msg(_metadata, self->uffd);
+}
+
+/*
  * CONTINUE needs the page in the page cache: over a hole it fails with
  * EFAULT (.mapped = -EFAULT) and maps nothing.
  */
