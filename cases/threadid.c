@@ -218,4 +218,78 @@ TEST_F_TIMEOUT(threadid, ptid_wp, 5)
 	EXPECT_EQ(0x11, p1[40]);
 }
 
+/* Offsets into a page that no masking keeps (below 4 KiB, not 0). */
+#define OFF_WP		0x321
+#define OFF_MINOR	0x456
+
+/*
+ * EXACT_ADDRESS on a write-protect fault: the message carries the byte
+ * written, not its page, with the WRITE and WP flags.
+ */
+TEST_F_TIMEOUT(threadid, exact_address_wp, 5)
+{
+	size_t page = self->mem.page;
+	char *p1 = mem_page(&self->mem, 1);
+	struct uffdio_copy c = { .dst = (uintptr_t)p1,
+				 .src = (uintptr_t)self->src, .len = page,
+				 .mode = UFFDIO_COPY_MODE_WP };
+	struct toucher t;
+
+	self->uffd = FL_UFFD_OPEN(fl_missing_feature(variant->mem) |
+				  fl_wp_features(variant->mem) |
+				  UFFD_FEATURE_EXACT_ADDRESS);
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len,
+					 UFFDIO_REGISTER_MODE_MISSING |
+					 UFFDIO_REGISTER_MODE_WP,
+					 &self->ioctls));
+	FL_ASSERT_OFFERED(self->ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
+	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
+
+	ASSERT_EQ(0, toucher_start(&t, p1 + OFF_WP, TOUCH_WRITE, 0x12));
+	fl_expect_fault(_metadata, self->uffd, p1 + OFF_WP, FL_WP_WRITE_FAULT);
+	EXPECT_TRUE(toucher_blocked(&t, 20));
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p1, page, false));
+	FL_TOUCHER_DONE(&t);
+	EXPECT_EQ(0x12, (unsigned char)p1[OFF_WP]);
+}
+
+/*
+ * EXACT_ADDRESS on a MINOR fault (file memory: a page in the page cache,
+ * not mapped here): the message carries the byte read, with the MINOR
+ * flag. Anon has no MINOR faults: REGISTER refuses the mode.
+ */
+TEST_F_TIMEOUT(threadid, exact_address_minor, 5)
+{
+	size_t page = self->mem.page;
+	char *p1 = mem_page(&self->mem, 1);
+	int64_t mapped = 0;
+	struct toucher t;
+
+	self->uffd = FL_UFFD_OPEN(fl_minor_feature(variant->mem) |
+				  UFFD_FEATURE_EXACT_ADDRESS);
+	if (!mem_mode_applies(variant->mem, UFFDIO_REGISTER_MODE_MINOR)) {
+		EXPECT_EQ(-EINVAL, uffd_register_range(self->uffd,
+				self->mem.addr, self->mem.len,
+				UFFDIO_REGISTER_MODE_MINOR, NULL));
+		return;
+	}
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len,
+					 UFFDIO_REGISTER_MODE_MINOR,
+					 &self->ioctls));
+	FL_ASSERT_OFFERED(self->ioctls, 1ULL << _UFFDIO_CONTINUE);
+	memcpy(self->mem.alias + page, self->src, page);
+
+	ASSERT_EQ(0, toucher_start(&t, p1 + OFF_MINOR, TOUCH_READ, 0));
+	fl_expect_fault(_metadata, self->uffd, p1 + OFF_MINOR,
+			UFFD_PAGEFAULT_FLAG_MINOR);
+	EXPECT_TRUE(toucher_blocked(&t, 20));
+	ASSERT_EQ(0, uffd_range_ioctl(_UFFDIO_CONTINUE, self->uffd, p1, NULL,
+				      page, 0, &mapped));
+	EXPECT_EQ((int64_t)page, mapped);
+	FL_TOUCHER_DONE(&t);
+	EXPECT_EQ((unsigned char)self->src[OFF_MINOR], t.value);
+}
+
 FL_TEST_MAIN(8)
