@@ -16,6 +16,7 @@
 #include "ksft_case.h"
 #include "bgcall.h"
 #include "vmstate.h"
+#include "pagemap.h"
 
 #define NPAGES	4	/* page 0: event, pages 1-2: the op, page 3: MOVE src */
 #define SEED	41
@@ -259,6 +260,64 @@ TEST_F_TIMEOUT(eagain, move, 5)
 			   page);
 	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, page));
 	EXPECT_EQ(0, vm_present(fl_page(self, 3)));
+}
+
+/*
+ * A write of @v to byte @off of page @p traps as a WP fault; unprotecting
+ * the page lets it land.
+ */
+static void expect_write_traps(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(eagain) *self, char *p, size_t off,
+			       unsigned char v)
+{
+	ASSERT_EQ(0, toucher_start(&self->t, p + off, TOUCH_WRITE, v));
+	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
+	EXPECT_TRUE(toucher_blocked(&self->t, 20));
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, self->page, false));
+	FL_TOUCHER_DONE(&self->t);
+	EXPECT_EQ(v, (unsigned char)p[off]);
+}
+
+/*
+ * WRITEPROTECT while a REMOVE event is unread: EAGAIN, and nothing gets
+ * protected (a write still passes); once the event is read the same call
+ * protects the whole range (a write to its last page traps).
+ */
+TEST_F_TIMEOUT(eagain, writeprotect, 5)
+{
+	size_t page = self->page;
+	char *p1 = fl_page(self, 1), *p2 = fl_page(self, 2);
+	bool bit;
+
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMOVE |
+			 fl_wp_features(variant->mem),
+			 UFFDIO_REGISTER_MODE_MISSING |
+			 UFFDIO_REGISTER_MODE_WP);
+	FL_ASSERT_OFFERED(self->ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
+	ASSERT_EQ(0, uffd_copy_all(self->uffd, p1, self->src + page, 2 * page,
+				   0, NULL));
+	bit = fl_wp_bit_checkable();
+	hold_remove(_metadata, self);
+	EXPECT_EQ(-EAGAIN, uffd_wp_range(self->uffd, p1, 2 * page, true));
+	if (bit) {
+		EXPECT_EQ(0, pagemap_uffd_wp(p1));
+		EXPECT_EQ(0, pagemap_uffd_wp(p2));
+	}
+	release(_metadata, self, UFFD_EVENT_REMOVE);
+
+	/* The refused call protected nothing: the write just happens. */
+	ASSERT_EQ(0, toucher_start(&self->t, p2 + 1, TOUCH_WRITE, 0x42));
+	FL_TOUCHER_DONE(&self->t);
+	EXPECT_EQ(0x42, (unsigned char)p2[1]);
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
+
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p1, 2 * page, true));
+	if (bit) {
+		EXPECT_EQ(1, pagemap_uffd_wp(p1));
+		EXPECT_EQ(1, pagemap_uffd_wp(p2));
+	}
+	expect_write_traps(_metadata, self, p2, 3, 0x24);
+	EXPECT_EQ(0, memcmp(p1, self->src + page, page));
 }
 
 /*
