@@ -9,6 +9,7 @@
  * wakes_with_sigbus); LTP userfaultfd06 (wakes_with_sigbus).
  */
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "ksft_case.h"
 #include "pagemap.h"
@@ -360,6 +361,94 @@ TEST_F_TIMEOUT(poison, dontwake, 5)
 	FL_TOUCHER_DONE(&self->t);
 	ASSERT_TRUE(self->t.got_sigbus);
 	expect_poison_siginfo(_metadata, &self->t.sig, p, page);
+}
+
+/*
+ * Child side of fork_keeps_marker: what an access to the poisoned page
+ * @p does. Exit 0: SIGBUS at @p itself; 1: it read @v's byte without a
+ * signal; 2: SIGBUS elsewhere; 3: it read anything else.
+ */
+static void poison_child(char *p, unsigned char want)
+{
+	struct sigbus_info si;
+	unsigned char v = 0;
+
+	if (sigbus_probe(p + 5, TOUCH_READ, &v)) {
+		sigbus_last(&si);
+		_exit(si.addr == p + 5 ? 0 : 2);
+	}
+	_exit(v == want ? 1 : 3);
+}
+
+/*
+ * fork() without EVENT_FORK: the marker lives in the page table, so the
+ * child keeps it where fork copies page tables (private mappings, which
+ * POISON gave an anon_vma) and reads the file behind it where fork does
+ * not (shared mappings: the page cache, a hole here). The parent keeps
+ * its marker either way.
+ */
+TEST_F_TIMEOUT(poison, fork_keeps_marker, 5)
+{
+	size_t page = self->mem.page;
+	char *p = fl_page(self, 1);
+	bool shared = mem_is_shared(variant->mem);
+	int status = -1;
+	pid_t pid;
+
+	poison_open(_metadata, self, variant);
+	copy_page(_metadata, self, 0);
+	expect_poison(_metadata, self->uffd, p, page, 0, 0, (int64_t)page);
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		poison_child(p, 0);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status)) {
+		TH_LOG("child died by signal %d", WTERMSIG(status));
+	}
+	ksft_print_msg("finding: a %s child's access to a poisoned page: %s\n",
+		       mem_type_name(variant->mem),
+		       WEXITSTATUS(status) == 0 ? "SIGBUS (marker copied)" :
+		       WEXITSTATUS(status) == 1 ? "the file's bytes (no marker)" :
+		       "neither");
+	EXPECT_EQ(shared ? 1 : 0, WEXITSTATUS(status));
+	expect_page_poisoned(_metadata, self, 1);
+	expect_page_ok(_metadata, self, 0);
+	fl_expect_no_msg(_metadata, self->uffd);
+}
+
+/*
+ * MADV_DONTNEED zaps the marker with the page table entry: the page is a
+ * hole again, a read of it traps as a MISSING fault (no SIGBUS), and COPY
+ * resolves it; its populated neighbour keeps its bytes.
+ */
+TEST_F_TIMEOUT(poison, dontneed_drops_marker, 5)
+{
+	size_t page = self->mem.page;
+	char *p = fl_page(self, 1);
+	int ret;
+
+	poison_open(_metadata, self, variant);
+	copy_page(_metadata, self, 0);
+	expect_poison(_metadata, self->uffd, p, page, 0, 0, (int64_t)page);
+	expect_page_poisoned(_metadata, self, 1);
+	ret = madvise(p, page, MADV_DONTNEED);
+	/* hugetlb learnt MADV_DONTNEED late: without it there is no zap. */
+	if (ret && errno == EINVAL && mem_is_hugetlb(variant->mem))
+		FL_SKIP("madvise(MADV_DONTNEED) of a %s mapping: EINVAL",
+			mem_type_name(variant->mem));
+	ASSERT_EQ(0, ret);
+
+	ASSERT_EQ(0, toucher_start(&self->t, p + 4, TOUCH_READ, 0));
+	fl_expect_fault(_metadata, self->uffd, p, 0);
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	copy_page(_metadata, self, 1);
+	FL_TOUCHER_DONE(&self->t);
+	EXPECT_FALSE(self->t.got_sigbus);
+	EXPECT_EQ((unsigned char)ref[page + 4], self->t.value);
+	expect_page_ok(_metadata, self, 1);
+	expect_page_ok(_metadata, self, 0);
 }
 
 FL_TEST_MAIN(16)
