@@ -11,6 +11,8 @@
 #include "ksft_case.h"
 #include "bgcall.h"
 #include "vmstate.h"
+#include "pagemap.h"
+#include "pin.h"
 
 #define NPAGES	8	/* anon: pages 0..3 are the source, 4..7 the destination */
 #define HALF	(NPAGES / 2)
@@ -332,6 +334,79 @@ TEST_F_TIMEOUT(move, shared_page_ebusy, 5)
 	fl_page(self, 0)[0] = self->src[0];
 	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
 			     page, 0, &moved));
+	EXPECT_EQ((int64_t)page, moved);
+	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, page));
+}
+
+/* The page frame behind @addr (0 when pagemap hides it, or no page). */
+static uint64_t pfn_of(const void *addr)
+{
+	uint64_t e = 0;
+
+	if (pagemap_entry(addr, &e) || !(e & PM_PRESENT))
+		return 0;
+	return e & ((1ULL << 55) - 1);
+}
+
+/*
+ * MOVE is zero-copy: the destination maps the very page frame the source
+ * had (pagemap shows frame numbers to CAP_SYS_ADMIN), nothing is copied.
+ */
+TEST_F_TIMEOUT(move, zero_copy, 5)
+{
+	size_t page = self->page;
+	uint64_t before, after;
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
+	before = pfn_of(fl_page(self, 0));
+	if (!before)
+		FL_SKIP("pagemap shows no page frame numbers to this process (they need CAP_SYS_ADMIN)");
+	ASSERT_EQ(0, move_to_dst(self, page, 0, &moved));
+	EXPECT_EQ((int64_t)page, moved);
+	after = pfn_of(fl_page(self, HALF));
+	EXPECT_EQ(before, after) {
+		TH_LOG("page frame 0x%llx at the source, 0x%llx at the destination: copied, not moved",
+		       (unsigned long long)before, (unsigned long long)after);
+	}
+	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, page));
+	EXPECT_EQ(0, vm_present(fl_page(self, 0)));
+}
+
+/*
+ * A page pinned long-term (DMA, io_uring fixed buffers) cannot move:
+ * EBUSY, .move = -EBUSY, both sides as they were. Once the pin is gone
+ * (the ring's teardown drops it a little later) the page moves.
+ */
+TEST_F_TIMEOUT(move, pinned_ebusy, 5)
+{
+	size_t page = self->page;
+	int64_t moved = 0;
+	char why[256];
+	int pin, ret, tries;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
+	pin = pin_range(fl_page(self, 0), page, why, sizeof(why));
+	if (pin < 0)
+		FL_SKIP("%s", why);
+	EXPECT_EQ(-EBUSY, move_to_dst(self, page, 0, &moved));
+	EXPECT_EQ(-EBUSY, moved);
+	EXPECT_EQ(0, vm_present(fl_page(self, HALF)));
+	EXPECT_EQ(0, memcmp(fl_page(self, 0), self->src, page));
+	unpin_range(pin);
+
+	for (tries = 0; tries < 100; tries++) {
+		ret = move_to_dst(self, page, 0, &moved);
+		if (ret != -EBUSY)
+			break;
+		usleep(10000);
+	}
+	ASSERT_EQ(0, ret) {
+		TH_LOG("MOVE after the pin was dropped: %s (%d tries)",
+		       strerror(-ret), tries);
+	}
 	EXPECT_EQ((int64_t)page, moved);
 	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, page));
 }
