@@ -454,6 +454,79 @@ TEST_F_TIMEOUT(events, remap_without_feature, 5)
 	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
+/*
+ * mremap with MREMAP_DONTUNMAP: held until the REMAP event is read, with
+ * from/to/len; the pages (and the registration, with EVENT_REMAP) move to
+ * the new place, and the old range stays mapped and registered. Private
+ * memory leaves it empty: a read there traps as a MISSING fault. Shared
+ * memory still maps the file there: the data reads back, nothing traps.
+ */
+TEST_F_TIMEOUT(events, remap_dontunmap, 5)
+{
+	size_t len = self->mem.len, page = self->page, n;
+	char *from = self->mem.addr, *to;
+	struct bg_mm_args a = { .addr = from, .len = len };
+	struct uffd_msg msg;
+	struct toucher t;
+	int held;
+
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMAP,
+			 UFFDIO_REGISTER_MODE_MISSING);
+	for (n = 0; n < NPAGES; n++)
+		ASSERT_EQ(0, fl_fill_page(self, self->uffd, n, 0));
+	to = FL_MREMAP_TARGET();
+	a.new_addr = to;
+
+	ASSERT_EQ(0, bg_start(&self->bg, bg_mremap_dontunmap, &a));
+	held = held_by_event(&self->bg, self->uffd);
+	if (held == -ENOMSG && mem_is_hugetlb(variant->mem)) {
+		/*
+		 * hugetlb mappings cannot stay behind (VM_DONTEXPAND): a
+		 * refusal must change nothing and report nothing.
+		 */
+		fl_thread_join(&self->bg.th);
+		ksft_print_msg("finding: mremap(MREMAP_DONTUNMAP) of a %s mapping: %s\n",
+			       mem_type_name(variant->mem),
+			       self->bg.ret ? strerror((int)-self->bg.ret) :
+			       "accepted");
+		EXPECT_EQ(-EINVAL, self->bg.ret);
+		EXPECT_EQ(0, memcmp(from, self->src, len));
+		EXPECT_TRUE(fl_queue_empty(self->uffd));
+		return;
+	}
+	EXPECT_EQ(1, held) {
+		TH_LOG("mremap(MREMAP_DONTUNMAP) not held by the unread REMAP event");
+	}
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	ASSERT_EQ(UFFD_EVENT_REMAP, msg.event);
+	EXPECT_EQ((uintptr_t)from, msg.arg.remap.from);
+	EXPECT_EQ((uintptr_t)to, msg.arg.remap.to);
+	EXPECT_EQ(len, msg.arg.remap.len);
+	FL_THREAD_DONE(&self->bg.th);
+	ASSERT_EQ(0, self->bg.ret);
+	ASSERT_EQ(to, a.result);
+	EXPECT_EQ(0, memcmp(to, self->src, len));
+
+	/* The old range: still a mapping, still registered. */
+	ASSERT_EQ(0, toucher_start(&t, from + page + 3, TOUCH_READ, 0));
+	if (mem_is_shared(variant->mem)) {
+		FL_TOUCHER_DONE(&t);
+		EXPECT_EQ((unsigned char)self->src[page + 3], t.value);
+	} else {
+		fl_expect_fault(_metadata, self->uffd, from + page, 0);
+		EXPECT_TRUE(toucher_blocked(&t, HELD_MS));
+		ASSERT_EQ(0, uffd_copy_all(self->uffd, from + page,
+					   self->src + 2 * page, page, 0,
+					   NULL));
+		FL_TOUCHER_DONE(&t);
+		EXPECT_EQ((unsigned char)self->src[2 * page + 3], t.value);
+	}
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
+	/* The old mapping is still there: unmap it along with the new. */
+	munmap(from, len);
+	self->mem.addr = to;
+}
+
 /* --- REMOVE ----------------------------------------------------------- */
 
 /*
@@ -579,6 +652,62 @@ TEST_F_TIMEOUT(events, unmap, 5)
 	EXPECT_EQ(-1, mincore(fl_page(self, 1), getpagesize(), vec));
 	EXPECT_EQ(ENOMEM, errno);
 	EXPECT_EQ(0, mincore(fl_page(self, 3), getpagesize(), vec));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
+}
+
+/*
+ * An mmap(MAP_FIXED) over pages 1-2 unmaps them first: held until the
+ * UNMAP event (start, end of the replaced range) is read. The new mapping
+ * is not registered; its neighbours still are.
+ */
+TEST_F_TIMEOUT(events, unmap_map_fixed, 5)
+{
+	size_t page = self->page;
+	struct bg_mm_args a = { .addr = fl_page(self, 1), .len = 2 * page };
+	struct toucher t;
+
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_UNMAP,
+			 UFFDIO_REGISTER_MODE_MISSING);
+	ASSERT_EQ(0, bg_start(&self->bg, bg_mmap_fixed, &a));
+	EXPECT_EQ(1, held_by_event(&self->bg, self->uffd)) {
+		TH_LOG("mmap(MAP_FIXED) not held by the unread UNMAP event");
+	}
+	expect_range_event(_metadata, self, UFFD_EVENT_UNMAP, 1, 3);
+	ASSERT_EQ(fl_page(self, 1), a.result);
+
+	/* The fresh mapping reads zero at once, without a fault. */
+	ASSERT_EQ(0, toucher_start(&t, fl_page(self, 2) + 5, TOUCH_READ, 0xff));
+	FL_TOUCHER_DONE(&t);
+	EXPECT_EQ(0, t.value);
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
+	fl_expect_hole(_metadata, self->uffd, &self->mem, self->src, 3);
+	fl_expect_hole(_metadata, self->uffd, &self->mem, self->src, 0);
+}
+
+/*
+ * mremap shrinking the area in place unmaps its tail: held until the
+ * UNMAP event for pages 2-3 is read; the head stays registered.
+ */
+TEST_F_TIMEOUT(events, unmap_mremap_shrink, 5)
+{
+	size_t page = self->page;
+	struct bg_mm_args a = { .addr = self->mem.addr, .len = self->mem.len,
+				.new_len = 2 * page };
+	unsigned char vec[1];
+	int held;
+
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_UNMAP,
+			 UFFDIO_REGISTER_MODE_MISSING);
+	ASSERT_EQ(0, bg_start(&self->bg, bg_mremap_shrink, &a));
+	held = held_or_skip(_metadata, self, variant, "mremap");
+	EXPECT_EQ(1, held) {
+		TH_LOG("a shrinking mremap() not held by the unread UNMAP event");
+	}
+	expect_range_event(_metadata, self, UFFD_EVENT_UNMAP, 2, 4);
+	ASSERT_EQ(self->mem.addr, a.result);
+	EXPECT_EQ(-1, mincore(fl_page(self, 2), getpagesize(), vec));
+	EXPECT_EQ(ENOMEM, errno);
+	fl_expect_hole(_metadata, self->uffd, &self->mem, self->src, 1);
 	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
