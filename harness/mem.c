@@ -64,12 +64,17 @@ static int check_huge_pool(const struct mem_area *a, size_t npages,
 	 * reserves as many again for its own copies.
 	 */
 	size_t need = mem_is_shared(a->type) ? npages : 2 * npages;
+	/* Raising the pool failed: say why (for a user, it takes root). */
+	int raise = hugetlb_reserve_error();
 
 	if (free_pages >= (long)need)
 		return 0;
 	snprintf(why, whylen,
-		 "no hugetlb pages could be reserved (%ld free, %zu needed)",
-		 free_pages, need);
+		 "no hugetlb pages could be reserved (%ld free, %zu needed)%s%s%s",
+		 free_pages, need, raise ? "; raising vm.nr_hugepages: " : "",
+		 raise ? strerror(-raise) : "",
+		 raise == -EACCES || raise == -EPERM ?
+		 " (a privilege: it takes root)" : "");
 	return -ENOMEM;
 }
 
