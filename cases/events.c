@@ -635,19 +635,33 @@ TEST_F_TIMEOUT(events, remove_without_feature, 5)
 
 /* --- UNMAP ------------------------------------------------------------ */
 
-TEST_F_TIMEOUT(events, unmap, 5)
+/*
+ * @call (named @what) over pages 1-2, on a helper thread, unmaps them:
+ * it is held until the UNMAP event for exactly those pages is read.
+ */
+static void unmap_event(struct __test_metadata *_metadata,
+			FIXTURE_DATA(events) *self,
+			const FIXTURE_VARIANT(events) *variant,
+			struct bg_mm_args *a, long (*call)(void *),
+			const char *what)
 {
-	size_t page = self->page;
-	struct bg_mm_args a = { .addr = fl_page(self, 1), .len = 2 * page };
-	unsigned char vec[1];
-
+	*a = (struct bg_mm_args){ .addr = fl_page(self, 1),
+				  .len = 2 * self->page };
 	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_UNMAP,
 			 UFFDIO_REGISTER_MODE_MISSING);
-	ASSERT_EQ(0, bg_start(&self->bg, bg_munmap, &a));
+	ASSERT_EQ(0, bg_start(&self->bg, call, a));
 	EXPECT_EQ(1, held_by_event(&self->bg, self->uffd)) {
-		TH_LOG("munmap() not held by the unread UNMAP event");
+		TH_LOG("%s not held by the unread UNMAP event", what);
 	}
 	expect_range_event(_metadata, self, UFFD_EVENT_UNMAP, 1, 3);
+}
+
+TEST_F_TIMEOUT(events, unmap, 5)
+{
+	struct bg_mm_args a;
+	unsigned char vec[1];
+
+	unmap_event(_metadata, self, variant, &a, bg_munmap, "munmap()");
 	/* The range is really gone; its neighbours are not. */
 	EXPECT_EQ(-1, mincore(fl_page(self, 1), getpagesize(), vec));
 	EXPECT_EQ(ENOMEM, errno);
@@ -662,17 +676,11 @@ TEST_F_TIMEOUT(events, unmap, 5)
  */
 TEST_F_TIMEOUT(events, unmap_map_fixed, 5)
 {
-	size_t page = self->page;
-	struct bg_mm_args a = { .addr = fl_page(self, 1), .len = 2 * page };
+	struct bg_mm_args a;
 	struct toucher t;
 
-	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_UNMAP,
-			 UFFDIO_REGISTER_MODE_MISSING);
-	ASSERT_EQ(0, bg_start(&self->bg, bg_mmap_fixed, &a));
-	EXPECT_EQ(1, held_by_event(&self->bg, self->uffd)) {
-		TH_LOG("mmap(MAP_FIXED) not held by the unread UNMAP event");
-	}
-	expect_range_event(_metadata, self, UFFD_EVENT_UNMAP, 1, 3);
+	unmap_event(_metadata, self, variant, &a, bg_mmap_fixed,
+		    "mmap(MAP_FIXED)");
 	ASSERT_EQ(fl_page(self, 1), a.result);
 
 	/* The fresh mapping reads zero at once, without a fault. */

@@ -170,6 +170,26 @@ static void prepare_pages(FIXTURE_DATA(register) *self, uint64_t mode)
 }
 
 /*
+ * Page @p (holding src) protected, a write at @off traps and is held,
+ * leaving the old byte, until the page is unprotected.
+ */
+static void expect_wp_trap(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(register) *self, char *p, size_t off)
+{
+	size_t page = self->mem.page;
+	struct toucher t;
+
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, true));
+	ASSERT_EQ(0, toucher_start(&t, p + off, TOUCH_WRITE, 0x42));
+	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
+	EXPECT_TRUE(toucher_blocked(&t, 20));
+	EXPECT_EQ(self->src[off], p[off]);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
+	FL_TOUCHER_DONE(&t);
+	EXPECT_EQ(0x42, (unsigned char)p[off]);
+}
+
+/*
  * The registration is real, mode by mode: a MISSING range traps a read of
  * a hole (COPY resolves it), a MINOR one a read of a cached page (CONTINUE
  * resolves it), a WP one a write to a protected page (unprotect resolves
@@ -197,16 +217,8 @@ static void expect_mode_traps(struct __test_metadata *_metadata,
 		FL_TOUCHER_DONE(&t);
 		EXPECT_EQ((unsigned char)self->src[1], t.value);
 	}
-	if (mode & MODE_W) {
-		ASSERT_EQ(0, uffd_wp_range(self->uffd, p0, page, true));
-		ASSERT_EQ(0, toucher_start(&t, p0 + 2, TOUCH_WRITE, 0x42));
-		fl_expect_fault(_metadata, self->uffd, p0, FL_WP_WRITE_FAULT);
-		EXPECT_TRUE(toucher_blocked(&t, 20));
-		EXPECT_EQ(self->src[2], p0[2]);
-		ASSERT_EQ(0, uffd_wp_range(self->uffd, p0, page, false));
-		FL_TOUCHER_DONE(&t);
-		EXPECT_EQ(0x42, (unsigned char)p0[2]);
-	}
+	if (mode & MODE_W)
+		expect_wp_trap(_metadata, self, p0, 2);
 }
 
 /*
@@ -541,7 +553,6 @@ TEST_F_TIMEOUT(register, reregister_mode, 5)
 	char *p1 = mem_page(&self->mem, 1);
 	struct uffdio_copy c = { .dst = (uintptr_t)p1,
 				 .src = (uintptr_t)self->src, .len = page };
-	struct toucher t;
 	uint64_t ioctls = 0;
 	int ret;
 
@@ -558,14 +569,7 @@ TEST_F_TIMEOUT(register, reregister_mode, 5)
 		ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 		EXPECT_EQ((int64_t)page, c.copy);
 		/* The protection is real: a write traps until unprotect. */
-		ASSERT_EQ(0, uffd_wp_range(self->uffd, p1, page, true));
-		ASSERT_EQ(0, toucher_start(&t, p1 + 1, TOUCH_WRITE, 0x42));
-		fl_expect_fault(_metadata, self->uffd, p1, FL_WP_WRITE_FAULT);
-		EXPECT_TRUE(toucher_blocked(&t, 20));
-		EXPECT_EQ(self->src[1], p1[1]);
-		EXPECT_EQ(0, uffd_wp_range(self->uffd, p1, page, false));
-		FL_TOUCHER_DONE(&t);
-		EXPECT_EQ(0x42, p1[1]);
+		expect_wp_trap(_metadata, self, p1, 1);
 		EXPECT_EQ(-ENOENT, uffd_wp_range(self->uffd,
 						 mem_page(&self->mem, 2),
 						 page, true));
