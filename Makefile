@@ -91,7 +91,7 @@ deps:
 	@scripts/deps.sh build $(DEPS)
 
 ifdef SYSROOT
-$(SYSROOT)/faultline-sysroot.json:
+$(SYSROOT)/faultline-sysroot.json: kernels/sysroot.py
 	$(PYTHON) -m kernels.sysroot $(FL_ARCH) $(SYSROOT)
 
 $(HARNESS_OBJ) $(PROBE_OBJ) $(O)/faultline-runner $(CASES) $(TOOLS): \
@@ -144,7 +144,7 @@ $(O)/tools/liar.so: $(LIAR_SRC) $(wildcard tools/liar/*.h) harness/uffd_compat.h
 	$(CC) $(CFLAGS) -fPIC -shared -o $@ $(LIAR_SRC) -ldl
 
 check: all
-	@scripts/deps.sh test vm browser
+	@scripts/deps.sh test vm browser fleet package
 	$(PYTHON) -m pytest -q tests
 
 # Every lie of tools/liar/catalogue.tsv over the whole suite (as root).
@@ -160,3 +160,97 @@ clean:
 
 .PHONY: all deps check clean mutants mutants-quick
 .DELETE_ON_ERROR:
+
+# ---- Distribution: kselftest collection, install, Debian package ----
+#
+#   make kselftest-install INSTALL_PATH=DIR   the kselftest collection
+#                        "faultline" (run with DIR/run_kselftest.sh)
+#   make kselftest-tar   $(O)/faultline-kselftest.tar.xz, as LKFT/tuxrun
+#                        take one (KSELFTEST=...); for a board, build it
+#                        static: make kselftest-tar STATIC=1 O=build-static
+#   make install PREFIX=/usr DESTDIR=...
+#                        bin/faultline, bin/uffd-probe, libexec/faultline/,
+#                        share/faultline/ (Python), share/man/man1/
+#   make man             $(O)/man/faultline.1, uffd-probe.1 (help2man)
+
+# Seconds per binary under run_kselftest.sh: run.py's default --timeout.
+KSFT_TIMEOUT ?= 60
+KSELFTEST_TAR ?= $(O)/faultline-kselftest.tar.xz
+
+$(KSFT_DIR)/run_kselftest.sh:
+	scripts/fetch-ksft.sh $(KSFT_DIR)
+
+kselftest-install: $(PROBE) $(CASES) $(KSFT_DIR)/run_kselftest.sh
+	@test -n "$(INSTALL_PATH)" || { echo "make kselftest-install: set INSTALL_PATH=DIR" >&2; exit 2; }
+	dist/kselftest/install.sh $(O) $(KSFT_DIR) $(KSFT_TIMEOUT) $(INSTALL_PATH)
+
+# The tree at the top of the tarball (./run_kselftest.sh, ./faultline/),
+# as tuxmake packs the kernel's kselftest.tar.xz.
+kselftest-tar: $(PROBE) $(CASES) $(KSFT_DIR)/run_kselftest.sh
+	@rm -rf $(O)/kselftest-tar
+	dist/kselftest/install.sh $(O) $(KSFT_DIR) $(KSFT_TIMEOUT) $(O)/kselftest-tar
+	tar -cJf $(KSELFTEST_TAR) --owner=0 --group=0 --sort=name -C $(O)/kselftest-tar .
+	@rm -rf $(O)/kselftest-tar
+	@echo "kselftest tarball: $(KSELFTEST_TAR)"
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec/faultline
+DATADIR	?= $(PREFIX)/share/faultline
+MANDIR	?= $(PREFIX)/share/man
+# Static builds beside the dynamic one (make STATIC=1 O=build-static, and
+# build-static-<arch> for cross builds) are installed when they exist:
+# libexec/faultline/static[-<arch>], where faultline --kernel looks.
+STATIC_O ?= build-static
+PY_FILES := run.py faultline_paths.py VERSION $(wildcard reports/*.py kernels/*.py \
+	reports/templates/* reports/schema/* expectations/*.yaml)
+MANPAGES := $(O)/man/faultline.1 $(O)/man/uffd-probe.1
+
+man: $(MANPAGES)
+
+# What make install installs, built (debian/rules builds this first).
+programs: $(PROBE) $(RUNNER) $(CASES) $(MANPAGES)
+
+# help2man reads --help, so the pages follow the options; the sections
+# --help has no room for come from dist/man/*.h2m. run.py's argparse calls
+# itself run.py: installed, the command is faultline.
+$(O)/man/faultline.1: run.py dist/faultline.in dist/man/faultline.h2m VERSION
+	@mkdir -p $(dir $@)
+	sed 's|@DATADIR@|$(CURDIR)|' dist/faultline.in > $(O)/man/faultline
+	chmod 0755 $(O)/man/faultline
+	help2man --no-info --section=1 --version-string=$(VERSION) \
+		--name="userfaultfd conformance suite and compatibility reports" \
+		--include=dist/man/faultline.h2m $(O)/man/faultline | \
+		sed -e 's/\.\/run/run/g; s/run\\\.py/faultline/g; s/run\.py/faultline/g' > $@
+
+$(O)/man/uffd-probe.1: $(PROBE) dist/man/uffd-probe.h2m VERSION
+	@mkdir -p $(dir $@)
+	help2man --no-info --section=1 --version-string=$(VERSION) \
+		--name="what userfaultfd can do on this kernel, and why not" \
+		--include=dist/man/uffd-probe.h2m --output=$@ $(PROBE)
+
+install: programs
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/cases $(DESTDIR)$(DATADIR) \
+		$(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(PROBE) $(RUNNER) $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0755 $(CASES) $(DESTDIR)$(LIBEXECDIR)/cases/
+	for s in $(wildcard $(STATIC_O) $(STATIC_O)-*); do \
+		test -x $$s/faultline-runner || continue; \
+		d=$(DESTDIR)$(LIBEXECDIR)/static$${s#$(STATIC_O)}; \
+		install -d $$d/cases && install -m 0755 $$s/faultline-runner $$s/uffd-probe $$d/ && \
+		install -m 0755 $$s/cases/* $$d/cases/ || exit 1; \
+	done
+	for f in $(PY_FILES); do install -D -m 0644 $$f $(DESTDIR)$(DATADIR)/$$f || exit 1; done
+	printf '{"libexecdir": "%s"}\n' $(LIBEXECDIR) > $(DESTDIR)$(DATADIR)/faultline-install.json
+	sed 's|@DATADIR@|$(DATADIR)|' dist/faultline.in > $(DESTDIR)$(BINDIR)/faultline
+	chmod 0755 $(DESTDIR)$(BINDIR)/faultline
+	ln -sf $(shell realpath -m --relative-to=$(BINDIR) $(LIBEXECDIR)/uffd-probe) \
+		$(DESTDIR)$(BINDIR)/uffd-probe
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man1/
+
+uninstall:
+	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(BINDIR)/faultline $(DESTDIR)$(BINDIR)/uffd-probe \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,faultline.1 uffd-probe.1)
+
+.PHONY: kselftest-install kselftest-tar man programs install uninstall

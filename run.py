@@ -8,9 +8,10 @@
     ./run.py report merge a.json b.json -o DIR
     ./run.py report diff old.json new.json
     ./run.py report render results/x/host.stream -o DIR
+    ./run.py --list 'copy.*'              the points, without running
+    ./run.py --only 'copy.*.eexist' --kernel debian:trixie
 
-Exit: 0 all passed/skipped/xfailed, 1 failures or regressions,
-2 usage error or the run could not be done (the reason is printed).
+Exit: see EXIT_CODES.
 """
 from __future__ import annotations
 
@@ -29,14 +30,33 @@ from typing import Any, Callable
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
+import faultline_paths  # noqa: E402
 from reports import expectations as expect  # noqa: E402
 from reports.model import Run  # noqa: E402
 from reports.pipeline import apply_expectations, publish  # noqa: E402
-from reports.progress import Progress  # noqa: E402
+from reports import __version__  # noqa: E402
+from reports.progress import ConsoleProgress, Progress  # noqa: E402
+from reports.selection import (CMDLINE_BUDGET, SelectionError,  # noqa: E402
+                               check_globs, expectations_in, list_points,
+                               only_options, print_points, selected_binaries)
+from reports.skipfile import SkipfileError, SkipRun, load_skipfile  # noqa: E402
 from reports.stream import (StreamReader, append_target_frame,  # noqa: E402
                             parse_stream, target_frame)
 
+# Source checkout or installed copy: where binaries, expectations and
+# results are (faultline_paths.py).
+PATHS = faultline_paths.layout()
+
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "faultline"
+
+
+EXIT_CODES = """exit status:
+  0  every point passed, skipped or failed as expected
+  1  failures, timeouts, kernel log alerts (or, for report diff, regressions)
+  2  usage error, or the run could not be done (the message says why)
+  4  nothing failed, but no target could create a userfaultfd at all (the
+     probe found every creation path closed: kernel without it, seccomp,
+     permissions), so nothing that needs one ran (kselftest's skip)"""
 
 
 class RunError(Exception):
@@ -45,11 +65,15 @@ class RunError(Exception):
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
-        prog="run.py", description="Run faultline on one or more kernels "
+        prog=PATHS.command, description="Run faultline on one or more kernels "
         "and write report.json/md/html and junit.xml.",
-        epilog="Also: run.py report {merge,diff,render} ... (see run.py report -h)."
-        " Arguments after -- select points with pytest (e.g. -- -k copy -x):"
-        " the report covers the points pytest keeps.")
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Also: run.py report {merge,diff,render} ... (see run.py report -h).\n"
+        "Arguments after -- select points with pytest (e.g. -- -k copy -x)\n"
+        "after the run: the report covers the points pytest keeps; --only\n"
+        "chooses before anything runs.\n\n" + EXIT_CODES)
+    ap.add_argument("--version", action="version",
+                    version=f"faultline {__version__}")
     ap.add_argument("--kernel", action="append", metavar="SPEC",
                     help="host (default), debian:<suite>[:flavour], or a "
                     "kernel image path; repeatable: one matrix column each")
@@ -57,6 +81,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                     help="output directory (default results/<timestamp>/)")
     ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                     help="kernels booted in parallel (default: cores)")
+    ap.add_argument("--jobs-per-kernel", type=int, metavar="N",
+                    help="case binaries run side by side on each target "
+                    "(default: cores on the host, 1 in a VM; 1 for a clean "
+                    "attribution of kernel log records)")
+    ap.add_argument("--only", action="append", default=[], metavar="GLOB",
+                    help="run only the points whose id <area>.<variant>."
+                    "<test> matches GLOB (e.g. 'copy.*.eexist', 'wp.hugetlb*'"
+                    "); repeatable; chosen before running, on every target")
+    ap.add_argument("--list", nargs="?", const="*", metavar="GLOB",
+                    help="print the points (of --only and GLOB, if given) "
+                    "without running anything")
+    ap.add_argument("--skipfile", type=Path, metavar="FILE",
+                    help="never run the points an LKFT skipfile names for "
+                    "each kernel; they are reported as skip with its reason")
     ap.add_argument("--timeout", type=int, default=60, metavar="S",
                     help="per-binary timeout in seconds (default 60)")
     ap.add_argument("--kernel-timeout", type=int, default=600, metavar="S",
@@ -66,17 +104,31 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                     "(default: expectations/ when present)")
     ap.add_argument("--no-build", action="store_true",
                     help="do not run make; use the binaries as they are")
-    ap.add_argument("--build-dir", type=Path, default=ROOT / "build",
-                    help="the host's build (default build/)")
-    ap.add_argument("--static-build-dir", type=Path, default=ROOT / "build-static",
+    ap.add_argument("--build-dir", type=Path, default=PATHS.build_dir,
+                    help=f"the host's build (default {PATHS.build_dir})")
+    ap.add_argument("--static-build-dir", type=Path, default=PATHS.static_build_dir,
                     help="the static build booted in VMs (default build-static/)")
     ap.add_argument("pytest_args", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     args.kernel = args.kernel or ["host"]
     if args.jobs < 1 or args.timeout < 1 or args.kernel_timeout < 1:
         ap.error("-j, --timeout and --kernel-timeout must be positive")
-    if args.expectations is None and (ROOT / "expectations").is_dir():
-        args.expectations = ROOT / "expectations"
+    if args.jobs_per_kernel is not None and not 1 <= args.jobs_per_kernel <= 256:
+        ap.error("--jobs-per-kernel must be 1..256")
+    if args.list is not None and args.list != "*":
+        args.only.append(args.list)
+    try:
+        check_globs(args.only, any(s != "host" for s in args.kernel))
+    except SelectionError as e:
+        ap.error(str(e))
+    # the binaries and points --only keeps, when the host can list them
+    args.binary_names = args.selected_points = None
+    args.skips = None       # --skipfile's SkipRun, once the points are listed
+    if args.expectations is None and PATHS.expectations.is_dir():
+        args.expectations = PATHS.expectations
+    # Installed, the package's dependencies are installed and its binaries
+    # built: never make, never apt.
+    args.no_build = args.no_build or PATHS.installed
     if args.expectations is not None and not args.expectations.exists():
         ap.error(f"--expectations {args.expectations}: no such file")
     return args
@@ -127,7 +179,10 @@ def runner_options(args: argparse.Namespace) -> list[tuple[str, str]]:
     """Every run.py option the runner takes, as (its long option, value),
     built once for host and VM alike: `--timeout=60` on the host's command
     line, `faultline.timeout=60` on a VM's kernel command line."""
-    return [("timeout", str(args.timeout))]
+    opts = [("timeout", str(args.timeout))]
+    if args.jobs_per_kernel is not None:
+        opts.append(("jobs", str(args.jobs_per_kernel)))
+    return opts + only_options(args.only)
 
 
 def run_host(args: argparse.Namespace, path: Path) -> Run:
@@ -136,7 +191,9 @@ def run_host(args: argparse.Namespace, path: Path) -> Run:
     target frame, so `report render` of it gives this very Run."""
     runner, cases = check_runner(args)
     probe_bin = args.build_dir / "uffd-probe"
-    cmd = [str(runner), *(f"--{opt}={val}" for opt, val in runner_options(args)),
+    uname = os.uname()
+    skips = args.skips.options("host", uname.release, uname.machine) if args.skips else []
+    cmd = [str(runner), *(f"--{opt}={val}" for opt, val in runner_options(args) + skips),
            f"--probe={probe_bin}" if os.access(probe_bin, os.X_OK) else "--no-probe",
            *map(str, cases)]
     reader = StreamReader(Progress(sys.stdout, sys.stdout.isatty(), prefix="host "))
@@ -168,8 +225,10 @@ def run_host(args: argparse.Namespace, path: Path) -> Run:
         rc = proc.wait()
         errf.seek(0)
         err = errf.read().decode("utf-8", "replace")
+        names = args.binary_names or [c.name for c in cases]
         frame = target_frame("host", runner_error(rc, err, limit),
-                             binaries=[c.name for c in cases])
+                             binaries=args.skips.binaries("host", names) if args.skips else names,
+                             skipped=args.skips.skipped("host") if args.skips else None)
         out.write((b"" if last == b"\n" else b"\n") + frame.encode() + b"\n")
     reader.feed(frame)
     return reader.finish()
@@ -203,18 +262,27 @@ def run_vms(args: argparse.Namespace, specs: list[str], outdir: Path,
     """Boot every spec, save each console stream with our target frame
     appended, and read it back into a Run (as `report render` would)."""
     kernels = import_kernels(specs)
-    names = [c.name for c in case_binaries(args.static_build_dir)]
+    names = args.binary_names or [c.name for c in case_binaries(args.static_build_dir)]
+    skips: dict[str, Any] = {}
+    if args.skips:      # each kernel's skips, once its release is known
+        budget = CMDLINE_BUDGET - len(" ".join(f"faultline.only={g} " for g in args.only)
+                                      + "faultline.skip=")
+        skips["options_for"] = lambda spec, info: args.skips.options(
+            spec, info.get("release"), info.get("arch"), budget)
     try:
         results = kernels.run_kernels(
             specs, static_build_dir=args.static_build_dir, cache_dir=CACHE,
             jobs=args.jobs, timeout_s=args.kernel_timeout, log=log,
-            runner_options=runner_options(args))
+            runner_options=runner_options(args),
+            console=lambda spec: ConsoleProgress(sys.stdout, f"{spec} "), **skips)
     except (ValueError, OSError) as e:
         raise RunError(f"booting {' '.join(specs)}: {e}") from e
     runs = {}
     for kr in results:
-        text = append_target_frame(kr.stream or "",
-                                   target_frame(kr.spec, kr.error, kr.info, names))
+        frame = target_frame(kr.spec, kr.error, kr.info,
+                             args.skips.binaries(kr.spec, names) if args.skips else names,
+                             args.skips.skipped(kr.spec) if args.skips else None)
+        text = append_target_frame(kr.stream or "", frame)
         (outdir / f"{safe_name(kr.spec)}.stream").write_text(text, encoding="utf-8")
         runs[kr.spec] = parse_stream(text)
     return runs
@@ -237,6 +305,61 @@ def collect(args: argparse.Namespace, outdir: Path,
             runs[s] for s in dict.fromkeys(args.kernel) if s in runs}
 
 
+def choose_points(args: argparse.Namespace, log: Callable[[str], None]) -> None:
+    """Check --only against the host build's lists before any target
+    starts (the targets choose for themselves, with the same globs)."""
+    runner, cases = args.build_dir / "faultline-runner", case_binaries(args.build_dir)
+    if not os.access(runner, os.X_OK) or not cases:
+        return              # VMs only, --no-build: each target still chooses
+    try:
+        points, unlisted = list_points(runner, cases, args.only)
+    except SelectionError as e:
+        raise RunError(str(e)) from e
+    if unlisted:
+        log(f"{unlisted} (such a binary runs whole)")
+    if not points and not unlisted:
+        raise RunError(f"--only {' '.join(args.only)}: no test point matches "
+                       "(./run.py --list shows them)")
+    log(f"--only: {len(points)} points in {len(selected_binaries(points))} binaries")
+    if not unlisted:
+        args.binary_names = selected_binaries(points)
+        args.selected_points = [p for _, p in points]
+
+
+def listed_points(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """(binary, point id) of what the run would run (--only applied), from
+    the host build's lists: --skipfile reports its skips from them (a VM's
+    static build has the same cases)."""
+    runner, cases = args.build_dir / "faultline-runner", case_binaries(args.build_dir)
+    if not os.access(runner, os.X_OK) or not cases:
+        raise RunError(f"--skipfile needs the host build's point lists: no "
+                       f"runner and cases in {args.build_dir} (drop --no-build)")
+    try:
+        return list_points(runner, cases, args.only)[0]
+    except SelectionError as e:
+        raise RunError(f"--skipfile: {e}") from e
+
+
+def list_main(args: argparse.Namespace) -> int:
+    """--list: the points, from the host build's binaries, nothing run."""
+    try:
+        if not args.no_build and subprocess.run(
+                ["make", "-s", "-C", str(ROOT), f"O={args.build_dir}"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
+            ensure_built(argparse.Namespace(**{**vars(args), "kernel": ["host"]}),
+                         lambda m: print(m, file=sys.stderr))
+        runner, cases = check_runner(args)
+        points, unlisted = list_points(runner, cases, args.only)
+    except (RunError, SelectionError) as e:
+        print(f"run.py: cannot list the points: {e}", file=sys.stderr)
+        return 2
+    print_points(points, sys.stdout, sys.stderr)
+    if unlisted:        # the list is not whole
+        print(unlisted, file=sys.stderr)
+        return 2
+    return 0
+
+
 def make_outdir(outdir: Path) -> None:
     """Create the output directory and prove it is writable, or RunError."""
     try:
@@ -257,8 +380,10 @@ def main(argv: list[str]) -> int:
         args = parse_args(argv)
     except SystemExit as e:
         return 2 if e.code else 0
+    if args.list is not None:
+        return list_main(args)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    outdir = args.output or ROOT / "results" / stamp
+    outdir = args.output or PATHS.results / stamp
 
     def log(msg: str) -> None:
         print(msg, flush=True)
@@ -267,6 +392,10 @@ def main(argv: list[str]) -> int:
             exps = expect.load(args.expectations) if args.expectations else []
         except expect.ExpectationError as e:
             raise RunError(f"--expectations: {e}") from e
+        try:
+            skip_rules = load_skipfile(args.skipfile) if args.skipfile else None
+        except SkipfileError as e:
+            raise RunError(f"--skipfile: {e}") from e
         others = [s for s in args.kernel if s != "host"]
         if others:
             kernels = import_kernels(others)    # bad specs fail before any work
@@ -279,6 +408,10 @@ def main(argv: list[str]) -> int:
         make_outdir(outdir)             # before the build: fail early
         if not args.no_build:
             ensure_built(args, log)
+        if args.only:
+            choose_points(args, log)
+        if skip_rules is not None:
+            args.skips = SkipRun(skip_rules, listed_points(args))
         runs = collect(args, outdir, log)
     except RunError as e:
         print(f"run.py: the run could not be done: {e}", file=sys.stderr)
@@ -292,7 +425,9 @@ def main(argv: list[str]) -> int:
         if rc in (2, 3, 4):
             print(f"run.py: pytest could not select (exit {rc})", file=sys.stderr)
             return 2
-    report = publish(chosen, outdir, exps, all_runs=every)
+    report = publish(chosen, outdir,
+                     expectations_in(exps, args.only, args.selected_points),
+                     all_runs=every)
     print(report.summary())
     return report.exit_code
 

@@ -11,5 +11,10 @@
 
 /* Monotonic milliseconds (CLOCK_MONOTONIC; never 0 after boot). */
 uint64_t now_ms(void);
+/*
+ * Monotonic microseconds: the runner's time stamps, on the clock of
+ * /dev/kmsg's record times (both count from boot, neither counts suspend).
+ */
+uint64_t now_us(void);
 
 #endif /* FAULTLINE_CLOCK_H */

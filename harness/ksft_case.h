@@ -456,13 +456,28 @@ static inline bool fl_wp_bit_checkable(void)
 }
 
 /*
+ * Only -l (list the points) or -h: nothing will run, so nothing must be
+ * reserved (the runner lists every binary before a run with --only).
+ */
+static inline bool fl_runs_nothing(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "-l") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
+}
+
+/*
  * Reserve @n_huge huge pages in the parent (every test point runs in a
  * forked child, so the reservation and its restore happen once), then run.
  */
 #define FL_TEST_MAIN(n_huge)						\
 	int main(int argc, char **argv)					\
 	{								\
-		hugetlb_reserve(n_huge);				\
+		if (!fl_runs_nothing(argc, argv))			\
+			hugetlb_reserve(n_huge);			\
 		return test_harness_run(argc, argv);			\
 	}
 

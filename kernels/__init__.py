@@ -25,7 +25,7 @@ from typing import Callable
 from . import arch as archmod
 from . import available, qemu
 from .arch import host_arch, static_build_dir
-from .boot import boot_kernel
+from .boot import OptionsFor, boot_kernel
 from .image import image_arch
 from .initramfs import build_initramfs
 from .spec import KernelSpec, SpecError, parse_spec
@@ -97,11 +97,18 @@ def initramfs_files(static_build_dir: Path) -> tuple[Path, dict[str, Path]]:
 def run_kernels(specs: list[str], *, static_build_dir: Path,
                 cache_dir: Path, jobs: int, timeout_s: int,
                 log: Callable[[str], None],
-                runner_options: list[tuple[str, str]] | None = None
+                runner_options: list[tuple[str, str]] | None = None,
+                console: Callable[[str], Callable[[bytes], None]] | None = None,
+                options_for: OptionsFor | None = None
                 ) -> list[KernelResult]:
     """Boot each spec under QEMU (up to @jobs at once) and collect its stream.
     @runner_options, (long option, value) pairs, reach the runner through the
-    kernel command line (faultline.<option>=<value>).
+    kernel command line (faultline.<option>=<value>); @options_for(spec,
+    info), when given, adds the pairs for one kernel once it is fetched
+    (`info` has its release and arch; a ValueError is that kernel's error).
+    @console(spec), when
+    given, makes the function that gets that kernel's console bytes as they
+    arrive (e.g. progress).
 
     Results come back in the order of @specs. A kernel that fails to fetch or
     boot gets .error set; the others are unaffected. Raises SpecError for a
@@ -137,7 +144,9 @@ def run_kernels(specs: list[str], *, static_build_dir: Path,
             spec = parsed[i]
             with locks[spec.slug]:
                 boot_kernel(spec, results[i], initrd=initrd_for, cache_dir=cache_dir,
-                            timeout_s=timeout_s, log=log, runner_options=runner_options)
+                            timeout_s=timeout_s, log=log, runner_options=runner_options,
+                            on_console=console(spec.text) if console else None,
+                            options_for=options_for)
 
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import arch as archmod
 from . import qemu
@@ -17,6 +17,10 @@ from .spec import KernelSpec
 
 if TYPE_CHECKING:
     from . import KernelResult
+
+# Runner options for one kernel, from its spec text and what fetching it
+# told (info: release, arch, package, ...): e.g. run.py --skipfile's skips.
+OptionsFor = Callable[[str, dict[str, Any]], list[tuple[str, str]]]
 
 # A boot that never reached /init is retried at most this many times; a run
 # that reached /init is never retried (its failures are the kernel's).
@@ -85,9 +89,12 @@ def judge(b: qemu.Boot, timeout_s: int) -> str | None:
 def boot_kernel(spec: KernelSpec, result: "KernelResult", *,
                 initrd: Path | Callable[[str], Path],
                 cache_dir: Path, timeout_s: int, log: Callable[[str], None],
-                runner_options: list[tuple[str, str]] | None = None) -> None:
+                runner_options: list[tuple[str, str]] | None = None,
+                on_console: Callable[[bytes], None] | None = None,
+                options_for: OptionsFor | None = None) -> None:
     """Fill @result for @spec, the runner's options on the kernel command
     line of its architecture. Never raises for a kernel's own failure.
+    @on_console gets the console's bytes as they arrive (progress).
 
     @initrd is the initramfs, or a function giving the one for an
     architecture (built from that architecture's static build)."""
@@ -116,6 +123,14 @@ def boot_kernel(spec: KernelSpec, result: "KernelResult", *,
         # The probe reads /boot/config-<release>: give it the kernel's own.
         initrd = with_extra_files(initrd, initrd.with_name(f"initramfs-{spec.slug}.cpio"),
                                   {f"boot/config-{release}": Path(meta["config"]).read_bytes()})
+    opts = list(runner_options or [])
+    if options_for is not None:
+        try:
+            opts += options_for(spec.text, info)
+            qemu.kernel_cmdline(opts, arch)     # one that cannot travel: error
+        except ValueError as e:
+            result.error = f"runner options: {e}"
+            return
     a = archmod.get(arch)
     firmware = archmod.firmware_path(a)
     try:
@@ -136,10 +151,10 @@ def boot_kernel(spec: KernelSpec, result: "KernelResult", *,
     attempts: list[dict] = []
     while True:
         argv = qemu.qemu_argv(exe, kernel, initrd, accel, pvh=pvh, arch=arch,
-                              append=qemu.kernel_cmdline(runner_options or [], arch))
+                              append=qemu.kernel_cmdline(opts, arch))
         log(f"{spec.text}: boot {len(attempts) + 1} ({accel})")
         boot_limit = qemu.KVM_BOOT_TIMEOUT_S if accel == "kvm" else BOOT_TIMEOUT_S
-        b = qemu.boot(argv, timeout_s, min(timeout_s, boot_limit))
+        b = qemu.boot(argv, timeout_s, min(timeout_s, boot_limit), on_console)
         if accel == "kvm" and not b.reached_init and (
                 b.kvm_error or (b.boot_timed_out and not b.console.strip())):
             # KVM itself is broken here (not a word from the kernel), not

@@ -24,6 +24,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from . import arch as archmod
 
@@ -229,9 +230,11 @@ def _kill(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
-def boot(argv: list[str], timeout_s: float, boot_timeout_s: float) -> Boot:
+def boot(argv: list[str], timeout_s: float, boot_timeout_s: float,
+         on_output: Callable[[bytes], None] | None = None) -> Boot:
     """Run QEMU; stop at exit, at @timeout_s, or at @boot_timeout_s if no frame
-    line (i.e. /init did not start) has appeared by then."""
+    line (i.e. /init did not start) has appeared by then. @on_output gets
+    the console's bytes as they arrive (progress), cut anywhere."""
     res = Boot(argv=argv)
     t0 = time.monotonic()
     if _stopping.is_set():
@@ -266,6 +269,8 @@ def boot(argv: list[str], timeout_s: float, boot_timeout_s: float) -> Boot:
                     open_streams -= 1
                     continue
                 key.data.extend(chunk)
+                if key.data is out and on_output is not None:
+                    on_output(chunk)
                 if key.data is err and b"KVM internal error" in err:
                     res.kvm_error = True
                     res.timed_out = True

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-"""Static libcap and libseccomp for a cross build the host's release cannot
+"""Static libcap, libseccomp and zlib for a cross build the host's release cannot
 supply through multiarch.
 
 Debian 12 (bookworm) has a riscv64 cross compiler and C library
@@ -36,7 +36,7 @@ from . import aptsrc
 from . import arch as archmod
 from .debian import FetchError, _flock, suite_apt
 
-PACKAGES = ("libcap-dev", "libseccomp-dev")
+PACKAGES = ("libcap-dev", "libseccomp-dev", "zlib1g-dev")
 STAMP = "faultline-sysroot.json"
 
 
@@ -47,12 +47,22 @@ def ensure(arch: str, dest: Path, cache_dir: Path,
     kind, _, suite = a.libs.partition(":")
     if kind != "sysroot":
         raise archmod.ArchError(f"{arch} takes its libraries from {a.libs}, not a sysroot")
-    if (dest / STAMP).is_file():
+    if _complete(dest):
         return dest
     with _flock(dest.with_name(dest.name + ".lock")):   # two makes at once
-        if not (dest / STAMP).is_file():
+        if not _complete(dest):
             _populate(a, suite, dest, cache_dir, log, apt_etc)
     return dest
+
+
+def _complete(dest: Path) -> bool:
+    """Whether @dest was populated with every package of PACKAGES (a
+    sysroot from before a package was added is fetched again)."""
+    try:
+        got = json.loads((dest / STAMP).read_text())["packages"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return isinstance(got, dict) and all(p in got for p in PACKAGES)
 
 
 def _populate(a: archmod.Arch, suite: str, dest: Path, cache_dir: Path,

@@ -37,21 +37,50 @@ static ssize_t read_small(const char *path, char *buf, size_t len)
 	return n;
 }
 
-static void read_seccomp(struct probe *p)
+const char *const cap_set_names[CAP_SET_NR] = {
+	"inheritable", "permitted", "effective", "bounding", "ambient",
+};
+
+/* The value after "\n<key>:" in a /proc status text, NULL if none. */
+static const char *status_field(const char *buf, const char *key)
 {
+	char pat[32];
+	const char *s;
+
+	snprintf(pat, sizeof(pat), "\n%s:", key);
+	s = strstr(buf, pat);
+	return s ? s + strlen(pat) : NULL;
+}
+
+/* Seccomp, no_new_privs and the capability sets of this process. */
+static void read_status(struct probe *p)
+{
+	static const char *const cap_keys[CAP_SET_NR] = {
+		"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb",
+	};
 	char buf[4096];
 	const char *s;
+	int i;
 
 	p->seccomp_mode = -1;
 	p->seccomp_filters = -1;
+	p->no_new_privs = -1;
 	if (read_small("/proc/self/status", buf, sizeof(buf)) <= 0)
 		return;
-	s = strstr(buf, "\nSeccomp:");
-	if (s)
-		p->seccomp_mode = atoi(s + 9);
-	s = strstr(buf, "\nSeccomp_filters:");
-	if (s)
-		p->seccomp_filters = atoi(s + 17);
+	if ((s = status_field(buf, "Seccomp")))
+		p->seccomp_mode = atoi(s);
+	if ((s = status_field(buf, "Seccomp_filters")))
+		p->seccomp_filters = atoi(s);
+	if ((s = status_field(buf, "NoNewPrivs")))
+		p->no_new_privs = atoi(s);
+	p->caps_known = true;
+	for (i = 0; i < CAP_SET_NR; i++) {
+		s = status_field(buf, cap_keys[i]);
+		if (s)
+			p->cap_sets[i] = strtoull(s, NULL, 16);
+		else
+			p->caps_known = false;
+	}
 }
 
 static enum tri read_cap_ptrace(void)
@@ -93,12 +122,13 @@ void probe_env(struct probe *p)
 	p->euid = geteuid();
 	p->gid = getgid();
 	p->egid = getegid();
+	p->ngroups = getgroups(PROBE_GROUPS_MAX, p->groups);
 	n = read_small("/proc/sys/vm/unprivileged_userfaultfd", buf,
 		       sizeof(buf));
 	p->sysctl = n > 0 ? atoi(buf) : -1;
 	p->sysctl_err = n < 0 ? (int)-n : 0;
 	p->cap_ptrace = read_cap_ptrace();
-	read_seccomp(p);
+	read_status(p);
 	p->dev_stat_err = stat(p->dev_node, &p->dev_st) ? errno : 0;
 }
 

@@ -66,11 +66,19 @@ static void put(struct fact *f, const char *group, enum tri v,
 	snprintf(f->reason, sizeof(f->reason), "%s", reason);
 }
 
+/* What @f is about, in the domain table's words (see struct fact). */
+static void about(struct fact *f, const char *subject, const char *mode)
+{
+	f->subject = subject;
+	f->mode = mode;
+}
+
 static void feature_fact(const struct probe *p, struct fact *f,
 			 unsigned int bit)
 {
 	char why[REASON_LEN], cause[REASON_LEN - 32];
 
+	about(f, uffd_feature_name(bit), NULL);
 	if (p->api_v.status != TRI_YES) {
 		put(f, "feature", TRI_UNKNOWN, p->api_v.reason);
 		return;
@@ -84,24 +92,36 @@ static void feature_fact(const struct probe *p, struct fact *f,
 	put(f, "feature", TRI_NO, why);
 }
 
-/* An ioctl is there if the API or any accepted REGISTER returned it. */
+/*
+ * An ioctl is there if the API or any accepted REGISTER returned it. When
+ * some REGISTER could not be tried, its mask is unseen: an ioctl missing
+ * from the others is then unknown, not absent.
+ */
 static void ioctl_fact(const struct probe *p, struct fact *f,
 		       unsigned int bit)
 {
+	const struct verdict *untested = NULL;
 	uint64_t all = p->ioctls;
 	int t, m;
 
+	about(f, uffd_ioctl_name(bit), NULL);
 	if (p->api_v.status != TRI_YES) {
 		put(f, "ioctl", TRI_UNKNOWN, p->api_v.reason);
 		return;
 	}
-	for (t = 0; t < MEM_TYPE_NR; t++)
-		for (m = 0; m < reg_mode_count(); m++)
+	for (t = 0; t < MEM_TYPE_NR; t++) {
+		for (m = 0; m < reg_mode_count(); m++) {
 			if (p->reg[t][m].v.status == TRI_YES)
 				all |= p->reg[t][m].ioctls;
+			else if (p->reg[t][m].v.status == TRI_UNKNOWN)
+				untested = &p->reg[t][m].v;
+		}
+	}
 	if (all & UFFD_BIT(bit))
 		put(f, "ioctl", TRI_YES,
 		    "in the UFFDIO_API or a REGISTER ioctl mask");
+	else if (untested)
+		put(f, "ioctl", TRI_UNKNOWN, untested->reason);
 	else
 		put(f, "ioctl", TRI_NO,
 		    "in no ioctl mask (API or any accepted REGISTER)");
@@ -119,12 +139,16 @@ void probe_facts(struct probe *p)
 {
 	char names[FACT_MAX][48];
 	int n = fact_names(names, FACT_MAX), i, t;
+	struct fact *f;
 	size_t j;
 
+	memset(p->facts, 0, sizeof(p->facts));
 	p->nfacts = 0;
-	for (j = 0; j < UFFD_PATH_NR; j++)
-		put(next_fact(p), "access", p->access[j].status,
-		    p->access[j].reason);
+	for (j = 0; j < UFFD_PATH_NR; j++) {
+		f = next_fact(p);
+		put(f, "path", p->access[j].status, p->access[j].reason);
+		about(f, uffd_paths[j].name, NULL);
+	}
 	put(next_fact(p), "access", p->kernel_faults.status,
 	    p->kernel_faults.reason);
 	put(next_fact(p), "access", p->fork_allowed.status,
@@ -135,12 +159,46 @@ void probe_facts(struct probe *p)
 		if (ioctl_has_fact(&uffd_ioctls[j]))
 			ioctl_fact(p, next_fact(p), uffd_ioctls[j].bit);
 	/* reg_mode(0..uffd_mode_count - 1) are the single modes. */
-	for (t = 0; t < MEM_TYPE_NR; t++)
-		for (j = 0; j < uffd_mode_count; j++)
-			put(next_fact(p), "register", p->reg[t][j].v.status,
+	for (t = 0; t < MEM_TYPE_NR; t++) {
+		for (j = 0; j < uffd_mode_count; j++) {
+			f = next_fact(p);
+			put(f, "register", p->reg[t][j].v.status,
 			    p->reg[t][j].v.reason);
-	for (i = 0; i < p->nfacts && i < n; i++)
+			about(f, mem_type_name(t),
+			      uffd_mode_name(UFFD_BIT(uffd_modes[j].bit)));
+		}
+	}
+	for (i = 0; i < p->nfacts && i < n; i++) {
 		memcpy(p->facts[i].name, names[i], sizeof(p->facts[i].name));
+		/* An access fact is about itself: its name is the subject. */
+		if (!p->facts[i].subject)
+			p->facts[i].subject = p->facts[i].name;
+	}
+}
+
+int probe_answers(const struct probe *p, struct answer *out, int max)
+{
+	int n = 0, i;
+
+	for (i = 0; i < p->nfacts && n < max; i++, n++)
+		out[n] = (struct answer){
+			.group = p->facts[i].group,
+			.subject = p->facts[i].subject,
+			.mode = p->facts[i].mode,
+			.value = p->facts[i].value,
+			.reason = p->facts[i].reason,
+		};
+	for (i = 0; i < p->nprofiles && n < max; i++, n++) {
+		const struct profile_result *r = &p->profiles[i];
+
+		out[n] = (struct answer){
+			.group = "profile", .subject = r->name,
+			.value = r->status,
+			/* The first unmet requirement says why. */
+			.reason = r->nmissing ? r->missing[0] : "",
+		};
+	}
+	return n;
 }
 
 const struct fact *fact_find(const struct probe *p, const char *name)

@@ -5,7 +5,8 @@
  * page populated, no global state changed.
  *
  * Exit: 0 probed (or --require/--profile satisfied), 1 --require/--profile
- * not satisfied, 2 bad usage.
+ * not satisfied, 2 bad usage, --output not writable or --as-user not
+ * possible.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,9 +15,33 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "identity.h"
+#include "output.h"
 #include "probe.h"
 
-enum format { FMT_TEXT, FMT_JSON, FMT_HEADER, FMT_SHELL };
+/* The report formats; text is rendered with colour when asked. */
+static const struct {
+	const char *name;
+	void (*render)(const struct probe *p);
+} formats[] = {
+	{ "text", NULL },
+	{ "json", render_json },
+	{ "header", render_header },
+	{ "shell", render_shell },
+	{ "prometheus", render_prometheus },
+	{ "nfd", render_nfd },
+};
+#define N_FORMATS	((int)(sizeof(formats) / sizeof(formats[0])))
+
+/* What the user asked for: the probe, its report and the checks. */
+struct request {
+	struct probe *p;
+	int fmt;		/* index into formats[] */
+	bool fmt_set, colour;
+	char req[FACT_MAX][48], prof[PROFILE_MAX][48];
+	int nreq, nprof;
+	FILE *verdict_out;	/* --require/--profile lines */
+};
 
 /*
  * The probe table: each step fills its part of struct probe. The config
@@ -54,23 +79,48 @@ void probe_release(struct probe *p)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: uffd-probe [--json|--header|--shell] [--unprivileged]\n"
+		"usage: uffd-probe [--format FORMAT | --json | --header | --shell]\n"
+		"                  [--output FILE] [--as-user USER[:GROUP] | --unprivileged]\n"
 		"                  [--require NAME[,NAME...]] [--profile NAME[,NAME...]]\n"
 		"                  [--dev PATH] [--config PATH] [--no-color] [--list]\n"
 		"                  [--help] [--version]\n"
 		"\n"
-		"  (default)        human-readable report\n"
-		"  --json           machine-readable report (probes/SCHEMA.md)\n"
-		"  --header         C header: #define UFFD_HAVE_<NAME> 1\n"
-		"  --shell          sh assignments: UFFD_HAVE_<NAME>=1|0\n"
+		"What userfaultfd can do on this kernel for this process, and why not.\n"
+		"\n"
+		"  --format FORMAT  the report's format:\n"
+		"      text         human-readable (the default; colour on a terminal)\n"
+		"      json         machine-readable, probes/SCHEMA.md (also --json)\n"
+		"      header       C header: #define UFFD_HAVE_<NAME> 1 (also --header)\n"
+		"      shell        sh assignments: UFFD_HAVE_<NAME>=1|0 (also --shell)\n"
+		"      prometheus   Prometheus text format for node_exporter's textfile\n"
+		"                   collector: uffd_feature{name=\"MOVE\",uid=\"0\"} 1, ...;\n"
+		"                   1 yes, 0 no; an answer the probe could not determine\n"
+		"                   has no sample but a uffd_unknown one\n"
+		"      nfd          Kubernetes Node Feature Discovery feature file:\n"
+		"                   feature.node.kubernetes.io/uffd.move=true, ...;\n"
+		"                   true, false, or unknown\n"
+		"  --output FILE    write the report to FILE atomically: a temporary file\n"
+		"                   beside it (a dot file), renamed over FILE when complete;\n"
+		"                   mode 0644; any format; --require/--profile lines then\n"
+		"                   go to standard output\n"
+		"  --as-user USER[:GROUP]\n"
+		"                   probe what a process of that user gets: fork, set the\n"
+		"                   user's supplementary groups (group database; none for\n"
+		"                   a uid without a passwd entry), the gid (GROUP, else the\n"
+		"                   user's primary group) and the uid, drop every\n"
+		"                   capability (bounding and ambient sets too), set\n"
+		"                   no_new_privs, and probe and report in the child.\n"
+		"                   USER and GROUP are numbers or names. Needs root\n"
+		"  --unprivileged   drop CAP_SYS_PTRACE before probing (same uid)\n"
 		"  --require LIST   exit 0 if every named fact holds, else 1\n"
 		"  --profile LIST   exit 0 if every named consumer profile is met, else 1\n"
-		"  --unprivileged   drop CAP_SYS_PTRACE before probing\n"
 		"  --dev PATH       device node to try instead of /dev/userfaultfd\n"
 		"  --config PATH    kernel config (plain or gzip) instead of\n"
 		"                   /boot/config-$(uname -r) or /proc/config.gz\n"
+		"  --no-color       no colour in the text report (also NO_COLOR=1)\n"
 		"  --list           list fact and profile names\n"
-		"exit: 0 ok / satisfied, 1 not satisfied, 2 usage error\n");
+		"exit: 0 ok / satisfied; 1 not satisfied, or unknown; 2 usage error,\n"
+		"      --output cannot be written, or --as-user cannot take the identity\n");
 }
 
 static void list_facts(FILE *f, const char *indent)
@@ -195,22 +245,66 @@ static bool check_profiles(const struct probe *p, char names[][48], int n,
 	return ok;
 }
 
-static void set_format(enum format *fmt, enum format want, bool *set)
+static void set_format(struct request *rq, const char *name)
 {
-	if (*set && *fmt != want) {
-		fprintf(stderr, "uffd-probe: choose one of --json, --header, --shell\n");
+	int i;
+
+	for (i = 0; i < N_FORMATS && strcmp(formats[i].name, name); i++)
+		;
+	if (i == N_FORMATS) {
+		fprintf(stderr, "uffd-probe: unknown format '%s'; formats:", name);
+		for (i = 0; i < N_FORMATS; i++)
+			fprintf(stderr, " %s", formats[i].name);
+		fprintf(stderr, "\n");
 		exit(2);
 	}
-	*fmt = want;
-	*set = true;
+	if (rq->fmt_set && rq->fmt != i) {
+		fprintf(stderr, "uffd-probe: choose one format (--format, --json, --header, --shell)\n");
+		exit(2);
+	}
+	rq->fmt = i;
+	rq->fmt_set = true;
+}
+
+/* Probe, report and check: the exit code (run in the child by --as-user). */
+static int probe_and_report(void *arg)
+{
+	struct request *rq = arg;
+	struct probe *p = rq->p;
+	bool ok = true;
+
+	probe_run(p);
+	probe_release(p);
+	if (rq->fmt_set || (!rq->nreq && !rq->nprof)) {
+		if (formats[rq->fmt].render)
+			formats[rq->fmt].render(p);
+		else
+			render_text(p, rq->colour && isatty(STDOUT_FILENO) &&
+					!getenv("NO_COLOR"));
+	}
+	errno = 0;
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "uffd-probe: writing the report: %s\n",
+			strerror(errno ? errno : EIO));
+		return 2;
+	}
+	if (rq->nreq)
+		ok &= check_require(p, rq->req, rq->nreq, rq->verdict_out);
+	if (rq->nprof)
+		ok &= check_profiles(p, rq->prof, rq->nprof, rq->verdict_out);
+	fflush(rq->verdict_out);
+	return ok ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "header", no_argument, NULL, 'H' },
 		{ "shell", no_argument, NULL, 's' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "as-user", required_argument, NULL, 'a' },
 		{ "require", required_argument, NULL, 'r' },
 		{ "profile", required_argument, NULL, 'p' },
 		{ "unprivileged", no_argument, NULL, 'u' },
@@ -223,31 +317,35 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	static struct probe p;
-	char req[FACT_MAX][48], prof[16][48];
-	int nreq = 0, nprof = 0, c;
-	enum format fmt = FMT_TEXT;
-	bool fmt_set = false, colour = true, ok = true;
-	FILE *verdict_out;
+	static struct request rq = { .p = &p, .colour = true };
+	static struct identity id;
+	const char *output = NULL, *as_user = NULL;
+	struct output out;
+	char err[REASON_LEN];
+	int c, code;
 
 	opterr = 0;
 	p.dev_node = "/dev/userfaultfd";
 	while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j': set_format(&fmt, FMT_JSON, &fmt_set); break;
-		case 'H': set_format(&fmt, FMT_HEADER, &fmt_set); break;
-		case 's': set_format(&fmt, FMT_SHELL, &fmt_set); break;
+		case 'f': set_format(&rq, optarg); break;
+		case 'j': set_format(&rq, "json"); break;
+		case 'H': set_format(&rq, "header"); break;
+		case 's': set_format(&rq, "shell"); break;
+		case 'o': output = optarg; break;
+		case 'a': as_user = optarg; break;
 		case 'r':
-			nreq += parse_list(optarg, false, req + nreq,
-					   FACT_MAX - nreq);
+			rq.nreq += parse_list(optarg, false, rq.req + rq.nreq,
+					      FACT_MAX - rq.nreq);
 			break;
 		case 'p':
-			nprof += parse_list(optarg, true, prof + nprof,
-					    16 - nprof);
+			rq.nprof += parse_list(optarg, true, rq.prof + rq.nprof,
+					       PROFILE_MAX - rq.nprof);
 			break;
 		case 'u': p.unprivileged = true; break;
 		case 'd': p.dev_node = optarg; break;
 		case 'c': p.config_path = optarg; break;
-		case 'C': colour = false; break;
+		case 'C': rq.colour = false; break;
 		case 'l':
 			printf("facts (--require, UFFD_HAVE_<NAME>):\n");
 			list_facts(stdout, "  ");
@@ -282,30 +380,33 @@ int main(int argc, char **argv)
 			strerror(errno));
 		return 2;
 	}
+	if (as_user && p.unprivileged) {
+		fprintf(stderr, "uffd-probe: --as-user drops every capability already; leave out --unprivileged\n");
+		return 2;
+	}
+	if (as_user && identity_parse(as_user, &id, err, sizeof(err))) {
+		fprintf(stderr, "uffd-probe: --as-user %s: %s\n", as_user, err);
+		return 2;
+	}
+	if (as_user)
+		snprintf(p.as_user, sizeof(p.as_user), "%s", as_user);
 	if (p.unprivileged && probe_drop_ptrace(&p)) {
 		fprintf(stderr, "uffd-probe: %s\n", p.unpriv_drop.reason);
 		return 2;
 	}
+	if (output && output_begin(&out, output))
+		return 2;
 
-	probe_run(&p);
-	probe_release(&p);
-
-	/* With a report format, verdicts go to stderr to keep it parsable. */
-	verdict_out = fmt_set ? stderr : stdout;
-	if (fmt_set || (!nreq && !nprof)) {
-		switch (fmt) {
-		case FMT_JSON: render_json(&p); break;
-		case FMT_HEADER: render_header(&p); break;
-		case FMT_SHELL: render_shell(&p); break;
-		default:
-			render_text(&p, colour && isatty(STDOUT_FILENO) &&
-					!getenv("NO_COLOR"));
-		}
+	/* With a report format on stdout, verdicts go to stderr. */
+	rq.verdict_out = output ? out.console : rq.fmt_set ? stderr : stdout;
+	code = as_user ? identity_run(&id, probe_and_report, &rq) :
+			 probe_and_report(&rq);
+	if (output) {
+		/* Only a complete report replaces the old one. */
+		if (code <= 1 && output_commit(&out))
+			code = 2;
+		else if (code > 1)
+			output_abort(&out);
 	}
-	if (nreq)
-		ok &= check_require(&p, req, nreq, verdict_out);
-	if (nprof)
-		ok &= check_profiles(&p, prof, nprof, verdict_out);
-	fflush(stdout);
-	return ok ? 0 : 1;
+	return code;
 }

@@ -21,8 +21,13 @@
 
 #define PROBE_SCHEMA_VERSION	1
 #define REASON_LEN		256
+#define PROBE_GROUPS_MAX	64	/* supplementary groups reported */
 
 enum tri { TRI_UNKNOWN, TRI_NO, TRI_YES };
+
+/* The capability sets of /proc/self/status, in this order. */
+#define CAP_SET_NR	5
+extern const char *const cap_set_names[CAP_SET_NR];
 
 const char *tri_name(enum tri t);
 
@@ -79,7 +84,15 @@ struct probe_config {
  */
 struct fact {
 	char name[48];		/* "MOVE", "REGISTER_SHMEM_MINOR" */
-	const char *group;	/* "feature", "ioctl", "access", "register" */
+	const char *group;	/* "path", "access", "feature", "ioctl", "register" */
+	/*
+	 * What the fact is about, by its domain table name: the path
+	 * ("dev-userfaultfd"), feature ("MOVE"), ioctl ("COPY") or memory
+	 * type ("shmem", with @mode "MINOR"); for "access" facts the fact
+	 * name ("KERNEL_FAULTS"). Renderers build their keys from these.
+	 */
+	const char *subject;
+	const char *mode;	/* register facts: the mode's name; else NULL */
 	enum tri value;
 	char reason[REASON_LEN];
 };
@@ -105,6 +118,8 @@ struct probe {
 	const char *config_path;	/* --config, else /boot or /proc */
 	bool unprivileged;		/* --unprivileged was honoured */
 	struct verdict unpriv_drop;	/* result of dropping CAP_SYS_PTRACE */
+	/* --as-user: the spec as given ("nobody", "1000:1000"), "" if none. */
+	char as_user[64];
 
 	/* Environment facts the diagnosis uses. */
 	int sysctl;			/* vm.unprivileged_userfaultfd, -1 */
@@ -112,8 +127,13 @@ struct probe {
 	enum tri cap_ptrace;		/* CAP_SYS_PTRACE in effective set */
 	int seccomp_mode;		/* 0/1/2, -1 unknown */
 	int seccomp_filters;		/* -1 unknown */
+	int no_new_privs;		/* 0/1, -1 unknown */
+	bool caps_known;		/* cap_sets[] read from /proc */
+	uint64_t cap_sets[CAP_SET_NR];	/* masks, in cap_set_names order */
 	uid_t uid, euid;
 	gid_t gid, egid;
+	int ngroups;			/* supplementary groups, -1 unknown */
+	gid_t groups[PROBE_GROUPS_MAX];
 	struct stat dev_st;
 	int dev_stat_err;		/* 0 when dev_st is valid */
 
@@ -168,6 +188,22 @@ void fact_normalize(const char *in, char *out, size_t outlen);
 /* The fact called @name in p->facts, NULL if none. */
 const struct fact *fact_find(const struct probe *p, const char *name);
 
+/*
+ * Every yes/no/unknown answer about a named thing, for the renderers that
+ * flatten the result into keys (prometheus, nfd): the facts in their
+ * order, then the profiles (group "profile", subject the profile's name).
+ * @reason says why for no and unknown answers.
+ */
+struct answer {
+	const char *group;	/* a fact group, or "profile" */
+	const char *subject;
+	const char *mode;	/* register answers: the mode; else NULL */
+	enum tri value;
+	const char *reason;
+};
+#define ANSWER_MAX	(FACT_MAX + PROFILE_MAX)
+int probe_answers(const struct probe *p, struct answer *out, int max);
+
 /* Consumer profiles (profiles.c): names independent of this kernel. */
 int profile_count(void);
 const char *profile_name(int i);
@@ -182,6 +218,18 @@ void render_text(const struct probe *p, bool colour);
 void render_json(const struct probe *p);
 void render_header(const struct probe *p);
 void render_shell(const struct probe *p);
+void render_prometheus(const struct probe *p);
+void render_nfd(const struct probe *p);
+
+/*
+ * How the identity probed came about: "caller" (the process as started),
+ * "unprivileged" (--unprivileged: CAP_SYS_PTRACE dropped) or "as-user"
+ * (--as-user: another uid and gid, no capabilities).
+ */
+const char *probe_view(const struct probe *p);
+
+/* Print @s on one line: newlines and other control characters as spaces. */
+void put_oneline(const char *s);
 
 /* "EPERM", or "E<n>" for unnamed values; static per call for unknowns. */
 const char *errno_name(int err);

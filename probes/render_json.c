@@ -92,6 +92,37 @@ static void junknown(const char *key, uint64_t mask, enum uffd_mask_kind kind)
 	putchar(']');
 }
 
+/*
+ * "view", "as_user" (the --as-user argument or null), "groups",
+ * "no_new_privs" and "capabilities" (each set's mask) of the process.
+ */
+static void json_identity(const struct probe *p)
+{
+	int i;
+
+	printf("\"view\":\"%s\",\"as_user\":", probe_view(p));
+	if (p->as_user[0])
+		jstr(p->as_user);
+	else
+		fputs("null", stdout);
+	printf(",\"groups\":");
+	if (p->ngroups < 0)
+		fputs("null", stdout);
+	else
+		putchar('[');
+	for (i = 0; i < p->ngroups; i++)
+		printf("%s%u", i ? "," : "", p->groups[i]);
+	printf("%s,", p->ngroups < 0 ? "" : "]");
+	printf("\"no_new_privs\":%s,\"capabilities\":",
+	       p->no_new_privs < 0 ? "null" : p->no_new_privs ? "true" : "false");
+	if (!p->caps_known)
+		fputs("null", stdout);
+	for (i = 0; p->caps_known && i < CAP_SET_NR; i++)
+		printf("%s\"%s\":\"0x%llx\"", i ? "," : "{", cap_set_names[i],
+		       (unsigned long long)p->cap_sets[i]);
+	printf("%s,", p->caps_known ? "}" : "");
+}
+
 static void json_process(const struct probe *p)
 {
 	printf("\"kernel\":{\"release\":");
@@ -104,6 +135,7 @@ static void json_process(const struct probe *p)
 	       p->uid, p->euid, p->gid, p->egid);
 	printf("\"unprivileged_view\":%s,\"cap_sys_ptrace\":\"%s\",",
 	       p->unprivileged ? "true" : "false", tri_name(p->cap_ptrace));
+	json_identity(p);
 	if (p->seccomp_mode >= 0)
 		printf("\"seccomp_mode\":%d,\"seccomp_filters\":%d,",
 		       p->seccomp_mode, p->seccomp_filters);

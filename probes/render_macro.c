@@ -28,7 +28,11 @@ void render_header(const struct probe *p)
 	comment_text(p->uts.release);
 	printf(" ");
 	comment_text(p->uts.machine);
-	printf("%s. */\n", p->unprivileged ? " (unprivileged view)" : "");
+	printf("%s", p->unprivileged ? " (unprivileged view)" : "");
+	if (p->as_user[0])
+		printf(" (as uid %u gid %u, no capabilities)", p->euid,
+		       p->egid);
+	printf(". */\n");
 	printf("#ifndef UFFD_PROBE_GENERATED_H\n#define UFFD_PROBE_GENERATED_H\n\n");
 	if (p->api_v.status == TRI_YES) {
 		printf("#define UFFD_PROBE_API 0x%llxULL\n",
@@ -57,6 +61,8 @@ void render_shell(const struct probe *p)
 	int n = p->nfacts, i;
 	bool first = true;
 
+	printf("# uffd-probe %s: what uid %u gid %u gets (view: %s)\n",
+	       FAULTLINE_VERSION, p->euid, p->egid, probe_view(p));
 	if (p->api_v.status == TRI_YES) {
 		printf("UFFD_PROBE_API=0x%llx\n", (unsigned long long)p->api);
 		printf("UFFD_PROBE_FEATURES=0x%llx\n",

@@ -55,6 +55,31 @@ static void names(uint64_t mask, enum uffd_mask_kind kind)
 	}
 }
 
+/* Whether /proc said every capability set of the probe is empty. */
+static bool no_caps(const struct probe *p)
+{
+	int i;
+
+	for (i = 0; i < CAP_SET_NR; i++)
+		if (p->cap_sets[i])
+			return false;
+	return p->caps_known;
+}
+
+/* --as-user: the whole identity the probe ran with, as /proc saw it. */
+static void text_identity(const struct probe *p)
+{
+	int i;
+
+	printf(" gid %u groups ", p->egid);
+	if (p->ngroups <= 0)
+		printf("%s", p->ngroups ? "?" : "none");
+	for (i = 0; i < p->ngroups; i++)
+		printf("%s%u", i ? "," : "", p->groups[i]);
+	printf(", %s (--as-user %s)", no_caps(p) ? "no capabilities" :
+	       "capabilities left", p->as_user);
+}
+
 static void text_access(const struct probe *p)
 {
 	char sysctl[32];
@@ -65,9 +90,12 @@ static void text_access(const struct probe *p)
 	else
 		snprintf(sysctl, sizeof(sysctl), "unreadable (%s)",
 			 errno_name(p->sysctl_err));
-	printf("uffd-probe %s: Linux %s %s, uid %u%s\n", FAULTLINE_VERSION,
+	printf("uffd-probe %s: Linux %s %s, uid %u%s", FAULTLINE_VERSION,
 	       p->uts.release, p->uts.machine, p->euid,
 	       p->unprivileged ? " (unprivileged view: CAP_SYS_PTRACE dropped)" : "");
+	if (p->as_user[0])
+		text_identity(p);
+	putchar('\n');
 	printf("  CAP_SYS_PTRACE %s, seccomp mode %d (%d filters), vm.unprivileged_userfaultfd %s\n",
 	       tri_name(p->cap_ptrace), p->seccomp_mode, p->seccomp_filters,
 	       sysctl);

@@ -49,3 +49,16 @@ const char *errno_name(int err)
 	snprintf(buf, sizeof(buf), "E%d", err);
 	return buf;
 }
+
+void put_oneline(const char *s)
+{
+	for (; *s; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+}
+
+const char *probe_view(const struct probe *p)
+{
+	if (p->as_user[0])
+		return "as-user";
+	return p->unprivileged ? "unprivileged" : "caller";
+}

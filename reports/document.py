@@ -17,13 +17,26 @@ from typing import Any
 from . import REPORT_SCHEMA_VERSION, __version__
 from .expectations import version_tuple
 from .model import STATUSES, Point, Run, worst
-from .probe_doc import feature_order, features_summary, memory_types
+from .probe_doc import (feature_order, features_summary, memory_types,
+                        no_userfaultfd)
+from .selection import selection_of
+
+# report.json's `status` for each exit code.
+STATUS_OF_EXIT = {0: "pass", 1: "fail", 2: "error", 4: "skip"}
+EXIT_NO_USERFAULTFD = 4     # kselftest's KSFT_SKIP
+
 
 def exit_code(runs: list[Run]) -> int:
-    """0 all passed/skipped/xfailed; 1 failures; 2 a run could not be done."""
+    """0 all passed/skipped/xfailed; 1 failures; 2 a run could not be done;
+    4 nothing failed, but no target could create a userfaultfd at all (its
+    probe says so), so nothing that needs one ran anywhere."""
     if not runs or any(r.unusable() for r in runs):
         return 2
-    return 1 if any(r.failed() for r in runs) else 0
+    if any(r.failed() for r in runs):
+        return 1
+    if all(no_userfaultfd(r.probe) for r in runs):
+        return EXIT_NO_USERFAULTFD
+    return 0
 
 
 def totals(runs: list[Run]) -> dict[str, int]:
@@ -75,8 +88,9 @@ def build_document(runs: list[Run]) -> dict[str, Any]:
         "schema_version": REPORT_SCHEMA_VERSION,
         "generator": {"name": "faultline", "version": __version__},
         "created": _created(),
-        "status": ("pass", "fail", "error")[code],
+        "status": STATUS_OF_EXIT[code],
         "exit_code": code,
+        "selection": selection_of(runs),
         "totals": totals(runs),
         "runs": [r.to_dict(mems) for r in runs],
     }

@@ -88,7 +88,9 @@ def summary(runs: list[Run], outdir: Path | None = None) -> str:
             if p.status == "xpass":
                 lines.append(f"  XPASS    {p.id}: {p.reason}")
     code = exit_code(runs)
-    verdict = {0: "PASS", 1: "FAIL", 2: "ERROR (run could not be done)"}[code]
+    verdict = {0: "PASS", 1: "FAIL", 2: "ERROR (run could not be done)",
+               4: "SKIP (no target could create a userfaultfd: nothing that "
+                  "needs one ran)"}[code]
     where = f" - reports in {outdir}/" if outdir else ""
     lines.append(f"faultline: {verdict}{where}")
     return "\n".join(lines)

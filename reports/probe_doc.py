@@ -16,6 +16,16 @@ Probe = dict[str, Any] | None
 MASK_BITS = 64
 
 
+def no_userfaultfd(probe: Probe) -> bool:
+    """The probe tried every creation path (syscall, user-mode-only,
+    /dev/userfaultfd) and none gave a userfaultfd: nothing that needs one
+    can run there (kernel without it, seccomp, permissions). False when
+    the probe did not say (no document, an unknown answer)."""
+    access = (probe or {}).get("access")
+    return isinstance(access, list) and bool(access) and all(
+        isinstance(a, dict) and a.get("status") == "no" for a in access)
+
+
 def feature_mask(api: dict[str, Any]) -> int | None:
     """UFFDIO_API's features as an int (the probe writes an int, older
     documents a string), or None."""

@@ -59,6 +59,10 @@ def render_markdown(doc: dict[str, Any], runs: list[Run]) -> str:
            f"{len(probs)} problem{'' if len(probs) == 1 else 's'}, "
            f"generated {doc['created']} by faultline {doc['generator']['version']}.",
            ""]
+    if doc.get("selection"):
+        out += ["Selection: only the points matching "
+                + ", ".join(f"`{g}`" for g in doc["selection"])
+                + " (`--only`) were run; the others are not in this report.", ""]
     for r in runs:
         out.append(_run_line(r))
         out += [f"  - note: {_md_escape(n)}" for n in r.notes()]

@@ -18,6 +18,7 @@ from typing import Any
 
 from .model import Binary, Point, Run
 from .binary_points import finish_binary
+from .skipfile import add_skipped
 from .tapparse import classify_line
 
 FRAME_RE = re.compile(r"^@@faultline ([a-z-]+)(?: (.*))?$")
@@ -64,6 +65,9 @@ def _probe_document(lines: list[str]) -> dict[str, Any] | None:
 class StreamListener:
     """What a StreamReader reports while it reads; override what you need."""
 
+    def run_started(self, header: dict[str, Any]) -> None:
+        """The run frame (its `binaries`: how many will run)."""
+
     def binary_started(self, name: str) -> None:
         """A binary-begin frame."""
 
@@ -85,10 +89,13 @@ TARGET_FRAME = "target"
 
 def target_frame(target: str, error: str | None = None,
                  info: dict[str, Any] | None = None,
-                 binaries: list[str] | None = None) -> str:
+                 binaries: list[str] | None = None,
+                 skipped: list[dict[str, str]] | None = None) -> str:
     """The `@@faultline target {...}` line (without its newline)."""
-    facts = {"target": target, "error": error, "info": info or {},
-             "binaries": binaries}
+    facts: dict[str, Any] = {"target": target, "error": error,
+                             "info": info or {}, "binaries": binaries}
+    if skipped is not None:
+        facts["skipped"] = skipped
     return f"@@faultline {TARGET_FRAME} " + json.dumps(
         facts, sort_keys=True, default=str, separators=(",", ":"))
 
@@ -226,6 +233,7 @@ class StreamReader:
         r.faultline_version = d.get("faultline_version")
         r.cmdline = d.get("cmdline")
         r.nr_hugepages = d.get("nr_hugepages")
+        self.listener.run_started(d)
 
     def _open(self, section: str) -> None:
         self._close_open("a new section began before this binary ended")
@@ -295,6 +303,7 @@ class StreamReader:
         names = run.header.get("binary_names")
         _add_unstarted(run, names if isinstance(names, list)
                        else facts.get("binaries"))
+        add_skipped(run, facts.get("skipped"))
         return run
 
     def _truncation_cause(self) -> str:

@@ -39,6 +39,9 @@ struct lbuf {
 	int fd;
 	size_t len, cap;
 	line_fn fn;
+	stamp_fn stamp;
+	/* The last read's time, until a line it completed has gone out. */
+	uint64_t read_us;
 	void *ctx;
 	char *buf;
 	char small[4096];
@@ -88,11 +91,14 @@ int spawn_sigfd(void)
 	return sig_fd;
 }
 
-static void lb_init(struct lbuf *l, int fd, line_fn fn, void *ctx)
+static void lb_init(struct lbuf *l, int fd, line_fn fn, stamp_fn stamp,
+		    void *ctx)
 {
 	l->fd = fd;
 	l->len = 0;
 	l->fn = fn;
+	l->stamp = stamp;
+	l->read_us = 0;
 	l->ctx = ctx;
 	l->buf = l->small;
 	l->cap = sizeof(l->small);
@@ -115,11 +121,24 @@ static void lb_grow(struct lbuf *l)
 	l->cap = cap;
 }
 
+/*
+ * One whole line out, after the time of the read that completed it when
+ * that read has not been stamped yet: a stamp goes before the first line
+ * of each read, and a line always follows its read's stamp.
+ */
+static void lb_emit(struct lbuf *l)
+{
+	if (l->read_us && l->stamp)
+		l->stamp(l->ctx, l->read_us);
+	l->read_us = 0;
+	l->fn(l->ctx, l->buf, l->len);
+	l->len = 0;
+}
+
 static void lb_flush(struct lbuf *l)
 {
 	if (l->len)
-		l->fn(l->ctx, l->buf, l->len);
-	l->len = 0;
+		lb_emit(l);
 }
 
 static void lb_feed(struct lbuf *l, const char *p, size_t n)
@@ -139,8 +158,7 @@ static void lb_feed(struct lbuf *l, const char *p, size_t n)
 		p += take;
 		n -= take;
 		if (nl && p == nl) {
-			l->fn(l->ctx, l->buf, l->len);
-			l->len = 0;
+			lb_emit(l);
 			p++;
 			n--;
 		} else if (l->len == l->cap) {
@@ -182,7 +200,10 @@ bool read_ready(int fd, void (*fn)(void *ctx, const char *buf, size_t len),
 
 static void lb_chunk(void *ctx, const char *buf, size_t len)
 {
-	lb_feed(ctx, buf, len);
+	struct lbuf *l = ctx;
+
+	l->read_us = now_us();	/* read(2) has just returned this chunk */
+	lb_feed(l, buf, len);
 }
 
 /* Read what is there; at EOF (or on error) flush the partial line. */
@@ -482,8 +503,8 @@ int spawn_run(const struct spawn_req *req, struct spawn_res *res)
 	}
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	fcntl(err[0], F_SETFL, O_NONBLOCK);
-	lb_init(&s.out, out[0], req->out_line, req->ctx);
-	lb_init(&s.err, err[0], req->err_line, req->ctx);
+	lb_init(&s.out, out[0], req->out_line, req->stamp, req->ctx);
+	lb_init(&s.err, err[0], req->err_line, req->stamp, req->ctx);
 	s.deadline = s.start + (uint64_t)(req->timeout_s * 1000);
 	supervise(&s);
 	if (req->kmsg)

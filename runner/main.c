@@ -77,19 +77,27 @@ static int host_main(int argc, char **argv)
 		fprintf(stderr, "faultline-runner: %s\n", why);
 		return 2;
 	}
-	err = open_output(&r);
-	if (err) {
-		fprintf(stderr, "faultline-runner: %s: %s\n", o.output,
-			strerror(-err));
-		return 2;
+	if (!o.list) {
+		err = open_output(&r);
+		if (err) {
+			fprintf(stderr, "faultline-runner: %s: %s\n", o.output,
+				strerror(-err));
+			return 2;
+		}
 	}
 	err = spawn_init(false);
 	if (err) {
 		fprintf(stderr, "faultline-runner: setup: %s\n", strerror(-err));
 		return 2;
 	}
+	if (o.list)
+		return select_list(&r);
 	rc = run_all(&r);
-	if (!r.bins.n)
+	if (!r.bins.n && o.nonly)
+		fprintf(stderr, "faultline-runner: no test point matches --only\n");
+	else if (!r.bins.n && o.nskip)
+		fprintf(stderr, "faultline-runner: --skip leaves no test point\n");
+	else if (!r.bins.n)
 		fprintf(stderr, "faultline-runner: no case binaries in %s\n",
 			o.npaths == 1 ? o.paths[0] : "the given paths");
 	else if (rc == 1)

@@ -127,23 +127,14 @@ static const char *set_target(struct opts *o, const char *val)
 
 static const char *add_path(struct opts *o, const char *path)
 {
-	char **p;
-
-	if (o->npaths == o->paths_cap) {
-		o->paths_cap = o->paths_cap ? o->paths_cap * 2 : 16;
-		p = realloc(o->paths, sizeof(*p) * (size_t)o->paths_cap);
-		if (!p)
-			return "out of memory";
-		o->paths = p;
-	}
-	o->paths[o->npaths] = strdup(path);
-	if (!o->paths[o->npaths])
+	if (strv_add(&o->paths, &o->npaths, &o->paths_cap, path, strlen(path)))
 		return "out of memory";
-	o->npaths++;
 	return NULL;
 }
 
-static const char *set_cases(struct opts *o, const char *val)
+/* Each of the comma-separated items of @val, in order, to @add. */
+static const char *split_commas(struct opts *o, const char *val,
+				const char *(*add)(struct opts *o, const char *item))
 {
 	const char *p = val, *why = NULL;
 	char one[PATH_MAX];
@@ -152,15 +143,61 @@ static const char *set_cases(struct opts *o, const char *val)
 	while (*p && !why) {
 		n = strcspn(p, ",");
 		if (n >= sizeof(one))
-			return "paths shorter than PATH_MAX";
+			return "items shorter than PATH_MAX";
 		if (n) {
 			memcpy(one, p, n);
 			one[n] = '\0';
-			why = add_path(o, one);
+			why = add(o, one);
 		}
 		p += n + (p[n] == ',');
 	}
 	return why;
+}
+
+static const char *set_cases(struct opts *o, const char *val)
+{
+	return split_commas(o, val, add_path);
+}
+
+/*
+ * One glob onto a list: no blanks, a kernel command line word could not
+ * carry it.
+ */
+static const char *glob_add(char ***v, int *n, int *cap, const char *glob)
+{
+	if (strpbrk(glob, " \t\n"))
+		return "a glob without blanks";
+	return strv_add(v, n, cap, glob, strlen(glob)) ? "out of memory" : NULL;
+}
+
+static const char *add_only(struct opts *o, const char *glob)
+{
+	return glob_add(&o->only, &o->nonly, &o->only_cap, glob);
+}
+
+static const char *add_skip(struct opts *o, const char *glob)
+{
+	return glob_add(&o->skip, &o->nskip, &o->skip_cap, glob);
+}
+
+/* GLOB[,GLOB...] through @add; at least one glob, counted by @count. */
+static const char *set_globs(struct opts *o, const char *val, int *count,
+			     const char *(*add)(struct opts *o, const char *glob))
+{
+	int before = *count;
+	const char *why = split_commas(o, val, add);
+
+	return why ? why : *count == before ? "a glob" : NULL;
+}
+
+static const char *set_only(struct opts *o, const char *val)
+{
+	return set_globs(o, val, &o->nonly, add_only);
+}
+
+static const char *set_skip(struct opts *o, const char *val)
+{
+	return set_globs(o, val, &o->nskip, add_skip);
 }
 
 #define FLAG(field, val) .flag = offsetof(struct opts, field), .flag_val = val
@@ -187,6 +224,16 @@ static const struct opt_def options[] = {
 	  "do not run the probe" },
 	{ "cases", 0, "P[,P...]", set_cases, .help =
 	  "binaries or directories to run (as BINARY|DIR)" },
+	{ "only", 0, "GLOB", set_only, .help =
+	  "run only the test points whose id (fixture.variant.\n"
+	  "test, as in TAP) matches a glob (fnmatch: '*' also\n"
+	  "matches dots); repeatable, or GLOB,GLOB. Each binary\n"
+	  "lists its points (-l) and gets -r for each one\n"
+	  "chosen; one with none is not run" },
+	{ "skip", 0, "GLOB", set_skip, .help =
+	  "never run the test points whose id matches a glob\n"
+	  "(as --only; a point both name is skipped);\n"
+	  "repeatable, or GLOB,GLOB" },
 	{ "output", 'o', "FILE", set_output, .help =
 	  "write the stream here (default: stdout)" },
 	{ "kmsg", 0, NULL, FLAG(kmsg, true), .help =
@@ -197,6 +244,9 @@ static const struct opt_def options[] = {
 	  "records written by user space may alert too" },
 	{ "target", 0, "NAME", set_target, .help =
 	  "the run frame's target (default: host; PID 1: vm)" },
+	{ "list", 0, NULL, FLAG(list, true), .host_only = true, .help =
+	  "print \"<binary> <point id>\" for each point (the\n"
+	  "ones of --only, if given) and exit; nothing runs" },
 	{ "help", 'h', NULL, FLAG(help, true), .host_only = true, .help =
 	  "this text" },
 	{ "version", 0, NULL, FLAG(version, true), .host_only = true, .help =

@@ -40,22 +40,27 @@ char *read_text(const char *path, char *buf, size_t size)
 	return buf;
 }
 
-static int bin_add(struct binlist *l, const char *path)
+int strv_add(char ***v, int *n, int *cap, const char *s, size_t len)
 {
 	char **p;
 
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 32;
-		p = realloc(l->path, sizeof(*p) * (size_t)l->cap);
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		p = realloc(*v, sizeof(*p) * (size_t)*cap);
 		if (!p)
 			return -ENOMEM;
-		l->path = p;
+		*v = p;
 	}
-	l->path[l->n] = strdup(path);
-	if (!l->path[l->n])
+	(*v)[*n] = strndup(s, len);
+	if (!(*v)[*n])
 		return -ENOMEM;
-	l->n++;
+	(*n)++;
 	return 0;
+}
+
+static int bin_add(struct binlist *l, const char *path)
+{
+	return strv_add(&l->path, &l->n, &l->cap, path, strlen(path));
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -138,6 +143,17 @@ static void on_stderr(void *ctx, const char *line, size_t len)
 		    (len == 1 && line[0] == '#');
 
 	stream_line(&r->out, diag ? NULL : "# stderr: ", line, len);
+}
+
+/* `at`: the read time of the payload lines that follow (STREAM.md). */
+static void on_read_time(void *ctx, uint64_t time_us)
+{
+	struct runner *r = ctx;
+	char json[48];
+
+	snprintf(json, sizeof(json), "{\"time_us\":%llu}",
+		 (unsigned long long)time_us);
+	stream_frame(&r->out, "at", json);
 }
 
 static void on_probe_stderr(void *ctx, const char *line, size_t len)
@@ -235,6 +251,12 @@ static void frame_run(struct runner *r)
 	jb_int(&b, "binaries", r->bins.n);
 	binary_names(r, &b);
 	jb_int(&b, "jobs", r->o->jobs);
+	if (r->o->nonly)
+		jb_str_array(&b, "selection", (const char *const *)r->o->only,
+			     r->o->nonly);
+	if (r->o->nskip)
+		jb_str_array(&b, "skip", (const char *const *)r->o->skip,
+			     r->o->nskip);
 	pool_json(&r->pool, &b);
 	jb_bool(&b, "kmsg", r->kmsg.fd >= 0);
 	if (r->o->kmsg && r->kmsg.fd < 0 && r->kmsg.open_errno)
@@ -283,19 +305,48 @@ static void frame_binary_begin(struct runner *r, struct stream *out, int i)
 	jb_num(&b, "timeout_s", r->o->timeout_s);
 	jb_int(&b, "index", i + 1);
 	jb_int(&b, "of", r->bins.n);
+	if (r->bins.sel && r->bins.sel[i].points >= 0)
+		jb_int(&b, "selected", r->bins.sel[i].points);
+	if (r->bins.sel && r->bins.sel[i].error)
+		jb_str(&b, "selection_error", r->bins.sel[i].error);
+	/* On /dev/kmsg's clock: records and points share one time line. */
+	jb_int(&b, "time_us", (long long)now_us());
 	stream_frame(out, "binary-begin", jb_end(&b));
 	jb_free(&b);
+}
+
+/*
+ * The binary's argv: its path, then the points --only chose ("-r <id>"
+ * each), if not all. NULL without memory for it.
+ */
+static char **binary_argv(const struct runner *r, int i)
+{
+	char **args = r->bins.sel ? r->bins.sel[i].args : NULL;
+	size_t n = 0;
+	char **argv;
+
+	while (args && args[n])
+		n++;
+	argv = calloc(n + 2, sizeof(*argv));
+	if (!argv)
+		return NULL;
+	argv[0] = r->bins.path[i];
+	if (n)
+		memcpy(&argv[1], args, n * sizeof(*argv));
+	return argv;
 }
 
 static void run_binary(struct runner *r, int i, struct spawn_res *res)
 {
 	const char *path = r->bins.path[i];
-	char *argv[] = { (char *)path, NULL };
+	char *whole[] = { (char *)path, NULL };
+	char **argv = binary_argv(r, i);
 	struct spawn_req req = {
-		.path = path, .argv = argv,
+		.path = path, .argv = argv ? argv : whole,
 		.timeout_s = r->o->timeout_s,
 		.term_grace_s = r->o->term_grace_s,
-		.out_line = on_stdout, .err_line = on_stderr, .ctx = r,
+		.out_line = on_stdout, .err_line = on_stderr,
+		.stamp = on_read_time, .ctx = r,
 		.kmsg = r->kmsg.fd >= 0 ? &r->kmsg : NULL,
 	};
 	struct jbuf b;
@@ -304,6 +355,7 @@ static void run_binary(struct runner *r, int i, struct spawn_res *res)
 
 	kmsg_mark(&r->kmsg);
 	spawn_run(&req, res);
+	free(argv);
 
 	jb_init(&b);
 	jb_str(&b, "name", base_name(path));
@@ -438,6 +490,10 @@ static void frame_run_end(struct runner *r, const struct tally *t)
 	jb_int(&b, "duration_ms", (long long)(now_ms() - t->t0));
 	jb_int(&b, "binaries", t->started);
 	jb_str(&b, "status", status);
+	if (!t->interrupted && !r->bins.n && r->o->nonly)
+		jb_str(&b, "error", "no test point matches --only");
+	else if (!t->interrupted && !r->bins.n && r->o->nskip)
+		jb_str(&b, "error", "--skip leaves no test point");
 	jb_int(&b, "failed_to_start", t->failed);
 	jb_int(&b, "timed_out", t->timed_out);
 	if (r->pool.restore_err)
@@ -483,7 +539,7 @@ static void run_prepare(struct runner *r, struct tally *t)
 	r->pool.wanted = o->hugepages < 0 ? pool_default(o->jobs) : o->hugepages;
 	r->pool.lock_fd = -1;
 	r->nr_hugepages = sysctl_read(HUGETLB_NR_PATH);
-	if (r->bins.n) {
+	if (r->bins.n && !t->interrupted) {
 		t->interrupted = pool_take(&r->pool);
 		if (!t->interrupted)
 			r->nr_hugepages = r->pool.nr_at_start;
@@ -498,6 +554,9 @@ int run_all(struct runner *r)
 	char num[16];
 	int n = 0;
 
+	/* Before the run frame: it names the binaries that will run. */
+	if (selecting(r->o))
+		t.interrupted = select_points(r);
 	run_prepare(r, &t);
 	stream_frame(&r->out, "stream", "1");
 	frame_run(r);

@@ -90,6 +90,8 @@ bool kmsg_is_alert(const char *msg);
 /* ---- exec.c: run one program in its own process group ---- */
 
 typedef void (*line_fn)(void *ctx, const char *line, size_t len);
+/* Before the lines of one read(2): when it returned (now_us()). */
+typedef void (*stamp_fn)(void *ctx, uint64_t time_us);
 
 struct spawn_req {
 	const char *path;
@@ -97,6 +99,7 @@ struct spawn_req {
 	double timeout_s;
 	double term_grace_s;	/* SIGTERM first, SIGKILL after this */
 	line_fn out_line, err_line;
+	stamp_fn stamp;		/* may be NULL: lines are not stamped */
 	void *ctx;
 	struct kmsg *kmsg;	/* drained while the program runs; may be NULL */
 };
@@ -225,7 +228,11 @@ struct opts {
 	long hugepages;			/* free huge pages to hold; -1: default */
 	char **paths;			/* BINARY|DIR, --cases, faultline.cases */
 	int npaths, paths_cap;
-	bool help, version;		/* host only */
+	char **only;			/* --only globs; none: every point */
+	int nonly, only_cap;
+	char **skip;			/* --skip globs: points never run */
+	int nskip, skip_cap;
+	bool help, version, list;	/* host only */
 	bool pid1;
 	const char *setup_error;	/* PID 1: what did not mount */
 };
@@ -248,12 +255,40 @@ int opts_from_cmdline(struct opts *o, const char *cmdline, char *why,
 /* Fill in what was not given (probe, cases, PID 1 huge pages). 0 or -1. */
 int opts_finish(struct opts *o, char *why, size_t len);
 
+struct runner;
+
+/* ---- select.c: --only, the points each binary runs ---- */
+
+/*
+ * Is point @id chosen: matched by a glob of --only (every id is without
+ * one) and by none of --skip?
+ */
+bool select_matches(const struct opts *o, const char *id);
+/* Do --only or --skip choose points (each binary is then asked for its)? */
+bool selecting(const struct opts *o);
+/*
+ * Ask each binary of @r for its points (-l) and keep those with a point
+ * --only selects, each told which to run. 0, or the signal that
+ * interrupted the runner meanwhile.
+ */
+int select_points(struct runner *r);
+/* --list: "<binary> <point id>" lines on stdout. The exit code. */
+int select_list(struct runner *r);
+
 /* ---- run.c: one run, host or PID 1 ---- */
 
 #define PROBE_STDERR_MAX	4096
 
+/* What --only and --skip left of one binary (select.c). */
+struct bin_select {
+	char **args;		/* "-r", <id>, ...; NULL: run it whole */
+	int points;		/* how many of its points run; -1: unknown */
+	char *error;		/* why it could not list them (it runs whole) */
+};
+
 struct binlist {
 	char **path;
+	struct bin_select *sel;	/* with --only: one per binary, else NULL */
 	int n, cap;
 };
 
@@ -272,6 +307,8 @@ struct runner {
 
 /* Small text file, trailing blanks and newlines removed; NULL if unreadable. */
 char *read_text(const char *path, char *buf, size_t size);
+/* Append a copy of @s (@len bytes) to the growing array *@v. 0 or -ENOMEM. */
+int strv_add(char ***v, int *n, int *cap, const char *s, size_t len);
 /* Resolve BINARY|DIR arguments into @l; on error say which path in @why. */
 int run_collect(struct binlist *l, char **paths, int n, char *why,
 		size_t whylen);

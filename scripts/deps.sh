@@ -3,11 +3,16 @@
 #
 # Make sure the Debian packages a step needs are installed.
 #
-#   scripts/deps.sh build|test|vm|browser|arm64|riscv64 ...
+#   scripts/deps.sh build|test|vm|browser|fleet|arm64|riscv64|package ...
 #
 # As root, missing packages are installed with apt-get. Otherwise the exact
-# command to run is printed and we exit 2.
+# command to run is printed and we exit 2. Packages that ship a daemon are
+# installed without starting it, and left disabled (see quiet_daemons).
+# FAULTLINE_NO_DEPS=1 (set by debian/rules) checks nothing: in a package
+# build the Build-Depends are the package manager's job, and a build must
+# not reach the network.
 set -eu
+[ "${FAULTLINE_NO_DEPS:-0}" = 1 ] && exit 0
 
 pkgs_build="gcc make libc6-dev libcap-dev libseccomp-dev zlib1g-dev xz-utils dpkg-dev"
 pkgs_test="python3 python3-pytest python3-tap python3-yaml python3-jsonschema python3-jinja2 util-linux cpio"
@@ -16,12 +21,21 @@ pkgs_test="python3 python3-pytest python3-tap python3-yaml python3-jsonschema py
 pkgs_vm="qemu-system-x86 zstd lz4"
 # The HTML report is checked in a real browser.
 pkgs_browser="chromium"
+# uffd-probe's fleet formats are checked with the real tools: promtool (in
+# the prometheus package) and node_exporter's textfile collector. Both
+# packages ship a daemon; the tests run their own on a loopback port.
+pkgs_fleet="prometheus prometheus-node-exporter"
+daemon_pkgs="prometheus prometheus-node-exporter"
 # Other architectures: cross compiler, target libraries, QEMU (kernels/arch.py).
-# arm64's static libcap/libseccomp are Debian's arm64 packages (multiarch);
+# arm64's static libcap/libseccomp/zlib are Debian's arm64 packages (multiarch);
 # bookworm has no riscv64 packages, so make fetches trixie's into a private
 # directory instead (kernels/sysroot.py). OpenSBI is riscv64 virt's firmware.
-pkgs_arm64="gcc-aarch64-linux-gnu libc6-dev-arm64-cross libcap-dev:arm64 libseccomp-dev:arm64 qemu-system-arm"
+pkgs_arm64="gcc-aarch64-linux-gnu libc6-dev-arm64-cross libcap-dev:arm64 libseccomp-dev:arm64 zlib1g-dev:arm64 qemu-system-arm"
 pkgs_riscv64="gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-system-misc opensbi"
+# The Debian package (debian/): its build tools, its Build-Depends that the
+# build group lacks (linux-source: the kselftest harness headers, taken from
+# /usr/src at build time), lintian, and autopkgtest for debian/tests.
+pkgs_package="debhelper dh-python fakeroot help2man linux-source python3-yaml python3-jinja2 lintian autopkgtest"
 
 want=""
 for group in "$@"; do
@@ -30,9 +44,11 @@ for group in "$@"; do
 	test) want="$want $pkgs_test" ;;
 	vm) want="$want $pkgs_vm" ;;
 	browser) want="$want $pkgs_browser" ;;
+	fleet) want="$want $pkgs_fleet" ;;
 	arm64) want="$want $pkgs_arm64" ;;
 	riscv64) want="$want $pkgs_riscv64" ;;
-	*) echo "deps.sh: unknown group '$group' (build, test, vm, browser, arm64, riscv64)" >&2; exit 2 ;;
+	package) want="$want $pkgs_package" ;;
+	*) echo "deps.sh: unknown group '$group' (build, test, vm, browser, fleet, arm64, riscv64, package)" >&2; exit 2 ;;
 	esac
 done
 
@@ -104,9 +120,43 @@ if [ "$(id -u)" != 0 ]; then
 	echo "  apt-get install -y$missing" >&2
 	exit 2
 fi
+
+# A daemon package starts its service from postinst (invoke-rc.d, or
+# deb-systemd-invoke on systemd) unless /usr/sbin/policy-rc.d answers 101,
+# and enables it for the next boot. faultline only wants the binaries: while
+# apt runs, a policy-rc.d of ours denies every start (only when the machine
+# has none: an existing one, e.g. Docker's, is the admin's and stays); the
+# services of the daemon packages installed here are then disabled.
+daemons=""
+for p in $missing; do
+	case " $daemon_pkgs " in *" $p "*) daemons="$daemons $p" ;; esac
+done
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [ -n "$daemons" ] && [ ! -e $policy ]; then
+	own_policy=$policy
+	trap 'rm -f "$own_policy"' EXIT
+	trap 'exit 130' INT TERM
+	printf '#!/bin/sh\n# faultline deps.sh: no service starts while it installs\nexit 101\n' >$policy
+	chmod 755 $policy
+fi
+quiet_daemons() {
+	for p in $daemons; do
+		for f in $(dpkg-query -L "$p" 2>/dev/null); do
+			case $f in
+			/lib/systemd/system/*.service|/usr/lib/systemd/system/*.service)
+				deb-systemd-helper disable "${f##*/}" >/dev/null 2>&1 || true ;;
+			/etc/init.d/*)
+				update-rc.d "${f##*/}" disable >/dev/null 2>&1 || true ;;
+			esac
+		done
+	done
+}
+
 echo "deps.sh: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 if ! apt-get install -y -q --no-install-recommends $missing >&2; then
 	apt-get update -q >&2
 	apt-get install -y -q --no-install-recommends $missing >&2
 fi
+quiet_daemons

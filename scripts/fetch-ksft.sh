@@ -2,20 +2,36 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Fetch the kselftest harness headers (kselftest.h, kselftest_harness.h)
-# from Debian's linux-source package, once, into a cache outside the tree.
+# and the kernel's kselftest runner (run_kselftest.sh, kselftest/runner.sh
+# and the scripts it sources) from Debian's linux-source package, once,
+# into a cache outside the tree. Nothing of the kernel is committed here.
 #
 #   scripts/fetch-ksft.sh DESTDIR
 #
-# DESTDIR receives the two headers and a SOURCE file naming the package.
-# Nothing is done when DESTDIR already holds them.
+# DESTDIR receives the files in their tools/testing/selftests layout and a
+# SOURCE file naming the package. Nothing is done when DESTDIR holds them.
+#
+# Where the kernel source comes from, first that applies:
+#   KSFT_TARBALL=<linux-source tarball>   that tarball
+#   the package SOURCE names (headers already there, runner missing)
+#   an installed linux-source package     /usr/src/linux-source-X.Y.tar.*
+#   apt-get download                      the newest linux-source-X.Y apt
+#                                         offers (KSFT_PACKAGE to choose)
+# KSFT_OFFLINE=1 (a package build: linux-source is a Build-Depends) never
+# downloads: only the first three apply.
 set -eu
 
 dest=${1:?usage: fetch-ksft.sh DESTDIR}
 headers="kselftest.h kselftest_harness.h"
+runner="run_kselftest.sh kselftest/runner.sh"
+offline=${KSFT_OFFLINE:-0}
 
-if [ -f "$dest/kselftest_harness.h" ] && [ -f "$dest/kselftest.h" ]; then
-	exit 0
-fi
+complete() {
+	for f in $headers $runner; do
+		[ -f "$dest/$f" ] || return 1
+	done
+}
+complete && exit 0
 
 # Fail before a 150 MB download when the result could not be kept.
 if ! mkdir -p "$dest" 2>/dev/null || [ ! -w "$dest" ]; then
@@ -24,50 +40,111 @@ if ! mkdir -p "$dest" 2>/dev/null || [ ! -w "$dest" ]; then
 	exit 2
 fi
 
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/faultline-ksft.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# The tarball an installed linux-source package put in /usr/src, newest
+# first; with a version, only that package at that version.
+installed_tarball() {
+	for t in $(ls -1 /usr/src/linux-source-*.tar.* 2>/dev/null | sort -rV); do
+		p=$(dpkg-query -S "$t" 2>/dev/null | cut -d: -f1) || continue
+		[ -n "$p" ] || continue
+		[ -z "${1:-}" ] || [ "$p" = "$1" ] || continue
+		v=$(dpkg-query -W -f='${Version}' "$p" 2>/dev/null) || continue
+		[ -z "${2:-}" ] || [ "$v" = "$2" ] || continue
+		printf '%s %s %s\n' "$t" "$p" "$v"
+		return 0
+	done
+	return 1
+}
+
 # Pick the newest linux-source-X.Y the machine's apt configuration offers.
 pick_pkg() {
 	apt-cache search --names-only '^linux-source-[0-9.]+$' 2>/dev/null |
 		awk '{print $1}' | sort -V | tail -n 1
 }
 
-pkg=${KSFT_PACKAGE:-$(pick_pkg)}
-if [ -z "$pkg" ] && [ "$(id -u)" = 0 ]; then
-	echo "fetch-ksft: refreshing apt lists" >&2
-	apt-get update -qq >&2 || true
-	pkg=$(pick_pkg)
-fi
-if [ -z "$pkg" ]; then
-	echo "fetch-ksft: no linux-source-* package found by apt-cache;" \
-	     "run 'apt-get update' or pass KSFT_DIR=<kernel>/tools/testing/selftests" >&2
-	exit 2
-fi
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/faultline-ksft.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-echo "fetch-ksft: downloading $pkg (once; cached in $dest)" >&2
-(cd "$tmp" && apt-get download "$pkg" >&2) || {
-	echo "fetch-ksft: apt-get download $pkg failed" >&2
-	exit 2
+# apt-get download PKG[=VERSION] into $tmp; prints the .deb's path.
+download() {
+	echo "fetch-ksft: downloading $1 (once; cached in $dest)" >&2
+	(cd "$tmp" && apt-get download "$1" >&2) || return 1
+	ls "$tmp"/*.deb
 }
-deb=$(ls "$tmp"/*.deb)
 
-# Stream the inner tarball out of the .deb and extract only the headers.
-members=""
-for h in $headers; do
-	members="$members *tools/testing/selftests/$h"
+# The kernel tarball inside a linux-source .deb, streamed to stdout.
+deb_tarball() {
+	dpkg-deb --fsys-tarfile "$1" |
+		tar -xO --wildcards './usr/src/linux-source-*.tar.*'
+}
+
+tarball="" deb="" source=""
+if [ -n "${KSFT_TARBALL:-}" ]; then
+	tarball=$KSFT_TARBALL
+	source="Tarball: $tarball"
+elif [ -f "$dest/kselftest_harness.h" ] && [ -f "$dest/SOURCE" ]; then
+	# The runner must come from the package the headers came from.
+	p=$(sed -n 's/^Package: //p' "$dest/SOURCE")
+	v=$(sed -n 's/^Version: //p' "$dest/SOURCE")
+	if found=$(installed_tarball "$p" "$v"); then
+		tarball=${found%% *}
+	elif [ "$offline" != 1 ]; then
+		deb=$(download "$p=$v") || deb=""
+	fi
+fi
+if [ -z "$tarball" ] && [ -z "$deb" ]; then
+	if found=$(installed_tarball); then
+		tarball=${found%% *}
+	elif [ "$offline" = 1 ]; then
+		echo "fetch-ksft: no linux-source package installed (/usr/src/linux-source-*.tar.*)" \
+		     "and KSFT_OFFLINE=1 forbids downloading one" >&2
+		exit 2
+	else
+		pkg=${KSFT_PACKAGE:-$(pick_pkg)}
+		if [ -z "$pkg" ] && [ "$(id -u)" = 0 ]; then
+			echo "fetch-ksft: refreshing apt lists" >&2
+			apt-get update -qq >&2 || true
+			pkg=$(pick_pkg)
+		fi
+		if [ -z "$pkg" ]; then
+			echo "fetch-ksft: no linux-source-* package found by apt-cache;" \
+			     "run 'apt-get update' or pass KSFT_DIR=<kernel>/tools/testing/selftests" >&2
+			exit 2
+		fi
+		deb=$(download "$pkg") || {
+			echo "fetch-ksft: apt-get download $pkg failed" >&2
+			exit 2
+		}
+	fi
+fi
+if [ -n "$deb" ]; then
+	source=$(dpkg-deb -f "$deb" Package Version)
+elif [ -z "$source" ]; then
+	source=$(printf 'Package: %s\nVersion: %s' \
+		"$(echo "$found" | cut -d' ' -f2)" "$(echo "$found" | cut -d' ' -f3)")
+fi
+
+# Extract only what we need: the kernel tarball is read once, start to end.
+members="*tools/testing/selftests/kselftest/*"
+for f in $headers run_kselftest.sh; do
+	members="$members *tools/testing/selftests/$f"
 done
 # shellcheck disable=SC2086
-dpkg-deb --fsys-tarfile "$deb" |
-	tar -xO --wildcards './usr/src/linux-source-*.tar.*' |
+if [ -n "$deb" ]; then deb_tarball "$deb"; else cat "$tarball"; fi |
 	xz -dc |
 	tar -x -C "$tmp" --wildcards $members
 
-mkdir -p "$dest"
-for h in $headers; do
-	f=$(find "$tmp" -path "*tools/testing/selftests/$h" | head -n 1)
-	[ -n "$f" ] || { echo "fetch-ksft: $h not in $pkg" >&2; exit 2; }
-	cp "$f" "$dest/$h.tmp" && mv "$dest/$h.tmp" "$dest/$h"
+sel=$(find "$tmp" -path '*tools/testing/selftests/kselftest_harness.h' | head -n 1)
+[ -n "$sel" ] || { echo "fetch-ksft: no kselftest harness in $source" >&2; exit 2; }
+sel=$(dirname "$sel")
+mkdir -p "$dest/kselftest"
+for f in $headers $runner; do
+	[ -f "$sel/$f" ] || { echo "fetch-ksft: $f not in $source" >&2; exit 2; }
 done
-dpkg-deb -f "$deb" Package Version > "$dest/SOURCE"
-echo "fetch-ksft: headers from $(tr '\n' ' ' < "$dest/SOURCE")in $dest" >&2
+# Each file is replaced atomically (builds may read the cache meanwhile),
+# and only when it changed: a new mtime rebuilds every case binary.
+for f in $headers run_kselftest.sh $(cd "$sel" && ls kselftest/*); do
+	cmp -s "$sel/$f" "$dest/$f" && continue
+	cp "$sel/$f" "$dest/$f.tmp" && mv "$dest/$f.tmp" "$dest/$f"
+done
+printf '%s\n' "$source" > "$dest/SOURCE"
+echo "fetch-ksft: kselftest harness and runner from $(tr '\n' ' ' < "$dest/SOURCE")in $dest" >&2

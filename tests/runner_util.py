@@ -27,6 +27,8 @@ class Binary:
     end: dict[str, Any] | None = None
     payload: list[str] = field(default_factory=list)
     kmsg: list[dict[str, Any]] = field(default_factory=list)
+    # `at` frames: (index of the payload line that follows, time_us)
+    stamps: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -86,6 +88,10 @@ def parse_stream(text: str, vm: bool = False) -> Stream:
         elif kw == "kmsg":
             assert section == "binary" and isinstance(data["alert"], bool)
             cur.kmsg.append(data)
+        elif kw == "at":
+            assert section == "binary", "an `at` frame outside a binary"
+            assert set(data) == {"time_us"} and isinstance(data["time_us"], int)
+            cur.stamps.append((len(cur.payload), data["time_us"]))
         elif kw == "binary-end":
             assert section == "binary" and data["name"] == cur.begin["name"]
             for key in ("exit", "signal", "timed_out", "duration_ms", "kmsg_alert"):

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
-from test_probe_util import (as_nobody, by_path, probe_json, public_copy,
+from test_probe_util import (as_nobody, by_path, probe_json, public_dir,
                              reg, run, validate)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
@@ -30,14 +28,8 @@ DEV = Path("/dev/userfaultfd")
 @pytest.fixture(scope="module")
 def pub(build_dir: Path) -> Iterator[Path]:
     """A world-accessible directory with the probe and seccomp-exec."""
-    d = Path(tempfile.mkdtemp(prefix="uffd-probe-test-", dir="/tmp"))
-    try:
-        d.chmod(0o755)
-        public_copy(build_dir / "uffd-probe", d)
-        public_copy(build_dir / "tools" / "seccomp-exec", d)
+    with public_dir(build_dir, "uffd-probe", "tools/seccomp-exec") as d:
         yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture

@@ -17,8 +17,10 @@ import os
 import shutil
 import struct
 import subprocess
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 NR_USERFAULTFD = {"x86_64": 323, "aarch64": 282}.get(os.uname().machine, 323)
 UFFD_API = 0xAA
@@ -121,6 +123,20 @@ def public_copy(src: Path, dst_dir: Path) -> Path:
     shutil.copy2(src, dst)
     dst.chmod(0o755)
     return dst
+
+
+@contextmanager
+def public_dir(build_dir: Path, *binaries: str) -> Iterator[Path]:
+    """A world-accessible temporary directory under /tmp holding copies
+    of @binaries (paths under @build_dir); removed afterwards."""
+    d = Path(tempfile.mkdtemp(prefix="uffd-probe-test-", dir="/tmp"))
+    try:
+        d.chmod(0o755)
+        for b in binaries:
+            public_copy(build_dir / b, d)
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def errno_value(name: str) -> int:

@@ -43,14 +43,22 @@ def fake_kernels(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     def run_kernels(specs: list[str], *, static_build_dir: Path,
                     cache_dir: Path, jobs: int, timeout_s: int,
                     log: Callable[[str], None],
-                    runner_options: list[tuple[str, str]]) -> list[KernelResult]:
+                    runner_options: list[tuple[str, str]],
+                    console: Callable[[str], Callable[[bytes], None]] | None = None
+                    ) -> list[KernelResult]:
         calls.update(specs=specs, jobs=jobs, timeout_s=timeout_s,
                      static=static_build_dir, runner_options=runner_options)
         log("booting " + " ".join(specs))
         out = []
         for s in specs:
             name, err = streams[s]
-            out.append(KernelResult(s, (DATA / f"{name}.stream").read_text(), err,
+            text = (DATA / f"{name}.stream").read_text()
+            if console is not None:     # as QEMU gives it: cut anywhere
+                feed = console(s)
+                data = text.encode()
+                for i in range(0, len(data), 97):
+                    feed(data[i:i + 97])
+            out.append(KernelResult(s, text, err,
                                   {"package": f"linux-image-{s}", "accel": "kvm",
                                    "image": Path("/cache/vmlinux")}))
         return out
@@ -113,6 +121,11 @@ def test_matrix_of_host_and_kernels(tmp_path: Path, fake_kernels: dict[str, Any]
     assert "| feature | 6.1 | 6.18 | 6.12 | debian:sid | first seen |" in md
     assert "6.1 = 6.1.0-28-cloud-amd64 (debian:bookworm); 6.18 = 6.18.44-amd64;" in md
     assert "never reached /init" in text and "booting debian:bookworm" in text
+    # Each VM's progress, binary by binary, from its console as it arrives.
+    vm = [ln for ln in text.splitlines() if ln.startswith("debian:bookworm [")]
+    # (this recorded stream's run frame does not say how many binaries)
+    assert vm[0].startswith("debian:bookworm [1/? binaries, 6 points so far] copy: ")
+    assert vm[1].startswith("debian:bookworm [2/? binaries, ") and len(vm) == 2
 
 
 def test_bad_spec_fails_before_any_work(tmp_path: Path, fake_kernels: dict[str, Any],

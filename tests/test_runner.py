@@ -315,7 +315,8 @@ def normalized(s: Stream) -> list[tuple[str, list[str], dict[str, Any]]]:
                    for ln in b.payload]
         end = {k: v for k, v in b.end.items()
                if k not in ("duration_ms", "kmsg_lines", "kmsg_alert")}
-        out.append((json.dumps(b.begin, sort_keys=True), payload, end))
+        begin = {k: v for k, v in b.begin.items() if k != "time_us"}
+        out.append((json.dumps(begin, sort_keys=True), payload, end))
     return out
 
 
