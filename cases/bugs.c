@@ -184,22 +184,17 @@ static size_t base_page(void)
  */
 static int reap_child(FIXTURE_DATA(bugs) *self, int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
-	int status = 0;
-	pid_t r;
+	int status = 0, ret = fl_child_wait(self->child, ms, &status);
 
-	while ((r = waitpid(self->child, &status, WNOHANG)) == 0 &&
-	       now_ms() < end)
-		usleep(1000);
-	if (r == 0) {
+	if (ret == 0) {
 		kill(self->child, SIGKILL);
 		waitpid(self->child, &status, 0);
 		self->child = 0;
 		return -ETIMEDOUT;
 	}
 	self->child = 0;
-	if (r < 0)
-		return -errno;
+	if (ret < 0)
+		return ret;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -235,9 +230,9 @@ static int write_trapped(struct __test_metadata *_metadata,
 	self->t_started = true;
 	/* Whichever comes first: the write finishing or its fault. */
 	for (end = now_ms() + DONE_MS; now_ms() < end;) {
-		if (__atomic_load_n(&self->t.th.done, __ATOMIC_SEQ_CST))
+		if (fl_thread_is_done(&self->t.th))
 			break;
-		ret = poll(&pfd, 1, 5);
+		ret = poll(&pfd, 1, 1);
 		if (ret)
 			break;
 	}
@@ -252,7 +247,7 @@ static int write_trapped(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, uffd_read_msg(uffd, &msg));
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_TRUE(msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP);
-	EXPECT_TRUE(toucher_blocked(&self->t, 20));
+	EXPECT_TRUE(toucher_blocked(&self->t));
 	ASSERT_EQ(0, uffd_wp_range(uffd, (char *)((uintptr_t)addr & ~(page - 1)),
 				   page, false));
 	ASSERT_TRUE(toucher_done(self, DONE_MS));
@@ -595,7 +590,7 @@ REPRO(anon_mmap_changing_output)
 					     .advice = MADV_DONTNEED };
 	ASSERT_EQ(0, bg_start(&self->bg, bg_madvise, &self->bg_args));
 	self->bg_started = true;
-	held = bg_held_by_event(&self->bg, self->uffd, 2000, 50);
+	held = bg_held_by_event(&self->bg, self->uffd, 2000);
 	ASSERT_EQ(1, held) {
 		TH_LOG("MADV_DONTNEED was not held by an unread REMOVE event (%d)",
 		       held);

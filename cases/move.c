@@ -111,7 +111,7 @@ TEST_F_TIMEOUT(move, pages, 5)
 	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_EQ((uintptr_t)fl_page(self, HALF + 1),
 		  msg.arg.pagefault.address);
-	EXPECT_TRUE(toucher_blocked(&t, 20));
+	EXPECT_TRUE(toucher_blocked(&t));
 
 	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
 			     len, 0, &moved));
@@ -154,7 +154,7 @@ TEST_F_TIMEOUT(move, dontwake, 5)
 			     page, UFFDIO_MOVE_MODE_DONTWAKE, &moved));
 	EXPECT_EQ((int64_t)page, moved);
 	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, page));
-	EXPECT_TRUE(toucher_blocked(&t, 20));
+	EXPECT_TRUE(toucher_blocked(&t));
 	ASSERT_EQ(0, uffd_wake_range(self->uffd, fl_page(self, HALF), page));
 	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ((unsigned char)self->src[1], t.value);
