@@ -61,7 +61,7 @@ FIXTURE_TEARDOWN(access)
 	fl_close(&self->ufd);
 	fl_close(&self->sock);
 	fl_reap(&self->creator);
-	free(self->src);
+	mem_pattern_free(self->src);
 }
 
 /* ------------------------------------------------------------ probes */

@@ -15,6 +15,9 @@ FIXTURE(copy) {
 
 FL_MEM_VARIANTS(copy, MEM_ALL);
 
+/* Every point compares with the same reference bytes: built once. */
+FL_SHARED_PATTERN(NPAGES, 0, 7)
+
 FIXTURE_SETUP(copy)
 {
 	FL_CASE_SETUP(NPAGES);

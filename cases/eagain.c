@@ -28,6 +28,9 @@ FIXTURE(eagain) {
 
 FL_MEM_VARIANTS(eagain, MEM_ALL);
 
+/* Every point compares with the same reference bytes: built once. */
+FL_SHARED_PATTERN(NPAGES, 0, SEED)
+
 FIXTURE_SETUP(eagain)
 {
 	FL_CASE_SETUP(NPAGES);

@@ -30,6 +30,9 @@ FIXTURE(events) {
 
 FL_MEM_VARIANTS(events, MEM_ALL);
 
+/* Every point compares with the same reference bytes: built once. */
+FL_SHARED_PATTERN(NPAGES, 0, SEED)
+
 FIXTURE_SETUP(events)
 {
 	FL_CASE_SETUP(NPAGES);

@@ -26,6 +26,9 @@ FIXTURE(move) {
 
 FL_MEM_VARIANTS(move, MEM_ALL);
 
+/* Every point compares with the same reference bytes: built once. */
+FL_SHARED_PATTERN(NPAGES_REFUSED, 0, SEED)
+
 /* UFFDIO_MOVE moves anonymous pages only: on file memory it is refused. */
 static bool moves_pages(enum mem_type type)
 {

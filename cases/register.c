@@ -26,6 +26,9 @@ FIXTURE(register) {
 
 FL_MEM_VARIANTS(register, MEM_ALL);
 
+/* Every point compares with the same reference bytes: built once. */
+FL_SHARED_PATTERN(1, 0, 3)
+
 FIXTURE_SETUP(register)
 {
 	int err = fl_kernel_features(&self->features, NULL);

@@ -16,6 +16,9 @@ FIXTURE(threadid) {
 
 FL_MEM_VARIANTS(threadid, MEM_ALL);
 
+/* Every point compares with the same reference bytes: built once. */
+FL_SHARED_PATTERN(1, 0, 13)
+
 FIXTURE_SETUP(threadid)
 {
 	FL_CASE_SETUP(NPAGES);

@@ -15,6 +15,9 @@ FIXTURE(wake) {
 
 FL_MEM_VARIANTS(wake, MEM_ALL);
 
+/* Every point compares with the same reference bytes: built once. */
+FL_SHARED_PATTERN(NPAGES, 0, 9)
+
 FIXTURE_SETUP(wake)
 {
 	FL_CASE_SETUP(NPAGES);

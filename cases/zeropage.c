@@ -17,6 +17,9 @@ FIXTURE(zeropage) {
 
 FL_MEM_VARIANTS(zeropage, MEM_ALL);
 
+/* Every point compares with the same reference bytes: built once. */
+FL_SHARED_PATTERN(NPAGES, 0, 5)
+
 FIXTURE_SETUP(zeropage)
 {
 	FL_CASE_SETUP(NPAGES);

@@ -182,19 +182,64 @@ int mem_drop(struct mem_area *a, size_t off, size_t len)
 	return 0;
 }
 
+/* The references mem_pattern_largest() built: a few per case binary. */
+static struct reference {
+	char *buf;
+	size_t len;
+	unsigned int seed;
+} references[8];
+
 char *mem_pattern_largest(size_t npages, size_t at_least, unsigned int seed)
 {
 	size_t base = (size_t)sysconf(_SC_PAGESIZE);
 	size_t huge = mem_huge_page_size();
-	size_t len = npages * (huge > base ? huge : base);
+	size_t len = npages * (huge > base ? huge : base), i;
 	char *buf;
 
 	if (len < at_least)
 		len = at_least;
 	buf = malloc(len);
+	if (!buf)
+		return NULL;
+	mem_fill(buf, len, seed);
+	for (i = 0; i < sizeof(references) / sizeof(references[0]); i++) {
+		if (!references[i].buf) {
+			references[i] = (struct reference){ buf, len, seed };
+			break;
+		}
+	}
+	return buf;
+}
+
+static const struct reference *reference_of(const char *p)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(references) / sizeof(references[0]); i++)
+		if (p && references[i].buf == p)
+			return &references[i];
+	return NULL;
+}
+
+char *mem_pattern(size_t len, unsigned int seed)
+{
+	char *buf;
+	size_t i;
+
+	for (i = 0; i < sizeof(references) / sizeof(references[0]); i++)
+		if (references[i].buf && references[i].seed == seed &&
+		    references[i].len >= len)
+			return references[i].buf;
+	buf = malloc(len ? len : 1);
 	if (buf)
 		mem_fill(buf, len, seed);
 	return buf;
+}
+
+void mem_pattern_free(char *p)
+{
+	if (!reference_of(p))
+		free(p);
 }
 
 /*
