@@ -388,6 +388,8 @@ TEST_F_TIMEOUT(move, pinned_ebusy, 5)
 	int64_t moved = 0;
 	char why[256];
 	int pin, ret, tries;
+	useconds_t pause_us = 100;
+	uint64_t end;
 
 	ANON_ONLY();
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
@@ -400,11 +402,14 @@ TEST_F_TIMEOUT(move, pinned_ebusy, 5)
 	EXPECT_EQ(0, memcmp(fl_page(self, 0), self->src, page));
 	unpin_range(pin);
 
-	for (tries = 0; tries < 100; tries++) {
+	/* Within 2 s: look again soon, then less and less often. */
+	for (tries = 0, end = now_ms() + 2000; ; tries++) {
 		ret = move_to_dst(self, page, 0, &moved);
-		if (ret != -EBUSY)
+		if (ret != -EBUSY || now_ms() >= end)
 			break;
-		usleep(10000);
+		usleep(pause_us);
+		if (pause_us < 10000)
+			pause_us *= 2;
 	}
 	ASSERT_EQ(0, ret) {
 		TH_LOG("MOVE after the pin was dropped: %s (%d tries)",
