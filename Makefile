@@ -170,6 +170,29 @@ $(O)/tools/liar.so: $(LIAR_SRC) $(wildcard tools/liar/*.h) harness/uffd_compat.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fPIC -shared -o $@ $(LIAR_SRC) -ldl
 
+# The kernel's own uffd-unit-tests, built from the linux-source package the
+# harness headers came from (fetch-ksft.sh keeps it in the same cache, no
+# kernel code in the tree): bench/suite.sh's yardstick, never in all. Built
+# as the kernel's selftests Makefile does (-O2); the raw UAPI headers of the
+# tree stand in for its headers_install (which turns __packed into the
+# attribute).
+KUT_TREE := $(KSFT_DIR)/uffd-unit-tests
+KUT_MM	:= $(KUT_TREE)/tools/testing/selftests/mm
+KUT	:= $(O)/kernel/uffd-unit-tests
+
+$(KUT_MM)/uffd-unit-tests.c:
+	KSFT_NEED=uffd-unit-tests scripts/fetch-ksft.sh $(KSFT_DIR)
+
+$(KUT): $(KUT_MM)/uffd-unit-tests.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -w -D'__packed=__attribute__((packed))' \
+		-isystem $(KUT_TREE)/include/uapi -I $(KUT_TREE)/tools/testing/selftests \
+		$(LDFLAGS) -o $@ $(filter %.c,$(wildcard $(addprefix $(KUT_MM)/, \
+		uffd-unit-tests.c uffd-common.c vm_util.c thp_settings.c))) \
+		-lrt -lpthread -lm
+
+kernel-uffd-unit-tests: $(KUT)
+
 check: all
 	@scripts/deps.sh test vm browser fleet package
 	$(PYTHON) -m pytest -q tests
@@ -185,7 +208,7 @@ mutants-quick: all
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps check clean mutants mutants-quick
+.PHONY: all deps check clean mutants mutants-quick kernel-uffd-unit-tests
 .DELETE_ON_ERROR:
 
 # ---- Distribution: kselftest collection, install, Debian package ----
