@@ -9,6 +9,9 @@
 #                        arm64|riscv64 installs the cross compiler)
 #   make check           the project's own tests (pytest)
 #   make mutants         every lie of tools/liar over the suite (root, ~10 min)
+#   make kernel-uffd-unit-tests
+#                        the kernel's own uffd-unit-tests (bench/suite.sh's
+#                        yardstick) from the cached linux-source package
 #   make KSFT_DIR=...    use the kselftest headers of your own kernel tree
 #                        (<linux>/tools/testing/selftests)
 
