@@ -51,7 +51,7 @@ char *mem_page(const struct mem_area *area, size_t n);
 int mem_drop(struct mem_area *area, size_t off, size_t len);
 
 /*
- * A malloc'd buffer with the @seed pattern for the largest area of
+ * A buffer (never freed) with the @seed pattern for the largest area of
  * @npages pages of any memory type, and at least @at_least bytes long;
  * NULL when out of memory. It is also kept as a reference that
  * mem_pattern() hands out: built once in a case binary's parent, before
