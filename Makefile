@@ -25,6 +25,10 @@ CFLAGS	+= -Iharness
 VERSION	:= $(shell cat VERSION)
 CFLAGS	+= -DFAULTLINE_VERSION="\"$(VERSION)\""
 LDLIBS	+= -lcap -lseccomp -pthread
+# Symbols bound at start: a case binary forks twice per point, and with lazy
+# binding every child resolved each libc function it called again (and
+# copied the GOT page it wrote).
+LDFLAGS	+= -Wl,-z,now
 ifeq ($(STATIC),1)
 LDFLAGS	+= -static
 endif
