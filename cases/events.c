@@ -412,7 +412,9 @@ TEST_F_TIMEOUT(events, remap_dontunmap, 5)
 	EXPECT_EQ(1, held) {
 		TH_LOG("mremap(MREMAP_DONTUNMAP) not held by the unread REMAP event");
 	}
-	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	/* A call that returned with nothing queued queues nothing later. */
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg,
+				   held == -ENOMSG ? 0 : 2000));
 	ASSERT_EQ(UFFD_EVENT_REMAP, msg.event);
 	EXPECT_EQ((uintptr_t)from, msg.arg.remap.from);
 	EXPECT_EQ((uintptr_t)to, msg.arg.remap.to);

@@ -567,18 +567,21 @@ static void *fork_thread(void *arg)
 }
 
 /*
- * The child's exit status, waiting at most 2 s: a child whose write never
- * completes (it refaults forever, e.g. on a pte that kept the uffd-wp bit
- * without a uffd to resolve it) is killed and reported as -ETIMEDOUT.
+ * The child's exit status: a child whose write never completes (it
+ * refaults forever, e.g. on a pte that kept the uffd-wp bit without a uffd
+ * to resolve it) is killed and reported as -ETIMEDOUT, once it has shown
+ * it (FL_REFAULTS_STUCK faults) or after 2 s.
  */
 static int child_status(pid_t pid)
 {
-	int status, ret = fl_child_wait(pid, 2000, &status);
+	long long faults;
+	int status, ret = fl_child_wait_refaulting(pid, 2000, &status, &faults);
 
 	if (ret == 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
-		ksft_print_msg("child did not finish its write within 2 s: killed\n");
+		ksft_print_msg("child did not finish its write (%lld page faults meanwhile, at most 2 s): killed\n",
+			       faults);
 		return -ETIMEDOUT;
 	}
 	if (ret < 0)

@@ -33,31 +33,17 @@ int bg_start(struct bg_call *c, long (*fn)(void *), void *arg)
 
 int bg_held_by_event(struct bg_call *c, int uffd, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
-	uint64_t end = now_ms() + timeout_ms;
-	int ret;
+	int ret = fl_thread_or_readable(&c->th, uffd, timeout_ms);
 
+	/* Returned with nothing queued: refused, or it raised no event. */
+	if (ret == 0)
+		return -ENOMSG;
+	if (ret < 0)
+		return ret;
 	/*
-	 * Poll in slices: a call that returns with nothing queued (the
-	 * operation was refused, or raised no event) ends the wait soon.
+	 * The event is queued: a call it holds sleeps until it is read (one
+	 * that returned right after queueing it reads as not held).
 	 */
-	for (;;) {
-		ret = poll(&pfd, 1, 1);
-		if (ret < 0 && errno == EINTR)
-			continue;
-		if (ret < 0)
-			return -errno;
-		if (ret > 0)
-			break;
-		if (fl_thread_is_done(&c->th)) {
-			/* It may have queued its message just before returning. */
-			ret = poll(&pfd, 1, 0);
-			return ret > 0 ? 0 : -ENOMSG;
-		}
-		if (now_ms() >= end)
-			return -ETIMEDOUT;
-	}
-	/* The event is queued: a call it holds sleeps until it is read. */
 	return fl_thread_held(&c->th) ? 1 : 0;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -99,37 +100,76 @@ bool fl_thread_wait(struct fl_thread *t, int timeout_ms)
 	return fl_flag_wait(&t->done, (long long)timeout_ms * 1000);
 }
 
-char proc_stat_state(const char *path)
+int fl_thread_or_readable(struct fl_thread *t, int fd, int timeout_ms)
 {
-	char buf[512], *p;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+	int ret;
 
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = 0;
-	/* The state follows the parenthesised command name. */
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
+	/*
+	 * Poll in 1 ms slices: the step finishing has no fd to poll, and ends
+	 * the wait within a slice.
+	 */
+	for (;;) {
+		ret = poll(&pfd, 1, 1);
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0)
+			return -errno;
+		if (ret > 0)
+			return 1;
+		if (fl_thread_is_done(t)) {
+			/* It may have made @fd readable just before finishing. */
+			return poll(&pfd, 1, 0) > 0;
+		}
+		if (now_ms() >= end)
+			return -ETIMEDOUT;
+	}
 }
 
 /*
- * The state in @pre<id>/stat. No snprintf: a FORK event may hold glibc's
- * locks meanwhile.
+ * The fields of a /proc/.../stat file after the parenthesised command name
+ * (which may hold anything), starting with the state; NULL when it cannot
+ * be read. Raw open/read only.
  */
-static char stat_state_of(const char *pre, pid_t id)
+static const char *stat_fields(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	char *p;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return NULL;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] ? p + 2 : NULL;
+}
+
+char proc_stat_state(const char *path)
+{
+	char buf[512];
+	const char *f = stat_fields(path, buf, sizeof(buf));
+
+	return f ? f[0] : '?';
+}
+
+/*
+ * @pre<id>/stat into @path (64 bytes); false when it does not fit. No
+ * snprintf: a FORK event may hold glibc's locks meanwhile.
+ */
+static bool stat_path(char path[64], const char *pre, pid_t id)
 {
 	static const char post[] = "/stat";
-	char path[64], digits[12];
+	char digits[12];
 	size_t n = strlen(pre);
 	int i = 0;
 
-	if (id <= 0 || n + sizeof(digits) + sizeof(post) > sizeof(path))
-		return '?';
+	if (id <= 0 || n + sizeof(digits) + sizeof(post) > 64)
+		return false;
 	memcpy(path, pre, n);
 	do {
 		digits[i++] = (char)('0' + id % 10);
@@ -138,7 +178,37 @@ static char stat_state_of(const char *pre, pid_t id)
 	while (i)
 		path[n++] = digits[--i];
 	memcpy(path + n, post, sizeof(post));
-	return proc_stat_state(path);
+	return true;
+}
+
+/* The state in @pre<id>/stat. */
+static char stat_state_of(const char *pre, pid_t id)
+{
+	char path[64];
+
+	return stat_path(path, pre, id) ? proc_stat_state(path) : '?';
+}
+
+long long proc_faults(pid_t pid)
+{
+	char path[64], buf[512];
+	const char *f;
+	long long n[10] = { 0 };
+	int i;
+
+	if (!stat_path(path, "/proc/", pid))
+		return -1;
+	f = stat_fields(path, buf, sizeof(buf));
+	if (!f)
+		return -1;
+	/* state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt */
+	for (i = 0; i < 10; i++) {
+		f = strchr(f, ' ');
+		if (!f)
+			return -1;
+		n[i] = strtoll(++f, NULL, 10);
+	}
+	return n[6] + n[8];
 }
 
 char task_state(pid_t tid)
@@ -225,6 +295,31 @@ int fl_child_wait(pid_t pid, int timeout_ms, int *status)
 			pause.tv_nsec *= 2;
 	}
 	return ret;
+}
+
+int fl_child_wait_refaulting(pid_t pid, int timeout_ms, int *status,
+			     long long *faults)
+{
+	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+	long long first = proc_faults(pid), now;
+	int slice_ms = 1, ret;
+
+	*faults = 0;
+	for (;;) {
+		ret = fl_child_wait(pid, slice_ms, status);
+		if (ret)
+			return ret;
+		now = proc_faults(pid);
+		if (first >= 0 && now >= first) {
+			*faults = now - first;
+			if (*faults >= FL_REFAULTS_STUCK)
+				return 0;
+		}
+		if (now_ms() >= end)
+			return 0;
+		if (slice_ms < 16)
+			slice_ms *= 2;
+	}
 }
 
 bool fl_child_held(pid_t pid)

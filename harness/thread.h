@@ -55,6 +55,12 @@ bool fl_thread_is_done(struct fl_thread *t);
 /* Wait up to @timeout_ms; true when the step has finished. */
 bool fl_thread_wait(struct fl_thread *t, int timeout_ms);
 /*
+ * Wait up to @timeout_ms for whichever comes first: @fd readable (1) or
+ * the step finished with @fd still not readable (0); -ETIMEDOUT when
+ * neither, -errno from poll().
+ */
+int fl_thread_or_readable(struct fl_thread *t, int fd, int timeout_ms);
+/*
  * True when @t is held inside its step: the step has not finished and the
  * thread sleeps (state S or D in /proc/self/task/<tid>/stat). A thread
  * that is still runnable (not there yet, or woken and about to finish) is
@@ -95,6 +101,19 @@ pid_t fl_gettid(void);
  * -errno when it cannot be waited for.
  */
 int fl_child_wait(pid_t pid, int timeout_ms, int *status);
+/*
+ * The same for a child that takes a bounded few steps (a write, then
+ * _exit): 0 also as soon as it is shown to refault forever, i.e. it took
+ * FL_REFAULTS_STUCK page faults during the wait and still runs (a few
+ * steps take a few faults; a write the kernel never lets complete faults
+ * again each time it is retried). *@faults: the faults it took during
+ * the wait. Without procfs only the timeout ends the wait.
+ */
+int fl_child_wait_refaulting(pid_t pid, int timeout_ms, int *status,
+			     long long *faults);
+#define FL_REFAULTS_STUCK	1000
+/* Page faults (minor + major) of process @pid so far; -1 unreadable. */
+long long proc_faults(pid_t pid);
 /*
  * Child @pid is held: alive and asleep (state S or D in /proc/<pid>/stat),
  * waited for up to 2 s while it is runnable. Without procfs it must still
