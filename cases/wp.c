@@ -642,6 +642,11 @@ static void fork_with_event(struct __test_metadata *_metadata,
 	pthread_join(thr, NULL);
 	ASSERT_LT(0, f->pid);
 
+	/* A child that ended or refaults without it raises no fault later. */
+	ASSERT_EQ(1, fl_child_or_readable(f->pid, cfd, 2000)) {
+		TH_LOG("no fault message from the child's write (want flags 0x%x)",
+		       FL_WP_WRITE_FAULT);
+	}
 	fl_expect_fault(_metadata, cfd, f->page, FL_WP_WRITE_FAULT);
 	fl_expect_no_msg(_metadata, self->uffd);
 	/*

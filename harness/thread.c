@@ -322,6 +322,49 @@ int fl_child_wait_refaulting(pid_t pid, int timeout_ms, int *status,
 	}
 }
 
+int fl_child_or_readable(pid_t pid, int fd, int timeout_ms)
+{
+	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN },
+				 { .fd = -1, .events = POLLIN } };
+	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+	long pidfd = syscall(SYS_pidfd_open, pid, 0);
+	long long first = proc_faults(pid), faults;
+	int slice_ms = 1, ret;
+
+	pfd[1].fd = (int)pidfd;		/* -1 (before 5.3): ignored by poll */
+	for (;;) {
+		uint64_t now = now_ms();
+		int left = now < end ? (int)(end - now) : 0;
+
+		ret = poll(pfd, 2, left < slice_ms ? left : slice_ms);
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0) {
+			ret = -errno;
+			break;
+		}
+		/* A message queued before the child ended still counts. */
+		if (pfd[0].revents) {
+			ret = 1;
+			break;
+		}
+		faults = proc_faults(pid);
+		ret = 0;
+		if (pfd[1].revents ||
+		    (first >= 0 && faults - first >= FL_REFAULTS_STUCK))
+			break;
+		if (now_ms() >= end) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (slice_ms < 16)
+			slice_ms *= 2;
+	}
+	if (pidfd >= 0)
+		close((int)pidfd);
+	return ret;
+}
+
 bool fl_child_held(pid_t pid)
 {
 	uint64_t end = now_ms() + HELD_WAIT_MS;

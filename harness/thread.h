@@ -112,6 +112,13 @@ int fl_child_wait(pid_t pid, int timeout_ms, int *status);
 int fl_child_wait_refaulting(pid_t pid, int timeout_ms, int *status,
 			     long long *faults);
 #define FL_REFAULTS_STUCK	1000
+/*
+ * Wait up to @timeout_ms for @fd to become readable (1) while child @pid
+ * of a few steps runs: 0 as soon as the child has ended, or refaults
+ * forever as above, with @fd still not readable (what it was to raise will
+ * not come); -ETIMEDOUT, -errno. Never reaps it.
+ */
+int fl_child_or_readable(pid_t pid, int fd, int timeout_ms);
 /* Page faults (minor + major) of process @pid so far; -1 unreadable. */
 long long proc_faults(pid_t pid);
 /*

@@ -8,6 +8,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from reports_util import ROOT
 
 REFAULTS_STUCK = int(re.search(r"#define FL_REFAULTS_STUCK\s+(\d+)",
@@ -37,3 +39,17 @@ def test_a_refaulting_child_is_shown_stuck_before_the_limit(build_dir: Path) -> 
 def test_a_child_that_does_not_fault_is_never_called_stuck(build_dir: Path) -> None:
     """Sleeping is not refaulting: it ends on its own and is reaped."""
     assert child_wait(build_dir, "sleeps") == "ended 8"
+
+
+@pytest.mark.parametrize("mode,said", [
+    ("writes", "readable"),
+    # Ended, or refaulting forever: what it was to write will not come.
+    ("exits", "no message"), ("refaults", "no message"),
+    ("sleeps", "no message")])
+def test_readable_or_the_child_is_past_writing(build_dir: Path, mode: str,
+                                               said: str) -> None:
+    res = subprocess.run([str(build_dir / "tools" / "child-wait"),
+                          "--readable", mode], capture_output=True, text=True,
+                         timeout=30)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == said
