@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,27 +55,6 @@ struct supervise {
 	bool main_done, term_sent, kill_sent;
 	struct lbuf out, err;
 };
-
-/*
- * PID 1 of a VM runs below its programs (at YIELD_NICE), which get the
- * priority it started with (program_nice). With one CPU (a TCG guest has
- * one) the runner woke at every line a program wrote and took the CPU from
- * it: a process switch, which under TCG also flushes the caches of
- * translated code, several times per test point. At the lowest priority it
- * reads when the program waits (for its test's child, at the latest) or
- * fills its pipe, many lines at once; a program stuck in a loop still
- * leaves it the CPU it needs to time it out.
- */
-#define YIELD_NICE	19
-static bool yielded;
-static int program_nice;
-
-void spawn_yield_cpu(void)
-{
-	errno = 0;
-	program_nice = getpriority(PRIO_PROCESS, 0);
-	yielded = !errno && !setpriority(PRIO_PROCESS, 0, YIELD_NICE);
-}
 
 int spawn_init(bool pid1)
 {
@@ -448,8 +426,6 @@ static void child_exec(const struct spawn_req *req, int out_w, int err_w,
 	int fd, e, sig;
 
 	setpgid(0, 0);
-	if (yielded)
-		setpriority(PRIO_PROCESS, 0, program_nice);
 	/*
 	 * If the runner itself is SIGKILLed (an orchestrator's overall
 	 * limit), the program must not outlive it.

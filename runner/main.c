@@ -175,9 +175,6 @@ static void pid1_main(void)
 		pid1_shutdown(1);
 	}
 	err = spawn_init(true);
-	/* Alone on the machine's CPUs: the programs come first. */
-	if (pid1_of_machine())
-		spawn_yield_cpu();
 	if (err || run_collect(&r.bins, o.paths, o.npaths, why, sizeof(why))) {
 		if (err)
 			snprintf(why, sizeof(why), "runner setup: %s",

@@ -92,11 +92,6 @@ static bool in_child_pid_ns(void)
 	return !stat("/proc/self/ns/pid", &st) && st.st_ino != INIT_PID_NS_INO;
 }
 
-bool pid1_of_machine(void)
-{
-	return !in_child_pid_ns();
-}
-
 void pid1_shutdown(int code)
 {
 	fflush(NULL);

@@ -17,11 +17,6 @@ int pid1_setup(void);
 /* Make sure fds 0-2 are open (on /dev/console). 0 or -errno. */
 int pid1_console(void);
 /*
- * PID 1 of a machine (a VM), not of a child PID namespace (a test on the
- * host, a container). Needs /proc mounted.
- */
-bool pid1_of_machine(void);
-/*
  * Flush, drain the console and leave the VM: isa-debug-exit (port 0xf4)
  * when present, else power off. @code is reported by QEMU as
  * (code << 1) | 1. PID 1 of a child PID namespace just exits with @code.

@@ -123,11 +123,6 @@ struct spawn_res {
  */
 int spawn_init(bool pid1);
 /*
- * PID 1 of a VM: run below the programs from now on, which get the
- * priority the runner had (why: exec.c).
- */
-void spawn_yield_cpu(void);
-/*
  * In a worker (par.c): become the child subreaper of this subtree
  * and sweep only our own children, never kill(-1) (other workers run).
  */
