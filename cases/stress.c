@@ -328,11 +328,11 @@ static void start_threads(struct __test_metadata *_metadata,
 {
 	int i;
 
-	ASSERT_EQ(0, pthread_create(&c->monitor, NULL, monitor_main, c));
+	ASSERT_EQ(0, fl_pthread_create(&c->monitor, monitor_main, c));
 	for (i = 0; i < NTHREADS; i++) {
 		c->f[i] = (struct faulter){ .ctx = c, .idx = i,
 					    .writer = i & 1 };
-		ASSERT_EQ(0, pthread_create(&c->f[i].thread, NULL,
+		ASSERT_EQ(0, fl_pthread_create(&c->f[i].thread,
 					    faulter_main, &c->f[i]));
 	}
 	for (;;) {

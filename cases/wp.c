@@ -623,7 +623,7 @@ static void fork_with_event(struct __test_metadata *_metadata,
 	pthread_t thr;
 	int cfd;
 
-	ASSERT_EQ(0, pthread_create(&thr, NULL, fork_thread, f));
+	ASSERT_EQ(0, fl_pthread_create(&thr, fork_thread, f));
 	if (uffd_wait_msg(self->uffd, &msg, 2000)) {
 		struct timespec ts;
 

@@ -67,12 +67,26 @@ bool fl_flag_wait(int *word, long long timeout_us)
 	return true;
 }
 
+int fl_pthread_create(pthread_t *id, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int ret = pthread_attr_init(&attr);
+
+	if (ret)
+		return ret;
+	ret = pthread_attr_setstacksize(&attr, FL_THREAD_STACK);
+	if (!ret)
+		ret = pthread_create(id, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return ret;
+}
+
 int fl_thread_start(struct fl_thread *t, void *(*fn)(void *), void *arg)
 {
 	int ret;
 
 	memset(t, 0, sizeof(*t));
-	ret = pthread_create(&t->id, NULL, fn, arg);
+	ret = fl_pthread_create(&t->id, fn, arg);
 	if (ret)
 		return -ret;
 	fl_flag_wait(&t->started, -1);
