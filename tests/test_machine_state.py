@@ -10,11 +10,13 @@ import os
 import select
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from test_access_util import SYSCTL, hold_sysctl, sysctl_value
 
 needs_sysctl = pytest.mark.skipif(
@@ -97,6 +99,44 @@ def test_killed_holder_is_repaired_by_the_next(build_dir: Path) -> None:
     with hold_sysctl(build_dir, original) as seen:
         assert seen == original
     assert sysctl_value() == original and LOCK.read_text() == ""
+
+
+def mutants_put_back(build_dir: Path, original: int) -> None:
+    """What make mutants does after its units (tools/liar/mutants.py)."""
+    sys.path.insert(0, str(ROOT / "tools" / "liar"))
+    import mutants
+    mutants._put_back(build_dir / "tools" / "sysctl-hold",
+                      {str(SYSCTL): str(original)})
+
+
+@needs_sysctl
+def test_mutants_repairs_a_killed_units_change(build_dir: Path) -> None:
+    """A unit SIGKILLed holding the sysctl: make mutants puts the recorded
+    original back through the lock, and the record is cleared (before: it
+    wrote the value itself and left the record behind)."""
+    with hold_sysctl(build_dir, 0) as original:
+        pass
+    a = start_hold(build_dir, other(original))
+    assert a.stdout and a.stdout.readline() == f"held {original}\n"
+    a.kill()
+    a.wait()
+    assert sysctl_value() == other(original)
+    mutants_put_back(build_dir, original)
+    assert sysctl_value() == original and LOCK.read_text() == ""
+
+
+@needs_sysctl
+def test_mutants_leaves_a_live_holders_change(build_dir: Path, capsys) -> None:
+    """Another run holds the sysctl changed when make mutants ends: its
+    value stays until that run restores it (before: mutants wrote the value
+    it had read at its start under the holder's feet)."""
+    with hold_sysctl(build_dir, 0) as original:
+        pass
+    with hold_sysctl(build_dir, other(original)):
+        mutants_put_back(build_dir, original)
+        assert sysctl_value() == other(original)
+        assert "held by another process" in capsys.readouterr().err
+    assert sysctl_value() == original
 
 
 def processes_under(tmp: Path) -> list[str]:
