@@ -221,6 +221,7 @@ struct opts {
 	double timeout_s, term_grace_s;
 	const char *probe;		/* NULL: no probe */
 	bool no_probe;
+	const char *bench;		/* after the binaries; NULL: none */
 	const char *output;		/* NULL or "-": stdout */
 	const char *target;
 	bool kmsg, kmsg_user_alerts;
