@@ -295,18 +295,33 @@ def _facts(doc: dict[str, Any], bench: dict[str, Any]) -> str:
             + (f", {secs:.1f} s" if isinstance(secs, (int, float)) else ""))
 
 
+def _entries(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every entry of every memory type, floors included."""
+    return [e for mt in doc["memory_types"] if isinstance(mt, dict)
+            for e in list((mt.get("floors") or {}).values())
+            + list(mt.get("latency") or []) + list(mt.get("throughput") or [])
+            if isinstance(e, dict)]
+
+
+def nothing_timed(doc: dict[str, Any]) -> bool:
+    """The clock was too coarse for every entry the kernel could do."""
+    entries = _entries(doc)
+    return not any(e.get("status") == "measured" for e in entries) and \
+        any(e.get("cause") == "coarse_clock" for e in entries)
+
+
 def _notes(doc: dict[str, Any], bench: dict[str, Any]) -> list[str]:
     out = []
-    entries = [e for mt in doc["memory_types"] if isinstance(mt, dict)
-               for key in ("latency", "throughput") for e in mt.get(key) or []
-               if isinstance(e, dict)]
-    coarse = [e for e in entries if e.get("cause") == "coarse_clock"]
-    if coarse and len(coarse) == len([e for e in entries
-                                      if e.get("status") != "failed"]):
-        clock = doc.get("clock") or {}
+    entries = _entries(doc)
+    clock = doc.get("clock") or {}
+    if nothing_timed(doc):
         out.append(f"the clock ({clock.get('source')}, {clock.get('step_ns')} ns "
                    "steps) is too coarse to time a fault: nothing was timed "
                    "(coarse_clock)")
+    elif any(e.get("cause") == "coarse_clock" for e in entries):
+        out.append(f"some figures could not be timed with the clock "
+                   f"({clock.get('source')}, {clock.get('step_ns')} ns steps): "
+                   "n/a (coarse_clock)")
     note = (doc.get("huge_pages") or {}).get("note")
     if note:
         out.append(f"huge pages: {note}")
@@ -326,7 +341,8 @@ def perf_run(label: str, bench: dict[str, Any], info: dict[str, Any]) -> PerfRun
         pr.notes.append(f"kernel log alert while the benchmark ran: {line}")
     if doc:
         pr.notes += _notes(doc, bench)
-        pr.latency, pr.throughput = _tables(doc)
+        if not nothing_timed(doc):      # tables of n/a say nothing more
+            pr.latency, pr.throughput = _tables(doc)
     return pr
 
 

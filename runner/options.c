@@ -229,11 +229,11 @@ static const struct opt_def options[] = {
 	{ "no-probe", 0, NULL, FLAG(no_probe, true), .help =
 	  "do not run the probe" },
 	{ "bench", 0, "PATH", set_bench, .help =
-	  "after the binaries, run this benchmark (uffd-bench)\n"
-	  "--quick --json --budget 2 within the per-binary\n"
-	  "limit; a PATH without '/' is next to the runner\n"
-	  "(PID 1: in /); none: no benchmark (default). It\n"
-	  "never changes the exit status" },
+	  "after the binaries, run the benchmark (uffd-bench)\n"
+	  "as: PATH --quick --json --budget 2, within the\n"
+	  "per-binary limit; a PATH without '/' is next to the\n"
+	  "runner (PID 1: in /); none: no benchmark (default).\n"
+	  "It never changes the exit status" },
 	{ "cases", 0, "P[,P...]", set_cases, .help =
 	  "binaries or directories to run (as BINARY|DIR)" },
 	{ "only", 0, "GLOB", set_only, .help =
