@@ -146,9 +146,17 @@ $(O)/bench/uffd-bench-selftest: $(filter-out %/main.o,$(BENCH_OBJ)) \
 		$(O)/bench/uffd-bench/selftest.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# The harness headers are fetched once (see scripts/fetch-ksft.sh).
+# The harness headers are fetched once (see scripts/fetch-ksft.sh). The
+# build directory keeps a copy: with another HOME or XDG_CACHE_HOME (a new,
+# empty cache) fetch-ksft.sh finds them there instead of downloading.
 $(KSFT_DIR)/kselftest_harness.h:
-	scripts/fetch-ksft.sh $(KSFT_DIR)
+	KSFT_NEED=headers scripts/fetch-ksft.sh $(KSFT_DIR) $(O)/ksft
+
+$(O)/ksft/kselftest_harness.h: $(KSFT_DIR)/kselftest_harness.h
+	@mkdir -p $(dir $@)
+	cp $(KSFT_DIR)/kselftest.h $(KSFT_DIR)/kselftest_harness.h $(dir $@)
+
+$(CASES): $(O)/ksft/kselftest_harness.h
 
 $(O)/cases/%: cases/%.c $(LIB) $(wildcard harness/*.h cases/*.h) VERSION \
 		$(KSFT_DIR)/kselftest_harness.h

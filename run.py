@@ -22,8 +22,6 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
-import threading
 from pathlib import Path
 from typing import Any, Callable
 
@@ -39,9 +37,11 @@ from reports.progress import ConsoleProgress, Progress  # noqa: E402
 from reports.selection import (CMDLINE_BUDGET, SelectionError,  # noqa: E402
                                check_globs, expectations_in, list_points,
                                only_options, print_points, selected_binaries)
+from reports.shutdown import Shutdown  # noqa: E402
 from reports.skipfile import SkipfileError, SkipRun, load_skipfile  # noqa: E402
-from reports.stream import (StreamReader, append_target_frame,  # noqa: E402
-                            parse_stream, target_frame)
+from reports.stream import (StreamReader, StreamTee,  # noqa: E402
+                            append_target_frame, parse_stream, target_frame)
+from reports.writer import OutputError, ResultFile, write_result  # noqa: E402
 
 # Source checkout or installed copy: where binaries, expectations and
 # results are (faultline_paths.py).
@@ -138,8 +138,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def ensure_built(args: argparse.Namespace, log: Callable[[str], None]) -> None:
-    """deps.sh (installs as root, else prints the apt-get line) and make."""
+def ensure_built(args: argparse.Namespace, log: Callable[[str], None],
+                 shutdown: Shutdown) -> None:
+    """deps.sh (installs as root, else prints the apt-get line) and make.
+    make runs as a child of the shutdown: a signal stops it and its
+    compilers; deps.sh is waited for (apt and dpkg stopped half-way could
+    leave the system's packages broken)."""
     others = [s for s in args.kernel if s != "host"]
     groups = ["build", "test"] + (["vm"] if others else [])
     builds = [["make", "-s", "-C", str(ROOT), f"O={args.build_dir}"]]
@@ -153,13 +157,16 @@ def ensure_built(args: argparse.Namespace, log: Callable[[str], None]) -> None:
             out = kernels.static_build_dir(args.static_build_dir, arch)
             builds.append(["make", "-s", "-C", str(ROOT), "STATIC=1", f"ARCH={arch}",
                            f"O={out}"])
-    if subprocess.run([str(ROOT / "scripts/deps.sh"), *groups]).returncode:
+    if subprocess.run([str(ROOT / "scripts/deps.sh"), *groups]).returncode \
+            and not shutdown.stopping:
         raise RunError("missing Debian packages (see the apt-get line above)")
     for cmd in builds:
+        if shutdown.stopping:
+            return
         log("building: make " + " ".join(cmd[4:]))
-        res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True)
-        if res.returncode:
+        res = shutdown.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+        if res.returncode and not shutdown.stopping:
             raise RunError("build failed:\n" + res.stdout[-3000:])
 
 
@@ -179,10 +186,18 @@ def check_runner(args: argparse.Namespace) -> tuple[Path, list[Path]]:
     return runner, cases
 
 
+# The runner's limit for --timeout (runner/options.c): a week.
+RUNNER_TIMEOUT_MAX = 604800
+
+
 def runner_options(args: argparse.Namespace) -> list[tuple[str, str]]:
     """Every run.py option the runner takes, as (its long option, value),
     built once for host and VM alike: `--timeout=60` on the host's command
-    line, `faultline.timeout=60` on a VM's kernel command line."""
+    line, `faultline.timeout=60` on a VM's kernel command line. RunError for
+    a value the runner would refuse, so that it fails before any work."""
+    if not 0 < args.timeout <= RUNNER_TIMEOUT_MAX:
+        raise RunError(f"--timeout {args.timeout}: the runner takes 1 to "
+                       f"{RUNNER_TIMEOUT_MAX} seconds (a week)")
     opts = [("timeout", str(args.timeout))]
     if args.jobs_per_kernel is not None:
         opts.append(("jobs", str(args.jobs_per_kernel)))
@@ -191,10 +206,41 @@ def runner_options(args: argparse.Namespace) -> list[tuple[str, str]]:
     return opts + only_options(args.only)
 
 
-def run_host(args: argparse.Namespace, path: Path) -> Run:
+def stopped_why(shutdown: Shutdown) -> str:
+    """What a target's column says when the run was cut short."""
+    reason = shutdown.reason or "stopped"
+    return (f"interrupted: run.py got {reason}" if reason.startswith("SIG")
+            else f"stopped: {reason}")
+
+
+def save_stream(path: Path, text: str, shutdown: Shutdown) -> None:
+    """A saved stream, whole; a refused write stops the run (exit 2)."""
+    try:
+        write_result(path, text)
+    except OutputError as e:
+        shutdown.stop(str(e), 2)
+
+
+def unstarted(spec: str, names: list[str], path: Path,
+              shutdown: Shutdown) -> Run:
+    """The run of a target that was never started because run.py was
+    stopped first: its binaries are not run, with the reason."""
+    text = append_target_frame("", target_frame(
+        spec, f"{stopped_why(shutdown)} before this target started",
+        {"interrupted": shutdown.reason}, names))
+    save_stream(path, text, shutdown)
+    return parse_stream(text)
+
+
+def run_host(args: argparse.Namespace, path: Path, shutdown: Shutdown) -> Run:
     """Run the runner on the host, teeing its stream to `path` and into a
-    StreamReader (progress listens to it). The saved stream ends with our
-    target frame, so `report render` of it gives this very Run."""
+    StreamReader (progress listens to it), its stderr passed through live
+    (a runner waiting for another run's huge page pool says so at once).
+    The saved stream ends with our target frame, so `report render` of it
+    gives this very Run."""
+    if shutdown.stopping:
+        return unstarted("host", [c.name for c in case_binaries(args.build_dir)],
+                         path, shutdown)
     runner, cases = check_runner(args)
     probe_bin = args.build_dir / "uffd-probe"
     uname = os.uname()
@@ -204,51 +250,54 @@ def run_host(args: argparse.Namespace, path: Path) -> Run:
            *map(str, cases)]
     reader = StreamReader(Progress(sys.stdout, sys.stdout.isatty(), prefix="host "))
     limit = args.timeout * (len(cases) + 1 + args.bench) + 30
-    last = b"\n"
-    # Bytes in, bytes out: the saved stream is exactly what the runner
-    # wrote, then our target frame.
-    # stderr to a file: a chatty runner must not block on a full pipe.
-    with open(path, "wb") as out, tempfile.TemporaryFile() as errf, \
-            subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errf,
-                             start_new_session=True) as proc:
-        killer = threading.Timer(limit, proc.kill)
-        killer.start()
-        assert proc.stdout is not None
-        # The runner has its own session: a terminal ^C reaches only us; we
-        # pass it on as SIGTERM (the runner stops its binary and ends the
-        # stream with status "interrupted") and report what was collected.
-        while True:
-            try:
-                for raw in proc.stdout:
-                    out.write(raw)
-                    last = raw[-1:]
-                    reader.feed(raw.decode("utf-8", "replace").rstrip("\n"))
-                break
-            except KeyboardInterrupt:
-                print("\nrun.py: interrupted, stopping the runner", flush=True)
-                proc.send_signal(signal.SIGTERM)
-        killer.cancel()
-        rc = proc.wait()
-        errf.seek(0)
-        err = errf.read().decode("utf-8", "replace")
-        names = args.binary_names or [c.name for c in cases]
-        frame = target_frame("host", runner_error(rc, err, limit),
-                             binaries=args.skips.binaries("host", names) if args.skips else names,
-                             skipped=args.skips.skipped("host") if args.skips else None)
-        out.write((b"" if last == b"\n" else b"\n") + frame.encode() + b"\n")
-    reader.feed(frame)
+    try:
+        saved: ResultFile | None = ResultFile(path)
+    except OutputError as e:
+        shutdown.stop(str(e), 2)
+        saved = None
+    tee = StreamTee(reader, saved, lambda e: shutdown.stop(str(e), 2))
+    # Its own session: a terminal's ^C reaches only us, and the shutdown
+    # passes it on as SIGTERM (the runner stops its binary and ends the
+    # stream with status "interrupted"); we read on until it has.
+    child = shutdown.start(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.pass_stderr()
+    assert child.proc.stdout is not None
+    fd = child.proc.stdout.fileno()
+    while chunk := os.read(fd, 65536):
+        # The limit starts with the stream: waiting for another run's
+        # huge page pool (before the first frame) is not the runner's time.
+        child.start_limit(limit)
+        tee.feed(chunk)
+    rc = child.wait()
+    error = runner_error(rc, child.stderr_tail(), limit, child.limit_hit,
+                         stopped_why(shutdown) if shutdown.stopping else None)
+    info = {"interrupted": shutdown.reason} if shutdown.stopping else None
+    names = args.binary_names or [c.name for c in cases]
+    tee.finish(target_frame(
+        "host", error, info,
+        binaries=args.skips.binaries("host", names) if args.skips else names,
+        skipped=args.skips.skipped("host") if args.skips else None))
+    if saved is not None:
+        saved.close()
     return reader.finish()
 
 
-def runner_error(rc: int, stderr: str, limit: int) -> str | None:
-    """Why the runner misbehaved, from its exit status, else None."""
-    if rc < 0:
-        return f"runner killed by signal {-rc} (overall limit {limit} s)"
-    if rc > 128:
-        return f"run interrupted (the runner got signal {rc - 128})"
-    if rc not in (0, 1):
-        return f"runner exited {rc}: {stderr.strip()[-500:]}"
-    return None
+def runner_error(rc: int, stderr: str, limit: float, limit_hit: bool = False,
+                 stopped: str | None = None) -> str | None:
+    """Why the runner misbehaved, from its exit status and who stopped it
+    (run.py's shutdown, run.py's overall limit, or someone else), else None."""
+    if rc in (0, 1):
+        return None
+    if stopped:
+        return f"{stopped}; the runner was stopped"
+    if limit_hit:
+        return f"run.py stopped the runner at its overall limit ({limit} s)"
+    sig = -rc if rc < 0 else rc - 128 if rc > 128 else 0
+    if sig:
+        name = signal.Signals(sig).name if sig in signal.valid_signals() else "?"
+        how = "killed by" if rc < 0 else "stopped the run on"
+        return f"runner {how} signal {sig} ({name}) from outside run.py"
+    return f"runner exited {rc}: {stderr.strip()[-500:]}"
 
 
 def import_kernels(specs: list[str]) -> Any:
@@ -264,11 +313,15 @@ def import_kernels(specs: list[str]) -> Any:
 
 
 def run_vms(args: argparse.Namespace, specs: list[str], outdir: Path,
-            log: Callable[[str], None]) -> dict[str, Run]:
+            log: Callable[[str], None], shutdown: Shutdown) -> dict[str, Run]:
     """Boot every spec, save each console stream with our target frame
-    appended, and read it back into a Run (as `report render` would)."""
+    appended, and read it back into a Run (as `report render` would). A
+    stop kills every QEMU; what each console had collected is kept."""
     kernels = import_kernels(specs)
     names = args.binary_names or [c.name for c in case_binaries(args.static_build_dir)]
+    if shutdown.stopping:
+        return {s: unstarted(s, names, outdir / f"{safe_name(s)}.stream", shutdown)
+                for s in specs}
     skips: dict[str, Any] = {}
     if args.skips:      # each kernel's skips, once its release is known
         budget = CMDLINE_BUDGET - len(" ".join(f"faultline.only={g} " for g in args.only)
@@ -285,11 +338,14 @@ def run_vms(args: argparse.Namespace, specs: list[str], outdir: Path,
         raise RunError(f"booting {' '.join(specs)}: {e}") from e
     runs = {}
     for kr in results:
-        frame = target_frame(kr.spec, kr.error, kr.info,
+        info = dict(kr.info)
+        if shutdown.stopping:
+            info["interrupted"] = shutdown.reason
+        frame = target_frame(kr.spec, kr.error, info,
                              args.skips.binaries(kr.spec, names) if args.skips else names,
                              args.skips.skipped(kr.spec) if args.skips else None)
         text = append_target_frame(kr.stream or "", frame)
-        (outdir / f"{safe_name(kr.spec)}.stream").write_text(text, encoding="utf-8")
+        save_stream(outdir / f"{safe_name(kr.spec)}.stream", text, shutdown)
         runs[kr.spec] = parse_stream(text)
     return runs
 
@@ -299,14 +355,14 @@ def safe_name(spec: str) -> str:
 
 
 def collect(args: argparse.Namespace, outdir: Path,
-            log: Callable[[str], None]) -> dict[Path, Run]:
+            log: Callable[[str], None], shutdown: Shutdown) -> dict[Path, Run]:
     """One saved stream and its Run per kernel spec, in spec order."""
     runs: dict[str, Run] = {}
     others = [s for s in dict.fromkeys(args.kernel) if s != "host"]
     if "host" in args.kernel:
-        runs["host"] = run_host(args, outdir / "host.stream")
+        runs["host"] = run_host(args, outdir / "host.stream", shutdown)
     if others:
-        runs.update(run_vms(args, others, outdir, log))
+        runs.update(run_vms(args, others, outdir, log, shutdown))
     return {outdir / ("host.stream" if s == "host" else f"{safe_name(s)}.stream"):
             runs[s] for s in dict.fromkeys(args.kernel) if s in runs}
 
@@ -346,14 +402,14 @@ def listed_points(args: argparse.Namespace) -> list[tuple[str, str]]:
         raise RunError(f"--skipfile: {e}") from e
 
 
-def list_main(args: argparse.Namespace) -> int:
+def list_main(args: argparse.Namespace, shutdown: Shutdown) -> int:
     """--list: the points, from the host build's binaries, nothing run."""
     try:
         if not args.no_build and subprocess.run(
                 ["make", "-s", "-C", str(ROOT), f"O={args.build_dir}"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode:
             ensure_built(argparse.Namespace(**{**vars(args), "kernel": ["host"]}),
-                         lambda m: print(m, file=sys.stderr))
+                         lambda m: print(m, file=sys.stderr), shutdown)
         runner, cases = check_runner(args)
         points, unlisted = list_points(runner, cases, args.only)
     except (RunError, SelectionError) as e:
@@ -368,14 +424,13 @@ def list_main(args: argparse.Namespace) -> int:
 
 def make_outdir(outdir: Path) -> None:
     """Create the output directory and prove it is writable, or RunError."""
+    marker = outdir / ".faultline-write-test"
     try:
-        outdir.mkdir(parents=True, exist_ok=True)
-        marker = outdir / ".faultline-write-test"
-        marker.write_text("")
+        write_result(marker, "")
         marker.unlink()
-    except OSError as e:
-        raise RunError(f"cannot write the output directory {outdir}: "
-                       f"{e.strerror or e}") from e
+    except (OutputError, OSError) as e:
+        why = e.strerror if isinstance(e, OutputError) else e.strerror or e
+        raise RunError(f"cannot write the output directory {outdir}: {why}") from e
 
 
 def main(argv: list[str]) -> int:
@@ -386,14 +441,24 @@ def main(argv: list[str]) -> int:
         args = parse_args(argv)
     except SystemExit as e:
         return 2 if e.code else 0
-    if args.list is not None:
-        return list_main(args)
+    # From here on a signal (or a refused write) stops every child the one
+    # way and the report of what was collected is still written.
+    shutdown = Shutdown()
+    with shutdown.handling_signals():
+        if args.list is not None:
+            return list_main(args, shutdown)
+        return run_and_report(args, shutdown)
+
+
+def run_and_report(args: argparse.Namespace, shutdown: Shutdown) -> int:
+    """Build, run every kernel, write the reports; the exit code."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     outdir = args.output or PATHS.results / stamp
 
     def log(msg: str) -> None:
         print(msg, flush=True)
     try:
+        runner_options(args)            # a value the runner refuses: now
         try:
             exps = expect.load(args.expectations) if args.expectations else []
         except expect.ExpectationError as e:
@@ -405,6 +470,7 @@ def main(argv: list[str]) -> int:
         others = [s for s in args.kernel if s != "host"]
         if others:
             kernels = import_kernels(others)    # bad specs fail before any work
+            shutdown.on_stop(kernels.stop)      # apt, QEMU: killed on a stop
             try:                                # and so do ones the archive lacks
                 kernels.check_available(others, CACHE, log)
             except ValueError as e:
@@ -413,15 +479,15 @@ def main(argv: list[str]) -> int:
             check_runner(args)
         make_outdir(outdir)             # before the build: fail early
         if not args.no_build:
-            ensure_built(args, log)
+            ensure_built(args, log, shutdown)
         if args.only:
             choose_points(args, log)
         if skip_rules is not None:
             args.skips = SkipRun(skip_rules, listed_points(args))
-        runs = collect(args, outdir, log)
+        runs = collect(args, outdir, log, shutdown)
     except RunError as e:
         print(f"run.py: the run could not be done: {e}", file=sys.stderr)
-        return 2
+        return shutdown.exit_code(2)
     every = list(runs.values())
     apply_expectations(every, exps)
     chosen = every
@@ -430,12 +496,15 @@ def main(argv: list[str]) -> int:
         rc, chosen = plugin.select(runs, args.pytest_args, outdir)
         if rc in (2, 3, 4):
             print(f"run.py: pytest could not select (exit {rc})", file=sys.stderr)
-            return 2
+            return shutdown.exit_code(2)
     report = publish(chosen, outdir,
                      expectations_in(exps, args.only, args.selected_points),
                      all_runs=every)
     print(report.summary())
-    return report.exit_code
+    if shutdown.stopping:
+        print(f"run.py: stopped ({shutdown.reason}): exit {shutdown.code}",
+              file=sys.stderr)
+    return shutdown.exit_code(report.exit_code)
 
 
 if __name__ == "__main__":

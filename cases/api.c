@@ -55,6 +55,65 @@ FIXTURE_VARIANT_ADD(api, user_mode_only) {
 };
 FIXTURE_VARIANT_ADD(api, dev) { .path = UFFD_PATH_DEV };
 
+/*
+ * Why @path may be missing here, when @err (of @step for the device: its
+ * "open", or the "ioctl" asking it for a uffd) says the path is absent or
+ * denied by policy; NULL when the error is the kernel's fault.
+ */
+static const char *creation_skip_reason(enum uffd_path path, int err,
+					const char *step)
+{
+	static char buf[200];
+
+	switch (path) {
+	case UFFD_PATH_DEV:
+		/* Only opening the node may fail for a reason of policy. */
+		if (strcmp(step, "open"))
+			return NULL;
+		if (err != -ENOENT && err != -ENXIO && err != -ENODEV &&
+		    err != -EACCES && err != -EPERM)
+			return NULL;
+		snprintf(buf, sizeof(buf), "/dev/userfaultfd: open: %s (%s)",
+			 strerror(-err), err == -EACCES || err == -EPERM ?
+			 "denied by the node's mode or a security policy" :
+			 "no such device here");
+		return buf;
+	case UFFD_PATH_SYSCALL_USER_ONLY:
+		if (err != -EINVAL && err != -ENOSYS && err != -EPERM)
+			return NULL;
+		snprintf(buf, sizeof(buf), "%s: %s", uffd_path_name(path),
+			 fl_user_mode_only_reason(err));
+		return buf;
+	default:
+		if (err != -ENOSYS && err != -EPERM)
+			return NULL;
+		snprintf(buf, sizeof(buf), "%s: %s", uffd_path_name(path),
+			 fl_no_uffd_reason(err));
+		return buf;
+	}
+}
+
+/*
+ * A uffd through @path with @flags; a skip only when the path is absent or
+ * denied by policy (creation_skip_reason), otherwise a failure.
+ */
+static int create_or_skip(struct __test_metadata *_metadata,
+			  enum uffd_path path, int flags)
+{
+	const char *step = "syscall";
+	int fd = path == UFFD_PATH_DEV ? uffd_dev_open(NULL, flags, &step) :
+		 uffd_create_exact(path, flags);
+
+	if (fd >= 0)
+		return fd;
+	FL_SKIP_IF(creation_skip_reason(path, fd, step));
+	ASSERT_LE(0, fd) {
+		TH_LOG("%s: %s failed: %s", uffd_path_name(path), step,
+		       strerror(-fd));
+	}
+	return fd;
+}
+
 FIXTURE_SETUP(api)
 {
 	int err = fl_kernel_features(&self->kfeatures, &self->kioctls);
@@ -62,15 +121,8 @@ FIXTURE_SETUP(api)
 	self->fd = -1;
 	if (err)
 		FL_SKIP("%s", fl_no_uffd_reason(err));
-	self->fd = uffd_create_exact(variant->path, O_CLOEXEC | O_NONBLOCK);
-	if (self->fd < 0 && variant->path == UFFD_PATH_DEV)
-		FL_SKIP("/dev/userfaultfd: %s", strerror(-self->fd));
-	if (self->fd < 0 && variant->path == UFFD_PATH_SYSCALL_USER_ONLY)
-		FL_SKIP("%s: %s", uffd_path_name(variant->path),
-			fl_user_mode_only_reason(self->fd));
-	if (self->fd < 0)
-		FL_SKIP("%s: %s", uffd_path_name(variant->path),
-			fl_no_uffd_reason(self->fd));
+	self->fd = create_or_skip(_metadata, variant->path,
+				  O_CLOEXEC | O_NONBLOCK);
 	self->page = sysconf(_SC_PAGESIZE);
 	self->mem = mmap(NULL, NPAGES * self->page, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

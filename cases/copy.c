@@ -19,7 +19,7 @@ FIXTURE_SETUP(copy)
 {
 	FL_CASE_SETUP(NPAGES);
 	FL_CASE_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
-	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_COPY);
+	FL_ASSERT_OFFERED(self->ioctls, 1ULL << _UFFDIO_COPY);
 	self->src = FL_PATTERN(self->mem.len, 7);
 }
 
@@ -161,7 +161,7 @@ TEST_F_TIMEOUT(copy, mode_wp, 5)
 					 self->mem.len,
 					 UFFDIO_REGISTER_MODE_MISSING |
 					 UFFDIO_REGISTER_MODE_WP, &ioctls));
-	FL_REQUIRE_IOCTLS(ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
+	FL_ASSERT_OFFERED(ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
 
 	c = (struct uffdio_copy){ .dst = (uintptr_t)p1,
 				  .src = (uintptr_t)self->src + page,

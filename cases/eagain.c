@@ -16,6 +16,7 @@
 #include "ksft_case.h"
 #include "bgcall.h"
 #include "vmstate.h"
+#include "pagemap.h"
 
 #define NPAGES	4	/* page 0: event, pages 1-2: the op, page 3: MOVE src */
 #define SEED	41
@@ -85,8 +86,14 @@ static void release(struct __test_metadata *_metadata,
 }
 
 /*
- * The output field of a refused call: -EAGAIN (6.15+) or untouched (0 as
- * we set it). Report which; anything else claims work that was not done.
+ * Written into an output field before the call, so a field the kernel left
+ * alone (pre-6.15) is told apart from one it set to 0 (never valid).
+ */
+#define SENTINEL	0x5a5a5a5a5a5a5a5aLL
+
+/*
+ * The output field of a refused call: -EAGAIN (6.15+) or untouched (still
+ * SENTINEL). Report which; anything else (0, a byte count) is wrong.
  */
 static void check_field(struct __test_metadata *_metadata, unsigned int ioctl,
 			__u8 event_code, enum mem_type type, int64_t field)
@@ -99,10 +106,10 @@ static void check_field(struct __test_metadata *_metadata, unsigned int ioctl,
 	ksft_print_msg("finding: UFFDIO_%s on %s while a %s event is unread: EAGAIN, output field %lld (%s)\n",
 		       op, mem_type_name(type), event, (long long)field,
 		       field == -EAGAIN ? "-EAGAIN: 6.15+ behaviour" :
-		       field == 0 ? "not written: pre-6.15 behaviour" :
+		       field == SENTINEL ? "not written: pre-6.15 behaviour" :
 		       "neither documented value");
 	fflush(stdout);
-	EXPECT_TRUE(field == -EAGAIN || field == 0) {
+	EXPECT_TRUE(field == -EAGAIN || field == SENTINEL) {
 		TH_LOG("UFFDIO_%s output field %lld", op, (long long)field);
 	}
 }
@@ -118,7 +125,7 @@ static void refused_until_read(struct __test_metadata *_metadata,
 			       __u8 event, unsigned int ioctl, char *dst,
 			       const char *src, size_t len)
 {
-	int64_t out = 0;
+	int64_t out = SENTINEL;
 
 	EXPECT_EQ(-EAGAIN, uffd_range_ioctl(ioctl, self->uffd, dst, src, len,
 					    0, &out));
@@ -129,7 +136,7 @@ static void refused_until_read(struct __test_metadata *_metadata,
 		EXPECT_EQ(0, memcmp(src, self->src, len));
 	release(_metadata, self, event);
 
-	out = 0;
+	out = SENTINEL;
 	ASSERT_EQ(0, uffd_range_ioctl(ioctl, self->uffd, dst, src, len, 0,
 				      &out));
 	EXPECT_EQ((int64_t)len, out);
@@ -203,7 +210,7 @@ TEST_F_TIMEOUT(eagain, continue, 5)
 	}
 	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMOVE | minor,
 			 UFFDIO_REGISTER_MODE_MINOR);
-	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_CONTINUE);
+	FL_ASSERT_OFFERED(self->ioctls, 1ULL << _UFFDIO_CONTINUE);
 	/* The page cache has the data; our mapping does not map it yet. */
 	memcpy(self->mem.alias + self->page, self->src, len);
 	hold_remove(_metadata, self);
@@ -215,16 +222,16 @@ TEST_F_TIMEOUT(eagain, continue, 5)
 TEST_F_TIMEOUT(eagain, poison, 5)
 {
 	size_t len = 2 * self->page;
-	unsigned char v;
 
 	FL_CASE_REGISTER(UFFD_FEATURE_POISON | UFFD_FEATURE_EVENT_REMOVE,
 			 UFFDIO_REGISTER_MODE_MISSING);
-	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_POISON);
+	FL_ASSERT_OFFERED(self->ioctls, 1ULL << _UFFDIO_POISON);
 	/* Had the refused call poisoned anything, the next would be EEXIST. */
 	hold_remove(_metadata, self);
 	refused_until_read(_metadata, self, variant, UFFD_EVENT_REMOVE,
 			   _UFFDIO_POISON, fl_page(self, 1), NULL, len);
-	EXPECT_EQ(1, sigbus_probe(fl_page(self, 2), TOUCH_READ, &v));
+	fl_expect_sigbus(_metadata, fl_page(self, 2), TOUCH_READ,
+			 sigbus_poison_code(), self->page);
 }
 
 TEST_F_TIMEOUT(eagain, move, 5)
@@ -232,7 +239,7 @@ TEST_F_TIMEOUT(eagain, move, 5)
 	size_t page = self->page;
 	struct uffdio_move m = { .dst = (uintptr_t)fl_page(self, 1),
 				 .src = (uintptr_t)fl_page(self, 3),
-				 .len = page };
+				 .len = page, .move = SENTINEL };
 
 	FL_CASE_REGISTER(UFFD_FEATURE_MOVE | UFFD_FEATURE_EVENT_REMOVE,
 			 UFFDIO_REGISTER_MODE_MISSING);
@@ -241,18 +248,76 @@ TEST_F_TIMEOUT(eagain, move, 5)
 	if (mem_is_file(variant->mem)) {
 		/* MOVE is for anonymous private memory only. */
 		EXPECT_EQ(-EINVAL, uffd_move(self->uffd, &m));
-		EXPECT_LE(m.move, 0);
+		EXPECT_EQ(-EINVAL, m.move);
 		EXPECT_EQ(0, vm_present(fl_page(self, 1)));
 		EXPECT_EQ(0, memcmp(fl_page(self, 3), self->src, page));
 		return;
 	}
-	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_MOVE);
+	FL_ASSERT_OFFERED(self->ioctls, 1ULL << _UFFDIO_MOVE);
 	hold_remove(_metadata, self);
 	refused_until_read(_metadata, self, variant, UFFD_EVENT_REMOVE,
 			   _UFFDIO_MOVE, fl_page(self, 1), fl_page(self, 3),
 			   page);
 	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, page));
 	EXPECT_EQ(0, vm_present(fl_page(self, 3)));
+}
+
+/*
+ * A write of @v to byte @off of page @p traps as a WP fault; unprotecting
+ * the page lets it land.
+ */
+static void expect_write_traps(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(eagain) *self, char *p, size_t off,
+			       unsigned char v)
+{
+	ASSERT_EQ(0, toucher_start(&self->t, p + off, TOUCH_WRITE, v));
+	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
+	EXPECT_TRUE(toucher_blocked(&self->t, 20));
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, self->page, false));
+	FL_TOUCHER_DONE(&self->t);
+	EXPECT_EQ(v, (unsigned char)p[off]);
+}
+
+/*
+ * WRITEPROTECT while a REMOVE event is unread: EAGAIN, and nothing gets
+ * protected (a write still passes); once the event is read the same call
+ * protects the whole range (a write to its last page traps).
+ */
+TEST_F_TIMEOUT(eagain, writeprotect, 5)
+{
+	size_t page = self->page;
+	char *p1 = fl_page(self, 1), *p2 = fl_page(self, 2);
+	bool bit;
+
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMOVE |
+			 fl_wp_features(variant->mem),
+			 UFFDIO_REGISTER_MODE_MISSING |
+			 UFFDIO_REGISTER_MODE_WP);
+	FL_ASSERT_OFFERED(self->ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
+	ASSERT_EQ(0, uffd_copy_all(self->uffd, p1, self->src + page, 2 * page,
+				   0, NULL));
+	bit = fl_wp_bit_checkable();
+	hold_remove(_metadata, self);
+	EXPECT_EQ(-EAGAIN, uffd_wp_range(self->uffd, p1, 2 * page, true));
+	if (bit) {
+		EXPECT_EQ(0, pagemap_uffd_wp(p1));
+		EXPECT_EQ(0, pagemap_uffd_wp(p2));
+	}
+	release(_metadata, self, UFFD_EVENT_REMOVE);
+
+	/* The refused call protected nothing: the write just happens. */
+	ASSERT_EQ(0, toucher_start(&self->t, p2 + 1, TOUCH_WRITE, 0x42));
+	FL_TOUCHER_DONE(&self->t);
+	EXPECT_EQ(0x42, (unsigned char)p2[1]);
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
+
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p1, 2 * page, true));
+	if (bit) {
+		EXPECT_EQ(1, pagemap_uffd_wp(p1));
+		EXPECT_EQ(1, pagemap_uffd_wp(p2));
+	}
+	expect_write_traps(_metadata, self, p2, 3, 0x24);
+	EXPECT_EQ(0, memcmp(p1, self->src + page, page));
 }
 
 /*
@@ -309,7 +374,8 @@ TEST_F_TIMEOUT(eagain, copy_during_fork, 5)
 	uint64_t f = UFFD_FEATURE_EVENT_FORK;
 	size_t page = self->page;
 	struct uffdio_copy c = { .dst = (uintptr_t)fl_page(self, 1),
-				 .src = (uintptr_t)self->src, .len = page };
+				 .src = (uintptr_t)self->src, .len = page,
+				 .copy = SENTINEL };
 	struct uffd_msg msg;
 	int status = -1, held, ret, present;
 
@@ -340,7 +406,7 @@ TEST_F_TIMEOUT(eagain, copy_during_fork, 5)
 	EXPECT_EQ(self->bg.ret, waitpid((pid_t)self->bg.ret, &status, 0));
 	EXPECT_EQ(0, status);
 
-	c.copy = 0;
+	c.copy = SENTINEL;
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 	EXPECT_EQ((int64_t)page, c.copy);
 	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, page));

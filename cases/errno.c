@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 
 #include "ksft_case.h"
+#include "pagemap.h"
 
 #define NPAGES 4
 #define SENTINEL 0x5a5a5a5a5a5a5a5aLL
@@ -59,6 +60,7 @@ struct span {
 #define S_SPLIT		(1u << 2)	/* pages 2-3 mprotect()ed: two VMAs */
 #define S_RDONLY_FILE	(1u << 3)	/* MAP_SHARED of an O_RDONLY memfd */
 #define S_RDWR_FILE_RO	(1u << 4)	/* MAP_SHARED PROT_READ of an O_RDWR fd */
+#define S_POPULATE_ALL	(1u << 5)	/* write every area page first */
 
 /* Output field expectations besides a literal value. */
 #define OUT_UNTOUCHED	INT64_MIN	/* left as we wrote it */
@@ -290,7 +292,7 @@ ROW(wp_outside_any_vma, .op = OP_WP, .reg = MISSING | WP, .need = F_WP,
     .dst = HOLE, .len = LEN(1, 0), .mode = UFFDIO_WRITEPROTECT_MODE_WP,
     .err = -ENOENT, .out = OUT_NA);
 ROW(wp_span_two_vmas, .op = OP_WP, .reg = MISSING | WP, .need = F_WP,
-    .setup = S_SPLIT, .dst = AREA, .len = LEN(4, 0),
+    .setup = S_SPLIT | S_POPULATE_ALL, .dst = AREA, .len = LEN(4, 0),
     .mode = UFFDIO_WRITEPROTECT_MODE_WP, .err = 0, .out = OUT_NA,
     .alt_err = -ENOENT, .alt_out = OUT_NA,
     .finding = "WRITEPROTECT over two WP-registered VMAs: accepted by kernels that walk every VMA (6.3+), ENOENT before");
@@ -477,8 +479,9 @@ FIXTURE_SETUP(errnos)
 	ASSERT_EQ(0, mprotect(self->src + 3 * self->page, self->page,
 			      PROT_READ));
 
-	if (r->setup & S_POPULATE)
-		for (i = 0; i < 2; i++)
+	for (i = 0; i < NPAGES; i++)
+		if ((r->setup & S_POPULATE_ALL) ||
+		    ((r->setup & S_POPULATE) && i < 2))
 			mem_page(&self->mem, i)[0] = 1;
 	if (r->reg)
 		ASSERT_EQ(0, uffd_register_range(r->setup & S_FOREIGN ?
@@ -580,16 +583,185 @@ static const char *out_str(int64_t v, char *buf, size_t n)
 	return buf;
 }
 
-/* Page residency of the area and the source, to prove a refusal did nothing. */
-static void residency(const FIXTURE_DATA(errnos) *self, unsigned char *vec)
-{
-	size_t len = NPAGES * self->page;
+/*
+ * What a refusal must leave as it was: page residency and uffd-wp bits of
+ * the area, the bytes of every area page that is present (only those: a
+ * registered hole must not be touched), and the whole source buffer.
+ */
+struct snapshot {
+	unsigned char resident[NPAGES];
+	signed char wp[NPAGES];
+	char *bytes;		/* NPAGES area pages, then NPAGES source pages */
+};
 
-	memset(vec, 0xff, 2 * NPAGES);
-	if (mincore(self->area, len, vec))
-		memset(vec, 0xfe, NPAGES);
-	if (mincore(self->src, NPAGES * sysconf(_SC_PAGESIZE), vec + NPAGES))
-		memset(vec + NPAGES, 0xfe, NPAGES);
+static void take_snapshot(const FIXTURE_DATA(errnos) *self,
+			  struct snapshot *s)
+{
+	size_t page = self->page, i;
+
+	if (mincore(self->area, NPAGES * page, s->resident))
+		memset(s->resident, 0xfe, NPAGES);
+	for (i = 0; i < NPAGES; i++) {
+		char *p = self->area + i * page;
+
+		s->wp[i] = (signed char)pagemap_uffd_wp(p);
+		if (s->resident[i] & 1)
+			memcpy(s->bytes + i * page, p, page);
+	}
+	memcpy(s->bytes + NPAGES * page, self->src, NPAGES * page);
+}
+
+/* A refused ioctl changed nothing that take_snapshot() looks at. */
+static void expect_unchanged(struct __test_metadata *_metadata,
+			     const FIXTURE_DATA(errnos) *self, const char *op,
+			     const struct snapshot *before,
+			     const struct snapshot *after)
+{
+	size_t page = self->page, i;
+
+	EXPECT_EQ(0, memcmp(before->resident, after->resident, NPAGES))
+		TH_LOG("a refused UFFDIO_%s changed page residency", op);
+	EXPECT_EQ(0, memcmp(before->wp, after->wp, NPAGES))
+		TH_LOG("a refused UFFDIO_%s changed uffd-wp bits", op);
+	for (i = 0; i < NPAGES; i++) {
+		if (!(before->resident[i] & 1) || !(after->resident[i] & 1))
+			continue;
+		EXPECT_EQ(0, memcmp(before->bytes + i * page,
+				    after->bytes + i * page, page))
+			TH_LOG("a refused UFFDIO_%s changed the bytes of page %zu",
+			       op, i);
+	}
+	EXPECT_EQ(0, memcmp(before->bytes + NPAGES * page,
+			    after->bytes + NPAGES * page, NPAGES * page))
+		TH_LOG("a refused UFFDIO_%s changed its source", op);
+}
+
+/* The last area page inside [@dst, @dst+@len), or NULL when none is. */
+static char *last_area_page(const FIXTURE_DATA(errnos) *self, uint64_t dst,
+			    uint64_t len)
+{
+	uintptr_t lo = (uintptr_t)self->area;
+	uintptr_t hi = lo + NPAGES * self->page;
+	uintptr_t end = dst + len < hi ? dst + len : hi;
+
+	if (dst < lo || dst >= hi || len == 0 || end <= dst)
+		return NULL;
+	return (char *)((end - 1) & ~(uintptr_t)(self->page - 1));
+}
+
+/*
+ * A read of the hole @p traps: the fault reaches @fd. Unregistering the
+ * range (what this row registered) then lets the reader go.
+ */
+static void expect_read_traps(struct __test_metadata *_metadata, int fd,
+			      char *p, uint64_t dst, uint64_t len)
+{
+	struct uffd_msg msg;
+	struct toucher t;
+
+	ASSERT_EQ(0, toucher_start(&t, p, TOUCH_READ, 0xff));
+	ASSERT_EQ(0, uffd_wait_msg(fd, &msg, 2000))
+		TH_LOG("a read of a newly registered hole did not trap");
+	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	EXPECT_EQ((uintptr_t)p, msg.arg.pagefault.address);
+	EXPECT_TRUE(toucher_blocked(&t, 20));
+	ASSERT_EQ(0, uffd_unregister_range(fd, (void *)(uintptr_t)dst, len));
+	FL_TOUCHER_DONE(&t);
+}
+
+/* A read of the hole @p completes by itself: nothing traps it any more. */
+static void expect_read_passes(struct __test_metadata *_metadata,
+			       const FIXTURE_DATA(errnos) *self, char *p)
+{
+	struct toucher t;
+
+	ASSERT_EQ(0, toucher_start(&t, p, TOUCH_READ, 0xff));
+	EXPECT_TRUE(toucher_wait(&t, 1000))
+		TH_LOG("a read of an unregistered page is blocked");
+	if (!t.th.done)
+		return;	/* teardown's close() wakes it */
+	toucher_join(&t);
+	EXPECT_EQ(0, t.value);
+	EXPECT_TRUE(fl_queue_empty(self->fd));
+	EXPECT_TRUE(fl_queue_empty(self->fd2));
+}
+
+/*
+ * Every area page of [@dst, @dst+@len) is write-protected, where pagemap
+ * shows the bit; and a write to the first page (writable in every row)
+ * traps until it is unprotected.
+ */
+static void expect_protected(struct __test_metadata *_metadata,
+			     const FIXTURE_DATA(errnos) *self, uint64_t dst,
+			     uint64_t len)
+{
+	char *first = (char *)(uintptr_t)dst, *last = last_area_page(self, dst, len);
+	bool bit = fl_wp_bit_checkable();
+	struct toucher t;
+	size_t n;
+
+	ASSERT_NE(NULL, last);
+	for (n = 0; bit && first + n * self->page <= last; n++)
+		EXPECT_EQ(1, pagemap_uffd_wp(first + n * self->page))
+			TH_LOG("page %zu of the range is not protected", n);
+	ASSERT_EQ(0, toucher_start(&t, first, TOUCH_WRITE, 0x42));
+	fl_expect_fault(_metadata, self->fd, first, FL_WP_WRITE_FAULT);
+	EXPECT_TRUE(toucher_blocked(&t, 20));
+	ASSERT_EQ(0, uffd_wp_range(self->fd, first, self->page, false));
+	FL_TOUCHER_DONE(&t);
+	EXPECT_EQ(0x42, (unsigned char)*first);
+}
+
+/* What a successful row must have done, beyond its return code. */
+static void expect_effect(struct __test_metadata *_metadata,
+			  const FIXTURE_DATA(errnos) *self,
+			  const struct row *r, uint64_t dst, uint64_t src,
+			  uint64_t len, const struct snapshot *after)
+{
+	char *last = last_area_page(self, dst, len);
+	size_t i = r->dst.pages;
+
+	switch (r->op) {
+	case OP_REGISTER:
+		ASSERT_NE(NULL, last);
+		expect_read_traps(_metadata, self->fd, last, dst, len);
+		break;
+	case OP_UNREGISTER:
+		ASSERT_NE(NULL, last);
+		expect_read_passes(_metadata, self, last);
+		break;
+	case OP_COPY:
+	case OP_ZEROPAGE:
+		if (r->dst.base != B_AREA)
+			break;
+		EXPECT_TRUE(i < NPAGES && (after->resident[i] & 1))
+			TH_LOG("UFFDIO_%s succeeded but page %zu is not present",
+			       uffd_ioctl_name(r->op), i);
+		if (r->op == OP_ZEROPAGE) {
+			EXPECT_EQ(-1, mem_check_zero((void *)(uintptr_t)dst,
+						     len));
+			break;
+		}
+		EXPECT_EQ(0, memcmp((void *)(uintptr_t)dst,
+				    (void *)(uintptr_t)src, len))
+			TH_LOG("UFFDIO_COPY succeeded with other bytes");
+		if ((r->mode & UFFDIO_COPY_MODE_WP) && fl_wp_bit_checkable())
+			EXPECT_EQ(1, pagemap_uffd_wp((void *)(uintptr_t)dst))
+				TH_LOG("COPY with MODE_WP left the page writable");
+		break;
+	case OP_WP:
+		if (r->mode & UFFDIO_WRITEPROTECT_MODE_WP)
+			expect_protected(_metadata, self, dst, len);
+		break;
+	case OP_MOVE:
+		/* Only holes moved (ALLOW_SRC_HOLES): nothing may appear. */
+		if (r->dst.base == B_AREA && i < NPAGES)
+			EXPECT_EQ(0, after->resident[i] & 1)
+				TH_LOG("MOVE of a hole populated the destination");
+		break;
+	default:
+		break;
+	}
 }
 
 TEST_F(errnos, check)
@@ -598,15 +770,19 @@ TEST_F(errnos, check)
 	uint64_t dst = resolve(self, r->dst), src = resolve(self, r->src);
 	uint64_t len = (int64_t)r->len.pages * (int64_t)self->page +
 		r->len.bytes;
-	unsigned char before[2 * NPAGES], after[2 * NPAGES];
+	size_t bytes = 2 * NPAGES * self->page;
+	struct snapshot before = { .bytes = malloc(bytes) };
+	struct snapshot after = { .bytes = malloc(bytes) };
 	bool primary, alt = false;
 	char b1[32], b2[32];
 	int64_t out;
 	int ret;
 
-	residency(self, before);
+	ASSERT_NE(NULL, before.bytes);
+	ASSERT_NE(NULL, after.bytes);
+	take_snapshot(self, &before);
 	ret = issue(self->fd, r->op, dst, src, len, r->mode, &out);
-	residency(self, after);
+	take_snapshot(self, &after);
 
 	primary = ret == r->err && out_matches(r->out, out, len);
 	if (r->finding && r->alt_out)
@@ -627,21 +803,13 @@ TEST_F(errnos, check)
 
 	/* A refusal that did nothing must leave every page as it was. */
 	if (ret && (out <= 0 || out == SENTINEL) && r->op != OP_UNREGISTER &&
-	    r->op != OP_REGISTER) {
-		EXPECT_EQ(0, memcmp(before, after, sizeof(before)))
-			TH_LOG("a refused UFFDIO_%s changed page residency",
-			       uffd_ioctl_name(r->op));
-	}
-
-	/* A fill that succeeded left a present page at the destination. */
-	if (!ret && (r->op == OP_COPY || r->op == OP_ZEROPAGE) &&
-	    r->dst.base == B_AREA) {
-		size_t i = r->dst.pages;
-
-		EXPECT_TRUE(i < NPAGES && (after[i] & 1))
-			TH_LOG("UFFDIO_%s succeeded but page %zu is not present",
-			       uffd_ioctl_name(r->op), i);
-	}
+	    r->op != OP_REGISTER)
+		expect_unchanged(_metadata, self, uffd_ioctl_name(r->op),
+				 &before, &after);
+	if (!ret)
+		expect_effect(_metadata, self, r, dst, src, len, &after);
+	free(before.bytes);
+	free(after.bytes);
 
 	if (r->post == POST_OWNER) {
 		/* Who owns the area now decides between the two behaviours. */

@@ -258,36 +258,45 @@ static void fork_event(struct __test_metadata *_metadata,
  * COPY into the child's page 1 through the child's uffd. A private hugetlb
  * child has no reservation of its own: when the huge page pool is empty
  * (other users), the COPY cannot allocate. That is a resource limit, not a
- * uffd failure: skip, but report the errno, since 6.18 says EEXIST (while
- * the page is still a hole) where ENOMEM would be expected.
+ * uffd failure, and a skip only while the pool really is empty: 6.18 says
+ * EEXIST there (the page still a hole) where ENOMEM would be expected, so
+ * the errno alone cannot tell a starved COPY from a lying one.
  */
+static bool child_copy_starved(FIXTURE_DATA(events) *self,
+			       const FIXTURE_VARIANT(events) *variant, int ret)
+{
+	return (ret == -ENOMEM || ret == -EEXIST) &&
+	       mem_cow_takes_huge_page(variant->mem) &&
+	       vm_present_pid(self->child, fl_page(self, 1)) == 0;
+}
+
 static void child_fill(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(events) *self,
 		       const FIXTURE_VARIANT(events) *variant, uint64_t mode)
 {
-	int ret = fl_fill_page(self, self->child_ufd, 1, mode), tries = 0;
-	bool starved;
+	int ret = fl_fill_page(self, self->child_ufd, 1, mode), tries;
+	long free_pages = 0;
 
 	/* A pool emptied by someone else may refill: retry for a while. */
-	do {
-		starved = (ret == -ENOMEM || ret == -EEXIST) &&
-			  mem_cow_takes_huge_page(variant->mem) &&
-			  vm_present_pid(self->child, fl_page(self, 1)) == 0;
-		if (!starved || ++tries > 20)
-			break;
+	for (tries = 0; tries < 20 && child_copy_starved(self, variant, ret);
+	     tries++) {
 		usleep(10000);
 		ret = fl_fill_page(self, self->child_ufd, 1, mode);
-	} while (1);
-	if (starved) {
-		ksft_print_msg("finding: UFFDIO_COPY into an unreserved private hugetlb page, no huge page allocatable: %s, page still a hole\n",
-			       strerror(-ret));
+	}
+	if (child_copy_starved(self, variant, ret)) {
+		free_pages = hugetlb_free_pages();
+		ksft_print_msg("finding: UFFDIO_COPY into an unreserved private hugetlb page: %s, page still a hole, %ld huge pages free\n",
+			       strerror(-ret), free_pages);
+	}
+	if (child_copy_starved(self, variant, ret) && free_pages == 0) {
 		kill(self->child, SIGKILL);
 		waitpid(self->child, NULL, 0);
 		self->child = 0;
-		FL_SKIP("no huge page available for the child's copy (%ld free, unreserved)",
-			hugetlb_free_pages());
+		FL_SKIP("no huge page available for the child's copy (0 free, unreserved)");
 	}
-	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, ret) {
+		TH_LOG("COPY into the child's hole through its uffd");
+	}
 }
 
 TEST_F_TIMEOUT(events, fork, 5)
@@ -320,7 +329,7 @@ TEST_F_TIMEOUT(events, fork_wp, 5)
 			 fl_wp_features(variant->mem),
 			 UFFDIO_REGISTER_MODE_MISSING |
 			 UFFDIO_REGISTER_MODE_WP);
-	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
+	FL_ASSERT_OFFERED(self->ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
 	fork_event(_metadata, self, &fa, &msg);
 	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE, msg.arg.pagefault.flags &
 		  (UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP));
@@ -368,9 +377,9 @@ TEST_F_TIMEOUT(events, fork_without_event, 5)
 	 * A private hugetlb child owns no reservation: with no free huge
 	 * page its fault is SIGBUS, a hugetlb matter and not a uffd one.
 	 */
-	if (status == 3 && mem_cow_takes_huge_page(variant->mem))
-		FL_SKIP("no huge page available for the child's fault (%ld free, unreserved)",
-			hugetlb_free_pages());
+	if (status == 3 && mem_cow_takes_huge_page(variant->mem) &&
+	    hugetlb_free_pages() == 0)
+		FL_SKIP("no huge page available for the child's fault (0 free, unreserved)");
 	EXPECT_EQ(0, status);
 	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
@@ -443,6 +452,79 @@ TEST_F_TIMEOUT(events, remap_without_feature, 5)
 	EXPECT_FALSE(t.got_sigbus);
 	EXPECT_EQ(0, t.value);
 	EXPECT_TRUE(fl_queue_empty(self->uffd));
+}
+
+/*
+ * mremap with MREMAP_DONTUNMAP: held until the REMAP event is read, with
+ * from/to/len; the pages (and the registration, with EVENT_REMAP) move to
+ * the new place, and the old range stays mapped and registered. Private
+ * memory leaves it empty: a read there traps as a MISSING fault. Shared
+ * memory still maps the file there: the data reads back, nothing traps.
+ */
+TEST_F_TIMEOUT(events, remap_dontunmap, 5)
+{
+	size_t len = self->mem.len, page = self->page, n;
+	char *from = self->mem.addr, *to;
+	struct bg_mm_args a = { .addr = from, .len = len };
+	struct uffd_msg msg;
+	struct toucher t;
+	int held;
+
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_REMAP,
+			 UFFDIO_REGISTER_MODE_MISSING);
+	for (n = 0; n < NPAGES; n++)
+		ASSERT_EQ(0, fl_fill_page(self, self->uffd, n, 0));
+	to = FL_MREMAP_TARGET();
+	a.new_addr = to;
+
+	ASSERT_EQ(0, bg_start(&self->bg, bg_mremap_dontunmap, &a));
+	held = held_by_event(&self->bg, self->uffd);
+	if (held == -ENOMSG && mem_is_hugetlb(variant->mem)) {
+		/*
+		 * hugetlb mappings cannot stay behind (VM_DONTEXPAND): a
+		 * refusal must change nothing and report nothing.
+		 */
+		fl_thread_join(&self->bg.th);
+		ksft_print_msg("finding: mremap(MREMAP_DONTUNMAP) of a %s mapping: %s\n",
+			       mem_type_name(variant->mem),
+			       self->bg.ret ? strerror((int)-self->bg.ret) :
+			       "accepted");
+		EXPECT_EQ(-EINVAL, self->bg.ret);
+		EXPECT_EQ(0, memcmp(from, self->src, len));
+		EXPECT_TRUE(fl_queue_empty(self->uffd));
+		return;
+	}
+	EXPECT_EQ(1, held) {
+		TH_LOG("mremap(MREMAP_DONTUNMAP) not held by the unread REMAP event");
+	}
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	ASSERT_EQ(UFFD_EVENT_REMAP, msg.event);
+	EXPECT_EQ((uintptr_t)from, msg.arg.remap.from);
+	EXPECT_EQ((uintptr_t)to, msg.arg.remap.to);
+	EXPECT_EQ(len, msg.arg.remap.len);
+	FL_THREAD_DONE(&self->bg.th);
+	ASSERT_EQ(0, self->bg.ret);
+	ASSERT_EQ(to, a.result);
+	EXPECT_EQ(0, memcmp(to, self->src, len));
+
+	/* The old range: still a mapping, still registered. */
+	ASSERT_EQ(0, toucher_start(&t, from + page + 3, TOUCH_READ, 0));
+	if (mem_is_shared(variant->mem)) {
+		FL_TOUCHER_DONE(&t);
+		EXPECT_EQ((unsigned char)self->src[page + 3], t.value);
+	} else {
+		fl_expect_fault(_metadata, self->uffd, from + page, 0);
+		EXPECT_TRUE(toucher_blocked(&t, HELD_MS));
+		ASSERT_EQ(0, uffd_copy_all(self->uffd, from + page,
+					   self->src + 2 * page, page, 0,
+					   NULL));
+		FL_TOUCHER_DONE(&t);
+		EXPECT_EQ((unsigned char)self->src[2 * page + 3], t.value);
+	}
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
+	/* The old mapping is still there: unmap it along with the new. */
+	munmap(from, len);
+	self->mem.addr = to;
 }
 
 /* --- REMOVE ----------------------------------------------------------- */
@@ -553,23 +635,87 @@ TEST_F_TIMEOUT(events, remove_without_feature, 5)
 
 /* --- UNMAP ------------------------------------------------------------ */
 
-TEST_F_TIMEOUT(events, unmap, 5)
+/*
+ * @call (named @what) over pages 1-2, on a helper thread, unmaps them:
+ * it is held until the UNMAP event for exactly those pages is read.
+ */
+static void unmap_event(struct __test_metadata *_metadata,
+			FIXTURE_DATA(events) *self,
+			const FIXTURE_VARIANT(events) *variant,
+			struct bg_mm_args *a, long (*call)(void *),
+			const char *what)
 {
-	size_t page = self->page;
-	struct bg_mm_args a = { .addr = fl_page(self, 1), .len = 2 * page };
-	unsigned char vec[1];
-
+	*a = (struct bg_mm_args){ .addr = fl_page(self, 1),
+				  .len = 2 * self->page };
 	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_UNMAP,
 			 UFFDIO_REGISTER_MODE_MISSING);
-	ASSERT_EQ(0, bg_start(&self->bg, bg_munmap, &a));
+	ASSERT_EQ(0, bg_start(&self->bg, call, a));
 	EXPECT_EQ(1, held_by_event(&self->bg, self->uffd)) {
-		TH_LOG("munmap() not held by the unread UNMAP event");
+		TH_LOG("%s not held by the unread UNMAP event", what);
 	}
 	expect_range_event(_metadata, self, UFFD_EVENT_UNMAP, 1, 3);
+}
+
+TEST_F_TIMEOUT(events, unmap, 5)
+{
+	struct bg_mm_args a;
+	unsigned char vec[1];
+
+	unmap_event(_metadata, self, variant, &a, bg_munmap, "munmap()");
 	/* The range is really gone; its neighbours are not. */
 	EXPECT_EQ(-1, mincore(fl_page(self, 1), getpagesize(), vec));
 	EXPECT_EQ(ENOMEM, errno);
 	EXPECT_EQ(0, mincore(fl_page(self, 3), getpagesize(), vec));
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
+}
+
+/*
+ * An mmap(MAP_FIXED) over pages 1-2 unmaps them first: held until the
+ * UNMAP event (start, end of the replaced range) is read. The new mapping
+ * is not registered; its neighbours still are.
+ */
+TEST_F_TIMEOUT(events, unmap_map_fixed, 5)
+{
+	struct bg_mm_args a;
+	struct toucher t;
+
+	unmap_event(_metadata, self, variant, &a, bg_mmap_fixed,
+		    "mmap(MAP_FIXED)");
+	ASSERT_EQ(fl_page(self, 1), a.result);
+
+	/* The fresh mapping reads zero at once, without a fault. */
+	ASSERT_EQ(0, toucher_start(&t, fl_page(self, 2) + 5, TOUCH_READ, 0xff));
+	FL_TOUCHER_DONE(&t);
+	EXPECT_EQ(0, t.value);
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
+	fl_expect_hole(_metadata, self->uffd, &self->mem, self->src, 3);
+	fl_expect_hole(_metadata, self->uffd, &self->mem, self->src, 0);
+}
+
+/*
+ * mremap shrinking the area in place unmaps its tail: held until the
+ * UNMAP event for pages 2-3 is read; the head stays registered.
+ */
+TEST_F_TIMEOUT(events, unmap_mremap_shrink, 5)
+{
+	size_t page = self->page;
+	struct bg_mm_args a = { .addr = self->mem.addr, .len = self->mem.len,
+				.new_len = 2 * page };
+	unsigned char vec[1];
+	int held;
+
+	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_UNMAP,
+			 UFFDIO_REGISTER_MODE_MISSING);
+	ASSERT_EQ(0, bg_start(&self->bg, bg_mremap_shrink, &a));
+	held = held_or_skip(_metadata, self, variant, "mremap");
+	EXPECT_EQ(1, held) {
+		TH_LOG("a shrinking mremap() not held by the unread UNMAP event");
+	}
+	expect_range_event(_metadata, self, UFFD_EVENT_UNMAP, 2, 4);
+	ASSERT_EQ(self->mem.addr, a.result);
+	EXPECT_EQ(-1, mincore(fl_page(self, 2), getpagesize(), vec));
+	EXPECT_EQ(ENOMEM, errno);
+	fl_expect_hole(_metadata, self->uffd, &self->mem, self->src, 1);
 	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 

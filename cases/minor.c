@@ -168,9 +168,19 @@ TEST_F(minor, register)
 {
 	if (!minor_open(_metadata, self, variant, 0, 0))
 		return;
-	/* Registering MINOR does not map or fault anything by itself. */
+	/* Registering MINOR does not map or fault anything by itself... */
 	EXPECT_EQ(0, vm_present(self->mem.addr));
 	fl_expect_no_msg(_metadata, self->uffd);
+	/* ...but it is in force: a read of a cached page traps. */
+	memcpy(self->mem.alias, ref, self->mem.page);
+	ASSERT_EQ(0, toucher_start(&self->t, self->mem.addr + 1, TOUCH_READ,
+				   0));
+	fl_expect_fault(_metadata, self->uffd, self->mem.addr,
+			UFFD_PAGEFAULT_FLAG_MINOR);
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	continue_page(_metadata, self, self->mem.addr, 0);
+	FL_TOUCHER_DONE(&self->t);
+	EXPECT_EQ((unsigned char)ref[1], self->t.value);
 }
 
 /*
@@ -331,6 +341,45 @@ TEST_F(minor, continue_eexist)
 }
 
 /*
+ * Partial CONTINUE: pages 1-3 cached, page 2 already mapped. One CONTINUE
+ * over pages 1-3 maps page 1, stops at page 2 and says so: EAGAIN with
+ * .mapped = one page, waking the reader waiting on page 1. Resuming at
+ * page 2 meets the mapped page (EEXIST, nothing done); past it completes.
+ */
+TEST_F_TIMEOUT(minor, continue_partial, 5)
+{
+	size_t page = self->mem.page, done = 99;
+	char *p1 = mem_page(&self->mem, 1), *p2 = mem_page(&self->mem, 2);
+	int64_t mapped = 0;
+	int ret;
+
+	if (!minor_fault(_metadata, self, variant, p1, 7, TOUCH_READ, 0))
+		return;
+	continue_page(_metadata, self, p2, 0);
+
+	ret = do_continue(self->uffd, p1, 3 * page, 0, &mapped);
+	TH_LOG("CONTINUE over unmapped+mapped: %s, .mapped = %lld",
+	       strerror(-ret), (long long)mapped);
+	EXPECT_EQ(-EAGAIN, ret);
+	EXPECT_EQ((int64_t)page, mapped);
+	FL_TOUCHER_DONE(&self->t);
+	EXPECT_EQ((unsigned char)ref[page + 7], self->t.value);
+	EXPECT_EQ(1, vm_present(p1));
+	EXPECT_EQ(0, vm_present(mem_page(&self->mem, 3)));
+
+	/* The resume helper stops at the real error, without progress. */
+	EXPECT_EQ(-EEXIST, uffd_continue_all(self->uffd, p2, 2 * page, 0,
+					     &done));
+	EXPECT_EQ(0, done);
+	EXPECT_EQ(0, uffd_continue_all(self->uffd, mem_page(&self->mem, 3),
+				       page, 0, &done));
+	EXPECT_EQ(page, done);
+	EXPECT_TRUE(pattern_at(p1, 3 * page, page));
+	EXPECT_EQ(0, vm_present(self->mem.addr));
+	fl_expect_no_msg(_metadata, self->uffd);
+}
+
+/*
  * CONTINUE needs the page in the page cache: over a hole it fails with
  * EFAULT (.mapped = -EFAULT) and maps nothing.
  */
@@ -453,6 +502,63 @@ static char *map_aligned(int fd, size_t len, int flags)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* The shmem_enabled setting in force ("never", "deny", ...), or "". */
+static const char *shmem_thp_setting(char *buf, size_t len)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/shmem_enabled",
+			"re");
+	char *open, *close;
+
+	buf[0] = 0;
+	if (!f)
+		return buf;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = 0;
+	fclose(f);
+	open = strchr(buf, '[');
+	close = open ? strchr(open, ']') : NULL;
+	if (!open || !close)
+		return "";
+	*close = 0;
+	return open + 1;
+}
+
+/*
+ * MADV_COLLAPSE of the shmem range [@p, @p+@len), retried while the
+ * kernel says its resources are busy (EAGAIN). A skip names what the
+ * kernel said: the advice unknown (EINVAL), shmem huge pages denied by
+ * the administrator, no huge page to allocate (ENOMEM), resources still
+ * busy. Any other answer is a failure.
+ */
+static void collapse_or_skip(struct __test_metadata *_metadata, char *p,
+			     size_t len)
+{
+	char buf[128];
+	const char *setting = shmem_thp_setting(buf, sizeof(buf));
+	int tries = 0, err;
+
+	while (madvise(p, len, MADV_COLLAPSE)) {
+		err = errno;
+		if (err == EAGAIN && ++tries < 5) {
+			usleep(10000);
+			continue;
+		}
+		if (err == EINVAL && !strcmp(setting, "deny"))
+			FL_SKIP("MADV_COLLAPSE on shmem: EINVAL, shmem huge pages are denied (shmem_enabled [deny])");
+		if (err == EINVAL)
+			FL_SKIP("MADV_COLLAPSE on shmem: EINVAL (the kernel does not know the advice or cannot collapse shmem; shmem_enabled [%s])",
+				setting);
+		if (err == ENOMEM)
+			FL_SKIP("MADV_COLLAPSE on shmem: ENOMEM (no huge page could be allocated)");
+		if (err == EAGAIN)
+			FL_SKIP("MADV_COLLAPSE on shmem: EAGAIN %d times (resources busy)",
+				tries);
+		ASSERT_EQ(0, err) {
+			TH_LOG("MADV_COLLAPSE on shmem: %s", strerror(err));
+		}
+	}
+}
+
 /*
  * Collapsing the page cache into a huge page (MADV_COLLAPSE through the
  * unregistered alias) must not bypass the MINOR registration: the
@@ -481,8 +587,11 @@ static void shmem_collapse(struct __test_metadata *_metadata,
 	self->uffd = FL_UFFD_OPEN(UFFD_FEATURE_MINOR_SHMEM);
 	ASSERT_EQ(0, uffd_register_range(self->uffd, reg, hp,
 					 UFFDIO_REGISTER_MODE_MINOR, NULL));
-	if (madvise(alias, hp, MADV_COLLAPSE))
-		FL_SKIP("MADV_COLLAPSE on shmem: %s", strerror(errno));
+	collapse_or_skip(_metadata, alias, hp);
+	/* The collapse happened: the alias maps one huge page by its PMD. */
+	EXPECT_EQ((long)(hp / 1024), vm_smaps_kb(alias, "ShmemPmdMapped")) {
+		TH_LOG("MADV_COLLAPSE succeeded but the alias is not PMD-mapped");
+	}
 	EXPECT_TRUE(pattern_at(alias, hp, 0));
 
 	p = reg + 3 * page;
@@ -494,6 +603,7 @@ static void shmem_collapse(struct __test_metadata *_metadata,
 	/* Only the continued page is mapped, not the whole huge page. */
 	EXPECT_EQ(0, vm_present(reg));
 	EXPECT_EQ(0, vm_present(reg + hp - page));
+	EXPECT_EQ(0, vm_smaps_kb(reg, "ShmemPmdMapped"));
 	fl_expect_no_msg(_metadata, self->uffd);
 	munmap(alias, hp);
 	munmap(reg, hp);

@@ -11,6 +11,8 @@
 #include "ksft_case.h"
 #include "bgcall.h"
 #include "vmstate.h"
+#include "pagemap.h"
+#include "pin.h"
 
 #define NPAGES	8	/* anon: pages 0..3 are the source, 4..7 the destination */
 #define HALF	(NPAGES / 2)
@@ -42,10 +44,13 @@ FIXTURE_TEARDOWN(move)
 	FL_CASE_TEARDOWN();
 }
 
+/* Written into .move first: a field the kernel left alone shows. */
+#define SENTINEL	0x5a5a5a5a5a5a5a5aLL
+
 static int do_move(int uffd, void *dst, void *src, size_t len, uint64_t mode,
 		   int64_t *moved)
 {
-	*moved = 0;
+	*moved = SENTINEL;
 	return uffd_range_ioctl(_UFFDIO_MOVE, uffd, dst, src, len, mode, moved);
 }
 
@@ -61,8 +66,8 @@ static void check_refused(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
 	EXPECT_EQ(-EINVAL, do_move(self->uffd, fl_page(self, 1),
 				   fl_page(self, 0), self->page, 0, &moved));
-	/* Never a byte count for work that was refused. */
-	EXPECT_LE(moved, 0);
+	/* The refusal is written to the field: never a byte count. */
+	EXPECT_EQ(-EINVAL, moved);
 	EXPECT_EQ(1, vm_present(fl_page(self, 0)));
 	EXPECT_EQ(-1, mem_check(fl_page(self, 0), self->page, SEED));
 	EXPECT_EQ(0, vm_present(fl_page(self, 1)));
@@ -81,7 +86,7 @@ static int move_to_dst(FIXTURE_DATA(move) *self, size_t len, uint64_t mode,
 		check_refused(_metadata, self);				\
 		return;							\
 	}								\
-	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_MOVE);		\
+	FL_ASSERT_OFFERED(self->ioctls, 1ULL << _UFFDIO_MOVE);		\
 } while (0)
 
 /*
@@ -248,7 +253,7 @@ TEST_F_TIMEOUT(move, dst_unregistered_einval, 5)
 	ASSERT_EQ(0, uffd_unregister_range(self->uffd, fl_page(self, HALF),
 					   HALF * self->page));
 	EXPECT_EQ(-EINVAL, move_to_dst(self, self->page, 0, &moved));
-	EXPECT_LE(moved, 0);
+	EXPECT_EQ(-EINVAL, moved);
 	EXPECT_EQ(1, vm_present(fl_page(self, 0)));
 	EXPECT_EQ(0, vm_present(fl_page(self, HALF)));
 }
@@ -333,6 +338,79 @@ TEST_F_TIMEOUT(move, shared_page_ebusy, 5)
 	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, page));
 }
 
+/* The page frame behind @addr (0 when pagemap hides it, or no page). */
+static uint64_t pfn_of(const void *addr)
+{
+	uint64_t e = 0;
+
+	if (pagemap_entry(addr, &e) || !(e & PM_PRESENT))
+		return 0;
+	return e & ((1ULL << 55) - 1);
+}
+
+/*
+ * MOVE is zero-copy: the destination maps the very page frame the source
+ * had (pagemap shows frame numbers to CAP_SYS_ADMIN), nothing is copied.
+ */
+TEST_F_TIMEOUT(move, zero_copy, 5)
+{
+	size_t page = self->page;
+	uint64_t before, after;
+	int64_t moved = 0;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
+	before = pfn_of(fl_page(self, 0));
+	if (!before)
+		FL_SKIP("pagemap shows no page frame numbers to this process (they need CAP_SYS_ADMIN)");
+	ASSERT_EQ(0, move_to_dst(self, page, 0, &moved));
+	EXPECT_EQ((int64_t)page, moved);
+	after = pfn_of(fl_page(self, HALF));
+	EXPECT_EQ(before, after) {
+		TH_LOG("page frame 0x%llx at the source, 0x%llx at the destination: copied, not moved",
+		       (unsigned long long)before, (unsigned long long)after);
+	}
+	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, page));
+	EXPECT_EQ(0, vm_present(fl_page(self, 0)));
+}
+
+/*
+ * A page pinned long-term (DMA, io_uring fixed buffers) cannot move:
+ * EBUSY, .move = -EBUSY, both sides as they were. Once the pin is gone
+ * (the ring's teardown drops it a little later) the page moves.
+ */
+TEST_F_TIMEOUT(move, pinned_ebusy, 5)
+{
+	size_t page = self->page;
+	int64_t moved = 0;
+	char why[256];
+	int pin, ret, tries;
+
+	ANON_ONLY();
+	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
+	pin = pin_range(fl_page(self, 0), page, why, sizeof(why));
+	if (pin < 0)
+		FL_SKIP("%s", why);
+	EXPECT_EQ(-EBUSY, move_to_dst(self, page, 0, &moved));
+	EXPECT_EQ(-EBUSY, moved);
+	EXPECT_EQ(0, vm_present(fl_page(self, HALF)));
+	EXPECT_EQ(0, memcmp(fl_page(self, 0), self->src, page));
+	unpin_range(pin);
+
+	for (tries = 0; tries < 100; tries++) {
+		ret = move_to_dst(self, page, 0, &moved);
+		if (ret != -EBUSY)
+			break;
+		usleep(10000);
+	}
+	ASSERT_EQ(0, ret) {
+		TH_LOG("MOVE after the pin was dropped: %s (%d tries)",
+		       strerror(-ret), tries);
+	}
+	EXPECT_EQ((int64_t)page, moved);
+	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, page));
+}
+
 static long bg_fork_pause(void *arg)
 {
 	pid_t pid = fork();
@@ -380,7 +458,8 @@ TEST_F_TIMEOUT(move, cross_mm_einval, 5)
 	waitpid(pid, NULL, 0);
 	ASSERT_GE(child_fd, 0);
 	EXPECT_EQ(-EINVAL, ret);
-	EXPECT_LE(moved, 0);
+	/* Refused before any work: the kernel leaves .move alone. */
+	EXPECT_EQ(SENTINEL, moved);
 	/* Our page did not go anywhere. */
 	EXPECT_EQ(0, memcmp(fl_page(self, 0), self->src, self->page));
 	close(child_fd);
@@ -432,25 +511,43 @@ static char *thp_pair(struct __test_metadata *_metadata,
 	return r;
 }
 
-/* Move in steps, resuming after partial progress or a transient EAGAIN. */
+/*
+ * Consecutive answers without progress move_all() puts up with: splitting
+ * the source THP may fail for a moment (EAGAIN, or EBUSY while another
+ * reference to the folio is dropped); a kernel that keeps saying so is
+ * not making progress, and that is a failure.
+ */
+#define MOVE_STALLS	5
+
+/*
+ * Move in steps: a partial answer (EAGAIN with .move bytes) resumes where
+ * it stopped, a success must report exactly the rest, and at most
+ * MOVE_STALLS answers in a row may make no progress. 0 or the last -errno
+ * (-EPROTO for a success whose .move is not the rest).
+ */
 static int move_all(int uffd, char *dst, char *src, size_t len,
 		    size_t *done)
 {
-	int tries = 0, ret = 0;
+	int stalls = 0, ret = 0;
 
 	*done = 0;
-	while (*done < len && tries < 100) {
-		int64_t moved = 0;
+	while (*done < len) {
+		size_t rest = len - *done;
+		int64_t moved;
 
-		ret = do_move(uffd, dst + *done, src + *done, len - *done, 0,
-			      &moved);
-		if (moved > 0)
-			*done += moved;
-		if (!ret)
+		ret = do_move(uffd, dst + *done, src + *done, rest, 0, &moved);
+		if (!ret && moved != (int64_t)rest)
+			return -EPROTO;
+		if (!ret || (ret == -EAGAIN && moved > 0 &&
+			     moved < (int64_t)rest)) {
+			*done += !ret ? rest : (size_t)moved;
+			stalls = 0;
 			continue;
-		if (ret != -EAGAIN && ret != -EBUSY)
+		}
+		if ((ret != -EAGAIN && ret != -EBUSY) || ++stalls > MOVE_STALLS)
 			break;
-		tries++;
+		ksft_print_msg("MOVE at offset %zu: %s without progress (.move %lld), retrying\n",
+			       *done, strerror(-ret), (long long)moved);
 		usleep(1000);
 	}
 	return *done == len ? 0 : ret;

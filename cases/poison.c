@@ -9,6 +9,7 @@
  * wakes_with_sigbus); LTP userfaultfd06 (wakes_with_sigbus).
  */
 #include <sys/mman.h>
+#include <sys/wait.h>
 
 #include "ksft_case.h"
 #include "pagemap.h"
@@ -121,16 +122,49 @@ static void expect_page_ok(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, sigbus_probe(p + page - 1, TOUCH_WRITE, &v));
 }
 
-/* Page @n raises SIGBUS on read and on write. */
+/*
+ * The siginfo a poisoned page's SIGBUS carries: the byte accessed, and
+ * si_code BUS_MCEERR_AR (naming the page) where the kernel handles memory
+ * failures, which it reports like a hardware error; where it does not say,
+ * BUS_ADRERR is accepted too. The code seen is a finding, once.
+ */
+static void expect_poison_siginfo(struct __test_metadata *_metadata,
+				  const struct sigbus_info *si,
+				  const void *addr, size_t page)
+{
+	static bool told;
+
+	if (!told) {
+		ksft_print_msg("finding: a poisoned page raises SIGBUS with si_code %s\n",
+			       si->code == BUS_MCEERR_AR ? "BUS_MCEERR_AR" :
+			       si->code == BUS_ADRERR ? "BUS_ADRERR" : "(other)");
+		fflush(stdout);
+		told = true;
+	}
+	fl_expect_siginfo(_metadata, si, addr, sigbus_poison_code(), page);
+}
+
+/* Page @n raises SIGBUS on read and on write, at the byte accessed. */
 static void expect_page_poisoned(struct __test_metadata *_metadata,
 				 FIXTURE_DATA(poison) *self, size_t n)
 {
 	char *p = fl_page(self, n);
-	unsigned char v = WVAL;
+	size_t offs[2] = { 1, self->mem.page - 1 };
+	struct sigbus_info si;
+	int i;
 
-	EXPECT_EQ(1, sigbus_probe(p + 1, TOUCH_READ, &v));
-	v = WVAL;
-	EXPECT_EQ(1, sigbus_probe(p + self->mem.page - 1, TOUCH_WRITE, &v));
+	for (i = 0; i < 2; i++) {
+		unsigned char v = WVAL;
+
+		EXPECT_EQ(1, sigbus_probe(p + offs[i], i ? TOUCH_WRITE :
+					  TOUCH_READ, &v)) {
+			TH_LOG("page %zu is not poisoned", n);
+			return;
+		}
+		sigbus_last(&si);
+		expect_poison_siginfo(_metadata, &si, p + offs[i],
+				      self->mem.page);
+	}
 }
 
 /* REGISTER offers POISON exactly when the kernel reports the feature. */
@@ -306,7 +340,8 @@ TEST_F_TIMEOUT(poison, wakes_with_sigbus, 5)
 	EXPECT_EQ((uintptr_t)p, msg.arg.pagefault.address);
 	expect_poison(_metadata, self->uffd, p, page, 0, 0, (int64_t)page);
 	FL_TOUCHER_DONE(&self->t);
-	EXPECT_TRUE(self->t.got_sigbus);
+	ASSERT_TRUE(self->t.got_sigbus);
+	expect_poison_siginfo(_metadata, &self->t.sig, p + 2, page);
 }
 
 /* With DONTWAKE the faulting thread sleeps on until UFFDIO_WAKE. */
@@ -324,7 +359,96 @@ TEST_F_TIMEOUT(poison, dontwake, 5)
 	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
 	ASSERT_EQ(0, uffd_wake_range(self->uffd, p, page));
 	FL_TOUCHER_DONE(&self->t);
-	EXPECT_TRUE(self->t.got_sigbus);
+	ASSERT_TRUE(self->t.got_sigbus);
+	expect_poison_siginfo(_metadata, &self->t.sig, p, page);
+}
+
+/*
+ * Child side of fork_keeps_marker: what an access to the poisoned page
+ * @p does. Exit 0: SIGBUS at @p itself; 1: it read @v's byte without a
+ * signal; 2: SIGBUS elsewhere; 3: it read anything else.
+ */
+static void poison_child(char *p, unsigned char want)
+{
+	struct sigbus_info si;
+	unsigned char v = 0;
+
+	if (sigbus_probe(p + 5, TOUCH_READ, &v)) {
+		sigbus_last(&si);
+		_exit(si.addr == p + 5 ? 0 : 2);
+	}
+	_exit(v == want ? 1 : 3);
+}
+
+/*
+ * fork() without EVENT_FORK: the marker lives in the page table, so the
+ * child keeps it where fork copies page tables (private mappings, which
+ * POISON gave an anon_vma) and reads the file behind it where fork does
+ * not (shared mappings: the page cache, a hole here). The parent keeps
+ * its marker either way.
+ */
+TEST_F_TIMEOUT(poison, fork_keeps_marker, 5)
+{
+	size_t page = self->mem.page;
+	char *p = fl_page(self, 1);
+	bool shared = mem_is_shared(variant->mem);
+	int status = -1;
+	pid_t pid;
+
+	poison_open(_metadata, self, variant);
+	copy_page(_metadata, self, 0);
+	expect_poison(_metadata, self->uffd, p, page, 0, 0, (int64_t)page);
+	fflush(NULL);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		poison_child(p, 0);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status)) {
+		TH_LOG("child died by signal %d", WTERMSIG(status));
+	}
+	ksft_print_msg("finding: a %s child's access to a poisoned page: %s\n",
+		       mem_type_name(variant->mem),
+		       WEXITSTATUS(status) == 0 ? "SIGBUS (marker copied)" :
+		       WEXITSTATUS(status) == 1 ? "the file's bytes (no marker)" :
+		       "neither");
+	EXPECT_EQ(shared ? 1 : 0, WEXITSTATUS(status));
+	expect_page_poisoned(_metadata, self, 1);
+	expect_page_ok(_metadata, self, 0);
+	fl_expect_no_msg(_metadata, self->uffd);
+}
+
+/*
+ * MADV_DONTNEED zaps the marker with the page table entry: the page is a
+ * hole again, a read of it traps as a MISSING fault (no SIGBUS), and COPY
+ * resolves it; its populated neighbour keeps its bytes.
+ */
+TEST_F_TIMEOUT(poison, dontneed_drops_marker, 5)
+{
+	size_t page = self->mem.page;
+	char *p = fl_page(self, 1);
+	int ret;
+
+	poison_open(_metadata, self, variant);
+	copy_page(_metadata, self, 0);
+	expect_poison(_metadata, self->uffd, p, page, 0, 0, (int64_t)page);
+	expect_page_poisoned(_metadata, self, 1);
+	ret = madvise(p, page, MADV_DONTNEED);
+	/* hugetlb learnt MADV_DONTNEED late: without it there is no zap. */
+	if (ret && errno == EINVAL && mem_is_hugetlb(variant->mem))
+		FL_SKIP("madvise(MADV_DONTNEED) of a %s mapping: EINVAL",
+			mem_type_name(variant->mem));
+	ASSERT_EQ(0, ret);
+
+	ASSERT_EQ(0, toucher_start(&self->t, p + 4, TOUCH_READ, 0));
+	fl_expect_fault(_metadata, self->uffd, p, 0);
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	copy_page(_metadata, self, 1);
+	FL_TOUCHER_DONE(&self->t);
+	EXPECT_FALSE(self->t.got_sigbus);
+	EXPECT_EQ((unsigned char)ref[page + 4], self->t.value);
+	expect_page_ok(_metadata, self, 1);
+	expect_page_ok(_metadata, self, 0);
 }
 
 FL_TEST_MAIN(16)

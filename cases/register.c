@@ -99,8 +99,19 @@ static void check_mask(struct __test_metadata *_metadata, enum mem_type type,
 	       fl_ioctl_list(got));
 	/* Everything the mode promises is offered. */
 	EXPECT_EQ(want, got & want);
-	/* Only range ioctls, never REGISTER/UNREGISTER/API or unknown bits. */
-	EXPECT_EQ(0, got & ~uffd_ioctl_mask(true));
+	/* Only range ioctls, never REGISTER/UNREGISTER/API. */
+	EXPECT_EQ(0, got & uffd_ioctl_mask(false));
+	/*
+	 * A bit the domain table does not know is a newer kernel's ioctl
+	 * (POISON and MOVE each arrived in the answer for existing modes):
+	 * a finding, not a failure.
+	 */
+	if (got & ~uffd_known_mask(MASK_IOCTLS)) {
+		ksft_print_msg("finding: REGISTER mode 0x%llx on %s offers unknown ioctl bits 0x%llx\n",
+			       (unsigned long long)mode, mem_type_name(type),
+			       (unsigned long long)(got & ~uffd_known_mask(MASK_IOCTLS)));
+		fflush(stdout);
+	}
 	/* CONTINUE only on MINOR ranges (it exists only since MINOR did). */
 	if (!(mode & MODE_N))
 		EXPECT_EQ(0, got & BIT(_UFFDIO_CONTINUE));
@@ -144,18 +155,88 @@ static void expect_unregistered(struct __test_metadata *_metadata, int fd,
 }
 
 /*
+ * Before registering @mode: page 0 written (WP protects it), page 1 put in
+ * the page cache through the alias only (MINOR traps it), page 2 left a
+ * hole (MISSING traps it); page 3 is never touched.
+ */
+static void prepare_pages(FIXTURE_DATA(register) *self, uint64_t mode)
+{
+	size_t page = self->mem.page;
+
+	if (mode & MODE_W)
+		memcpy(mem_page(&self->mem, 0), self->src, page);
+	if (mode & MODE_N)
+		memcpy(self->mem.alias + page, self->src, page);
+}
+
+/*
+ * Page @p (holding src) protected, a write at @off traps and is held,
+ * leaving the old byte, until the page is unprotected.
+ */
+static void expect_wp_trap(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(register) *self, char *p, size_t off)
+{
+	size_t page = self->mem.page;
+	struct toucher t;
+
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, true));
+	ASSERT_EQ(0, toucher_start(&t, p + off, TOUCH_WRITE, 0x42));
+	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
+	EXPECT_TRUE(toucher_blocked(&t, 20));
+	EXPECT_EQ(self->src[off], p[off]);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
+	FL_TOUCHER_DONE(&t);
+	EXPECT_EQ(0x42, (unsigned char)p[off]);
+}
+
+/*
+ * The registration is real, mode by mode: a MISSING range traps a read of
+ * a hole (COPY resolves it), a MINOR one a read of a cached page (CONTINUE
+ * resolves it), a WP one a write to a protected page (unprotect resolves
+ * it). Each fault carries its mode's flags, and holds the thread.
+ */
+static void expect_mode_traps(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(register) *self, uint64_t mode)
+{
+	size_t page = self->mem.page;
+	char *p0 = mem_page(&self->mem, 0), *p1 = mem_page(&self->mem, 1);
+	int64_t mapped = 0;
+	struct toucher t;
+
+	if (mode & MODE_M)
+		expect_fault(_metadata, self->uffd, mem_page(&self->mem, 2),
+			     page, self->src);
+	if (mode & MODE_N) {
+		ASSERT_EQ(0, toucher_start(&t, p1 + 1, TOUCH_READ, 0));
+		fl_expect_fault(_metadata, self->uffd, p1,
+				UFFD_PAGEFAULT_FLAG_MINOR);
+		EXPECT_TRUE(toucher_blocked(&t, 20));
+		ASSERT_EQ(0, uffd_range_ioctl(_UFFDIO_CONTINUE, self->uffd, p1,
+					      NULL, page, 0, &mapped));
+		EXPECT_EQ((int64_t)page, mapped);
+		FL_TOUCHER_DONE(&t);
+		EXPECT_EQ((unsigned char)self->src[1], t.value);
+	}
+	if (mode & MODE_W)
+		expect_wp_trap(_metadata, self, p0, 2);
+}
+
+/*
  * Register @mode on a fresh uffd: it must succeed exactly when the reported
- * features promise it, offer the right ioctls, and a refusal must be EINVAL
- * and leave nothing registered.
+ * features promise it, offer the right ioctls, trap what the mode traps,
+ * and a refusal must be EINVAL and leave nothing registered.
  */
 static void check_mode(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(register) *self, enum mem_type type,
 		       uint64_t mode)
 {
 	bool promised = mode_promised(type, mode, self->features);
+	char *p3 = mem_page(&self->mem, 3);
 	uint64_t ioctls = 0;
 	int ret;
 
+	if (promised)
+		prepare_pages(self, mode);
 	self->uffd = open_uffd(_metadata, type, self->features);
 	ret = uffd_register_range(self->uffd, self->mem.addr, self->mem.len,
 				  mode, &ioctls);
@@ -164,16 +245,17 @@ static void check_mode(struct __test_metadata *_metadata,
 	       ret ? strerror(-ret) : "ok", promised ? "yes" : "no");
 	if (!promised) {
 		EXPECT_EQ(-EINVAL, ret);
-		expect_unregistered(_metadata, self->uffd, self->mem.addr,
-				    self->src, self->mem.page);
+		expect_unregistered(_metadata, self->uffd, p3, self->src,
+				    self->mem.page);
 		return;
 	}
 	ASSERT_EQ(0, ret);
 	check_mask(_metadata, type, mode, self->features, ioctls);
-	/* The registration is real: UNREGISTER removes it again. */
+	expect_mode_traps(_metadata, self, mode);
+	/* UNREGISTER removes it again. */
 	EXPECT_EQ(0, uffd_unregister_range(self->uffd, self->mem.addr,
 					   self->mem.len));
-	expect_unregistered(_metadata, self->uffd, self->mem.addr, self->src,
+	expect_unregistered(_metadata, self->uffd, p3, self->src,
 			    self->mem.page);
 }
 
@@ -471,7 +553,6 @@ TEST_F_TIMEOUT(register, reregister_mode, 5)
 	char *p1 = mem_page(&self->mem, 1);
 	struct uffdio_copy c = { .dst = (uintptr_t)p1,
 				 .src = (uintptr_t)self->src, .len = page };
-	struct toucher t;
 	uint64_t ioctls = 0;
 	int ret;
 
@@ -488,14 +569,7 @@ TEST_F_TIMEOUT(register, reregister_mode, 5)
 		ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 		EXPECT_EQ((int64_t)page, c.copy);
 		/* The protection is real: a write traps until unprotect. */
-		ASSERT_EQ(0, uffd_wp_range(self->uffd, p1, page, true));
-		ASSERT_EQ(0, toucher_start(&t, p1 + 1, TOUCH_WRITE, 0x42));
-		fl_expect_fault(_metadata, self->uffd, p1, FL_WP_WRITE_FAULT);
-		EXPECT_TRUE(toucher_blocked(&t, 20));
-		EXPECT_EQ(self->src[1], p1[1]);
-		EXPECT_EQ(0, uffd_wp_range(self->uffd, p1, page, false));
-		FL_TOUCHER_DONE(&t);
-		EXPECT_EQ(0x42, p1[1]);
+		expect_wp_trap(_metadata, self, p1, 1);
 		EXPECT_EQ(-ENOENT, uffd_wp_range(self->uffd,
 						 mem_page(&self->mem, 2),
 						 page, true));

@@ -42,11 +42,13 @@ TEST_F_TIMEOUT(sigbus, read_hole, 5)
 	unsigned char v = 0;
 
 	SIGBUS_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
-	EXPECT_EQ(1, sigbus_probe(fl_page(self, 1) + 7, TOUCH_READ, &v));
+	fl_expect_sigbus(_metadata, fl_page(self, 1) + 7, TOUCH_READ,
+			 BUS_ADRERR, self->page);
 	EXPECT_TRUE(fl_queue_empty(self->uffd));
 	EXPECT_EQ(0, vm_present(fl_page(self, 1)));
 	/* Every attempt is refused the same way, not just the first. */
-	EXPECT_EQ(1, sigbus_probe(fl_page(self, 1), TOUCH_READ, &v));
+	fl_expect_sigbus(_metadata, fl_page(self, 1), TOUCH_READ,
+			 BUS_ADRERR, self->page);
 	EXPECT_TRUE(fl_queue_empty(self->uffd));
 
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, 0));
@@ -55,7 +57,8 @@ TEST_F_TIMEOUT(sigbus, read_hole, 5)
 	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src + self->page,
 			    self->page));
 	/* Only the resolved page changed. */
-	EXPECT_EQ(1, sigbus_probe(fl_page(self, 2), TOUCH_READ, &v));
+	fl_expect_sigbus(_metadata, fl_page(self, 2), TOUCH_READ,
+			 BUS_ADRERR, self->page);
 }
 
 /* Write a hole: SIGBUS, nothing stored; after COPY the write lands. */
@@ -65,7 +68,8 @@ TEST_F_TIMEOUT(sigbus, write_hole, 5)
 	unsigned char v = 0xa5;
 
 	SIGBUS_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
-	EXPECT_EQ(1, sigbus_probe(fl_page(self, 2) + 1, TOUCH_WRITE, &v));
+	fl_expect_sigbus(_metadata, fl_page(self, 2) + 1, TOUCH_WRITE,
+			 BUS_ADRERR, self->page);
 	EXPECT_TRUE(fl_queue_empty(self->uffd));
 	EXPECT_EQ(0, vm_present(fl_page(self, 2)));
 
@@ -82,9 +86,11 @@ TEST_F_TIMEOUT(sigbus, thread_not_blocked, 5)
 	struct toucher t;
 
 	SIGBUS_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
-	ASSERT_EQ(0, toucher_start(&t, fl_page(self, 3), TOUCH_READ, 0));
+	ASSERT_EQ(0, toucher_start(&t, fl_page(self, 3) + 5, TOUCH_READ, 0));
 	FL_TOUCHER_DONE(&t);
 	EXPECT_TRUE(t.got_sigbus);
+	fl_expect_siginfo(_metadata, &t.sig, fl_page(self, 3) + 5, BUS_ADRERR,
+			  self->page);
 	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
@@ -123,7 +129,8 @@ TEST_F_TIMEOUT(sigbus, resolve_zeropage, 5)
 	if (mem_is_hugetlb(variant->mem)) {
 		EXPECT_EQ(-EINVAL, uffd_zeropage(self->uffd, &z));
 		EXPECT_EQ(-EINVAL, z.zeropage);
-		EXPECT_EQ(1, sigbus_probe(fl_page(self, 1), TOUCH_READ, &v));
+		fl_expect_sigbus(_metadata, fl_page(self, 1), TOUCH_READ,
+			 BUS_ADRERR, self->page);
 		return;
 	}
 	ASSERT_EQ(0, uffd_zeropage(self->uffd, &z));
@@ -144,13 +151,14 @@ TEST_F_TIMEOUT(sigbus, wp, 5)
 
 	SIGBUS_REGISTER(fl_wp_features(variant->mem),
 			UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP);
-	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
+	FL_ASSERT_OFFERED(self->ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, UFFDIO_COPY_MODE_WP));
 
 	EXPECT_EQ(0, sigbus_probe(fl_page(self, 1) + 4, TOUCH_READ, &v));
 	EXPECT_EQ((unsigned char)self->src[page + 4], v);
 	v = 0x3c;
-	EXPECT_EQ(1, sigbus_probe(fl_page(self, 1) + 4, TOUCH_WRITE, &v));
+	fl_expect_sigbus(_metadata, fl_page(self, 1) + 4, TOUCH_WRITE,
+			 BUS_ADRERR, self->page);
 	EXPECT_TRUE(fl_queue_empty(self->uffd));
 	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src + page, page));
 
@@ -158,7 +166,8 @@ TEST_F_TIMEOUT(sigbus, wp, 5)
 	EXPECT_EQ(0, sigbus_probe(fl_page(self, 1) + 4, TOUCH_WRITE, &v));
 	EXPECT_EQ(0x3c, (unsigned char)fl_page(self, 1)[4]);
 	/* The hole next to it still raises SIGBUS on write. */
-	EXPECT_EQ(1, sigbus_probe(fl_page(self, 2), TOUCH_WRITE, &v));
+	fl_expect_sigbus(_metadata, fl_page(self, 2), TOUCH_WRITE,
+			 BUS_ADRERR, self->page);
 	EXPECT_TRUE(fl_queue_empty(self->uffd));
 }
 
@@ -184,9 +193,10 @@ TEST_F_TIMEOUT(sigbus, minor, 5)
 		return;
 	}
 	SIGBUS_REGISTER(minor, UFFDIO_REGISTER_MODE_MINOR);
-	FL_REQUIRE_IOCTLS(self->ioctls, 1ULL << _UFFDIO_CONTINUE);
+	FL_ASSERT_OFFERED(self->ioctls, 1ULL << _UFFDIO_CONTINUE);
 	memcpy(self->mem.alias + page, self->src + page, page);
-	EXPECT_EQ(1, sigbus_probe(fl_page(self, 1) + 2, TOUCH_READ, &v));
+	fl_expect_sigbus(_metadata, fl_page(self, 1) + 2, TOUCH_READ,
+			 BUS_ADRERR, self->page);
 	EXPECT_TRUE(fl_queue_empty(self->uffd));
 	ASSERT_EQ(0, uffd_continue(self->uffd, &c));
 	EXPECT_EQ((int64_t)page, c.mapped);
@@ -202,9 +212,14 @@ static long bg_fork_probe(void *arg)
 	if (pid == 0) {
 		unsigned char v = 0;
 
+		struct sigbus_info si;
+
 		/* The child's uffd inherits SIGBUS: its hole raises it too. */
-		if (sigbus_probe(fl_page(self, 1), TOUCH_READ, &v) != 1)
+		if (sigbus_probe(fl_page(self, 1) + 3, TOUCH_READ, &v) != 1)
 			_exit(1);
+		sigbus_last(&si);
+		if (si.code != BUS_ADRERR || si.addr != fl_page(self, 1) + 3)
+			_exit(3);
 		if (sigbus_probe(fl_page(self, 0), TOUCH_READ, &v) != 0 ||
 		    v != (unsigned char)self->src[0])
 			_exit(2);

@@ -19,9 +19,7 @@ FL_MEM_VARIANTS(threadid, MEM_ALL);
 FIXTURE_SETUP(threadid)
 {
 	FL_CASE_SETUP(NPAGES);
-	self->src = malloc(self->mem.page);
-	ASSERT_NE(NULL, self->src);
-	memset(self->src, 0x6b, self->mem.page);
+	self->src = FL_PATTERN(self->mem.page, 13);
 }
 
 FIXTURE_TEARDOWN(threadid)
@@ -187,37 +185,134 @@ TEST_F_TIMEOUT(threadid, ptid_exact_address, 5)
 	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE, p[0].msg.arg.pagefault.flags);
 }
 
-/* THREAD_ID also names the thread behind a write-protect fault. */
-TEST_F_TIMEOUT(threadid, ptid_wp, 5)
+/*
+ * A uffd with the WP features of the memory type plus @extra, the area
+ * registered MISSING|WP, and page 1 filled write-protected: returns it.
+ */
+static char *protected_page(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(threadid) *self,
+			    const FIXTURE_VARIANT(threadid) *variant,
+			    uint64_t extra)
 {
-	size_t page = self->mem.page;
 	char *p1 = mem_page(&self->mem, 1);
 	struct uffdio_copy c = { .dst = (uintptr_t)p1,
-				 .src = (uintptr_t)self->src, .len = page,
+				 .src = (uintptr_t)self->src,
+				 .len = self->mem.page,
 				 .mode = UFFDIO_COPY_MODE_WP };
-	struct uffd_msg msg;
-	struct toucher t;
-	uint64_t ioctls = 0;
 
 	self->uffd = FL_UFFD_OPEN(fl_missing_feature(variant->mem) |
-				  fl_wp_features(variant->mem) |
-				  UFFD_FEATURE_THREAD_ID);
+				  fl_wp_features(variant->mem) | extra);
 	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
 					 self->mem.len,
 					 UFFDIO_REGISTER_MODE_MISSING |
-					 UFFDIO_REGISTER_MODE_WP, &ioctls));
-	FL_REQUIRE_IOCTLS(ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
-	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
+					 UFFDIO_REGISTER_MODE_WP,
+					 &self->ioctls)) {
+		return NULL;
+	}
+	FL_ASSERT_OFFERED(self->ioctls, 1ULL << _UFFDIO_WRITEPROTECT);
+	ASSERT_EQ(0, uffd_copy(self->uffd, &c)) {
+		return NULL;
+	}
+	return p1;
+}
 
-	ASSERT_EQ(0, toucher_start(&t, p1 + 40, TOUCH_WRITE, 0x11));
-	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
-	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP,
-		  msg.arg.pagefault.flags);
-	EXPECT_EQ((uintptr_t)p1, msg.arg.pagefault.address);
+/*
+ * A write of @v at byte @off of the protected page @p: a WRITE|WP fault
+ * reported at @want_addr, its thread held until unprotect. Returns the
+ * message.
+ */
+static struct uffd_msg write_fault(struct __test_metadata *_metadata,
+				   FIXTURE_DATA(threadid) *self, char *p,
+				   size_t off, unsigned char v,
+				   char *want_addr, struct toucher *t)
+{
+	struct uffd_msg msg = { 0 };
+
+	ASSERT_EQ(0, toucher_start(t, p + off, TOUCH_WRITE, v)) {
+		return msg;
+	}
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000)) {
+		return msg;
+	}
+	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	EXPECT_EQ(FL_WP_WRITE_FAULT, msg.arg.pagefault.flags);
+	EXPECT_EQ((uintptr_t)want_addr, msg.arg.pagefault.address);
+	EXPECT_TRUE(toucher_blocked(t, 20));
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, self->mem.page, false)) {
+		return msg;
+	}
+	FL_TOUCHER_DONE(t);
+	EXPECT_EQ(v, (unsigned char)p[off]);
+	return msg;
+}
+
+/* THREAD_ID also names the thread behind a write-protect fault. */
+TEST_F_TIMEOUT(threadid, ptid_wp, 5)
+{
+	char *p1 = protected_page(_metadata, self, variant,
+				  UFFD_FEATURE_THREAD_ID);
+	struct uffd_msg msg;
+	struct toucher t;
+
+	ASSERT_NE(NULL, p1);
+	msg = write_fault(_metadata, self, p1, 40, 0x11, p1, &t);
 	EXPECT_EQ((uint32_t)t.tid, msg.arg.pagefault.feat.ptid);
-	ASSERT_EQ(0, uffd_wp_range(self->uffd, p1, page, false));
+}
+
+/* Offsets into a page that no masking keeps (below 4 KiB, not 0). */
+#define OFF_WP		0x321
+#define OFF_MINOR	0x456
+
+/*
+ * EXACT_ADDRESS on a write-protect fault: the message carries the byte
+ * written, not its page, with the WRITE and WP flags.
+ */
+TEST_F_TIMEOUT(threadid, exact_address_wp, 5)
+{
+	char *p1 = protected_page(_metadata, self, variant,
+				  UFFD_FEATURE_EXACT_ADDRESS);
+	struct toucher t;
+
+	ASSERT_NE(NULL, p1);
+	write_fault(_metadata, self, p1, OFF_WP, 0x12, p1 + OFF_WP, &t);
+}
+
+/*
+ * EXACT_ADDRESS on a MINOR fault (file memory: a page in the page cache,
+ * not mapped here): the message carries the byte read, with the MINOR
+ * flag. Anon has no MINOR faults: REGISTER refuses the mode.
+ */
+TEST_F_TIMEOUT(threadid, exact_address_minor, 5)
+{
+	size_t page = self->mem.page;
+	char *p1 = mem_page(&self->mem, 1);
+	int64_t mapped = 0;
+	struct toucher t;
+
+	self->uffd = FL_UFFD_OPEN(fl_minor_feature(variant->mem) |
+				  UFFD_FEATURE_EXACT_ADDRESS);
+	if (!mem_mode_applies(variant->mem, UFFDIO_REGISTER_MODE_MINOR)) {
+		EXPECT_EQ(-EINVAL, uffd_register_range(self->uffd,
+				self->mem.addr, self->mem.len,
+				UFFDIO_REGISTER_MODE_MINOR, NULL));
+		return;
+	}
+	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr,
+					 self->mem.len,
+					 UFFDIO_REGISTER_MODE_MINOR,
+					 &self->ioctls));
+	FL_ASSERT_OFFERED(self->ioctls, 1ULL << _UFFDIO_CONTINUE);
+	memcpy(self->mem.alias + page, self->src, page);
+
+	ASSERT_EQ(0, toucher_start(&t, p1 + OFF_MINOR, TOUCH_READ, 0));
+	fl_expect_fault(_metadata, self->uffd, p1 + OFF_MINOR,
+			UFFD_PAGEFAULT_FLAG_MINOR);
+	EXPECT_TRUE(toucher_blocked(&t, 20));
+	ASSERT_EQ(0, uffd_range_ioctl(_UFFDIO_CONTINUE, self->uffd, p1, NULL,
+				      page, 0, &mapped));
+	EXPECT_EQ((int64_t)page, mapped);
 	FL_TOUCHER_DONE(&t);
-	EXPECT_EQ(0x11, p1[40]);
+	EXPECT_EQ((unsigned char)self->src[OFF_MINOR], t.value);
 }
 
 FL_TEST_MAIN(8)

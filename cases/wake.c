@@ -21,14 +21,10 @@ FIXTURE_SETUP(wake)
 {
 	FL_CASE_SETUP(NPAGES);
 	FL_CASE_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
-	FL_REQUIRE_IOCTLS(self->ioctls,
+	FL_ASSERT_OFFERED(self->ioctls,
 			  1ULL << _UFFDIO_WAKE | 1ULL << _UFFDIO_COPY);
-	self->src = malloc(self->mem.len);
-	ASSERT_NE(NULL, self->src);
-	/* One distinct non-zero byte per page: cheap even for huge pages. */
-	for (size_t n = 0; n < NPAGES; n++)
-		memset(self->src + n * self->mem.page, 0x51 + (int)n,
-		       self->mem.page);
+	/* Distinct bytes on every page and at every offset. */
+	self->src = FL_PATTERN(self->mem.len, 9);
 }
 
 FIXTURE_TEARDOWN(wake)
@@ -47,6 +43,8 @@ static void copy_page(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, uffd_copy(self->uffd, &c));
 	ASSERT_EQ((int64_t)page, c.copy);
+	EXPECT_EQ(0, memcmp(mem_page(&self->mem, n), self->src + n * page,
+			    page));
 }
 
 static int wake_pages(FIXTURE_DATA(wake) *self, size_t first, size_t n)

@@ -77,6 +77,25 @@ static void wp_open(struct __test_metadata *_metadata, FIXTURE_DATA(wp) *self,
 	}
 }
 
+/*
+ * Every page of @m carries the uffd-wp bit, the last one included (a
+ * protection that stops short of the range's end shows there), where
+ * pagemap exports the bit.
+ */
+static void expect_all_protected(struct __test_metadata *_metadata,
+				 const struct mem_area *m)
+{
+	size_t n;
+
+	if (!fl_wp_bit_checkable())
+		return;
+	for (n = 0; n < m->len / m->page; n++)
+		EXPECT_EQ(1, pagemap_uffd_wp(mem_page(m, n))) {
+			TH_LOG("page %zu of the protected range is not protected",
+			       n);
+		}
+}
+
 /* Populate the whole area, register it for WP and protect all of it. */
 static void protect_all(struct __test_metadata *_metadata,
 			FIXTURE_DATA(wp) *self,
@@ -86,6 +105,7 @@ static void protect_all(struct __test_metadata *_metadata,
 	wp_open(_metadata, self, variant, 0);
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
 				   true));
+	expect_all_protected(_metadata, &self->mem);
 }
 
 static void start_writer(struct __test_metadata *_metadata,
@@ -184,6 +204,40 @@ TEST_F_TIMEOUT(wp, unprotect_dontwake, 5)
 	ASSERT_EQ(0, uffd_wake_range(self->uffd, p, page));
 	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ(WVAL, (unsigned char)*p);
+}
+
+/*
+ * Protection can be taken back and given again: after a write trapped and
+ * the page was unprotected, protecting it again makes the next write trap
+ * again (and hold the writer) instead of passing.
+ */
+TEST_F_TIMEOUT(wp, reprotect_traps, 5)
+{
+	size_t page = self->mem.page;
+	char *p = mem_page(&self->mem, 3);
+	const unsigned char second = 0x3c;	/* even: not a pattern byte */
+
+	protect_all(_metadata, self, variant);
+	start_writer(_metadata, self, p + 1);
+	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
+	FL_TOUCHER_DONE(&self->t);
+	EXPECT_EQ(WVAL, (unsigned char)p[1]);
+	EXPECT_WP_BIT(0, p);
+
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, true));
+	EXPECT_WP_BIT(1, p);
+	ASSERT_EQ(0, toucher_start(&self->t, p + 9, TOUCH_WRITE, second));
+	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
+	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS)) {
+		TH_LOG("the re-protected page took the write");
+	}
+	EXPECT_TRUE(pattern_at(p + 9, 1, 3 * page + 9));
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
+	FL_TOUCHER_DONE(&self->t);
+	EXPECT_EQ(second, (unsigned char)p[9]);
+	EXPECT_EQ(WVAL, (unsigned char)p[1]);
+	fl_expect_no_msg(_metadata, self->uffd);
 }
 
 /*
@@ -372,6 +426,74 @@ TEST_F_TIMEOUT(wp, async_pagemap_scan, 5)
 	EXPECT_EQ(1, pagemap_uffd_wp(mem_page(&self->mem, 1)));
 }
 
+/* Write page @n of @m once from a helper thread; it must not block. */
+static void async_write(struct __test_metadata *_metadata,
+			FIXTURE_DATA(wp) *self, size_t n, unsigned char v)
+{
+	ASSERT_EQ(0, toucher_start(&self->t, mem_page(&self->mem, n) + n, TOUCH_WRITE,
+				   v));
+	ASSERT_TRUE(toucher_wait(&self->t, 2000)) {
+		TH_LOG("async WP blocked a write to page %zu", n);
+	}
+	toucher_join(&self->t);
+}
+
+/*
+ * The pages PAGEMAP_SCAN finds written since the last re-arm, re-arming
+ * them (PM_SCAN_WP_MATCHING): exactly the pages of @want (a bit mask of
+ * page indexes), each its own region.
+ */
+static void expect_written(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(wp) *self, unsigned int want)
+{
+	size_t page = self->mem.page;
+	struct page_region vec[NPAGES];
+	unsigned int got = 0;
+	int n, i;
+
+	n = scan_written(_metadata, &self->mem,
+			 PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC, vec,
+			 NPAGES);
+	for (i = 0; i < n; i++) {
+		uintptr_t a;
+
+		for (a = vec[i].start; a < vec[i].end; a += page)
+			got |= 1u << ((a - (uintptr_t)self->mem.addr) / page);
+		EXPECT_EQ(PAGE_IS_WRITTEN, vec[i].categories);
+	}
+	EXPECT_EQ(want, got) {
+		TH_LOG("written pages 0x%x, expected 0x%x", got, want);
+	}
+}
+
+/*
+ * WP_ASYNC after a re-arm: PM_SCAN_WP_MATCHING protects the written pages
+ * again, so a second write to the same page is recorded again (still
+ * without a trap or a message), and a page left alone since stays clean.
+ */
+TEST_F_TIMEOUT(wp, async_rearm, 5)
+{
+	populate(&self->mem, self->mem.len);
+	wp_open(_metadata, self, variant, UFFD_FEATURE_WP_ASYNC);
+	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
+				   true));
+	expect_written(_metadata, self, 0);
+
+	async_write(_metadata, self, 1, WVAL);
+	async_write(_metadata, self, 2, WVAL);
+	expect_written(_metadata, self, 1u << 1 | 1u << 2);
+	EXPECT_WP_BIT(1, mem_page(&self->mem, 1));
+
+	/* Re-armed: the same page written again shows again, alone. */
+	async_write(_metadata, self, 1, WVAL ^ 0x0e);
+	expect_written(_metadata, self, 1u << 1);
+	expect_written(_metadata, self, 0);
+	fl_expect_no_msg(_metadata, self->uffd);
+	EXPECT_EQ(WVAL ^ 0x0e, (unsigned char)mem_page(&self->mem, 1)[1]);
+	EXPECT_EQ(WVAL, (unsigned char)mem_page(&self->mem, 2)[2]);
+	EXPECT_TRUE(pattern_at(self->mem.addr, self->mem.page, 0));
+}
+
 /*
  * Zapping a protected page (MADV_DONTNEED): anon drops the page and its
  * protection with it; file-backed memory keeps the protection in a marker,
@@ -475,16 +597,18 @@ static int child_status(pid_t pid)
 
 /*
  * fork() of a private hugetlb mapping may need a free huge page (the early
- * copy of a pinned page): ENOMEM is the pool running dry, not the kernel
- * misbehaving.
+ * copy of a pinned page): ENOMEM while the pool is empty is the pool
+ * running dry, not the kernel misbehaving. Anywhere else it is a failure.
  */
-static void fork_failed(struct __test_metadata *_metadata, pid_t err)
+static void fork_failed(struct __test_metadata *_metadata,
+			const FIXTURE_VARIANT(wp) *variant, pid_t err)
 {
-	if (err == -ENOMEM)
-		FL_SKIP("fork: ENOMEM (%ld free hugetlb pages)",
-			hugetlb_free_pages());
+	if (err == -ENOMEM && mem_cow_takes_huge_page(variant->mem) &&
+	    hugetlb_free_pages() == 0)
+		FL_SKIP("fork: ENOMEM (0 free hugetlb pages for the early copy of a pinned private page)");
 	ASSERT_LT(0, err) {
-		TH_LOG("fork: %s", strerror(-err));
+		TH_LOG("fork: %s (%ld free hugetlb pages)", strerror(-err),
+		       hugetlb_free_pages());
 	}
 }
 
@@ -494,7 +618,8 @@ static void fork_failed(struct __test_metadata *_metadata, pid_t err)
  * fault of the child's write; our own uffd sees nothing.
  */
 static void fork_with_event(struct __test_metadata *_metadata,
-			    FIXTURE_DATA(wp) *self, struct forker *f,
+			    FIXTURE_DATA(wp) *self,
+			    const FIXTURE_VARIANT(wp) *variant, struct forker *f,
 			    int want_excl, int want_child)
 {
 	struct uffd_msg msg;
@@ -509,7 +634,7 @@ static void fork_with_event(struct __test_metadata *_metadata,
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 1;
 		if (!pthread_timedjoin_np(thr, NULL, &ts))
-			fork_failed(_metadata, f->pid);
+			fork_failed(_metadata, variant, f->pid);
 		ASSERT_TRUE(false) {
 			TH_LOG("no FORK event, and fork() does not return");
 		}
@@ -566,8 +691,7 @@ static void fork_check(struct __test_metadata *_metadata,
 					 UFFDIO_REGISTER_MODE_WP, NULL));
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, self->mem.addr, self->mem.len,
 				   true));
-	if (bit)
-		ASSERT_EQ(1, pagemap_uffd_wp(f.page));
+	expect_all_protected(_metadata, &self->mem);
 	/* The child's write copies a private huge page from the free pool. */
 	if (mem_cow_takes_huge_page(variant->mem) &&
 	    hugetlb_free_pages() < 2)
@@ -575,11 +699,11 @@ static void fork_check(struct __test_metadata *_metadata,
 			hugetlb_free_pages());
 
 	if (event) {
-		fork_with_event(_metadata, self, &f,
+		fork_with_event(_metadata, self, variant, &f,
 				mem_is_shared(variant->mem) ? -1 : pin, bit);
 	} else {
 		fork_thread(&f);
-		fork_failed(_metadata, f.pid);
+		fork_failed(_metadata, variant, f.pid);
 		EXPECT_EQ(0, child_status(f.pid)) {
 			TH_LOG("child exit 1 or stuck (-110): protection leaked into the child; 2+: error");
 		}

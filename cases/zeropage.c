@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "ksft_case.h"
+#include "vmstate.h"
 
 #define NPAGES 4
 
@@ -148,6 +149,21 @@ TEST_F(zeropage, enoent)
 	ASSERT_EQ(0, uffd_unregister_range(self->uffd, last, page));
 	EXPECT_EQ(-ENOENT, zeropage(self, NPAGES - 1, 1, &out));
 	EXPECT_EQ(-ENOENT, out);
+	/* Nothing mapped here, nor put in the page cache behind it. */
+	EXPECT_EQ(0, vm_present(last));
+	if (self->mem.alias) {
+		/* mincore() reports the page cache, one byte per base page. */
+		unsigned char *vec = calloc(page / getpagesize(), 1);
+
+		ASSERT_NE(NULL, vec);
+		ASSERT_EQ(0, mincore(self->mem.alias + (NPAGES - 1) * page,
+				     page, vec));
+		EXPECT_EQ(0, vec[0] & 1);
+		free(vec);
+	}
+	/* Its registered neighbour is still a hole that traps. */
+	fl_expect_hole(_metadata, self->uffd, &self->mem, self->src,
+		       NPAGES - 2);
 }
 
 /*

@@ -83,3 +83,33 @@ long bg_mremap_fixed(void *arg)
 			   MREMAP_MAYMOVE | MREMAP_FIXED, a->new_addr);
 	return a->result == MAP_FAILED ? -errno : 0;
 }
+
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+
+long bg_mremap_dontunmap(void *arg)
+{
+	struct bg_mm_args *a = arg;
+
+	a->result = mremap(a->addr, a->len, a->len, MREMAP_MAYMOVE |
+			   MREMAP_FIXED | MREMAP_DONTUNMAP, a->new_addr);
+	return a->result == MAP_FAILED ? -errno : 0;
+}
+
+long bg_mremap_shrink(void *arg)
+{
+	struct bg_mm_args *a = arg;
+
+	a->result = mremap(a->addr, a->len, a->new_len, 0);
+	return a->result == MAP_FAILED ? -errno : 0;
+}
+
+long bg_mmap_fixed(void *arg)
+{
+	struct bg_mm_args *a = arg;
+
+	a->result = mmap(a->addr, a->len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	return a->result == MAP_FAILED ? -errno : 0;
+}

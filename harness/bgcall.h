@@ -42,12 +42,19 @@ struct bg_mm_args {
 	void *addr;
 	size_t len;
 	int advice;		/* for bg_madvise */
-	void *new_addr;		/* for bg_mremap_fixed: the target */
-	void *result;		/* mremap's return value */
+	void *new_addr;		/* for bg_mremap_fixed/_dontunmap: the target */
+	size_t new_len;		/* for bg_mremap_shrink */
+	void *result;		/* mmap's or mremap's return value */
 };
 
 long bg_madvise(void *arg);	/* madvise(addr, len, advice): 0 or -errno */
 long bg_munmap(void *arg);	/* munmap(addr, len): 0 or -errno */
 long bg_mremap_fixed(void *arg);/* mremap to new_addr: 0 or -errno */
+/* mremap to new_addr keeping the old range (MREMAP_DONTUNMAP). */
+long bg_mremap_dontunmap(void *arg);
+/* mremap in place to new_len (< len: the tail is unmapped). */
+long bg_mremap_shrink(void *arg);
+/* A fresh anonymous mapping MAP_FIXED over [addr, addr+len). */
+long bg_mmap_fixed(void *arg);
 
 #endif /* FAULTLINE_BGCALL_H */

@@ -20,12 +20,21 @@ pid_t fl_gettid(void)
 
 /* Each thread that may take a SIGBUS has its own landing pad. */
 static __thread sigjmp_buf *sigbus_pad;
+/* ...and keeps what the last one it caught said. */
+static __thread struct sigbus_info sigbus_seen;
 
-static void sigbus_handler(int sig)
+static void sigbus_handler(int sig, siginfo_t *info, void *uctx)
 {
 	(void)sig;
-	if (sigbus_pad)
+	(void)uctx;
+	if (sigbus_pad) {
+		sigbus_seen.code = info->si_code;
+		sigbus_seen.addr = info->si_addr;
+		sigbus_seen.lsb = info->si_code == BUS_MCEERR_AR ||
+				  info->si_code == BUS_MCEERR_AO ?
+				  info->si_addr_lsb : 0;
 		siglongjmp(*sigbus_pad, 1);
+	}
 	/* Not expected here: die the default way so the harness sees it. */
 	signal(SIGBUS, SIG_DFL);
 	raise(SIGBUS);
@@ -36,9 +45,9 @@ void sigbus_catch(void)
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = sigbus_handler;
+	sa.sa_sigaction = sigbus_handler;
 	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_NODEFER;
+	sa.sa_flags = SA_NODEFER | SA_SIGINFO;
 	sigaction(SIGBUS, &sa, NULL);
 }
 
@@ -51,6 +60,7 @@ int sigbus_probe(volatile char *addr, enum touch_kind kind,
 		sigbus_pad = NULL;
 		return 1;
 	}
+	memset(&sigbus_seen, 0, sizeof(sigbus_seen));
 	sigbus_pad = &pad;
 	if (kind == TOUCH_READ)
 		*value = *addr;
@@ -60,6 +70,17 @@ int sigbus_probe(volatile char *addr, enum touch_kind kind,
 	return 0;
 }
 
+void sigbus_last(struct sigbus_info *si)
+{
+	*si = sigbus_seen;
+}
+
+int sigbus_poison_code(void)
+{
+	return access("/proc/sys/vm/memory_failure_recovery", F_OK) ? 0 :
+	       BUS_MCEERR_AR;
+}
+
 static void *toucher_main(void *arg)
 {
 	struct toucher *t = arg;
@@ -67,9 +88,10 @@ static void *toucher_main(void *arg)
 
 	t->tid = fl_gettid();
 	fl_thread_started(&t->th);
-	if (sigbus_probe(t->addr, t->kind, &v))
+	if (sigbus_probe(t->addr, t->kind, &v)) {
+		sigbus_last(&t->sig);
 		__atomic_store_n(&t->got_sigbus, 1, __ATOMIC_SEQ_CST);
-	else
+	} else
 		t->value = v;
 	fl_thread_done(&t->th);
 	return NULL;

@@ -47,12 +47,20 @@ enum touch_kind {
 	TOUCH_WRITE,	/* store @value into one byte */
 };
 
+/* What the last SIGBUS a thread caught said (siginfo). */
+struct sigbus_info {
+	int code;		/* si_code: BUS_ADRERR, BUS_MCEERR_AR, ... */
+	void *addr;		/* si_addr */
+	short lsb;		/* si_addr_lsb (BUS_MCEERR_*): log2 of the unit */
+};
+
 struct toucher {
 	struct fl_thread th;		/* done: the access completed */
 	volatile char *addr;
 	enum touch_kind kind;
 	unsigned char value;		/* written, or read back */
 	volatile int got_sigbus;	/* the access raised SIGBUS */
+	struct sigbus_info sig;		/* ...and what its siginfo said */
 	volatile pid_t tid;		/* gettid() of the thread */
 };
 
@@ -86,6 +94,16 @@ void sigbus_catch(void);
  */
 int sigbus_probe(volatile char *addr, enum touch_kind kind,
 		 unsigned char *value);
+/* The siginfo of the last SIGBUS sigbus_probe() caught in this thread. */
+void sigbus_last(struct sigbus_info *si);
+/*
+ * The si_code a poisoned page (UFFDIO_POISON) raises here: BUS_MCEERR_AR
+ * where the kernel has memory-failure handling (it then reports the
+ * poison like a hardware error; /proc/sys/vm/memory_failure_recovery
+ * exists), 0 when it does not say (x86 then sends BUS_ADRERR, other
+ * architectures BUS_MCEERR_AR all the same).
+ */
+int sigbus_poison_code(void);
 
 /*
  * The state letter (R, S, D, ...) in a /proc/.../stat file, '?' when it

@@ -161,6 +161,14 @@ static void check_accounting(void)
 	fflush(stdout);
 }
 
+/* What raising the pool for this binary answered (0: not tried, or done). */
+static int raise_error;
+
+int hugetlb_reserve_error(void)
+{
+	return raise_error;
+}
+
 long hugetlb_reserve(long npages)
 {
 	static const int fatal[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
@@ -186,6 +194,6 @@ long hugetlb_reserve(long npages)
 	atexit(hugetlb_restore);
 	for (i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 		signal(fatal[i], restore_on_signal);
-	hugetlb_raise(&reserved, npages);
+	raise_error = hugetlb_raise(&reserved, npages);
 	return hugetlb_free_pages();
 }

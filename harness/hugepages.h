@@ -58,6 +58,11 @@ int hugetlb_give_back(struct hugetlb_raise *r);
  * kernel's reservations balance (a "# finding:" line when not).
  */
 long hugetlb_reserve(long npages);
+/*
+ * Why hugetlb_reserve() could not raise the pool (-errno of writing the
+ * sysctl: -EACCES for a user that may not), 0 when it did or did not try.
+ */
+int hugetlb_reserve_error(void);
 /* Give back what hugetlb_reserve() added, now (idempotent). */
 void hugetlb_restore(void);
 

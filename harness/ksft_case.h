@@ -41,7 +41,28 @@
 #define FL_SKIP_EXIT 255
 #endif
 
+/*
+ * Whether the running point has already recorded a failure (an EXPECT
+ * that did not hold). The 6.9+ harness keeps it in exit_code, older ones
+ * in passed.
+ */
+#if defined(XFAIL) || defined(XFAIL_ADD)
+#define FL_FAILED_SO_FAR()	(_metadata->exit_code == KSFT_FAIL)
+#else
+#define FL_FAILED_SO_FAR()	(!_metadata->passed)
+#endif
+
+/*
+ * A skip never hides a failure: when a check of this point already
+ * failed, the point ends as failed, with the skip reason logged.
+ */
 #define FL_SKIP(fmt, ...) do {						\
+	if (FL_FAILED_SO_FAR()) {					\
+		TH_LOG("would skip (" fmt "), but a check already failed", \
+		       ##__VA_ARGS__);					\
+		fflush(NULL);						\
+		_exit(KSFT_FAIL);					\
+	}								\
 	SKIP(;, fmt, ##__VA_ARGS__);					\
 	fflush(NULL);							\
 	_exit(FL_SKIP_EXIT);						\
@@ -67,9 +88,19 @@
 	FL_REQUIRE_REPORTED(__have, (mask));				\
 } while (0)
 
-/* Skip unless REGISTER returned every ioctl bit of @want in @got. */
-#define FL_REQUIRE_IOCTLS(got, want)					\
-	FL_SKIP_IF(fl_lack_reason(MASK_IOCTLS, (got), (want)))
+/*
+ * REGISTER returned every ioctl bit of @want in @got. Only for a
+ * registration whose features the kernel reported (FL_UFFD_OPEN checked
+ * them): a promised ioctl that is not offered is a failure, never a skip.
+ */
+#define FL_ASSERT_OFFERED(got, want) do {				\
+	uint64_t __got = (got), __want = (want);			\
+	ASSERT_EQ(__want, __got & __want) {				\
+		TH_LOG("%s (offered: %s), although the kernel reports the features",\
+		       fl_lack_reason(MASK_IOCTLS, __got, __want),	\
+		       fl_ioctl_list(__got));				\
+	}								\
+} while (0)
 
 /* Skip unless running with CAP_SYS_ADMIN-level root (sysctl writes...). */
 #define FL_REQUIRE_ROOT() do {						\
@@ -81,7 +112,8 @@
  * Open a uffd with @features, skipping when none can be created or the
  * kernel lacks a feature. Evaluates to the fd. Once a uffd could be made
  * and every bit is reported, UFFDIO_API refusing them is a failure, not a
- * skip: the one documented refusal is EVENT_FORK without CAP_SYS_PTRACE.
+ * skip: the one documented refusal is EVENT_FORK without CAP_SYS_PTRACE
+ * (a skip only when this process really lacks it).
  */
 #define FL_UFFD_OPEN(features) ({					\
 	uint64_t __f = (features);					\
@@ -312,6 +344,50 @@ static inline void fl_expect_hole(struct __test_metadata *_metadata, int uffd,
 		TH_LOG("page %zu is not a hole", n);
 	}
 	EXPECT_EQ((int64_t)m->page, c.copy);
+}
+
+/*
+ * A SIGBUS came for @addr itself (si_addr: the faulting byte, not its
+ * page) with si_code @code, or with BUS_ADRERR or BUS_MCEERR_AR when @code
+ * is 0 (the kernel does not say which to expect). A BUS_MCEERR_* signal
+ * names the poisoned unit: a page of @page bytes.
+ */
+static inline void fl_expect_siginfo(struct __test_metadata *_metadata,
+				     const struct sigbus_info *si,
+				     const void *addr, int code, size_t page)
+{
+	EXPECT_EQ((uintptr_t)addr, (uintptr_t)si->addr) {
+		TH_LOG("SIGBUS si_addr %p for an access at %p", si->addr, addr);
+	}
+	if (code) {
+		EXPECT_EQ(code, si->code);
+	} else {
+		EXPECT_TRUE(si->code == BUS_ADRERR || si->code == BUS_MCEERR_AR) {
+			TH_LOG("SIGBUS si_code %d", si->code);
+		}
+	}
+	if (si->code == BUS_MCEERR_AR)
+		EXPECT_EQ(__builtin_ctzl(page), si->lsb);
+}
+
+/*
+ * An access of @kind to @addr from this thread raises SIGBUS, with the
+ * siginfo fl_expect_siginfo() wants.
+ */
+static inline void fl_expect_sigbus(struct __test_metadata *_metadata,
+				    volatile char *addr, enum touch_kind kind,
+				    int code, size_t page)
+{
+	unsigned char v = 0x3c;
+	struct sigbus_info si;
+
+	EXPECT_EQ(1, sigbus_probe(addr, kind, &v)) {
+		TH_LOG("no SIGBUS for a %s at %p", kind == TOUCH_READ ?
+		       "read" : "write", (void *)addr);
+		return;
+	}
+	sigbus_last(&si);
+	fl_expect_siginfo(_metadata, &si, (const void *)addr, code, page);
 }
 
 /* Helper thread @th finishes its step within 2 s (it was let go); join it. */

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/vfs.h>
@@ -64,12 +65,17 @@ static int check_huge_pool(const struct mem_area *a, size_t npages,
 	 * reserves as many again for its own copies.
 	 */
 	size_t need = mem_is_shared(a->type) ? npages : 2 * npages;
+	/* Raising the pool failed: say why (for a user, it takes root). */
+	int raise = hugetlb_reserve_error();
 
 	if (free_pages >= (long)need)
 		return 0;
 	snprintf(why, whylen,
-		 "no hugetlb pages could be reserved (%ld free, %zu needed)",
-		 free_pages, need);
+		 "no hugetlb pages could be reserved (%ld free, %zu needed)%s%s%s",
+		 free_pages, need, raise ? "; raising vm.nr_hugepages: " : "",
+		 raise ? strerror(-raise) : "",
+		 raise == -EACCES || raise == -EPERM ?
+		 " (a privilege: it takes root)" : "");
 	return -ENOMEM;
 }
 
@@ -211,22 +217,61 @@ char *mem_pattern_largest(size_t npages, size_t at_least, unsigned int seed)
 	return buf;
 }
 
+/*
+ * The reference pattern: every 8-byte word is a hash of the seed and the
+ * word's index in the buffer, so no two pages of any area (4 KiB or huge)
+ * hold the same bytes, and a byte landing at another offset, page or seed
+ * shows. Every byte is odd: never zero (a hole, a zero page) and never an
+ * even marker a case writes.
+ */
+static uint64_t pattern_word(unsigned int seed, uint64_t index)
+{
+	uint64_t x = index * 0x9e3779b97f4a7c15ULL +
+		     (seed + 1) * 0xd1b54a32d192ed03ULL;
+
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x | 0x0101010101010101ULL;
+}
+
+/* Byte @i of the @seed pattern, laid out as mem_fill() stores words. */
+static unsigned char pattern_byte(unsigned int seed, size_t i)
+{
+	uint64_t w = pattern_word(seed, i / 8);
+	unsigned char b[8];
+
+	memcpy(b, &w, sizeof(b));
+	return b[i % 8];
+}
+
 void mem_fill(void *buf, size_t len, unsigned int seed)
 {
 	unsigned char *p = buf;
-	size_t i;
+	size_t i, words = len / 8;
 
-	for (i = 0; i < len; i++)
-		p[i] = (unsigned char)((i * 31 + seed * 131 + (i >> 12)) | 1);
+	for (i = 0; i < words; i++) {
+		uint64_t w = pattern_word(seed, i);
+
+		memcpy(p + 8 * i, &w, 8);
+	}
+	for (i = 8 * words; i < len; i++)
+		p[i] = pattern_byte(seed, i);
 }
 
 long mem_check(const void *buf, size_t len, unsigned int seed)
 {
 	const unsigned char *p = buf;
-	size_t i;
+	size_t i, words = len / 8;
 
-	for (i = 0; i < len; i++)
-		if (p[i] != (unsigned char)((i * 31 + seed * 131 + (i >> 12)) | 1))
+	for (i = 0; i < words; i++) {
+		uint64_t w = pattern_word(seed, i);
+
+		if (memcmp(p + 8 * i, &w, 8))
+			break;
+	}
+	for (i *= 8; i < len; i++)
+		if (p[i] != pattern_byte(seed, i))
 			return (long)i;
 	return -1;
 }

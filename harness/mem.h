@@ -66,7 +66,11 @@ int mem_remap(struct mem_area *area, int uffd, uint64_t mode);
  */
 char *mem_pattern_largest(size_t npages, size_t at_least, unsigned int seed);
 
-/* Fill/verify a recognizable per-page pattern derived from @seed. */
+/*
+ * Fill/verify the reference pattern of @seed: a hash of the seed and each
+ * word's offset, so every page of every area differs from every other
+ * and from every other seed; all bytes odd (never 0, never an even mark).
+ */
 void mem_fill(void *buf, size_t len, unsigned int seed);
 /* Returns the offset of the first mismatch, or -1 if all bytes match. */
 long mem_check(const void *buf, size_t len, unsigned int seed);

@@ -5,11 +5,14 @@
  * the shared library.
  */
 #include <errno.h>
+#include <sys/capability.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "priv.h"
 #include "require.h"
 #include "uffd.h"
 
@@ -134,14 +137,40 @@ const char *fl_user_mode_only_reason(int err)
 	return "kernel rejects UFFD_USER_MODE_ONLY (userfaultfd with it: EINVAL, without it: ok)";
 }
 
+/*
+ * Whether this process holds CAP_SYS_PTRACE where the kernel looks for it
+ * for EVENT_FORK: effective, in the initial user namespace (capable()).
+ */
+static bool has_init_ns_ptrace(void)
+{
+	char map[128] = "";
+	unsigned long inside, outside, count;
+	FILE *f;
+
+	if (!priv_has_cap(CAP_SYS_PTRACE))
+		return false;
+	f = fopen("/proc/self/uid_map", "re");
+	if (!f)
+		return true;	/* no user namespaces at all */
+	if (!fgets(map, sizeof(map), f))
+		map[0] = 0;
+	fclose(f);
+	/* The initial namespace maps every uid to itself. */
+	return sscanf(map, "%lu %lu %lu", &inside, &outside, &count) == 3 &&
+	       inside == 0 && outside == 0 && count == 4294967295UL;
+}
+
 const char *fl_api_refusal_reason(uint64_t features, int err)
 {
-	static char buf[160];
+	static char buf[200];
 
 	if (err != -EPERM || !(features & UFFD_FEATURE_EVENT_FORK))
 		return NULL;
+	/* With the capability the refusal is the kernel's fault. */
+	if (has_init_ns_ptrace())
+		return NULL;
 	snprintf(buf, sizeof(buf),
-		 "UFFD_FEATURE_%s refused with EPERM (needs CAP_SYS_PTRACE)",
+		 "UFFD_FEATURE_%s refused with EPERM: this process lacks CAP_SYS_PTRACE (in the initial user namespace)",
 		 UFFD_FEATURE_NAME(UFFD_FEATURE_EVENT_FORK));
 	return buf;
 }

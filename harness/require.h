@@ -30,8 +30,9 @@ const char *fl_no_uffd_reason(int err);
 const char *fl_user_mode_only_reason(int err);
 /*
  * Why UFFDIO_API refused @features with @err although the kernel reports
- * every bit, when that refusal is documented (EVENT_FORK without
- * CAP_SYS_PTRACE: a skip); NULL when it is a failure or @err is an fd.
+ * every bit, when that refusal is documented (EVENT_FORK while this
+ * process lacks CAP_SYS_PTRACE: a skip); NULL when it is a failure (the
+ * capability is there) or @err is an fd.
  */
 const char *fl_api_refusal_reason(uint64_t features, int err);
 

@@ -3,11 +3,18 @@
  * faultline harness: change a sysctl for a test and put it back.
  *
  * sysctl_guard_init() runs once in the top-level process, before any test
- * forks: it records the original value and restores it at exit and on
- * fatal signals. A test process then calls sysctl_guard_set() and
- * sysctl_guard_restore(); the restore writes the value recorded at init,
- * never a value read later, so a test killed half-way (timeout) cannot make
- * the next one "restore" the wrong value.
+ * forks: it names the sysctl, reads its value (under the lock, below) and
+ * arms the restore at exit and on fatal signals. A test process then calls
+ * sysctl_guard_set() and sysctl_guard_restore().
+ *
+ * Machine-wide, one process changes a guarded sysctl at a time:
+ * sysctl_guard_set() takes /run/faultline-sysctl-<name>.lock (waiting for
+ * another holder up to 20 s, then -EBUSY), records the value it found there
+ * as the original (also in the lock file) and keeps the lock until it
+ * exits. The restore writes that recorded value, never one read later, so
+ * neither a test killed half-way nor another run's temporary value can
+ * make anyone "restore" the wrong one; a holder that was SIGKILLed is
+ * repaired from its record by the next process that takes the lock.
  */
 #ifndef FAULTLINE_SYSCTL_H
 #define FAULTLINE_SYSCTL_H
@@ -23,13 +30,20 @@ long sysctl_read(const char *path);
  */
 int sysctl_write(const char *path, long val);
 
-/* Record @path's value and arm the restore (exit, signals). 0 or -errno. */
+/* Name @path, read its value and arm the restore (exit, signals). 0 or -errno. */
 int sysctl_guard_init(const char *path);
-/* The value recorded by sysctl_guard_init(), or -errno. */
+/* The value to restore: found by the last sysctl_guard_set(), else at init. */
 long sysctl_guard_original(void);
-/* Set the guarded sysctl (arms the restore in this process too). */
+/*
+ * Set the guarded sysctl, holding its lock (arms the restore in this
+ * process too). 0, -EBUSY (another process held the lock too long) or
+ * -errno.
+ */
 int sysctl_guard_set(long val);
-/* Put the original value back (idempotent). 0 or -errno. */
+/*
+ * Put the original value back (idempotent); in a process that changed
+ * nothing, repair what a dead holder left, if the lock is free. 0 or -errno.
+ */
 int sysctl_guard_restore(void);
 
 #endif /* FAULTLINE_SYSCTL_H */

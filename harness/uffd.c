@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -246,8 +247,33 @@ int uffd_range_ioctl(unsigned int ioctl, int fd, void *dst, const void *src,
 }
 
 /*
+ * What an answer of a range ioctl says about the bytes done, judged with
+ * its output field (@out; RESUME_UNWRITTEN when the kernel left it):
+ * -1 when field and errno contradict each other (a success that claims
+ * other than @want bytes; a failure that claims 0, @want or more, or a
+ * byte count with another errno than EAGAIN), else the bytes done.
+ */
+#define RESUME_UNWRITTEN INT64_MIN
+
+static int64_t bytes_done(int ret, int64_t out, size_t want)
+{
+	if (!ret)
+		return out == (int64_t)want ? out : -1;
+	/* A refusal: -errno in the field, or (early refusals) untouched. */
+	if (out == ret || out == RESUME_UNWRITTEN)
+		return 0;
+	/* Partial progress comes with EAGAIN, never 0 bytes, never all. */
+	if (ret == -EAGAIN && out > 0 && out < (int64_t)want)
+		return out;
+	return -1;
+}
+
+/*
  * The kernel reports bytes done (> 0) in the output field even when it
- * then fails, so progress decides whether to go on, not the errno.
+ * then fails, so progress decides whether to go on, not the errno. The
+ * field is checked on every answer, success included: a helper that
+ * counted a success as "all done" whatever the field says would let a
+ * caller compare a length with itself.
  */
 static int resume_loop(unsigned int ioctl, int fd, char *dst, const char *src,
 		       size_t len, uint64_t mode, size_t *done)
@@ -256,18 +282,24 @@ static int resume_loop(unsigned int ioctl, int fd, char *dst, const char *src,
 	int ret = 0;
 
 	while (total < len) {
-		int64_t progress = 0;
+		size_t want = len - total;
+		int64_t out = RESUME_UNWRITTEN, progress;
 
 		ret = uffd_range_ioctl(ioctl, fd, dst + total,
-				       src ? src + total : NULL, len - total,
-				       mode, &progress);
-		if (!ret)
-			progress = (int64_t)(len - total);
-		if (progress > 0)
-			total += (size_t)progress;
-		if (!ret)
-			continue;
-		if (ret == -EAGAIN && progress > 0)
+				       src ? src + total : NULL, want, mode,
+				       &out);
+		progress = bytes_done(ret, out, want);
+		if (progress < 0) {
+			printf("# UFFDIO_%s of %zu bytes answered %s with output field %lld: contradictory\n",
+			       uffd_ioctl_name(ioctl), want,
+			       ret ? strerror(-ret) : "success",
+			       (long long)out);
+			fflush(stdout);
+			ret = -EPROTO;
+			break;
+		}
+		total += (size_t)progress;
+		if (!ret || progress > 0)
 			continue;
 		break;
 	}

@@ -71,7 +71,11 @@ int uffd_wp_range(int fd, void *addr, size_t len, bool protect);
  * reports how many bytes it did in the output field and fails (usually
  * EAGAIN); resume from there until the whole range is done, the kernel makes
  * no progress, or a real error occurs. *@done gets the total bytes done.
- * Returns 0 or the -errno that stopped progress.
+ * Every answer's output field is checked against its errno: a success
+ * must report exactly the bytes asked for, a failure -errno (or leave the
+ * field alone) or, with EAGAIN, the bytes done. A contradiction prints a
+ * "# " line and returns -EPROTO. Returns 0 or the -errno that stopped
+ * progress.
  */
 int uffd_copy_all(int fd, void *dst, const void *src, size_t len,
 		  uint64_t mode, size_t *done);

@@ -14,9 +14,11 @@ console, console noise included; this package knows nothing about TAP.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +33,19 @@ from .initramfs import build_initramfs
 from .spec import KernelSpec, SpecError, parse_spec
 
 __all__ = ["KernelResult", "run_kernels", "parse_spec", "SpecError", "KernelSpec",
-           "initramfs_files", "check_available", "spec_arches", "static_build_dir", "host_arch"]
+           "initramfs_files", "check_available", "spec_arches", "static_build_dir",
+           "host_arch", "stop"]
+
+# The initramfs of a run lives in <tmp>/faultline-vm-<pid>-*: one whose
+# process is gone (SIGKILLed) is removed by the next run.
+TMP_PREFIX = "faultline-vm-"
+
+
+def stop() -> None:
+    """Stop for good in this process (run.py's shutdown): every QEMU and apt
+    download is killed and no new one starts; each kernel's result says it
+    was interrupted and keeps what its console had collected."""
+    qemu.kill_all()
 
 
 @dataclass
@@ -116,7 +130,6 @@ def run_kernels(specs: list[str], *, static_build_dir: Path,
     boot gets .error set; the others are unaffected. Raises SpecError for a
     malformed spec before anything runs (usage error).
     """
-    qemu.reset()
     qemu.kernel_cmdline(runner_options or [])    # a bad option: ValueError now
     parsed = [parse_spec(s) for s in specs]
     results = [KernelResult(spec=s) for s in specs]
@@ -124,7 +137,8 @@ def run_kernels(specs: list[str], *, static_build_dir: Path,
         return results
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="faultline-vm-"))
+    _sweep_dead_tmp()
+    tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-"))
     # One initramfs per architecture, from that architecture's static build
     # (arch.static_build_dir), made when its first kernel needs it.
     initrds: dict[str, Path] = {}
@@ -145,10 +159,19 @@ def run_kernels(specs: list[str], *, static_build_dir: Path,
         def one(i: int) -> None:
             spec = parsed[i]
             with locks[spec.slug]:
-                boot_kernel(spec, results[i], initrd=initrd_for, cache_dir=cache_dir,
-                            timeout_s=timeout_s, log=log, runner_options=runner_options,
-                            on_console=console(spec.text) if console else None,
-                            options_for=options_for)
+                try:
+                    boot_kernel(spec, results[i], initrd=initrd_for,
+                                cache_dir=cache_dir, timeout_s=timeout_s, log=log,
+                                runner_options=runner_options,
+                                on_console=console(spec.text) if console else None,
+                                options_for=options_for)
+                except Exception as e:
+                    # A bad image or a bug fails this kernel's column only.
+                    where = traceback.extract_tb(e.__traceback__)[-1]
+                    results[i].error = (
+                        f"could not boot this kernel: {type(e).__name__}: {e} "
+                        f"(kernels/{Path(where.filename).name}:{where.lineno})")
+                    log(f"{spec.text}: {results[i].error}")
 
         pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         try:
@@ -156,9 +179,26 @@ def run_kernels(specs: list[str], *, static_build_dir: Path,
                 fut.result()
         except BaseException:
             qemu.kill_all()         # Ctrl-C or a bug: no QEMU outlives us
+            pool.shutdown(wait=True, cancel_futures=True)
+            qemu.reset()            # our own stop: a later call may boot again
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return results
+
+
+def _sweep_dead_tmp() -> None:
+    """Remove the initramfs directories of runs whose process is gone."""
+    for d in Path(tempfile.gettempdir()).glob(f"{TMP_PREFIX}*"):
+        pid = d.name[len(TMP_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or not d.is_dir():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(d, ignore_errors=True)
+        except PermissionError:
+            pass            # alive, another user's
+

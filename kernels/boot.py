@@ -10,8 +10,8 @@ from . import arch as archmod
 from . import qemu
 from .aptsrc import AptConfigError
 from .debian import FetchError, fetch_debian
-from .image import (ImageError, config_facts, extract_boot_image, extract_vmlinux,
-                    has_pvh_note, image_arch, kernel_release)
+from .image import (ImageError, check_kernel_image, config_facts, extract_boot_image,
+                    extract_vmlinux, has_pvh_note, image_arch, kernel_release)
 from .initramfs import with_extra_files
 from .spec import KernelSpec
 
@@ -67,6 +67,11 @@ def tail(console: str, n: int = TAIL_LINES) -> str:
 def judge(b: qemu.Boot, timeout_s: int) -> str | None:
     """Why the kernel could not complete the run, or None if it did."""
     death = b.death()
+    if b.interrupted:
+        where = "before /init" if not b.reached_init else "during the run"
+        last = tail(b.console)
+        return (f"interrupted {where}: run.py stopped and QEMU was killed"
+                + (f"\nlast console lines:\n{last}" if last else ""))
     if b.complete:
         return f"kernel panic after the run: {death}" if death else None
     if not b.reached_init:
@@ -107,6 +112,14 @@ def boot_kernel(spec: KernelSpec, result: "KernelResult", *,
     except (FetchError, ImageError, AptConfigError, OSError) as e:
         result.error = f"could not get the kernel: {e}"
         return
+    try:
+        check_kernel_image(Path(meta["vmlinux"]))
+    except ImageError as e:
+        where = Path(meta["vmlinux"]).parent
+        source = meta.get("image_source") or meta["vmlinux"]
+        result.error = (f"unusable kernel image {source}: {e}" + (
+            f" (remove {where} to fetch it again)" if spec.kind == "debian" else ""))
+        return
     info.update(meta)
     info["image"] = meta["vmlinux"]
     arch = meta.get("arch") or spec.arch or "amd64"
@@ -121,8 +134,17 @@ def boot_kernel(spec: KernelSpec, result: "KernelResult", *,
     info["release"] = release
     if meta.get("config") and release:
         # The probe reads /boot/config-<release>: give it the kernel's own.
-        initrd = with_extra_files(initrd, initrd.with_name(f"initramfs-{spec.slug}.cpio"),
-                                  {f"boot/config-{release}": Path(meta["config"]).read_bytes()})
+        try:
+            config = Path(meta["config"]).read_bytes()
+        except OSError as e:
+            # A cache entry that lost its config still boots; the probe's
+            # config section is then empty (the report says so).
+            info["config_error"] = f"{meta['config']}: {e.strerror or e}"
+            log(f"{spec.text}: kernel config missing, booting without it")
+        else:
+            initrd = with_extra_files(
+                initrd, initrd.with_name(f"initramfs-{spec.slug}.cpio"),
+                {f"boot/config-{release}": config})
     opts = list(runner_options or [])
     if options_for is not None:
         try:
@@ -170,7 +192,7 @@ def boot_kernel(spec: KernelSpec, result: "KernelResult", *,
         attempts.append({"seconds": b.seconds, "boot_seconds": b.boot_seconds,
                          "exit_code": b.exit_code, "reached_init": b.reached_init,
                          "complete": b.complete, "error": err.splitlines()[0] if err else None})
-        if b.reached_init or len(attempts) > BOOT_RETRIES:
+        if b.reached_init or b.interrupted or len(attempts) > BOOT_RETRIES:
             break
         log(f"{spec.text}: {err.splitlines()[0] if err else '?'}; retrying")
     info.update({"accel": accel, "accel_why": accel_why, "qemu_argv": argv})

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import aptsrc
+from . import aptsrc, qemu
 from . import arch as archmod
 from .image import extract_boot_image, extract_deb_members, extract_vmlinux, config_facts
 from .spec import KernelSpec
@@ -85,8 +85,11 @@ class PrivateApt:
         ]
 
     def run(self, tool: str, *args: str, cwd: Path | None = None) -> str:
-        p = subprocess.run([tool, *self.opts, *args], cwd=cwd, text=True,
-                           capture_output=True, timeout=600)
+        # Tracked like QEMU: run.py stopping ends a download at once.
+        try:
+            p = qemu.run_tracked([tool, *self.opts, *args], timeout=600, cwd=cwd)
+        except qemu.Interrupted as e:
+            raise FetchError(f"{tool} {args[0]}: {e}") from e
         # apt-get update exits 0 on some fetch failures but says so with W:/E:.
         bad = [ln for ln in p.stderr.splitlines()
                if ln.startswith(("E:", "Err:", "W: Failed", "W: GPG", "W: The repository"))]

@@ -256,10 +256,43 @@ def extract_vmlinux(image: Path, out: Path) -> str:
     return kind
 
 
+def elf_damage(data: bytes) -> str | None:
+    """Why a 64-bit ELF kernel cannot be whole (truncated, damaged), or
+    None: its program header table and every segment's bytes must lie
+    inside the file."""
+    if len(data) < 64 or data[4] != 2:
+        return f"not a 64-bit ELF file ({len(data)} bytes)"
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    end = phoff + phentsize * phnum
+    if phentsize < 56 or end > len(data):
+        return f"program headers end at byte {end}, the file has {len(data)}"
+    for i in range(phnum):
+        p_type, _, p_offset, _, _, p_filesz = struct.unpack_from(
+            "<IIQQQQ", data, phoff + i * phentsize)
+        if p_type and p_offset + p_filesz > len(data):
+            return (f"segment {i} ends at byte {p_offset + p_filesz}, "
+                    f"the file has {len(data)} (truncated?)")
+    return None
+
+
+def check_kernel_image(path: Path) -> None:
+    """ImageError if the kernel QEMU is to load is visibly damaged (an ELF
+    cut short); raw boot Images carry no size to check."""
+    with path.open("rb") as f:
+        data = f.read()
+    if data.startswith(ELF_MAGIC):
+        why = elf_damage(data)
+        if why:
+            raise ImageError(why)
+    elif len(data) < 64:
+        raise ImageError(f"{len(data)} bytes, too short for a kernel")
+
+
 def has_pvh_note(vmlinux: Path) -> bool:
     """True if the ELF kernel has the Xen PVH entry note QEMU boots directly."""
     data = vmlinux.read_bytes()
-    if not data.startswith(ELF_MAGIC) or data[4] != 2:
+    if not data.startswith(ELF_MAGIC) or elf_damage(data):
         return False
     phoff, = struct.unpack_from("<Q", data, 0x20)
     phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
@@ -268,7 +301,7 @@ def has_pvh_note(vmlinux: Path) -> bool:
             "<IIQQQQ", data, phoff + i * phentsize)
         if p_type != 4:         # PT_NOTE
             continue
-        pos, end = p_offset, p_offset + p_filesz
+        pos, end = p_offset, min(p_offset + p_filesz, len(data))
         while pos + 12 <= end:
             namesz, descsz, ntype = struct.unpack_from("<III", data, pos)
             name = data[pos + 12:pos + 12 + namesz].rstrip(b"\0")

@@ -218,6 +218,7 @@ class Boot:
     reached_init: bool = False      # a frame line was seen
     complete: bool = False          # run-end was seen
     kvm_error: bool = False         # KVM could not run the guest
+    interrupted: bool = False       # stopped by kill_all() (run.py stopping)
     seconds: float = 0.0
     boot_seconds: float | None = None   # start to the first frame line
     stderr: str = ""
@@ -228,8 +229,9 @@ class Boot:
         return m.group(0) if m else None
 
 
-# Every QEMU we started and have not reaped yet: kill_all() ends them when
-# the caller is interrupted; PR_SET_PDEATHSIG ends them if we are killed.
+# Every QEMU (and apt, see run_tracked) we started and have not reaped yet:
+# kill_all() ends them when the caller is interrupted; PR_SET_PDEATHSIG
+# ends them if we are killed.
 _live: set[subprocess.Popen] = set()
 _live_lock = threading.Lock()
 _stopping = threading.Event()
@@ -239,6 +241,37 @@ PR_SET_PDEATHSIG = 1
 
 def _child_setup() -> None:
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+class Interrupted(RuntimeError):
+    """kill_all() was called: no new work starts."""
+
+
+def stopping() -> bool:
+    return _stopping.is_set()
+
+
+def run_tracked(cmd: list[str], timeout: float, **kw) -> subprocess.CompletedProcess:
+    """subprocess.run(capture_output=True, text=True) for the helpers of a
+    boot (apt): killed by kill_all() like QEMU. Interrupted when stopped."""
+    if _stopping.is_set():
+        raise Interrupted("interrupted before it started")
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=_child_setup, **kw)
+    with _live_lock:
+        _live.add(proc)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill(proc)
+        raise
+    finally:
+        with _live_lock:
+            _live.discard(proc)
+    if _stopping.is_set() and proc.returncode < 0:
+        raise Interrupted(f"{cmd[0]} stopped")
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def kill_all() -> None:
@@ -276,6 +309,7 @@ def boot(argv: list[str], timeout_s: float, boot_timeout_s: float,
     t0 = time.monotonic()
     if _stopping.is_set():
         res.stderr = "interrupted before start"
+        res.interrupted = True
         return res
     # Own session: a terminal's Ctrl-C reaches us, and we stop QEMU ourselves.
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -332,6 +366,8 @@ def boot(argv: list[str], timeout_s: float, boot_timeout_s: float,
             _live.discard(proc)
     res.seconds = round(time.monotonic() - t0, 2)
     res.exit_code = proc.returncode
+    res.interrupted = _stopping.is_set() and proc.returncode is not None \
+        and proc.returncode < 0
     res.console = out.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
     res.stderr = err.decode("utf-8", "replace")
     res.complete = f"{FRAME}run-end" in res.console

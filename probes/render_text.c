@@ -229,4 +229,10 @@ void render_text(const struct probe *p, bool colour)
 	text_register(p);
 	text_config(p);
 	text_profiles(p);
+	/*
+	 * The probe is read-only and fast: it says what the kernel reports,
+	 * not whether it carries the fixes for known bugs. Point at what does.
+	 */
+	printf("\nknown kernel bugs: not checked here (the probe only asks); run the battery:\n"
+	       "  faultline --only 'bugs.*'   (./run.py in a source tree; cases/COVERAGE.md lists them)\n");
 }

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .kernel_log import attribute, kernel_log_point
 from .model import Binary, Point
-from .tapparse import missing_numbers, parse_tap
+from .tapparse import MAX_POINTS, implausible_plan, missing_numbers, parse_tap
 
 
 def _cut_reason(b: Binary, cut_cause: str | None) -> tuple[str, str, str]:
@@ -52,6 +52,16 @@ def finish_binary(b: Binary, payload: list[str],
         b.points.append(Point(id=f"{b.name}.exit", status=status,
                               reason=f"{why} after its last point",
                               diagnostics=tap.pending))
+    elif not b.complete and b.points:
+        # Its end never came: whatever it reported, it is not whole.
+        b.points.append(Point(id=f"{b.name}.end", status="error",
+                              reason=f"{why} (after its last reported point)",
+                              diagnostics=tap.pending))
+    if implausible_plan(tap):
+        b.points.append(Point(id=f"{b.name}.plan", status="error",
+                              reason=f"implausible TAP plan 1..{tap.plan} (more "
+                              f"than {MAX_POINTS} points): the points it did "
+                              "not report are not listed"))
     if tap.bail:
         why = f"Bail out! {tap.bail}"
     for n in missing:

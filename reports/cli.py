@@ -13,6 +13,7 @@ from . import kcidb, skipfile
 from .diff import diff_runs
 from .document import ReportError, load_runs
 from .pipeline import apply_expectations, publish, read_streams
+from .writer import OutputError, write_result
 
 
 def _report(path: Path) -> Path:
@@ -66,7 +67,8 @@ def report_main(argv: list[str]) -> int:
         exps = expect.load(args.expectations) if args.expectations else []
         apply_expectations(runs, exps)
         report = publish(runs, args.output, exps)
-    except (ReportError, expect.ExpectationError, OSError, ValueError) as e:
+    except (ReportError, expect.ExpectationError, OutputError, OSError,
+            ValueError) as e:
         print(f"run.py report: {e}", file=sys.stderr)
         return 2
     print(report.summary())
@@ -84,7 +86,7 @@ def _export(args: argparse.Namespace) -> int:
             raise ReportError(f"{args.expectations}: no such file or directory")
         text = skipfile.skipfile_yaml(expect.load(args.expectations))
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        write_result(args.output, text)
     else:
         sys.stdout.write(text)
     return 0

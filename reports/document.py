@@ -111,7 +111,30 @@ def load_runs(path: Path) -> list[Run]:
         raise ReportError(f"{path}: report schema_version "
                           f"{doc.get('schema_version')!r}, this faultline reads "
                           f"{REPORT_SCHEMA_VERSION}")
-    return [Run.from_dict(r) for r in doc["runs"]]
+    runs = []
+    for i, r in enumerate(doc["runs"]):
+        try:
+            run = Run.from_dict(r)
+            _check_types(run)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            what = f"missing {e}" if isinstance(e, KeyError) else str(e)
+            raise ReportError(f"{path}: runs[{i}] is not a faultline run: "
+                              f"{what}") from e
+        runs.append(run)
+    return runs
+
+
+def _check_types(run: Run) -> None:
+    """What merge, diff and the renderers rely on (TypeError if not)."""
+    if not isinstance(run.target, str):
+        raise TypeError(f"target {run.target!r} is not text")
+    for b in run.binaries:
+        if not isinstance(b.name, str):
+            raise TypeError(f"binary name {b.name!r} is not text")
+        for p in b.points:
+            if not isinstance(p.id, str) or p.status not in STATUSES:
+                raise TypeError(f"point {p.id!r} of {b.name}: status "
+                                f"{p.status!r} is not one of {', '.join(STATUSES)}")
 
 
 @dataclass

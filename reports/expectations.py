@@ -101,38 +101,103 @@ class Expectation:
         return d
 
 
+# An entry's keys and the YAML types each may have (kernel: 6.1 is a float
+# to YAML, and means ">=6.1" no more than "6.1" does: read as text).
+FIELDS: dict[str, tuple[type, ...]] = {
+    "id": (str,), "reason": (str,), "kernel": (str, int, float),
+    "target": (str,), "arch": (str,), "link": (str,)}
+REQUIRED = ("id", "reason")
+
+
+def _read_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+    """The document and its node tree (for line numbers)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ExpectationError(f"{path}: {e.strerror or e}") from e
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        raise ExpectationError(f"{path}:{line}: not UTF-8 text (byte "
+                               f"0x{raw[e.start]:02x})") from e
+    try:
+        return yaml.safe_load(text), yaml.compose(text)
+    except yaml.YAMLError as e:
+        raise ExpectationError(f"{path}: {e}") from e
+
+
+def _line(node: yaml.Node | None, key: str | None = None) -> int | None:
+    """1-based line of @node, or of its mapping value under @key."""
+    if isinstance(node, yaml.MappingNode) and key is not None:
+        for k, v in node.value:
+            if getattr(k, "value", None) == key:
+                return v.start_mark.line + 1
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def _entry_nodes(root: yaml.Node | None) -> list[yaml.Node | None]:
+    """The node of each entry, as the document's list has them."""
+    seq = root
+    if isinstance(root, yaml.MappingNode):
+        seq = next((v for k, v in root.value
+                    if getattr(k, "value", None) == "expectations"), None)
+    return list(seq.value) if isinstance(seq, yaml.SequenceNode) else []
+
+
+def _check_entry(path: Path, i: int, it: Any, node: yaml.Node | None) -> None:
+    """Types and keys of entry @i, before any run: ExpectationError at its
+    file:line otherwise."""
+    def fail(msg: str, key: str | None = None) -> ExpectationError:
+        line = _line(node, key)
+        return ExpectationError(f"{path}:{line}: entry {i}: {msg}" if line
+                                else f"{path}: entry {i}: {msg}")
+    if not isinstance(it, dict):
+        raise fail("must be a mapping with 'id' and 'reason'")
+    for key in REQUIRED:
+        if not it.get(key):
+            raise fail("needs 'id' and 'reason'")
+    for key, val in it.items():
+        if key not in FIELDS:
+            raise fail(f"unknown key {key!r} (known: {', '.join(FIELDS)})", key)
+        if val is not None and not isinstance(val, FIELDS[key]) or \
+                isinstance(val, bool):
+            raise fail(f"{key!r} must be text, not {type(val).__name__} "
+                       f"{val!r}", key)
+    kernel = it.get("kernel")
+    if kernel is not None:
+        for clause in str(kernel).split(","):
+            if clause.strip() and not _CLAUSE_RE.fullmatch(clause.strip()):
+                raise fail(f"bad kernel range {kernel!r}", "kernel")
+    arch = it.get("arch")
+    if arch is not None and not str(arch).strip():
+        raise fail("'arch' must be a machine name such as aarch64, riscv64 "
+                   "or arm64", "arch")
+
+
 def load(path: Path) -> list[Expectation]:
-    """Load one file, or every *.yaml in a directory."""
+    """Load one file, or every *.yaml in a directory. Every entry is checked
+    (keys, types, ranges) before anything runs: ExpectationError names the
+    file and line."""
     if path.is_dir():
         out: list[Expectation] = []
         for f in sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")):
             out += load(f)
         return out
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ExpectationError(f"{path}: {e}") from e
+    data, root = _read_yaml(path)
+    data = data or {}
     items = data.get("expectations", []) if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise ExpectationError(f"{path}: 'expectations' must be a list")
+    nodes = _entry_nodes(root)
     out = []
     for i, it in enumerate(items):
-        if not isinstance(it, dict) or not it.get("id") or not it.get("reason"):
-            raise ExpectationError(f"{path}: entry {i} needs 'id' and 'reason'")
+        _check_entry(path, i, it, nodes[i] if i < len(nodes) else None)
         kernel = it.get("kernel")
-        if kernel is not None:
-            for clause in str(kernel).split(","):
-                if clause.strip() and not _CLAUSE_RE.fullmatch(clause.strip()):
-                    raise ExpectationError(f"{path}: entry {i}: bad kernel "
-                                           f"range {kernel!r}")
-        arch = it.get("arch")
-        if arch is not None and (not isinstance(arch, str) or not arch.strip()):
-            raise ExpectationError(f"{path}: entry {i}: 'arch' must be a machine "
-                                   f"name such as aarch64, riscv64 or arm64")
         out.append(Expectation(id=str(it["id"]), reason=str(it["reason"]),
                                kernel=str(kernel) if kernel is not None else None,
                                target=it.get("target"), link=it.get("link"),
-                               source=Path(path).name, arch=arch))
+                               source=Path(path).name, arch=it.get("arch")))
     return out
 
 

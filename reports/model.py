@@ -93,6 +93,9 @@ class Binary:
     error: str | None = None
     interrupted: int | None = None
     complete: bool = True
+    # bytes of its output the report left out (payload.py; the saved
+    # stream has them)
+    dropped: int = 0
     diagnostics: list[str] = field(default_factory=list)
     points: list[Point] = field(default_factory=list)
 
@@ -109,6 +112,7 @@ class Binary:
                    kmsg_alert=bool(d.get("kmsg_alert")),
                    kmsg=list(d.get("kmsg") or []),
                    complete=bool(d.get("complete", True)),
+                   dropped=int(d.get("dropped") or 0),
                    diagnostics=list(d.get("diagnostics") or []),
                    points=[Point.from_dict(p) for p in d.get("points") or []],
                    **fields)
@@ -213,6 +217,13 @@ class Run:
                    if isinstance(a, dict) and a.get("error")]
             out.append(f"booted on attempt {tries}"
                        + (f" (earlier: {'; '.join(why)})" if why else ""))
+        cut = [b.name for b in self.binaries if b.dropped]
+        if cut:
+            out.append(f"output too long, partly left out of the report: "
+                       f"{', '.join(cut)} (the saved stream has all of it)")
+        if self.info.get("config_error"):
+            out.append(f"kernel config not available ({self.info['config_error']}):"
+                       " the probe's config section is empty")
         if h.get("setup_error"):
             out.append(f"target setup: {h['setup_error']}")
         if self.probe is None and self.stream_state == "complete":

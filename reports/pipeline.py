@@ -23,6 +23,7 @@ from .render_json import render_json
 from .render_junit import render_junit
 from .render_markdown import render_markdown
 from .stream import read_stream_file
+from .writer import OutputError, write_result
 
 def read_streams(paths: list[Path]) -> list[Run]:
     """Saved stream files, in the order given."""
@@ -42,13 +43,19 @@ class Report:
     doc: dict[str, Any]
     outdir: Path
     warnings: list[str] = field(default_factory=list)
+    # report files the system refused (a full disk): the others were written
+    write_errors: list[OutputError] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        return int(self.doc["exit_code"])
+        """The verdict; 2 when a report file could not be written."""
+        return 2 if self.write_errors else int(self.doc["exit_code"])
 
     def summary(self) -> str:
-        return "\n".join(self.warnings + [summary(self.runs, self.outdir)])
+        lost = [f"error: {e}" for e in self.write_errors]
+        return "\n".join(self.warnings + lost + [
+            summary(self.runs, self.outdir, self.exit_code,
+                    "report files could not be written" if lost else None)])
 
 
 def publish(runs: list[Run], outdir: Path,
@@ -56,21 +63,30 @@ def publish(runs: list[Run], outdir: Path,
             all_runs: list[Run] | None = None) -> Report:
     """Write report.json/md/html and junit.xml for `runs` into outdir.
     Warns about expectations that match no point of `all_runs` (the runs
-    before any selection; `runs` by default)."""
-    outdir.mkdir(parents=True, exist_ok=True)
+    before any selection; `runs` by default). A file the system refuses
+    (reports/writer.py) does not stop the others: Report.write_errors."""
     doc = build_document(runs)
-    (outdir / "report.json").write_text(render_json(doc), encoding="utf-8")
-    (outdir / "report.md").write_text(render_markdown(doc, runs), encoding="utf-8")
-    (outdir / "report.html").write_text(render_html(doc, runs), encoding="utf-8")
-    (outdir / "junit.xml").write_text(render_junit(runs), encoding="utf-8")
+    files = (("report.json", lambda: render_json(doc)),
+             ("junit.xml", lambda: render_junit(runs)),
+             ("report.md", lambda: render_markdown(doc, runs)),
+             ("report.html", lambda: render_html(doc, runs)))
+    errors = []
+    for name, render in files:
+        try:
+            write_result(outdir / name, render())
+        except OutputError as e:
+            errors.append(e)
     warnings = [f"warning: expectation {e.id!r} ({e.source}) matches no test point"
                 for e in expect.unused(all_runs if all_runs is not None else runs,
                                        expectations or [])]
-    return Report(runs=runs, doc=doc, outdir=outdir, warnings=warnings)
+    return Report(runs=runs, doc=doc, outdir=outdir, warnings=warnings,
+                  write_errors=errors)
 
 
-def summary(runs: list[Run], outdir: Path | None = None) -> str:
-    """A few lines for the terminal: per kernel counts, problems, verdict."""
+def summary(runs: list[Run], outdir: Path | None = None, code: int | None = None,
+            why: str | None = None) -> str:
+    """A few lines for the terminal: per kernel counts, problems, verdict
+    (@code, with @why, when not the runs' own)."""
     lines = []
     for r in runs:
         c = r.counts()
@@ -92,8 +108,9 @@ def summary(runs: list[Run], outdir: Path | None = None) -> str:
         if perf:        # informational: never in the verdict below
             rel = " (relative only)" if perf["relative_only"] else ""
             lines.append(f"  bench: {perf['state']}: {perf['text']}{rel}")
-    code = exit_code(runs)
-    verdict = {0: "PASS", 1: "FAIL", 2: "ERROR (run could not be done)",
+    code = exit_code(runs) if code is None else code
+    verdict = {0: "PASS", 1: "FAIL",
+               2: f"ERROR ({why or 'run could not be done'})",
                4: "SKIP (no target could create a userfaultfd: nothing that "
                   "needs one ran)"}[code]
     where = f" - reports in {outdir}/" if outdir else ""

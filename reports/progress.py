@@ -35,7 +35,8 @@ def use_colour(out: TextIO, env: Mapping[str, str] | None = None) -> bool:
 class Progress(StreamListener):
     def __init__(self, out: TextIO, live: bool, prefix: str = "",
                  colour: bool | None = None) -> None:
-        self.out, self.live, self.prefix = out, live, prefix
+        self.out: TextIO | None = out
+        self.live, self.prefix = live, prefix
         self.colour = use_colour(out) if colour is None else colour
         self.name = "?"
         self.total: int | None = None      # binaries the run frame names
@@ -93,9 +94,17 @@ class Progress(StreamListener):
             text = self._line() + extra + "\n"
         else:
             return
+        if self.out is None:
+            return
         with _write_lock:
-            self.out.write(text)
-            self.out.flush()
+            try:
+                self.out.write(text)
+                self.out.flush()
+            except (BrokenPipeError, ValueError):
+                # The reader of our output went away (a closed pipe, a
+                # `| head`): progress is only a view, the run goes on and
+                # its reports are still written.
+                self.out = None
 
 
 class ConsoleProgress:

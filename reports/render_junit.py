@@ -55,6 +55,20 @@ def _properties(suite: ET.Element, r: Run, b: Binary) -> None:
             ET.SubElement(props, "property", name=k, value=str(v))
 
 
+def _stream_error(root: ET.Element, r: Run, kernel_id: str) -> None:
+    """A run whose stream is not complete (cut, empty, garbage, never
+    booted) is an error of its own, whatever its points say: a CI that
+    reads only junit.xml must not see a cut run as green."""
+    suite = ET.SubElement(root, "testsuite", name=f"{kernel_id}/stream",
+                          hostname=str(r.kernel.get("hostname") or r.target),
+                          tests="1", failures="0", errors="1", skipped="0")
+    tc = ET.SubElement(suite, "testcase", name="stream",
+                       classname=f"{kernel_id}.stream")
+    el = ET.SubElement(tc, "error", type=f"stream_{r.stream_state}",
+                       message=_xml_text(r.cause or r.stream_state))
+    el.text = _xml_text("\n".join(r.console))
+
+
 def render_junit(runs: list[Run]) -> str:
     """One <testsuite> per (kernel, binary); one <testcase> per point."""
     root = ET.Element("testsuites", name="faultline")
@@ -96,6 +110,10 @@ def render_junit(runs: list[Run]) -> str:
             for k, v in cnt.items():
                 suite.set(k, str(v))
                 tot[k] += v
+        if r.stream_state != "complete":
+            _stream_error(root, r, kernel_id)
+            tot["tests"] += 1
+            tot["errors"] += 1
     for k, v in tot.items():
         root.set(k, str(v))
     ET.indent(root)

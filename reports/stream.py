@@ -14,13 +14,15 @@ import json
 import re
 from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable, Iterator
 
 from .model import Binary, Point, Run
 from .perf import bench_not_run, bench_result
 from .binary_points import finish_binary
+from .payload import CONSOLE_LINE_KEEP, Payload, clip
 from .skipfile import add_skipped
 from .tapparse import classify_line
+from .writer import OutputError, ResultFile
 
 FRAME_RE = re.compile(r"^@@faultline ([a-z-]+)(?: (.*))?$")
 CONSOLE_KEEP = 30
@@ -32,13 +34,24 @@ _CONTROLS = dict.fromkeys([c for c in range(32) if c != 9] + [127], "\ufffd")
 
 
 def _json(text: str | None) -> dict[str, Any]:
-    if not text:
-        return {}
+    return _frame_json(text) or {}
+
+
+def _frame_json(text: str | None) -> dict[str, Any] | None:
+    """A frame's JSON object; None when it is missing or damaged."""
     try:
-        val = json.loads(text)
+        val = json.loads(text or "")
     except ValueError:
-        return {}
-    return val if isinstance(val, dict) else {}
+        return None
+    return val if isinstance(val, dict) else None
+
+
+# Frames whose JSON object is their content: one that does not parse (a
+# line cut or garbled on a console) is not trusted as that frame.
+JSON_FRAMES = frozenset({"run", "probe-end", "binary-begin", "kmsg", "at",
+                         "binary-end", "run-end"})
+NAME_RE = re.compile(r'"name":\s*"([^"\\]+)"')
+CUT_PREFIX = "# stream cut mid-line: "
 
 
 PRINTK_RE = re.compile(r"^\[\s*\d+\.\d+\] ")
@@ -101,10 +114,58 @@ def target_frame(target: str, error: str | None = None,
         facts, sort_keys=True, default=str, separators=(",", ":"))
 
 
+def _cut_frame(frame: str) -> str:
+    """@frame saying that the target's last line was cut before its newline
+    (run.py ends that line to write the frame; the reader must not take
+    the fragment for a whole line)."""
+    facts = _json(frame[len(f"@@faultline {TARGET_FRAME} "):])
+    facts["cut_line"] = True
+    return f"@@faultline {TARGET_FRAME} " + json.dumps(
+        facts, sort_keys=True, default=str, separators=(",", ":"))
+
+
 def append_target_frame(text: str, frame: str) -> str:
     """A saved stream: the target's text, then the frame on its own line."""
-    sep = "\n" if text and not text.endswith("\n") else ""
-    return f"{text}{sep}{frame}\n"
+    if text and not text.endswith("\n"):
+        return f"{text}\n{_cut_frame(frame)}\n"
+    return f"{text}{frame}\n"
+
+
+class StreamTee:
+    """A target's stream as it arrives: saved byte for byte (@saved; None
+    when it could not be opened) and fed to @reader complete line by
+    complete line. A refused write goes to @on_error once; the reading goes
+    on. finish() ends both with the orchestrator's target frame; a last
+    line the target never ended reaches the reader as a cut fragment
+    (StreamReader.feed_cut), never as a result or a frame."""
+
+    def __init__(self, reader: "StreamReader", saved: ResultFile | None,
+                 on_error: Callable[[OutputError], None]) -> None:
+        self.reader, self.saved, self.on_error = reader, saved, on_error
+        self.pending = b""
+
+    def _save(self, data: bytes) -> None:
+        if self.saved is None:
+            return
+        try:
+            self.saved.write(data)
+        except OutputError as e:
+            self.saved = None       # it keeps what fitted
+            self.on_error(e)
+
+    def feed(self, chunk: bytes) -> None:
+        self._save(chunk)
+        lines = (self.pending + chunk).split(b"\n")
+        self.pending = lines.pop()
+        for raw in lines:
+            self.reader.feed(raw.decode("utf-8", "replace"))
+
+    def finish(self, frame: str) -> None:
+        if self.pending:
+            self.reader.feed_cut(self.pending.decode("utf-8", "replace"))
+            frame = "\n" + _cut_frame(frame)
+        self._save(frame.encode() + b"\n")
+        self.reader.feed(frame.lstrip("\n"))
 
 
 class StreamReader:
@@ -117,7 +178,7 @@ class StreamReader:
         self.header = False
         self.ended = False
         self.section: str | None = None
-        self.payload: list[str] = []
+        self.payload = Payload()
         self.current: Binary | None = None
         self.marks: list[tuple[int, int]] = []
         self.last_frame = "none"
@@ -137,20 +198,31 @@ class StreamReader:
             return
         self.lines += 1
         self.content = self.content or bool(raw.strip())
-        self.tail.append(line)
+        brief = clip(line, CONSOLE_LINE_KEEP)
+        self.tail.append(brief)
         if line.strip():
-            self.console_tail.append(line)
+            self.console_tail.append(brief)
+        if m and m.group(1) in JSON_FRAMES and m.group(1) != "binary-begin" \
+                and _frame_json(m.group(2)) is None:
+            # Not a frame we can trust (cut, garbled): kept as text. (A
+            # binary began even if its frame is damaged: _binary_name.)
+            line, m = f"# damaged frame: {line}", None
         if not m:
             if self.section:
-                self.payload.append(line)
-                if self.section == "binary":
+                if self.payload.add(line) and self.section == "binary":
                     self._classify(line)
             elif line.strip():
-                self.run.console.append(line)
+                self.run.console.append(brief)
                 del self.run.console[:-CONSOLE_KEEP]
             return
         self.last_frame = m.group(1)
         self._frame(m.group(1), m.group(2))
+
+    def feed_cut(self, fragment: str) -> None:
+        """The target's last line, cut before its newline: never a result
+        or a frame, only a note where it was cut."""
+        if fragment.strip():
+            self.feed(CUT_PREFIX + fragment)
 
     def _frame(self, kw: str, arg: str | None) -> None:
         if kw == "stream":
@@ -167,11 +239,11 @@ class StreamReader:
                 self.run.probe = _probe_document(self.payload)
                 self.run.probe_exit = end.get("exit")
                 self.run.probe_stderr = end.get("stderr") or end.get("error")
-            self.section, self.payload = None, []
+            self.section, self.payload = None, Payload()
         elif kw == "binary-begin":
             self._open("binary")
             d = _json(arg)
-            self.current = Binary(name=str(d.get("name") or "?"),
+            self.current = Binary(name=self._binary_name(d, arg),
                                   path=d.get("path"))
             self.marks = []
             self._mark(d)
@@ -209,6 +281,20 @@ class StreamReader:
                 self.ended = False
                 self.run.cause = f"runner reported run status {status!r}"
 
+    def _binary_name(self, d: dict[str, Any], arg: str | None) -> str:
+        """The binary a binary-begin frame names; from a damaged frame
+        whatever it still says, else the next one the runner's list names."""
+        if d.get("name"):
+            return str(d["name"])
+        m = NAME_RE.search(arg or "")
+        if m:
+            return m.group(1)
+        names = self.run.header.get("binary_names")
+        seen = {b.name for b in self.run.binaries}
+        left = [str(n) for n in names if str(n) not in seen] \
+            if isinstance(names, list) else []
+        return left[0] if left else f"binary-{len(self.run.binaries) + 1}"
+
     def _kmsg(self, d: dict[str, Any]) -> None:
         """A kernel log record, with its place among the binary's lines
         (which point was running: kernel_log.py)."""
@@ -228,7 +314,7 @@ class StreamReader:
             self.run.bench = bench_result(self.bench[0],
                                           _probe_document(self.payload),
                                           end, self.bench[1])
-        self.section, self.payload = None, []
+        self.section, self.payload = None, Payload()
 
     def _mark(self, d: dict[str, Any]) -> None:
         """The runner's read time of the lines that follow (`at` frame,
@@ -256,14 +342,16 @@ class StreamReader:
 
     def _open(self, section: str) -> None:
         self._close_open("a new section began before this binary ended")
-        self.section, self.payload = section, []
+        # The probe's and the benchmark's sections are one JSON line each.
+        self.section, self.payload = section, Payload(
+            whole_lines=section in ("probe", "bench"))
 
     def _close_open(self, cause: str) -> None:
         if self.section == "binary" and self.current is not None:
             self._close_binary(None, cause)
         elif self.section == "bench":
             self._end_bench(None)
-        self.section, self.payload = None, []
+        self.section, self.payload = None, Payload()
 
     def _close_binary(self, end: dict[str, Any] | None,
                       cut_cause: str | None = None) -> None:
@@ -285,11 +373,15 @@ class StreamReader:
         else:
             b.complete = False
             b.kmsg_alert = any(k["alert"] for k in b.kmsg)
+        note = self.payload.note()
+        if note:
+            b.dropped = self.payload.dropped_bytes
+            self.payload.append(note)
         jobs = self.run.header.get("jobs")
         finish_binary(b, self.payload, cut_cause, self.marks,
                       jobs if isinstance(jobs, int) else None)
         self.run.binaries.append(b)
-        self.current, self.section, self.payload = None, None, []
+        self.current, self.section, self.payload = None, None, Payload()
         self.listener.binary_ended(b)
 
     def finish(self) -> Run:
@@ -340,32 +432,77 @@ class StreamReader:
         return f"stream ended without run-end{where}{console}"
 
 
+def _feed_all(reader: StreamReader, lines: Iterable[str]) -> None:
+    """Feed @lines (each with its newline; the last may have none) one at a
+    time, so memory does not grow with the stream. Only whole lines count:
+    a last line without its newline was cut, and so was the one before
+    run.py's frame when the frame says so (it ended that line to write
+    itself)."""
+    held: list[str] = []        # the last two whole lines, not fed yet
+    cut = ""
+    for raw in lines:
+        if not raw.endswith("\n"):
+            cut = raw
+            break
+        held.append(raw[:-1])
+        if len(held) > 2:
+            reader.feed(held.pop(0))
+    prefix = f"@@faultline {TARGET_FRAME} "
+    if not cut and len(held) == 2 and held[1].startswith(prefix) and \
+            _json(held[1][len(prefix):]).get("cut_line"):
+        reader.feed_cut(held[0])
+        reader.feed(held[1])
+        return
+    for line in held:
+        reader.feed(line)
+    reader.feed_cut(cut)
+
+
+def _text_lines(text: str) -> Iterator[str]:
+    """@text's lines with their newlines, one at a time (split on \\n only)."""
+    pos = 0
+    while pos < len(text):
+        nl = text.find("\n", pos)
+        end = len(text) if nl < 0 else nl + 1
+        yield text[pos:end]
+        pos = end
+
+
 def parse_stream(text: str, listener: StreamListener | None = None) -> Run:
     """Parse a whole stream (a saved one ends with the orchestrator's
     target frame)."""
     reader = StreamReader(listener)
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    for line in lines:
-        reader.feed(line)
+    _feed_all(reader, _text_lines(text))
     return reader.finish()
 
 
 def read_stream_file(path: Path, listener: StreamListener | None = None) -> Run:
-    """A saved stream file. One written before the target frame existed
-    has its facts in a sidecar <name>.meta.json, read as that frame."""
-    text = path.read_text(encoding="utf-8", errors="replace")
+    """A saved stream file, read a line at a time. One written before the
+    target frame existed has its facts in a sidecar <name>.meta.json, read
+    as that frame."""
     legacy = path.with_suffix(".meta.json")
-    if f"@@faultline {TARGET_FRAME} " not in text and legacy.is_file():
-        try:
-            meta = json.loads(legacy.read_text(encoding="utf-8"))
-        except ValueError as e:
-            raise ValueError(f"{legacy}: {e}") from e
-        text = append_target_frame(text, target_frame(
-            meta.get("target") or "host", meta.get("error"), meta.get("info"),
-            meta.get("expected_binaries")))
-    return parse_stream(text, listener)
+    frame = _legacy_frame(legacy) if legacy.is_file() else None
+    reader = StreamReader(listener)
+    with path.open("rb") as f:
+        _feed_all(reader, (raw.decode("utf-8", "replace") for raw in f))
+    if frame is not None and not reader.facts:
+        reader.feed(frame)
+    return reader.finish()
+
+
+def _legacy_frame(legacy: Path) -> str:
+    """The target frame a <name>.meta.json stands for."""
+    try:
+        meta = json.loads(legacy.read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise ValueError(f"{legacy}: {e}") from e
+    names = meta.get("expected_binaries") if isinstance(meta, dict) else None
+    if not isinstance(meta, dict) or not isinstance(meta.get("info") or {}, dict) \
+            or not isinstance(names or [], list):
+        raise ValueError(f"{legacy}: not a faultline meta.json (an object with "
+                         "target, error, info, expected_binaries)")
+    return target_frame(str(meta.get("target") or "host"), meta.get("error"),
+                        meta.get("info"), [str(n) for n in names or []])
 
 
 PANIC_RE = re.compile(r"Kernel panic|BUG:|Oops|general protection fault|"

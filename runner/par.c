@@ -61,9 +61,18 @@ struct par {
 	void *ctx;
 };
 
+/*
+ * If the runner dies (SIGKILL: an orchestrator's limit, a CI), its workers
+ * get SIGTERM: it arrives on the signalfd like a forwarded one, so the
+ * worker stops its binary the ordinary way (SIGTERM to its group, SIGKILL
+ * after the grace) and, as the subreaper of its subtree, kills and reaps
+ * whatever the binary left (kselftest's test children in groups of their
+ * own). A SIGKILL instead would leave those running, parented to init.
+ * A worker whose runner is already gone starts nothing.
+ */
 static void worker(struct par *p, int i, int fd, pid_t runner)
 {
-	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
 	if (getppid() != runner)
 		_exit(1);
 	if (spawn_worker_init())

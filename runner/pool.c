@@ -27,11 +27,10 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "hugepages.h"
+#include "lockfile.h"
 #include "runner.h"
 #include "sysctl.h"
 
@@ -59,35 +58,6 @@ long pool_default(int jobs)
 	return pages < cap ? pages : cap;
 }
 
-/* The pid holding a flock on @fd's file (from /proc/locks), or 0. */
-static long lock_holder(int fd)
-{
-	char line[256], type[16];
-	unsigned int maj, min;
-	unsigned long ino;
-	struct stat st;
-	long pid = 0, p;
-	FILE *f;
-
-	if (fstat(fd, &st))
-		return 0;
-	f = fopen("/proc/locks", "re");
-	if (!f)
-		return 0;
-	/* "1: FLOCK  ADVISORY  WRITE 1234 00:19:567 0 EOF"; "->" waits. */
-	while (!pid && fgets(line, sizeof(line), f)) {
-		if (strstr(line, "->"))
-			continue;
-		if (sscanf(line, "%*d: %15s %*s %*s %ld %x:%x:%lu", type, &p,
-			   &maj, &min, &ino) == 5 && !strcmp(type, "FLOCK") &&
-		    ino == st.st_ino && maj == major(st.st_dev) &&
-		    min == minor(st.st_dev))
-			pid = p;
-	}
-	fclose(f);
-	return pid;
-}
-
 static void unlock(struct pool *p)
 {
 	if (p->lock_fd >= 0)
@@ -107,7 +77,7 @@ static int wait_lock(struct pool *p)
 	char pid[24] = "?";
 
 	p->waited = true;
-	p->waited_for = lock_holder(p->lock_fd);
+	p->waited_for = lockfile_holder(p->lock_fd);
 	if (p->waited_for)
 		snprintf(pid, sizeof(pid), "%ld", p->waited_for);
 	fprintf(stderr, "faultline-runner: waiting for run PID %s (%s), which holds the huge page pool\n",

@@ -6,32 +6,70 @@
 # and the scripts it sources) from Debian's linux-source package, once,
 # into a cache outside the tree. Nothing of the kernel is committed here.
 #
-#   scripts/fetch-ksft.sh DESTDIR
+#   scripts/fetch-ksft.sh DESTDIR [DIR...]
 #
 # DESTDIR receives the files in their tools/testing/selftests layout and a
 # SOURCE file naming the package. Nothing is done when DESTDIR holds them.
 #
 # Where the kernel source comes from, first that applies:
+#   a DIR given, or another faultline cache this user may have used
+#   (XDG_CACHE_HOME, HOME, the account's home, sudo's user, root's), that
+#   holds what is needed: copied (a changed HOME or XDG_CACHE_HOME must not
+#   cost a 139 MB download, nor fail offline; the Makefile gives the build
+#   directory's copy of the headers)
 #   KSFT_TARBALL=<linux-source tarball>   that tarball
 #   the package SOURCE names (headers already there, runner missing)
 #   an installed linux-source package     /usr/src/linux-source-X.Y.tar.*
 #   apt-get download                      the newest linux-source-X.Y apt
 #                                         offers (KSFT_PACKAGE to choose)
 # KSFT_OFFLINE=1 (a package build: linux-source is a Build-Depends) never
-# downloads: only the first three apply.
+# downloads, nor looks in caches: only the tarball, SOURCE and the installed
+# package apply. KSFT_NEED=headers: the headers are enough (the case
+# binaries' build), the runner is not needed.
 set -eu
 
-dest=${1:?usage: fetch-ksft.sh DESTDIR}
+dest=${1:?usage: fetch-ksft.sh DESTDIR [DIR...]}
+shift
 headers="kselftest.h kselftest_harness.h"
 runner="run_kselftest.sh kselftest/runner.sh"
 offline=${KSFT_OFFLINE:-0}
 
+# What the caller needs: the headers, or the runner too.
+needed() {
+	if [ "${KSFT_NEED:-all}" = headers ]; then
+		echo "$headers"
+	else
+		echo "$headers $runner"
+	fi
+}
+
 complete() {
-	for f in $headers $runner; do
-		[ -f "$dest/$f" ] || return 1
+	for f in $(needed); do
+		[ -f "${1:-$dest}/$f" ] || return 1
 	done
 }
 complete && exit 0
+
+home_of() {
+	getent passwd "$1" 2>/dev/null | cut -d: -f6
+}
+
+# A package build (KSFT_OFFLINE=1) takes its Build-Depends' source, never
+# whatever a cache on the build machine holds.
+[ "$offline" = 1 ] || for dir in "$@" \
+	"${XDG_CACHE_HOME:-/nonexistent}/faultline/ksft" \
+	"${HOME:-/nonexistent}/.cache/faultline/ksft" \
+	"$(home_of "$(id -u)")/.cache/faultline/ksft" \
+	"$(home_of "${SUDO_USER:-root}")/.cache/faultline/ksft" \
+	"$(home_of root)/.cache/faultline/ksft"; do
+	if [ "$dir" != "$dest" ] && complete "$dir" && mkdir -p "$dest" 2>/dev/null &&
+	   cp -a "$dir/." "$dest/"; then
+		{ cat "$dir/SOURCE" 2>/dev/null || true; echo "copied from $dir"; } \
+			> "$dest/SOURCE.tmp" && mv "$dest/SOURCE.tmp" "$dest/SOURCE"
+		echo "fetch-ksft: headers copied from $dir to $dest" >&2
+		exit 0
+	fi
+done
 
 # Fail before a 150 MB download when the result could not be kept.
 if ! mkdir -p "$dest" 2>/dev/null || [ ! -w "$dest" ]; then

@@ -11,9 +11,10 @@ import re
 import shutil
 import subprocess
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 SYSCTL = Path("/proc/sys/vm/unprivileged_userfaultfd")
 NOBODY = 65534
@@ -61,6 +62,30 @@ def parse_tap(text: str) -> list[Point]:
 
 def sysctl_value() -> int:
     return int(SYSCTL.read_text().strip())
+
+
+@contextmanager
+def hold_sysctl(build_dir: Path, value: int, path: Path = SYSCTL,
+                timeout: float = 60) -> Iterator[int]:
+    """@path at @value for the block, changed the way the case binaries
+    change it (tools/sysctl-hold: harness/sysctl.c's machine-wide lock and
+    record, so that no one takes another's temporary value for the
+    original); yields the original, which is back after the block."""
+    proc = subprocess.Popen([str(build_dir / "tools" / "sysctl-hold"), str(path),
+                             str(value)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout and proc.stdin
+    line = proc.stdout.readline()
+    if not line.startswith("held "):
+        proc.kill()
+        _, err = proc.communicate(timeout=timeout)
+        raise RuntimeError(f"sysctl-hold {path} {value}: {err.strip()}")
+    try:
+        yield int(line.split()[1])
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=timeout)
 
 
 def world_copy(binaries: list[Path]) -> Path:

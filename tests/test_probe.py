@@ -156,6 +156,19 @@ def test_text_default(probe: Path) -> None:
     assert "\033[" not in res.stdout        # not a TTY: no colour
 
 
+def test_text_points_at_the_bug_battery(probe: Path) -> None:
+    """The probe does not run reproducers; its hint names a selection
+    that really selects the known-bug battery."""
+    res = run([str(probe)])
+    hint = "--only 'bugs.*'"
+    assert hint in res.stdout
+    ROOT = Path(__file__).resolve().parent.parent
+    listed = run([str(ROOT / "run.py"), "--no-build", "--list", "bugs.*"])
+    assert listed.returncode == 0, listed.stderr
+    points = listed.stdout.split()
+    assert len(points) >= 12 and all(p.startswith("bugs.") for p in points)
+
+
 def test_header_compiles(probe: Path, doc: dict[str, Any],
                          tmp_path: Path) -> None:
     res = run([str(probe), "--header"])

@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from test_access_util import hold_sysctl
 from test_probe_util import (as_nobody, by_path, probe_json, public_dir,
                              reg, run, validate)
 
@@ -33,18 +34,13 @@ def pub(build_dir: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
-def sysctl_zero() -> Iterator[None]:
-    """vm.unprivileged_userfaultfd=0 for the test, restored afterwards."""
+def sysctl_zero(build_dir: Path) -> Iterator[None]:
+    """vm.unprivileged_userfaultfd=0 for the test, restored afterwards
+    (held the way the case binaries hold it: test_access_util.hold_sysctl)."""
     if not SYSCTL.exists():
         pytest.skip("kernel has no vm.unprivileged_userfaultfd")
-    saved = SYSCTL.read_text().strip()
-    try:
-        if saved != "0":
-            SYSCTL.write_text("0\n")
+    with hold_sysctl(build_dir, 0, SYSCTL):
         yield
-    finally:
-        if SYSCTL.read_text().strip() != saved:
-            SYSCTL.write_text(saved + "\n")
 
 
 def at_sysctl_zero(cmd: list[str]) -> tuple[dict[str, Any], Any]:

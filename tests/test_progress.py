@@ -59,3 +59,21 @@ def test_colours_name_the_results() -> None:
     assert "\033[32mpass 4\033[0m" in text and "\033[31mfail 2\033[0m" in text
     # a zero stays plain: nothing to look at
     assert "fail 0" in text and "\033[31mfail 0" not in text
+
+
+def test_a_closed_output_stops_the_progress_not_the_run() -> None:
+    """A reader that went away (`./run.py | head -1`) makes the next write
+    raise BrokenPipeError: the progress stops, the stream is still read."""
+    class Gone(io.StringIO):
+        writes = 0
+
+        def write(self, text: str) -> int:
+            Gone.writes += 1
+            raise BrokenPipeError(32, "Broken pipe")
+
+    text = (DATA / "trixie.stream").read_text()
+    feed = ConsoleProgress(Gone(), "debian:trixie ")
+    feed(text.encode())
+    assert Gone.writes == 1
+    run = feed.reader.finish()
+    assert run.counts()["pass"] == result_lines(text)

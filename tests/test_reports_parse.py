@@ -152,7 +152,11 @@ def test_bad_json_in_frames_does_not_raise(tmp_path: Path) -> None:
             "@@faultline probe-begin\n{\"api\": [\n@@faultline probe-end {}\n"
             "@@faultline binary-end {}\n@@faultline run-end [1]\n")
     run = parse_stream(text)
-    assert run.probe is None and run.stream_state == "complete"
+    # A run-end whose JSON is damaged is not trusted: the run is not whole.
+    assert run.probe is None and run.stream_state == "truncated"
+    assert run.console[-1] == "@@faultline run-end [1]"
+    whole = parse_stream(text.replace("run-end [1]", "run-end {}"))
+    assert whole.stream_state == "complete"
 
 
 def test_runner_error_frames() -> None:

@@ -194,7 +194,7 @@ def test_progress_live_line_on_a_tty() -> None:
 
 def test_ctrl_c_reports_what_was_collected(tmp_path: Path) -> None:
     """^C reaches run.py only (the runner has its own session); run.py stops
-    the runner with SIGTERM and still writes the reports."""
+    the runner with SIGTERM, still writes the reports and exits 130."""
     import signal
     import time
     build = fake_build(tmp_path, "host")
@@ -214,12 +214,13 @@ def test_ctrl_c_reports_what_was_collected(tmp_path: Path) -> None:
     time.sleep(1.5)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
-    assert proc.returncode == 1, out
-    assert "interrupted, stopping the runner" in out
+    assert proc.returncode == 130, out
+    assert "got SIGINT: stopping the build, the runner" in out
     doc = report(tmp_path)
     run = doc["runs"][0]
     assert run["stream_state"] == "truncated"
-    assert "run interrupted (the runner got signal 15)" in run["cause"]
+    assert "interrupted: run.py got SIGINT; the runner was stopped" in run["cause"]
+    assert run["info"]["interrupted"] == "SIGINT"
     st = {p["id"]: p["status"] for b in run["binaries"] for p in b["points"]}
     assert st["copy.anon.eexist"] == "pass" and st["errno"] == "notrun"
 

@@ -27,6 +27,22 @@ def load_run_py() -> types.ModuleType:
     return mod
 
 
+def stand_in_kernels(monkeypatch: pytest.MonkeyPatch,
+                     run_kernels: Callable[..., list[KernelResult]],
+                     parse_spec: Callable[[str], Any] = lambda text: text,
+                     check_available: Callable[..., None] = lambda *a: None,
+                     stop: Callable[[], Any] = lambda: None) -> None:
+    """A kernels package for run.py with the given run_kernels(): the rest
+    of its interface (spec checks, the archive check, stop()) as given or
+    doing nothing."""
+    mod = types.ModuleType("kernels")
+    mod.run_kernels = run_kernels           # type: ignore[attr-defined]
+    mod.parse_spec = parse_spec             # type: ignore[attr-defined]
+    mod.check_available = check_available   # type: ignore[attr-defined]
+    mod.stop = stop                         # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "kernels", mod)
+
+
 @pytest.fixture
 def fake_kernels(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     calls: dict[str, Any] = {}
@@ -68,12 +84,9 @@ def fake_kernels(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
             if s.endswith(":riscv64"):
                 raise ValueError(f"kernel spec {s!r}: the archive has no "
                                  f"linux-image-riscv64 in bookworm")
-    mod = types.ModuleType("kernels")
-    mod.run_kernels = run_kernels   # type: ignore[attr-defined]
-    mod.parse_spec = parse_spec     # type: ignore[attr-defined]
-    mod.check_available = check_available   # type: ignore[attr-defined]
+    stand_in_kernels(monkeypatch, run_kernels, parse_spec, check_available,
+                     stop=lambda: calls.setdefault("stopped", True))
     streams["debian:bookworm:riscv64"] = ("bookworm", None)
-    monkeypatch.setitem(sys.modules, "kernels", mod)
     return calls
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
-import types
 from pathlib import Path
 from typing import Any, Callable
 
@@ -18,7 +16,7 @@ from reports_util import DATA, ROOT, validate
 from runner_util import parse_stream, run
 from test_kernels_vm import (bookworm, needs_qemu, qemu_ready,  # noqa: F401
                              real_static, vm_deps)
-from test_run_kernels import load_run_py
+from test_run_kernels import load_run_py, stand_in_kernels
 from test_runner_options import needs_pid1, pid1, pid1_dir  # noqa: F401
 from test_runner_select import listed, tap_ids
 
@@ -158,11 +156,7 @@ def fake_vms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
             seen[s] = runner_options + options_for(s, info)
             out.append(KernelResult(s, (DATA / "bookworm.stream").read_text(), None, info))
         return out
-    mod = types.ModuleType("kernels")
-    mod.run_kernels = run_kernels               # type: ignore[attr-defined]
-    mod.parse_spec = lambda text: text          # type: ignore[attr-defined]
-    mod.check_available = lambda *a: None       # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "kernels", mod)
+    stand_in_kernels(monkeypatch, run_kernels)
     build = tmp_path / "build"
     (build / "cases").mkdir(parents=True)
     for name in ("copy", "zeropage"):

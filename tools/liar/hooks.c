@@ -367,6 +367,41 @@ int hook_poison_as_data(const struct lie *l, struct fd_state *st, int fd,
 	return ret;
 }
 
+/*
+ * Ranges this process un-protected (the first few): a re-protection of
+ * any of them is the lie's business. Shared by every uffd of the process.
+ */
+#define UNPROTECTED_MAX 16
+static struct { uint64_t start, end; } unprotected[UNPROTECTED_MAX];
+static int nunprotected;
+
+/* WRITEPROTECT does nothing (answers success) on a range it un-protected. */
+int hook_wp_reprotect_noop(const struct lie *l, struct fd_state *st, int fd,
+			   unsigned long cmd, void *arg)
+{
+	struct uffdio_writeprotect *w = arg;
+	uint64_t start = w->range.start, end = start + w->range.len;
+	int i, ret;
+
+	(void)st;
+	if (!(w->mode & UFFDIO_WRITEPROTECT_MODE_WP)) {
+		ret = real(fd, cmd, arg);
+		if (!ret && nunprotected < UNPROTECTED_MAX) {
+			unprotected[nunprotected].start = start;
+			unprotected[nunprotected].end = end;
+			nunprotected++;
+		}
+		return ret;
+	}
+	for (i = 0; i < nunprotected; i++) {
+		if (start < unprotected[i].end && unprotected[i].start < end) {
+			liar_fired(l, "re-protection ignored", start);
+			return 0;
+		}
+	}
+	return real(fd, cmd, arg);
+}
+
 /* A COPY through a child's uffd (from a FORK event) answers EEXIST. */
 int hook_forked_copy_eexist(const struct lie *l, struct fd_state *st,
 			    int fd, unsigned long cmd, void *arg)

@@ -27,6 +27,7 @@ IOCTL_HOOK(hook_move_as_copy);
 IOCTL_HOOK(hook_move_eexist_clobbers);
 IOCTL_HOOK(hook_poison_as_data);
 IOCTL_HOOK(hook_forked_copy_eexist);
+IOCTL_HOOK(hook_wp_reprotect_noop);
 IOCTL_HOOK(hook_reg_ioctls_clear);
 IOCTL_HOOK(hook_reg_ioctls_add);
 IOCTL_HOOK(hook_reg_drop_mode);

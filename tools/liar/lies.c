@@ -87,12 +87,16 @@ const struct lie liar_lies[] = {
 		  UFFDIO_WRITEPROTECT, hook_mode_clear),
 	IOCTL_LIE("wp_short_range", "WRITEPROTECT leaves the last page of the range alone",
 		  UFFDIO_WRITEPROTECT, hook_range_shorter),
+	IOCTL_LIE("wp_reprotect_noop", "WRITEPROTECT does nothing on a range un-protected before",
+		  UFFDIO_WRITEPROTECT, hook_wp_reprotect_noop),
 
 	/* CONTINUE */
 	IOCTL_LIE("continue_skip", "CONTINUE does nothing and answers success",
 		  UFFDIO_CONTINUE, hook_pretend),
 	IOCTL_LIE("continue_field_zero", "successful CONTINUE reports .mapped = 0",
 		  UFFDIO_CONTINUE, hook_field),
+	IOCTL_LIE("continue_partial_field_zero", "CONTINUE that stops early (EAGAIN) reports .mapped = 0",
+		  UFFDIO_CONTINUE, hook_field, .b = EAGAIN),
 	IOCTL_LIE("continue_nowake", "CONTINUE never wakes",
 		  UFFDIO_CONTINUE, hook_mode_set),
 	IOCTL_LIE("continue_dontwake_ignored", "CONTINUE wakes although DONTWAKE was given",
