@@ -268,6 +268,23 @@ static void frame_run(struct runner *r)
 	stream_frame_json(&r->out, "run", &b);
 }
 
+/* The probe's (then the benchmark's) stderr tail starts empty. */
+static void stderr_tail_reset(struct runner *r)
+{
+	r->probe_err_len = 0;
+	r->probe_err[0] = '\0';
+}
+
+/* How the probe or the benchmark ended: result keys, path, stderr tail. */
+static void put_program_end(struct runner *r, struct json *b,
+			    const struct spawn_res *res, const char *path)
+{
+	put_result(b, res);
+	json_str(b, "path", path);
+	if (r->probe_err_len)
+		json_str(b, "stderr", r->probe_err);
+}
+
 /* Returns the signal that interrupted the runner meanwhile, or 0. */
 static int run_probe(struct runner *r)
 {
@@ -281,15 +298,11 @@ static int run_probe(struct runner *r)
 	struct spawn_res res;
 	struct json b;
 
-	r->probe_err_len = 0;
-	r->probe_err[0] = '\0';
+	stderr_tail_reset(r);
 	stream_frame(&r->out, "probe-begin", NULL);
 	spawn_run(&req, &res);
 	json_object(&b);
-	put_result(&b, &res);
-	json_str(&b, "path", r->o->probe);
-	if (r->probe_err_len)
-		json_str(&b, "stderr", r->probe_err);
+	put_program_end(r, &b, &res, r->o->probe);
 	stream_frame_json(&r->out, "probe-end", &b);
 	return res.interrupted;
 }
@@ -319,8 +332,7 @@ static int run_bench(struct runner *r)
 	struct json b;
 
 	/* The probe's stderr buffer is free again: the probe ran long ago. */
-	r->probe_err_len = 0;
-	r->probe_err[0] = '\0';
+	stderr_tail_reset(r);
 	json_object(&b);
 	json_str(&b, "path", r->o->bench);
 	json_str_array(&b, "args", args, 4);
@@ -330,10 +342,7 @@ static int run_bench(struct runner *r)
 	kmsg_mark(&r->kmsg);
 	spawn_run(&req, &res);
 	json_object(&b);
-	put_result(&b, &res);
-	json_str(&b, "path", r->o->bench);
-	if (r->probe_err_len)
-		json_str(&b, "stderr", r->probe_err);
+	put_program_end(r, &b, &res, r->o->bench);
 	json_bool(&b, "kmsg_alert", r->kmsg.alert);
 	if (r->kmsg.lines)
 		json_int(&b, "kmsg_lines", r->kmsg.lines);
