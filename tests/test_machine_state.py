@@ -162,21 +162,27 @@ def wait_gone(tmp: Path, seconds: float = 10) -> list[str]:
     return left
 
 
+@pytest.mark.parametrize("jobs,binaries", [(2, 2), (1, 2), (2, 1)],
+                         ids=["j2", "j1", "one_binary"])
 def test_sigkilled_runner_leaves_no_binary_behind(runner: Path, fakes,
-                                                  tmp_path: Path) -> None:
-    """-j 2, two binaries that hang with children in and out of their
-    group: the runner is SIGKILLed. Its workers stop their binaries and
-    reap what those left (before: 4 processes stayed, parented to init)."""
+                                                  tmp_path: Path, jobs: int,
+                                                  binaries: int) -> None:
+    """Binaries that hang with children in and out of their group; the
+    runner is SIGKILLed. The workers stop their binaries and reap what
+    those left (before: 4 processes stayed, parented to init, at -j 2; at
+    -j 1, or with one binary, the binary died by its parent-death signal
+    and its 2 children stayed)."""
     d = fakes("hang")
     hang = str(d / "hang")
-    proc = subprocess.Popen([str(runner), "-j", "2", "--hugepages", "0",
-                             "--no-probe", "--no-kmsg", hang, hang],
+    proc = subprocess.Popen([str(runner), "-j", str(jobs), "--hugepages", "0",
+                             "--no-probe", "--no-kmsg", *[hang] * binaries],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
+    running = 3 * min(jobs, binaries)       # each: main + 2 children
     deadline = time.monotonic() + 10
-    while len(processes_under(tmp_path)) < 6 and time.monotonic() < deadline:
-        time.sleep(0.05)        # 2 binaries x (main + 2 children)
-    assert len(processes_under(tmp_path)) >= 6
+    while len(processes_under(tmp_path)) < running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(processes_under(tmp_path)) >= running
     proc.kill()
     proc.wait()
     assert wait_gone(tmp_path) == []

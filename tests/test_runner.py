@@ -95,10 +95,12 @@ def test_real_cases_stream(runner: Path, cases_dir: Path) -> None:
     assert s.end["status"] == "complete" and s.end["binaries"] == len(names)
 
 
-def test_hang_is_killed_with_its_group(runner: Path, fakes) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_hang_is_killed_with_its_group(runner: Path, fakes, jobs: str) -> None:
     d = fakes("hang", "pass")
     t0 = time.monotonic()
-    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "1", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "1",
+            "-j", jobs, str(d))
     took = time.monotonic() - t0
     assert r.returncode == 0, r.stderr
     s = parse_stream(r.stdout)
