@@ -489,6 +489,15 @@ static int run_sequential(struct runner *r, struct spawn_res *res,
 	return i;
 }
 
+/*
+ * On the host every binary runs in a worker (par.c), also one at a time:
+ * if the runner is SIGKILLed, the worker outlives it long enough to stop
+ * the binary and kill and reap what it forked (kselftest's test children,
+ * in groups of their own). Run by the runner itself, the binary would die
+ * of its parent-death signal and leave those running, parented to init.
+ * PID 1 has nothing to outlive (the VM ends with it): one at a time, it
+ * runs them itself.
+ */
 static int run_binaries(struct runner *r, struct spawn_res *res,
 			int *interrupted)
 {
@@ -497,7 +506,7 @@ static int run_binaries(struct runner *r, struct spawn_res *res,
 	};
 	int n;
 
-	if (r->o->jobs > 1 && r->bins.n > 1) {
+	if (!r->o->pid1 || (r->o->jobs > 1 && r->bins.n > 1)) {
 		n = par_run(r->bins.n, r->o->jobs, &r->out, &ops, r, res,
 			    interrupted);
 		if (n >= 0)

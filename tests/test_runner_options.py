@@ -41,6 +41,17 @@ def pid1_dir(build_dir: Path) -> Iterator[Path]:
         shutil.rmtree(where, ignore_errors=True)
 
 
+def pid1_cases(pid1_dir: Path, cases_dir: Path, *names: str) -> Path:
+    """A cases directory PID 1 can see, holding copies of the named case
+    binaries (for faultline.cases=)."""
+    d = pid1_dir / "cases"
+    d.mkdir()
+    for name in names:
+        shutil.copyfile(cases_dir / name, d / name)
+        (d / name).chmod(0o755)
+    return d
+
+
 def pid1(runner: Path, cmdline: str) -> tuple[int, Stream, str]:
     env = dict(os.environ, FAULTLINE_CMDLINE=cmdline)
     r = subprocess.run(["unshare", "--pid", "--fork", "--mount", "--propagation",
