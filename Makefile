@@ -96,7 +96,8 @@ LIAR	:= $(if $(filter 1,$(STATIC)),,$(if $(LIAR_SRC),$(O)/tools/liar.so))
 # which links the same objects with lying ioctls to prove verification.
 BENCH_SRC := $(filter-out %/selftest.c,$(wildcard bench/uffd-bench/*.c))
 BENCH_OBJ := $(BENCH_SRC:%.c=$(O)/%.o)
-BENCH	:= $(if $(BENCH_SRC),$(O)/uffd-bench $(O)/bench/uffd-bench-selftest)
+BENCH_BIN := $(if $(BENCH_SRC),$(O)/uffd-bench)
+BENCH	:= $(if $(BENCH_SRC),$(BENCH_BIN) $(O)/bench/uffd-bench-selftest)
 
 all: $(PROBE) $(RUNNER) $(CASES) $(TOOLS) $(LIAR) $(BENCH)
 
@@ -266,7 +267,7 @@ MANPAGES := $(O)/man/faultline.1 $(O)/man/uffd-probe.1
 man: $(MANPAGES)
 
 # What make install installs, built (debian/rules builds this first).
-programs: $(PROBE) $(RUNNER) $(CASES) $(MANPAGES)
+programs: $(PROBE) $(RUNNER) $(CASES) $(BENCH_BIN) $(MANPAGES)
 
 # help2man reads --help, so the pages follow the options; the sections
 # --help has no room for come from dist/man/*.h2m. run.py's argparse calls
@@ -289,12 +290,13 @@ $(O)/man/uffd-probe.1: $(PROBE) dist/man/uffd-probe.h2m VERSION
 install: programs
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/cases $(DESTDIR)$(DATADIR) \
 		$(DESTDIR)$(MANDIR)/man1
-	install -m 0755 $(PROBE) $(RUNNER) $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0755 $(PROBE) $(RUNNER) $(BENCH_BIN) $(DESTDIR)$(LIBEXECDIR)/
 	install -m 0755 $(CASES) $(DESTDIR)$(LIBEXECDIR)/cases/
 	for s in $(wildcard $(STATIC_O) $(STATIC_O)-*); do \
 		test -x $$s/faultline-runner || continue; \
 		d=$(DESTDIR)$(LIBEXECDIR)/static$${s#$(STATIC_O)}; \
 		install -d $$d/cases && install -m 0755 $$s/faultline-runner $$s/uffd-probe $$d/ && \
+		{ test ! -x $$s/uffd-bench || install -m 0755 $$s/uffd-bench $$d/; } && \
 		install -m 0755 $$s/cases/* $$d/cases/ || exit 1; \
 	done
 	for f in $(PY_FILES); do install -D -m 0644 $$f $(DESTDIR)$(DATADIR)/$$f || exit 1; done

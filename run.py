@@ -95,6 +95,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--skipfile", type=Path, metavar="FILE",
                     help="never run the points an LKFT skipfile names for "
                     "each kernel; they are reported as skip with its reason")
+    ap.add_argument("--bench", action="store_true",
+                    help="after the suite, run uffd-bench on every target "
+                    "(the reports' Fault-path performance section; never "
+                    "changes a verdict or the exit status)")
     ap.add_argument("--timeout", type=int, default=60, metavar="S",
                     help="per-binary timeout in seconds (default 60)")
     ap.add_argument("--kernel-timeout", type=int, default=600, metavar="S",
@@ -197,6 +201,8 @@ def runner_options(args: argparse.Namespace) -> list[tuple[str, str]]:
     opts = [("timeout", str(args.timeout))]
     if args.jobs_per_kernel is not None:
         opts.append(("jobs", str(args.jobs_per_kernel)))
+    if args.bench:      # beside the runner: build/ on the host, / in a VM
+        opts.append(("bench", "uffd-bench"))
     return opts + only_options(args.only)
 
 
@@ -243,7 +249,7 @@ def run_host(args: argparse.Namespace, path: Path, shutdown: Shutdown) -> Run:
            f"--probe={probe_bin}" if os.access(probe_bin, os.X_OK) else "--no-probe",
            *map(str, cases)]
     reader = StreamReader(Progress(sys.stdout, sys.stdout.isatty(), prefix="host "))
-    limit = args.timeout * (len(cases) + 1) + 30
+    limit = args.timeout * (len(cases) + 1 + args.bench) + 30
     try:
         saved: ResultFile | None = ResultFile(path)
     except OutputError as e:

@@ -177,6 +177,19 @@ static size_t base_page(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
+/* @len bytes of private anonymous memory beside self->mem (teardown unmaps). */
+static char *map_private_anon(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(bugs) *self, size_t len)
+{
+	self->map_len = len;
+	self->map = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->map) {
+		self->map = NULL;
+	}
+	return self->map;
+}
+
 /*
  * The exit code of self->child, waiting at most @ms: -ETIMEDOUT (the child
  * is killed) when it does not finish, 128 + signal when a signal ended it.
@@ -530,13 +543,8 @@ REPRO(anon_pagemap_scan_pmd_hole)
 				  UFFD_FEATURE_WP_ASYNC);
 	if (!thp || why)
 		FL_SKIP("%s", why ? why : "kernel has no transparent huge pages");
-	self->map_len = 2 * thp;
-	self->map = mmap(NULL, self->map_len, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->map) {
-		self->map = NULL;
-	}
-	base = (char *)(((uintptr_t)self->map + thp - 1) & ~(uintptr_t)(thp - 1));
+	base = map_private_anon(_metadata, self, 2 * thp);
+	base = (char *)(((uintptr_t)base + thp - 1) & ~(uintptr_t)(thp - 1));
 	ASSERT_EQ(0, madvise(base, thp, MADV_HUGEPAGE));
 	memset(base, 0x11, thp);
 	if (thp_kb(base) < (long)(thp >> 10))
@@ -816,13 +824,7 @@ REPRO(shmem_private_copy)
 	self->uffd = FL_UFFD_OPEN(UFFD_FEATURE_MISSING_SHMEM);
 	FL_MEM_ALLOC(&self->mem, MEM_SHMEM_PRIVATE, 1);
 	page = self->mem.page;
-	self->map_len = page;
-	self->map = mmap(NULL, page, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->map) {
-		self->map = NULL;
-	}
-	src = self->map;
+	src = map_private_anon(_metadata, self, page);
 	mem_fill(src, page, 7);
 	ASSERT_EQ(0, uffd_register_range(self->uffd, self->mem.addr, page,
 					 UFFDIO_REGISTER_MODE_MISSING, NULL));
@@ -857,13 +859,7 @@ REPRO(anon_move_zeropage)
 	page = self->mem.page;
 	dst = self->mem.addr;
 	/* The source is outside the registered range: reading it maps zero. */
-	self->map_len = page;
-	self->map = mmap(NULL, page, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->map) {
-		self->map = NULL;
-	}
-	src = self->map;
+	src = map_private_anon(_metadata, self, page);
 	ASSERT_EQ(0, src[0]);
 	ASSERT_EQ(1, vm_present((void *)src));
 	ASSERT_EQ(0, uffd_register_range(self->uffd, dst, page,

@@ -132,6 +132,21 @@ static bool minor_open(struct __test_metadata *_metadata,
 }
 
 /*
+ * minor_open() with no extra feature or mode, then the whole page cache
+ * filled from ref through the alias: nothing is mapped at the registered
+ * range yet, every page is cached. False where MINOR is not defined.
+ */
+static bool minor_open_cached(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(minor) *self,
+			      const FIXTURE_VARIANT(minor) *variant)
+{
+	if (!minor_open(_metadata, self, variant, 0, 0))
+		return false;
+	memcpy(self->mem.alias, ref, self->mem.len);
+	return true;
+}
+
+/*
  * With the page cache filled from ref (through the alias), toucher t
  * accesses @p + @off (@kind, @val) and waits in the MINOR fault it raised
  * on @p (a write's carries WRITE too). False, after checking the refusal,
@@ -142,9 +157,8 @@ static bool minor_fault(struct __test_metadata *_metadata,
 			const FIXTURE_VARIANT(minor) *variant, char *p,
 			size_t off, enum touch_kind kind, unsigned char val)
 {
-	if (!minor_open(_metadata, self, variant, 0, 0))
+	if (!minor_open_cached(_metadata, self, variant))
 		return false;
-	memcpy(self->mem.alias, ref, self->mem.len);
 	ASSERT_EQ(0, toucher_start(&self->t, p + off, kind, val));
 	fl_expect_fault(_metadata, self->uffd, p, UFFD_PAGEFAULT_FLAG_MINOR |
 			(kind == TOUCH_WRITE ? UFFD_PAGEFAULT_FLAG_WRITE : 0));
@@ -321,9 +335,8 @@ TEST_F(minor, continue_eexist)
 	size_t page = self->mem.page;
 	int64_t mapped = 0;
 
-	if (!minor_open(_metadata, self, variant, 0, 0))
+	if (!minor_open_cached(_metadata, self, variant))
 		return;
-	memcpy(self->mem.alias, ref, self->mem.len);
 	ASSERT_EQ(0, do_continue(self->uffd, self->mem.addr, page, 0,
 				 &mapped));
 	EXPECT_EQ((int64_t)page, mapped);
@@ -407,9 +420,8 @@ TEST_F(minor, unaligned_einval)
 	char *p = mem_page(&self->mem, 1);
 	int64_t mapped = 0;
 
-	if (!minor_open(_metadata, self, variant, 0, 0))
+	if (!minor_open_cached(_metadata, self, variant))
 		return;
-	memcpy(self->mem.alias, ref, self->mem.len);
 	EXPECT_EQ(-EINVAL, do_continue(self->uffd, p + bad, page, 0, &mapped));
 	EXPECT_EQ(-EINVAL, do_continue(self->uffd, p, bad, 0, &mapped));
 	EXPECT_EQ(-EINVAL, do_continue(self->uffd, p, 0, 0, &mapped));
@@ -426,9 +438,8 @@ TEST_F(minor, unregistered_enoent)
 	size_t page = self->mem.page;
 	int64_t mapped = 0;
 
-	if (!minor_open(_metadata, self, variant, 0, 0))
+	if (!minor_open_cached(_metadata, self, variant))
 		return;
-	memcpy(self->mem.alias, ref, self->mem.len);
 	ASSERT_EQ(0, madvise(self->mem.alias, page, MADV_DONTNEED));
 	EXPECT_EQ(-ENOENT, do_continue(self->uffd, self->mem.alias, page, 0,
 				       &mapped));
@@ -625,9 +636,8 @@ TEST_F_TIMEOUT(minor, collapse, 5)
 		shmem_collapse(_metadata, self, variant);
 		return;
 	}
-	if (!minor_open(_metadata, self, variant, 0, 0))
+	if (!minor_open_cached(_metadata, self, variant))
 		return;
-	memcpy(self->mem.alias, ref, self->mem.len);
 	EXPECT_EQ(-1, madvise(self->mem.alias, self->mem.len, MADV_COLLAPSE));
 	EXPECT_EQ(EINVAL, errno);
 	ASSERT_EQ(0, toucher_start(&self->t, self->mem.addr, TOUCH_READ, 0));

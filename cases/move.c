@@ -84,6 +84,16 @@ static int move_to_dst(FIXTURE_DATA(move) *self, size_t len, uint64_t mode,
 		       mode, moved);
 }
 
+/* MOVE of @len bytes to the destination is refused: @err, and .move = @err. */
+static void expect_move_refused(struct __test_metadata *_metadata,
+				FIXTURE_DATA(move) *self, size_t len, int err)
+{
+	int64_t moved = 0;
+
+	EXPECT_EQ(err, move_to_dst(self, len, 0, &moved));
+	EXPECT_EQ(err, moved);
+}
+
 #define ANON_ONLY() do {						\
 	if (!moves_pages(variant->mem)) {				\
 		check_refused(_metadata, self);				\
@@ -204,11 +214,8 @@ TEST_F_TIMEOUT(move, allow_src_holes, 5)
 /* A source hole without ALLOW_SRC_HOLES: ENOENT, .move = -ENOENT. */
 TEST_F_TIMEOUT(move, src_hole_enoent, 5)
 {
-	int64_t moved = 0;
-
 	ANON_ONLY();
-	EXPECT_EQ(-ENOENT, move_to_dst(self, self->page, 0, &moved));
-	EXPECT_EQ(-ENOENT, moved);
+	expect_move_refused(_metadata, self, self->page, -ENOENT);
 	EXPECT_EQ(0, vm_present(fl_page(self, HALF)));
 }
 
@@ -234,13 +241,11 @@ TEST_F_TIMEOUT(move, partial_stops_at_hole, 5)
 TEST_F_TIMEOUT(move, dst_populated_eexist, 5)
 {
 	size_t page = self->page;
-	int64_t moved = 0;
 
 	ANON_ONLY();
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, HALF, 0));
-	EXPECT_EQ(-EEXIST, move_to_dst(self, page, 0, &moved));
-	EXPECT_EQ(-EEXIST, moved);
+	expect_move_refused(_metadata, self, page, -EEXIST);
 	EXPECT_EQ(0, memcmp(fl_page(self, 0), self->src, page));
 	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src + HALF * page,
 			    page));
@@ -249,14 +254,11 @@ TEST_F_TIMEOUT(move, dst_populated_eexist, 5)
 /* The destination must be registered on this uffd: EINVAL otherwise. */
 TEST_F_TIMEOUT(move, dst_unregistered_einval, 5)
 {
-	int64_t moved = 0;
-
 	ANON_ONLY();
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
 	ASSERT_EQ(0, uffd_unregister_range(self->uffd, fl_page(self, HALF),
 					   HALF * self->page));
-	EXPECT_EQ(-EINVAL, move_to_dst(self, self->page, 0, &moved));
-	EXPECT_EQ(-EINVAL, moved);
+	expect_move_refused(_metadata, self, self->page, -EINVAL);
 	EXPECT_EQ(1, vm_present(fl_page(self, 0)));
 	EXPECT_EQ(0, vm_present(fl_page(self, HALF)));
 }
@@ -328,8 +330,7 @@ TEST_F_TIMEOUT(move, shared_page_ebusy, 5)
 		pause();
 		_exit(0);
 	}
-	EXPECT_EQ(-EBUSY, move_to_dst(self, page, 0, &moved));
-	EXPECT_EQ(-EBUSY, moved);
+	expect_move_refused(_metadata, self, page, -EBUSY);
 	EXPECT_EQ(0, vm_present(fl_page(self, HALF)));
 	kill(pid, SIGKILL);
 	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
@@ -396,8 +397,7 @@ TEST_F_TIMEOUT(move, pinned_ebusy, 5)
 	pin = pin_range(fl_page(self, 0), page, why, sizeof(why));
 	if (pin < 0)
 		FL_SKIP("%s", why);
-	EXPECT_EQ(-EBUSY, move_to_dst(self, page, 0, &moved));
-	EXPECT_EQ(-EBUSY, moved);
+	expect_move_refused(_metadata, self, page, -EBUSY);
 	EXPECT_EQ(0, vm_present(fl_page(self, HALF)));
 	EXPECT_EQ(0, memcmp(fl_page(self, 0), self->src, page));
 	unpin_range(pin);

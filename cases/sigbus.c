@@ -39,20 +39,25 @@ FIXTURE_TEARDOWN(sigbus)
 #define SIGBUS_REGISTER(features, mode)					\
 	FL_CASE_REGISTER(UFFD_FEATURE_SIGBUS | (features), (mode))
 
+/* The access (@kind) at @p raises SIGBUS for its page; no message is queued. */
+static void expect_sigbus_only(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(sigbus) *self, char *p,
+			       enum touch_kind kind)
+{
+	fl_expect_sigbus(_metadata, p, kind, BUS_ADRERR, self->page);
+	EXPECT_TRUE(fl_queue_empty(self->uffd));
+}
+
 /* Read a hole: SIGBUS, no message, still a hole; after COPY the bytes. */
 TEST_F_TIMEOUT(sigbus, read_hole, 5)
 {
 	unsigned char v = 0;
 
 	SIGBUS_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
-	fl_expect_sigbus(_metadata, fl_page(self, 1) + 7, TOUCH_READ,
-			 BUS_ADRERR, self->page);
-	EXPECT_TRUE(fl_queue_empty(self->uffd));
+	expect_sigbus_only(_metadata, self, fl_page(self, 1) + 7, TOUCH_READ);
 	EXPECT_EQ(0, vm_present(fl_page(self, 1)));
 	/* Every attempt is refused the same way, not just the first. */
-	fl_expect_sigbus(_metadata, fl_page(self, 1), TOUCH_READ,
-			 BUS_ADRERR, self->page);
-	EXPECT_TRUE(fl_queue_empty(self->uffd));
+	expect_sigbus_only(_metadata, self, fl_page(self, 1), TOUCH_READ);
 
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, 0));
 	EXPECT_EQ(0, sigbus_probe(fl_page(self, 1) + 7, TOUCH_READ, &v));
@@ -71,9 +76,7 @@ TEST_F_TIMEOUT(sigbus, write_hole, 5)
 	unsigned char v = 0xa5;
 
 	SIGBUS_REGISTER(0, UFFDIO_REGISTER_MODE_MISSING);
-	fl_expect_sigbus(_metadata, fl_page(self, 2) + 1, TOUCH_WRITE,
-			 BUS_ADRERR, self->page);
-	EXPECT_TRUE(fl_queue_empty(self->uffd));
+	expect_sigbus_only(_metadata, self, fl_page(self, 2) + 1, TOUCH_WRITE);
 	EXPECT_EQ(0, vm_present(fl_page(self, 2)));
 
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 2, 0));
@@ -160,18 +163,14 @@ TEST_F_TIMEOUT(sigbus, wp, 5)
 	EXPECT_EQ(0, sigbus_probe(fl_page(self, 1) + 4, TOUCH_READ, &v));
 	EXPECT_EQ((unsigned char)self->src[page + 4], v);
 	v = 0x3c;
-	fl_expect_sigbus(_metadata, fl_page(self, 1) + 4, TOUCH_WRITE,
-			 BUS_ADRERR, self->page);
-	EXPECT_TRUE(fl_queue_empty(self->uffd));
+	expect_sigbus_only(_metadata, self, fl_page(self, 1) + 4, TOUCH_WRITE);
 	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src + page, page));
 
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, fl_page(self, 1), page, false));
 	EXPECT_EQ(0, sigbus_probe(fl_page(self, 1) + 4, TOUCH_WRITE, &v));
 	EXPECT_EQ(0x3c, (unsigned char)fl_page(self, 1)[4]);
 	/* The hole next to it still raises SIGBUS on write. */
-	fl_expect_sigbus(_metadata, fl_page(self, 2), TOUCH_WRITE,
-			 BUS_ADRERR, self->page);
-	EXPECT_TRUE(fl_queue_empty(self->uffd));
+	expect_sigbus_only(_metadata, self, fl_page(self, 2), TOUCH_WRITE);
 }
 
 /*
@@ -198,9 +197,7 @@ TEST_F_TIMEOUT(sigbus, minor, 5)
 	SIGBUS_REGISTER(minor, UFFDIO_REGISTER_MODE_MINOR);
 	FL_ASSERT_OFFERED(self->ioctls, 1ULL << _UFFDIO_CONTINUE);
 	memcpy(self->mem.alias + page, self->src + page, page);
-	fl_expect_sigbus(_metadata, fl_page(self, 1) + 2, TOUCH_READ,
-			 BUS_ADRERR, self->page);
-	EXPECT_TRUE(fl_queue_empty(self->uffd));
+	expect_sigbus_only(_metadata, self, fl_page(self, 1) + 2, TOUCH_READ);
 	ASSERT_EQ(0, uffd_continue(self->uffd, &c));
 	EXPECT_EQ((int64_t)page, c.mapped);
 	EXPECT_EQ(0, sigbus_probe(fl_page(self, 1) + 2, TOUCH_READ, &v));

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "mem.h"
+#include "uffd.h"
 #include "vmstate.h"
 
 #ifndef MFD_HUGETLB
@@ -171,16 +172,35 @@ char *mem_page(const struct mem_area *a, size_t n)
 	return a->addr + n * a->page;
 }
 
-int mem_drop(struct mem_area *a, size_t off, size_t len)
+int mem_remap(struct mem_area *a, int uffd, uint64_t mode)
 {
-	/* Zap our ptes first, then the page cache behind a file mapping. */
-	if (madvise(a->addr + off, len, MADV_DONTNEED))
+	int flags = (mem_is_shared(a->type) ? MAP_SHARED : MAP_PRIVATE) |
+		    MAP_FIXED;
+	void *p = mmap(a->addr, a->len, PROT_READ | PROT_WRITE, flags, a->fd,
+		       0);
+
+	if (p == MAP_FAILED)
 		return -errno;
-	if (a->fd >= 0 &&
-	    fallocate(a->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		      off, len))
-		return -errno;
-	return 0;
+	/* A new vma: the registration went with the old one. */
+	return uffd >= 0 ? uffd_register_range(uffd, a->addr, a->len, mode,
+					       NULL) : 0;
+}
+
+int mem_drop(struct mem_area *a, bool punch, int uffd, uint64_t mode)
+{
+	int ret = 0;
+
+	/* Zap our ptes first, then (@punch) the page cache behind a file. */
+	if (madvise(a->addr, a->len, MADV_DONTNEED)) {
+		ret = -errno;
+		if (ret == -EINVAL && mem_is_hugetlb(a->type) && a->fd >= 0)
+			ret = mem_remap(a, uffd, mode);
+	}
+	if (!ret && punch && a->fd >= 0 &&
+	    fallocate(a->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+		      a->len))
+		ret = -errno;
+	return ret;
 }
 
 /* The references mem_pattern_largest() built: a few per case binary. */

@@ -45,10 +45,19 @@ void mem_free(struct mem_area *area);
 /* Pointer to page @n of the area. */
 char *mem_page(const struct mem_area *area, size_t n);
 /*
- * Drop the contents of [off, off+len): zap the ptes and, for file types,
- * punch the page cache so the next access is a MISSING fault again.
+ * Make the whole area fault again: zap our ptes and, with @punch, for
+ * file types the page cache too (the next access is a MISSING fault;
+ * without @punch the page cache stays: a MINOR fault). Before 5.18
+ * hugetlb refuses MADV_DONTNEED (EINVAL): the view is then mapped afresh
+ * at the same address (mem_remap()). 0 or -errno.
  */
-int mem_drop(struct mem_area *area, size_t off, size_t len);
+int mem_drop(struct mem_area *area, bool punch, int uffd, uint64_t mode);
+/*
+ * Map the file view of @area afresh at its address (its ptes gone), and,
+ * when @uffd >= 0, register it again with @mode: a new vma loses the
+ * registration. 0 or -errno.
+ */
+int mem_remap(struct mem_area *area, int uffd, uint64_t mode);
 
 /*
  * A buffer (never freed) with the @seed pattern for the largest area of

@@ -43,19 +43,26 @@ int pagemap_fd(void)
 	return fd;
 }
 
-int pagemap_entry(const void *addr, uint64_t *entry)
+int pagemap_entries(const void *addr, size_t n, uint64_t *entries)
 {
 	long psize = sysconf(_SC_PAGESIZE);
-	off_t off = (off_t)((uintptr_t)addr / psize) * sizeof(*entry);
+	off_t off = (off_t)((uintptr_t)addr / psize) * sizeof(*entries);
+	size_t want = n * sizeof(*entries);
 	int fd = pagemap_fd();
-	ssize_t n;
+	ssize_t got;
 
 	if (fd < 0)
 		return fd;
-	n = pread(fd, entry, sizeof(*entry), off);
-	if (n < 0)
+	/* One read for the whole range: callers check every page of it. */
+	got = pread(fd, entries, want, off);
+	if (got < 0)
 		return -errno;
-	return n == sizeof(*entry) ? 0 : -EIO;
+	return (size_t)got == want ? 0 : -EIO;
+}
+
+int pagemap_entry(const void *addr, uint64_t *entry)
+{
+	return pagemap_entries(addr, 1, entry);
 }
 
 static int entry_bit(const void *addr, uint64_t bit)

@@ -26,6 +26,11 @@
 int pagemap_fd(void);
 /* The pagemap entry of the base page holding @addr. 0 or -errno. */
 int pagemap_entry(const void *addr, uint64_t *entry);
+/*
+ * The entries of the @n base pages from the one holding @addr, in one
+ * read. 0, or -errno (-EIO: a short read).
+ */
+int pagemap_entries(const void *addr, size_t n, uint64_t *entries);
 /* 1 if the page holding @addr is uffd-wp protected, 0 if not, or -errno. */
 int pagemap_uffd_wp(const void *addr);
 /* Whether a page is present: vm_present() in vmstate.h. */

@@ -364,6 +364,18 @@ int sysctl_guard_init(const char *path)
 	return 0;
 }
 
+int sysctl_guard_repair(const char *path)
+{
+	int err;
+
+	snprintf(guard_path, sizeof(guard_path), "%s", path);
+	name_lock(path);
+	/* Not waiting: a live holder restores its change itself. */
+	err = lock_take(0);
+	lock_drop();
+	return err;
+}
+
 long sysctl_guard_original(void)
 {
 	return guard_orig;

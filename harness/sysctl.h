@@ -45,5 +45,13 @@ int sysctl_guard_set(long val);
  * nothing, repair what a dead holder left, if the lock is free. 0 or -errno.
  */
 int sysctl_guard_restore(void);
+/*
+ * For a process that changes nothing itself (make mutants, after its
+ * units): if @path's lock is free, take it and put back what a holder
+ * that died left changed. 0 (repaired, or nothing to repair), -EBUSY (a
+ * live process holds it: its own restore puts the original back), or
+ * -errno.
+ */
+int sysctl_guard_repair(const char *path);
 
 #endif /* FAULTLINE_SYSCTL_H */

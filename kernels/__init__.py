@@ -92,14 +92,16 @@ def _arch_of_dir(static_build_dir: Path) -> str:
 def initramfs_files(static_build_dir: Path) -> tuple[Path, dict[str, Path]]:
     """The runner (/init) and the files that go beside it, from a static build."""
     runner = static_build_dir / "faultline-runner"
-    probe_bin = static_build_dir / "uffd-probe"
     if not runner.is_file():
         raise FileNotFoundError(f"no static runner at {runner} (build it with: make "
                                 f"{_arch_of_dir(static_build_dir)}STATIC=1 "
                                 f"O={static_build_dir})")
     files: dict[str, Path] = {}
-    if probe_bin.is_file():
-        files["uffd-probe"] = probe_bin
+    # The probe, and the benchmark run.py --bench asks for (faultline.bench=
+    # uffd-bench: /uffd-bench); both built by every static build.
+    for name in ("uffd-probe", "uffd-bench"):
+        if (static_build_dir / name).is_file():
+            files[name] = static_build_dir / name
     cases = static_build_dir / "cases"
     if cases.is_dir():
         for c in sorted(cases.iterdir()):

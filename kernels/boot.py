@@ -172,8 +172,9 @@ def boot_kernel(spec: KernelSpec, result: "KernelResult", *,
                  "machine": machine.split(",")[0], "poweroff": a.poweroff})
     attempts: list[dict] = []
     while True:
+        clock = qemu.guest_clock_words(arch, accel)
         argv = qemu.qemu_argv(exe, kernel, initrd, accel, pvh=pvh, arch=arch,
-                              append=qemu.kernel_cmdline(opts, arch))
+                              append=qemu.kernel_cmdline(opts, arch, clock))
         log(f"{spec.text}: boot {len(attempts) + 1} ({accel})")
         boot_limit = qemu.KVM_BOOT_TIMEOUT_S if accel == "kvm" else BOOT_TIMEOUT_S
         b = qemu.boot(argv, timeout_s, min(timeout_s, boot_limit), on_console)
@@ -195,6 +196,8 @@ def boot_kernel(spec: KernelSpec, result: "KernelResult", *,
             break
         log(f"{spec.text}: {err.splitlines()[0] if err else '?'}; retrying")
     info.update({"accel": accel, "accel_why": accel_why, "qemu_argv": argv})
+    if clock:
+        info["guest_clock"] = " ".join(clock)
     result.stream = b.console
     result.error = err
     info.update({"attempts": len(attempts), "attempt_log": attempts,

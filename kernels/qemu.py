@@ -47,11 +47,13 @@ def cmdline(arch: str = "amd64") -> str:
 CMDLINE = cmdline("amd64")
 
 
-def kernel_cmdline(runner_options: list[tuple[str, str]], arch: str = "amd64") -> str:
-    """@arch's command line plus the runner's options, each as
-    faultline.<option>=<value>: the runner (PID 1) maps them onto its long
-    options of the same name, which on the host are given as --<option>=<value>."""
-    words = [cmdline(arch)]
+def kernel_cmdline(runner_options: list[tuple[str, str]], arch: str = "amd64",
+                   extra: list[str] | tuple[str, ...] = ()) -> str:
+    """@arch's command line, @extra kernel words (guest_clock_words()), then
+    the runner's options, each as faultline.<option>=<value>: the runner
+    (PID 1) maps them onto its long options of the same name, which on the
+    host are given as --<option>=<value>."""
+    words = [cmdline(arch), *extra]
     for opt, value in runner_options:
         if not opt or any(c.isspace() or c == "=" for c in opt) or \
                 any(c.isspace() for c in value):
@@ -59,6 +61,41 @@ def kernel_cmdline(runner_options: list[tuple[str, str]], arch: str = "amd64") -
                              "kernel command line (no spaces allowed)")
         words.append(f"faultline.{opt}={value}")
     return " ".join(words)
+
+
+def host_tsc_khz(cpuinfo: str = "/proc/cpuinfo",
+                 cpufreq: str = "/sys/devices/system/cpu/cpu0/cpufreq") -> int | None:
+    """The host's TSC rate in kHz, when /proc/cpuinfo can say: a constant,
+    non-stop TSC and no frequency scaling (only then is `cpu MHz` the
+    calibrated rate rather than the current clock). None otherwise."""
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:
+        return None
+    flags = re.search(r"^flags\s*:(.*)$", text, re.M)
+    mhz = re.search(r"^cpu MHz\s*:\s*([0-9.]+)", text, re.M)
+    if not flags or not mhz or os.path.exists(cpufreq) or \
+            not {"constant_tsc", "nonstop_tsc"} <= set(flags.group(1).split()):
+        return None
+    khz = round(float(mhz.group(1)) * 1000)
+    return khz if khz > 0 else None
+
+
+def guest_clock_words(arch: str, accel: str) -> list[str]:
+    """Kernel words that give an amd64 TCG guest a usable clock. Under TCG
+    the guest's TSC ticks at the host's TSC rate (QEMU reads the host's
+    counter), but the guest measures that rate against the emulated PIT,
+    and on a loaded host that fails ("Fast TSC calibration failed", then
+    "Marking TSC unstable due to could not calculate TSC khz": microvm has
+    no HPET and, with ACPI off, no PM timer to fall back on): the guest
+    then keeps time in jiffies (4 ms steps), whatever the -cpu model (2 of
+    8 boots got the TSC with qemu64, 3 of 8 with max,+invtsc; 8 of 8 with
+    the rate given). tsc_early_khz= (5.3+) gives the rate: every boot gets
+    the TSC. Nothing for KVM (kvm-clock) or a guest of another arch."""
+    if accel != "tcg" or arch != "amd64" or archmod.host_arch() != "amd64":
+        return []
+    khz = host_tsc_khz()
+    return [f"tsc_early_khz={khz}"] if khz else []
 
 
 KVM_GET_API_VERSION = 0xAE00

@@ -21,21 +21,27 @@ def _report(path: Path) -> Path:
     return path / "report.json" if path.is_dir() else path
 
 
+def _publisher(sub: argparse._SubParsersAction, name: str, summary: str,
+               inputs: str, output: str) -> None:
+    """merge and render: several inputs in, a report directory out (the
+    same options, the same publish() path)."""
+    p = sub.add_parser(name, help=summary)
+    p.add_argument(inputs, nargs="+", type=Path)
+    p.add_argument("-o", "--output", type=Path, default=Path(output))
+    p.add_argument("--expectations", type=Path)
+
+
 def report_main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="run.py report",
                                  description="merge, diff, render or export reports")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    m = sub.add_parser("merge", help="one matrix report from several report.json")
-    m.add_argument("reports", nargs="+", type=Path)
-    m.add_argument("-o", "--output", type=Path, default=Path("results/merged"))
-    m.add_argument("--expectations", type=Path)
+    _publisher(sub, "merge", "one matrix report from several report.json",
+               "reports", "results/merged")
     d = sub.add_parser("diff", help="regressions between two report.json")
     d.add_argument("old", type=Path)
     d.add_argument("new", type=Path)
-    r = sub.add_parser("render", help="reports from saved stream files")
-    r.add_argument("streams", nargs="+", type=Path)
-    r.add_argument("-o", "--output", type=Path, default=Path("results/rendered"))
-    r.add_argument("--expectations", type=Path)
+    _publisher(sub, "render", "reports from saved stream files",
+               "streams", "results/rendered")
     k = sub.add_parser("kcidb", help="KCIDB I/O v5.3 JSON from a report.json")
     k.add_argument("report", type=Path)
     k.add_argument("--origin", required=True, help="your KCIDB origin name")

@@ -3,6 +3,8 @@
 
 A known kernel bug (known_bugs.py) that was fixed and is back is a "fix
 lost"; a new point that fails (e.g. `<binary>.kernel_log`) is a regression.
+With --bench on both sides, benchmark figures that moved more than their
+measured spread are "performance changes" (perf_diff.py), never regressions.
 
 Runs are paired by kernel release and target; a report with exactly one run
 on each side is paired regardless (the usual "before/after" CI case).
@@ -12,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .known_bugs import AFFECTED, STATE, bug_of
+from .perf_diff import perf_changes
 from .model import FAILING, Point, Run
 from .probe_doc import features_summary
 
@@ -24,12 +27,16 @@ class Diff:
     fixes: list[str] = field(default_factory=list)
     new: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # the benchmark's figures that moved more than their spread
+    # (perf_diff.py): never a regression
+    performance: list[str] = field(default_factory=list)
 
     def text(self) -> str:
         out: list[str] = []
         for title, items in (("Regressions", self.regressions),
                              ("Fixes", self.fixes), ("New", self.new),
-                             ("Notes", self.notes)):
+                             ("Notes", self.notes),
+                             ("Performance changes", self.performance)):
             if items:
                 out.append(f"{title} ({len(items)}):")
                 out += [f"  {i}" for i in items]
@@ -86,6 +93,7 @@ def diff_runs(old: list[Run], new: list[Run]) -> Diff:
         if o.stream_state == "complete" and n.stream_state != "complete":
             d.regressions.append(f"{where}: run {n.stream_state}: {n.cause}")
         _diff_points(d, where, o, n)
+        d.performance += perf_changes(where, o.bench, n.bench, o.info, n.info)
     return d
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Collection, Iterable
 
+from . import perf
 from .probe_doc import features_summary
 from .probe_doc import memory_types as probe_memory_types
 
@@ -138,6 +139,9 @@ class Run:
     probe_exit: int | None = None
     probe_stderr: str | None = None
     binaries: list[Binary] = field(default_factory=list)
+    # the benchmark's section (--bench), perf.bench_result(); None: no
+    # benchmark was asked for
+    bench: dict[str, Any] | None = None
     # set by document.disambiguate() when two columns would look alike
     column: str = field(default="", compare=False)
 
@@ -252,6 +256,10 @@ class Run:
             memory_types = probe_memory_types(self.probe)
         d = asdict(self)
         del d["column"]
+        if self.bench is None:
+            del d["bench"]      # absent, not null: older readers, goldens
+        else:
+            d["performance"] = perf.summary(self.bench, self.info)
         d["binaries"] = [b.to_dict(memory_types) for b in self.binaries]
         d["counts"] = self.counts()
         d["features"] = features_summary(self.probe)
@@ -272,4 +280,5 @@ class Run:
                    info=dict(d.get("info") or {}),
                    header=dict(d.get("header") or {}),
                    binaries=[Binary.from_dict(b) for b in d.get("binaries") or []],
+                   bench=d.get("bench") if isinstance(d.get("bench"), dict) else None,
                    **kw)

@@ -17,6 +17,7 @@ from typing import Any
 from . import expectations as expect
 from .document import build_document, exit_code
 from .model import FAILING, Run
+from .perf import summary as perf_summary
 from .render_html import render_html
 from .render_json import render_json
 from .render_junit import render_junit
@@ -103,6 +104,10 @@ def summary(runs: list[Run], outdir: Path | None = None, code: int | None = None
         for p in r.points:
             if p.status == "xpass":
                 lines.append(f"  XPASS    {p.id}: {p.reason}")
+        perf = perf_summary(r.bench, r.info)
+        if perf:        # informational: never in the verdict below
+            rel = " (relative only)" if perf["relative_only"] else ""
+            lines.append(f"  bench: {perf['state']}: {perf['text']}{rel}")
     code = exit_code(runs) if code is None else code
     verdict = {0: "PASS", 1: "FAIL",
                2: f"ERROR ({why or 'run could not be done'})",

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """report.md, in the order the HTML page has: status, problems with repro
 lines, the heat map as a compact table (and the profile strip), known
-kernel bugs, then the details (findings, features, probe tables, every
-point)."""
+kernel bugs, fault-path performance (with --bench), then the details
+(findings, features, probe tables, every point)."""
 from __future__ import annotations
 
 from typing import Any
@@ -11,6 +11,8 @@ from .document import Matrix, build_matrix
 from .heatmap import NO_TYPE, HeatCell, HeatMap, build_heatmap
 from .known_bugs import BugTable, bug_table
 from .model import Run
+from .perf import perf_view
+from .perf_render import markdown as perf_markdown
 from .triage import Problem, problems
 
 ICON = {"pass": "✅ pass", "fail": "❌ FAIL", "skip": "⏭ skip", "xfail": "⚠ xfail",
@@ -71,6 +73,7 @@ def render_markdown(doc: dict[str, Any], runs: list[Run]) -> str:
     out.append("")
     out += (_md_problems(runs, probs) + _md_heatmap(hm, runs)
             + _md_profiles(m, hm) + _md_bugs(bug_table(runs), hm, runs)
+            + perf_markdown(perf_view(runs))
             + ["## Details", ""] + _md_findings(m, hm) + _md_features(m, hm)
             + _md_probe(m, hm) + _md_cases(m) + _md_console(runs))
     return "\n".join(out) + "\n"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from .model import Binary, Point, Run
+from .perf import bench_not_run, bench_result
 from .binary_points import finish_binary
 from .payload import CONSOLE_LINE_KEEP, Payload, clip
 from .skipfile import add_skipped
@@ -184,6 +185,8 @@ class StreamReader:
         self.lines = 0
         self.content = False
         self.tail: deque[str] = deque(maxlen=TAIL_LINES)
+        # the benchmark's section: bench-begin's facts, its kmsg frames
+        self.bench: tuple[dict[str, Any], list[dict[str, Any]]] | None = None
         self.console_tail: deque[str] = deque(maxlen=CONSOLE_KEEP)
 
     def feed(self, raw: str) -> None:
@@ -245,9 +248,16 @@ class StreamReader:
             self.marks = []
             self._mark(d)
             self.listener.binary_started(self.current.name)
+        elif kw == "bench-begin":
+            self._open("bench")
+            self.bench = (_json(arg), [])
+        elif kw == "bench-end":
+            self._end_bench(_json(arg))
         elif kw == "kmsg":
             if self.current is not None:
                 self._kmsg(_json(arg))
+            elif self.section == "bench" and self.bench:
+                self.bench[1].append(_json(arg))
         elif kw == "at":
             self._mark(_json(arg))
         elif kw == "binary-end":
@@ -297,6 +307,15 @@ class StreamReader:
         rec["at"] = len(self.payload)
         self.current.kmsg.append(rec)
 
+    def _end_bench(self, end: dict[str, Any] | None) -> None:
+        """The benchmark's section ends (@end None: the stream was cut in
+        it): its JSON and facts become the run's `bench` (perf.py)."""
+        if self.section == "bench" and self.bench is not None:
+            self.run.bench = bench_result(self.bench[0],
+                                          _probe_document(self.payload),
+                                          end, self.bench[1])
+        self.section, self.payload = None, Payload()
+
     def _mark(self, d: dict[str, Any]) -> None:
         """The runner's read time of the lines that follow (`at` frame,
         and binary-begin's own), when the stream carries it."""
@@ -323,11 +342,15 @@ class StreamReader:
 
     def _open(self, section: str) -> None:
         self._close_open("a new section began before this binary ended")
-        self.section, self.payload = section, Payload(whole_lines=section == "probe")
+        # The probe's and the benchmark's sections are one JSON line each.
+        self.section, self.payload = section, Payload(
+            whole_lines=section in ("probe", "bench"))
 
     def _close_open(self, cause: str) -> None:
         if self.section == "binary" and self.current is not None:
             self._close_binary(None, cause)
+        elif self.section == "bench":
+            self._end_bench(None)
         self.section, self.payload = None, Payload()
 
     def _close_binary(self, end: dict[str, Any] | None,
@@ -394,6 +417,8 @@ class StreamReader:
         _add_unstarted(run, names if isinstance(names, list)
                        else facts.get("binaries"))
         add_skipped(run, facts.get("skipped"))
+        if run.bench is None and run.header.get("bench"):
+            run.bench = bench_not_run(run.header["bench"], run.cause)
         return run
 
     def _truncation_cause(self) -> str:

@@ -56,7 +56,7 @@ static void kmsg_emit(struct kmsg *k, char *rec)
 	unsigned int prio = 0, facility;
 	char *text, *end;
 	bool alert;
-	struct jbuf b;
+	struct json b;
 
 	/* Header fields before ';', the text up to the first newline. */
 	text = strchr(rec, ';');
@@ -76,14 +76,13 @@ static void kmsg_emit(struct kmsg *k, char *rec)
 	 */
 	alert = kmsg_is_alert(text) && (facility == 0 || k->user_alerts);
 
-	jb_init(&b);
-	jb_str(&b, "line", text);
-	jb_bool(&b, "alert", alert);
-	jb_int(&b, "level", prio & 7);
-	jb_int(&b, "facility", facility);
-	jb_int(&b, "time_us", (long long)usec);
-	stream_frame(k->out, "kmsg", jb_end(&b));
-	jb_free(&b);
+	json_object(&b);
+	json_str(&b, "line", text);
+	json_bool(&b, "alert", alert);
+	json_int(&b, "level", prio & 7);
+	json_int(&b, "facility", facility);
+	json_int(&b, "time_us", (long long)usec);
+	stream_frame_json(k->out, "kmsg", &b);
 
 	k->lines++;
 	if (alert)
@@ -94,7 +93,7 @@ void kmsg_drain(struct kmsg *k)
 {
 	/* A record is at most 1 KiB of text plus its dictionary. */
 	char rec[8192 + 1];
-	struct jbuf b;
+	struct json b;
 	ssize_t n;
 
 	if (k->fd < 0)
@@ -109,12 +108,11 @@ void kmsg_drain(struct kmsg *k)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EPIPE) {
-			jb_init(&b);
-			jb_str(&b, "line", "faultline-runner: kernel log records were overwritten before they could be read");
-			jb_bool(&b, "alert", false);
-			jb_bool(&b, "lost", true);
-			stream_frame(k->out, "kmsg", jb_end(&b));
-			jb_free(&b);
+			json_object(&b);
+			json_str(&b, "line", "faultline-runner: kernel log records were overwritten before they could be read");
+			json_bool(&b, "alert", false);
+			json_bool(&b, "lost", true);
+			stream_frame_json(k->out, "kmsg", &b);
 			continue;
 		}
 		return;	/* EAGAIN: nothing more for now */

@@ -113,6 +113,12 @@ static const char *set_probe(struct opts *o, const char *val)
 	return NULL;
 }
 
+static const char *set_bench(struct opts *o, const char *val)
+{
+	o->bench = strcmp(val, "none") ? val : NULL;
+	return NULL;
+}
+
 static const char *set_output(struct opts *o, const char *val)
 {
 	o->output = val;
@@ -222,6 +228,12 @@ static const struct opt_def options[] = {
 	  "runner; none: no probe)" },
 	{ "no-probe", 0, NULL, FLAG(no_probe, true), .help =
 	  "do not run the probe" },
+	{ "bench", 0, "PATH", set_bench, .help =
+	  "after the binaries, run the benchmark (uffd-bench)\n"
+	  "as: PATH --quick --json --budget 2, within the\n"
+	  "per-binary limit; a PATH without '/' is next to the\n"
+	  "runner (PID 1: in /); none: no benchmark (default).\n"
+	  "It never changes the exit status" },
 	{ "cases", 0, "P[,P...]", set_cases, .help =
 	  "binaries or directories to run (as BINARY|DIR)" },
 	{ "only", 0, "GLOB", set_only, .help =
@@ -514,6 +526,7 @@ static const char *runner_dir(void)
 int opts_finish(struct opts *o, char *why, size_t len)
 {
 	static char probe_path[PATH_MAX + 16], cases_path[PATH_MAX + 16];
+	static char bench_path[PATH_MAX + 16];
 	const char *dir = o->pid1 ? "" : runner_dir();
 	const char *err;
 
@@ -526,6 +539,15 @@ int opts_finish(struct opts *o, char *why, size_t len)
 		}
 		snprintf(probe_path, sizeof(probe_path), "%s/uffd-probe", dir);
 		o->probe = probe_path;
+	}
+	/* A bare name: the benchmark built and shipped beside the runner. */
+	if (o->bench && !strchr(o->bench, '/')) {
+		if (!dir) {
+			snprintf(why, len, "cannot find my directory; give --bench a path");
+			return -1;
+		}
+		snprintf(bench_path, sizeof(bench_path), "%s/%s", dir, o->bench);
+		o->bench = bench_path;
 	}
 	if (!o->npaths) {
 		if (!dir) {

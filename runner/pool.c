@@ -214,41 +214,37 @@ int pool_give_back(struct pool *p)
 	return p->restore_err;
 }
 
-void pool_json(const struct pool *p, struct jbuf *b)
+void pool_json(const struct pool *p, struct json *b)
 {
-	struct jbuf o;
-
 	if (p->repair.pid) {
-		jb_init(&o);
-		jb_int(&o, "pid", p->repair.pid);
-		jb_int(&o, "owed", p->repair.owed);
-		jb_int(&o, "found", p->repair.found);
-		jb_int(&o, "restored", p->repair.left);
+		json_open(b, "hugepages_repair", '{');
+		json_int(b, "pid", p->repair.pid);
+		json_int(b, "owed", p->repair.owed);
+		json_int(b, "found", p->repair.found);
+		json_int(b, "restored", p->repair.left);
 		if (p->repair.err)
-			jb_str(&o, "error", strerror(p->repair.err));
-		jb_raw(b, "hugepages_repair", jb_end(&o));
-		jb_free(&o);
+			json_str(b, "error", strerror(p->repair.err));
+		json_close(b);
 	}
 	if (p->wanted <= 0)
 		return;
-	jb_init(&o);
-	jb_int(&o, "wanted", p->wanted);
+	json_open(b, "hugepages", '{');
+	json_int(b, "wanted", p->wanted);
 	if (p->raise.before >= 0)
-		jb_int(&o, "before", p->raise.before);
-	jb_int(&o, "reserved", p->raise.added);
+		json_int(b, "before", p->raise.before);
+	json_int(b, "reserved", p->raise.added);
 	if (p->free_after >= 0)
-		jb_int(&o, "free", p->free_after);
+		json_int(b, "free", p->free_after);
 	if (p->waited) {
-		jb_bool(&o, "waited_for_other_run", true);
+		json_bool(b, "waited_for_other_run", true);
 		if (p->waited_for)
-			jb_int(&o, "waited_for_pid", p->waited_for);
+			json_int(b, "waited_for_pid", p->waited_for);
 	}
 	if (p->interrupted)
-		jb_int(&o, "interrupted", p->interrupted);
+		json_int(b, "interrupted", p->interrupted);
 	if (p->error)
-		jb_str(&o, "error", p->error);
+		json_str(b, "error", p->error);
 	if (p->record_err)
-		jb_str(&o, "record_error", strerror(p->record_err));
-	jb_raw(b, "hugepages", jb_end(&o));
-	jb_free(&o);
+		json_str(b, "record_error", strerror(p->record_err));
+	json_close(b);
 }

@@ -172,32 +172,32 @@ static void on_probe_stderr(void *ctx, const char *line, size_t len)
 
 /* ---- frames ---- */
 
-static void put_result(struct jbuf *b, const struct spawn_res *res)
+static void put_result(struct json *b, const struct spawn_res *res)
 {
 	if (res->exit_code >= 0)
-		jb_int(b, "exit", res->exit_code);
+		json_int(b, "exit", res->exit_code);
 	else
-		jb_null(b, "exit");
+		json_null(b, "exit");
 	if (res->signal)
-		jb_int(b, "signal", res->signal);
+		json_int(b, "signal", res->signal);
 	else
-		jb_null(b, "signal");
-	jb_bool(b, "timed_out", res->timed_out);
-	jb_int(b, "duration_ms", res->duration_ms);
+		json_null(b, "signal");
+	json_bool(b, "timed_out", res->timed_out);
+	json_int(b, "duration_ms", res->duration_ms);
 	if (res->core)
-		jb_bool(b, "core_dumped", true);
+		json_bool(b, "core_dumped", true);
 	if (res->unkillable)
-		jb_bool(b, "unkillable", true);
+		json_bool(b, "unkillable", true);
 	if (res->leaked)
-		jb_int(b, "leaked", res->leaked);
+		json_int(b, "leaked", res->leaked);
 	if (res->interrupted)
-		jb_int(b, "interrupted", res->interrupted);
+		json_int(b, "interrupted", res->interrupted);
 	if (res->exec_errno) {
 		char why[PATH_MAX + 64];
 
 		snprintf(why, sizeof(why), "cannot execute: %s",
 			 strerror(res->exec_errno));
-		jb_str(b, "error", why);
+		json_str(b, "error", why);
 	}
 }
 
@@ -205,7 +205,7 @@ static void put_result(struct jbuf *b, const struct spawn_res *res)
  * The names of every binary this run will execute, up front: a stream cut
  * by a panic then still says which binaries never got to run.
  */
-static void binary_names(struct runner *r, struct jbuf *b)
+static void binary_names(struct runner *r, struct json *b)
 {
 	const char **names = calloc((size_t)r->bins.n + 1, sizeof(*names));
 	int i;
@@ -214,7 +214,7 @@ static void binary_names(struct runner *r, struct jbuf *b)
 		return;
 	for (i = 0; i < r->bins.n; i++)
 		names[i] = base_name(r->bins.path[i]);
-	jb_str_array(b, "binary_names", names, r->bins.n);
+	json_str_array(b, "binary_names", names, r->bins.n);
 	free(names);
 }
 
@@ -222,7 +222,7 @@ static void frame_run(struct runner *r)
 {
 	char cmdline[4096], started[32];
 	struct utsname u;
-	struct jbuf b;
+	struct json b;
 	struct tm tm;
 	time_t t = time(NULL);
 
@@ -231,40 +231,58 @@ static void frame_run(struct runner *r)
 	gmtime_r(&t, &tm);
 	strftime(started, sizeof(started), "%Y-%m-%dT%H:%M:%SZ", &tm);
 
-	jb_init(&b);
-	jb_str(&b, "release", u.release);
-	jb_str(&b, "version", u.version);
-	jb_str(&b, "machine", u.machine);
-	jb_str(&b, "hostname", u.nodename);
-	jb_str(&b, "target", r->o->target);
-	jb_str(&b, "started", started);
-	jb_str(&b, "faultline_version", FAULTLINE_VERSION);
-	jb_str(&b, "cmdline", read_text("/proc/cmdline", cmdline,
+	json_object(&b);
+	json_str(&b, "release", u.release);
+	json_str(&b, "version", u.version);
+	json_str(&b, "machine", u.machine);
+	json_str(&b, "hostname", u.nodename);
+	json_str(&b, "target", r->o->target);
+	json_str(&b, "started", started);
+	json_str(&b, "faultline_version", FAULTLINE_VERSION);
+	json_str(&b, "cmdline", read_text("/proc/cmdline", cmdline,
 					 sizeof(cmdline)));
 	if (r->nr_hugepages >= 0)
-		jb_int(&b, "nr_hugepages", r->nr_hugepages);
+		json_int(&b, "nr_hugepages", r->nr_hugepages);
 	else
-		jb_null(&b, "nr_hugepages");
-	jb_bool(&b, "pid1", r->o->pid1);
-	jb_int(&b, "uid", (long long)geteuid());
-	jb_num(&b, "timeout_s", r->o->timeout_s);
-	jb_int(&b, "binaries", r->bins.n);
+		json_null(&b, "nr_hugepages");
+	json_bool(&b, "pid1", r->o->pid1);
+	json_int(&b, "uid", (long long)geteuid());
+	json_num(&b, "timeout_s", r->o->timeout_s);
+	json_int(&b, "binaries", r->bins.n);
 	binary_names(r, &b);
-	jb_int(&b, "jobs", r->o->jobs);
+	json_int(&b, "jobs", r->o->jobs);
 	if (r->o->nonly)
-		jb_str_array(&b, "selection", (const char *const *)r->o->only,
+		json_str_array(&b, "selection", (const char *const *)r->o->only,
 			     r->o->nonly);
 	if (r->o->nskip)
-		jb_str_array(&b, "skip", (const char *const *)r->o->skip,
+		json_str_array(&b, "skip", (const char *const *)r->o->skip,
 			     r->o->nskip);
 	pool_json(&r->pool, &b);
-	jb_bool(&b, "kmsg", r->kmsg.fd >= 0);
+	json_bool(&b, "kmsg", r->kmsg.fd >= 0);
 	if (r->o->kmsg && r->kmsg.fd < 0 && r->kmsg.open_errno)
-		jb_str(&b, "kmsg_error", strerror(r->kmsg.open_errno));
+		json_str(&b, "kmsg_error", strerror(r->kmsg.open_errno));
 	if (r->o->setup_error)
-		jb_str(&b, "setup_error", r->o->setup_error);
-	stream_frame(&r->out, "run", jb_end(&b));
-	jb_free(&b);
+		json_str(&b, "setup_error", r->o->setup_error);
+	if (r->o->bench)
+		json_str(&b, "bench", r->o->bench);
+	stream_frame_json(&r->out, "run", &b);
+}
+
+/* The probe's (then the benchmark's) stderr tail starts empty. */
+static void stderr_tail_reset(struct runner *r)
+{
+	r->probe_err_len = 0;
+	r->probe_err[0] = '\0';
+}
+
+/* How the probe or the benchmark ended: result keys, path, stderr tail. */
+static void put_program_end(struct runner *r, struct json *b,
+			    const struct spawn_res *res, const char *path)
+{
+	put_result(b, res);
+	json_str(b, "path", path);
+	if (r->probe_err_len)
+		json_str(b, "stderr", r->probe_err);
 }
 
 /* Returns the signal that interrupted the runner meanwhile, or 0. */
@@ -278,41 +296,78 @@ static int run_probe(struct runner *r)
 		.out_line = on_stdout, .err_line = on_probe_stderr, .ctx = r,
 	};
 	struct spawn_res res;
-	struct jbuf b;
+	struct json b;
 
-	r->probe_err_len = 0;
-	r->probe_err[0] = '\0';
+	stderr_tail_reset(r);
 	stream_frame(&r->out, "probe-begin", NULL);
 	spawn_run(&req, &res);
-	jb_init(&b);
-	put_result(&b, &res);
-	jb_str(&b, "path", r->o->probe);
-	if (r->probe_err_len)
-		jb_str(&b, "stderr", r->probe_err);
-	stream_frame(&r->out, "probe-end", jb_end(&b));
-	jb_free(&b);
+	json_object(&b);
+	put_program_end(r, &b, &res, r->o->probe);
+	stream_frame_json(&r->out, "probe-end", &b);
+	return res.interrupted;
+}
+
+/*
+ * The benchmark after the binaries (STREAM.md, bench-begin/bench-end): its
+ * JSON is the payload, its stderr (tail) and kernel log records are kept
+ * apart. A hang is the per-binary limit's to end, like a binary's; nothing
+ * it does changes the exit code. The signal that interrupted the runner
+ * meanwhile, or 0.
+ */
+static int run_bench(struct runner *r)
+{
+	static const char *const args[] = { "--quick", "--json", "--budget",
+					    "2" };
+	char *argv[] = { (char *)r->o->bench, (char *)args[0],
+			 (char *)args[1], (char *)args[2], (char *)args[3],
+			 NULL };
+	struct spawn_req req = {
+		.path = r->o->bench, .argv = argv,
+		.timeout_s = r->o->timeout_s,
+		.term_grace_s = r->o->term_grace_s,
+		.out_line = on_stdout, .err_line = on_probe_stderr, .ctx = r,
+		.kmsg = r->kmsg.fd >= 0 ? &r->kmsg : NULL,
+	};
+	struct spawn_res res;
+	struct json b;
+
+	/* The probe's stderr buffer is free again: the probe ran long ago. */
+	stderr_tail_reset(r);
+	json_object(&b);
+	json_str(&b, "path", r->o->bench);
+	json_str_array(&b, "args", args, 4);
+	json_num(&b, "timeout_s", r->o->timeout_s);
+	json_int(&b, "time_us", (long long)now_us());
+	stream_frame_json(&r->out, "bench-begin", &b);
+	kmsg_mark(&r->kmsg);
+	spawn_run(&req, &res);
+	json_object(&b);
+	put_program_end(r, &b, &res, r->o->bench);
+	json_bool(&b, "kmsg_alert", r->kmsg.alert);
+	if (r->kmsg.lines)
+		json_int(&b, "kmsg_lines", r->kmsg.lines);
+	stream_frame_json(&r->out, "bench-end", &b);
 	return res.interrupted;
 }
 
 static void frame_binary_begin(struct runner *r, struct stream *out, int i)
 {
 	const char *path = r->bins.path[i];
-	struct jbuf b;
+	struct json b;
 
-	jb_init(&b);
-	jb_str(&b, "name", base_name(path));
-	jb_str(&b, "path", path);
-	jb_num(&b, "timeout_s", r->o->timeout_s);
-	jb_int(&b, "index", i + 1);
-	jb_int(&b, "of", r->bins.n);
+	json_object(&b);
+	json_str(&b, "name", base_name(path));
+	json_str(&b, "path", path);
+	json_num(&b, "timeout_s", r->o->timeout_s);
+	json_int(&b, "index", i + 1);
+	json_int(&b, "of", r->bins.n);
 	if (r->bins.sel && r->bins.sel[i].points >= 0)
-		jb_int(&b, "selected", r->bins.sel[i].points);
+		json_int(&b, "selected", r->bins.sel[i].points);
 	if (r->bins.sel && r->bins.sel[i].error)
-		jb_str(&b, "selection_error", r->bins.sel[i].error);
+		json_str(&b, "selection_error", r->bins.sel[i].error);
 	/* On /dev/kmsg's clock: records and points share one time line. */
-	jb_int(&b, "time_us", (long long)now_us());
-	stream_frame(out, "binary-begin", jb_end(&b));
-	jb_free(&b);
+	json_int(&b, "time_us", (long long)now_us());
+	stream_frame_json(out, "binary-begin", &b);
 }
 
 /*
@@ -349,7 +404,7 @@ static void run_binary(struct runner *r, int i, struct spawn_res *res)
 		.stamp = on_read_time, .ctx = r,
 		.kmsg = r->kmsg.fd >= 0 ? &r->kmsg : NULL,
 	};
-	struct jbuf b;
+	struct json b;
 
 	frame_binary_begin(r, &r->out, i);
 
@@ -357,14 +412,13 @@ static void run_binary(struct runner *r, int i, struct spawn_res *res)
 	spawn_run(&req, res);
 	free(argv);
 
-	jb_init(&b);
-	jb_str(&b, "name", base_name(path));
+	json_object(&b);
+	json_str(&b, "name", base_name(path));
 	put_result(&b, res);
-	jb_bool(&b, "kmsg_alert", r->kmsg.alert);
+	json_bool(&b, "kmsg_alert", r->kmsg.alert);
 	if (r->kmsg.lines)
-		jb_int(&b, "kmsg_lines", r->kmsg.lines);
-	stream_frame(&r->out, "binary-end", jb_end(&b));
-	jb_free(&b);
+		json_int(&b, "kmsg_lines", r->kmsg.lines);
+	stream_frame_json(&r->out, "binary-end", &b);
 }
 
 /*
@@ -407,20 +461,19 @@ static void job_lost(void *ctx, int i, struct stream *out, bool begun,
 {
 	struct runner *r = ctx;
 	const char *path = r->bins.path[i];
-	struct jbuf b;
+	struct json b;
 
 	if (!begun)
 		frame_binary_begin(r, out, i);
-	jb_init(&b);
-	jb_str(&b, "name", base_name(path));
-	jb_null(&b, "exit");
-	jb_null(&b, "signal");
-	jb_bool(&b, "timed_out", false);
-	jb_int(&b, "duration_ms", res->duration_ms);
-	jb_bool(&b, "kmsg_alert", false);
-	jb_str(&b, "error", why);
-	stream_frame(out, "binary-end", jb_end(&b));
-	jb_free(&b);
+	json_object(&b);
+	json_str(&b, "name", base_name(path));
+	json_null(&b, "exit");
+	json_null(&b, "signal");
+	json_bool(&b, "timed_out", false);
+	json_int(&b, "duration_ms", res->duration_ms);
+	json_bool(&b, "kmsg_alert", false);
+	json_str(&b, "error", why);
+	stream_frame_json(out, "binary-end", &b);
 }
 
 /* Each binary in turn; returns how many were run (results in @res). */
@@ -436,6 +489,15 @@ static int run_sequential(struct runner *r, struct spawn_res *res,
 	return i;
 }
 
+/*
+ * On the host every binary runs in a worker (par.c), also one at a time:
+ * if the runner is SIGKILLed, the worker outlives it long enough to stop
+ * the binary and kill and reap what it forked (kselftest's test children,
+ * in groups of their own). Run by the runner itself, the binary would die
+ * of its parent-death signal and leave those running, parented to init.
+ * PID 1 has nothing to outlive (the VM ends with it): one at a time, it
+ * runs them itself.
+ */
 static int run_binaries(struct runner *r, struct spawn_res *res,
 			int *interrupted)
 {
@@ -444,7 +506,7 @@ static int run_binaries(struct runner *r, struct spawn_res *res,
 	};
 	int n;
 
-	if (r->o->jobs > 1 && r->bins.n > 1) {
+	if (!r->o->pid1 || (r->o->jobs > 1 && r->bins.n > 1)) {
 		n = par_run(r->bins.n, r->o->jobs, &r->out, &ops, r, res,
 			    interrupted);
 		if (n >= 0)
@@ -480,24 +542,24 @@ static void frame_run_end(struct runner *r, const struct tally *t)
 {
 	long long rsvd_after = hugetlb_rsvd_pages();
 	const char *status = "complete";
-	struct jbuf b;
+	struct json b;
 
 	if (t->interrupted)
 		status = "interrupted";
 	else if (!r->bins.n)
 		status = "empty";
-	jb_init(&b);
-	jb_int(&b, "duration_ms", (long long)(now_ms() - t->t0));
-	jb_int(&b, "binaries", t->started);
-	jb_str(&b, "status", status);
+	json_object(&b);
+	json_int(&b, "duration_ms", (long long)(now_ms() - t->t0));
+	json_int(&b, "binaries", t->started);
+	json_str(&b, "status", status);
 	if (!t->interrupted && !r->bins.n && r->o->nonly)
-		jb_str(&b, "error", "no test point matches --only");
+		json_str(&b, "error", "no test point matches --only");
 	else if (!t->interrupted && !r->bins.n && r->o->nskip)
-		jb_str(&b, "error", "--skip leaves no test point");
-	jb_int(&b, "failed_to_start", t->failed);
-	jb_int(&b, "timed_out", t->timed_out);
+		json_str(&b, "error", "--skip leaves no test point");
+	json_int(&b, "failed_to_start", t->failed);
+	json_int(&b, "timed_out", t->timed_out);
 	if (r->pool.restore_err)
-		jb_str(&b, "hugepages_error", strerror(-r->pool.restore_err));
+		json_str(&b, "hugepages_error", strerror(-r->pool.restore_err));
 	/*
 	 * Every mapping of every binary is gone now: the kernel's huge page
 	 * reservations must be back where they were (reports show a finding
@@ -508,11 +570,10 @@ static void frame_run_end(struct runner *r, const struct tally *t)
 	if (r->o->jobs > 1 && r->bins.n > 1 &&
 	    t->rsvd_before != HUGETLB_UNKNOWN &&
 	    rsvd_after != HUGETLB_UNKNOWN && mem_huge_page_size()) {
-		jb_int(&b, "hugepages_rsvd_before", t->rsvd_before);
-		jb_int(&b, "hugepages_rsvd_after", rsvd_after);
+		json_int(&b, "hugepages_rsvd_before", t->rsvd_before);
+		json_int(&b, "hugepages_rsvd_after", rsvd_after);
 	}
-	stream_frame(&r->out, "run-end", jb_end(&b));
-	jb_free(&b);
+	stream_frame_json(&r->out, "run-end", &b);
 }
 
 static int exit_code(const struct runner *r, const struct tally *t)
@@ -573,6 +634,9 @@ int run_all(struct runner *r)
 	}
 	count_results(&t, res, n);
 	free(res);
+	/* Before the pool goes back: hugetlb figures find its pages free. */
+	if (r->o->bench && !t.interrupted && !r->out.broken)
+		t.interrupted = run_bench(r);
 	/* After the last binary, also when interrupted: signals only queue. */
 	pool_give_back(&r->pool);
 	frame_run_end(r, &t);
@@ -582,15 +646,14 @@ int run_all(struct runner *r)
 /* A run that could not happen: still a well-formed stream saying why. */
 void run_fatal(struct runner *r, const char *why)
 {
-	struct jbuf b;
+	struct json b;
 
 	stream_frame(&r->out, "stream", "1");
 	frame_run(r);
-	jb_init(&b);
-	jb_int(&b, "duration_ms", 0);
-	jb_int(&b, "binaries", 0);
-	jb_str(&b, "status", "error");
-	jb_str(&b, "error", why);
-	stream_frame(&r->out, "run-end", jb_end(&b));
-	jb_free(&b);
+	json_object(&b);
+	json_int(&b, "duration_ms", 0);
+	json_int(&b, "binaries", 0);
+	json_str(&b, "status", "error");
+	json_str(&b, "error", why);
+	stream_frame_json(&r->out, "run-end", &b);
 }

@@ -17,6 +17,7 @@
 
 #include "clock.h"
 #include "hugepages.h"
+#include "json.h"
 
 /*
  * Longest payload line; longer lines are split (never dropped). Large, so
@@ -24,28 +25,7 @@
  */
 #define RUNNER_LINE_MAX (1024 * 1024)
 
-/* ---- stream.c: compact JSON objects and the line-atomic stream ---- */
-
-struct jbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-void jb_init(struct jbuf *b);
-void jb_str(struct jbuf *b, const char *key, const char *val);
-void jb_strn(struct jbuf *b, const char *key, const char *val, size_t n);
-void jb_int(struct jbuf *b, const char *key, long long val);
-void jb_num(struct jbuf *b, const char *key, double val);
-void jb_bool(struct jbuf *b, const char *key, bool val);
-void jb_str_array(struct jbuf *b, const char *key, const char *const *vals,
-		  int n);
-void jb_null(struct jbuf *b, const char *key);
-/* @json: an already encoded value (e.g. another jbuf's object). */
-void jb_raw(struct jbuf *b, const char *key, const char *json);
-/* Close the object; the text stays valid until jb_free(). */
-const char *jb_end(struct jbuf *b);
-void jb_free(struct jbuf *b);
+/* ---- stream.c: the line-atomic stream ---- */
 
 struct stream {
 	int fd;
@@ -58,6 +38,8 @@ struct stream {
 
 /* "@@faultline <kw>[ <rest>]\n" in one write. */
 void stream_frame(struct stream *s, const char *kw, const char *rest);
+/* The frame of @j's document (ended here), then json_free(@j). */
+void stream_frame_json(struct stream *s, const char *kw, struct json *j);
 /* Whole lines already framed (a worker's block): as few writes as can be. */
 void stream_write(struct stream *s, const char *buf, size_t len);
 /* "<prefix><data>\n" in one write; @prefix may be NULL. */
@@ -213,7 +195,7 @@ int pool_take(struct pool *p);
 /* Give back what pool_take() raised and let the pool go. 0 or -errno. */
 int pool_give_back(struct pool *p);
 /* "hugepages":{...} and "hugepages_repair":{...} into the run frame. */
-void pool_json(const struct pool *p, struct jbuf *b);
+void pool_json(const struct pool *p, struct json *b);
 
 /* ---- options.c: one option table for argv and the kernel command line ---- */
 
@@ -221,6 +203,7 @@ struct opts {
 	double timeout_s, term_grace_s;
 	const char *probe;		/* NULL: no probe */
 	bool no_probe;
+	const char *bench;		/* after the binaries; NULL: none */
 	const char *output;		/* NULL or "-": stdout */
 	const char *target;
 	bool kmsg, kmsg_user_alerts;

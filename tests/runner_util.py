@@ -38,6 +38,11 @@ class Stream:
     probe_end: dict[str, Any] | None = None
     binaries: list[Binary] = field(default_factory=list)
     end: dict[str, Any] | None = None
+    # --bench: bench-begin/bench-end's facts, the payload, its kmsg frames
+    bench_begin: dict[str, Any] | None = None
+    bench_end: dict[str, Any] | None = None
+    bench_payload: list[str] = field(default_factory=list)
+    bench_kmsg: list[dict[str, Any]] = field(default_factory=list)
 
     def binary(self, name: str) -> Binary:
         found = [b for b in self.binaries if b.begin["name"] == name]
@@ -69,7 +74,8 @@ def parse_stream(text: str, vm: bool = False) -> Stream:
             if vm and not section:
                 continue        # kernel messages on the console
             assert section, f"payload outside a section: {ln!r}"
-            (cur.payload if section == "binary" else s.probe_payload).append(ln)
+            {"binary": cur.payload if cur else None, "bench": s.bench_payload,
+             "probe": s.probe_payload}[section].append(ln)
             continue
         kw, _, arg = ln[len(FRAME):].partition(" ")
         data = json.loads(arg) if arg else None
@@ -86,8 +92,8 @@ def parse_stream(text: str, vm: bool = False) -> Stream:
             s.binaries.append(cur)
             section = "binary"
         elif kw == "kmsg":
-            assert section == "binary" and isinstance(data["alert"], bool)
-            cur.kmsg.append(data)
+            assert section in ("binary", "bench") and isinstance(data["alert"], bool)
+            (cur.kmsg if section == "binary" else s.bench_kmsg).append(data)
         elif kw == "at":
             assert section == "binary", "an `at` frame outside a binary"
             assert set(data) == {"time_us"} and isinstance(data["time_us"], int)
@@ -98,6 +104,16 @@ def parse_stream(text: str, vm: bool = False) -> Stream:
                 assert key in data, f"binary-end lacks {key}"
             assert data["kmsg_alert"] == any(k["alert"] for k in cur.kmsg)
             cur.end, section = data, None
+        elif kw == "bench-begin":
+            assert section is None and s.bench_begin is None
+            assert s.run.get("bench") == data["path"]
+            section, s.bench_begin = "bench", data
+        elif kw == "bench-end":
+            assert section == "bench" and data["path"] == s.bench_begin["path"]
+            for key in ("exit", "signal", "timed_out", "duration_ms", "kmsg_alert"):
+                assert key in data, f"bench-end lacks {key}"
+            assert data["kmsg_alert"] == any(k["alert"] for k in s.bench_kmsg)
+            section, s.bench_end = None, data
         elif kw == "run-end":
             assert section is None
             s.end = data

@@ -69,6 +69,7 @@ def expected_files() -> dict[str, str]:
             "/usr/bin/uffd-probe": "link:../libexec/faultline/uffd-probe",
             "/usr/libexec/faultline/uffd-probe": exe,
             "/usr/libexec/faultline/faultline-runner": exe,
+            "/usr/libexec/faultline/uffd-bench": exe,
             "/usr/share/faultline/faultline-install.json": data,
             "/usr/share/man/man1/faultline.1.gz": data,
             "/usr/share/man/man1/uffd-probe.1.gz": data,

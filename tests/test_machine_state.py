@@ -10,11 +10,13 @@ import os
 import select
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from test_access_util import SYSCTL, hold_sysctl, sysctl_value
 
 needs_sysctl = pytest.mark.skipif(
@@ -99,6 +101,44 @@ def test_killed_holder_is_repaired_by_the_next(build_dir: Path) -> None:
     assert sysctl_value() == original and LOCK.read_text() == ""
 
 
+def mutants_put_back(build_dir: Path, original: int) -> None:
+    """What make mutants does after its units (tools/liar/mutants.py)."""
+    sys.path.insert(0, str(ROOT / "tools" / "liar"))
+    import mutants
+    mutants._put_back(build_dir / "tools" / "sysctl-hold",
+                      {str(SYSCTL): str(original)})
+
+
+@needs_sysctl
+def test_mutants_repairs_a_killed_units_change(build_dir: Path) -> None:
+    """A unit SIGKILLed holding the sysctl: make mutants puts the recorded
+    original back through the lock, and the record is cleared (before: it
+    wrote the value itself and left the record behind)."""
+    with hold_sysctl(build_dir, 0) as original:
+        pass
+    a = start_hold(build_dir, other(original))
+    assert a.stdout and a.stdout.readline() == f"held {original}\n"
+    a.kill()
+    a.wait()
+    assert sysctl_value() == other(original)
+    mutants_put_back(build_dir, original)
+    assert sysctl_value() == original and LOCK.read_text() == ""
+
+
+@needs_sysctl
+def test_mutants_leaves_a_live_holders_change(build_dir: Path, capsys) -> None:
+    """Another run holds the sysctl changed when make mutants ends: its
+    value stays until that run restores it (before: mutants wrote the value
+    it had read at its start under the holder's feet)."""
+    with hold_sysctl(build_dir, 0) as original:
+        pass
+    with hold_sysctl(build_dir, other(original)):
+        mutants_put_back(build_dir, original)
+        assert sysctl_value() == other(original)
+        assert "held by another process" in capsys.readouterr().err
+    assert sysctl_value() == original
+
+
 def processes_under(tmp: Path) -> list[str]:
     """Command lines of live processes running something from @tmp."""
     found = []
@@ -122,21 +162,27 @@ def wait_gone(tmp: Path, seconds: float = 10) -> list[str]:
     return left
 
 
+@pytest.mark.parametrize("jobs,binaries", [(2, 2), (1, 2), (2, 1)],
+                         ids=["j2", "j1", "one_binary"])
 def test_sigkilled_runner_leaves_no_binary_behind(runner: Path, fakes,
-                                                  tmp_path: Path) -> None:
-    """-j 2, two binaries that hang with children in and out of their
-    group: the runner is SIGKILLed. Its workers stop their binaries and
-    reap what those left (before: 4 processes stayed, parented to init)."""
+                                                  tmp_path: Path, jobs: int,
+                                                  binaries: int) -> None:
+    """Binaries that hang with children in and out of their group; the
+    runner is SIGKILLed. The workers stop their binaries and reap what
+    those left (before: 4 processes stayed, parented to init, at -j 2; at
+    -j 1, or with one binary, the binary died by its parent-death signal
+    and its 2 children stayed)."""
     d = fakes("hang")
     hang = str(d / "hang")
-    proc = subprocess.Popen([str(runner), "-j", "2", "--hugepages", "0",
-                             "--no-probe", "--no-kmsg", hang, hang],
+    proc = subprocess.Popen([str(runner), "-j", str(jobs), "--hugepages", "0",
+                             "--no-probe", "--no-kmsg", *[hang] * binaries],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
+    running = 3 * min(jobs, binaries)       # each: main + 2 children
     deadline = time.monotonic() + 10
-    while len(processes_under(tmp_path)) < 6 and time.monotonic() < deadline:
-        time.sleep(0.05)        # 2 binaries x (main + 2 children)
-    assert len(processes_under(tmp_path)) >= 6
+    while len(processes_under(tmp_path)) < running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(processes_under(tmp_path)) >= running
     proc.kill()
     proc.wait()
     assert wait_gone(tmp_path) == []

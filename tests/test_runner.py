@@ -95,10 +95,12 @@ def test_real_cases_stream(runner: Path, cases_dir: Path) -> None:
     assert s.end["status"] == "complete" and s.end["binaries"] == len(names)
 
 
-def test_hang_is_killed_with_its_group(runner: Path, fakes) -> None:
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_hang_is_killed_with_its_group(runner: Path, fakes, jobs: str) -> None:
     d = fakes("hang", "pass")
     t0 = time.monotonic()
-    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "1", str(d))
+    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "1",
+            "-j", jobs, str(d))
     took = time.monotonic() - t0
     assert r.returncode == 0, r.stderr
     s = parse_stream(r.stdout)
@@ -114,24 +116,19 @@ def test_hang_is_killed_with_its_group(runner: Path, fakes) -> None:
     assert took < 4
 
 
-def test_hang_ignoring_sigterm_gets_sigkill(runner: Path, fakes) -> None:
-    d = fakes("hang-noterm")
+@pytest.mark.parametrize("mode,grace,least_ms,most_ms", [
+    ("hang-noterm", "0.3", 1250, 2000),     # SIGTERM ignored: the grace, then SIGKILL
+    ("hang", "0", 0, 1300),                 # no grace: SIGKILL at once
+], ids=["ignoring_sigterm", "no_grace"])
+def test_sigkill_after_the_grace(runner: Path, fakes, mode: str, grace: str,
+                                 least_ms: int, most_ms: int) -> None:
+    d = fakes(mode)
     r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "1",
-            "--term-grace", "0.3", str(d))
-    b = parse_stream(r.stdout).binary("hang-noterm")
+            "--term-grace", grace, str(d))
+    b = parse_stream(r.stdout).binary(mode)
     assert b.end["timed_out"] is True and b.end["signal"] == signal.SIGKILL
-    assert 1250 <= b.end["duration_ms"] < 2000
-    assert_all_gone(b, "hang-noterm")
-
-
-def test_no_grace_means_sigkill_at_once(runner: Path, fakes) -> None:
-    d = fakes("hang")
-    r = run(runner, "--no-probe", "--hugepages", "0", "--timeout", "1",
-            "--term-grace", "0", str(d))
-    b = parse_stream(r.stdout).binary("hang")
-    assert b.end["timed_out"] is True and b.end["signal"] == signal.SIGKILL
-    assert b.end["duration_ms"] < 1300
-    assert_all_gone(b, "hang")
+    assert least_ms <= b.end["duration_ms"] < most_ms
+    assert_all_gone(b, mode)
 
 
 def test_crash_signal_recorded(runner: Path, fakes) -> None:

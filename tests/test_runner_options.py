@@ -41,6 +41,17 @@ def pid1_dir(build_dir: Path) -> Iterator[Path]:
         shutil.rmtree(where, ignore_errors=True)
 
 
+def pid1_cases(pid1_dir: Path, cases_dir: Path, *names: str) -> Path:
+    """A cases directory PID 1 can see, holding copies of the named case
+    binaries (for faultline.cases=)."""
+    d = pid1_dir / "cases"
+    d.mkdir()
+    for name in names:
+        shutil.copyfile(cases_dir / name, d / name)
+        (d / name).chmod(0o755)
+    return d
+
+
 def pid1(runner: Path, cmdline: str) -> tuple[int, Stream, str]:
     env = dict(os.environ, FAULTLINE_CMDLINE=cmdline)
     r = subprocess.run(["unshare", "--pid", "--fork", "--mount", "--propagation",
@@ -166,3 +177,16 @@ def test_host_cases_and_probe_none(runner: Path, fakes) -> None:
 def test_version_is_the_projects(runner: Path) -> None:
     version = (Path(__file__).resolve().parent.parent / "VERSION").read_text().strip()
     assert run(runner, "--version").stdout == f"faultline-runner {version}\n"
+
+
+@needs_pid1
+def test_pid1_bench_is_in_the_root(runner: Path, fakes, pid1_dir: Path) -> None:
+    """faultline.bench=uffd-bench, as run.py --bench puts it on a VM's
+    command line, is /uffd-bench (the initramfs's); a missing one is the
+    benchmark's error, never the run's."""
+    d = fakes("pass", where=pid1_dir)
+    rc, s, _ = pid1(runner, f"faultline.cases={d} faultline.probe=none "
+                    "faultline.bench=uffd-bench")
+    assert rc == 0 and s.end["status"] == "complete"
+    assert s.run["bench"] == "/uffd-bench" == s.bench_begin["path"]
+    assert s.bench_end["exit"] is None and "cannot execute" in s.bench_end["error"]

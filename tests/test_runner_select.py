@@ -4,7 +4,6 @@ from each binary's own list (the kselftest harness's -l), on the host and
 from the kernel command line as PID 1."""
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from runner_util import parse_stream, run
-from test_runner_options import needs_pid1, pid1, pid1_dir  # noqa: F401
+from test_runner_options import needs_pid1, pid1, pid1_cases, pid1_dir  # noqa: F401
 
 TAP_RE = re.compile(r"^(?:not )?ok \d+ (\S+)")
 
@@ -109,11 +108,7 @@ def test_bad_glob_is_a_usage_error(runner: Path, glob: str) -> None:
 def test_only_on_the_kernel_command_line(runner: Path, pid1_dir: Path,  # noqa: F811
                                          cases_dir: Path) -> None:
     """faultline.only= words (repeated, or with commas) choose as --only."""
-    d = pid1_dir / "cases"
-    d.mkdir()
-    for name in ("copy", "zeropage"):
-        (d / name).write_bytes((cases_dir / name).read_bytes())
-        os.chmod(d / name, 0o755)
+    d = pid1_cases(pid1_dir, cases_dir, "copy", "zeropage")
     rc, s, _ = pid1(runner, f"faultline.cases={d} faultline.probe=none "
                     "faultline.only=copy.anon.eexist "
                     "faultline.only=copy.shmem.eexist,zeropage.nosuch")

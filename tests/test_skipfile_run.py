@@ -17,7 +17,7 @@ from runner_util import parse_stream, run
 from test_kernels_vm import (bookworm, needs_qemu, qemu_ready,  # noqa: F401
                              real_static, vm_deps)
 from test_run_kernels import load_run_py, stand_in_kernels
-from test_runner_options import needs_pid1, pid1, pid1_dir  # noqa: F401
+from test_runner_options import needs_pid1, pid1, pid1_cases, pid1_dir  # noqa: F401
 from test_runner_select import listed, tap_ids
 
 from kernels import KernelResult
@@ -84,10 +84,7 @@ def test_runner_skip_everything_or_badly(runner: Path, cases_dir: Path) -> None:
 @needs_pid1
 def test_runner_skip_on_the_kernel_command_line(runner: Path, pid1_dir: Path,  # noqa: F811
                                                 cases_dir: Path) -> None:
-    d = pid1_dir / "cases"
-    d.mkdir()
-    (d / "zeropage").write_bytes((cases_dir / "zeropage").read_bytes())
-    (d / "zeropage").chmod(0o755)
+    d = pid1_cases(pid1_dir, cases_dir, "zeropage")
     rc, s, _ = pid1(runner, f"faultline.cases={d} faultline.probe=none "
                     "faultline.only=zeropage.anon.* faultline.skip=zeropage.anon.e*")
     assert rc == 0 and s.run["skip"] == ["zeropage.anon.e*"]

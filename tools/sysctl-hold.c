@@ -8,6 +8,11 @@
  *
  * Prints "held <original>" once the value is set. Exit 0, 1 if it could
  * not be set (the message says why), 2 on bad usage.
+ *
+ * sysctl-hold --repair PATH: change nothing, only put back what a holder
+ * that died (SIGKILL) left changed, if the lock is free (make mutants
+ * after its units). Prints "value <now>". Exit 0, 1 if the lock is held
+ * (its holder restores its own change) or PATH cannot be read.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +22,25 @@
 
 #include "sysctl.h"
 
+static int repair(const char *path)
+{
+	int err = sysctl_guard_repair(path);
+	long now = err ? 0 : sysctl_read(path);
+
+	if (err == -EBUSY) {
+		fprintf(stderr, "sysctl-hold: %s is held by another process, which puts its original back itself\n",
+			path);
+		return 1;
+	}
+	if (err || now < 0) {
+		fprintf(stderr, "sysctl-hold: %s: %s\n", path,
+			strerror(err ? -err : (int)-now));
+		return 1;
+	}
+	printf("value %ld\n", now);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char buf[64];
@@ -24,8 +48,10 @@ int main(int argc, char **argv)
 	long val;
 	int err;
 
+	if (argc == 3 && !strcmp(argv[1], "--repair"))
+		return repair(argv[2]);
 	if (argc != 3) {
-		fprintf(stderr, "usage: sysctl-hold PATH VALUE\n");
+		fprintf(stderr, "usage: sysctl-hold PATH VALUE | --repair PATH\n");
 		return 2;
 	}
 	val = strtol(argv[2], &end, 10);

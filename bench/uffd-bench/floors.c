@@ -26,7 +26,7 @@ static bool floor_touch(struct mem_area *a, size_t npages, uint64_t *ns,
 	size_t base = (size_t)getpagesize();
 	uint64_t t0, t;
 	char why[200];
-	int ret = area_zap(a, true, -1, 0);
+	int ret = mem_drop(a, true, -1, 0);
 
 	if (ret) {
 		res_fail(r, "setup_failed", "dropping the pages: %s",

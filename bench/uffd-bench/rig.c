@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* uffd-bench: memory, a registered uffd and a servicer for one measurement. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,36 +242,6 @@ fail:
 	return NULL;
 }
 
-int area_remap(struct mem_area *a, int uffd, uint64_t mode)
-{
-	int flags = (mem_is_shared(a->type) ? MAP_SHARED : MAP_PRIVATE) |
-		    MAP_FIXED;
-	void *p = mmap(a->addr, a->len, PROT_READ | PROT_WRITE, flags, a->fd,
-		       0);
-
-	if (p == MAP_FAILED)
-		return -errno;
-	/* A new vma: the registration went with the old one. */
-	return uffd >= 0 ? uffd_register_range(uffd, a->addr, a->len, mode,
-					       NULL) : 0;
-}
-
-int area_zap(struct mem_area *a, bool punch, int uffd, uint64_t mode)
-{
-	int ret = 0;
-
-	if (madvise(a->addr, a->len, MADV_DONTNEED)) {
-		ret = -errno;
-		if (ret == -EINVAL && mem_is_hugetlb(a->type))
-			ret = area_remap(a, uffd, mode);
-	}
-	if (!ret && punch && a->fd >= 0 &&
-	    fallocate(a->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
-		      a->len))
-		ret = -errno;
-	return ret;
-}
-
 int rig_reset(struct rig *g, unsigned int seed)
 {
 	size_t len = rig_len(g);
@@ -281,7 +250,7 @@ int rig_reset(struct rig *g, unsigned int seed)
 	case IO_CONTINUE:
 		/* New bytes in the page cache, no pte in the registered view. */
 		pattern_fill(g->area.alias, len, seed);
-		return area_zap(&g->area, false, rig_uffd(g),
+		return mem_drop(&g->area, false, rig_uffd(g),
 				op_table[g->op].mode);
 	case IO_COPY:
 		pattern_fill(g->srcbuf, len, seed);
@@ -292,7 +261,7 @@ int rig_reset(struct rig *g, unsigned int seed)
 	default:
 		break;
 	}
-	return area_zap(&g->area, true, rig_uffd(g), op_table[g->op].mode);
+	return mem_drop(&g->area, true, rig_uffd(g), op_table[g->op].mode);
 }
 
 bool rig_verify_filled(struct rig *g, unsigned int seed, char *why,

@@ -35,16 +35,6 @@ struct rig {
 	struct touch_plan plan;
 };
 
-/*
- * Make every page of @a fault again: zap its mapping's ptes and, with
- * @punch, the file's pages too. Kernels before 5.18 refuse MADV_DONTNEED
- * on hugetlb: the view is then mapped afresh at the same address, and,
- * when @uffd >= 0, registered again with @mode. 0 or -errno.
- */
-int area_zap(struct mem_area *a, bool punch, int uffd, uint64_t mode);
-/* The fallback alone (the self-test exercises it on any kernel). */
-int area_remap(struct mem_area *a, int uffd, uint64_t mode);
-
 /* The ioctls a measurement issues. */
 enum rig_io {
 	IO_COPY, IO_ZEROPAGE, IO_CONTINUE, IO_MOVE, IO_POISON,

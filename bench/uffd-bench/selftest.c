@@ -149,7 +149,7 @@ static void crafted_clock(void)
 }
 
 /*
- * The pre-5.18 hugetlb fallback of area_zap(): a view mapped afresh has
+ * The pre-5.18 hugetlb fallback of mem_drop(): a view mapped afresh has
  * no pages and is registered again (COPY into it works); without the
  * uffd it is not (COPY answers ENOENT), so the check can tell.
  */
@@ -161,7 +161,7 @@ static void remap_fallback(enum mem_type mem)
 
 	if (mem_alloc(&a, mem, 2, why, sizeof(why))) {
 		checks++;
-		printf("ok %d - area_remap on %s # SKIP %s\n", checks,
+		printf("ok %d - mem_remap on %s # SKIP %s\n", checks,
 		       mem_type_name(mem), why);
 		return;
 	}
@@ -172,14 +172,14 @@ static void remap_fallback(enum mem_type mem)
 				UFFDIO_REGISTER_MODE_MISSING, NULL) ||
 	    uffd_copy_all(fd, a.addr, src, a.page, 0, NULL))
 		exit(2);
-	ret = area_remap(&a, fd, UFFDIO_REGISTER_MODE_MISSING);
+	ret = mem_remap(&a, fd, UFFDIO_REGISTER_MODE_MISSING);
 	check(!ret && vm_present_count(a.addr, a.len) == 0 &&
 	      !uffd_copy_all(fd, mem_page(&a, 1), src, a.page, 0, NULL),
-	      "area_remap leaves %s unmapped and registered", mem_type_name(mem));
-	ret = area_remap(&a, -1, 0);
+	      "mem_remap leaves %s unmapped and registered", mem_type_name(mem));
+	ret = mem_remap(&a, -1, 0);
 	check(!ret && uffd_copy_all(fd, mem_page(&a, 1), src, a.page, 0,
 				    NULL) == -ENOENT,
-	      "area_remap without a uffd leaves %s unregistered",
+	      "mem_remap without a uffd leaves %s unregistered",
 	      mem_type_name(mem));
 	close(fd);
 	free(src);

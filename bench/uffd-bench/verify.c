@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* uffd-bench: verification of what each measured operation did. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,21 +139,17 @@ bool verify_wp_bits(const char *addr, size_t page, size_t npages, bool want,
 	size_t base = (size_t)sysconf(_SC_PAGESIZE), step = page / base;
 	size_t nent = npages * step, i;
 	uint64_t *ent = malloc(nent * sizeof(*ent));
-	off_t off = (off_t)((uintptr_t)addr / base * sizeof(*ent));
 	bool ok = false;
-	ssize_t got;
-	int fd;
+	int ret;
 
-	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (!ent || fd < 0) {
-		snprintf(why, whylen, "pagemap: %s", strerror(errno));
+	if (!ent) {
+		snprintf(why, whylen, "pagemap: %s", strerror(ENOMEM));
 		goto out;
 	}
-	/* One read for the whole range: this runs over every page measured. */
-	got = pread(fd, ent, nent * sizeof(*ent), off);
-	if (got != (ssize_t)(nent * sizeof(*ent))) {
+	ret = pagemap_entries(addr, nent, ent);
+	if (ret) {
 		snprintf(why, whylen, "pagemap read: %s",
-			 got < 0 ? strerror(errno) : "short");
+			 ret == -EIO ? "short" : strerror(-ret));
 		goto out;
 	}
 	for (i = 0; i < npages; i++) {
@@ -168,8 +163,6 @@ bool verify_wp_bits(const char *addr, size_t page, size_t npages, bool want,
 	}
 	ok = true;
 out:
-	if (fd >= 0)
-		close(fd);
 	free(ent);
 	return ok;
 }

@@ -83,7 +83,8 @@ class Build:
         self.runner = build / "faultline-runner"
         self.liar = build / "tools" / "liar.so"
         self.cases = build / "cases"
-        for need in (self.runner, self.liar, self.cases):
+        self.sysctl_hold = build / "tools" / "sysctl-hold"
+        for need in (self.runner, self.liar, self.cases, self.sysctl_hold):
             if not need.exists():
                 raise Fatal(f"{need} is missing: run 'make' first")
         self.binaries = sorted(p.name for p in self.cases.iterdir()
@@ -268,20 +269,25 @@ def _read(path: str) -> str | None:
         return None
 
 
-def _put_back(before: dict[str, str | None]) -> None:
-    """A unit killed at the wrong moment may leave a sysctl it flipped:
-    put back what was there before the run, and say so."""
+def _put_back(sysctl_hold: Path, before: dict[str, str | None]) -> None:
+    """A unit SIGKILLed at the wrong moment may leave a sysctl it flipped.
+    Its change was guarded (harness/sysctl.c): the original is recorded in
+    the sysctl's lock file, and whoever takes the lock next puts it back;
+    `sysctl-hold --repair` takes it now. Never the value read before the
+    run: another run may have held the sysctl changed then, or hold it
+    now, and its own restore is the one that knows the original."""
     for path, old in before.items():
-        now = _read(path)
-        if old is None or now == old:
+        if old is None:
             continue
-        print(f"mutants: {path} was {old} before the run and is {now}: "
-              f"putting {old} back", file=sys.stderr)
-        try:
-            Path(path).write_text(old + "\n", encoding="ascii")
-        except OSError as e:
-            print(f"mutants: cannot restore {path}: {e.strerror}",
-                  file=sys.stderr)
+        res = subprocess.run([str(sysctl_hold), "--repair", path],
+                             capture_output=True, text=True, check=False)
+        for line in res.stderr.splitlines():
+            print(f"mutants: {line.lstrip('# ')}", file=sys.stderr)
+        now = _read(path)
+        if now != old:
+            print(f"mutants: {path} was {old} before the run and is {now}: "
+                  f"not ours to change (another process holds it, or held "
+                  f"it when the run began)", file=sys.stderr)
 
 
 def mutants(args: argparse.Namespace) -> int:
@@ -303,7 +309,7 @@ def mutants(args: argparse.Namespace) -> int:
         results = [judge(r, outcomes(points, r.lie), baseline) for r in rows]
         results = second_pass(runs, rows, results, points, base)
     finally:
-        _put_back(before)
+        _put_back(build.sysctl_hold, before)
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
     elapsed = time.monotonic() - started
