@@ -45,9 +45,10 @@ bool fl_flag_wait(int *word, long long timeout_us);
 /*
  * pthread_create() with a stack of FL_THREAD_STACK: a helper thread runs
  * one small step. glibc's default (8 MiB) is big enough to be backed by a
- * transparent huge page where THP is "always" (Debian's kernels): 2 MiB
- * cleared at the thread's first touch, in every test point. 0 or an
- * errno value, as pthread_create().
+ * transparent huge page where THP is "always" (Debian's kernels) before
+ * 6.7 (which maps MAP_STACK without THP): 2 MiB cleared at the thread's
+ * first touch, in every test point. 0 or an errno value, as
+ * pthread_create().
  */
 int fl_pthread_create(pthread_t *id, void *(*fn)(void *), void *arg);
 #define FL_THREAD_STACK	(256 * 1024)
