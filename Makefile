@@ -9,6 +9,9 @@
 #                        arm64|riscv64 installs the cross compiler)
 #   make check           the project's own tests (pytest)
 #   make mutants         every lie of tools/liar over the suite (root, ~10 min)
+#   make kernel-uffd-unit-tests
+#                        the kernel's own uffd-unit-tests (bench/suite.sh's
+#                        yardstick) from the cached linux-source package
 #   make KSFT_DIR=...    use the kselftest headers of your own kernel tree
 #                        (<linux>/tools/testing/selftests)
 
@@ -22,6 +25,10 @@ CFLAGS	+= -Iharness
 VERSION	:= $(shell cat VERSION)
 CFLAGS	+= -DFAULTLINE_VERSION="\"$(VERSION)\""
 LDLIBS	+= -lcap -lseccomp -pthread
+# Symbols bound at start: a case binary forks twice per point, and with lazy
+# binding every child resolved each libc function it called again (and
+# copied the GOT page it wrote).
+LDFLAGS	+= -Wl,-z,now
 ifeq ($(STATIC),1)
 LDFLAGS	+= -static
 endif
@@ -171,6 +178,29 @@ $(O)/tools/liar.so: $(LIAR_SRC) $(wildcard tools/liar/*.h) harness/uffd_compat.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -fPIC -shared -o $@ $(LIAR_SRC) -ldl
 
+# The kernel's own uffd-unit-tests, built from the linux-source package the
+# harness headers came from (fetch-ksft.sh keeps it in the same cache, no
+# kernel code in the tree): bench/suite.sh's yardstick, never in all. Built
+# as the kernel's selftests Makefile does (-O2); the raw UAPI headers of the
+# tree stand in for its headers_install (which turns __packed into the
+# attribute).
+KUT_TREE := $(KSFT_DIR)/uffd-unit-tests
+KUT_MM	:= $(KUT_TREE)/tools/testing/selftests/mm
+KUT	:= $(O)/kernel/uffd-unit-tests
+
+$(KUT_MM)/uffd-unit-tests.c:
+	KSFT_NEED=uffd-unit-tests scripts/fetch-ksft.sh $(KSFT_DIR)
+
+$(KUT): $(KUT_MM)/uffd-unit-tests.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -w -D'__packed=__attribute__((packed))' \
+		-isystem $(KUT_TREE)/include/uapi -I $(KUT_TREE)/tools/testing/selftests \
+		$(LDFLAGS) -o $@ $(filter %.c,$(wildcard $(addprefix $(KUT_MM)/, \
+		uffd-unit-tests.c uffd-common.c vm_util.c thp_settings.c))) \
+		-lrt -lpthread -lm
+
+kernel-uffd-unit-tests: $(KUT)
+
 check: all
 	@scripts/deps.sh test vm browser fleet package
 	$(PYTHON) -m pytest -q tests
@@ -186,7 +216,7 @@ mutants-quick: all
 clean:
 	rm -rf $(O)
 
-.PHONY: all deps check clean mutants mutants-quick
+.PHONY: all deps check clean mutants mutants-quick kernel-uffd-unit-tests
 .DELETE_ON_ERROR:
 
 # ---- Distribution: kselftest collection, install, Debian package ----

@@ -7,14 +7,16 @@
 #   bench/kernels.sh [-j N] [amd64|cross]
 #
 # amd64 (default): the host plus four Debian kernels (5.10, 6.1, 6.12, 7.x)
-# booted under QEMU. Target: under 2 minutes on a 2-core machine.
+# booted under QEMU. Target: 40 s on a 2-core machine (issue 16).
 # cross: the same plus three arm64 (bookworm 6.1, trixie 6.12, sid 7.x,
 # cloud-arm64) and two riscv64 (trixie, sid) kernels: ten columns in one
 # command, their static binaries cross-built. Target: under 5 minutes.
 #
 # Measured here (2 cores, TCG: KVM exists but cannot run a Linux guest on
 # this nested host), QEMU 10.0 from bookworm-backports, warm cache:
-#   run.py --kernel host + 4 Debian kernels, -j2, reports included: 57-73 s
+#   run.py --kernel host + 4 Debian kernels, -j2, reports included: 28.7-31 s
+#   (load 1.5-2.9; 52-57 s before issue 16's work, bench/README.md)
+# Older figures (before issue 16):
 #   python3 -m kernels, the 4 Debian kernels alone, -j2:            54-57 s
 #   cold download of the 4 kernels (apt update, packages, vmlinux):  22 s
 #   boot to /init: 5.10 1.0-1.5 s, 6.1 1.3-1.9 s, 6.12 1.5-2.1 s, 7.2 1.6-2.3 s

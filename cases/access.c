@@ -61,7 +61,7 @@ FIXTURE_TEARDOWN(access)
 	fl_close(&self->ufd);
 	fl_close(&self->sock);
 	fl_reap(&self->creator);
-	free(self->src);
+	mem_pattern_free(self->src);
 }
 
 /* ------------------------------------------------------------ probes */
@@ -292,27 +292,6 @@ TEST_F(access, event_fork_allowed_with_ptrace)
 
 /* ------------------------------------------------- kernel-mode faults */
 
-struct pipe_reader {
-	pthread_t thread;
-	int fd;
-	char *buf;
-	size_t len;
-	volatile ssize_t ret;
-	volatile int err;
-	volatile int done;
-};
-
-static void *pipe_reader_main(void *arg)
-{
-	struct pipe_reader *p = arg;
-	ssize_t n = read(p->fd, p->buf, p->len);
-
-	p->err = n < 0 ? errno : 0;
-	p->ret = n;
-	__atomic_store_n(&p->done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
 static bool resident(void *addr, size_t page)
 {
 	unsigned char v = 0;
@@ -382,10 +361,11 @@ TEST_F_TIMEOUT(access, kernel_mode_fault_delivered, 5)
 {
 	size_t page = sysconf(_SC_PAGESIZE);
 	struct uffdio_api api = { .api = UFFD_API };
-	struct pipe_reader r = { 0 };
+	struct bg_read_args r = { .len = 5 };
+	struct bg_call bg;
 	struct uffd_msg msg;
-	char src[4096];
-	int fd, pfd[2], i;
+	char src[4096], *buf;
+	int fd, pfd[2];
 
 	fd = uffd_create(UFFD_PATH_SYSCALL, O_NONBLOCK);
 	if (fd < 0) {
@@ -397,29 +377,25 @@ TEST_F_TIMEOUT(access, kernel_mode_fault_delivered, 5)
 				strerror(-sys_err), strerror(-fd));
 	}
 	ASSERT_EQ(0, uffd_api(fd, &api));
-	r.buf = registered_hole(_metadata, fd, NPAGES * page);
-	r.len = 5;
+	r.buf = buf = registered_hole(_metadata, fd, NPAGES * page);
 	ASSERT_EQ(0, pipe2(pfd, O_CLOEXEC));
 	ASSERT_EQ(5, write(pfd[1], "hello", 5));
 	r.fd = pfd[0];
-	ASSERT_EQ(0, pthread_create(&r.thread, NULL, pipe_reader_main, &r));
+	ASSERT_EQ(0, bg_start(&bg, bg_read, &r));
 	ASSERT_EQ(0, uffd_wait_msg(fd, &msg, 2000));
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
-	EXPECT_EQ((uintptr_t)r.buf, msg.arg.pagefault.address);
+	EXPECT_EQ((uintptr_t)buf, msg.arg.pagefault.address);
 	/* The kernel writes into the buffer: a write fault. */
 	EXPECT_TRUE(msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE);
-	usleep(50 * 1000);
-	EXPECT_FALSE(r.done) TH_LOG("read(2) returned before the fault was resolved");
+	EXPECT_TRUE(fl_thread_held(&bg.th))
+		TH_LOG("read(2) returned before the fault was resolved");
 	memset(src, 'z', sizeof(src));
 	ASSERT_LE(page, sizeof(src));
-	ASSERT_EQ(0, uffd_copy_all(fd, r.buf, src, page, 0, NULL));
-	for (i = 0; i < 200 && !r.done; i++)
-		usleep(10 * 1000);
-	ASSERT_TRUE(r.done);
-	pthread_join(r.thread, NULL);
-	EXPECT_EQ(5, r.ret) TH_LOG("errno %d", r.err);
-	EXPECT_EQ(0, memcmp(r.buf, "hello", 5));
-	EXPECT_EQ('z', r.buf[5]);
+	ASSERT_EQ(0, uffd_copy_all(fd, buf, src, page, 0, NULL));
+	FL_THREAD_DONE(&bg.th);
+	EXPECT_EQ(5, bg.ret) TH_LOG("errno %d", bg.err);
+	EXPECT_EQ(0, memcmp(buf, "hello", 5));
+	EXPECT_EQ('z', buf[5]);
 	close(pfd[0]);
 	close(pfd[1]);
 	close(fd);
@@ -486,26 +462,26 @@ static int probe_node_kernel_fault(void *arg, char *note, size_t len)
 {
 	size_t page = sysconf(_SC_PAGESIZE);
 	struct uffdio_api api = { .api = UFFD_API };
-	struct pipe_reader r = { 0 };
+	struct bg_read_args r = { .len = 5 };
+	struct bg_call bg;
 	struct uffd_msg msg;
-	int fd, pfd[2], i, ret;
-	char *src;
+	int fd, pfd[2], ret;
+	char *src, *buf;
 
 	fd = uffd_dev_open(arg, O_CLOEXEC | O_NONBLOCK, NULL);
 	snprintf(note, len, "node open: %s", fd < 0 ? strerror(-fd) : "ok");
 	if (fd < 0)
 		return fd;
-	r.buf = mmap(NULL, page, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	r.buf = buf = mmap(NULL, page, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	src = malloc(page);
-	if (uffd_api(fd, &api) || r.buf == MAP_FAILED || !src ||
-	    uffd_register_range(fd, r.buf, page,
+	if (uffd_api(fd, &api) || buf == MAP_FAILED || !src ||
+	    uffd_register_range(fd, buf, page,
 				UFFDIO_REGISTER_MODE_MISSING, NULL) ||
 	    pipe2(pfd, O_CLOEXEC) || write(pfd[1], "hello", 5) != 5)
 		return 1;
 	r.fd = pfd[0];
-	r.len = 5;
-	if (pthread_create(&r.thread, NULL, pipe_reader_main, &r))
+	if (bg_start(&bg, bg_read, &r))
 		return 2;
 	ret = uffd_wait_msg(fd, &msg, 2000);
 	snprintf(note, len, "fault message: %s",
@@ -513,15 +489,13 @@ static int probe_node_kernel_fault(void *arg, char *note, size_t len)
 	if (ret)
 		return 3;	/* the reader stays blocked; the child exits */
 	memset(src, 'z', page);
-	if (uffd_copy_all(fd, r.buf, src, page, 0, NULL))
+	if (uffd_copy_all(fd, buf, src, page, 0, NULL))
 		return 4;
-	for (i = 0; i < 200 && !r.done; i++)
-		usleep(10 * 1000);
-	if (!r.done)
+	if (!fl_thread_wait(&bg.th, 2000))
 		return 5;
-	pthread_join(r.thread, NULL);
-	snprintf(note, len, "read(2) returned %zd", (ssize_t)r.ret);
-	return r.ret == 5 && !memcmp(r.buf, "hello", 5) ? 0 : 6;
+	fl_thread_join(&bg.th);
+	snprintf(note, len, "read(2) returned %ld", bg.ret);
+	return bg.ret == 5 && !memcmp(buf, "hello", 5) ? 0 : 6;
 }
 
 /* Mode 0600: root opens it (control), nobody gets EACCES. */
@@ -728,7 +702,7 @@ TEST_F_TIMEOUT(access, scm_rights_operates_on_creator_mm, 10)
 	/* ...and our RB is not registered: touching it does not block. */
 	ASSERT_EQ(0, toucher_start(&t, rb, TOUCH_WRITE, 7));
 	EXPECT_TRUE(toucher_wait(&t, 1000));
-	if (t.th.done)
+	if (fl_thread_is_done(&t.th))
 		toucher_join(&t);
 
 	/* The creator faults on RA; the message comes to us. */

@@ -15,27 +15,6 @@
 /* Written into output fields so "left untouched" can be told apart. */
 #define POISON_U64 0x5a5a5a5a5a5a5a5aULL
 
-struct pipe_reader {
-	pthread_t thread;
-	int fd;
-	void *buf;
-	volatile ssize_t ret;
-	volatile int err;
-	volatile int done;
-};
-
-/* Read one message (blocking) in a thread. */
-static void *msg_reader_main(void *arg)
-{
-	struct pipe_reader *r = arg;
-	ssize_t n = read(r->fd, r->buf, sizeof(struct uffd_msg));
-
-	r->err = n < 0 ? errno : 0;
-	r->ret = n;
-	__atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
-	return NULL;
-}
-
 FIXTURE(api) {
 	int fd;			/* no handshake yet */
 	char *mem;
@@ -502,24 +481,22 @@ TEST_F_TIMEOUT(api, blocking_read_waits, 5)
 	struct uffdio_api api;
 	struct uffd_msg msg;
 	struct toucher t;
-	struct pipe_reader r;
+	struct bg_read_args r = { .buf = &msg, .len = sizeof(msg) };
+	struct bg_call bg;
 	int fd = uffd_create_exact(variant->path, O_CLOEXEC);
 
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, do_api(fd, 0, &api));
 	ASSERT_EQ(0, uffd_register_range(fd, self->mem, self->page,
 					 UFFDIO_REGISTER_MODE_MISSING, NULL));
-	memset(&r, 0, sizeof(r));
 	r.fd = fd;
-	r.buf = &msg;
-	ASSERT_EQ(0, pthread_create(&r.thread, NULL, msg_reader_main, &r));
-	usleep(50 * 1000);
-	EXPECT_FALSE(r.done) TH_LOG("read() on an empty blocking uffd returned %zd",
-				    (ssize_t)r.ret);
+	ASSERT_EQ(0, bg_start(&bg, bg_read, &r));
+	EXPECT_TRUE(fl_thread_held(&bg.th))
+		TH_LOG("read() on an empty blocking uffd returned %ld", bg.ret);
 	/* A fault ends the wait with that fault's message. */
 	ASSERT_EQ(0, toucher_start(&t, self->mem, TOUCH_READ, 0));
-	ASSERT_EQ(0, pthread_join(r.thread, NULL));
-	EXPECT_EQ((ssize_t)sizeof(msg), r.ret) TH_LOG("errno %d", r.err);
+	FL_THREAD_DONE(&bg.th);
+	EXPECT_EQ((long)sizeof(msg), bg.ret) TH_LOG("errno %d", bg.err);
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_EQ((uintptr_t)self->mem, msg.arg.pagefault.address);
 	ASSERT_EQ(0, uffd_zeropage_all(fd, self->mem, self->page, 0, NULL));

@@ -19,7 +19,6 @@
  */
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -197,22 +196,21 @@ static char *map_private_anon(struct __test_metadata *_metadata,
  */
 static int reap_child(FIXTURE_DATA(bugs) *self, int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
-	int status = 0;
-	pid_t r;
+	long long faults;
+	int status = 0, ret = fl_child_wait_refaulting(self->child, ms,
+						       &status, &faults);
 
-	while ((r = waitpid(self->child, &status, WNOHANG)) == 0 &&
-	       now_ms() < end)
-		usleep(1000);
-	if (r == 0) {
+	if (ret == 0) {
+		ksft_print_msg("child still running after %lld page faults (at most %d ms): killed\n",
+			       faults, ms);
 		kill(self->child, SIGKILL);
 		waitpid(self->child, &status, 0);
 		self->child = 0;
 		return -ETIMEDOUT;
 	}
 	self->child = 0;
-	if (r < 0)
-		return -errno;
+	if (ret < 0)
+		return ret;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -239,24 +237,17 @@ static int write_trapped(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(bugs) *self, int uffd, char *addr,
 			 size_t page)
 {
-	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
-	uint64_t end;
 	struct uffd_msg msg;
-	int ret = 0;
+	int ret;
 
 	ASSERT_EQ(0, toucher_start(&self->t, addr, TOUCH_WRITE, 0x5a));
 	self->t_started = true;
 	/* Whichever comes first: the write finishing or its fault. */
-	for (end = now_ms() + DONE_MS; now_ms() < end;) {
-		if (__atomic_load_n(&self->t.th.done, __ATOMIC_SEQ_CST))
-			break;
-		ret = poll(&pfd, 1, 5);
-		if (ret)
-			break;
-	}
+	ret = fl_thread_or_readable(&self->t.th, uffd, DONE_MS);
+	if (ret == -ETIMEDOUT)
+		return ret;
 	if (ret == 0) {
-		if (!toucher_done(self, 10))
-			return -ETIMEDOUT;
+		ASSERT_TRUE(toucher_done(self, DONE_MS));
 		/* A write that finished must not have queued a fault either. */
 		EXPECT_EQ(-EAGAIN, uffd_read_msg(uffd, &msg));
 		return 0;
@@ -265,7 +256,7 @@ static int write_trapped(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, uffd_read_msg(uffd, &msg));
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_TRUE(msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP);
-	EXPECT_TRUE(toucher_blocked(&self->t, 20));
+	EXPECT_TRUE(toucher_blocked(&self->t));
 	ASSERT_EQ(0, uffd_wp_range(uffd, (char *)((uintptr_t)addr & ~(page - 1)),
 				   page, false));
 	ASSERT_TRUE(toucher_done(self, DONE_MS));
@@ -309,7 +300,7 @@ REPRO(hugetlb_private_wp_fork)
 	}
 	st = reap_child(self, 2000);
 	BUG_CHECK(bug, st != -ETIMEDOUT,
-		  "the child's write to its copy of a protected private hugetlb page never completed (killed after 2 s): the copied pte kept the uffd-wp bit");
+		  "the child's write to its copy of a protected private hugetlb page never completed (it refaulted, killed): the copied pte kept the uffd-wp bit");
 	BUG_CHECK(bug, st != 1,
 		  "the child's copy of the page carries the uffd-wp bit (pagemap bit 57) although its VMA is not registered");
 	EXPECT_TRUE(st == 0 || st == 1 || st == -ETIMEDOUT) {
@@ -603,7 +594,7 @@ REPRO(anon_mmap_changing_output)
 					     .advice = MADV_DONTNEED };
 	ASSERT_EQ(0, bg_start(&self->bg, bg_madvise, &self->bg_args));
 	self->bg_started = true;
-	held = bg_held_by_event(&self->bg, self->uffd, 2000, 50);
+	held = bg_held_by_event(&self->bg, self->uffd, 2000);
 	ASSERT_EQ(1, held) {
 		TH_LOG("MADV_DONTNEED was not held by an unread REMOVE event (%d)",
 		       held);
@@ -658,12 +649,21 @@ REPRO(anon_unregister_foreign)
 		  "UFFDIO_UNREGISTER through a uffd that does not own the range returned %s, not EINVAL",
 		  ret ? strerror(-ret) : "success");
 
-	/* The owner must still get the fault of a read of the hole. */
+	/*
+	 * The owner must still get the fault of a read of the hole. A read
+	 * that completes first has raised none: its fault would have held
+	 * it until resolved.
+	 */
 	ASSERT_EQ(0, toucher_start(&self->t, self->mem.addr, TOUCH_READ, 0));
 	self->t_started = true;
-	got = uffd_wait_msg(self->uffd, &msg, DONE_MS);
+	got = fl_thread_or_readable(&self->t.th, self->uffd, DONE_MS);
+	if (got == 1)
+		got = uffd_read_msg(self->uffd, &msg);
+	else if (got == 0)
+		got = -ENOMSG;
 	BUG_CHECK(bug, got == 0,
 		  "after the foreign UNREGISTER a read of the registered hole raised no fault on the owning uffd (%s): its registration was dropped",
+		  got == -ENOMSG ? "the read completed without one" :
 		  strerror(-got));
 	if (!got) {
 		EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);

@@ -15,6 +15,9 @@ FIXTURE(copy) {
 
 FL_MEM_VARIANTS(copy, MEM_ALL);
 
+/* Every point compares with the same reference bytes: built once. */
+FL_SHARED_PATTERN(NPAGES, 0, 7)
+
 FIXTURE_SETUP(copy)
 {
 	FL_CASE_SETUP(NPAGES);
@@ -44,7 +47,7 @@ TEST_F(copy, fault_round_trip)
 	EXPECT_EQ(0, msg.arg.pagefault.flags);
 	EXPECT_EQ((uintptr_t)dst & ~(page - 1), msg.arg.pagefault.address);
 	/* Still blocked while unresolved. */
-	EXPECT_TRUE(toucher_blocked(&t, 20));
+	EXPECT_TRUE(toucher_blocked(&t));
 
 	c = (struct uffdio_copy){ .dst = (uintptr_t)dst,
 				  .src = (uintptr_t)self->src, .len = page };
@@ -183,7 +186,7 @@ TEST_F_TIMEOUT(copy, mode_wp, 5)
 	EXPECT_TRUE(same_page(self, 1, self->src));
 	ASSERT_EQ(0, toucher_start(&t, p1 + 3, TOUCH_WRITE, v));
 	fl_expect_fault(_metadata, self->uffd, p1, FL_WP_WRITE_FAULT);
-	EXPECT_TRUE(toucher_blocked(&t, 20));
+	EXPECT_TRUE(toucher_blocked(&t));
 	EXPECT_EQ(old, (unsigned char)p1[3]);
 
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p1, page, false));

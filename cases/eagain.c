@@ -20,7 +20,6 @@
 
 #define NPAGES	4	/* page 0: event, pages 1-2: the op, page 3: MOVE src */
 #define SEED	41
-#define HELD_MS	10
 
 FIXTURE(eagain) {
 	FL_CASE_HOLDS;
@@ -28,6 +27,9 @@ FIXTURE(eagain) {
 };
 
 FL_MEM_VARIANTS(eagain, MEM_ALL);
+
+/* Every point compares with the same reference bytes: built once. */
+FL_SHARED_PATTERN(NPAGES, 0, SEED)
 
 FIXTURE_SETUP(eagain)
 {
@@ -49,7 +51,7 @@ FIXTURE_TEARDOWN(eagain)
 static int held_or_skip(struct __test_metadata *_metadata,
 			FIXTURE_DATA(eagain) *self, const char *op)
 {
-	int held = bg_held_by_event(&self->bg, self->uffd, 2000, HELD_MS);
+	int held = bg_held_by_event(&self->bg, self->uffd, 2000);
 
 	if (held == -ENOMSG) {
 		fl_thread_join(&self->bg.th);
@@ -272,7 +274,7 @@ static void expect_write_traps(struct __test_metadata *_metadata,
 {
 	ASSERT_EQ(0, toucher_start(&self->t, p + off, TOUCH_WRITE, v));
 	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
-	EXPECT_TRUE(toucher_blocked(&self->t, 20));
+	EXPECT_TRUE(toucher_blocked(&self->t));
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, self->page, false));
 	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ(v, (unsigned char)p[off]);
@@ -352,7 +354,7 @@ TEST_F_TIMEOUT(eagain, copy_during_unmap, 5)
 	self->bg_args = (struct bg_mm_args){ .addr = fl_page(self, 3),
 					     .len = page };
 	ASSERT_EQ(0, bg_start(&self->bg, bg_munmap, &self->bg_args));
-	ASSERT_EQ(1, bg_held_by_event(&self->bg, self->uffd, 2000, HELD_MS));
+	ASSERT_EQ(1, bg_held_by_event(&self->bg, self->uffd, 2000));
 	refused_until_read(_metadata, self, variant, UFFD_EVENT_UNMAP,
 			   _UFFDIO_COPY, fl_page(self, 1), self->src, page);
 	EXPECT_EQ(0, memcmp(fl_page(self, 1), self->src, page));
@@ -386,7 +388,7 @@ TEST_F_TIMEOUT(eagain, copy_during_fork, 5)
 	 * may only make syscalls (no printing, no asserts that print).
 	 */
 	ASSERT_EQ(0, bg_start(&self->bg, bg_fork_exit, NULL));
-	held = bg_held_by_event(&self->bg, self->uffd, 2000, HELD_MS);
+	held = bg_held_by_event(&self->bg, self->uffd, 2000);
 	ret = uffd_copy(self->uffd, &c);
 	present = vm_present(fl_page(self, 1));
 	if (uffd_wait_msg(self->uffd, &msg, 2000) == 0 &&

@@ -664,7 +664,7 @@ static void expect_read_traps(struct __test_metadata *_metadata, int fd,
 		TH_LOG("a read of a newly registered hole did not trap");
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_EQ((uintptr_t)p, msg.arg.pagefault.address);
-	EXPECT_TRUE(toucher_blocked(&t, 20));
+	EXPECT_TRUE(toucher_blocked(&t));
 	ASSERT_EQ(0, uffd_unregister_range(fd, (void *)(uintptr_t)dst, len));
 	FL_TOUCHER_DONE(&t);
 }
@@ -678,7 +678,7 @@ static void expect_read_passes(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, toucher_start(&t, p, TOUCH_READ, 0xff));
 	EXPECT_TRUE(toucher_wait(&t, 1000))
 		TH_LOG("a read of an unregistered page is blocked");
-	if (!t.th.done)
+	if (!fl_thread_is_done(&t.th))
 		return;	/* teardown's close() wakes it */
 	toucher_join(&t);
 	EXPECT_EQ(0, t.value);
@@ -706,7 +706,7 @@ static void expect_protected(struct __test_metadata *_metadata,
 			TH_LOG("page %zu of the range is not protected", n);
 	ASSERT_EQ(0, toucher_start(&t, first, TOUCH_WRITE, 0x42));
 	fl_expect_fault(_metadata, self->fd, first, FL_WP_WRITE_FAULT);
-	EXPECT_TRUE(toucher_blocked(&t, 20));
+	EXPECT_TRUE(toucher_blocked(&t));
 	ASSERT_EQ(0, uffd_wp_range(self->fd, first, self->page, false));
 	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ(0x42, (unsigned char)*first);

@@ -22,11 +22,6 @@
 
 #define NPAGES	4
 #define SEED	21
-/*
- * How long a thread must stay blocked, once the event (or fault) that holds
- * it is queued, to count as held: one that is not held returns at once.
- */
-#define HELD_MS	10
 
 /* resv: the mremap target reservation. */
 FIXTURE(events) {
@@ -34,6 +29,9 @@ FIXTURE(events) {
 };
 
 FL_MEM_VARIANTS(events, MEM_ALL);
+
+/* Every point compares with the same reference bytes: built once. */
+FL_SHARED_PATTERN(NPAGES, 0, SEED)
 
 FIXTURE_SETUP(events)
 {
@@ -67,93 +65,11 @@ static void expect_range_event(struct __test_metadata *_metadata,
 /* Wait for @pid to exit within @ms; its exit status, or -1. */
 static int wait_child(pid_t pid, int ms)
 {
-	uint64_t end = now_ms() + ms;
 	int status;
 
-	do {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-		if (r < 0)
-			return -1;
-		usleep(1000);
-	} while (now_ms() < end);
-	return -1;
-}
-
-/* The scheduler state letter of @path (a /proc .../stat file), or '?'. */
-/* "/proc/self/task/<tid>/stat" into @buf, without stdio (see below). */
-static void task_stat_path(char *buf, const char *tid)
-{
-	static const char pre[] = "/proc/self/task/";
-	size_t n = sizeof(pre) - 1, i;
-
-	memcpy(buf, pre, n);
-	for (i = 0; tid[i] && i < 16; i++)
-		buf[n++] = tid[i];
-	memcpy(buf + n, "/stat", sizeof("/stat"));
-}
-
-/*
- * Some thread of ours other than the caller is asleep (S or D). A call
- * held by an event sleeps; one that is merely slow to be scheduled on a
- * loaded machine is runnable, and must not count as held. True when
- * /proc cannot tell. Raw syscalls only: while a FORK event is unread,
- * glibc's fork() holds the malloc and stdio locks.
- */
-static bool other_thread_asleep(void)
-{
-	char buf[4096], path[64];
-	bool asleep = false, any = false;
-	pid_t self_tid = fl_gettid();
-	long n, off;
-	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return true;
-	while (!asleep && (n = syscall(SYS_getdents64, fd, buf,
-				       sizeof(buf))) > 0) {
-		for (off = 0; off < n && !asleep;) {
-			struct linux_dirent64 {
-				uint64_t ino;
-				int64_t off;
-				unsigned short reclen;
-				unsigned char type;
-				char name[];
-			} *e = (void *)(buf + off);
-			pid_t tid = atoi(e->name);
-			char st;
-
-			off += e->reclen;
-			if (tid <= 0 || tid == self_tid)
-				continue;
-			any = true;
-			task_stat_path(path, e->name);
-			st = proc_stat_state(path);
-			asleep = st == 'S' || st == 'D' || st == '?';
-		}
-	}
-	close(fd);
-	return asleep || !any;
-}
-
-/* bg_held_by_event(), plus: the held call is really asleep. */
-static int held_by_event(struct bg_call *bg, int uffd)
-{
-	int held = bg_held_by_event(bg, uffd, 2000, HELD_MS);
-
-	return held == 1 && !other_thread_asleep() ? 0 : held;
-}
-
-/* Child @pid is alive and asleep (blocked in a fault), not just slow. */
-static bool child_blocked(pid_t pid)
-{
-	char path[64], st;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	st = proc_stat_state(path);
-	return st == 'S' || st == 'D' || st == '?';
+	if (fl_child_wait(pid, ms, &status) != 1)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
 /* Skip when the helper call @op returned EINVAL: the kernel refuses it. */
@@ -178,7 +94,7 @@ static int held_or_skip(struct __test_metadata *_metadata,
 			FIXTURE_DATA(events) *self,
 			const FIXTURE_VARIANT(events) *variant, const char *op)
 {
-	int held = held_by_event(&self->bg, self->uffd);
+	int held = bg_held_by_event(&self->bg, self->uffd, 2000);
 
 	if (held == -ENOMSG)
 		skip_if_refused(_metadata, self, variant, op);
@@ -236,7 +152,7 @@ static void fork_event(struct __test_metadata *_metadata,
 
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
 	ASSERT_EQ(0, bg_start(&self->bg, bg_fork, fa));
-	EXPECT_EQ(1, held_by_event(&self->bg, self->uffd)) {
+	EXPECT_EQ(1, bg_held_by_event(&self->bg, self->uffd, 2000)) {
 		TH_LOG("fork() not held by the unread FORK event");
 	}
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
@@ -340,8 +256,7 @@ TEST_F_TIMEOUT(events, fork_wp, 5)
 	EXPECT_EQ(UFFD_PAGEFAULT_FLAG_WRITE | UFFD_PAGEFAULT_FLAG_WP,
 		  msg.arg.pagefault.flags);
 	/* Still held by the write protection. */
-	EXPECT_EQ(-1, wait_child(self->child, HELD_MS));
-	EXPECT_TRUE(child_blocked(self->child));
+	EXPECT_TRUE(fl_child_held(self->child));
 	ASSERT_EQ(0, uffd_wp_range(self->child_ufd, fl_page(self, 1),
 				   self->page, false));
 	EXPECT_EQ(0, wait_child(self->child, 2000));
@@ -478,7 +393,7 @@ TEST_F_TIMEOUT(events, remap_dontunmap, 5)
 	a.new_addr = to;
 
 	ASSERT_EQ(0, bg_start(&self->bg, bg_mremap_dontunmap, &a));
-	held = held_by_event(&self->bg, self->uffd);
+	held = bg_held_by_event(&self->bg, self->uffd, 2000);
 	if (held == -ENOMSG && mem_is_hugetlb(variant->mem)) {
 		/*
 		 * hugetlb mappings cannot stay behind (VM_DONTEXPAND): a
@@ -497,7 +412,9 @@ TEST_F_TIMEOUT(events, remap_dontunmap, 5)
 	EXPECT_EQ(1, held) {
 		TH_LOG("mremap(MREMAP_DONTUNMAP) not held by the unread REMAP event");
 	}
-	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
+	/* A call that returned with nothing queued queues nothing later. */
+	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg,
+				   held == -ENOMSG ? 0 : 2000));
 	ASSERT_EQ(UFFD_EVENT_REMAP, msg.event);
 	EXPECT_EQ((uintptr_t)from, msg.arg.remap.from);
 	EXPECT_EQ((uintptr_t)to, msg.arg.remap.to);
@@ -514,7 +431,7 @@ TEST_F_TIMEOUT(events, remap_dontunmap, 5)
 		EXPECT_EQ((unsigned char)self->src[page + 3], t.value);
 	} else {
 		fl_expect_fault(_metadata, self->uffd, from + page, 0);
-		EXPECT_TRUE(toucher_blocked(&t, HELD_MS));
+		EXPECT_TRUE(toucher_blocked(&t));
 		ASSERT_EQ(0, uffd_copy_all(self->uffd, from + page,
 					   self->src + 2 * page, page, 0,
 					   NULL));
@@ -550,7 +467,7 @@ static void check_after_remove(struct __test_metadata *_metadata,
 		ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 		EXPECT_EQ((uintptr_t)fl_page(self, 1),
 			  msg.arg.pagefault.address);
-		EXPECT_TRUE(toucher_blocked(&t, 20));
+		EXPECT_TRUE(toucher_blocked(&t));
 		ASSERT_EQ(0, fl_fill_page(self, self->uffd, 1, 0));
 		ASSERT_TRUE(toucher_wait(&t, 2000));
 	}
@@ -650,7 +567,7 @@ static void unmap_event(struct __test_metadata *_metadata,
 	FL_CASE_REGISTER(UFFD_FEATURE_EVENT_UNMAP,
 			 UFFDIO_REGISTER_MODE_MISSING);
 	ASSERT_EQ(0, bg_start(&self->bg, call, a));
-	EXPECT_EQ(1, held_by_event(&self->bg, self->uffd)) {
+	EXPECT_EQ(1, bg_held_by_event(&self->bg, self->uffd, 2000)) {
 		TH_LOG("%s not held by the unread UNMAP event", what);
 	}
 	expect_range_event(_metadata, self, UFFD_EVENT_UNMAP, 1, 3);

@@ -24,8 +24,6 @@
 #define SEED_A	21	/* page cache contents when the fault happens */
 #define SEED_B	22	/* what the monitor writes before CONTINUE */
 #define WVAL	0x5a	/* even: never equal to a pattern byte */
-/* A woken thread finishes in microseconds; toucher_blocked() also checks it sleeps. */
-#define SETTLE_MS	30
 
 /* The SEED_A pattern; the collapse test maps one THP-sized range. */
 FL_REFERENCE_PATTERN(ref, NPAGES, vm_thp_size(), SEED_A)
@@ -191,7 +189,7 @@ TEST_F(minor, register)
 				   0));
 	fl_expect_fault(_metadata, self->uffd, self->mem.addr,
 			UFFD_PAGEFAULT_FLAG_MINOR);
-	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	EXPECT_TRUE(toucher_blocked(&self->t));
 	continue_page(_metadata, self, self->mem.addr, 0);
 	FL_TOUCHER_DONE(&self->t);
 	EXPECT_EQ((unsigned char)ref[1], self->t.value);
@@ -209,7 +207,7 @@ TEST_F_TIMEOUT(minor, read_fault_continue, 5)
 
 	if (!minor_fault(_metadata, self, variant, p, 5, TOUCH_READ, 0))
 		return;
-	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	EXPECT_TRUE(toucher_blocked(&self->t));
 
 	mem_fill(self->mem.alias + page, page, SEED_B);
 	continue_page(_metadata, self, p, 0);
@@ -235,7 +233,7 @@ TEST_F_TIMEOUT(minor, write_fault_continue, 5)
 
 	if (!minor_fault(_metadata, self, variant, p, 9, TOUCH_WRITE, WVAL))
 		return;
-	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	EXPECT_TRUE(toucher_blocked(&self->t));
 	EXPECT_TRUE(pattern_at(self->mem.alias, self->mem.len, 0));
 
 	continue_page(_metadata, self, p, 0);
@@ -265,7 +263,7 @@ TEST_F_TIMEOUT(minor, continue_dontwake, 5)
 		return;
 	continue_page(_metadata, self, p, UFFDIO_CONTINUE_MODE_DONTWAKE);
 	EXPECT_EQ(1, vm_present(p));
-	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS)) {
+	EXPECT_TRUE(toucher_blocked(&self->t)) {
 		TH_LOG("CONTINUE with DONTWAKE woke the reader");
 	}
 	ASSERT_EQ(0, uffd_wake_range(self->uffd, p, page));
@@ -483,7 +481,7 @@ TEST_F_TIMEOUT(minor, continue_mode_wp, 5)
 	ASSERT_EQ(0, toucher_start(&self->t, p + 3, TOUCH_WRITE, WVAL));
 	fl_expect_fault(_metadata, self->uffd, p,
 		     UFFD_PAGEFAULT_FLAG_WP | UFFD_PAGEFAULT_FLAG_WRITE);
-	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	EXPECT_TRUE(toucher_blocked(&self->t));
 	EXPECT_TRUE(pattern_at(p, page, page));
 
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));

@@ -26,6 +26,9 @@ FIXTURE(move) {
 
 FL_MEM_VARIANTS(move, MEM_ALL);
 
+/* Every point compares with the same reference bytes: built once. */
+FL_SHARED_PATTERN(NPAGES_REFUSED, 0, SEED)
+
 /* UFFDIO_MOVE moves anonymous pages only: on file memory it is refused. */
 static bool moves_pages(enum mem_type type)
 {
@@ -121,7 +124,7 @@ TEST_F_TIMEOUT(move, pages, 5)
 	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_EQ((uintptr_t)fl_page(self, HALF + 1),
 		  msg.arg.pagefault.address);
-	EXPECT_TRUE(toucher_blocked(&t, 20));
+	EXPECT_TRUE(toucher_blocked(&t));
 
 	ASSERT_EQ(0, do_move(self->uffd, fl_page(self, HALF), fl_page(self, 0),
 			     len, 0, &moved));
@@ -164,7 +167,7 @@ TEST_F_TIMEOUT(move, dontwake, 5)
 			     page, UFFDIO_MOVE_MODE_DONTWAKE, &moved));
 	EXPECT_EQ((int64_t)page, moved);
 	EXPECT_EQ(0, memcmp(fl_page(self, HALF), self->src, page));
-	EXPECT_TRUE(toucher_blocked(&t, 20));
+	EXPECT_TRUE(toucher_blocked(&t));
 	ASSERT_EQ(0, uffd_wake_range(self->uffd, fl_page(self, HALF), page));
 	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ((unsigned char)self->src[1], t.value);
@@ -386,6 +389,8 @@ TEST_F_TIMEOUT(move, pinned_ebusy, 5)
 	int64_t moved = 0;
 	char why[256];
 	int pin, ret, tries;
+	useconds_t pause_us = 100;
+	uint64_t end;
 
 	ANON_ONLY();
 	ASSERT_EQ(0, fl_fill_page(self, self->uffd, 0, 0));
@@ -397,11 +402,14 @@ TEST_F_TIMEOUT(move, pinned_ebusy, 5)
 	EXPECT_EQ(0, memcmp(fl_page(self, 0), self->src, page));
 	unpin_range(pin);
 
-	for (tries = 0; tries < 100; tries++) {
+	/* Within 2 s: look again soon, then less and less often. */
+	for (tries = 0, end = now_ms() + 2000; ; tries++) {
 		ret = move_to_dst(self, page, 0, &moved);
-		if (ret != -EBUSY)
+		if (ret != -EBUSY || now_ms() >= end)
 			break;
-		usleep(10000);
+		usleep(pause_us);
+		if (pause_us < 10000)
+			pause_us *= 2;
 	}
 	ASSERT_EQ(0, ret) {
 		TH_LOG("MOVE after the pin was dropped: %s (%d tries)",

@@ -18,8 +18,6 @@
 #define NPAGES	4
 #define SEED	31
 #define WVAL	0x5a
-/* A woken thread finishes in microseconds; toucher_blocked() also checks it sleeps. */
-#define SETTLE_MS	30
 
 /* The source bytes for COPY. */
 FL_REFERENCE_PATTERN(ref, NPAGES, 0, SEED)
@@ -356,7 +354,7 @@ TEST_F_TIMEOUT(poison, dontwake, 5)
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	expect_poison(_metadata, self->uffd, p, page,
 		      UFFDIO_POISON_MODE_DONTWAKE, 0, (int64_t)page);
-	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	EXPECT_TRUE(toucher_blocked(&self->t));
 	ASSERT_EQ(0, uffd_wake_range(self->uffd, p, page));
 	FL_TOUCHER_DONE(&self->t);
 	ASSERT_TRUE(self->t.got_sigbus);
@@ -442,7 +440,7 @@ TEST_F_TIMEOUT(poison, dontneed_drops_marker, 5)
 
 	ASSERT_EQ(0, toucher_start(&self->t, p + 4, TOUCH_READ, 0));
 	fl_expect_fault(_metadata, self->uffd, p, 0);
-	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	EXPECT_TRUE(toucher_blocked(&self->t));
 	copy_page(_metadata, self, 1);
 	FL_TOUCHER_DONE(&self->t);
 	EXPECT_FALSE(self->t.got_sigbus);

@@ -26,6 +26,9 @@ FIXTURE(register) {
 
 FL_MEM_VARIANTS(register, MEM_ALL);
 
+/* Every point compares with the same reference bytes: built once. */
+FL_SHARED_PATTERN(1, 0, 3)
+
 FIXTURE_SETUP(register)
 {
 	int err = fl_kernel_features(&self->features, NULL);
@@ -182,7 +185,7 @@ static void expect_wp_trap(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, true));
 	ASSERT_EQ(0, toucher_start(&t, p + off, TOUCH_WRITE, 0x42));
 	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
-	EXPECT_TRUE(toucher_blocked(&t, 20));
+	EXPECT_TRUE(toucher_blocked(&t));
 	EXPECT_EQ(self->src[off], p[off]);
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
 	FL_TOUCHER_DONE(&t);
@@ -210,7 +213,7 @@ static void expect_mode_traps(struct __test_metadata *_metadata,
 		ASSERT_EQ(0, toucher_start(&t, p1 + 1, TOUCH_READ, 0));
 		fl_expect_fault(_metadata, self->uffd, p1,
 				UFFD_PAGEFAULT_FLAG_MINOR);
-		EXPECT_TRUE(toucher_blocked(&t, 20));
+		EXPECT_TRUE(toucher_blocked(&t));
 		ASSERT_EQ(0, uffd_range_ioctl(_UFFDIO_CONTINUE, self->uffd, p1,
 					      NULL, page, 0, &mapped));
 		EXPECT_EQ((int64_t)page, mapped);
@@ -441,7 +444,7 @@ TEST_F_TIMEOUT(register, ebusy, 5)
 		EXPECT_EQ(-EEXIST, uffd_copy(self->uffd, &c));
 		EXPECT_EQ(-EEXIST, c.copy);
 		/* Its wake-up went to the other uffd's (empty) wait queue. */
-		if (toucher_blocked(&t, 20)) {
+		if (toucher_blocked(&t)) {
 			ksft_print_msg("finding: ... and does not wake the owner's waiter; the owner must UFFDIO_WAKE\n");
 			fflush(stdout);
 			EXPECT_EQ(0, uffd_wake_range(self->uffd, p1, page));
@@ -596,7 +599,7 @@ TEST_F_TIMEOUT(register, unregister_wakes, 5)
 	ASSERT_EQ(0, toucher_start(&t, p1 + 9, TOUCH_READ, 0xff));
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	EXPECT_EQ((uintptr_t)p1, msg.arg.pagefault.address);
-	ASSERT_TRUE(toucher_blocked(&t, 20));
+	ASSERT_TRUE(toucher_blocked(&t));
 	ASSERT_EQ(0, uffd_unregister_range(self->uffd, self->mem.addr,
 					   self->mem.len));
 	FL_TOUCHER_DONE(&t);

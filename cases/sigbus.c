@@ -20,6 +20,9 @@ FIXTURE(sigbus) {
 
 FL_MEM_VARIANTS(sigbus, MEM_ALL);
 
+/* Every point compares with the same reference bytes: built once. */
+FL_SHARED_PATTERN(NPAGES, 0, SEED)
+
 FIXTURE_SETUP(sigbus)
 {
 	FL_CASE_SETUP(NPAGES);

@@ -31,7 +31,7 @@ struct faulter {
 	int idx;
 	bool writer;
 	volatile pid_t tid;
-	volatile int done;
+	int done;		/* flag (futex): all pages touched */
 	size_t bad;		/* reads that did not see the right bytes */
 };
 
@@ -44,15 +44,16 @@ struct stress_ctx {
 	bool blocking;
 	bool check_tid;
 	bool shared;		/* MAP_SHARED memory */
-	volatile int go;
+	int started;		/* threads running (futex) */
+	int go;			/* flag (futex): start faulting */
 	int lead;		/* the thread that faults first, alone */
-	volatile int lead_done;
+	int lead_done;		/* flag (futex): its first fault is over */
 	volatile int stop;
-	volatile int meet;	/* step rendezvous counter */
+	int meet;		/* step rendezvous counter (futex) */
 	unsigned char *resolved;	/* per page: resolutions that took */
 	/* monitor results */
 	pthread_t monitor;
-	volatile int monitor_done;
+	int monitor_done;	/* flag (futex) */
 	size_t msgs, resolves, eexist, errors, bad_msgs, bad_flags, batches;
 	struct faulter f[NTHREADS];
 };
@@ -66,15 +67,17 @@ FIXTURE(stress) {
 
 FL_MEM_VARIANTS(stress, MEM_ALL);
 
+/* Every point compares with the same reference bytes: built once. */
+FL_SHARED_PATTERN(NPAGES_HUGE, 0, SEED)
+
 FIXTURE_SETUP(stress)
 {
 	size_t n = mem_is_hugetlb(variant->mem) ? NPAGES_HUGE : NPAGES;
 
 	self->uffd = -1;
 	FL_MEM_ALLOC(&self->mem, variant->mem, n);
-	self->src = malloc(self->mem.len);
+	self->src = mem_pattern(self->mem.len, SEED);
 	ASSERT_NE(NULL, self->src);
-	mem_fill(self->src, self->mem.len, SEED);
 	self->ctx = (struct stress_ctx){
 		.addr = self->mem.addr, .src = self->src,
 		.page = self->mem.page, .npages = n,
@@ -89,7 +92,7 @@ FIXTURE_TEARDOWN(stress)
 	if (self->uffd >= 0)
 		close(self->uffd);
 	mem_free(&self->mem);
-	free(self->src);
+	mem_pattern_free(self->src);
 	free(self->ctx.resolved);
 }
 
@@ -117,12 +120,21 @@ static void setup_uffd(struct __test_metadata *_metadata,
  */
 static void step_barrier(struct stress_ctx *c, size_t step)
 {
-	uint64_t end = now_ms() + 20;
+	uint64_t end = now_us() + 20000;
+	int want = NTHREADS * (int)(step + 1), met;
 
-	__atomic_add_fetch(&c->meet, 1, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(&c->meet, __ATOMIC_SEQ_CST) <
-	       NTHREADS * (int)(step + 1) && now_ms() < end)
-		sched_yield();
+	met = __atomic_add_fetch(&c->meet, 1, __ATOMIC_SEQ_CST);
+	if (met >= want) {
+		fl_futex_wake(&c->meet);	/* the last one lets all go */
+		return;
+	}
+	while ((met = __atomic_load_n(&c->meet, __ATOMIC_SEQ_CST)) < want) {
+		uint64_t now = now_us();
+
+		if (now >= end)
+			break;
+		fl_futex_wait(&c->meet, met, (long long)(end - now));
+	}
 }
 
 /* @f's access to page @p: a writer stores its mark, a reader checks a byte. */
@@ -143,8 +155,9 @@ static void *faulter_main(void *arg)
 	size_t p;
 
 	f->tid = fl_gettid();
-	while (!__atomic_load_n(&c->go, __ATOMIC_SEQ_CST))
-		sched_yield();
+	__atomic_add_fetch(&c->started, 1, __ATOMIC_SEQ_CST);
+	fl_futex_wake(&c->started);
+	fl_flag_wait(&c->go, -1);
 	/*
 	 * The first fault comes alone: nobody else's fault on that page can
 	 * get it resolved, so a monitor that lost this message (the kernel
@@ -153,17 +166,16 @@ static void *faulter_main(void *arg)
 	 */
 	if (f->idx == c->lead) {
 		touch_page(c, f, 0);
-		__atomic_store_n(&c->lead_done, 1, __ATOMIC_SEQ_CST);
+		fl_flag_raise(&c->lead_done);
 	}
-	while (!__atomic_load_n(&c->lead_done, __ATOMIC_SEQ_CST))
-		usleep(100);
+	fl_flag_wait(&c->lead_done, -1);
 	/* All threads meet at each page, so it often has several faults. */
 	for (p = 0; p < c->npages; p++) {
 
 		step_barrier(c, p);
 		touch_page(c, f, p);
 	}
-	__atomic_store_n(&f->done, 1, __ATOMIC_SEQ_CST);
+	fl_flag_raise(&f->done);
 	return NULL;
 }
 
@@ -292,7 +304,7 @@ static void *monitor_main(void *arg)
 		if ((size_t)n > sizeof(msg[0]))
 			c->batches++;
 	}
-	__atomic_store_n(&c->monitor_done, 1, __ATOMIC_SEQ_CST);
+	fl_flag_raise(&c->monitor_done);
 	return NULL;
 }
 
@@ -316,17 +328,21 @@ static void start_threads(struct __test_metadata *_metadata,
 {
 	int i;
 
-	ASSERT_EQ(0, pthread_create(&c->monitor, NULL, monitor_main, c));
+	ASSERT_EQ(0, fl_pthread_create(&c->monitor, monitor_main, c));
 	for (i = 0; i < NTHREADS; i++) {
 		c->f[i] = (struct faulter){ .ctx = c, .idx = i,
 					    .writer = i & 1 };
-		ASSERT_EQ(0, pthread_create(&c->f[i].thread, NULL,
+		ASSERT_EQ(0, fl_pthread_create(&c->f[i].thread,
 					    faulter_main, &c->f[i]));
 	}
-	for (i = 0; i < NTHREADS; i++)
-		while (!c->f[i].tid)
-			sched_yield();
-	__atomic_store_n(&c->go, 1, __ATOMIC_SEQ_CST);
+	for (;;) {
+		int n = __atomic_load_n(&c->started, __ATOMIC_SEQ_CST);
+
+		if (n == NTHREADS)
+			break;
+		fl_futex_wait(&c->started, n, -1);
+	}
+	fl_flag_raise(&c->go);
 }
 
 /* Wait for everyone within the deadline; release and join them anyway. */
@@ -334,11 +350,14 @@ static void join_threads(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(stress) *self)
 {
 	struct stress_ctx *c = &self->ctx;
-	uint64_t end = now_ms() + DEADLINE_MS;
+	uint64_t end = now_us() + DEADLINE_MS * 1000;
 	int i;
 
-	while (!all_done(c) && now_ms() < end)
-		usleep(1000);
+	for (i = 0; i < NTHREADS; i++) {
+		uint64_t now = now_us();
+
+		fl_flag_wait(&c->f[i].done, now < end ? (long long)(end - now) : 0);
+	}
 	EXPECT_TRUE(all_done(c)) {
 		TH_LOG("faulting threads still blocked after %d ms", DEADLINE_MS);
 		/* Releasing the uffd wakes them, so they can be joined. */
@@ -349,10 +368,9 @@ static void join_threads(struct __test_metadata *_metadata,
 		pthread_join(c->f[i].thread, NULL);
 	/* The signal ends a read() blocked with nothing left to read. */
 	__atomic_store_n(&c->stop, 1, __ATOMIC_SEQ_CST);
-	while (!c->monitor_done) {
+	do
 		pthread_kill(c->monitor, SIGUSR1);
-		usleep(1000);
-	}
+	while (!fl_flag_wait(&c->monitor_done, 1000));
 	pthread_join(c->monitor, NULL);
 }
 

@@ -16,6 +16,9 @@ FIXTURE(threadid) {
 
 FL_MEM_VARIANTS(threadid, MEM_ALL);
 
+/* Every point compares with the same reference bytes: built once. */
+FL_SHARED_PATTERN(1, 0, 13)
+
 FIXTURE_SETUP(threadid)
 {
 	FL_CASE_SETUP(NPAGES);
@@ -237,7 +240,7 @@ static struct uffd_msg write_fault(struct __test_metadata *_metadata,
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_EQ(FL_WP_WRITE_FAULT, msg.arg.pagefault.flags);
 	EXPECT_EQ((uintptr_t)want_addr, msg.arg.pagefault.address);
-	EXPECT_TRUE(toucher_blocked(t, 20));
+	EXPECT_TRUE(toucher_blocked(t));
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, self->mem.page, false)) {
 		return msg;
 	}
@@ -307,7 +310,7 @@ TEST_F_TIMEOUT(threadid, exact_address_minor, 5)
 	ASSERT_EQ(0, toucher_start(&t, p1 + OFF_MINOR, TOUCH_READ, 0));
 	fl_expect_fault(_metadata, self->uffd, p1 + OFF_MINOR,
 			UFFD_PAGEFAULT_FLAG_MINOR);
-	EXPECT_TRUE(toucher_blocked(&t, 20));
+	EXPECT_TRUE(toucher_blocked(&t));
 	ASSERT_EQ(0, uffd_range_ioctl(_UFFDIO_CONTINUE, self->uffd, p1, NULL,
 				      page, 0, &mapped));
 	EXPECT_EQ((int64_t)page, mapped);

@@ -8,14 +8,15 @@
 #include "ksft_case.h"
 
 #define NPAGES 4
-/* Long enough for a wrongly woken thread to finish, short for the suite. */
-#define BLOCKED_MS 20
 
 FIXTURE(wake) {
 	FL_CASE_HOLDS;
 };
 
 FL_MEM_VARIANTS(wake, MEM_ALL);
+
+/* Every point compares with the same reference bytes: built once. */
+FL_SHARED_PATTERN(NPAGES, 0, 9)
 
 FIXTURE_SETUP(wake)
 {
@@ -74,7 +75,7 @@ TEST_F_TIMEOUT(wake, copy_dontwake, 5)
 
 	fl_fault_on(_metadata, self->uffd, &t, fl_page(self, 1), 5);
 	copy_page(_metadata, self, 1, UFFDIO_COPY_MODE_DONTWAKE);
-	EXPECT_TRUE(toucher_blocked(&t, BLOCKED_MS));
+	EXPECT_TRUE(toucher_blocked(&t));
 	/* The page is there already, only the thread was not told. */
 	EXPECT_EQ(self->src[self->mem.page + 5], mem_page(&self->mem, 1)[5]);
 	ASSERT_EQ(0, wake_pages(self, 1, 1));
@@ -101,14 +102,14 @@ TEST_F_TIMEOUT(wake, zeropage_dontwake, 5)
 	if (mem_is_hugetlb(variant->mem)) {
 		EXPECT_EQ(-EINVAL, ret);
 		EXPECT_EQ(-EINVAL, z.zeropage);
-		EXPECT_TRUE(toucher_blocked(&t, BLOCKED_MS));
+		EXPECT_TRUE(toucher_blocked(&t));
 		copy_page(_metadata, self, 2, 0);
 		expect_done(_metadata, self, &t, 2, 7);
 		return;
 	}
 	ASSERT_EQ(0, ret);
 	EXPECT_EQ((int64_t)page, z.zeropage);
-	EXPECT_TRUE(toucher_blocked(&t, BLOCKED_MS));
+	EXPECT_TRUE(toucher_blocked(&t));
 	ASSERT_EQ(0, wake_pages(self, 2, 1));
 	FL_TOUCHER_DONE(&t);
 	EXPECT_EQ(0, t.value);
@@ -140,13 +141,13 @@ TEST_F_TIMEOUT(wake, wake_unrelated, 5)
 
 	ASSERT_EQ(0, wake_pages(self, 2, 1));
 	ASSERT_EQ(0, wake_pages(self, 0, 1));
-	EXPECT_TRUE(toucher_blocked(&t1, BLOCKED_MS));
-	EXPECT_TRUE(toucher_blocked(&t3, 0));
+	EXPECT_TRUE(toucher_blocked(&t1));
+	EXPECT_TRUE(toucher_blocked(&t3));
 
 	ASSERT_EQ(0, wake_pages(self, 3, 1));
 	expect_done(_metadata, self, &t3, 3, 0);
 	/* A wrongly woken thread would be runnable or done by now. */
-	EXPECT_TRUE(toucher_blocked(&t1, 0));
+	EXPECT_TRUE(toucher_blocked(&t1));
 	ASSERT_EQ(0, wake_pages(self, 1, 1));
 	expect_done(_metadata, self, &t1, 1, 0);
 }
@@ -177,7 +178,7 @@ TEST_F_TIMEOUT(wake, wake_refaults, 5)
 	ASSERT_EQ(0, uffd_wait_msg(self->uffd, &msg, 2000));
 	EXPECT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
 	EXPECT_EQ((uintptr_t)p1, msg.arg.pagefault.address);
-	EXPECT_TRUE(toucher_blocked(&t, BLOCKED_MS));
+	EXPECT_TRUE(toucher_blocked(&t));
 	copy_page(_metadata, self, 1, 0);
 	expect_done(_metadata, self, &t, 1, 3);
 }
@@ -202,7 +203,7 @@ TEST_F_TIMEOUT(wake, close_wakes, 5)
 
 	fl_fault_on(_metadata, self->uffd, &t1, fl_page(self, 1), 0);
 	fl_fault_on(_metadata, self->uffd, &t2, fl_page(self, 2), 9);
-	EXPECT_TRUE(toucher_blocked(&t1, 0));
+	EXPECT_TRUE(toucher_blocked(&t1));
 	ASSERT_EQ(0, close(self->uffd));
 	self->uffd = -1;
 	ASSERT_TRUE(toucher_wait(&t1, 2000));

@@ -22,8 +22,6 @@
 #define SEED	11
 /* The pattern bytes are odd: an even value always shows a write landed. */
 #define WVAL	0x5a
-/* A woken thread finishes in microseconds; toucher_blocked() also checks it sleeps. */
-#define SETTLE_MS	30
 
 /* What populate() writes and the checks compare against. */
 FL_REFERENCE_PATTERN(ref, NPAGES, 0, SEED)
@@ -162,7 +160,7 @@ TEST_F_TIMEOUT(wp, fault_blocks_until_unprotect, 5)
 
 	start_writer(_metadata, self, p + 5);
 	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
-	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	EXPECT_TRUE(toucher_blocked(&self->t));
 	expect_old_bytes(_metadata, &self->mem);
 
 	/* Unprotect only the faulting page: that alone resolves the fault. */
@@ -196,7 +194,7 @@ TEST_F_TIMEOUT(wp, unprotect_dontwake, 5)
 
 	ASSERT_EQ(0, uffd_writeprotect(self->uffd, &wp));
 	EXPECT_EQ(0, pagemap_uffd_wp(p));
-	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS)) {
+	EXPECT_TRUE(toucher_blocked(&self->t)) {
 		TH_LOG("unprotect with DONTWAKE woke the writer");
 	}
 	expect_old_bytes(_metadata, &self->mem);
@@ -229,7 +227,7 @@ TEST_F_TIMEOUT(wp, reprotect_traps, 5)
 	EXPECT_WP_BIT(1, p);
 	ASSERT_EQ(0, toucher_start(&self->t, p + 9, TOUCH_WRITE, second));
 	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
-	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS)) {
+	EXPECT_TRUE(toucher_blocked(&self->t)) {
 		TH_LOG("the re-protected page took the write");
 	}
 	EXPECT_TRUE(pattern_at(p + 9, 1, 3 * page + 9));
@@ -322,7 +320,7 @@ static void expect_unpopulated_trap(struct __test_metadata *_metadata,
 	start_writer(_metadata, self, p + 7);
 	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
 	/* A message alone is not protection: the write must be held. */
-	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	EXPECT_TRUE(toucher_blocked(&self->t));
 	if (mem_is_shared(self->mem.type))
 		EXPECT_EQ(-1, mem_check_zero(self->mem.alias + 3 * page, page));
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
@@ -518,7 +516,7 @@ TEST_F_TIMEOUT(wp, zap_keeps_protection, 5)
 	}
 	start_writer(_metadata, self, p + 5);
 	fl_expect_fault(_metadata, self->uffd, p, FL_WP_WRITE_FAULT);
-	EXPECT_TRUE(toucher_blocked(&self->t, SETTLE_MS));
+	EXPECT_TRUE(toucher_blocked(&self->t));
 	if (mem_is_shared(variant->mem))
 		EXPECT_TRUE(pattern_at(self->mem.alias + page, page, page));
 	ASSERT_EQ(0, uffd_wp_range(self->uffd, p, page, false));
@@ -569,26 +567,25 @@ static void *fork_thread(void *arg)
 }
 
 /*
- * The child's exit status, waiting at most 2 s: a child whose write never
- * completes (it refaults forever, e.g. on a pte that kept the uffd-wp bit
- * without a uffd to resolve it) is killed and reported as -ETIMEDOUT.
+ * The child's exit status: a child whose write never completes (it
+ * refaults forever, e.g. on a pte that kept the uffd-wp bit without a uffd
+ * to resolve it) is killed and reported as -ETIMEDOUT, once it has shown
+ * it (FL_REFAULTS_STUCK faults) or after 2 s.
  */
 static int child_status(pid_t pid)
 {
-	uint64_t end = now_ms() + 2000;
-	pid_t r;
-	int status;
+	long long faults;
+	int status, ret = fl_child_wait_refaulting(pid, 2000, &status, &faults);
 
-	while ((r = waitpid(pid, &status, WNOHANG)) == 0 && now_ms() < end)
-		usleep(1000);
-	if (r == 0) {
+	if (ret == 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
-		ksft_print_msg("child did not finish its write within 2 s: killed\n");
+		ksft_print_msg("child did not finish its write (%lld page faults meanwhile, at most 2 s): killed\n",
+			       faults);
 		return -ETIMEDOUT;
 	}
-	if (r != pid)
-		return -errno;
+	if (ret < 0)
+		return ret;
 	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS)
 		ksft_print_msg("child killed by SIGBUS (%ld free hugetlb pages: a private hugetlb copy needs one)\n",
 			       hugetlb_free_pages());
@@ -626,7 +623,7 @@ static void fork_with_event(struct __test_metadata *_metadata,
 	pthread_t thr;
 	int cfd;
 
-	ASSERT_EQ(0, pthread_create(&thr, NULL, fork_thread, f));
+	ASSERT_EQ(0, fl_pthread_create(&thr, fork_thread, f));
 	if (uffd_wait_msg(self->uffd, &msg, 2000)) {
 		struct timespec ts;
 
@@ -645,6 +642,11 @@ static void fork_with_event(struct __test_metadata *_metadata,
 	pthread_join(thr, NULL);
 	ASSERT_LT(0, f->pid);
 
+	/* A child that ended or refaults without it raises no fault later. */
+	ASSERT_EQ(1, fl_child_or_readable(f->pid, cfd, 2000)) {
+		TH_LOG("no fault message from the child's write (want flags 0x%x)",
+		       FL_WP_WRITE_FAULT);
+	}
 	fl_expect_fault(_metadata, cfd, f->page, FL_WP_WRITE_FAULT);
 	fl_expect_no_msg(_metadata, self->uffd);
 	/*

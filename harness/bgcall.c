@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bgcall.h"
 #include "fault.h"
@@ -30,35 +31,20 @@ int bg_start(struct bg_call *c, long (*fn)(void *), void *arg)
 	return fl_thread_start(&c->th, bg_main, c);
 }
 
-int bg_held_by_event(struct bg_call *c, int uffd, int timeout_ms,
-		     int settle_ms)
+int bg_held_by_event(struct bg_call *c, int uffd, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
-	uint64_t end = now_ms() + timeout_ms;
-	int ret;
+	int ret = fl_thread_or_readable(&c->th, uffd, timeout_ms);
 
+	/* Returned with nothing queued: refused, or it raised no event. */
+	if (ret == 0)
+		return -ENOMSG;
+	if (ret < 0)
+		return ret;
 	/*
-	 * Poll in slices: a call that returns with nothing queued (the
-	 * operation was refused, or raised no event) ends the wait at once.
+	 * The event is queued: a call it holds sleeps until it is read (one
+	 * that returned right after queueing it reads as not held).
 	 */
-	for (;;) {
-		ret = poll(&pfd, 1, 5);
-		if (ret < 0 && errno == EINTR)
-			continue;
-		if (ret < 0)
-			return -errno;
-		if (ret > 0)
-			break;
-		if (__atomic_load_n(&c->th.done, __ATOMIC_SEQ_CST)) {
-			/* It may have queued its message just before returning. */
-			ret = poll(&pfd, 1, 0);
-			return ret > 0 ? 0 : -ENOMSG;
-		}
-		if (now_ms() >= end)
-			return -ETIMEDOUT;
-	}
-	/* The event is queued: a call not held by it returns right away. */
-	return fl_thread_wait(&c->th, settle_ms) ? 0 : 1;
+	return fl_thread_held(&c->th) ? 1 : 0;
 }
 
 long bg_madvise(void *arg)
@@ -112,4 +98,12 @@ long bg_mmap_fixed(void *arg)
 	a->result = mmap(a->addr, a->len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	return a->result == MAP_FAILED ? -errno : 0;
+}
+
+long bg_read(void *arg)
+{
+	struct bg_read_args *a = arg;
+	ssize_t n = read(a->fd, a->buf, a->len);
+
+	return n < 0 ? -errno : n;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * faultline harness: run one blocking call (madvise, mremap, munmap, fork,
- * ...) on a helper thread, so a case can show that a non-cooperative
+ * read, ...) on a helper thread, so a case can show that a non-cooperative
  * userfaultfd event holds the caller until the monitor reads the event.
  */
 #ifndef FAULTLINE_BGCALL_H
@@ -28,14 +28,13 @@ int bg_start(struct bg_call *c, long (*fn)(void *), void *arg);
 
 /*
  * Wait up to @timeout_ms for a message to become readable on @uffd (without
- * reading it), then @settle_ms more. Returns 1 if the call is still blocked
- * then (held by the unread event), 0 if it returned, -ETIMEDOUT if no
- * message showed up, -ENOMSG if the call returned with no message queued
- * (see c->ret: the operation itself may have been refused), or -errno from
- * poll().
+ * reading it). Returns 1 if the call is then held by the unread event
+ * (fl_thread_held(): unfinished and asleep), 0 if it returned, -ETIMEDOUT
+ * if no message showed up, -ENOMSG if the call returned with no message
+ * queued (see c->ret: the operation itself may have been refused), or
+ * -errno from poll().
  */
-int bg_held_by_event(struct bg_call *c, int uffd, int timeout_ms,
-		     int settle_ms);
+int bg_held_by_event(struct bg_call *c, int uffd, int timeout_ms);
 
 /* Ready-made calls: struct bg_mm_args describes the range. */
 struct bg_mm_args {
@@ -56,5 +55,14 @@ long bg_mremap_dontunmap(void *arg);
 long bg_mremap_shrink(void *arg);
 /* A fresh anonymous mapping MAP_FIXED over [addr, addr+len). */
 long bg_mmap_fixed(void *arg);
+
+/* A read(2) that may block: of a uffd, or of a pipe into a registered hole. */
+struct bg_read_args {
+	int fd;
+	void *buf;
+	size_t len;
+};
+/* read(fd, buf, len): the byte count or -errno. */
+long bg_read(void *arg);
 
 #endif /* FAULTLINE_BGCALL_H */

@@ -13,11 +13,6 @@
 
 #include "fault.h"
 
-pid_t fl_gettid(void)
-{
-	return (pid_t)syscall(SYS_gettid);
-}
-
 /* Each thread that may take a SIGBUS has its own landing pad. */
 static __thread sigjmp_buf *sigbus_pad;
 /* ...and keeps what the last one it caught said. */
@@ -97,61 +92,6 @@ static void *toucher_main(void *arg)
 	return NULL;
 }
 
-int fl_thread_start(struct fl_thread *t, void *(*fn)(void *), void *arg)
-{
-	int ret;
-
-	memset(t, 0, sizeof(*t));
-	ret = pthread_create(&t->id, NULL, fn, arg);
-	if (ret)
-		return -ret;
-	while (!__atomic_load_n(&t->started, __ATOMIC_SEQ_CST))
-		sched_yield();
-	return 0;
-}
-
-void fl_thread_started(struct fl_thread *t)
-{
-	__atomic_store_n(&t->started, 1, __ATOMIC_SEQ_CST);
-}
-
-void fl_thread_done(struct fl_thread *t)
-{
-	__atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
-}
-
-bool fl_thread_wait(struct fl_thread *t, int timeout_ms)
-{
-	uint64_t end = now_ms() + timeout_ms;
-	struct timespec ts = { 0, 1000000 };
-
-	for (;;) {
-		if (__atomic_load_n(&t->done, __ATOMIC_SEQ_CST))
-			return true;
-		if (now_ms() >= end)
-			return false;
-		nanosleep(&ts, NULL);
-	}
-}
-
-void fl_thread_join(struct fl_thread *t)
-{
-	if (!t->joined) {
-		pthread_join(t->id, NULL);
-		t->joined = true;
-	}
-}
-
-bool fl_thread_finish(struct fl_thread *t)
-{
-	if (!t->started || t->joined)
-		return true;
-	if (!fl_thread_wait(t, 1000))
-		return false;
-	fl_thread_join(t);
-	return true;
-}
-
 int toucher_start(struct toucher *t, void *addr, enum touch_kind kind,
 		  unsigned char value)
 {
@@ -172,41 +112,9 @@ bool toucher_finish(struct toucher *t)
 	return fl_thread_finish(&t->th);
 }
 
-char proc_stat_state(const char *path)
+bool toucher_blocked(struct toucher *t)
 {
-	char buf[512], *p;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return '?';
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return '?';
-	buf[n] = 0;
-	/* The state follows the parenthesised command name. */
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
-}
-
-static char task_state(pid_t tid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	return proc_stat_state(path);
-}
-
-bool toucher_blocked(struct toucher *t, int settle_ms)
-{
-	char state;
-
-	if (toucher_wait(t, settle_ms))
-		return false;
-	state = task_state(t->tid);
-	/* '?' (no procfs) cannot tell; the bounded wait alone decides then. */
-	return state == 'S' || state == 'D' || state == '?';
+	return fl_thread_held(&t->th);
 }
 
 void toucher_join(struct toucher *t)

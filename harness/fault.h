@@ -6,41 +6,11 @@
 #ifndef FAULTLINE_FAULT_H
 #define FAULTLINE_FAULT_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "clock.h"
-
-/*
- * A helper thread that runs one step: it says when it is about to run it
- * (started) and when it has finished (done). Zeroed, it was never started.
- */
-struct fl_thread {
-	pthread_t id;
-	volatile int started;
-	volatile int done;
-	bool joined;
-};
-
-/*
- * Start @fn(@arg) on @t and return once the thread has called
- * fl_thread_started() (so the caller's next step races nothing). 0/-errno.
- */
-int fl_thread_start(struct fl_thread *t, void *(*fn)(void *), void *arg);
-/* In the thread: about to run the step / the step is done. */
-void fl_thread_started(struct fl_thread *t);
-void fl_thread_done(struct fl_thread *t);
-/* Wait up to @timeout_ms; true when the step has finished. */
-bool fl_thread_wait(struct fl_thread *t, int timeout_ms);
-/* Join a finished thread (once). Never call on one that is still blocked. */
-void fl_thread_join(struct fl_thread *t);
-/*
- * Teardown: join a started thread once it finishes (within a second);
- * false when it is still blocked and was left alone.
- */
-bool fl_thread_finish(struct fl_thread *t);
+#include "thread.h"
 
 enum touch_kind {
 	TOUCH_READ,	/* load one byte; the value read is recorded */
@@ -73,11 +43,13 @@ int toucher_start(struct toucher *t, void *addr, enum touch_kind kind,
  */
 bool toucher_wait(struct toucher *t, int timeout_ms);
 /*
- * True when, after @settle_ms, the access has still not completed and the
- * thread is asleep (state S or D in /proc): it is blocked in the fault, not
- * merely slow to be scheduled. Cheaper and more telling than a long wait.
+ * True when the access is held: not completed, and the thread asleep in
+ * it (fl_thread_held(): its state in /proc, no fixed wait). Ask right
+ * after what should leave it held (its fault message was read, a DONTWAKE
+ * resolution returned): a wake-up makes it runnable before the waker
+ * returns, so a wrongly woken thread reads as not held.
  */
-bool toucher_blocked(struct toucher *t, int settle_ms);
+bool toucher_blocked(struct toucher *t);
 /* Join a finished toucher. Never call on a blocked one. */
 void toucher_join(struct toucher *t);
 /* Teardown: fl_thread_finish() of the toucher (a zeroed one is fine). */
@@ -104,14 +76,5 @@ void sigbus_last(struct sigbus_info *si);
  * architectures BUS_MCEERR_AR all the same).
  */
 int sigbus_poison_code(void);
-
-/*
- * The state letter (R, S, D, ...) in a /proc/.../stat file, '?' when it
- * cannot be read. Raw open/read only: safe while glibc's fork() holds the
- * malloc and stdio locks (a FORK event is unread).
- */
-char proc_stat_state(const char *path);
-
-pid_t fl_gettid(void);
 
 #endif /* FAULTLINE_FAULT_H */

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "hugepages.h"
@@ -12,27 +13,48 @@
 #include "sysctl.h"
 
 /*
- * A "<name>: <number>" line of /proc/meminfo, or HUGETLB_UNKNOWN. The
- * kernel prints the HugePages_ counters unsigned: an underflowed one comes
- * back negative.
+ * The "<name>: <number>" lines of /proc/meminfo for the @n @names, read in
+ * one pass (the kernel computes the whole file for every read), into
+ * @vals; HUGETLB_UNKNOWN for a missing one. The kernel prints the
+ * HugePages_ counters unsigned: an underflowed one comes back negative.
  */
-static long long meminfo_value(const char *name)
+static void meminfo_values(const char *const names[], long long vals[],
+			   size_t n)
 {
-	char line[128], want[64];
+	char line[128], *colon, *end;
 	unsigned long long val;
-	long long ret = HUGETLB_UNKNOWN;
+	size_t i, found = 0;
 	FILE *f = fopen("/proc/meminfo", "re");
 
+	for (i = 0; i < n; i++)
+		vals[i] = HUGETLB_UNKNOWN;
 	if (!f)
-		return HUGETLB_UNKNOWN;
-	snprintf(want, sizeof(want), "%s: %%llu", name);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, want, &val) == 1) {
-			ret = (long long)val;
+		return;
+	while (found < n && fgets(line, sizeof(line), f)) {
+		colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = 0;
+		for (i = 0; i < n; i++) {
+			if (strcmp(line, names[i]))
+				continue;
+			val = strtoull(colon + 1, &end, 10);
+			if (end != colon + 1) {
+				vals[i] = (long long)val;
+				found++;
+			}
 			break;
 		}
+	}
 	fclose(f);
-	return ret;
+}
+
+static long long meminfo_value(const char *name)
+{
+	long long val;
+
+	meminfo_values(&name, &val, 1);
+	return val;
 }
 
 size_t mem_huge_page_size(void)
@@ -54,8 +76,13 @@ long long hugetlb_rsvd_pages(void)
 
 long hugetlb_free_pages(void)
 {
-	long long free_pages = meminfo_value("HugePages_Free");
-	long long rsvd = hugetlb_rsvd_pages();
+	static const char *const names[] = { "HugePages_Free",
+					     "HugePages_Rsvd" };
+	long long vals[2], free_pages, rsvd;
+
+	meminfo_values(names, vals, 2);
+	free_pages = vals[0];
+	rsvd = vals[1];
 
 	if (free_pages < 0)
 		return -1;

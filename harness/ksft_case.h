@@ -197,7 +197,7 @@ static inline void fl_variant_append(struct __fixture_metadata *f,
 #define FL_CASE_HOLDS							\
 	struct mem_area mem;	/* the memory under test */		\
 	size_t page;		/* its page size */			\
-	char *src;		/* reference bytes (malloc), or NULL */	\
+	char *src;		/* reference bytes (FL_PATTERN), or NULL */\
 	int uffd;		/* the uffd under test, or -1 */	\
 	uint64_t ioctls;	/* what REGISTER offered it */		\
 	int child_ufd;		/* a forked child's uffd, or -1 */	\
@@ -215,12 +215,14 @@ static inline void fl_variant_append(struct __fixture_metadata *f,
 	self->page = self->mem.page;					\
 } while (0)
 
-/* A malloc'd copy of the mem_fill() pattern of @seed, @len bytes long. */
+/*
+ * The mem_fill() pattern of @seed, @len bytes long (mem_pattern(): the
+ * binary's FL_REFERENCE_PATTERN of that seed when there is one, else a
+ * malloc'd copy). FL_CASE_TEARDOWN() releases self->src.
+ */
 #define FL_PATTERN(len, seed) ({					\
-	size_t __len = (len);						\
-	char *__p = malloc(__len);					\
+	char *__p = mem_pattern((len), (seed));				\
 	ASSERT_NE(NULL, __p);						\
-	mem_fill(__p, __len, (seed));					\
 	__p;								\
 })
 
@@ -249,6 +251,13 @@ static inline void fl_variant_append(struct __fixture_metadata *f,
 	{								\
 		name = mem_pattern_largest((npages), (at_least), (seed)); \
 	}
+
+/*
+ * The same without a name: FL_PATTERN(len, @seed) in a point then hands
+ * out this one (mem_pattern()) instead of building its own.
+ */
+#define FL_SHARED_PATTERN(npages, at_least, seed)			\
+	FL_REFERENCE_PATTERN(fl_shared_pattern, (npages), (at_least), (seed))
 
 /*
  * Where the area can be mremap()ed to: an address aligned to its page
@@ -431,7 +440,7 @@ static inline void fl_reap(pid_t *pid)
 	mem_free(&self->mem);						\
 	if (self->resv)							\
 		munmap(self->resv, self->resv_len);			\
-	free(self->src);						\
+	mem_pattern_free(self->src);					\
 } while (0)
 
 /*

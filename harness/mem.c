@@ -12,6 +12,7 @@
 
 #include "mem.h"
 #include "uffd.h"
+#include "vmstate.h"
 
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB 0x0004U
@@ -202,19 +203,96 @@ int mem_drop(struct mem_area *a, bool punch, int uffd, uint64_t mode)
 	return ret;
 }
 
+/* The references mem_pattern_largest() built: a few per case binary. */
+static struct reference {
+	char *buf;
+	size_t len;
+	unsigned int seed;
+} references[8];
+
+/*
+ * Room for a reference of @len bytes, never freed. The harness forks twice
+ * per point from the process that holds the references, and fork copies
+ * the page table of a private mapping: 512 entries (and as many page
+ * references) per 2 MiB of 4 KiB pages, a single one per transparent huge
+ * page. So a reference is THP-aligned and asks for huge pages
+ * (MADV_HUGEPAGE); where THP is off or none is free it gets 4 KiB pages,
+ * which is only slower. Its bytes and where the children see them are the
+ * same either way.
+ */
+static char *reference_map(size_t len)
+{
+	size_t thp = vm_thp_size(), span, head;
+	char *p;
+
+	if (!thp)
+		return malloc(len);
+	len = (len + thp - 1) / thp * thp;
+	span = len + thp;
+	p = mmap(NULL, span, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	head = (thp - (uintptr_t)p % thp) % thp;
+	if (head)
+		munmap(p, head);
+	munmap(p + head + len, span - head - len);
+	p += head;
+	madvise(p, len, MADV_HUGEPAGE);
+	return p;
+}
+
 char *mem_pattern_largest(size_t npages, size_t at_least, unsigned int seed)
 {
 	size_t base = (size_t)sysconf(_SC_PAGESIZE);
 	size_t huge = mem_huge_page_size();
-	size_t len = npages * (huge > base ? huge : base);
+	size_t len = npages * (huge > base ? huge : base), i;
 	char *buf;
 
 	if (len < at_least)
 		len = at_least;
-	buf = malloc(len);
+	buf = reference_map(len);
+	if (!buf)
+		return NULL;
+	mem_fill(buf, len, seed);
+	for (i = 0; i < sizeof(references) / sizeof(references[0]); i++) {
+		if (!references[i].buf) {
+			references[i] = (struct reference){ buf, len, seed };
+			break;
+		}
+	}
+	return buf;
+}
+
+static const struct reference *reference_of(const char *p)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(references) / sizeof(references[0]); i++)
+		if (p && references[i].buf == p)
+			return &references[i];
+	return NULL;
+}
+
+char *mem_pattern(size_t len, unsigned int seed)
+{
+	char *buf;
+	size_t i;
+
+	for (i = 0; i < sizeof(references) / sizeof(references[0]); i++)
+		if (references[i].buf && references[i].seed == seed &&
+		    references[i].len >= len)
+			return references[i].buf;
+	buf = malloc(len ? len : 1);
 	if (buf)
 		mem_fill(buf, len, seed);
 	return buf;
+}
+
+void mem_pattern_free(char *p)
+{
+	if (!reference_of(p))
+		free(p);
 }
 
 /*

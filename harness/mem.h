@@ -60,11 +60,22 @@ int mem_drop(struct mem_area *area, bool punch, int uffd, uint64_t mode);
 int mem_remap(struct mem_area *area, int uffd, uint64_t mode);
 
 /*
- * A malloc'd buffer with the @seed pattern for the largest area of
+ * A buffer (never freed) with the @seed pattern for the largest area of
  * @npages pages of any memory type, and at least @at_least bytes long;
- * NULL when out of memory.
+ * NULL when out of memory. It is also kept as a reference that
+ * mem_pattern() hands out: built once in a case binary's parent, before
+ * the points fork, no point regenerates megabytes of hugetlb pattern.
  */
 char *mem_pattern_largest(size_t npages, size_t at_least, unsigned int seed);
+/*
+ * The @seed pattern, at least @len bytes: a reference of that seed that
+ * is long enough (the pattern of a shorter area is a prefix of a longer
+ * one), else a malloc'd copy; NULL without memory. A point writing into it
+ * writes into its own copy-on-write copy. Release with mem_pattern_free().
+ */
+char *mem_pattern(size_t len, unsigned int seed);
+/* Free a mem_pattern() buffer; references stay (NULL is fine). */
+void mem_pattern_free(char *p);
 
 /*
  * Fill/verify the reference pattern of @seed: a hash of the seed and each

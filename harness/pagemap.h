@@ -19,6 +19,11 @@
 #define PM_SWAP			(1ULL << 62)
 #define PM_PRESENT		(1ULL << 63)
 
+/*
+ * This process's /proc/self/pagemap, kept open (never close it): the
+ * descriptor or -errno.
+ */
+int pagemap_fd(void);
 /* The pagemap entry of the base page holding @addr. 0 or -errno. */
 int pagemap_entry(const void *addr, uint64_t *entry);
 /*

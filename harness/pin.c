@@ -39,7 +39,14 @@ int pin_range(void *addr, size_t len, char *why, size_t whylen)
 
 void unpin_range(int handle)
 {
-	/* Tearing the ring down releases its buffers' pins. */
-	if (handle >= 0)
-		close(handle);
+	if (handle < 0)
+		return;
+	/*
+	 * Unregistering drops the pins now on kernels that free an idle
+	 * buffer table at once; tearing the ring down releases them too,
+	 * but from a work item, a little later.
+	 */
+	syscall(__NR_io_uring_register, handle, IORING_UNREGISTER_BUFFERS,
+		NULL, 0);
+	close(handle);
 }

@@ -18,38 +18,33 @@
  * No malloc here: a case may look while another thread is held in fork()
  * by an unread FORK event, and glibc's fork holds the malloc locks.
  */
-static long present_count(const char *path, const void *addr, size_t len)
+static long present_count_fd(int fd, const void *addr, size_t len)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	uint64_t ents[64];
 	uintptr_t first = (uintptr_t)addr / page;
 	size_t n = (len + page - 1) / page, done = 0, i;
 	long count = 0;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	while (done < n) {
 		size_t chunk = n - done < 64 ? n - done : 64;
 		ssize_t got = pread(fd, ents, chunk * sizeof(ents[0]),
 				    (first + done) * sizeof(ents[0]));
 
-		if (got != (ssize_t)(chunk * sizeof(ents[0]))) {
-			count = got < 0 ? -errno : -EIO;
-			break;
-		}
+		if (got != (ssize_t)(chunk * sizeof(ents[0])))
+			return got < 0 ? -errno : -EIO;
 		for (i = 0; i < chunk; i++)
 			count += !!(ents[i] & PM_PRESENT);
 		done += chunk;
 	}
-	close(fd);
 	return count;
 }
 
 long vm_present_count(const void *addr, size_t len)
 {
-	return present_count("/proc/self/pagemap", addr, len);
+	int fd = pagemap_fd();
+
+	return fd < 0 ? fd : present_count_fd(fd, addr, len);
 }
 
 int vm_present(const void *addr)
@@ -60,9 +55,16 @@ int vm_present(const void *addr)
 int vm_present_pid(int pid, const void *addr)
 {
 	char path[64];
+	long ret;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
-	return (int)present_count(path, addr, 1);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = present_count_fd(fd, addr, 1);
+	close(fd);
+	return (int)ret;
 }
 
 long vm_smaps_kb(const void *addr, const char *field)

@@ -25,22 +25,40 @@
 # KSFT_OFFLINE=1 (a package build: linux-source is a Build-Depends) never
 # downloads, nor looks in caches: only the tarball, SOURCE and the installed
 # package apply. KSFT_NEED=headers: the headers are enough (the case
-# binaries' build), the runner is not needed.
+# binaries' build), the runner is not needed. KSFT_NEED=uffd-unit-tests:
+# also the kernel's own uffd-unit-tests and what it includes, for
+# bench/suite.sh to build (a partial kernel tree in DESTDIR/uffd-unit-tests:
+# tools/testing/selftests/mm/, mm/gup_test.h, include/uapi/linux/).
 set -eu
 
 dest=${1:?usage: fetch-ksft.sh DESTDIR [DIR...]}
 shift
 headers="kselftest.h kselftest_harness.h"
 runner="run_kselftest.sh kselftest/runner.sh"
+# The kernel's uffd-unit-tests: its sources in selftests/mm, and the kernel
+# headers it includes that are newer than the installed UAPI ones.
+kut=uffd-unit-tests
+kut_mm="uffd-unit-tests.c uffd-common.c uffd-common.h vm_util.c vm_util.h"
+kut_mm_maybe="thp_settings.c thp_settings.h"
+kut_kernel="mm/gup_test.h include/uapi/linux/userfaultfd.h include/uapi/linux/fs.h"
 offline=${KSFT_OFFLINE:-0}
 
-# What the caller needs: the headers, or the runner too.
+# What the caller needs: the headers, or the runner too, or also the
+# kernel's uffd-unit-tests.
 needed() {
-	if [ "${KSFT_NEED:-all}" = headers ]; then
-		echo "$headers"
-	else
+	case ${KSFT_NEED:-all} in
+	headers) echo "$headers" ;;
+	uffd-unit-tests)
 		echo "$headers $runner"
-	fi
+		for f in $kut_mm; do
+			echo "$kut/tools/testing/selftests/mm/$f"
+		done
+		for f in $kut_kernel; do
+			echo "$kut/$f"
+		done
+		;;
+	*) echo "$headers $runner" ;;
+	esac
 }
 
 complete() {
@@ -166,6 +184,15 @@ members="*tools/testing/selftests/kselftest/*"
 for f in $headers run_kselftest.sh; do
 	members="$members *tools/testing/selftests/$f"
 done
+if [ "${KSFT_NEED:-all}" = uffd-unit-tests ]; then
+	# All of mm/: tar fails on a member that matches nothing, and which
+	# files uffd-unit-tests needs differs by version (thp_settings.c is
+	# only in newer trees); what is missing is named below.
+	members="$members */tools/testing/selftests/mm/*"
+	for f in $kut_kernel; do
+		members="$members linux-source-*/$f"
+	done
+fi
 # shellcheck disable=SC2086
 if [ -n "$deb" ]; then deb_tarball "$deb"; else cat "$tarball"; fi |
 	xz -dc |
@@ -184,5 +211,28 @@ for f in $headers run_kselftest.sh $(cd "$sel" && ls kselftest/*); do
 	cmp -s "$sel/$f" "$dest/$f" && continue
 	cp "$sel/$f" "$dest/$f.tmp" && mv "$dest/$f.tmp" "$dest/$f"
 done
+# The kernel's uffd-unit-tests as a partial tree of the same package (its
+# sources include "../kselftest.h" and "../../../../mm/gup_test.h").
+if [ "${KSFT_NEED:-all}" = uffd-unit-tests ]; then
+	top=$(dirname "$(dirname "$(dirname "$sel")")")
+	ktmp="$dest/$kut.tmp"
+	rm -rf "$ktmp"
+	mkdir -p "$ktmp/tools/testing/selftests/mm" "$ktmp/mm" "$ktmp/include/uapi/linux"
+	for f in $kut_mm $kut_mm_maybe; do
+		[ -f "$sel/mm/$f" ] || continue
+		cp "$sel/mm/$f" "$ktmp/tools/testing/selftests/mm/"
+	done
+	for f in $kut_kernel; do
+		[ -f "$top/$f" ] || { echo "fetch-ksft: $f not in $source" >&2; exit 2; }
+		cp "$top/$f" "$ktmp/$f"
+	done
+	cp "$sel/kselftest.h" "$ktmp/tools/testing/selftests/"
+	for f in $kut_mm; do
+		[ -f "$ktmp/tools/testing/selftests/mm/$f" ] ||
+			{ echo "fetch-ksft: mm/$f not in $source" >&2; exit 2; }
+	done
+	rm -rf "$dest/$kut"
+	mv "$ktmp" "$dest/$kut"
+fi
 printf '%s\n' "$source" > "$dest/SOURCE"
 echo "fetch-ksft: kselftest harness and runner from $(tr '\n' ' ' < "$dest/SOURCE")in $dest" >&2

@@ -170,6 +170,22 @@ def test_the_kernel_command_line_chooses_as_the_host_does(
             if ln.startswith("ok ")] == EEXIST
 
 
+def stamped_us(stream: Path) -> dict[str, int]:
+    """Each point's µs between the runner's stamps (`at` frames) of its
+    RUN line and of its result line, read from the saved stream."""
+    at, start, took = 0, {}, {}
+    for line in stream.read_text().splitlines():
+        if line.startswith("@@faultline at "):
+            at = json.loads(line.split(" ", 2)[2])["time_us"]
+        elif line.startswith("#  RUN "):
+            start[line.split()[2]] = at
+        elif line.startswith("ok ") or line.startswith("not ok "):
+            pid = line.split("#")[0].split()[-1]
+            if pid in start:
+                took[pid] = at - start[pid]
+    return took
+
+
 def test_only_on_the_host(build_dir: Path, tmp_path: Path) -> None:
     """The real thing: exactly the chosen points, timed from the runner's
     stamps (JUnit `time`), one binary at a time."""
@@ -187,7 +203,13 @@ def test_only_on_the_host(build_dir: Path, tmp_path: Path) -> None:
     assert doc["runs"][0]["header"]["jobs"] == 1
     cases = ET.parse(out / "junit.xml").getroot().findall(".//testcase")
     assert len(cases) == 12 and all(c.get("time") is not None for c in cases)
-    assert any(float(c.get("time")) > 0 for c in cases)
+    # Each point's time is what the stamps around its RUN and result lines
+    # say (whole ms); they tell start from end, although a point may take
+    # less than a millisecond now.
+    stamped = stamped_us(out / "host.stream")
+    assert sum(stamped.values()) > 0
+    assert {c.get("name"): c.get("time") for c in cases} == \
+        {pid: f"{us // 1000 / 1000:.3f}" for pid, us in stamped.items()}
     assert "Selection: only the points matching `copy.*.eexist`, `copy.anon.*`" in \
         (out / "report.md").read_text()
 
