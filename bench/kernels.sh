@@ -20,8 +20,10 @@
 #   python3 -m kernels, the 4 Debian kernels alone, -j2:            54-57 s
 #   cold download of the 4 kernels (apt update, packages, vmlinux):  22 s
 #   boot to /init: 5.10 1.0-1.5 s, 6.1 1.3-1.9 s, 6.12 1.5-2.1 s, 7.2 1.6-2.3 s
-# cross, run.py with ten columns, -j2, reports included, while other jobs
-# kept the 2 cores busy (load average 3-13): 249 s, 288 s, 305 s, 340 s.
+# cross, run.py with ten columns, -j2, reports included: 110 s after
+# issue 16's work (load 0.3-1.7; per kernel 9.5-19 s, boot 1.1-2.1 s);
+# before it, while other jobs kept the 2 cores busy (load average 3-13):
+# 249 s, 288 s, 305 s, 340 s, and 279 s at load 2.5-7.9.
 # One kernel alone (whole suite, boot to /init): amd64 6.12 24 s (2.3 s);
 # arm64 6.1 26 s (2.2 s), 6.12 30 s (3.0 s), 7.2 30 s (2.2 s); riscv64 6.12
 # 23 s (2.8 s), 7.2 30 s (3.5 s): about 250 s of VM time for the nine, so
