@@ -68,7 +68,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog=PATHS.command, description="Run faultline on one or more kernels "
         "and write report.json/md/html and junit.xml.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="Also: run.py report {merge,diff,render} ... (see run.py report -h).\n"
+        epilog=f"Also: {PATHS.command} report {{merge,diff,render,kcidb,skipfile}} ...\n"
+        f"(see {PATHS.command} report -h).\n"
         "Arguments after -- select points with pytest (e.g. -- -k copy -x)\n"
         "after the run: the report covers the points pytest keeps; --only\n"
         "chooses before anything runs.\n\n" + EXIT_CODES)

@@ -47,6 +47,13 @@ def test_help_lists_the_exit_codes() -> None:
         assert opt in res.stdout
 
 
+def test_help_names_every_report_subcommand() -> None:
+    """--help's pointer to `report` lists what `report -h` offers."""
+    choices = run_py("report", "-h").stdout.split("{", 1)[1].split("}", 1)[0]
+    assert "kcidb" in choices
+    assert f"./run.py report {{{choices}}} ..." in run_py("--help").stdout
+
+
 def test_list_prints_the_points(build_dir: Path) -> None:
     res = run_py("--no-build", "--build-dir", str(build_dir), "--list", "copy.*.eexist")
     assert res.returncode == 0, res.stderr
