@@ -8,10 +8,14 @@ measured spread are "performance changes" (perf_diff.py), never regressions.
 
 Runs are paired by kernel release and target; a report with exactly one run
 on each side is paired regardless (the usual "before/after" CI case).
+A run restricted with --only (its `selection`) is compared on the points it
+chose: the others are one note, never "case gone" or "new case".
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Callable
 
 from .known_bugs import AFFECTED, STATE, bug_of
 from .perf_diff import perf_changes
@@ -115,8 +119,20 @@ def _fix_lost(d: Diff, where: str, q: Point, p: Point) -> bool:
     return False
 
 
+def _chooser(run: Run) -> Callable[[str], bool] | None:
+    """Whether a point id was chosen by the run's --only globs (the
+    runner's fnmatch(3) with no flags), or None when every point ran."""
+    sel = run.header.get("selection")
+    if not isinstance(sel, list) or not sel:
+        return None
+    globs = [str(g) for g in sel]
+    return lambda pid: any(fnmatchcase(pid, g) for g in globs)
+
+
 def _diff_points(d: Diff, where: str, o: Run, n: Run) -> None:
     old = {p.id: p for p in o.points}
+    chosen_old, chosen_new = _chooser(o), _chooser(n)
+    unchosen = 0
     for p in n.points:
         q = old.get(p.id)
         if q is None:
@@ -124,6 +140,9 @@ def _diff_points(d: Diff, where: str, o: Run, n: Run) -> None:
             # regression of this kernel; one not run comes with the run's
             # own regression (cut, incomplete)
             bad = p.status in FAILING and p.status != "notrun"
+            if not bad and chosen_old is not None and not chosen_old(p.id):
+                unchosen += 1
+                continue
             (d.regressions if bad else d.new).append(
                 f"{where}: new case {p.id}: {p.status}"
                 + (f": {p.reason}" if bad and p.reason else ""))
@@ -143,6 +162,16 @@ def _diff_points(d: Diff, where: str, o: Run, n: Run) -> None:
     for pid, q in old.items():
         if pid in now:
             continue
+        if chosen_new is not None and not chosen_new(pid):
+            unchosen += 1
+            continue
         # A point that passed and is no longer reported is coverage lost.
         (d.regressions if q.status in ("pass", "xpass") else d.notes).append(
             f"{where}: case gone: {pid} (was {q.status})")
+    if unchosen:
+        sides = [f"{side} --only {' '.join(r.header['selection'])}"
+                 for side, r in (("old", o), ("new", n))
+                 if isinstance(r.header.get("selection"), list)
+                 and r.header["selection"]]
+        d.notes.append(f"{where}: {unchosen} points not compared: ran on one "
+                       f"side only, not chosen on the other ({'; '.join(sides)})")

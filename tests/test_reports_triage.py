@@ -273,3 +273,23 @@ def test_markdown_order_status_problems_heat_map_details() -> None:
     assert "| wp | ✅✅✅❌✅ + ❌ |" in md
     doc = json.loads(json.dumps(build_document(runs)))
     validate(doc)
+
+
+def test_diff_with_an_only_run_compares_the_chosen_points() -> None:
+    """A run restricted with --only: the points it did not choose are one
+    note, not 800 "case gone" regressions; a chosen point that went away
+    or broke still is one."""
+    full, part = load("trixie"), load("trixie")
+    part.header = dict(part.header, selection=["copy.*"])
+    part.binaries = [b for b in part.binaries if b.name == "copy"]
+    kept = part.points
+    assert 0 < len(kept) < len(full.points)
+    part.binaries[0].points = kept[1:]
+    d = diff_runs([full], [part])
+    assert d.regressions == [f"{part.label}: case gone: {kept[0].id} (was pass)"]
+    assert d.notes == [f"{part.label}: {len(full.points) - len(kept)} points not "
+                       "compared: ran on one side only, not chosen on the other "
+                       "(new --only copy.*)"]
+    back = diff_runs([part], [full])
+    assert back.new == [f"{part.label}: new case {kept[0].id}: pass"]
+    assert not back.regressions and len(back.notes) == 1
