@@ -36,7 +36,8 @@ from reports import __version__  # noqa: E402
 from reports.progress import ConsoleProgress, Progress  # noqa: E402
 from reports.selection import (CMDLINE_BUDGET, SelectionError,  # noqa: E402
                                check_globs, expectations_in, list_points,
-                               only_options, print_points, selected_binaries)
+                               counted, only_options, print_points,
+                               selected_binaries)
 from reports.shutdown import Shutdown  # noqa: E402
 from reports.skipfile import SkipfileError, SkipRun, load_skipfile  # noqa: E402
 from reports.stream import (StreamReader, StreamTee,  # noqa: E402
@@ -90,9 +91,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                     help="run only the points whose id <area>.<variant>."
                     "<test> matches GLOB (e.g. 'copy.*.eexist', 'wp.hugetlb*'"
                     "); repeatable; chosen before running, on every target")
-    ap.add_argument("--list", nargs="?", const="*", metavar="GLOB",
-                    help="print the points (of --only and GLOB, if given) "
-                    "without running anything")
+    ap.add_argument("--list", action="append", nargs="?", const="*",
+                    metavar="GLOB",
+                    help="print the points (of --only and GLOB, if given; "
+                    "repeatable, as --only) without running anything")
     ap.add_argument("--skipfile", type=Path, metavar="FILE",
                     help="never run the points an LKFT skipfile names for "
                     "each kernel; they are reported as skip with its reason")
@@ -120,8 +122,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         ap.error("-j, --timeout and --kernel-timeout must be positive")
     if args.jobs_per_kernel is not None and not 1 <= args.jobs_per_kernel <= 256:
         ap.error("--jobs-per-kernel must be 1..256")
-    if args.list is not None and args.list != "*":
-        args.only.append(args.list)
+    if args.list is not None:
+        args.only += [g for g in args.list if g != "*"]
     try:
         check_globs(args.only, any(s != "host" for s in args.kernel))
     except SelectionError as e:
@@ -383,7 +385,7 @@ def choose_points(args: argparse.Namespace, log: Callable[[str], None]) -> None:
     if not points and not unlisted:
         raise RunError(f"--only {' '.join(args.only)}: no test point matches "
                        "(./run.py --list shows them)")
-    log(f"--only: {len(points)} points in {len(selected_binaries(points))} binaries")
+    log(f"--only: {counted(points)}")
     if not unlisted:
         args.binary_names = selected_binaries(points)
         args.selected_points = [p for _, p in points]
@@ -415,6 +417,10 @@ def list_main(args: argparse.Namespace, shutdown: Shutdown) -> int:
         points, unlisted = list_points(runner, cases, args.only)
     except (RunError, SelectionError) as e:
         print(f"run.py: cannot list the points: {e}", file=sys.stderr)
+        return 2
+    if not points and not unlisted:
+        print(f"run.py: --list: no test point matches {' '.join(args.only)}",
+              file=sys.stderr)
         return 2
     print_points(points, sys.stdout, sys.stderr)
     if unlisted:        # the list is not whole

@@ -92,11 +92,17 @@ def selection_of(runs: list[Run]) -> list[str] | None:
 
 
 
+def counted(points: list[tuple[str, str]]) -> str:
+    """"5 points in 1 binary": how many points, in how many binaries."""
+    n, b = len(points), len(selected_binaries(points))
+    return f"{n} point{'s' * (n != 1)} in {b} binar{'y' if b == 1 else 'ies'}"
+
+
 def print_points(points: list[tuple[str, str]], out: TextIO, err: TextIO) -> None:
     """--list: one point id a line (a script's input), the count aside."""
     out.write("".join(f"{point}\n" for _, point in points))
     out.flush()
-    err.write(f"{len(points)} points in {len(selected_binaries(points))} binaries\n")
+    err.write(counted(points) + "\n")
 
 
 def expectations_in(exps: list[Expectation], globs: list[str],

@@ -58,7 +58,7 @@ def test_list_prints_the_points(build_dir: Path) -> None:
     res = run_py("--no-build", "--build-dir", str(build_dir), "--list", "copy.*.eexist")
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines() == EEXIST
-    assert res.stderr.strip() == "5 points in 1 binaries"
+    assert res.stderr.strip() == "5 points in 1 binary"
     every = run_py("--no-build", "--build-dir", str(build_dir), "--list")
     runner = subprocess.run([str(build_dir / "faultline-runner"), "--list"],
                             capture_output=True, text=True, timeout=60)
@@ -70,6 +70,15 @@ def test_list_prints_the_points(build_dir: Path) -> None:
     ids = both.stdout.splitlines()
     assert ids[0] == "copy.anon.eexist" and len(ids) > 1
     assert all(i.startswith("zeropage.anon.") for i in ids[1:])
+    # --list is repeatable, as --only is
+    two = run_py("--no-build", "--build-dir", str(build_dir), "--list",
+                 "copy.*.eexist", "--list", "zeropage.anon.*")
+    assert two.stdout.splitlines()[:5] == EEXIST and len(two.stdout.splitlines()) > 5
+    assert two.stderr.strip().endswith("in 2 binaries")
+    # nothing matches: said, exit 2 (as --only)
+    none = run_py("--no-build", "--build-dir", str(build_dir), "--list", "nothing.*")
+    assert none.returncode == 2 and none.stdout == ""
+    assert "no test point matches nothing.*" in none.stderr
 
 
 def test_a_binary_that_cannot_list(build_dir: Path, tmp_path: Path) -> None:
@@ -118,7 +127,7 @@ def test_only_and_jobs_reach_the_runner(tmp_path: Path) -> None:
     argv = (tmp_path / "argv").read_text().split()
     assert argv[:4] == ["--timeout=60", "--jobs=3", "--only=copy.*.eexist",
                         "--only=wp.x"]
-    assert "--only: 1 points in 1 binaries" in res.stdout
+    assert "--only: 1 point in 1 binary" in res.stdout
     # a target that never started would list only the chosen binaries
     saved = (tmp_path / "o" / "host.stream").read_text().splitlines()
     assert json.loads(saved[-1].split(" ", 2)[2])["binaries"] == ["copy"]
