@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Callable
 
 from .known_bugs import AFFECTED, STATE, bug_of
 from .perf_diff import perf_changes
 from .model import FAILING, Point, Run
 from .probe_doc import features_summary
+from .selection import selection_of
 
 GOOD = frozenset({"pass", "xfail", "xpass", "skip"})
 
@@ -119,19 +119,15 @@ def _fix_lost(d: Diff, where: str, q: Point, p: Point) -> bool:
     return False
 
 
-def _chooser(run: Run) -> Callable[[str], bool] | None:
-    """Whether a point id was chosen by the run's --only globs (the
-    runner's fnmatch(3) with no flags), or None when every point ran."""
-    sel = run.header.get("selection")
-    if not isinstance(sel, list) or not sel:
-        return None
-    globs = [str(g) for g in sel]
-    return lambda pid: any(fnmatchcase(pid, g) for g in globs)
+def _unchosen(globs: list[str] | None, pid: str) -> bool:
+    """The run was restricted with --only (@globs, its selection) and they
+    do not choose @pid (the runner's fnmatch(3), no flags)."""
+    return globs is not None and not any(fnmatchcase(pid, g) for g in globs)
 
 
 def _diff_points(d: Diff, where: str, o: Run, n: Run) -> None:
     old = {p.id: p for p in o.points}
-    chosen_old, chosen_new = _chooser(o), _chooser(n)
+    sel_old, sel_new = selection_of([o]), selection_of([n])
     unchosen = 0
     for p in n.points:
         q = old.get(p.id)
@@ -140,7 +136,7 @@ def _diff_points(d: Diff, where: str, o: Run, n: Run) -> None:
             # regression of this kernel; one not run comes with the run's
             # own regression (cut, incomplete)
             bad = p.status in FAILING and p.status != "notrun"
-            if not bad and chosen_old is not None and not chosen_old(p.id):
+            if not bad and _unchosen(sel_old, p.id):
                 unchosen += 1
                 continue
             (d.regressions if bad else d.new).append(
@@ -162,16 +158,14 @@ def _diff_points(d: Diff, where: str, o: Run, n: Run) -> None:
     for pid, q in old.items():
         if pid in now:
             continue
-        if chosen_new is not None and not chosen_new(pid):
+        if _unchosen(sel_new, pid):
             unchosen += 1
             continue
         # A point that passed and is no longer reported is coverage lost.
         (d.regressions if q.status in ("pass", "xpass") else d.notes).append(
             f"{where}: case gone: {pid} (was {q.status})")
     if unchosen:
-        sides = [f"{side} --only {' '.join(r.header['selection'])}"
-                 for side, r in (("old", o), ("new", n))
-                 if isinstance(r.header.get("selection"), list)
-                 and r.header["selection"]]
+        sides = [f"{side} --only {' '.join(sel)}"
+                 for side, sel in (("old", sel_old), ("new", sel_new)) if sel]
         d.notes.append(f"{where}: {unchosen} points not compared: ran on one "
                        f"side only, not chosen on the other ({'; '.join(sides)})")
